@@ -1,0 +1,207 @@
+import { readFile } from 'node:fs/promises';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { type CopyResult } from '../mirror/copy-image.js';
+import { type MirrorResult, mirrorImages, planMirror } from '../mirror/mirror.js';
+import { describeError, FerryError, InvalidReferenceError, UsageError } from '../oci/errors.js';
+import { type Platform, parsePlatform } from '../oci/manifest.js';
+import { formatLocation, type Location, manifestRef, parseLocation } from '../oci/reference.js';
+import { createCliLogger } from './log.js';
+import { createProgress } from './progress.js';
+import { type CopyFlags, createRuntime } from './runtime.js';
+
+interface GlobalFlags {
+  debug?: boolean;
+}
+
+interface CopyCommandFlags extends CopyFlags {
+  platform: string[];
+  referrers?: boolean;
+  includeForeignLayers?: boolean;
+  json?: boolean;
+}
+
+interface MirrorCommandFlags extends CopyCommandFlags {
+  to: string;
+  imagesFile?: string;
+  concurrency: number;
+  failFast?: boolean;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const positiveInt = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+};
+
+function addCopyOptions(command: Command): Command {
+  return command
+    .option('--platform <os/arch[/variant]>', 'copy only this platform (repeatable; several build a new index)', collect, [])
+    .option('--referrers', 'also copy referrers and cosign .sig/.att/.sbom tags')
+    .option('--src-creds <user:pass>', 'credentials for the source registry')
+    .option('--dest-creds <user:pass>', 'credentials for the destination registry')
+    .option('--authfile <path>', 'containers-auth.json / Docker config.json to read credentials from')
+    .option('--insecure <host[:port]>', 'allow plain HTTP / unverified TLS for this registry (repeatable)', collect, [])
+    .option('--ca-file <path>', 'extra CA certificates (PEM) to trust')
+    .option('--registry-endpoint <host=url>', 'reach a registry host at another base URL (repeatable)', collect, [])
+    .addOption(new Option('--blob-concurrency <n>', 'blob transfers at once').argParser(positiveInt))
+    .option('--include-foreign-layers', 'also copy non-distributable layers')
+    .option('--json', 'print JSON results on stdout');
+}
+
+/** Runs the `ferry` command line; returns the exit code (0 ok, 1 copy failed, 2 usage). */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = new Command('ferry')
+    .description('Copy container images and OCI artifacts between registries, verified and fast.')
+    .option('--debug', 'log every decision to stderr as JSON and show stack traces')
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)');
+  let exitCode = 0;
+
+  addCopyOptions(program.command('copy').argument('<source>').argument('<destination>'))
+    .description('copy one image or artifact (all platforms by default, digest preserved)')
+    .action(async (source: string, destination: string, flags: CopyCommandFlags) => {
+      exitCode = await runCopy(source, destination, flags, program.opts<GlobalFlags>());
+    });
+
+  addCopyOptions(program.command('mirror').argument('[images...]'))
+    .description('mirror many images to REGISTRY[/PREFIX], moving shared blobs once')
+    .requiredOption('--to <registry[/prefix]>', 'destination registry and optional prefix')
+    .option('--images-file <file>', 'file with one image reference per line (# comments)')
+    .addOption(new Option('--concurrency <n>', 'images copied at once').argParser(positiveInt).default(4))
+    .option('--fail-fast', 'stop starting new images after the first failure')
+    .action(async (images: string[], flags: MirrorCommandFlags) => {
+      exitCode = await runMirror(images, flags, program.opts<GlobalFlags>());
+    });
+
+  program.command('serve')
+    .description('the Ferry HTTP API on localhost, on embedded defaults')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .addOption(new Option('--port <port>', 'port to listen on').argParser(positiveInt).default(8080))
+    .option('--data-dir <dir>', 'where run state is kept')
+    .action(() => {
+      process.stderr.write('ferry: serve is not available in this build yet\n');
+      exitCode = 2;
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? 0 : 2;
+    }
+    const debug = program.opts<GlobalFlags>().debug === true;
+    process.stderr.write(`ferry: ${describeError(err)}\n`);
+    if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    return isUsage(err) ? 2 : 1;
+  }
+}
+
+function isUsage(err: unknown): boolean {
+  return err instanceof UsageError || err instanceof InvalidReferenceError || (err instanceof FerryError && err.code === 'MANIFEST_INVALID' && /platform/.test(err.message));
+}
+
+function parsePlatforms(values: readonly string[]): Platform[] {
+  try {
+    return values.map(parsePlatform);
+  } catch (err) {
+    throw new UsageError(`--platform: ${describeError(err)}`);
+  }
+}
+
+async function runCopy(source: string, destination: string, flags: CopyCommandFlags, global: GlobalFlags): Promise<number> {
+  const src = parseLocation(source);
+  const dst = parseLocation(destination);
+  const platforms = parsePlatforms(flags.platform);
+  const logger = createCliLogger(global.debug === true);
+  const bars = !flags.json && process.stderr.isTTY ? createProgress(process.stderr) : undefined;
+  const runtime = await createRuntime(flags, logger, bars?.progress);
+  try {
+    const sourceRef = locationRef(src, undefined);
+    const result = await runtime.copier.copy(
+      runtime.registries.repository(src, 'source'), sourceRef,
+      runtime.registries.repository(dst, 'destination'), locationRef(dst, src),
+      { platforms, referrers: flags.referrers === true, includeForeignLayers: flags.includeForeignLayers === true },
+    );
+    bars?.stop();
+    process.stdout.write(flags.json ? `${JSON.stringify(jsonResult(result))}\n` : `${describeResult(result)}\n`);
+    if (result.digestChanged && !flags.json) {
+      process.stderr.write(`ferry: note: --platform built a new index; its digest ${result.digest} differs from the source's\n`);
+    }
+    return 0;
+  } catch (err) {
+    bars?.stop();
+    throw new CopyFailed(`copy ${formatLocation(src)} → ${formatLocation(dst)} failed: ${describeError(err)}`, err);
+  } finally {
+    await runtime.close();
+  }
+}
+
+async function runMirror(images: string[], flags: MirrorCommandFlags, global: GlobalFlags): Promise<number> {
+  const listed = flags.imagesFile === undefined ? [] : await readImagesFile(flags.imagesFile);
+  const all = [...images, ...listed];
+  if (all.length === 0) throw new UsageError('mirror needs at least one IMAGE or --images-file');
+  const pairs = planMirror(all, flags.to);
+  const logger = createCliLogger(global.debug === true);
+  const runtime = await createRuntime(flags, logger);
+  const started = Date.now();
+  try {
+    const results = await mirrorImages(pairs, runtime.registries, runtime.copier, {
+      platforms: parsePlatforms(flags.platform), referrers: flags.referrers === true, includeForeignLayers: flags.includeForeignLayers === true,
+      concurrency: flags.concurrency, failFast: flags.failFast === true,
+    }, (result) => process.stdout.write(flags.json ? `${JSON.stringify(jsonResult(result))}\n` : `${describeResult(result)}\n`));
+    const failed = results.filter((r) => r.status === 'failed').length;
+    const copied = results.filter((r) => r.status === 'copied').length;
+    const bytes = results.reduce((sum, r) => sum + (r.status === 'failed' ? 0 : r.bytes), 0);
+    const summary = `${results.length} images: ${copied} copied, ${results.length - copied - failed} skipped, ${failed} failed; ${formatBytes(bytes)} moved in ${((Date.now() - started) / 1000).toFixed(1)} s`;
+    process.stderr.write(`${summary}\n`);
+    return failed > 0 ? 1 : 0;
+  } finally {
+    await runtime.close();
+  }
+}
+
+async function readImagesFile(path: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read --images-file ${path}`, { cause: err });
+  }
+  return text.split('\n').map((line) => line.replace(/#.*/, '').trim()).filter((line) => line !== '');
+}
+
+/** The manifest reference for a location; an untagged layout destination takes the source's tag. */
+function locationRef(location: Location, source: Location | undefined): string {
+  if (location.kind === 'registry') return manifestRef(location.ref);
+  if (location.ref.tag !== undefined) return location.ref.tag;
+  if (source?.kind === 'registry') return source.ref.tag ?? 'latest';
+  return source?.ref.tag ?? 'latest';
+}
+
+function jsonResult(result: MirrorResult): object {
+  if (result.status === 'failed') return result;
+  const { source, destination, digest, mediaType, status, blobs, bytes } = result;
+  return { source, destination, digest, mediaType, status, blobs, bytes, ...(result.referrers === undefined ? {} : { referrers: result.referrers }) };
+}
+
+function describeResult(result: MirrorResult | CopyResult): string {
+  if (result.status === 'failed') return `failed   ${result.source} → ${result.destination}: ${result.error}`;
+  const { blobs } = result;
+  return `${result.status.padEnd(8)} ${result.source} → ${result.destination} ${result.digest} (${blobs.copied} copied, ${blobs.mounted} mounted, ${blobs.skipped} skipped; ${formatBytes(result.bytes)})`;
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1048576) return `${(bytes / 1024).toFixed(1)} KiB`;
+  if (bytes < 1073741824) return `${(bytes / 1048576).toFixed(1)} MiB`;
+  return `${(bytes / 1073741824).toFixed(2)} GiB`;
+}
+
+class CopyFailed extends Error {
+  override readonly name = 'CopyFailed';
+  constructor(message: string, cause: unknown) {
+    super(message, { cause });
+  }
+}

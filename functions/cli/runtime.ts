@@ -1,0 +1,79 @@
+import { readFile } from 'node:fs/promises';
+import {
+  AuthFileCredentials, ChainedCredentials, type Credential, type CredentialStore, defaultAuthFilePaths, parseUserPass,
+} from '../oci/auth/credentials.js';
+import { UsageError } from '../oci/errors.js';
+import type { Logger } from '../oci/log.js';
+import { Registries } from '../oci/registries.js';
+import { Transport } from '../oci/transport.js';
+import { BlobCopier, type BlobProgress } from '../mirror/blob-copier.js';
+import { ImageCopier } from '../mirror/copy-image.js';
+
+/** Options every copying command shares (the pinned copy flags). */
+export interface CopyFlags {
+  readonly srcCreds?: string;
+  readonly destCreds?: string;
+  readonly authfile?: string;
+  readonly insecure: string[];
+  readonly caFile?: string;
+  readonly registryEndpoint: string[];
+  readonly blobConcurrency?: number;
+}
+
+export interface Runtime {
+  readonly transport: Transport;
+  readonly registries: Registries;
+  readonly copier: ImageCopier;
+  close(): Promise<void>;
+}
+
+/** Same credential for every host (a `--src-creds` applies to every source registry). */
+class EveryHost implements CredentialStore {
+  readonly #credential: Credential;
+  constructor(credential: Credential) {
+    this.#credential = credential;
+  }
+  get(): Promise<Credential | undefined> {
+    return Promise.resolve(this.#credential);
+  }
+}
+
+/** The CLI's composition root: one transport, one set of clients, one copier per process. */
+export async function createRuntime(flags: CopyFlags, logger: Logger, progress?: BlobProgress): Promise<Runtime> {
+  const authFile = new AuthFileCredentials(flags.authfile ? [flags.authfile] : defaultAuthFilePaths(), { required: flags.authfile !== undefined });
+  const store = (creds: string | undefined, flag: string): CredentialStore =>
+    creds === undefined ? authFile : new ChainedCredentials([new EveryHost(parseUserPass(creds, flag)), authFile]);
+  let ca: Buffer | undefined;
+  if (flags.caFile !== undefined) {
+    try {
+      ca = await readFile(flags.caFile);
+    } catch (err) {
+      throw new UsageError(`cannot read --ca-file ${flags.caFile}`, { cause: err });
+    }
+  }
+  const transport = new Transport({
+    insecureHosts: flags.insecure,
+    endpoints: parseEndpoints([...(process.env.FERRY_REGISTRY_ENDPOINTS?.split(',') ?? []), ...flags.registryEndpoint]),
+    ...(ca === undefined ? {} : { ca }),
+  });
+  const registries = new Registries({
+    transport, logger,
+    sourceCredentials: store(flags.srcCreds, '--src-creds'),
+    destinationCredentials: store(flags.destCreds, '--dest-creds'),
+  });
+  const blobs = new BlobCopier({ logger, ...(progress ? { progress } : {}), ...(flags.blobConcurrency ? { concurrency: flags.blobConcurrency } : {}) });
+  return { transport, registries, copier: new ImageCopier(blobs, { logger }), close: () => transport.close() };
+}
+
+/** `HOST=URL` pairs (`FERRY_REGISTRY_ENDPOINTS`, `--registry-endpoint`). */
+export function parseEndpoints(pairs: readonly string[]): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const pair of pairs.map((p) => p.trim()).filter((p) => p !== '')) {
+    const eq = pair.indexOf('=');
+    const host = pair.slice(0, eq).trim().toLowerCase();
+    const url = pair.slice(eq + 1).trim();
+    if (eq <= 0 || !/^https?:\/\/[^/]+/.test(url)) throw new UsageError(`registry endpoint "${pair}" must be HOST=http(s)://ADDRESS`);
+    map.set(host, url);
+  }
+  return map;
+}

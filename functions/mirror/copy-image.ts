@@ -1,0 +1,137 @@
+import type { Digest } from '../oci/digest.js';
+import { ManifestInvalidError, NotFoundError } from '../oci/errors.js';
+import { silentLogger, type Logger } from '../oci/log.js';
+import { blobsOf, type Descriptor, formatPlatform, type Manifest, parseManifest, type Platform, platformMatches } from '../oci/manifest.js';
+import { foreignLayerMediaTypes } from '../oci/media-types.js';
+import type { Repository } from '../oci/repository.js';
+import type { BlobCopier, BlobOutcome } from './blob-copier.js';
+import { Limiter } from './limiter.js';
+import { copyReferrers } from './referrers.js';
+
+export interface CopyOptions {
+  /** Keep only these platforms of a multi-platform source (all when empty). */
+  readonly platforms?: readonly Platform[];
+  /** Also copy referrers (OCI 1.1 API or fallback tag) and cosign `.sig`/`.att`/`.sbom` tags. */
+  readonly referrers?: boolean;
+  /** Fetch non-distributable (foreign) layers too; by default they are left where their `urls` point. */
+  readonly includeForeignLayers?: boolean;
+  readonly signal?: AbortSignal;
+}
+
+export interface BlobCounts {
+  copied: number;
+  mounted: number;
+  skipped: number;
+}
+
+/** One image's result, the shape of `ferry copy --json`. */
+export interface CopyResult {
+  readonly source: string;
+  readonly destination: string;
+  readonly digest: Digest;
+  readonly mediaType: string;
+  readonly status: 'copied' | 'skipped';
+  readonly blobs: BlobCounts;
+  readonly bytes: number;
+  /** Set when platform filtering built a new index (its digest differs from the source's). */
+  readonly digestChanged?: boolean;
+  readonly referrers?: number;
+}
+
+/** The tally of one copy: blob outcomes and bytes moved. */
+export class CopyTally {
+  readonly blobs: BlobCounts = { copied: 0, mounted: 0, skipped: 0 };
+  bytes = 0;
+  add(outcome: BlobOutcome): void {
+    this.blobs[outcome.kind]++;
+    this.bytes += outcome.bytes;
+  }
+}
+
+/**
+ * Copies one image or artifact: resolves the source manifest, skips when the destination
+ * already has that digest, copies every blob through the ladder, pushes children before
+ * their index and the tag last. Manifest bytes are pushed exactly as read.
+ */
+export class ImageCopier {
+  readonly #blobs: BlobCopier;
+  readonly #manifests: Limiter;
+  readonly #logger: Logger;
+
+  constructor(blobs: BlobCopier, options: { manifestConcurrency?: number; logger?: Logger } = {}) {
+    this.#blobs = blobs;
+    this.#manifests = new Limiter(options.manifestConcurrency ?? 8);
+    this.#logger = options.logger ?? silentLogger;
+  }
+
+  async copy(source: Repository, sourceRef: string, destination: Repository, destinationRef: string, options: CopyOptions = {}): Promise<CopyResult> {
+    const original = await source.getManifest(sourceRef);
+    const top = await this.#selectPlatforms(source, original, options.platforms ?? []);
+    const tally = new CopyTally();
+    const target = destinationRef.startsWith('sha256:') || destinationRef.startsWith('sha512:') ? top.digest : destinationRef;
+    const existing = await destination.headManifest(target);
+    const skipped = existing?.digest === top.digest;
+    if (skipped) {
+      this.#logger.debug('destination already has this digest: skip image', { destination: `${destination.display}:${target}`, digest: top.digest });
+    } else {
+      await this.copyTree(source, destination, top, target, tally, options);
+    }
+    const referrers = options.referrers ? await copyReferrers(this, source, destination, top.digest, tally, options) : undefined;
+    return {
+      source: `${source.display}${refSuffix(sourceRef)}`,
+      destination: `${destination.display}${refSuffix(target)}`,
+      digest: top.digest,
+      mediaType: top.mediaType,
+      status: skipped && tally.blobs.copied === 0 && tally.blobs.mounted === 0 ? 'skipped' : 'copied',
+      blobs: tally.blobs,
+      bytes: tally.bytes,
+      ...(top.digest === original.digest ? {} : { digestChanged: true }),
+      ...(referrers === undefined ? {} : { referrers }),
+    };
+  }
+
+  /** Copies a manifest and everything below it, then pushes it under `reference` (a tag or its digest). */
+  async copyTree(source: Repository, destination: Repository, manifest: Manifest, reference: string, tally: CopyTally, options: CopyOptions): Promise<{ subjectIndexed: boolean }> {
+    if (manifest.kind === 'index') {
+      await Promise.all(
+        manifest.index.manifests.map((child) =>
+          this.#manifests.run(async () => {
+            if ((await destination.headManifest(child.digest))?.digest === child.digest) return;
+            const childManifest = await source.getManifest(child.digest);
+            await this.copyTree(source, destination, childManifest, child.digest, tally, options);
+          }),
+        ),
+      );
+    } else {
+      const blobs = blobsOf(manifest.image).filter((blob) => options.includeForeignLayers || !isForeign(blob));
+      const outcomes = await Promise.all(blobs.map((blob) => this.#blobs.copy(source, destination, blob, options.signal)));
+      outcomes.forEach((o) => tally.add(o));
+    }
+    return destination.putManifest(reference, manifest);
+  }
+
+  async #selectPlatforms(source: Repository, manifest: Manifest, platforms: readonly Platform[]): Promise<Manifest> {
+    if (platforms.length === 0 || manifest.kind !== 'index') return manifest;
+    const selected = manifest.index.manifests.filter((d) => platforms.some((p) => platformMatches(d.platform, p)));
+    const missing = platforms.filter((p) => !selected.some((d) => platformMatches(d.platform, p)));
+    if (missing.length > 0) {
+      const available = manifest.index.manifests.map((d) => formatPlatform(d.platform)).join(', ');
+      throw new NotFoundError(`${source.display}: no manifest for ${missing.map(formatPlatform).join(', ')} (available: ${available})`, {
+        registry: source.registry ?? source.display, repository: source.name,
+      });
+    }
+    if (selected.length === 1) return source.getManifest(selected[0]!.digest);
+    const bytes = Buffer.from(JSON.stringify({ ...manifest.index, manifests: selected }));
+    const filtered = parseManifest(bytes, manifest.mediaType);
+    if (filtered.kind !== 'index') throw new ManifestInvalidError('platform filtering produced a non-index');
+    return filtered;
+  }
+}
+
+function isForeign(blob: Descriptor): boolean {
+  return foreignLayerMediaTypes.includes(blob.mediaType);
+}
+
+function refSuffix(reference: string): string {
+  return reference.includes(':') && /^sha(256|512):/.test(reference) ? `@${reference}` : `:${reference}`;
+}

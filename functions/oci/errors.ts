@@ -1,0 +1,115 @@
+/**
+ * Typed errors of the registry library. Every class sets a stable `name`: the Lambda runtime
+ * reports `errorType = error.name`, and the state machine's Retry/Catch match on it
+ * (see {@link ErrorNames}, which `infra/` imports too).
+ */
+export const ErrorNames = {
+  invalidReference: 'InvalidReferenceError',
+  registry: 'RegistryError',
+  authentication: 'AuthenticationError',
+  notFound: 'NotFoundError',
+  manifestInvalid: 'ManifestInvalidError',
+  digestMismatch: 'DigestMismatchError',
+  transport: 'TransportError',
+  usage: 'UsageError',
+} as const;
+
+/** Names of the errors a retry may cure. */
+export const RetryableErrorNames: readonly string[] = [ErrorNames.transport, ErrorNames.digestMismatch];
+
+/** Base class: a stable `name`, a `code`, and whether retrying may help. */
+export abstract class FerryError extends Error {
+  abstract readonly code: string;
+  readonly retryable: boolean;
+  constructor(message: string, options?: { cause?: unknown; retryable?: boolean }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.retryable = options?.retryable ?? false;
+  }
+}
+
+/** A malformed image reference or digest: the caller's input is wrong. */
+export class InvalidReferenceError extends FerryError {
+  override readonly name = ErrorNames.invalidReference;
+  readonly code = 'INVALID_REFERENCE';
+}
+
+/** Bad command-line or API input other than a reference. */
+export class UsageError extends FerryError {
+  override readonly name = ErrorNames.usage;
+  readonly code = 'USAGE';
+}
+
+export interface RegistryErrorDetails {
+  registry: string;
+  repository?: string;
+  status?: number;
+  /** Spec error codes from the response body (`MANIFEST_UNKNOWN`, `DENIED`, …). */
+  codes?: string[];
+  retryable?: boolean;
+  cause?: unknown;
+}
+
+/** The registry answered with an error status. Bodies are capped; URLs never carry credentials. */
+export class RegistryError extends FerryError {
+  override readonly name: string = ErrorNames.registry;
+  readonly code: string;
+  readonly registry: string;
+  readonly repository: string | undefined;
+  readonly status: number | undefined;
+  readonly codes: string[];
+  constructor(message: string, details: RegistryErrorDetails) {
+    const status = details.status;
+    const retryable = details.retryable ?? (status === 408 || status === 429 || (status !== undefined && status >= 500));
+    super(message, { cause: details.cause, retryable });
+    this.registry = details.registry;
+    this.repository = details.repository;
+    this.status = status;
+    this.codes = details.codes ?? [];
+    this.code = this.codes[0] ?? (status === undefined ? 'REGISTRY' : `HTTP_${status}`);
+  }
+}
+
+/** 401/403 after authenticating, or a credential the registry refuses. */
+export class AuthenticationError extends RegistryError {
+  override readonly name = ErrorNames.authentication;
+}
+
+/** Manifest or blob unknown to the registry. */
+export class NotFoundError extends RegistryError {
+  override readonly name = ErrorNames.notFound;
+}
+
+/** A transport failure (reset, timeout, truncated body) that a retry may cure. */
+export class TransportError extends RegistryError {
+  override readonly name = ErrorNames.transport;
+  constructor(message: string, details: RegistryErrorDetails) {
+    super(message, { ...details, retryable: details.retryable ?? true });
+  }
+}
+
+/** A manifest Ferry will not handle: schema 1, too large, malformed. */
+export class ManifestInvalidError extends FerryError {
+  override readonly name = ErrorNames.manifestInvalid;
+  readonly code = 'MANIFEST_INVALID';
+}
+
+/** Content did not hash to, or was not the size of, its descriptor. */
+export class DigestMismatchError extends FerryError {
+  override readonly name = ErrorNames.digestMismatch;
+  readonly code = 'DIGEST_MISMATCH';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { ...options, retryable: true });
+  }
+}
+
+/** One line for a user: the message and the causes below it, never a stack. */
+export function describeError(err: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = err;
+  for (let depth = 0; current !== undefined && depth < 4; depth++) {
+    const text = current instanceof Error ? current.message : String(current);
+    if (text && !parts.some((p) => p.includes(text))) parts.push(text);
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return parts.join(': ');
+}

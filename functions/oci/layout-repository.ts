@@ -1,0 +1,170 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { type Digest, digestAlgorithm, digestHex, isDigest, parseDigest } from './digest.js';
+import { DigestMismatchError, ManifestInvalidError, NotFoundError } from './errors.js';
+import { type Descriptor, describeManifest, type IndexManifest, type Manifest, parseManifest } from './manifest.js';
+import { maxManifestBytes, MediaType } from './media-types.js';
+import type { BlobBody, ManifestHead, MountResult, Repository } from './repository.js';
+
+/** The annotation that names a tag in an OCI layout's index.json. */
+export const refNameAnnotation = 'org.opencontainers.image.ref.name';
+
+/**
+ * An OCI image-layout directory (oci-layout, index.json, blobs/<alg>/<hex>) as a repository:
+ * mirror-to-disk and disk-to-mirror for air-gapped sites. Tags live in index.json.
+ */
+export class LayoutRepository implements Repository {
+  readonly registry = undefined;
+  readonly name: string;
+  readonly display: string;
+  #indexLock: Promise<unknown> = Promise.resolve();
+
+  constructor(dir: string) {
+    this.name = dir;
+    this.display = `oci:${dir}`;
+  }
+
+  async headManifest(reference: string): Promise<ManifestHead | undefined> {
+    const descriptor = await this.#resolve(reference);
+    if (!descriptor || !(await this.#hasBlob(descriptor.digest, descriptor.size))) return undefined;
+    return { digest: descriptor.digest, mediaType: descriptor.mediaType, size: descriptor.size };
+  }
+
+  async getManifest(reference: string): Promise<Manifest> {
+    const descriptor = await this.#resolve(reference);
+    if (!descriptor) throw new NotFoundError(`${this.display}: no image "${reference}" in index.json`, { registry: this.display });
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(this.#blobPath(descriptor.digest));
+    } catch {
+      throw new NotFoundError(`${this.display}: manifest ${descriptor.digest} is missing from blobs/`, { registry: this.display });
+    }
+    if (bytes.length > maxManifestBytes) throw new ManifestInvalidError(`${this.display}: manifest ${descriptor.digest} is larger than ${maxManifestBytes} bytes`);
+    const manifest = parseManifest(bytes, descriptor.mediaType === 'application/octet-stream' ? undefined : descriptor.mediaType);
+    if (manifest.digest !== descriptor.digest) throw new DigestMismatchError(`${this.display}: blob ${descriptor.digest} does not match its digest`);
+    return manifest;
+  }
+
+  async putManifest(reference: string, manifest: Manifest): Promise<{ subjectIndexed: boolean }> {
+    await this.#ensureLayout();
+    if (!(await this.#hasBlob(manifest.digest, manifest.bytes.length))) await this.#writeFileAtomic(this.#blobPath(manifest.digest), manifest.bytes);
+    if (!isDigest(reference)) {
+      await this.#updateIndex((index) => {
+        const kept = index.manifests.filter((d) => d.annotations?.[refNameAnnotation] !== reference);
+        const descriptor = describeManifest(manifest);
+        kept.push({ ...descriptor, annotations: { ...descriptor.annotations, [refNameAnnotation]: reference } });
+        return { ...index, manifests: kept };
+      });
+    }
+    return { subjectIndexed: false };
+  }
+
+  headBlob(descriptor: Descriptor): Promise<boolean> {
+    return this.#hasBlob(descriptor.digest, descriptor.size);
+  }
+
+  async openBlob(descriptor: Descriptor, offset: number): Promise<BlobBody> {
+    const path = this.#blobPath(descriptor.digest);
+    if (!(await this.#hasBlob(descriptor.digest, descriptor.size))) {
+      throw new NotFoundError(`${this.display}: blob ${descriptor.digest} is missing`, { registry: this.display });
+    }
+    return { body: createReadStream(path, { start: offset, highWaterMark: 256 * 1024 }), offset };
+  }
+
+  mountBlob(): Promise<MountResult> {
+    return Promise.resolve({ mounted: false });
+  }
+
+  async writeBlob(descriptor: Descriptor, body: Readable): Promise<void> {
+    await this.#ensureLayout();
+    const path = this.#blobPath(descriptor.digest);
+    const temp = `${path}.${randomBytes(6).toString('hex')}.partial`;
+    try {
+      await pipeline(body, createWriteStream(temp));
+      await rename(temp, path);
+    } catch (err) {
+      await rm(temp, { force: true });
+      throw err;
+    }
+  }
+
+  referrers(): Promise<Descriptor[] | undefined> {
+    return Promise.resolve(undefined);
+  }
+
+  async listTags(): Promise<string[]> {
+    const index = await this.#readIndex();
+    return index.manifests.flatMap((d) => (d.annotations?.[refNameAnnotation] === undefined ? [] : [d.annotations[refNameAnnotation]]));
+  }
+
+  /** A tag, a digest, or — for an untagged `oci:DIR` — the only image in index.json. */
+  async #resolve(reference: string): Promise<Descriptor | undefined> {
+    if (isDigest(reference)) {
+      const digest = parseDigest(reference);
+      const index = await this.#readIndex();
+      const listed = index.manifests.find((d) => d.digest === digest);
+      if (listed) return listed;
+      try {
+        const bytes = await readFile(this.#blobPath(digest));
+        return describeManifest(parseManifest(bytes));
+      } catch {
+        return undefined;
+      }
+    }
+    const index = await this.#readIndex();
+    return index.manifests.find((d) => d.annotations?.[refNameAnnotation] === reference);
+  }
+
+  async #readIndex(): Promise<IndexManifest> {
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(join(this.name, 'index.json'));
+    } catch {
+      return { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] };
+    }
+    const parsed = parseManifest(bytes, MediaType.ociIndex);
+    if (parsed.kind !== 'index') throw new ManifestInvalidError(`${this.display}: index.json is not an image index`);
+    return parsed.index;
+  }
+
+  #updateIndex(change: (index: IndexManifest) => IndexManifest): Promise<void> {
+    const next = this.#indexLock.then(async () => {
+      const index = change(await this.#readIndex());
+      await this.#writeFileAtomic(join(this.name, 'index.json'), Buffer.from(JSON.stringify(index)));
+    });
+    this.#indexLock = next.catch(() => undefined);
+    return next;
+  }
+
+  async #ensureLayout(): Promise<void> {
+    await mkdir(join(this.name, 'blobs', 'sha256'), { recursive: true });
+    await mkdir(join(this.name, 'blobs', 'sha512'), { recursive: true });
+    try {
+      await stat(join(this.name, 'oci-layout'));
+    } catch {
+      await writeFile(join(this.name, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+    }
+  }
+
+  async #hasBlob(digest: Digest, size: number): Promise<boolean> {
+    try {
+      return (await stat(this.#blobPath(digest))).size === size;
+    } catch {
+      return false;
+    }
+  }
+
+  async #writeFileAtomic(path: string, bytes: Buffer): Promise<void> {
+    const temp = `${path}.${randomBytes(6).toString('hex')}.partial`;
+    await writeFile(temp, bytes);
+    await rename(temp, path);
+  }
+
+  #blobPath(digest: Digest): string {
+    return join(this.name, 'blobs', digestAlgorithm(digest), digestHex(digest));
+  }
+}

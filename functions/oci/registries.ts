@@ -1,0 +1,60 @@
+import type { CredentialStore } from './auth/credentials.js';
+import { silentLogger, type Logger } from './log.js';
+import type { Location } from './reference.js';
+import { RegistryClient } from './registry-client.js';
+import { RegistryRepository, type UploadMode } from './registry-repository.js';
+import { LayoutRepository } from './layout-repository.js';
+import type { Repository } from './repository.js';
+import type { Transport } from './transport.js';
+
+export interface RegistriesOptions {
+  readonly transport: Transport;
+  /** Credentials for reading (sources). */
+  readonly sourceCredentials: CredentialStore;
+  /** Credentials for writing (destinations). */
+  readonly destinationCredentials: CredentialStore;
+  readonly logger?: Logger;
+  /** How uploads go to a host; default `put`. */
+  readonly uploadMode?: (registry: string) => UploadMode;
+}
+
+/**
+ * Builds repositories for locations, one client (and so one token cache) per registry host and
+ * role, and one layout handle per directory, so concurrent copies share connections and tokens.
+ */
+export class Registries {
+  readonly #options: RegistriesOptions;
+  readonly #clients = new Map<string, RegistryClient>();
+  readonly #layouts = new Map<string, LayoutRepository>();
+
+  constructor(options: RegistriesOptions) {
+    this.#options = options;
+  }
+
+  client(registry: string, role: 'source' | 'destination'): RegistryClient {
+    const key = `${role} ${registry}`;
+    let client = this.#clients.get(key);
+    if (!client) {
+      const credentials = role === 'source' ? this.#options.sourceCredentials : this.#options.destinationCredentials;
+      client = new RegistryClient(registry, this.#options.transport, credentials, this.#options.logger ?? silentLogger);
+      this.#clients.set(key, client);
+    }
+    return client;
+  }
+
+  repository(location: Location, role: 'source' | 'destination'): Repository {
+    if (location.kind === 'layout') {
+      let layout = this.#layouts.get(location.ref.dir);
+      if (!layout) {
+        layout = new LayoutRepository(location.ref.dir);
+        this.#layouts.set(location.ref.dir, layout);
+      }
+      return layout;
+    }
+    const { registry, repository } = location.ref;
+    return new RegistryRepository(this.client(registry, role), repository, {
+      push: role === 'destination',
+      uploadMode: this.#options.uploadMode?.(registry) ?? 'put',
+    });
+  }
+}

@@ -1,0 +1,143 @@
+import { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import { Authenticator } from './auth/authenticator.js';
+import type { CredentialStore } from './auth/credentials.js';
+import { AuthenticationError, NotFoundError, RegistryError, TransportError } from './errors.js';
+import { silentLogger, type Logger } from './log.js';
+import { Header } from './media-types.js';
+import { backoffDelay, parseRetryAfter, sleep } from './retry.js';
+import { headerValue, type HttpResponse, readCapped, redactUrl, type RequestBody, type Transport } from './transport.js';
+
+export interface RegistryRequest {
+  readonly method: Dispatcher.HttpMethod;
+  /** Path below the registry base (`v2/<repo>/manifests/<ref>`), or an absolute URL (upload locations). */
+  readonly path: string | URL;
+  readonly repository?: string;
+  readonly scopes: readonly string[];
+  /** Statuses that are success for this call; anything else becomes a typed error. */
+  readonly expect: readonly number[];
+  readonly headers?: Record<string, string>;
+  readonly body?: RequestBody;
+  readonly followRedirects?: boolean;
+  readonly signal?: AbortSignal;
+}
+
+const maxRedirects = 5;
+const maxErrorBody = 16 * 1024;
+
+/**
+ * Requests to one registry host: authorization, redirects (never forwarding `Authorization`
+ * to another host), retries of replayable requests (429 honouring `Retry-After`, 408, 5xx,
+ * resets) with capped exponential backoff, and typed errors.
+ *
+ * WARNING: a request whose body is a stream is sent once; its caller restarts or resumes.
+ */
+export class RegistryClient {
+  readonly registry: string;
+  readonly transport: Transport;
+  readonly #auth: Authenticator;
+  readonly #logger: Logger;
+
+  constructor(registry: string, transport: Transport, credentials: CredentialStore, logger: Logger = silentLogger) {
+    this.registry = registry;
+    this.transport = transport;
+    this.#auth = new Authenticator(registry, transport, credentials);
+    this.#logger = logger;
+  }
+
+  async request(req: RegistryRequest): Promise<HttpResponse> {
+    const base = await this.transport.baseUrl(this.registry);
+    let url = typeof req.path === 'string' ? new URL(req.path, base) : req.path;
+    const replayable = !(req.body instanceof Readable);
+    let authorization = url.origin === base.origin ? await this.#auth.header(req.scopes) : undefined;
+    let reauthenticated = false;
+    let redirects = 0;
+    const policy = this.transport.retry;
+    for (let attempt = 0; ; ) {
+      const headers: Record<string, string> = { ...req.headers };
+      if (authorization !== undefined && url.origin === base.origin) headers[Header.authorization] = authorization;
+      let res: HttpResponse;
+      try {
+        res = await this.transport.send({ method: req.method, url, headers, body: req.body ?? null, signal: req.signal });
+      } catch (err) {
+        if (!replayable || attempt + 1 >= policy.attempts || !(err instanceof TransportError)) throw this.#withRepo(err, req);
+        const delay = backoffDelay(policy, attempt++);
+        this.#logger.debug('retrying after network error', { url: redactUrl(url), delay, error: String(err) });
+        await sleep(delay, req.signal);
+        continue;
+      }
+      const { status } = res;
+      if (req.expect.includes(status)) return res;
+      if (status === 401 && replayable && !reauthenticated && url.origin === base.origin) {
+        res.body.resume();
+        reauthenticated = true;
+        authorization = await this.#auth.refresh(headerValue(res.headers, Header.wwwAuthenticate), req.scopes);
+        continue;
+      }
+      if (isRedirect(status) && req.followRedirects && redirects++ < maxRedirects) {
+        const location = headerValue(res.headers, Header.location);
+        res.body.resume();
+        if (location === undefined) throw new RegistryError(`redirect without Location from ${redactUrl(url)}`, this.#details(req, status));
+        url = new URL(location, url);
+        continue;
+      }
+      if ((status === 429 || status === 408 || status >= 500) && replayable && attempt + 1 < policy.attempts) {
+        const retryAfter = parseRetryAfter(headerValue(res.headers, Header.retryAfter));
+        res.body.resume();
+        if (retryAfter !== undefined && retryAfter > policy.maxRetryAfterMs) {
+          throw new RegistryError(`${this.registry} asked to retry after ${Math.round(retryAfter / 1000)} s (HTTP ${status})`, this.#details(req, status));
+        }
+        const delay = retryAfter ?? backoffDelay(policy, attempt);
+        attempt++;
+        this.#logger.debug('retrying after HTTP status', { url: redactUrl(url), status, delay });
+        await sleep(delay, req.signal);
+        continue;
+      }
+      throw await this.#errorFrom(res, req);
+    }
+  }
+
+  async #errorFrom(res: HttpResponse, req: RegistryRequest): Promise<RegistryError> {
+    const text = await readCapped(res.body, maxErrorBody).catch(() => '');
+    const { codes, messages } = parseErrorBody(text);
+    const status = res.status;
+    const what = `${req.method} ${req.repository === undefined ? this.registry : `${this.registry}/${req.repository}`}`;
+    const detail = messages.length > 0 ? messages.join('; ') : `HTTP ${status}`;
+    const details = { ...this.#details(req, status), codes };
+    if (status === 401 || status === 403) return new AuthenticationError(`${what}: access denied (${detail})`, { ...details, retryable: false });
+    if (status === 404) return new NotFoundError(`${what}: not found (${detail})`, details);
+    return new RegistryError(`${what}: ${detail}`, details);
+  }
+
+  #details(req: RegistryRequest, status?: number): { registry: string; repository?: string; status?: number } {
+    return { registry: this.registry, ...(req.repository === undefined ? {} : { repository: req.repository }), ...(status === undefined ? {} : { status }) };
+  }
+
+  #withRepo(err: unknown, req: RegistryRequest): unknown {
+    if (err instanceof TransportError && err.repository === undefined && req.repository !== undefined) {
+      return new TransportError(err.message, { registry: this.registry, repository: req.repository, cause: err.cause });
+    }
+    return err;
+  }
+}
+
+function isRedirect(status: number): boolean {
+  return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
+}
+
+function parseErrorBody(text: string): { codes: string[]; messages: string[] } {
+  try {
+    const doc: unknown = JSON.parse(text);
+    if (typeof doc === 'object' && doc !== null && 'errors' in doc && Array.isArray(doc.errors)) {
+      const errors = doc.errors as unknown[];
+      const codes = errors.flatMap((e) => (typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? [e.code] : []));
+      const messages = errors.flatMap((e) =>
+        typeof e === 'object' && e !== null && 'message' in e && typeof e.message === 'string' ? [`${'code' in e ? String(e.code) : ''} ${e.message}`.trim()] : [],
+      );
+      return { codes, messages };
+    }
+  } catch {
+    // Not JSON: fall through to the status line.
+  }
+  return { codes: [], messages: [] };
+}

@@ -1,0 +1,257 @@
+import type { Readable } from 'node:stream';
+import { pullScope, pushScope } from './auth/authenticator.js';
+import { type Digest, digestOf, isDigest, parseDigest } from './digest.js';
+import { DigestMismatchError, ManifestInvalidError, RegistryError } from './errors.js';
+import { type Descriptor, type Manifest, parseManifest } from './manifest.js';
+import { Header, manifestAccept, maxManifestBytes, MediaType } from './media-types.js';
+import type { RegistryClient } from './registry-client.js';
+import type { BlobBody, ManifestHead, MountResult, Repository } from './repository.js';
+import { headerValue } from './transport.js';
+
+/**
+ * How blobs are uploaded: `put` is POST then one streamed `PUT ?digest=` with the body
+ * (monolithic, fastest); `patch` is POST, one streamed PATCH, then `PUT ?digest=` (what ECR needs).
+ */
+export type UploadMode = 'put' | 'patch';
+
+export interface RegistryRepositoryOptions {
+  /** Whether this repository is written to (asks tokens for push). */
+  readonly push?: boolean;
+  readonly uploadMode?: UploadMode;
+}
+
+/** A repository in a registry: the distribution API's steps, named as the spec names them. */
+export class RegistryRepository implements Repository {
+  readonly registry: string;
+  readonly name: string;
+  readonly display: string;
+  readonly #client: RegistryClient;
+  readonly #scopes: readonly string[];
+  readonly #uploadMode: UploadMode;
+
+  constructor(client: RegistryClient, name: string, options: RegistryRepositoryOptions = {}) {
+    this.#client = client;
+    this.registry = client.registry;
+    this.name = name;
+    this.display = `${client.registry}/${name}`;
+    this.#scopes = [options.push ? pushScope(name) : pullScope(name)];
+    this.#uploadMode = options.uploadMode ?? 'put';
+  }
+
+  async headManifest(reference: string): Promise<ManifestHead | undefined> {
+    const res = await this.#client.request({
+      method: 'HEAD', path: this.#path('manifests', reference), repository: this.name, scopes: this.#scopes,
+      expect: [200, 404], headers: { [Header.accept]: manifestAccept },
+    });
+    res.body.resume();
+    if (res.status === 404) return undefined;
+    const digest = headerValue(res.headers, Header.contentDigest);
+    const mediaType = headerValue(res.headers, Header.contentType);
+    const size = Number(headerValue(res.headers, Header.contentLength));
+    if (digest === undefined || !isDigest(digest) || mediaType === undefined) {
+      // Some registries omit the digest on HEAD: fall back to reading the manifest.
+      const manifest = await this.getManifest(reference);
+      return { digest: manifest.digest, mediaType: manifest.mediaType, size: manifest.bytes.length };
+    }
+    return { digest: digest as Digest, mediaType: mediaType.split(';')[0]!.trim(), size };
+  }
+
+  async getManifest(reference: string): Promise<Manifest> {
+    const res = await this.#client.request({
+      method: 'GET', path: this.#path('manifests', reference), repository: this.name, scopes: this.#scopes,
+      expect: [200], headers: { [Header.accept]: manifestAccept }, followRedirects: true,
+    });
+    const declared = Number(headerValue(res.headers, Header.contentLength));
+    if (declared > maxManifestBytes) {
+      res.body.destroy();
+      throw new ManifestInvalidError(`${this.display}:${reference}: manifest is ${declared} bytes; the limit is ${maxManifestBytes}`);
+    }
+    const bytes = await readAtMost(res.body, maxManifestBytes);
+    if (bytes === undefined) throw new ManifestInvalidError(`${this.display}:${reference}: manifest is larger than ${maxManifestBytes} bytes`);
+    const digest = isDigest(reference) ? parseDigest(reference) : undefined;
+    if (digest !== undefined && digestOf(bytes, digest.startsWith('sha512:') ? 'sha512' : 'sha256') !== digest) {
+      throw new DigestMismatchError(`${this.display}@${reference}: manifest content does not match its digest`);
+    }
+    try {
+      return parseManifest(bytes, headerValue(res.headers, Header.contentType), digest);
+    } catch (err) {
+      if (err instanceof ManifestInvalidError) throw new ManifestInvalidError(`${this.display}:${reference}: ${err.message}`);
+      throw err;
+    }
+  }
+
+  async putManifest(reference: string, manifest: Manifest): Promise<{ subjectIndexed: boolean }> {
+    const res = await this.#client.request({
+      method: 'PUT', path: this.#path('manifests', reference), repository: this.name, scopes: this.#scopes,
+      expect: [200, 201], headers: { [Header.contentType]: manifest.mediaType }, body: manifest.bytes,
+    });
+    res.body.resume();
+    const returned = headerValue(res.headers, Header.contentDigest);
+    if (returned !== undefined && returned.startsWith('sha256:') && manifest.digest.startsWith('sha256:') && returned !== manifest.digest) {
+      throw new DigestMismatchError(`${this.display}:${reference}: registry stored the manifest as ${returned}, expected ${manifest.digest}`);
+    }
+    return { subjectIndexed: headerValue(res.headers, Header.ociSubject) !== undefined };
+  }
+
+  async headBlob(descriptor: Descriptor): Promise<boolean> {
+    const res = await this.#client.request({
+      method: 'HEAD', path: this.#path('blobs', descriptor.digest), repository: this.name, scopes: this.#scopes,
+      expect: [200, 404], followRedirects: true,
+    });
+    res.body.resume();
+    if (res.status === 404) return false;
+    const length = headerValue(res.headers, Header.contentLength);
+    return length === undefined || Number(length) === descriptor.size;
+  }
+
+  async openBlob(descriptor: Descriptor, offset: number): Promise<BlobBody> {
+    const headers: Record<string, string> = offset > 0 ? { [Header.range]: `bytes=${offset}-` } : {};
+    const res = await this.#client.request({
+      method: 'GET', path: this.#path('blobs', descriptor.digest), repository: this.name, scopes: this.#scopes,
+      expect: [200, 206], headers, followRedirects: true,
+    });
+    return { body: res.body, offset: res.status === 206 ? offset : 0 };
+  }
+
+  async mountBlob(descriptor: Descriptor, fromRepository: string): Promise<MountResult> {
+    const query = new URLSearchParams({ mount: descriptor.digest, from: fromRepository });
+    const res = await this.#client.request({
+      method: 'POST', path: `v2/${this.name}/blobs/uploads/?${query}`, repository: this.name,
+      scopes: [...this.#scopes, pullScope(fromRepository)], expect: [201, 202],
+    });
+    res.body.resume();
+    if (res.status === 201) return { mounted: true };
+    const location = headerValue(res.headers, Header.location);
+    return location === undefined ? { mounted: false } : { mounted: false, session: location };
+  }
+
+  async writeBlob(descriptor: Descriptor, body: Readable, session?: string): Promise<void> {
+    let location = session ?? (await this.#startUpload());
+    try {
+      if (this.#uploadMode === 'patch') {
+        location = await this.#patchUpload(location, descriptor, body);
+        await this.#commitUpload(location, descriptor, null);
+      } else {
+        await this.#commitUpload(location, descriptor, body);
+      }
+    } catch (err) {
+      body.destroy();
+      await this.#cancelUpload(location);
+      throw err;
+    }
+  }
+
+  async referrers(digest: Digest): Promise<Descriptor[] | undefined> {
+    const res = await this.#client.request({
+      method: 'GET', path: this.#path('referrers', digest), repository: this.name, scopes: this.#scopes,
+      expect: [200, 400, 404, 405], headers: { [Header.accept]: MediaType.ociIndex }, followRedirects: true,
+    });
+    const contentType = headerValue(res.headers, Header.contentType) ?? '';
+    if (res.status !== 200 || !contentType.startsWith(MediaType.ociIndex)) {
+      res.body.resume();
+      return undefined;
+    }
+    const bytes = await readAtMost(res.body, maxManifestBytes);
+    if (bytes === undefined) throw new ManifestInvalidError(`${this.display}: referrers list of ${digest} is too large`);
+    const manifest = parseManifest(bytes, contentType);
+    return manifest.kind === 'index' ? manifest.index.manifests : undefined;
+  }
+
+  async listTags(): Promise<string[]> {
+    const tags: string[] = [];
+    let path: string | URL = `v2/${this.name}/tags/list?n=1000`;
+    for (let page = 0; page < 1000; page++) {
+      const res = await this.#client.request({ method: 'GET', path, repository: this.name, scopes: this.#scopes, expect: [200, 404] });
+      if (res.status === 404) {
+        res.body.resume();
+        return tags;
+      }
+      const text = await readAtMost(res.body, 16 * maxManifestBytes);
+      const doc: unknown = JSON.parse(text?.toString('utf8') ?? '{}');
+      if (typeof doc === 'object' && doc !== null && 'tags' in doc && Array.isArray(doc.tags)) {
+        tags.push(...doc.tags.filter((t): t is string => typeof t === 'string'));
+      }
+      const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(headerValue(res.headers, Header.link) ?? '');
+      if (!next) return tags;
+      path = new URL(next[1]!, await this.#client.transport.baseUrl(this.registry));
+    }
+    return tags;
+  }
+
+  async #startUpload(): Promise<string> {
+    const res = await this.#client.request({
+      method: 'POST', path: `v2/${this.name}/blobs/uploads/`, repository: this.name, scopes: this.#scopes, expect: [202],
+    });
+    res.body.resume();
+    return this.#location(res.headers);
+  }
+
+  /** One streamed PATCH with the whole blob. ECR answers 201 instead of 202. */
+  async #patchUpload(location: string, descriptor: Descriptor, body: Readable): Promise<string> {
+    const res = await this.#client.request({
+      method: 'PATCH', path: await this.#uploadUrl(location), repository: this.name, scopes: this.#scopes, expect: [201, 202, 204],
+      headers: { [Header.contentType]: 'application/octet-stream', [Header.contentLength]: String(descriptor.size) }, body,
+    });
+    res.body.resume();
+    const range = headerValue(res.headers, Header.range);
+    const end = range === undefined ? undefined : Number(/-(\d+)$/.exec(range)?.[1]);
+    if (end !== undefined && !Number.isNaN(end) && end + 1 !== descriptor.size && descriptor.size > 0) {
+      throw new RegistryError(`${this.display}: upload of ${descriptor.digest} stopped at ${end + 1} of ${descriptor.size} bytes`, {
+        registry: this.registry, repository: this.name, retryable: true,
+      });
+    }
+    return headerValue(res.headers, Header.location) ?? location;
+  }
+
+  async #commitUpload(location: string, descriptor: Descriptor, body: Readable | null): Promise<void> {
+    const url = await this.#uploadUrl(location);
+    url.searchParams.set('digest', descriptor.digest);
+    const size = body === null ? 0 : descriptor.size;
+    const res = await this.#client.request({
+      method: 'PUT', path: url, repository: this.name, scopes: this.#scopes, expect: [201, 204],
+      headers: { [Header.contentType]: 'application/octet-stream', [Header.contentLength]: String(size) }, body,
+    });
+    res.body.resume();
+  }
+
+  async #cancelUpload(location: string): Promise<void> {
+    try {
+      const res = await this.#client.request({
+        method: 'DELETE', path: await this.#uploadUrl(location), repository: this.name, scopes: this.#scopes, expect: [202, 204, 404],
+      });
+      res.body.resume();
+    } catch {
+      // Best effort: the registry expires abandoned sessions.
+    }
+  }
+
+  #location(headers: Record<string, string | string[] | undefined>): string {
+    const location = headerValue(headers, Header.location);
+    if (location === undefined) throw new RegistryError(`${this.display}: upload started without a Location`, { registry: this.registry, repository: this.name });
+    return location;
+  }
+
+  async #uploadUrl(location: string): Promise<URL> {
+    return new URL(location, await this.#client.transport.baseUrl(this.registry));
+  }
+
+  #path(kind: 'manifests' | 'blobs' | 'referrers', reference: string): string {
+    return `v2/${this.name}/${kind}/${reference}`;
+  }
+}
+
+/** Reads a whole body up to `limit` bytes; undefined when it is longer. */
+async function readAtMost(body: Readable, limit: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    total += chunk.length;
+    if (total > limit) {
+      body.destroy();
+      return undefined;
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+

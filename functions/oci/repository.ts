@@ -1,0 +1,50 @@
+import type { Readable } from 'node:stream';
+import type { Digest } from './digest.js';
+import type { Descriptor, Manifest } from './manifest.js';
+
+export interface ManifestHead {
+  readonly digest: Digest;
+  readonly mediaType: string;
+  readonly size: number;
+}
+
+/** A blob body from `offset`; `offset` is where the stream really starts (0 when a range was ignored). */
+export interface BlobBody {
+  readonly body: Readable;
+  readonly offset: number;
+}
+
+/** The answer to a mount attempt: mounted, or an upload session the registry opened instead. */
+export type MountResult = { readonly mounted: true } | { readonly mounted: false; readonly session?: string };
+
+/**
+ * One repository of images, in a registry or an OCI layout directory: the small set of protocol
+ * steps the copy engine needs. Implementations verify what they read and write.
+ */
+export interface Repository {
+  /** Registry host; undefined for layout directories. */
+  readonly registry: string | undefined;
+  /** Repository path, or the layout directory. */
+  readonly name: string;
+  /** `registry/repository` or `oci:DIR`, for messages. */
+  readonly display: string;
+
+  headManifest(reference: string): Promise<ManifestHead | undefined>;
+  /** Reads, size-caps, digest-checks (when `reference` is a digest) and parses a manifest. */
+  getManifest(reference: string): Promise<Manifest>;
+  /** Pushes the manifest's exact bytes under a tag or its digest. Returns whether the registry indexed its subject (`OCI-Subject`). */
+  putManifest(reference: string, manifest: Manifest): Promise<{ readonly subjectIndexed: boolean }>;
+
+  headBlob(descriptor: Descriptor): Promise<boolean>;
+  openBlob(descriptor: Descriptor, offset: number): Promise<BlobBody>;
+  mountBlob(descriptor: Descriptor, fromRepository: string): Promise<MountResult>;
+  /**
+   * Writes a blob from a stream. The stream must already verify digest and size (see
+   * `DigestVerifier`); implementations also refuse to commit content that does not match.
+   */
+  writeBlob(descriptor: Descriptor, body: Readable, session?: string): Promise<void>;
+
+  /** Referrers of a manifest via the OCI 1.1 API; undefined when the API is not there. */
+  referrers(digest: Digest): Promise<Descriptor[] | undefined>;
+  listTags(): Promise<string[]>;
+}

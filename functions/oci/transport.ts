@@ -1,0 +1,160 @@
+import { Readable } from 'node:stream';
+import { Agent, type Dispatcher } from 'undici';
+import { TransportError } from './errors.js';
+import { Header } from './media-types.js';
+import { defaultRetryPolicy, type RetryPolicy } from './retry.js';
+
+export interface TransportOptions {
+  /** Hosts (`host[:port]`) reached over plain HTTP or without TLS verification, as the caller marked them. */
+  readonly insecureHosts?: Iterable<string>;
+  /** Extra CA certificates (PEM) trusted for TLS. */
+  readonly ca?: string | Buffer;
+  /** Registry host → base URL overrides (VPC endpoints, proxies, test stand-ins). */
+  readonly endpoints?: ReadonlyMap<string, string>;
+  readonly userAgent?: string;
+  readonly retry?: Partial<RetryPolicy>;
+  /** Connections kept per origin. */
+  readonly connections?: number;
+}
+
+export type RequestBody = string | Buffer | Readable | null;
+
+export interface HttpRequest {
+  readonly method: Dispatcher.HttpMethod;
+  readonly url: URL;
+  readonly headers?: Record<string, string>;
+  readonly body?: RequestBody;
+  readonly signal?: AbortSignal;
+}
+
+export interface HttpResponse {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: Readable;
+  readonly url: URL;
+}
+
+/**
+ * The HTTP layer: one keep-alive connection pool per origin, TLS settings per host, scheme
+ * resolution (plain HTTP only for insecure and loopback hosts, as Docker does), no automatic
+ * redirects — callers follow them so that `Authorization` never crosses hosts.
+ */
+export class Transport {
+  readonly retry: RetryPolicy;
+  readonly userAgent: string;
+  readonly #secure: Agent;
+  readonly #insecure: Agent;
+  readonly #insecureHosts: Set<string>;
+  readonly #endpoints: ReadonlyMap<string, string>;
+  readonly #bases = new Map<string, Promise<URL>>();
+
+  constructor(options: TransportOptions = {}) {
+    const pool = { connections: options.connections ?? 16, keepAliveTimeout: 30_000, headersTimeout: 120_000, bodyTimeout: 120_000 };
+    this.#secure = new Agent({ ...pool, connect: options.ca === undefined ? {} : { ca: options.ca } });
+    this.#insecure = new Agent({ ...pool, connect: { rejectUnauthorized: false } });
+    this.#insecureHosts = new Set([...(options.insecureHosts ?? [])].map((h) => h.toLowerCase()));
+    this.#endpoints = options.endpoints ?? new Map();
+    this.retry = { ...defaultRetryPolicy, ...options.retry };
+    this.userAgent = options.userAgent ?? 'ferry/0.1';
+  }
+
+  /** Whether TLS may be skipped for a host: marked insecure, or loopback. */
+  isInsecure(host: string): boolean {
+    const lower = host.toLowerCase();
+    return this.#insecureHosts.has(lower) || this.#insecureHosts.has(stripPort(lower)) || isLoopbackHost(lower);
+  }
+
+  /**
+   * The base URL of a registry host. An endpoint override wins; secure hosts use https; insecure
+   * and loopback hosts try https first and fall back to plain http (cached per host).
+   */
+  baseUrl(host: string): Promise<URL> {
+    let base = this.#bases.get(host);
+    if (!base) {
+      base = this.#resolveBase(host);
+      this.#bases.set(host, base);
+      base.catch(() => this.#bases.delete(host));
+    }
+    return base;
+  }
+
+  async #resolveBase(host: string): Promise<URL> {
+    const override = this.#endpoints.get(host);
+    if (override !== undefined) return new URL(override.endsWith('/') ? override : `${override}/`);
+    const https = new URL(`https://${host}/`);
+    if (!this.isInsecure(host)) return https;
+    try {
+      const res = await this.send({ method: 'GET', url: new URL('/v2/', https) });
+      res.body.resume();
+      return https;
+    } catch {
+      return new URL(`http://${host}/`);
+    }
+  }
+
+  /** One request, no retry, no redirect following. The caller must consume or destroy `body`. */
+  async send(req: HttpRequest): Promise<HttpResponse> {
+    const agent = this.isInsecure(req.url.host) ? this.#insecure : this.#secure;
+    const headers: Record<string, string> = { [Header.userAgent]: this.userAgent, ...req.headers };
+    try {
+      const res = await agent.request({
+        origin: req.url.origin,
+        path: `${req.url.pathname}${req.url.search}`,
+        method: req.method,
+        headers,
+        body: req.body ?? null,
+        signal: req.signal,
+      });
+      return { status: res.statusCode, headers: res.headers, body: res.body, url: req.url };
+    } catch (err) {
+      if (req.signal?.aborted) throw err;
+      // A failing request body (a digest check, a source that broke) is the real cause.
+      if (req.body instanceof Readable && req.body.errored) throw req.body.errored;
+      throw new TransportError(`${req.method} ${redactUrl(req.url)}: ${networkMessage(err)}`, { registry: req.url.host, cause: err });
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.#secure.close(), this.#insecure.close()]);
+  }
+}
+
+export function headerValue(headers: HttpResponse['headers'], name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** localhost, 127.0.0.0/8 and ::1, with or without a port. */
+export function isLoopbackHost(host: string): boolean {
+  const name = stripPort(host.toLowerCase());
+  return name === 'localhost' || name === '::1' || name === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(name);
+}
+
+function stripPort(host: string): string {
+  if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1);
+  const colon = host.lastIndexOf(':');
+  return colon > 0 && host.indexOf(':') === colon ? host.slice(0, colon) : host;
+}
+
+/** A URL for messages: no query (upload state, signed-URL credentials), no userinfo. */
+export function redactUrl(url: URL): string {
+  return `${url.protocol}//${url.host}${url.pathname}`;
+}
+
+function networkMessage(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const code = (err as { code?: unknown }).code;
+  const inner = err.cause instanceof Error ? err.cause.message : '';
+  return [typeof code === 'string' ? code : '', err.message, inner].filter((s) => s !== '').join(' ');
+}
+
+/** Reads at most `limit` bytes of a body as text and discards the rest. */
+export async function readCapped(body: Readable, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    if (total < limit) chunks.push(chunk.subarray(0, limit - total));
+    total += chunk.length;
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,44 @@
+import { execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const repoRoot = resolve(import.meta.dirname, '..', '..');
+const ferryBin = join(repoRoot, 'bin', 'ferry.js');
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A clean environment: an empty HOME so no real auth file is read; no AWS reach. */
+export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const home = mkdtempSync(join(tmpdir(), 'ferry-home-'));
+  const { REGISTRY_AUTH_FILE: _a, XDG_RUNTIME_DIR: _b, DOCKER_CONFIG: _c, ...rest } = process.env;
+  return { ...rest, HOME: home, AWS_EC2_METADATA_DISABLED: 'true', CDK_DISABLE_CLI_TELEMETRY: 'true', ...extra };
+}
+
+/** Runs the built `ferry` CLI (as `npx ferry` would) and collects its output. */
+export function runFerry(args: string[], env: NodeJS.ProcessEnv = cleanEnv()): Promise<CliResult> {
+  return new Promise((resolvePromise) => {
+    const child = spawn(process.execPath, [ferryBin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** The digest of the manifest as skopeo (an independent client) reads it. */
+export function skopeoDigest(reference: string, creds?: string): Promise<string> {
+  const args = ['inspect', '--raw', '--tls-verify=false', ...(creds ? ['--creds', creds] : []), `docker://${reference}`];
+  return new Promise((resolvePromise, reject) => {
+    execFile('skopeo', args, { encoding: 'buffer', maxBuffer: 16 << 20, env: cleanEnv() }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`skopeo ${args.join(' ')}: ${stderr.toString()}`));
+      else resolvePromise(`sha256:${createHash('sha256').update(stdout).digest('hex')}`);
+    });
+  });
+}

@@ -1,0 +1,84 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { freePort, waitFor } from './ports.js';
+
+export type RegistryAuth =
+  | { kind: 'none' }
+  | { kind: 'htpasswd'; users: Record<string, string> }
+  | { kind: 'token'; realm: string; service: string; issuer: string; certFile: string };
+
+export interface RunningRegistry {
+  /** `127.0.0.1:<port>` */
+  readonly host: string;
+  readonly url: string;
+  readonly dir: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a real `docker-registry` (CNCF distribution 2.8) on a random loopback port with its
+ * own storage directory and config (never Debian's /etc/docker/registry/config.yml).
+ */
+export async function startRegistry(auth: RegistryAuth = { kind: 'none' }): Promise<RunningRegistry> {
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-registry-'));
+  let authConfig: Record<string, unknown> | undefined;
+  if (auth.kind === 'htpasswd') {
+    const file = join(dir, 'htpasswd');
+    writeFileSync(file, '');
+    for (const [user, password] of Object.entries(auth.users)) {
+      execFileSync('htpasswd', ['-bB', '-C', '4', file, user, password], { stdio: 'ignore' });
+    }
+    authConfig = { htpasswd: { realm: 'ferry-test', path: file } };
+  } else if (auth.kind === 'token') {
+    authConfig = { token: { realm: auth.realm, service: auth.service, issuer: auth.issuer, rootcertbundle: auth.certFile } };
+  }
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await freePort();
+    const config = {
+      version: 0.1,
+      log: { level: 'error', accesslog: { disabled: true } },
+      storage: { filesystem: { rootdirectory: join(dir, 'data') }, delete: { enabled: true }, maintenance: { uploadpurging: { enabled: false } } },
+      http: { addr: `127.0.0.1:${port}`, secret: 'ferry-test-secret' },
+      health: { storagedriver: { enabled: false } },
+      ...(authConfig ? { auth: authConfig } : {}),
+    };
+    const configFile = join(dir, 'config.yml');
+    writeFileSync(configFile, stringify(config));
+    const child = spawn('docker-registry', ['serve', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let exited = false;
+    child.once('exit', () => (exited = true));
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const url = `http://127.0.0.1:${port}`;
+    try {
+      await waitFor(async () => {
+        if (exited) throw new Error(stderr);
+        const res = await fetch(`${url}/v2/`);
+        await res.arrayBuffer();
+        return res.status === 200 || res.status === 401;
+      }, `registry on ${port}`);
+    } catch {
+      child.kill('SIGKILL');
+      continue;
+    }
+    return { host: `127.0.0.1:${port}`, url, dir, stop: () => stopProcess(child, dir) };
+  }
+  throw new Error('could not start docker-registry (is the docker-registry package installed?)');
+}
+
+function stopProcess(child: ChildProcess, dir: string): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      rmSync(dir, { recursive: true, force: true });
+      resolve();
+    };
+    if (child.exitCode !== null) done();
+    else {
+      child.once('exit', done);
+      child.kill('SIGTERM');
+    }
+  });
+}
