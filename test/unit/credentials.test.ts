@@ -1,0 +1,62 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { AuthFileCredentials, defaultAuthFilePaths, normaliseAuthKey, parseUserPass } from '../../functions/oci/auth/credentials.js';
+
+function file(content: object): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'ferry-unit-')), 'auth.json');
+  writeFileSync(path, JSON.stringify(content));
+  return path;
+}
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+describe('auth files', () => {
+  it('follows the pinned lookup order', () => {
+    expect(defaultAuthFilePaths({ REGISTRY_AUTH_FILE: '/a.json', XDG_RUNTIME_DIR: '/run/user/1' }, '/home/u')).toEqual([
+      '/a.json', '/run/user/1/containers/auth.json', '/home/u/.config/containers/auth.json', '/home/u/.docker/config.json',
+    ]);
+  });
+
+  it('normalises keys with schemes, paths and Docker Hub aliases', () => {
+    expect(normaliseAuthKey('https://index.docker.io/v1/')).toBe('docker.io');
+    expect(normaliseAuthKey('HTTPS://Quay.io')).toBe('quay.io');
+    expect(normaliseAuthKey('localhost:5000')).toBe('localhost:5000');
+  });
+
+  it('decodes auths, identity tokens and passwords with colons; the first file with the host wins', async () => {
+    const first = file({ auths: { 'quay.io': { auth: b64('bob:pa:ss') }, 'ghcr.io': { identitytoken: 'refresh' } } });
+    const second = file({ auths: { 'quay.io': { auth: b64('other:x') }, 'https://index.docker.io/v1/': { auth: b64('hub:pw') } } });
+    const store = new AuthFileCredentials([first, '/nonexistent/auth.json', second]);
+    expect(await store.get('quay.io')).toEqual({ kind: 'basic', username: 'bob', password: 'pa:ss' });
+    expect(await store.get('ghcr.io')).toEqual({ kind: 'identityToken', token: 'refresh' });
+    expect(await store.get('docker.io')).toEqual({ kind: 'basic', username: 'hub', password: 'pw' });
+    expect(await store.get('example.com')).toBeUndefined();
+  });
+
+  it('asks credHelpers per host, then credsStore', async () => {
+    const path = file({ credHelpers: { 'a.io': 'one' }, credsStore: 'desktop' });
+    const calls: string[] = [];
+    const store = new AuthFileCredentials([path], {
+      runHelper: (helper, registry) => {
+        calls.push(`${helper} ${registry}`);
+        return Promise.resolve(JSON.stringify(helper === 'one' ? { Username: 'u', Secret: 's' } : { Username: '<token>', Secret: 't' }));
+      },
+    });
+    expect(await store.get('a.io')).toEqual({ kind: 'basic', username: 'u', password: 's' });
+    expect(await store.get('docker.io')).toEqual({ kind: 'identityToken', token: 't' });
+    expect(calls).toEqual(['one a.io', 'desktop https://index.docker.io/v1/']);
+  });
+
+  it('fails clearly on an unreadable --authfile or bad JSON', async () => {
+    await expect(new AuthFileCredentials(['/nonexistent.json'], { required: true }).get('x')).rejects.toThrow(/cannot read auth file/);
+    const bad = join(mkdtempSync(join(tmpdir(), 'ferry-unit-')), 'bad.json');
+    writeFileSync(bad, '{');
+    await expect(new AuthFileCredentials([bad]).get('x')).rejects.toThrow(/not valid JSON/);
+  });
+
+  it('parses USER:PASS flags', () => {
+    expect(parseUserPass('a:b:c', '--src-creds')).toEqual({ kind: 'basic', username: 'a', password: 'b:c' });
+    expect(() => parseUserPass('nopass', '--src-creds')).toThrow(/--src-creds must be USER:PASS/);
+  });
+});
