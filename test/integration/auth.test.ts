@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { anonymous } from '../../functions/oci/auth/credentials.js';
 import { buildImage, push, remoteDigest, Rng } from '../support/fixtures.js';
 import { basicCreds, basicHeader, createEngine, tokenHeader } from '../support/engine.js';
