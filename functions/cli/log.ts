@@ -5,6 +5,6 @@ import { silentLogger } from '../oci/log.js';
 export function createCliLogger(debug: boolean): Logger {
   if (!debug) return silentLogger;
   const write = (level: string) => (message: string, fields?: Record<string, unknown>) =>
-    process.stderr.write(`${JSON.stringify({ level, message, ...fields })}\n`);
+    process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level, message, ...fields })}\n`);
   return { debug: write('debug'), info: write('info'), warn: write('warn') };
 }

@@ -6,7 +6,6 @@ import { describeError, FerryError, InvalidReferenceError, UsageError } from '..
 import { type Platform, parsePlatform } from '../oci/manifest.js';
 import { formatLocation, type Location, manifestRef, parseLocation } from '../oci/reference.js';
 import { createCliLogger } from './log.js';
-import { createProgress } from './progress.js';
 import { type CopyFlags, createRuntime } from './runtime.js';
 
 interface GlobalFlags {
@@ -115,7 +114,8 @@ async function runCopy(source: string, destination: string, flags: CopyCommandFl
   const dst = parseLocation(destination);
   const platforms = parsePlatforms(flags.platform);
   const logger = createCliLogger(global.debug === true);
-  const bars = !flags.json && process.stderr.isTTY ? createProgress(process.stderr) : undefined;
+  // Progress bars only on a TTY; loaded lazily so scripted runs do not pay for them.
+  const bars = !flags.json && process.stderr.isTTY ? (await import('./progress.js')).createProgress(process.stderr) : undefined;
   const runtime = await createRuntime(flags, logger, bars?.progress);
   try {
     const sourceRef = locationRef(src, undefined);

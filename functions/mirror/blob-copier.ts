@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { DigestVerifier } from '../oci/digest.js';
 import { FerryError } from '../oci/errors.js';
 import { silentLogger, type Logger } from '../oci/log.js';
@@ -131,9 +131,13 @@ export class BlobCopier {
         try {
           const body = Readable.from(this.#read(source, descriptor, signal), { objectMode: false, highWaterMark: 1 << 20 });
           const verifier = new DigestVerifier(descriptor.digest, descriptor.size);
-          const piping = pipeline(body, verifier);
-          piping.catch(() => undefined);
-          await Promise.all([destination.writeBlob(descriptor, verifier, attempt === 0 ? session : undefined), piping]);
+          pipeline(body, verifier).catch(() => undefined);
+          // WARNING: wait for the verifier's writable side only (all input hashed, flush passed). Its
+          // readable end is not awaited: an upload with Content-Length may stop reading right after
+          // the last byte and never consume end-of-stream, which would hang a full pipeline wait.
+          const verified = finished(verifier, { readable: false });
+          verified.catch(() => undefined);
+          await Promise.all([destination.writeBlob(descriptor, verifier, attempt === 0 ? session : undefined), verified]);
           outcome = { kind: 'copied', bytes: descriptor.size };
           return;
         } catch (err) {

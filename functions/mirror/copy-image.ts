@@ -1,4 +1,4 @@
-import type { Digest } from '../oci/digest.js';
+import { type Digest, isDigest } from '../oci/digest.js';
 import { ManifestInvalidError, NotFoundError } from '../oci/errors.js';
 import { silentLogger, type Logger } from '../oci/log.js';
 import { blobsOf, type Descriptor, formatPlatform, type Manifest, parseManifest, type Platform, platformMatches } from '../oci/manifest.js';
@@ -65,11 +65,16 @@ export class ImageCopier {
   }
 
   async copy(source: Repository, sourceRef: string, destination: Repository, destinationRef: string, options: CopyOptions = {}): Promise<CopyResult> {
-    const original = await source.getManifest(sourceRef);
+    const byDigest = isDigest(destinationRef);
+    // The source manifest and the destination tag are looked up at once: one round trip saved per image.
+    const [original, existingTag] = await Promise.all([
+      source.getManifest(sourceRef),
+      byDigest ? undefined : destination.headManifest(destinationRef),
+    ]);
     const top = await this.#selectPlatforms(source, original, options.platforms ?? []);
     const tally = new CopyTally();
-    const target = destinationRef.startsWith('sha256:') || destinationRef.startsWith('sha512:') ? top.digest : destinationRef;
-    const existing = await destination.headManifest(target);
+    const target = byDigest ? top.digest : destinationRef;
+    const existing = byDigest ? await destination.headManifest(target) : existingTag;
     const skipped = existing?.digest === top.digest;
     if (skipped) {
       this.#logger.debug('destination already has this digest: skip image', { destination: `${destination.display}:${target}`, digest: top.digest });

@@ -83,12 +83,18 @@ export class Transport {
     if (override !== undefined) return new URL(override.endsWith('/') ? override : `${override}/`);
     const https = new URL(`https://${host}/`);
     if (!this.isInsecure(host)) return https;
-    try {
-      const res = await this.send({ method: 'GET', url: new URL('/v2/', https) });
+    // Both schemes are tried at once; https wins whenever it answers, as Docker prefers it.
+    const probe = async (base: URL): Promise<URL> => {
+      const res = await this.send({ method: 'GET', url: new URL('/v2/', base) });
       res.body.resume();
-      return https;
+      return base;
+    };
+    const http = probe(new URL(`http://${host}/`));
+    http.catch(() => undefined);
+    try {
+      return await probe(https);
     } catch {
-      return new URL(`http://${host}/`);
+      return http.catch(() => new URL(`http://${host}/`));
     }
   }
 

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -47,15 +47,16 @@ export async function startRegistry(auth: RegistryAuth = { kind: 'none' }): Prom
     };
     const configFile = join(dir, 'config.yml');
     writeFileSync(configFile, stringify(config));
-    const child = spawn('docker-registry', ['serve', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // WARNING: the registry logs every 4xx at error level. Its output goes to a file, never a
+    // pipe: a parent that stops reading a pipe (spawnSync, a busy loop) would block the registry.
+    const logFile = join(dir, `registry-${port}.log`);
+    const child = spawn('docker-registry', ['serve', configFile], { stdio: ['ignore', 'ignore', openSync(logFile, 'a')] });
     let exited = false;
     child.once('exit', () => (exited = true));
-    let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     const url = `http://127.0.0.1:${port}`;
     try {
       await waitFor(async () => {
-        if (exited) throw new Error(stderr);
+        if (exited) throw new Error(readFileSync(logFile, 'utf8'));
         const res = await fetch(`${url}/v2/`);
         await res.arrayBuffer();
         return res.status === 200 || res.status === 401;

@@ -1,0 +1,225 @@
+/**
+ * `npm run bench`: Ferry against skopeo and the raw lower bound (curl GET piped into one PUT),
+ * in one run, on the same two local registries. Prints a markdown table (also written to
+ * docs/benchmarks.md with --write). Ratios are what to compare; absolute numbers vary by machine.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { buildImage, push } from '../test/support/fixtures.js';
+import { startRegistry } from '../test/support/registry-process.js';
+import { pushBlobFile, writeRandomFile } from './blobs.js';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const ferry = join(root, 'bin', 'ferry.js');
+const MiB = 1 << 20;
+const reps = Number(process.env.BENCH_REPS ?? 3);
+const bigLayer = Number(process.env.BENCH_LAYER_MIB ?? 256) * MiB;
+const hugeLayer = Number(process.env.BENCH_HUGE_MIB ?? 1024) * MiB;
+
+interface Run { seconds: number; rssMiB: number; bytes: number }
+
+const work = mkdtempSync(join(tmpdir(), 'ferry-bench-'));
+const home = join(work, 'home');
+const env = { ...process.env, HOME: home, AWS_EC2_METADATA_DISABLED: 'true' };
+execFileSync('mkdir', ['-p', home]);
+
+/** Runs a command under GNU time; returns wall seconds and peak RSS. */
+function timed(command: string, args: string[]): Promise<{ seconds: number; rssMiB: number; stdout: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn('/usr/bin/time', ['-f', '%M', command, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      if (code !== 0) return reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`));
+      const kib = Number(stderr.trim().split('\n').pop());
+      resolvePromise({ seconds, rssMiB: kib / 1024, stdout });
+    });
+  });
+}
+
+/**
+ * skopeo keeps a blob-info cache (/var/lib/containers/cache as root, else under $HOME) and mounts
+ * blobs it has seen before: a first copy must start without it, or it measures a mount.
+ */
+function clearSkopeoCache(): void {
+  for (const dir of ['/var/lib/containers/cache', join(home, '.local', 'share', 'containers', 'cache')]) rmSync(dir, { recursive: true, force: true });
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+let counter = 0;
+const fresh = (name: string): string => `${name}-${process.pid}-${counter++}`;
+
+async function main(): Promise<void> {
+  const src = await startRegistry();
+  const dst = await startRegistry();
+  const rows: string[][] = [];
+  const notes: string[] = [];
+  try {
+    // (a) one image, one big random layer.
+    const layerFile = join(work, 'layer.bin');
+    const layer = await writeRandomFile(layerFile, bigLayer);
+    await pushBlobFile(src.url, 'bench/big', layerFile, layer.digest);
+    rmSync(layerFile);
+    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [layer.digest] } }));
+    const configDigest = `sha256:${createHash('sha256').update(config).digest('hex')}`;
+    const manifest = Buffer.from(JSON.stringify({
+      schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layer.digest, size: layer.size }],
+    }));
+    await push(src.url, 'bench/big', 'v1', { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: '', bytes: manifest, children: [],
+      blobs: [{ mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length, data: config }] });
+
+    const raw: Run[] = [];
+    const skopeo: Run[] = [];
+    const ferryRuns: Run[] = [];
+    const lastDst: Record<string, string> = {};
+    for (let i = 0; i < reps; i++) {
+      // Raw lower bound: the blob bytes only, one GET piped into one PUT.
+      const repo = fresh('raw/big');
+      const start = await fetch(`${dst.url}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
+      await start.arrayBuffer();
+      const location = new URL(start.headers.get('location')!, dst.url);
+      location.searchParams.set('digest', layer.digest);
+      const r = await timed('bash', ['-c', `curl -sSf ${src.url}/v2/bench/big/blobs/${layer.digest} | curl -sSf -X PUT -H 'Content-Type: application/octet-stream' -T - '${location.href}'`]);
+      raw.push({ ...r, bytes: layer.size });
+
+      const sk = fresh('skopeo/big');
+      lastDst.skopeo = sk;
+      clearSkopeoCache();
+      skopeo.push({ ...(await timed('skopeo', ['copy', '--all', '-q', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${src.host}/bench/big:v1`, `docker://${dst.host}/${sk}:v1`])), bytes: layer.size });
+
+      const fe = fresh('ferry/big');
+      lastDst.ferry = fe;
+      const f = await timed(process.execPath, [ferry, 'copy', '--json', `${src.host}/bench/big:v1`, `${dst.host}/${fe}:v1`]);
+      ferryRuns.push({ ...f, bytes: (JSON.parse(f.stdout) as { bytes: number }).bytes });
+    }
+    const row = (scenario: string, tool: string, runs: Run[], baseline?: Run[], rawRuns?: Run[]): string[] => {
+      const s = median(runs.map((r) => r.seconds));
+      const bytes = runs[0]!.bytes;
+      return [scenario, tool, s.toFixed(2), bytes > 0 ? (bytes / MiB / s).toFixed(0) : '–',
+        baseline ? (s / median(baseline.map((r) => r.seconds))).toFixed(2) : '–',
+        rawRuns ? `${((median(rawRuns.map((r) => r.seconds)) / s) * 100).toFixed(0)} %` : '–',
+        Math.max(...runs.map((r) => r.rssMiB)).toFixed(0), (bytes / MiB).toFixed(0)];
+    };
+    const big = `(a) 1 image, ${bigLayer / MiB} MiB layer`;
+    rows.push(row(big, 'raw curl GET | PUT', raw));
+    rows.push(row(big, 'skopeo copy --all', skopeo, skopeo, raw));
+    rows.push(row(big, 'ferry copy', ferryRuns, skopeo, raw));
+
+    // (b) ten images sharing a base layer.
+    const baseFile = join(work, 'base.bin');
+    const base = await writeRandomFile(baseFile, 64 * MiB);
+    const names = Array.from({ length: 10 }, (_, i) => `bench/app${i}`);
+    for (const name of names) await pushBlobFile(src.url, name, baseFile, base.digest);
+    rmSync(baseFile);
+    const own: number[] = [];
+    for (const name of names) {
+      const ownFile = join(work, 'own.bin');
+      const ownLayer = await writeRandomFile(ownFile, 8 * MiB);
+      await pushBlobFile(src.url, name, ownFile, ownLayer.digest);
+      rmSync(ownFile);
+      own.push(ownLayer.size);
+      const cfg = Buffer.from(JSON.stringify({ os: 'linux', architecture: 'amd64', rootfs: { type: 'layers', diff_ids: [base.digest, ownLayer.digest] } }));
+      const image = buildImage({ config: cfg, layers: [] });
+      const doc = {
+        schemaVersion: 2, mediaType: image.mediaType,
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: image.blobs[0]!.digest, size: cfg.length },
+        layers: [base, ownLayer].map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: l.digest, size: l.size })),
+      };
+      await push(src.url, name, '1.0', { ...image, bytes: Buffer.from(JSON.stringify(doc)) });
+    }
+    const tenBytes = base.size + own.reduce((a, b) => a + b, 0);
+    const skTen: Run[] = [];
+    const feTen: Run[] = [];
+    let lastPrefix = { skopeo: '', ferry: '' };
+    for (let i = 0; i < reps; i++) {
+      const skPrefix = fresh('skopeo-ten');
+      clearSkopeoCache();
+      const startedSk = process.hrtime.bigint();
+      let rss = 0;
+      for (const name of names) {
+        const r = await timed('skopeo', ['copy', '--all', '-q', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${src.host}/${name}:1.0`, `docker://${dst.host}/${skPrefix}/${name}:1.0`]);
+        rss = Math.max(rss, r.rssMiB);
+      }
+      skTen.push({ seconds: Number(process.hrtime.bigint() - startedSk) / 1e9, rssMiB: rss, bytes: names.length * base.size + own.reduce((a, b) => a + b, 0) });
+      const fePrefix = fresh('ferry-ten');
+      const f = await timed(process.execPath, [ferry, 'mirror', '--json', '--to', `${dst.host}/${fePrefix}`, ...names.map((n) => `${src.host}/${n}:1.0`)]);
+      const moved = f.stdout.trim().split('\n').reduce((n, l) => n + (JSON.parse(l) as { bytes: number }).bytes, 0);
+      feTen.push({ ...f, bytes: moved });
+      lastPrefix = { skopeo: skPrefix, ferry: fePrefix };
+    }
+    const ten = '(b) 10 images sharing a 64 MiB base';
+    rows.push(row(ten, 'skopeo copy ×10', skTen, skTen));
+    rows.push(row(ten, 'ferry mirror (1 process)', feTen, skTen));
+    notes.push(`(b) distinct blob bytes: ${(tenBytes / MiB).toFixed(0)} MiB; "MiB moved" counts bytes uploaded (skopeo uploads the base per repository).`);
+
+    // (c) re-copy when the destination is up to date.
+    const skRe: Run[] = [];
+    const feRe: Run[] = [];
+    const skReTen: Run[] = [];
+    const feReTen: Run[] = [];
+    for (let i = 0; i < reps; i++) {
+      skRe.push({ ...(await timed('skopeo', ['copy', '--all', '-q', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${src.host}/bench/big:v1`, `docker://${dst.host}/${lastDst.skopeo}:v1`])), bytes: 0 });
+      const f = await timed(process.execPath, [ferry, 'copy', '--json', `${src.host}/bench/big:v1`, `${dst.host}/${lastDst.ferry}:v1`]);
+      feRe.push({ ...f, bytes: (JSON.parse(f.stdout) as { bytes: number }).bytes });
+      const startedSk = process.hrtime.bigint();
+      let rss = 0;
+      for (const name of names) {
+        rss = Math.max(rss, (await timed('skopeo', ['copy', '--all', '-q', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${src.host}/${name}:1.0`, `docker://${dst.host}/${lastPrefix.skopeo}/${name}:1.0`])).rssMiB);
+      }
+      skReTen.push({ seconds: Number(process.hrtime.bigint() - startedSk) / 1e9, rssMiB: rss, bytes: 0 });
+      const m = await timed(process.execPath, [ferry, 'mirror', '--json', '--to', `${dst.host}/${lastPrefix.ferry}`, ...names.map((n) => `${src.host}/${n}:1.0`)]);
+      feReTen.push({ ...m, bytes: m.stdout.trim().split('\n').reduce((n, l) => n + (JSON.parse(l) as { bytes: number }).bytes, 0) });
+    }
+    rows.push(row('(c) re-copy (a), up to date', 'skopeo copy --all', skRe, skRe));
+    rows.push(row('(c) re-copy (a), up to date', 'ferry copy', feRe, skRe));
+    rows.push(row('(c) re-copy (b), up to date', 'skopeo copy ×10', skReTen, skReTen));
+    rows.push(row('(c) re-copy (b), up to date', 'ferry mirror', feReTen, skReTen));
+
+    // Peak memory while copying a very large layer.
+    if (hugeLayer > 0) {
+      const hugeFile = join(work, 'huge.bin');
+      const huge = await writeRandomFile(hugeFile, hugeLayer);
+      await pushBlobFile(src.url, 'bench/huge', hugeFile, huge.digest);
+      rmSync(hugeFile);
+      const cfg = Buffer.from(JSON.stringify({ os: 'linux', architecture: 'amd64', rootfs: { type: 'layers', diff_ids: [huge.digest] } }));
+      const image = buildImage({ config: cfg, layers: [] });
+      const doc = {
+        schemaVersion: 2, mediaType: image.mediaType,
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: image.blobs[0]!.digest, size: cfg.length },
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: huge.digest, size: huge.size }],
+      };
+      await push(src.url, 'bench/huge', 'v1', { ...image, bytes: Buffer.from(JSON.stringify(doc)) });
+      const label = `(d) 1 image, ${(hugeLayer / MiB / 1024).toFixed(0)} GiB layer`;
+      clearSkopeoCache();
+      const sk = await timed('skopeo', ['copy', '--all', '-q', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${src.host}/bench/huge:v1`, `docker://${dst.host}/${fresh('skopeo/huge')}:v1`]);
+      const fe = await timed(process.execPath, [ferry, 'copy', '--json', `${src.host}/bench/huge:v1`, `${dst.host}/${fresh('ferry/huge')}:v1`]);
+      const skRun = [{ ...sk, bytes: huge.size }];
+      rows.push(row(label, 'skopeo copy --all', skRun, skRun));
+      rows.push(row(label, 'ferry copy', [{ ...fe, bytes: huge.size }], skRun));
+    }
+  } finally {
+    await Promise.all([src.stop(), dst.stop()]);
+    rmSync(work, { recursive: true, force: true });
+  }
+
+  const header = ['scenario', 'tool', 'wall s (median)', 'MiB/s', '× skopeo', '% of raw pipe', 'peak RSS MiB', 'MiB moved'];
+  const table = [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
+  const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
+  const text = `${table}\n\n${reps} repetitions per scenario (median), ${machine}. Two docker-registry 2.8 processes on loopback, filesystem storage.\n${notes.join('\n')}\n`;
+  process.stdout.write(text);
+  if (process.argv.includes('--write')) {
+    const doc = `# Benchmarks\n\nProduced by \`npm run bench -- --write\` in one run: Ferry, skopeo 1.9 and the raw lower bound\n(curl GET piped into one PUT) against the same two local registries. Compare ratios, not absolute\nnumbers: on 2 cores both registries hash and write, and they are the bottleneck.\n\n${text}`;
+    writeFileSync(join(root, 'docs', 'benchmarks.md'), doc);
+  }
+}
+
+await main();
