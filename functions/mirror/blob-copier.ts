@@ -1,6 +1,5 @@
 import { Readable } from 'node:stream';
-import { finished, pipeline } from 'node:stream/promises';
-import { DigestVerifier } from '../oci/digest.js';
+import { verifyDigest } from '../oci/digest.js';
 import { FerryError } from '../oci/errors.js';
 import { silentLogger, type Logger } from '../oci/log.js';
 import type { Descriptor } from '../oci/manifest.js';
@@ -129,15 +128,10 @@ export class BlobCopier {
     try {
       for (let attempt = 0; ; attempt++) {
         try {
-          const body = Readable.from(this.#read(source, descriptor, signal), { objectMode: false, highWaterMark: 1 << 20 });
-          const verifier = new DigestVerifier(descriptor.digest, descriptor.size);
-          pipeline(body, verifier).catch(() => undefined);
-          // WARNING: wait for the verifier's writable side only (all input hashed, flush passed). Its
-          // readable end is not awaited: an upload with Content-Length may stop reading right after
-          // the last byte and never consume end-of-stream, which would hang a full pipeline wait.
-          const verified = finished(verifier, { readable: false });
-          verified.catch(() => undefined);
-          await Promise.all([destination.writeBlob(descriptor, verifier, attempt === 0 ? session : undefined), verified]);
+          // One stream from source to upload: read (resuming with Range), verify, send.
+          const chunks = verifyDigest(this.#read(source, descriptor, signal), descriptor.digest, descriptor.size);
+          const body = Readable.from(chunks, { objectMode: false, highWaterMark: 1 << 20 });
+          await destination.writeBlob(descriptor, body, attempt === 0 ? session : undefined);
           outcome = { kind: 'copied', bytes: descriptor.size };
           return;
         } catch (err) {

@@ -1,5 +1,4 @@
-import { createHash, type Hash } from 'node:crypto';
-import { Transform, type TransformCallback } from 'node:stream';
+import { createHash } from 'node:crypto';
 import { DigestMismatchError, InvalidReferenceError } from './errors.js';
 
 declare const digestBrand: unique symbol;
@@ -48,57 +47,29 @@ export function digestOf(bytes: Uint8Array, algorithm: DigestAlgorithm = 'sha256
 }
 
 /**
- * A pass-through stream that hashes and counts what flows through it and fails when the
- * content is not `size` bytes hashing to `digest`.
+ * Yields the chunks of `source` unchanged while hashing and counting them, and fails with
+ * {@link DigestMismatchError} when the content is not `size` bytes hashing to `digest` (as
+ * soon as it runs past `size`, or at its end).
  *
- * WARNING: the most recent chunk is held back and released only after the digest checks out
- * at end of stream, so a consumer that commits on the last byte (an upload with
- * `Content-Length`) never receives complete, wrong content.
+ * WARNING: the most recent chunk is held back and yielded only after the digest checks out,
+ * so a consumer that commits on the last byte (an upload with `Content-Length`) never
+ * receives complete, wrong content.
  */
-export class DigestVerifier extends Transform {
-  readonly #expected: Digest;
-  readonly #size: number;
-  readonly #hash: Hash;
-  #held: Buffer | undefined;
-  #bytes = 0;
-
-  constructor(expected: Digest, size: number, hash?: Hash, offset = 0) {
-    super();
-    this.#expected = expected;
-    this.#size = size;
-    this.#hash = hash ?? createHash(digestAlgorithm(expected));
-    this.#bytes = offset;
+export async function* verifyDigest(source: AsyncIterable<Buffer>, digest: Digest, size: number): AsyncGenerator<Buffer> {
+  const hash = createHash(digestAlgorithm(digest));
+  let bytes = 0;
+  let held: Buffer | undefined;
+  for await (const chunk of source) {
+    bytes += chunk.length;
+    if (bytes > size) throw new DigestMismatchError(`blob ${digest} is longer than its descriptor's ${size} bytes`);
+    hash.update(chunk);
+    if (held !== undefined) yield held;
+    held = chunk;
   }
-
-  /** Bytes seen so far (including a resume offset). */
-  get bytes(): number {
-    return this.#bytes;
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.#bytes += chunk.length;
-    if (this.#bytes > this.#size) {
-      callback(new DigestMismatchError(`blob ${this.#expected} is longer than its descriptor's ${this.#size} bytes`));
-      return;
-    }
-    this.#hash.update(chunk);
-    const previous = this.#held;
-    this.#held = chunk;
-    callback(null, previous);
-  }
-
-  override _flush(callback: TransformCallback): void {
-    if (this.#bytes !== this.#size) {
-      callback(new DigestMismatchError(`blob ${this.#expected} ended after ${this.#bytes} of ${this.#size} bytes`));
-      return;
-    }
-    const actual = `${digestAlgorithm(this.#expected)}:${this.#hash.digest('hex')}`;
-    if (actual !== this.#expected) {
-      callback(new DigestMismatchError(`blob content hashes to ${actual}, expected ${this.#expected}`));
-      return;
-    }
-    callback(null, this.#held);
-  }
+  if (bytes !== size) throw new DigestMismatchError(`blob ${digest} ended after ${bytes} of ${size} bytes`);
+  const actual = `${digestAlgorithm(digest)}:${hash.digest('hex')}`;
+  if (actual !== digest) throw new DigestMismatchError(`blob content hashes to ${actual}, expected ${digest}`);
+  if (held !== undefined) yield held;
 }
 
 function truncate(value: string): string {
