@@ -117,9 +117,7 @@ async function main(): Promise<void> {
     rows.push(row(big, 'skopeo copy --all', skopeo, skopeo, raw));
     rows.push(row(big, 'ferry copy', ferryRuns, skopeo, raw));
 
-    // eslint-disable-next-line no-labels
     more: {
-    // eslint-disable-next-line no-labels
     if (only === 'a') break more;
     // (b) ten images sharing a base layer.
     const baseFile = join(work, 'base.bin');
