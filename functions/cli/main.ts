@@ -189,7 +189,8 @@ function jsonResult(result: MirrorResult): object {
 function describeResult(result: MirrorResult | CopyResult): string {
   if (result.status === 'failed') return `failed   ${result.source} → ${result.destination}: ${result.error}`;
   const { blobs } = result;
-  return `${result.status.padEnd(8)} ${result.source} → ${result.destination} ${result.digest} (${blobs.copied} copied, ${blobs.mounted} mounted, ${blobs.skipped} skipped; ${formatBytes(result.bytes)})`;
+  const referrers = 'referrers' in result && result.referrers !== undefined ? `; ${result.referrers} referrer${result.referrers === 1 ? '' : 's'}` : '';
+  return `${result.status.padEnd(8)} ${result.source} → ${result.destination} ${result.digest} (${blobs.copied} copied, ${blobs.mounted} mounted, ${blobs.skipped} skipped; ${formatBytes(result.bytes)}${referrers})`;
 }
 
 function formatBytes(bytes: number): string {

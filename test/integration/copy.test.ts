@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { parseLocation, parseImageReference } from '../../functions/oci/reference.js';
 import { parsePlatform } from '../../functions/oci/manifest.js';
-import { buildImage, buildIndex, push, remoteDigest, Rng, writeLayout } from '../support/fixtures.js';
+import { buildImage, buildIndex, push, remoteDigest, Rng, sha256, writeLayout } from '../support/fixtures.js';
 import { createEngine } from '../support/engine.js';
 import { skopeoDigest } from '../support/cli.js';
 
@@ -176,5 +176,28 @@ describe('copy between real registries', () => {
       new RegExp(`${src.host}/${name}: not found`),
     );
     expect(parseImageReference(`${dst.host}/${name}:nope`).tag).toBe('nope');
+  });
+});
+
+describe('non-distributable (foreign) layers', () => {
+  it('leaves them where their urls point unless asked, and copies them with includeForeignLayers', async () => {
+    const foreignData = layer(6);
+    const image = buildImage({ layers: [layer(10)], docker: true });
+    const foreign = { mediaType: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip', digest: sha256(foreignData), size: foreignData.length, urls: ['https://example.invalid/windows-base.tar.gz'] };
+    const doc = JSON.parse(image.bytes.toString()) as { layers: object[] };
+    doc.layers.unshift(foreign);
+    const bytes = Buffer.from(JSON.stringify(doc));
+    const withForeign = { ...image, bytes, digest: sha256(bytes), blobs: [...image.blobs, { ...foreign, data: foreignData }] };
+    const name = repo('foreign');
+    await push(src.url, name, 'v1', withForeign);
+
+    const plain = await copy(`${src.host}/${name}:v1`, `${dst.host}/${name}:v1`);
+    expect(plain.digest).toBe(withForeign.digest);
+    expect(plain.blobs.copied).toBe(2);
+    expect((await fetch(`${dst.url}/v2/${name}/blobs/${foreign.digest}`, { method: 'HEAD' })).status).toBe(404);
+
+    const all = await copy(`${src.host}/${name}:v1`, `${dst.host}/${name}-all:v1`, { includeForeignLayers: true });
+    expect(all.blobs).toEqual({ copied: 1, mounted: 2, skipped: 0 });
+    expect((await fetch(`${dst.url}/v2/${name}-all/blobs/${foreign.digest}`, { method: 'HEAD' })).status).toBe(200);
   });
 });

@@ -43,6 +43,8 @@ export async function startRegistry(auth: RegistryAuth = { kind: 'none' }): Prom
       storage: { filesystem: { rootdirectory: join(dir, 'data') }, delete: { enabled: true }, maintenance: { uploadpurging: { enabled: false } } },
       http: { addr: `127.0.0.1:${port}`, secret: 'ferry-test-secret' },
       health: { storagedriver: { enabled: false } },
+      // Foreign (non-distributable) layers are accepted by URL, as Docker Hub does for Windows bases.
+      validation: { manifests: { urls: { allow: ['^https?://'] } } },
       ...(authConfig ? { auth: authConfig } : {}),
     };
     const configFile = join(dir, 'config.yml');
