@@ -26,7 +26,10 @@ const script = new Script(Module.wrap(readFileSync(bundle, 'utf8')), { filename:
 const module = { exports: {} };
 script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, dirname(bundle));
 
-process.exitCode = await module.exports.main(process.argv.slice(2));
+process.exitCode = await module.exports.main(process.argv.slice(2), {
+  // The local runtime (dynalite, the local Step Functions interpreter) loads only for `serve`.
+  serve: async (flags) => (await import('../dist/functions/local/main.js')).runServe(flags),
+});
 
 if (cachedData === undefined || script.cachedDataRejected) {
   // First run (or a new Node or bundle): keep what V8 compiled for the next run. Best effort.

@@ -48,8 +48,24 @@ function addCopyOptions(command: Command): Command {
     .option('--json', 'print JSON results on stdout');
 }
 
+/** `ferry serve`'s flags, handed to the local runtime. */
+export interface ServeFlags {
+  host: string;
+  port: number;
+  dataDir?: string;
+  insecure: string[];
+  registryEndpoint: string[];
+  homeRegistry?: string;
+  regionRegistry: string[];
+}
+
+/** What the entry point plugs in: the local runtime is loaded only for `serve`. */
+export interface MainHooks {
+  serve?: (flags: ServeFlags) => Promise<number>;
+}
+
 /** Runs the `ferry` command line; returns the exit code (0 ok, 1 copy failed, 2 usage). */
-export async function main(argv: readonly string[]): Promise<number> {
+export async function main(argv: readonly string[], hooks: MainHooks = {}): Promise<number> {
   const program = new Command('ferry')
     .description('Copy container images and OCI artifacts between registries, verified and fast.')
     .option('--debug', 'log every decision to stderr as JSON and show stack traces')
@@ -77,10 +93,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     .description('the Ferry HTTP API on localhost, on embedded defaults')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .addOption(new Option('--port <port>', 'port to listen on').argParser(positiveInt).default(8080))
-    .option('--data-dir <dir>', 'where run state is kept')
-    .action(() => {
-      process.stderr.write('ferry: serve is not available in this build yet\n');
-      exitCode = 2;
+    .option('--data-dir <dir>', 'where run state is kept (in memory when absent)')
+    .option('--insecure <host[:port]>', 'allow plain HTTP / unverified TLS for this registry (repeatable)', collect, [])
+    .option('--registry-endpoint <host=url>', 'reach a registry host at another base URL (repeatable)', collect, [])
+    .option('--home-registry <host>', 'the registry sync_images replicates from')
+    .option('--region-registry <region=host>', 'the registry of a region, for sync_images (repeatable)', collect, [])
+    .action(async (flags: ServeFlags) => {
+      if (!hooks.serve) throw new UsageError('serve is not available in this build');
+      exitCode = await hooks.serve(flags);
     });
 
   try {

@@ -13,6 +13,8 @@ export interface CopyOptions {
   readonly platforms?: readonly Platform[];
   /** Also copy referrers (OCI 1.1 API or fallback tag) and cosign `.sig`/`.att`/`.sbom` tags. */
   readonly referrers?: boolean;
+  /** Leave a destination tag that points at another digest alone (reported as skipped). Default: overwrite. */
+  readonly keepExistingTags?: boolean;
   /** Fetch non-distributable (foreign) layers too; by default they are left where their `urls` point. */
   readonly includeForeignLayers?: boolean;
   readonly signal?: AbortSignal;
@@ -36,6 +38,8 @@ export interface CopyResult {
   /** Set when platform filtering built a new index (its digest differs from the source's). */
   readonly digestChanged?: boolean;
   readonly referrers?: number;
+  /** Why an image was skipped without being up to date (a differing tag kept). */
+  readonly note?: string;
 }
 
 /** The tally of one copy: blob outcomes and bytes moved. */
@@ -75,6 +79,13 @@ export class ImageCopier {
     const tally = new CopyTally();
     const target = byDigest ? top.digest : destinationRef;
     const existing = byDigest ? await destination.headManifest(target) : existingTag;
+    if (existing !== undefined && existing.digest !== top.digest && options.keepExistingTags && !byDigest) {
+      return {
+        source: `${source.display}${refSuffix(sourceRef)}`, destination: `${destination.display}${refSuffix(target)}`, digest: top.digest,
+        mediaType: top.mediaType, status: 'skipped', blobs: tally.blobs, bytes: 0,
+        note: `destination tag exists with ${existing.digest}; not overridden`,
+      };
+    }
     const skipped = existing?.digest === top.digest;
     if (skipped) {
       this.#logger.debug('destination already has this digest: skip image', { destination: `${destination.display}:${target}`, digest: top.digest });

@@ -92,6 +92,10 @@ export class LayoutRepository implements Repository {
     }
   }
 
+  checkWriteAccess(): Promise<void> {
+    return Promise.resolve();
+  }
+
   referrers(): Promise<Descriptor[] | undefined> {
     return Promise.resolve(undefined);
   }

@@ -157,6 +157,10 @@ export class RegistryRepository implements Repository {
     return manifest.kind === 'index' ? manifest.index.manifests : undefined;
   }
 
+  async checkWriteAccess(): Promise<void> {
+    await this.#cancelUpload(await this.#startUpload());
+  }
+
   async listTags(): Promise<string[]> {
     const tags: string[] = [];
     let path: string | URL = `v2/${this.name}/tags/list?n=1000`;

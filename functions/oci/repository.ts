@@ -46,5 +46,7 @@ export interface Repository {
 
   /** Referrers of a manifest via the OCI 1.1 API; undefined when the API is not there. */
   referrers(digest: Digest): Promise<Descriptor[] | undefined>;
+  /** Proves write access without writing (opens and cancels an upload); a no-op where there is nothing to prove. */
+  checkWriteAccess(): Promise<void>;
   listTags(): Promise<string[]>;
 }

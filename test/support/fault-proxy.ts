@@ -15,6 +15,8 @@ export type Fault =
   | { kind: 'truncate'; bytes: number }
   /** Forward with one body byte flipped. */
   | { kind: 'corrupt'; at: number }
+  /** Forward once `until` settles (a request held in flight, for cancel and progress tests). */
+  | { kind: 'hold'; until: Promise<void> }
   /** Forward and change the response: status, Location. */
   | { kind: 'rewrite'; status?: number; location?: (location: string) => string };
 
@@ -40,6 +42,10 @@ export async function startFaultProxy(upstream: string, decide: (req: SeenReques
     if (fault?.kind === 'respond') {
       req.resume();
       res.writeHead(fault.status, fault.headers).end(fault.body ?? '');
+      return;
+    }
+    if (fault?.kind === 'hold') {
+      void fault.until.then(() => forward(req, res, target, undefined));
       return;
     }
     forward(req, res, target, fault);

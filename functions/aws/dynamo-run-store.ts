@@ -1,0 +1,334 @@
+import {
+  BatchWriteItemCommand, ConditionalCheckFailedException, type DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { z } from 'zod';
+import { type ImageRecord, imageStatuses, type RunRecord, runStatuses } from '../runs/model.js';
+import type { ImageOutcome, Page, RunStore, StartImageResult } from '../runs/store.js';
+import { RunTable } from './table.js';
+
+const credentialRef = z.object({ secretArn: z.string() });
+const runItem = z.object({
+  runId: z.string(), status: z.enum(runStatuses), startTime: z.string(), endTime: z.string().nullable().optional(),
+  totalImages: z.number(), imagesProcessed: z.number(), imagesFailed: z.number(), bytesCopied: z.number(),
+  message: z.string().optional(), executionId: z.string().optional(), expiresAt: z.number().optional(),
+  options: z.object({
+    destination: z.object({ registry: z.string(), prefix: z.string().optional(), insecure: z.boolean(), credentials: credentialRef.optional() }),
+    sourceCredentials: z.record(z.string(), credentialRef),
+    platforms: z.array(z.string()), referrers: z.boolean(), override: z.boolean(), failFast: z.boolean(), dryRun: z.boolean(),
+    schedule: z.string().optional(),
+  }),
+});
+const imageItem = z.object({
+  runId: z.string(), index: z.number(), source: z.string(), destination: z.string(), status: z.enum(imageStatuses),
+  message: z.string().optional(), startTime: z.string().optional(), endTime: z.string().optional(), digest: z.string().optional(), bytes: z.number().optional(),
+});
+
+const runKey = (runId: string) => ({ [RunTable.partitionKey]: `RUN#${runId}`, [RunTable.sortKey]: 'RUN' });
+const imageKey = (runId: string, index: number) => ({ [RunTable.partitionKey]: `RUN#${runId}`, [RunTable.sortKey]: `IMG#${String(index).padStart(7, '0')}` });
+
+export interface DynamoRunStoreOptions {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+  /** How long finished runs are kept (TTL). */
+  readonly retentionDays?: number;
+  readonly now?: () => Date;
+}
+
+/**
+ * RunStore on one DynamoDB table: `RUN#<id>`/`RUN` holds the run, `RUN#<id>`/`IMG#<n>` its
+ * images (so a run of any size stays far below the 400 KB item limit), a GSI lists runs by
+ * start time. Works on DynamoDB, DynamoDB Local and dynalite (no transactions needed).
+ */
+export class DynamoRunStore implements RunStore {
+  readonly #client: DynamoDBClient;
+  readonly #table: string;
+  readonly #retentionSeconds: number;
+  readonly #now: () => Date;
+
+  constructor(options: DynamoRunStoreOptions) {
+    this.#client = options.client;
+    this.#table = options.tableName;
+    this.#retentionSeconds = Math.round((options.retentionDays ?? 30) * 86_400);
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  async createRun(run: RunRecord, images: readonly ImageRecord[], idempotencyKey?: string): Promise<{ run: RunRecord; created: boolean }> {
+    if (idempotencyKey !== undefined) {
+      const key = { [RunTable.partitionKey]: `IDEM#${idempotencyKey}`, [RunTable.sortKey]: 'IDEM' };
+      try {
+        await this.#client.send(new PutItemCommand({
+          TableName: this.#table,
+          Item: marshall({ ...key, runId: run.runId, [RunTable.ttlAttribute]: this.#epoch() + 86_400 }),
+          ConditionExpression: 'attribute_not_exists(#pk) OR #ttl < :now',
+          ExpressionAttributeNames: { '#pk': RunTable.partitionKey, '#ttl': RunTable.ttlAttribute },
+          ExpressionAttributeValues: marshall({ ':now': this.#epoch() }),
+        }));
+      } catch (err) {
+        if (!(err instanceof ConditionalCheckFailedException)) throw err;
+        const held = await this.#client.send(new GetItemCommand({ TableName: this.#table, Key: marshall(key), ConsistentRead: true }));
+        const earlier = held.Item ? z.object({ runId: z.string() }).parse(unmarshall(held.Item)).runId : undefined;
+        const existing = earlier === undefined ? undefined : await this.getRun(earlier);
+        if (existing) return { run: existing, created: false };
+      }
+    }
+    for (let i = 0; i < images.length; i += 25) {
+      await this.#batchPut(images.slice(i, i + 25).map((image) => ({ ...imageKey(image.runId, image.index), ...image })));
+    }
+    await this.#client.send(new PutItemCommand({
+      TableName: this.#table,
+      Item: marshall({
+        ...runKey(run.runId), ...run,
+        [RunTable.listPartitionKey]: 'RUNS', [RunTable.listSortKey]: `${run.startTime}#${run.runId}`,
+      }, { removeUndefinedValues: true }),
+      ConditionExpression: 'attribute_not_exists(#pk)',
+      ExpressionAttributeNames: { '#pk': RunTable.partitionKey },
+    }));
+    return { run, created: true };
+  }
+
+  async getRun(runId: string): Promise<RunRecord | undefined> {
+    const res = await this.#client.send(new GetItemCommand({ TableName: this.#table, Key: marshall(runKey(runId)), ConsistentRead: true }));
+    return res.Item ? this.#toRun(res.Item) : undefined;
+  }
+
+  async listRuns(limit: number, nextToken?: string): Promise<Page<RunRecord>> {
+    const res = await this.#client.send(new QueryCommand({
+      TableName: this.#table,
+      IndexName: RunTable.listIndex,
+      KeyConditionExpression: '#p = :p',
+      ExpressionAttributeNames: { '#p': RunTable.listPartitionKey },
+      ExpressionAttributeValues: marshall({ ':p': 'RUNS' }),
+      ScanIndexForward: false,
+      Limit: limit,
+      ...(nextToken === undefined ? {} : { ExclusiveStartKey: decodeToken(nextToken) }),
+    }));
+    const items = (res.Items ?? []).map((item) => this.#toRun(item)).filter((r): r is RunRecord => r !== undefined);
+    return { items, ...(res.LastEvaluatedKey ? { nextToken: encodeToken(res.LastEvaluatedKey) } : {}) };
+  }
+
+  async listImages(runId: string): Promise<ImageRecord[]> {
+    const images: ImageRecord[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const res = await this.#client.send(new QueryCommand({
+        TableName: this.#table,
+        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :img)',
+        ExpressionAttributeNames: { '#pk': RunTable.partitionKey, '#sk': RunTable.sortKey },
+        ExpressionAttributeValues: marshall({ ':pk': `RUN#${runId}`, ':img': 'IMG#' }),
+        ConsistentRead: true,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }));
+      images.push(...(res.Items ?? []).map((item) => imageItem.parse(stripKeys(unmarshall(item)))));
+      start = res.LastEvaluatedKey;
+    } while (start);
+    return images;
+  }
+
+  async getImage(runId: string, index: number): Promise<ImageRecord | undefined> {
+    const res = await this.#client.send(new GetItemCommand({ TableName: this.#table, Key: marshall(imageKey(runId, index)), ConsistentRead: true }));
+    return res.Item ? imageItem.parse(stripKeys(unmarshall(res.Item))) : undefined;
+  }
+
+  async annotateImage(runId: string, index: number, fields: { digest?: string; message?: string }): Promise<void> {
+    const sets = Object.entries(fields).filter(([, v]) => v !== undefined);
+    if (sets.length === 0) return;
+    await this.#client.send(new UpdateItemCommand({
+      TableName: this.#table,
+      Key: marshall(imageKey(runId, index)),
+      UpdateExpression: `SET ${sets.map(([k]) => `#${k} = :${k}`).join(', ')}`,
+      ExpressionAttributeNames: Object.fromEntries(sets.map(([k]) => [`#${k}`, k])),
+      ExpressionAttributeValues: marshall(Object.fromEntries(sets.map(([k, v]) => [`:${k}`, v]))),
+    }));
+  }
+
+  async startImage(runId: string, index: number): Promise<StartImageResult> {
+    const run = await this.getRun(runId);
+    if (!run) return { kind: 'run-not-active', status: 'cancelled' };
+    if (run.status !== 'in-progress') return { kind: 'run-not-active', status: run.status };
+    try {
+      const res = await this.#client.send(new UpdateItemCommand({
+        TableName: this.#table,
+        Key: marshall(imageKey(runId, index)),
+        UpdateExpression: 'SET #s = :running, #st = if_not_exists(#st, :now)',
+        ConditionExpression: '#s IN (:pending, :running)',
+        ExpressionAttributeNames: { '#s': 'status', '#st': 'startTime' },
+        ExpressionAttributeValues: marshall({ ':running': 'in-progress', ':pending': 'pending', ':now': this.#now().toISOString() }),
+        ReturnValues: 'ALL_NEW',
+      }));
+      return { kind: 'started', run, image: imageItem.parse(stripKeys(unmarshall(res.Attributes ?? {}))) };
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      const image = await this.getImage(runId, index);
+      if (!image) throw new Error(`run ${runId} has no image ${index}`, { cause: err });
+      return { kind: 'already-final', image };
+    }
+  }
+
+  async finishImage(runId: string, index: number, outcome: ImageOutcome): Promise<boolean> {
+    const now = this.#now().toISOString();
+    const fields: Record<string, unknown> = { status: outcome.status, endTime: now, message: outcome.message, digest: outcome.digest, bytes: outcome.bytes };
+    const sets = Object.entries(fields).filter(([, v]) => v !== undefined);
+    try {
+      await this.#client.send(new UpdateItemCommand({
+        TableName: this.#table,
+        Key: marshall(imageKey(runId, index)),
+        UpdateExpression: `SET ${sets.map(([k]) => `#${k} = :${k}`).join(', ')}, #startTime = if_not_exists(#startTime, :endTime)`,
+        ConditionExpression: '#status IN (:pending, :running)',
+        ExpressionAttributeNames: { ...Object.fromEntries(sets.map(([k]) => [`#${k}`, k])), '#status': 'status', '#startTime': 'startTime' },
+        ExpressionAttributeValues: marshall({ ...Object.fromEntries(sets.map(([k, v]) => [`:${k}`, v])), ':pending': 'pending', ':running': 'in-progress' }),
+      }));
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
+    await this.#client.send(new UpdateItemCommand({
+      TableName: this.#table,
+      Key: marshall(runKey(runId)),
+      UpdateExpression: 'ADD imagesProcessed :one, imagesFailed :failed, bytesCopied :bytes',
+      ExpressionAttributeValues: marshall({ ':one': 1, ':failed': outcome.status === 'failed' ? 1 : 0, ':bytes': outcome.bytes ?? 0 }),
+    }));
+    return true;
+  }
+
+  async setExecution(runId: string, executionId: string): Promise<void> {
+    await this.#client.send(new UpdateItemCommand({
+      TableName: this.#table, Key: marshall(runKey(runId)),
+      UpdateExpression: 'SET executionId = :e', ExpressionAttributeValues: marshall({ ':e': executionId }),
+    }));
+  }
+
+  async cancelRun(runId: string): Promise<boolean> {
+    return this.#endRun(runId, { status: 'cancelled' }, 'run cancelled');
+  }
+
+  async finishRun(runId: string, result: { status: 'completed' | 'failed' | 'cancelled'; message?: string; imagesProcessed: number; imagesFailed: number; bytesCopied: number }): Promise<boolean> {
+    const { status, message, ...counts } = result;
+    const ended = await this.#endRun(runId, { status, ...counts }, message);
+    if (!ended) {
+      // A cancelled run still gets its final counts.
+      await this.#client.send(new UpdateItemCommand({
+        TableName: this.#table, Key: marshall(runKey(runId)),
+        UpdateExpression: 'SET imagesProcessed = :p, imagesFailed = :f, bytesCopied = :b',
+        ExpressionAttributeValues: marshall({ ':p': counts.imagesProcessed, ':f': counts.imagesFailed, ':b': counts.bytesCopied }),
+      }));
+    }
+    return ended;
+  }
+
+  async acquireScheduleLock(schedule: string, runId: string): Promise<{ acquired: true } | { acquired: false; heldBy: string }> {
+    const key = { [RunTable.partitionKey]: `SCHEDULE#${schedule}`, [RunTable.sortKey]: 'LOCK' };
+    const current = await this.#client.send(new GetItemCommand({ TableName: this.#table, Key: marshall(key), ConsistentRead: true }));
+    const heldBy = current.Item ? z.object({ runId: z.string() }).parse(unmarshall(current.Item)).runId : undefined;
+    if (heldBy !== undefined) {
+      const holder = await this.getRun(heldBy);
+      if (holder?.status === 'in-progress') return { acquired: false, heldBy };
+    }
+    try {
+      await this.#client.send(new PutItemCommand({
+        TableName: this.#table,
+        Item: marshall({ ...key, runId }),
+        ConditionExpression: heldBy === undefined ? 'attribute_not_exists(#pk)' : 'runId = :held',
+        ExpressionAttributeNames: heldBy === undefined ? { '#pk': RunTable.partitionKey } : undefined,
+        ExpressionAttributeValues: heldBy === undefined ? undefined : marshall({ ':held': heldBy }),
+      }));
+      return { acquired: true };
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      return { acquired: false, heldBy: heldBy ?? 'another run' };
+    }
+  }
+
+  async #endRun(runId: string, fields: Record<string, unknown>, message: string | undefined): Promise<boolean> {
+    const all = { ...fields, endTime: this.#now().toISOString(), [RunTable.ttlAttribute]: this.#epoch() + this.#retentionSeconds, ...(message === undefined ? {} : { message }) };
+    const entries = Object.entries(all);
+    try {
+      await this.#client.send(new UpdateItemCommand({
+        TableName: this.#table,
+        Key: marshall(runKey(runId)),
+        UpdateExpression: `SET ${entries.map(([k]) => `#${k} = :${k}`).join(', ')}`,
+        ConditionExpression: '#current = :running',
+        ExpressionAttributeNames: { ...Object.fromEntries(entries.map(([k]) => [`#${k}`, k])), '#current': 'status' },
+        ExpressionAttributeValues: marshall({ ...Object.fromEntries(entries.map(([k, v]) => [`:${k}`, v])), ':running': 'in-progress' }),
+      }));
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
+  }
+
+  async #batchPut(items: Record<string, unknown>[]): Promise<void> {
+    let requests = items.map((item) => ({ PutRequest: { Item: marshall(item, { removeUndefinedValues: true }) } }));
+    for (let attempt = 0; requests.length > 0; attempt++) {
+      const res = await this.#client.send(new BatchWriteItemCommand({ RequestItems: { [this.#table]: requests } }));
+      requests = (res.UnprocessedItems?.[this.#table] ?? []).flatMap((r) => (r.PutRequest?.Item ? [{ PutRequest: { Item: r.PutRequest.Item } }] : []));
+      if (requests.length > 0) {
+        if (attempt >= 8) throw new Error(`DynamoDB left ${requests.length} image items unwritten`);
+        await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+      }
+    }
+  }
+
+  #toRun(item: Record<string, AttributeValue>): RunRecord | undefined {
+    const parsed = runItem.parse(stripKeys(unmarshall(item)));
+    // DynamoDB deletes expired items lazily (DynamoDB Local and dynalite never): filter on read.
+    if (parsed.expiresAt !== undefined && parsed.expiresAt < this.#epoch()) return undefined;
+    const { expiresAt: _expires, ...run } = parsed;
+    return { ...run, endTime: run.endTime ?? null };
+  }
+
+  #epoch(): number {
+    return Math.floor(this.#now().getTime() / 1000);
+  }
+}
+
+function stripKeys(item: Record<string, unknown>): Record<string, unknown> {
+  const { [RunTable.partitionKey]: _pk, [RunTable.sortKey]: _sk, [RunTable.listPartitionKey]: _g1, [RunTable.listSortKey]: _g2, ...rest } = item;
+  return rest;
+}
+
+function encodeToken(key: Record<string, AttributeValue>): string {
+  return Buffer.from(JSON.stringify(unmarshall(key))).toString('base64url');
+}
+
+function decodeToken(token: string): Record<string, AttributeValue> {
+  try {
+    const parsed = z.record(z.string(), z.string()).parse(JSON.parse(Buffer.from(token, 'base64url').toString('utf8')));
+    return marshall(parsed);
+  } catch {
+    throw new InvalidTokenError('nextToken is not a token this API returned');
+  }
+}
+
+/** A pagination token that this API did not issue. */
+export class InvalidTokenError extends Error {
+  override readonly name = 'InvalidTokenError';
+}
+
+/** Creates the run table (local runtime and tests; the stack defines the deployed one). */
+export async function createRunTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  const { CreateTableCommand, DescribeTableCommand, ResourceInUseException } = await import('@aws-sdk/client-dynamodb');
+  try {
+    await client.send(new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [RunTable.partitionKey, RunTable.sortKey, RunTable.listPartitionKey, RunTable.listSortKey].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+      KeySchema: [{ AttributeName: RunTable.partitionKey, KeyType: 'HASH' }, { AttributeName: RunTable.sortKey, KeyType: 'RANGE' }],
+      GlobalSecondaryIndexes: [{
+        IndexName: RunTable.listIndex,
+        KeySchema: [{ AttributeName: RunTable.listPartitionKey, KeyType: 'HASH' }, { AttributeName: RunTable.listSortKey, KeyType: 'RANGE' }],
+        Projection: { ProjectionType: 'ALL' },
+      }],
+    }));
+  } catch (err) {
+    if (!(err instanceof ResourceInUseException)) throw err;
+  }
+  for (let i = 0; i < 200; i++) {
+    const res = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (res.Table?.TableStatus === 'ACTIVE' && (res.Table.GlobalSecondaryIndexes ?? []).every((g) => g.IndexStatus === 'ACTIVE')) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`table ${tableName} did not become active`);
+}

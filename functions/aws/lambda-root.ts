@@ -1,0 +1,66 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { z } from 'zod';
+import type { Logger } from '../oci/log.js';
+import { Transport } from '../oci/transport.js';
+import { EngineFactory } from '../runs/engine.js';
+import { RunService } from '../runs/service.js';
+import { WorkflowTasks } from '../runs/tasks.js';
+import { DynamoRunStore } from './dynamo-run-store.js';
+import { EventBridgePublisher } from './eventbridge-publisher.js';
+import { SecretsManagerVault } from './secrets-vault.js';
+import { StepFunctionsWorkflow } from './sfn-workflow.js';
+import { Env } from './table.js';
+
+const envSchema = z.object({
+  [Env.tableName]: z.string().min(1),
+  [Env.stateMachineArn]: z.string().optional(),
+  [Env.eventBusName]: z.string().optional(),
+  [Env.retentionDays]: z.coerce.number().optional(),
+  AWS_REGION: z.string().optional(),
+  FERRY_ACCOUNT_ID: z.string().optional(),
+});
+
+/** JSON lines for CloudWatch; never credentials (none reach the logger). */
+export const lambdaLogger: Logger = {
+  debug: () => {},
+  info: (message, fields) => console.info(JSON.stringify({ message, ...fields })),
+  warn: (message, fields) => console.warn(JSON.stringify({ message, ...fields })),
+};
+
+let services: { service: RunService; tasks: WorkflowTasks } | undefined;
+
+/**
+ * The Lambda composition root: SDK clients, adapters and use cases built once per container
+ * (module scope, reused across invocations), from the environment the stack sets.
+ */
+export function lambdaServices(): { service: RunService; tasks: WorkflowTasks } {
+  if (services) return services;
+  const env = envSchema.parse(process.env);
+  const store = new DynamoRunStore({ client: new DynamoDBClient({}), tableName: env[Env.tableName], retentionDays: env[Env.retentionDays] ?? 30 });
+  const vault = new SecretsManagerVault(new SecretsManagerClient({}));
+  const stateMachineArn = env[Env.stateMachineArn];
+  const workflow = new StepFunctionsWorkflow(new SFNClient({}), stateMachineArn ?? 'unset');
+  const transports = new Map<string, Transport>();
+  const engines = new EngineFactory({
+    vault, logger: lambdaLogger,
+    transport: (insecure) => {
+      const key = insecure.join(',');
+      let transport = transports.get(key);
+      if (!transport) transports.set(key, (transport = new Transport({ insecureHosts: insecure })));
+      return transport;
+    },
+  });
+  const events = new EventBridgePublisher(new EventBridgeClient({}), env[Env.eventBusName] ?? 'default');
+  const account = env.FERRY_ACCOUNT_ID;
+  const home = account && env.AWS_REGION
+    ? { registry: `${account}.dkr.ecr.${env.AWS_REGION}.amazonaws.com`, registryForRegion: (region: string) => `${account}.dkr.ecr.${region}.amazonaws.com` }
+    : undefined;
+  services = {
+    service: new RunService({ store, vault, workflow, ...(home ? { home } : {}) }),
+    tasks: new WorkflowTasks({ store, engines, events, logger: lambdaLogger }),
+  };
+  return services;
+}

@@ -1,0 +1,47 @@
+import { InvalidTokenError } from '../../aws/dynamo-run-store.js';
+import type { Logger } from '../../oci/log.js';
+import { BadRequestError } from '../../runs/run-request.js';
+import { ConflictError, NotFoundError } from '../../runs/service.js';
+
+/** The part of an API Gateway (REST, proxy) event the routes read; `ferry serve` builds the same. */
+export interface ApiEvent {
+  readonly httpMethod: string;
+  readonly path: string;
+  readonly headers?: Record<string, string | undefined> | null;
+  readonly queryStringParameters?: Record<string, string | undefined> | null;
+  readonly body?: string | null;
+  readonly isBase64Encoded?: boolean;
+}
+
+export interface ApiResponse {
+  readonly statusCode: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+export const json = (statusCode: number, body: unknown): ApiResponse => ({
+  statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+});
+
+export const text = (statusCode: number, body: string): ApiResponse => ({ statusCode, headers: { 'content-type': 'text/plain; charset=utf-8' }, body });
+
+/** A header, case-insensitively. */
+export function header(event: ApiEvent, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(event.headers ?? {})) if (key.toLowerCase() === wanted) return value;
+  return undefined;
+}
+
+export function bodyOf(event: ApiEvent): string | null {
+  if (event.body === null || event.body === undefined) return null;
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+}
+
+/** Typed errors → status codes; anything else is a 500 that says nothing internal. */
+export function errorResponse(err: unknown, logger: Logger): ApiResponse {
+  if (err instanceof BadRequestError || err instanceof InvalidTokenError) return json(400, { message: err.message });
+  if (err instanceof NotFoundError) return json(404, { message: err.message });
+  if (err instanceof ConflictError) return json(409, { message: err.message });
+  logger.warn('request failed', { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+  return json(500, { message: 'internal error' });
+}

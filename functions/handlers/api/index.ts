@@ -1,0 +1,6 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { lambdaLogger, lambdaServices } from '../../aws/lambda-root.js';
+import { route } from './router.js';
+
+/** The API Lambda (API Gateway REST proxy, IAM auth). */
+export const handler = (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => route(event, lambdaServices().service, lambdaLogger);

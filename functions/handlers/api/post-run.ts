@@ -1,0 +1,9 @@
+import type { RunService } from '../../runs/service.js';
+import { type ApiEvent, type ApiResponse, bodyOf, header, json } from './http.js';
+
+/** POST /v1/runs → 202 with the new run (or the earlier one for a repeated Idempotency-Key). */
+export async function postRun(event: ApiEvent, service: RunService): Promise<ApiResponse> {
+  const key = header(event, 'idempotency-key');
+  const { view, created } = await service.startRun(bodyOf(event), key === undefined ? {} : { idempotencyKey: key });
+  return { ...json(202, view), headers: { 'content-type': 'application/json', 'x-ferry-replayed': String(!created) } };
+}

@@ -1,0 +1,4 @@
+import { lambdaServices } from '../../aws/lambda-root.js';
+
+/** Step Functions task: see WorkflowTasks.finish. */
+export const handler = (event: unknown) => lambdaServices().tasks.finish(event);

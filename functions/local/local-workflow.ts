@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Logger } from '../oci/log.js';
+import type { WorkflowStarter } from '../runs/ports.js';
+import type { RunOptions } from 'aws-local-stepfunctions';
+
+// aws-local-stepfunctions uses Promise.withResolvers (Node 22); Node 20 lacks it.
+const promiseWithResolvers = Promise as unknown as { withResolvers?: unknown };
+promiseWithResolvers.withResolvers ??= function withResolvers<T>() {
+  let resolve!: (value: T) => void;
+  let reject!: (reason: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+};
+const { StateMachine } = await import('aws-local-stepfunctions');
+type Handlers = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>;
+type JSONValue = Parameters<Handlers[string]>[0];
+
+type TaskHandler = (input: unknown) => Promise<unknown>;
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+export interface LocalWorkflowOptions {
+  /** Path of the ASL extracted from the synthesized stack (dist/workflow.asl.json). */
+  readonly definitionFile: string;
+  /** Task name (the function's FERRY_TASK) → handler. */
+  readonly tasks: Record<string, TaskHandler>;
+  readonly logger: Logger;
+  /** Overrides every Retry interval (tests); the definition's intervals otherwise. */
+  readonly retryIntervalMs?: number;
+}
+
+/**
+ * Runs the deployed state machine definition in-process with aws-local-stepfunctions; each
+ * Lambda task calls the same handler code the deployed function runs.
+ */
+export class LocalWorkflow implements WorkflowStarter {
+  readonly #machine: InstanceType<typeof StateMachine>;
+  readonly #overrides: Record<string, (input: JSONValue) => Promise<JSONValue>>;
+  readonly #retryOverrides: Record<string, number>;
+  readonly #logger: Logger;
+  readonly #running = new Map<string, { abort: () => void; result: Promise<unknown> }>();
+  /** Task invocations under way: an aborted execution (cancel, failFast) leaves them running, as Lambda does. */
+  readonly #tasks = new Set<Promise<unknown>>();
+
+  constructor(options: LocalWorkflowOptions) {
+    const definition = JSON.parse(readFileSync(options.definitionFile, 'utf8')) as Json;
+    this.#overrides = {};
+    this.#retryOverrides = {};
+    for (const [stateName, resource] of taskStates(definition)) {
+      const task = /function:ferry-([A-Za-z]+)$/.exec(resource)?.[1];
+      const handler = task === undefined ? undefined : options.tasks[task];
+      if (!handler) throw new Error(`no local handler for task state ${stateName} (${resource})`);
+      // Task outputs are plain JSON values (the handlers return records of strings, numbers, arrays).
+      this.#overrides[stateName] = (input) => this.#track(handler(input) as Promise<JSONValue>);
+      if (options.retryIntervalMs !== undefined) this.#retryOverrides[stateName] = options.retryIntervalMs;
+    }
+    this.#machine = new StateMachine(definition as never, { validationOptions: { checkPaths: true, checkArn: false } });
+    this.#logger = options.logger;
+  }
+
+  start(runId: string): Promise<string> {
+    const executionId = `local:${runId}:${randomUUID()}`;
+    const execution = this.#machine.run({ runId }, {
+      overrides: { taskResourceLocalHandlers: this.#overrides, retryIntervalOverrides: this.#retryOverrides },
+    });
+    const result = execution.result.then(
+      (output: unknown) => output,
+      (err: unknown) => this.#logger.warn('local execution ended with an error', { runId, error: err instanceof Error ? err.message : String(err) }),
+    ).finally(() => this.#running.delete(executionId));
+    this.#running.set(executionId, { abort: () => execution.abort(), result });
+    return Promise.resolve(executionId);
+  }
+
+  stop(executionId: string): Promise<void> {
+    this.#running.get(executionId)?.abort();
+    return Promise.resolve();
+  }
+
+  /** Waits for every running execution and every task invocation still under way. */
+  async drain(): Promise<void> {
+    while (this.#running.size > 0 || this.#tasks.size > 0) {
+      await Promise.all([...[...this.#running.values()].map((r) => r.result), ...[...this.#tasks].map((t) => t.catch(() => undefined))]);
+    }
+  }
+
+  #track<T>(task: Promise<T>): Promise<T> {
+    this.#tasks.add(task);
+    void task.catch(() => undefined).finally(() => this.#tasks.delete(task));
+    return task;
+  }
+}
+
+/** Every Task state (including inside Map item processors) with its Resource. */
+function taskStates(definition: Json): [string, string][] {
+  const found: [string, string][] = [];
+  const walk = (states: Json): void => {
+    if (!states || typeof states !== 'object' || Array.isArray(states)) return;
+    for (const [name, state] of Object.entries(states)) {
+      if (!state || typeof state !== 'object' || Array.isArray(state)) continue;
+      if (state.Type === 'Task' && typeof state.Resource === 'string') found.push([name, state.Resource]);
+      for (const nested of [state.ItemProcessor, state.Iterator]) {
+        if (nested && typeof nested === 'object' && !Array.isArray(nested)) walk(nested.States ?? null);
+      }
+      if (Array.isArray(state.Branches)) for (const b of state.Branches) if (b && typeof b === 'object' && !Array.isArray(b)) walk(b.States ?? null);
+    }
+  };
+  if (definition && typeof definition === 'object' && !Array.isArray(definition)) walk(definition.States ?? null);
+  return found;
+}

@@ -1,0 +1,43 @@
+import { UsageError } from '../oci/errors.js';
+import { parseEndpoints } from '../cli/runtime.js';
+import { createCliLogger } from '../cli/log.js';
+import type { ServeFlags } from '../cli/main.js';
+import { serve } from './serve.js';
+
+/** `ferry serve`: starts the local API and runs until SIGINT/SIGTERM. */
+export async function runServe(flags: ServeFlags): Promise<number> {
+  // The SDK warns on Node < 22 at every client; the local runtime talks only to dynalite.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const regions = new Map(flags.regionRegistry.map((pair) => {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--region-registry "${pair}" must be REGION=HOST`);
+    return [pair.slice(0, eq), pair.slice(eq + 1)] as const;
+  }));
+  const home = flags.homeRegistry;
+  const server = await serve({
+    host: flags.host, port: flags.port,
+    ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
+    logger: createCliLogger(process.env.FERRY_DEBUG === '1'),
+    transport: {
+      insecureHosts: flags.insecure,
+      endpoints: parseEndpoints([...(process.env.FERRY_REGISTRY_ENDPOINTS?.split(',') ?? []), ...flags.registryEndpoint]),
+    },
+    ...(home ? {
+      home: {
+        registry: home,
+        registryForRegion: (region: string) => {
+          const found = regions.get(region);
+          if (!found) throw new UsageError(`no registry for region ${region} (start serve with --region-registry ${region}=HOST)`);
+          return found;
+        },
+      },
+    } : {}),
+  });
+  process.stderr.write(`Ferry API listening on ${server.url} (state ${flags.dataDir ? `in ${flags.dataDir}` : 'in memory'}); Ctrl-C stops it\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await server.close();
+  return 0;
+}

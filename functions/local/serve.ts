@@ -1,0 +1,147 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import dynalite from 'dynalite';
+import { createRunTable, DynamoRunStore } from '../aws/dynamo-run-store.js';
+import { route } from '../handlers/api/router.js';
+import { json } from '../handlers/api/http.js';
+import { silentLogger, type Logger } from '../oci/log.js';
+import { Transport, type TransportOptions } from '../oci/transport.js';
+import { EngineFactory } from '../runs/engine.js';
+import { maxBodyBytes } from '../runs/run-request.js';
+import { RunService } from '../runs/service.js';
+import { WorkflowTasks } from '../runs/tasks.js';
+import { LocalEvents } from './local-events.js';
+import { LocalWorkflow } from './local-workflow.js';
+import { MemoryVault } from './memory-vault.js';
+
+export interface ServeOptions {
+  readonly host?: string;
+  readonly port?: number;
+  /** Where run state persists (LevelDB); in memory when absent. */
+  readonly dataDir?: string;
+  readonly logger?: Logger;
+  /** Transport settings for every run (registry endpoint overrides, retry timing in tests). */
+  readonly transport?: TransportOptions;
+  readonly retryIntervalMs?: number;
+  /** sync_images: the registry to replicate from, and region → registry. */
+  readonly home?: { registry: string; registryForRegion(region: string): string };
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly events: LocalEvents;
+  /** Waits for running workflows (tests). */
+  drain(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * `ferry serve`: the HTTP API of the deployed service on localhost, on embedded defaults —
+ * dynalite for DynamoDB, the synthesized state machine on aws-local-stepfunctions, the same
+ * route and task handlers the Lambdas run. No AWS account, no Docker.
+ */
+export async function serve(options: ServeOptions = {}): Promise<RunningServer> {
+  const logger = options.logger ?? silentLogger;
+  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  const db = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(options.dataDir ? { path: resolve(options.dataDir) } : {}) });
+  await new Promise<void>((done) => db.listen(0, '127.0.0.1', done));
+  const dbPort = (db.address() as AddressInfo).port;
+  const client = new DynamoDBClient({
+    endpoint: `http://127.0.0.1:${dbPort}`, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const tableName = 'ferry-runs';
+  await createRunTable(client, tableName);
+
+  const store = new DynamoRunStore({ client, tableName });
+  const vault = new MemoryVault();
+  const transports = new Map<string, Transport>();
+  const engines = new EngineFactory({
+    vault, logger,
+    transport: (insecure) => {
+      const key = insecure.join(',');
+      let transport = transports.get(key);
+      if (!transport) {
+        transport = new Transport({ ...options.transport, insecureHosts: [...(options.transport?.insecureHosts ?? []), ...insecure] });
+        transports.set(key, transport);
+      }
+      return transport;
+    },
+  });
+  const events = new LocalEvents(logger);
+  const tasks = new WorkflowTasks({ store, engines, events, logger });
+  const workflow = new LocalWorkflow({
+    definitionFile: workflowDefinitionFile(),
+    logger,
+    tasks: {
+      plan: (input) => tasks.plan(input),
+      copyImage: (input) => tasks.copyImage(input),
+      recordFailure: (input) => tasks.recordFailure(input),
+      finish: (input) => tasks.finish(input),
+    },
+    ...(options.retryIntervalMs === undefined ? {} : { retryIntervalMs: options.retryIntervalMs }),
+  });
+  const service = new RunService({ store, vault, workflow, ...(options.home ? { home: options.home } : {}) });
+
+  const server: Server = createServer((req, res) => {
+    readBody(req).then(async (body) => {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const response = body === undefined
+        ? json(400, { message: `request body is larger than ${maxBodyBytes} bytes` })
+        : await route({
+          httpMethod: req.method ?? 'GET', path: url.pathname, body,
+          headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v])),
+          queryStringParameters: Object.fromEntries(url.searchParams),
+        }, service, logger);
+      res.writeHead(response.statusCode, response.headers).end(response.body);
+    }).catch((err: unknown) => {
+      logger.warn('request failed', { error: String(err) });
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end('{"message":"internal error"}');
+    });
+  });
+  await new Promise<void>((done) => server.listen(options.port ?? 8080, options.host ?? '127.0.0.1', done));
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${host}:${address.port}`,
+    events,
+    drain: () => workflow.drain(),
+    close: async () => {
+      await new Promise<void>((done) => server.close(() => done()));
+      server.closeAllConnections();
+      await workflow.drain();
+      await Promise.all([...transports.values()].map((t) => t.close()));
+      client.destroy();
+      await new Promise<void>((done) => db.close(() => done()));
+    },
+  };
+}
+
+/**
+ * The ASL `npm run build` extracts from the synthesized stack: beside the compiled code
+ * (dist/functions/local → dist/workflow.asl.json), or under dist/ when running from source.
+ */
+function workflowDefinitionFile(): string {
+  const candidates = [resolve(import.meta.dirname, '..', '..', 'workflow.asl.json'), resolve(import.meta.dirname, '..', '..', 'dist', 'workflow.asl.json')];
+  const found = candidates.find((c) => existsSync(c));
+  if (!found) throw new Error('dist/workflow.asl.json is missing: run `npm run build` (it synthesizes the stack and extracts the workflow)');
+  return found;
+}
+
+/** The request body, or undefined when it exceeds the API's limit (the rest is discarded). */
+function readBody(req: IncomingMessage): Promise<string | null | undefined> {
+  return new Promise((resolvePromise, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBodyBytes) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolvePromise(tooLarge ? undefined : size === 0 ? null : Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}

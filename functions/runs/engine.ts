@@ -1,0 +1,68 @@
+import type { Credential, CredentialStore } from '../oci/auth/credentials.js';
+import type { Logger } from '../oci/log.js';
+import { Registries } from '../oci/registries.js';
+import type { Transport } from '../oci/transport.js';
+import { BlobCopier } from '../mirror/blob-copier.js';
+import { ImageCopier } from '../mirror/copy-image.js';
+import type { CredentialRef, RunRecord } from './model.js';
+import type { CredentialVault } from './ports.js';
+
+/** The copy engine for one run: its credentials, its transport, one blob copier shared by its images. */
+export interface RunEngine {
+  readonly registries: Registries;
+  readonly copier: ImageCopier;
+}
+
+export interface EngineFactoryDeps {
+  readonly vault: CredentialVault;
+  /** A transport honouring the run's insecure destination (built once per setting, reused). */
+  readonly transport: (insecureHosts: readonly string[]) => Transport;
+  readonly logger: Logger;
+}
+
+/** Credentials from a run's references, resolved on first use per host. */
+class RunCredentials implements CredentialStore {
+  readonly #refs: Readonly<Record<string, CredentialRef>>;
+  readonly #vault: CredentialVault;
+  readonly #cache = new Map<string, Promise<Credential | undefined>>();
+  constructor(refs: Readonly<Record<string, CredentialRef>>, vault: CredentialVault) {
+    this.#refs = refs;
+    this.#vault = vault;
+  }
+  get(registry: string): Promise<Credential | undefined> {
+    let found = this.#cache.get(registry);
+    if (!found) {
+      const ref = this.#refs[registry];
+      found = ref ? this.#vault.resolve(ref) : Promise.resolve(undefined);
+      this.#cache.set(registry, found);
+    }
+    return found;
+  }
+}
+
+/** Builds (and keeps a few of) the engines of runs, so images of one run share in-flight blobs. */
+export class EngineFactory {
+  readonly #deps: EngineFactoryDeps;
+  readonly #engines = new Map<string, RunEngine>();
+
+  constructor(deps: EngineFactoryDeps) {
+    this.#deps = deps;
+  }
+
+  forRun(run: RunRecord): RunEngine {
+    let engine = this.#engines.get(run.runId);
+    if (!engine) {
+      const { destination, sourceCredentials } = run.options;
+      const registries = new Registries({
+        transport: this.#deps.transport(destination.insecure ? [destination.registry] : []),
+        sourceCredentials: new RunCredentials(sourceCredentials, this.#deps.vault),
+        destinationCredentials: new RunCredentials(destination.credentials ? { [destination.registry]: destination.credentials } : {}, this.#deps.vault),
+        logger: this.#deps.logger,
+      });
+      engine = { registries, copier: new ImageCopier(new BlobCopier({ logger: this.#deps.logger }), { logger: this.#deps.logger }) };
+      this.#engines.set(run.runId, engine);
+      while (this.#engines.size > 8) this.#engines.delete(this.#engines.keys().next().value!);
+    }
+    return engine;
+  }
+}

@@ -1,0 +1,176 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { formatReference, mirrorDestination } from '../oci/reference.js';
+import { type ImageRecord, type ImageStatus, type RunOptions, type RunRecord, type CredentialRef } from './model.js';
+import type { CredentialVault, WorkflowStarter } from './ports.js';
+import { BadRequestError, type CredentialInput, parseJsonBody, parseRunRequest, type RunRequest } from './run-request.js';
+import type { RunStore } from './store.js';
+
+/** The run as `GET /v1/runs/{runId}` shows it (pinned shape). */
+export interface RunView {
+  runId: string;
+  status: RunRecord['status'];
+  startTime: string;
+  endTime: string | null;
+  totalImages: number;
+  imagesProcessed: number;
+  imagesFailed: number;
+  bytesCopied: number;
+  message?: string;
+  images?: Record<string, { source: string; status: ImageStatus; message?: string; startTime?: string; endTime?: string; digest?: string; bytes?: number }>;
+}
+
+export class NotFoundError extends Error {
+  override readonly name = 'RunNotFoundError';
+}
+
+export class ConflictError extends Error {
+  override readonly name = 'ConflictError';
+}
+
+/** A schedule's previous run is still in progress: no second run is started. */
+export class ScheduleBusyError extends Error {
+  override readonly name = 'ScheduleBusyError';
+  constructor(readonly schedule: string, readonly heldBy: string) {
+    super(`run ${heldBy} of schedule ${schedule} is still in progress`);
+  }
+}
+
+export interface RunServiceDeps {
+  readonly store: RunStore;
+  readonly vault: CredentialVault;
+  readonly workflow: WorkflowStarter;
+  /** The registry `sync_images` replicates from, and how a region's registry is named. */
+  readonly home?: { registry: string; registryForRegion(region: string): string };
+  readonly newId?: () => string;
+  readonly now?: () => Date;
+}
+
+const syncImagesSchema = z.strictObject({
+  imageTag: z.array(z.string().regex(/^[\w][\w.-]{0,127}$/, 'must be a tag')).min(1, 'needs at least one tag'),
+  override: z.boolean().default(false),
+  remoteNamespace: z.string().regex(/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/, 'must be a lowercase namespace'),
+  remoteRegionId: z.string().regex(/^[a-z]{2}(?:-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1'),
+});
+
+/** The run use cases behind every entry point (API routes, schedules, cross-account events). */
+export class RunService {
+  readonly #deps: RunServiceDeps;
+  readonly #newId: () => string;
+  readonly #now: () => Date;
+
+  constructor(deps: RunServiceDeps) {
+    this.#deps = deps;
+    this.#newId = deps.newId ?? randomUUID;
+    this.#now = deps.now ?? (() => new Date());
+  }
+
+  /** Validates, stores and starts a run. Invalid input throws BadRequestError before anything is written. */
+  async startRun(body: string | null | undefined, options: { idempotencyKey?: string; schedule?: string } = {}): Promise<{ view: RunView; created: boolean }> {
+    const { request, sources } = parseRunRequest(body);
+    if (options.idempotencyKey !== undefined && !/^[\w.:-]{1,128}$/.test(options.idempotencyKey)) {
+      throw new BadRequestError('Idempotency-Key: 1 to 128 letters, digits, ".", ":", "_" or "-"');
+    }
+    return this.#createAndStart(request, sources.map((source) => ({
+      source: formatReference(source),
+      destination: formatReference(mirrorDestination(source, request.destination.prefix ? `${request.destination.registry}/${request.destination.prefix}` : request.destination.registry)),
+    })), options);
+  }
+
+  async getRun(runId: string): Promise<RunView> {
+    const run = await this.#deps.store.getRun(runId);
+    if (!run) throw new NotFoundError(`run ${runId} not found`);
+    const images = await this.#deps.store.listImages(runId);
+    return { ...toView(run), images: Object.fromEntries(images.map((i) => [i.destination, imageView(i)])) };
+  }
+
+  async listRuns(limit: number, nextToken?: string): Promise<{ runs: RunView[]; nextToken?: string }> {
+    const page = await this.#deps.store.listRuns(limit, nextToken);
+    return { runs: page.items.map(toView), ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
+  }
+
+  async cancelRun(runId: string): Promise<RunView> {
+    const run = await this.#deps.store.getRun(runId);
+    if (!run) throw new NotFoundError(`run ${runId} not found`);
+    if (!(await this.#deps.store.cancelRun(runId))) throw new ConflictError(`run ${runId} is ${run.status}; only runs in progress can be cancelled`);
+    if (run.executionId) await this.#deps.workflow.stop(run.executionId).catch(() => undefined);
+    return toView((await this.#deps.store.getRun(runId)) ?? run);
+  }
+
+  /** oc-mirror style mapping: `source=destination` per line. */
+  async mapping(runId: string): Promise<string> {
+    const run = await this.#deps.store.getRun(runId);
+    if (!run) throw new NotFoundError(`run ${runId} not found`);
+    const images = await this.#deps.store.listImages(runId);
+    return images.map((i) => `${i.source}=${i.destination}\n`).join('');
+  }
+
+  /** Huawei SWR's `sync_images`: replicate tags of a repository of the home registry to another region and namespace. */
+  async syncImages(namespace: string, repository: string, body: string | null | undefined, idempotencyKey?: string): Promise<{ view: RunView; created: boolean }> {
+    const input = parseJsonBody(body, syncImagesSchema);
+    const home = this.#deps.home;
+    if (!home) throw new BadRequestError('sync_images needs a home registry; this deployment has none configured');
+    const path = `${namespace}/${repository}`;
+    const run = JSON.stringify({
+      images: input.imageTag.map((tag) => `${home.registry}/${path}:${tag}`),
+      destination: { registry: home.registryForRegion(input.remoteRegionId) },
+      override: input.override,
+    });
+    const { request, sources } = parseRunRequest(run);
+    const destinationRegistry = request.destination.registry;
+    return this.#createAndStart(request, sources.map((source) => ({
+      source: formatReference(source),
+      destination: formatReference({ ...source, registry: destinationRegistry, repository: `${input.remoteNamespace}/${repository}` }),
+    })), idempotencyKey === undefined ? {} : { idempotencyKey });
+  }
+
+  async #createAndStart(request: RunRequest, pairs: { source: string; destination: string }[], options: { idempotencyKey?: string; schedule?: string }): Promise<{ view: RunView; created: boolean }> {
+    const duplicates = pairs.map((p) => p.destination).filter((d, i, all) => all.indexOf(d) !== i);
+    if (duplicates.length > 0) throw new BadRequestError(`images: two images map to the destination ${duplicates[0]}`);
+    const runId = this.#newId();
+    const startTime = this.#now().toISOString();
+    const options_: RunOptions = {
+      destination: {
+        registry: request.destination.registry,
+        ...(request.destination.prefix ? { prefix: request.destination.prefix } : {}),
+        insecure: request.destination.insecure,
+        ...(request.destination.credentials ? { credentials: await this.#credential(runId, 'destination', request.destination.credentials) } : {}),
+      },
+      sourceCredentials: Object.fromEntries(await Promise.all(Object.entries(request.sourceCredentials).map(async ([host, c]) => [host, await this.#credential(runId, `source-${host}`, c)] as const))),
+      platforms: request.platforms, referrers: request.referrers, override: request.override, failFast: request.failFast, dryRun: request.dryRun,
+      ...(options.schedule ? { schedule: options.schedule } : {}),
+    };
+    const run: RunRecord = {
+      runId, status: 'in-progress', startTime, endTime: null, totalImages: pairs.length, imagesProcessed: 0, imagesFailed: 0, bytesCopied: 0, options: options_,
+    };
+    const images: ImageRecord[] = pairs.map((pair, index) => ({ runId, index, ...pair, status: 'pending' }));
+    if (options.schedule !== undefined) {
+      const lock = await this.#deps.store.acquireScheduleLock(options.schedule, runId);
+      if (!lock.acquired) throw new ScheduleBusyError(options.schedule, lock.heldBy);
+    }
+    const { run: stored, created } = await this.#deps.store.createRun(run, images, options.idempotencyKey);
+    if (created) {
+      const executionId = await this.#deps.workflow.start(runId);
+      await this.#deps.store.setExecution(runId, executionId);
+    }
+    return { view: toView(stored), created };
+  }
+
+  async #credential(runId: string, name: string, input: CredentialInput): Promise<CredentialRef> {
+    if ('secretArn' in input) return { secretArn: input.secretArn };
+    return this.#deps.vault.store(runId, name, { kind: 'basic', username: input.username, password: input.password });
+  }
+}
+
+export function toView(run: RunRecord): RunView {
+  return {
+    runId: run.runId, status: run.status, startTime: run.startTime, endTime: run.endTime, totalImages: run.totalImages,
+    imagesProcessed: run.imagesProcessed, imagesFailed: run.imagesFailed, bytesCopied: run.bytesCopied,
+    ...(run.message === undefined ? {} : { message: run.message }),
+  };
+}
+
+function imageView(image: ImageRecord): NonNullable<RunView['images']>[string] {
+  const { source, status, message, startTime, endTime, digest, bytes } = image;
+  return { source, status, ...(message === undefined ? {} : { message }), ...(startTime ? { startTime } : {}), ...(endTime ? { endTime } : {}), ...(digest ? { digest } : {}), ...(bytes === undefined ? {} : { bytes }) };
+}

@@ -1,0 +1,49 @@
+import type { ImageRecord, ImageStatus, RunRecord, RunStatus } from './model.js';
+
+export interface Page<T> {
+  readonly items: T[];
+  readonly nextToken?: string;
+}
+
+export interface ImageOutcome {
+  readonly status: Extract<ImageStatus, 'completed' | 'skipped' | 'failed'>;
+  readonly message?: string;
+  readonly digest?: string;
+  readonly bytes?: number;
+}
+
+/** What `startImage` found. */
+export type StartImageResult =
+  | { readonly kind: 'started'; readonly image: ImageRecord; readonly run: RunRecord }
+  | { readonly kind: 'run-not-active'; readonly status: RunStatus }
+  | { readonly kind: 'already-final'; readonly image: ImageRecord };
+
+/**
+ * Run state: one run item and one item per image. Status changes are conditional writes: an
+ * image never leaves a final status, a finished run never restarts, a cancelled run starts no
+ * new copies. Expired (TTL) runs read as absent.
+ */
+export interface RunStore {
+  /**
+   * Writes a new run and its images. With an idempotency key that was used before, writes
+   * nothing and returns the earlier run (`created: false`).
+   */
+  createRun(run: RunRecord, images: readonly ImageRecord[], idempotencyKey?: string): Promise<{ run: RunRecord; created: boolean }>;
+  getRun(runId: string): Promise<RunRecord | undefined>;
+  listRuns(limit: number, nextToken?: string): Promise<Page<RunRecord>>;
+  listImages(runId: string): Promise<ImageRecord[]>;
+  getImage(runId: string, index: number): Promise<ImageRecord | undefined>;
+  /** Records what planning learned (resolved digest, a message) on a still-pending image. */
+  annotateImage(runId: string, index: number, fields: { digest?: string; message?: string }): Promise<void>;
+  /** pending|in-progress → in-progress, only while the run is in progress. */
+  startImage(runId: string, index: number): Promise<StartImageResult>;
+  /** pending|in-progress → a final status; adds to the run's counters. Returns false when the image was already final. */
+  finishImage(runId: string, index: number, outcome: ImageOutcome): Promise<boolean>;
+  setExecution(runId: string, executionId: string): Promise<void>;
+  /** in-progress → cancelled. Returns false when the run was not in progress. */
+  cancelRun(runId: string): Promise<boolean>;
+  /** in-progress → completed|failed with recounted totals. Returns false when the run had already ended (cancelled). */
+  finishRun(runId: string, result: { status: Exclude<RunStatus, 'in-progress'>; message?: string; imagesProcessed: number; imagesFailed: number; bytesCopied: number }): Promise<boolean>;
+  /** Takes the lock of a schedule for a run unless the run holding it is still in progress. */
+  acquireScheduleLock(schedule: string, runId: string): Promise<{ acquired: true } | { acquired: false; heldBy: string }>;
+}

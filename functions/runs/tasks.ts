@@ -1,0 +1,196 @@
+import { z } from 'zod';
+import { AuthenticationError, describeError, FerryError, NotFoundError as RegistryNotFound } from '../oci/errors.js';
+import { silentLogger, type Logger } from '../oci/log.js';
+import { parsePlatform } from '../oci/manifest.js';
+import { manifestRef, parseImageReference } from '../oci/reference.js';
+import { isTransientNetworkError } from '../oci/retry.js';
+import { Limiter } from '../mirror/limiter.js';
+import type { EngineFactory } from './engine.js';
+import { finalStatus, type ImageRecord, type RunRecord } from './model.js';
+import type { EventPublisher } from './ports.js';
+import type { RunStore } from './store.js';
+
+/** Runs with more images than this use the Distributed Map. */
+export const distributedThreshold = 200;
+
+export const planInput = z.object({ runId: z.string() });
+export const imageInput = z.object({ runId: z.string(), index: z.number().int().nonnegative() });
+export const failureInput = imageInput.extend({ error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional() });
+
+export interface PlanOutput {
+  runId: string;
+  proceed: boolean;
+  indexes: number[];
+  failFast: boolean;
+  distributed: boolean;
+}
+
+export interface WorkflowTaskDeps {
+  readonly store: RunStore;
+  readonly engines: EngineFactory;
+  readonly events: EventPublisher;
+  readonly logger?: Logger;
+}
+
+/**
+ * The Step Functions tasks of a run: Plan (resolve and preflight), CopyImage (one image),
+ * RecordFailure (after retries), Finish (final status, event). Retryable errors are thrown for
+ * the state machine's Retry; everything else is recorded on the image and returned as a value.
+ */
+export class WorkflowTasks {
+  readonly #deps: WorkflowTaskDeps;
+  readonly #logger: Logger;
+
+  constructor(deps: WorkflowTaskDeps) {
+    this.#deps = deps;
+    this.#logger = deps.logger ?? silentLogger;
+  }
+
+  async plan(input: unknown): Promise<PlanOutput> {
+    const { runId } = planInput.parse(input);
+    const run = await this.#deps.store.getRun(runId);
+    const stop = { runId, proceed: false, indexes: [], failFast: false, distributed: false };
+    if (!run || run.status !== 'in-progress') return stop;
+    const images = await this.#deps.store.listImages(runId);
+    const engine = this.#deps.engines.forRun(run);
+
+    // Preflight the destination first: one upload opened and cancelled proves the credentials.
+    const first = images[0];
+    if (first) {
+      const ref = parseImageReference(first.destination);
+      try {
+        await engine.registries.repository({ kind: 'registry', ref }, 'destination').checkWriteAccess();
+      } catch (err) {
+        await this.#failRun(run, images, `destination ${ref.registry}/${ref.repository}: ${describeError(err)}`);
+        return stop;
+      }
+    }
+
+    // Resolve every source (tags to digests); a registry that refuses credentials fails the run.
+    const limiter = new Limiter(16);
+    let refused: string | undefined;
+    await Promise.all(images.filter((i) => i.status === 'pending').map((image) => limiter.run(async () => {
+      if (refused !== undefined) return;
+      const ref = parseImageReference(image.source);
+      try {
+        const head = await engine.registries.repository({ kind: 'registry', ref }, 'source').headManifest(manifestRef(ref));
+        if (!head) {
+          await this.#deps.store.finishImage(runId, image.index, { status: 'failed', message: `source ${image.source} not found` });
+          return;
+        }
+        if (run.options.dryRun) {
+          const there = await engine.registries.repository({ kind: 'registry', ref: parseImageReference(image.destination) }, 'destination')
+            .headManifest(manifestRef(parseImageReference(image.destination)));
+          await this.#deps.store.finishImage(runId, image.index, {
+            status: 'skipped', digest: head.digest, bytes: 0,
+            message: there?.digest === head.digest ? 'dry run: destination is up to date' : 'dry run: would copy',
+          });
+        } else {
+          await this.#deps.store.annotateImage(runId, image.index, { digest: head.digest });
+        }
+      } catch (err) {
+        if (err instanceof AuthenticationError) refused ??= `source ${ref.registry}: ${describeError(err)}`;
+        else if (err instanceof RegistryNotFound) await this.#deps.store.finishImage(runId, image.index, { status: 'failed', message: describeError(err) });
+        else if (err instanceof FerryError && !err.retryable) await this.#deps.store.finishImage(runId, image.index, { status: 'failed', message: describeError(err) });
+        else refused ??= `source ${ref.registry}: ${describeError(err)}`;
+      }
+    })));
+    if (refused !== undefined) {
+      await this.#failRun(run, await this.#deps.store.listImages(runId), refused);
+      return stop;
+    }
+    const open = (await this.#deps.store.listImages(runId)).filter((i) => i.status === 'pending').map((i) => i.index);
+    return { runId, proceed: open.length > 0, indexes: open, failFast: run.options.failFast, distributed: open.length > distributedThreshold };
+  }
+
+  async copyImage(input: unknown): Promise<{ status: string }> {
+    const { runId, index } = imageInput.parse(input);
+    const started = await this.#deps.store.startImage(runId, index);
+    if (started.kind === 'run-not-active') return { status: started.status };
+    if (started.kind === 'already-final') return { status: started.image.status };
+    const { run, image } = started;
+    const engine = this.#deps.engines.forRun(run);
+    const source = parseImageReference(image.source);
+    const destination = parseImageReference(image.destination);
+    try {
+      const result = await engine.copier.copy(
+        engine.registries.repository({ kind: 'registry', ref: source }, 'source'), manifestRef(source),
+        engine.registries.repository({ kind: 'registry', ref: destination }, 'destination'), manifestRef(destination),
+        {
+          platforms: run.options.platforms.map(parsePlatform), referrers: run.options.referrers, keepExistingTags: !run.options.override,
+        },
+      );
+      const status = result.status === 'copied' ? 'completed' : 'skipped';
+      const message = result.note ?? (result.status === 'skipped' ? 'destination is up to date' : `copied ${result.blobs.copied} blobs, mounted ${result.blobs.mounted}, ${result.blobs.skipped} already there`);
+      await this.#deps.store.finishImage(runId, index, { status, digest: result.digest, bytes: result.bytes, message });
+      return { status };
+    } catch (err) {
+      const retryable = err instanceof FerryError ? err.retryable : isTransientNetworkError(err);
+      this.#logger.warn('image copy failed', { runId, index, retryable, error: describeError(err) });
+      if (retryable) throw err;
+      await this.#deps.store.finishImage(runId, index, { status: 'failed', message: describeError(err) });
+      await this.#stopIfFailFast(run);
+      return { status: 'failed' };
+    }
+  }
+
+  /** After the state machine gave up retrying an image. */
+  async recordFailure(input: unknown): Promise<{ status: 'failed' }> {
+    const { runId, index, error } = failureInput.parse(input);
+    await this.#deps.store.finishImage(runId, index, { status: 'failed', message: `${causeMessage(error?.Cause) ?? error?.Error ?? 'failed'} (gave up after retries)` });
+    const run = await this.#deps.store.getRun(runId);
+    if (run) await this.#stopIfFailFast(run);
+    return { status: 'failed' };
+  }
+
+  async finish(input: unknown): Promise<{ status: string }> {
+    const { runId } = planInput.parse(input);
+    const run = await this.#deps.store.getRun(runId);
+    if (!run) return { status: 'missing' };
+    let images = await this.#deps.store.listImages(runId);
+    if (run.status !== 'cancelled' && images.some((i) => i.status === 'pending')) {
+      // The workflow stopped early: say why the rest were not copied.
+      const message = run.options.failFast ? 'not copied: the run stopped at the first failure (failFast)' : 'not copied: the workflow ended before this image ran';
+      await Promise.all(images.filter((i) => i.status === 'pending').map((i) => this.#deps.store.finishImage(runId, i.index, { status: 'failed', message })));
+      images = await this.#deps.store.listImages(runId);
+    }
+    const counts = countImages(images);
+    // A cancelled run keeps its status; finishRun then only records the final counts.
+    await this.#deps.store.finishRun(runId, { status: finalStatus(images), ...counts });
+    const ended = (await this.#deps.store.getRun(runId)) ?? run;
+    await this.#deps.events.runFinished({
+      runId, status: ended.status, totalImages: run.totalImages, imagesFailed: counts.imagesFailed, bytesCopied: counts.bytesCopied,
+      ...(run.options.schedule ? { schedule: run.options.schedule } : {}),
+    });
+    return { status: ended.status };
+  }
+
+  /** failFast: the first failure ends the run at once, so no further image starts (startImage checks the run). */
+  async #stopIfFailFast(run: RunRecord): Promise<void> {
+    if (!run.options.failFast) return;
+    await this.#deps.store.finishRun(run.runId, { status: 'failed', message: 'stopped at the first failure (failFast)', ...countImages(await this.#deps.store.listImages(run.runId)) });
+  }
+
+  async #failRun(run: RunRecord, images: readonly ImageRecord[], message: string): Promise<void> {
+    this.#logger.warn('preflight failed', { runId: run.runId, message });
+    await Promise.all(images.filter((i) => i.status === 'pending' || i.status === 'in-progress').map((i) =>
+      this.#deps.store.finishImage(run.runId, i.index, { status: 'failed', message: `not copied: ${message}` })));
+    await this.#deps.store.finishRun(run.runId, { status: 'failed', message, ...countImages(await this.#deps.store.listImages(run.runId)) });
+  }
+}
+
+function countImages(images: readonly ImageRecord[]): { imagesProcessed: number; imagesFailed: number; bytesCopied: number } {
+  const done = images.filter((i) => i.status !== 'pending' && i.status !== 'in-progress');
+  return { imagesProcessed: done.length, imagesFailed: done.filter((i) => i.status === 'failed').length, bytesCopied: done.reduce((n, i) => n + (i.bytes ?? 0), 0) };
+}
+
+/** Lambda's Cause is JSON `{errorType, errorMessage}`; the local interpreter's is the message. */
+function causeMessage(cause: string | undefined): string | undefined {
+  if (cause === undefined) return undefined;
+  try {
+    const parsed = z.object({ errorMessage: z.string() }).safeParse(JSON.parse(cause));
+    return parsed.success ? parsed.data.errorMessage : cause;
+  } catch {
+    return cause;
+  }
+}

@@ -1,0 +1,221 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { RunningServer } from '../../functions/local/serve.js';
+import { basicHeader } from '../support/engine.js';
+import { buildImage, buildIndex, push, remoteDigest, Rng } from '../support/fixtures.js';
+import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
+import { api, type RunView, startService, waitForRun } from '../support/service.js';
+import { waitFor } from '../support/ports.js';
+
+const { seed, src, dst, basic } = inject('registries');
+const rng = new Rng(seed + 7);
+let server: RunningServer;
+const proxies: FaultProxy[] = [];
+beforeAll(async () => {
+  server = await startService();
+});
+afterAll(async () => {
+  await server.close();
+  await Promise.all(proxies.map((p) => p.stop()));
+});
+
+const ns = (name: string) => `svc/${name}-${rng.int(1e9)}`;
+
+describe('ferry serve: runs over HTTP', () => {
+  it('runs 22 images (multi-arch, auth-required, one missing, one present) to failed with the right per-image statuses', async () => {
+    const multi = buildIndex([
+      { image: buildImage({ layers: [rng.bytes(20_000)] }), platform: { os: 'linux', architecture: 'amd64' } },
+      { image: buildImage({ layers: [rng.bytes(20_000)], platform: { os: 'linux', architecture: 'arm64' } }), platform: { os: 'linux', architecture: 'arm64' } },
+    ]);
+    const base = rng.bytes(50_000);
+    const prefix = ns('run');
+    const images: { ref: string; digest?: string; dest: string }[] = [];
+    const multiRepo = `${prefix}/multi`;
+    await push(src.url, multiRepo, 'v1', multi);
+    images.push({ ref: `${src.host}/${multiRepo}:v1`, digest: multi.digest, dest: `${dst.host}/mirror/${multiRepo}:v1` });
+    for (let i = 0; i < 18; i++) {
+      const image = buildImage({ layers: [base, rng.bytes(3_000)] });
+      await push(src.url, `${prefix}/app${i}`, '1.0', image);
+      images.push({ ref: `${src.host}/${prefix}/app${i}:1.0`, digest: image.digest, dest: `${dst.host}/mirror/${prefix}/app${i}:1.0` });
+    }
+    const secured = buildImage({ layers: [rng.bytes(8_000)] });
+    await push(basic.url, `${prefix}/secured`, 'v1', secured, basicHeader(basic.username, basic.password));
+    images.push({ ref: `${basic.host}/${prefix}/secured:v1`, digest: secured.digest, dest: `${dst.host}/mirror/${prefix}/secured:v1` });
+    const present = buildImage({ layers: [rng.bytes(4_000)] });
+    await push(src.url, `${prefix}/present`, 'v1', present);
+    await push(dst.url, `mirror/${prefix}/present`, 'v1', present);
+    images.push({ ref: `${src.host}/${prefix}/present:v1`, digest: present.digest, dest: `${dst.host}/mirror/${prefix}/present:v1` });
+    images.push({ ref: `${src.host}/${prefix}/missing:v1`, dest: `${dst.host}/mirror/${prefix}/missing:v1` });
+
+    const started = await api(server.url, 'POST', '/v1/runs', {
+      images: images.map((i) => i.ref),
+      destination: { registry: dst.host, prefix: 'mirror' },
+      sourceCredentials: { [basic.host]: { username: basic.username, password: basic.password } },
+    });
+    expect(started.status).toBe(202);
+    const { runId, status } = started.json as RunView;
+    expect(status).toBe('in-progress');
+
+    const run = await waitForRun(server.url, runId);
+    expect(run).toMatchObject({ status: 'failed', totalImages: 22, imagesProcessed: 22, imagesFailed: 1 });
+    expect(run.endTime).not.toBeNull();
+    expect(Object.keys(run.images)).toHaveLength(22);
+    for (const image of images) {
+      const entry = run.images[image.dest]!;
+      expect(entry.source).toBe(image.ref);
+      if (image.digest === undefined) {
+        expect(entry).toMatchObject({ status: 'failed' });
+        expect(entry.message).toMatch(/not found/);
+        continue;
+      }
+      expect(entry.status).toBe(image.ref.includes('/present:') ? 'skipped' : 'completed');
+      expect(entry.digest).toBe(image.digest);
+      expect(entry.startTime).toBeDefined();
+      expect(entry.endTime).toBeDefined();
+      const [, repo, tag] = /^[^/]+\/(.+):([^:]+)$/.exec(image.dest)!;
+      expect(await remoteDigest(dst.url, repo!, tag!)).toBe(image.digest);
+    }
+    const copied = Object.values(run.images).reduce((n, i) => n + (i.bytes ?? 0), 0);
+    expect(run.bytesCopied).toBe(copied);
+    expect(copied).toBeGreaterThan(base.length);
+    expect(JSON.stringify(run)).not.toContain(basic.password);
+
+    const mapping = await api(server.url, 'GET', `/v1/runs/${runId}/mapping`);
+    expect(mapping.text.trim().split('\n')).toHaveLength(22);
+    expect(mapping.text).toContain(`${images[0]!.ref}=${images[0]!.dest}\n`);
+    expect(server.events.published.some((e) => e.runId === runId && e.status === 'failed' && e.imagesFailed === 1)).toBe(true);
+  });
+
+  it('fails fast with a clear message when destination credentials are wrong, copying nothing', async () => {
+    const image = buildImage({ layers: [rng.bytes(2_000)] });
+    const repo = ns('preflight');
+    await push(src.url, repo, 'v1', image);
+    const started = await api(server.url, 'POST', '/v1/runs', {
+      images: [`${src.host}/${repo}:v1`], destination: { registry: basic.host, credentials: { username: 'alice', password: 'wrong' } },
+    });
+    const run = await waitForRun(server.url, (started.json as RunView).runId);
+    expect(run.status).toBe('failed');
+    expect(run.message).toMatch(new RegExp(`destination ${basic.host}/${repo}: .*(access denied|authentication)`));
+    expect(Object.values(run.images)[0]).toMatchObject({ status: 'failed' });
+    expect(Object.values(run.images)[0]!.message).toMatch(/^not copied: destination/);
+  });
+
+  it('shows per-image progress while running, and cancel stops new copies', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const proxy = await startFaultProxy(src.url, (r) => (r.method === 'GET' && r.url.includes('/blobs/') ? { kind: 'hold', until: gate } : undefined));
+    proxies.push(proxy);
+    const prefix = ns('cancel');
+    const refs: string[] = [];
+    for (let i = 0; i < 15; i++) {
+      await push(src.url, `${prefix}/app${i}`, 'v1', buildImage({ layers: [rng.bytes(2_000)] }));
+      refs.push(`${proxy.host}/${prefix}/app${i}:v1`);
+    }
+    const started = await api(server.url, 'POST', '/v1/runs', { images: refs, destination: { registry: dst.host } });
+    const { runId } = started.json as RunView;
+    let during!: RunView;
+    await waitFor(async () => {
+      during = (await api(server.url, 'GET', `/v1/runs/${runId}`)).json as RunView;
+      return Object.values(during.images).filter((i) => i.status === 'in-progress').length === 10;
+    }, 'ten images in progress', 400);
+    expect(during.status).toBe('in-progress');
+    expect(Object.values(during.images).filter((i) => i.status === 'pending')).toHaveLength(5);
+
+    const cancelled = await api(server.url, 'POST', `/v1/runs/${runId}/cancel`);
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.json).toMatchObject({ status: 'cancelled' });
+    release();
+    await server.drain();
+    const run = (await api(server.url, 'GET', `/v1/runs/${runId}`)).json as RunView;
+    expect(run.status).toBe('cancelled');
+    const pending = Object.values(run.images).filter((i) => i.status === 'pending');
+    expect(pending).toHaveLength(5);
+    const blobRequests = proxy.seen.filter((r) => r.method === 'GET' && r.url.includes('/blobs/'));
+    const repoOf = (ref: string) => ref.slice(ref.indexOf('/') + 1, ref.lastIndexOf(':'));
+    for (const image of pending) expect(blobRequests.some((r) => r.url.startsWith(`/v2/${repoOf(image.source)}/blobs/`))).toBe(false);
+    const started10 = Object.values(run.images).filter((i) => i.status !== 'pending');
+    for (const image of started10) expect(blobRequests.some((r) => r.url.startsWith(`/v2/${repoOf(image.source)}/blobs/`))).toBe(true);
+    const again = await api(server.url, 'POST', `/v1/runs/${runId}/cancel`);
+    expect(again.status).toBe(409);
+  });
+
+  it('stops at the first failure with failFast', async () => {
+    const prefix = ns('failfast');
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    // Only layer GETs are held, so the held requests stay below the connection pool's size and
+    // app0's failing request always gets through (otherwise the gate could never open).
+    const layers = new Set<string>();
+    const proxy = await startFaultProxy(src.url, (r) => {
+      if (r.method !== 'GET' || !r.url.includes('/blobs/')) return undefined;
+      if (r.url.includes(`${prefix}/app0/`)) {
+        setTimeout(release, 0);
+        return { kind: 'respond', status: 403, body: '{"errors":[{"code":"DENIED","message":"blob access denied"}]}' };
+      }
+      return layers.has(r.url.slice(r.url.lastIndexOf('/') + 1)) ? { kind: 'hold', until: gate } : undefined;
+    });
+    proxies.push(proxy);
+    const refs: string[] = [];
+    for (let i = 0; i < 14; i++) {
+      const image = buildImage({ layers: [rng.bytes(1_000)] });
+      layers.add(image.blobs[1]!.digest);
+      await push(src.url, `${prefix}/app${i}`, 'v1', image);
+      refs.push(`${proxy.host}/${prefix}/app${i}:v1`);
+    }
+    const started = await api(server.url, 'POST', '/v1/runs', { images: refs, destination: { registry: dst.host }, failFast: true });
+    const { runId } = started.json as RunView;
+    await waitForRun(server.url, runId);
+    await server.drain();
+    const run = (await api(server.url, 'GET', `/v1/runs/${runId}`)).json as RunView;
+    expect(run.status).toBe('failed');
+    const entries = Object.entries(run.images);
+    expect(entries.find(([d]) => d.includes('/app0:'))![1]).toMatchObject({ status: 'failed' });
+    expect(entries.find(([d]) => d.includes('/app0:'))![1].message).toMatch(/denied/);
+    const notCopied = entries.filter(([, i]) => i.message?.includes('failFast'));
+    expect(notCopied.length).toBeGreaterThanOrEqual(4);
+    expect(run.message).toBe('stopped at the first failure (failFast)');
+    // No image started after the failure: the not-copied ones were never fetched.
+    for (const [, image] of notCopied) {
+      const repo = image.source.slice(image.source.indexOf('/') + 1, image.source.lastIndexOf(':'));
+      expect(proxy.seen.some((r) => r.url.startsWith(`/v2/${repo}/blobs/`))).toBe(false);
+    }
+    expect(run.imagesProcessed).toBe(14);
+  });
+
+  it('returns the same run for a repeated Idempotency-Key', async () => {
+    const repo = ns('idem');
+    await push(src.url, repo, 'v1', buildImage({ layers: [rng.bytes(1_000)] }));
+    const body = { images: [`${src.host}/${repo}:v1`], destination: { registry: dst.host } };
+    const key = `key-${rng.int(1e9)}`;
+    const first = await api(server.url, 'POST', '/v1/runs', body, { 'Idempotency-Key': key });
+    const second = await api(server.url, 'POST', '/v1/runs', body, { 'Idempotency-Key': key });
+    expect(second.status).toBe(202);
+    expect((second.json as RunView).runId).toBe((first.json as RunView).runId);
+    const third = await api(server.url, 'POST', '/v1/runs', body, { 'Idempotency-Key': `${key}-other` });
+    expect((third.json as RunView).runId).not.toBe((first.json as RunView).runId);
+    await waitForRun(server.url, (first.json as RunView).runId);
+    await waitForRun(server.url, (third.json as RunView).runId);
+  });
+
+  it('plans without copying on dryRun', async () => {
+    const repo = ns('dry');
+    const image = buildImage({ layers: [rng.bytes(1_000)] });
+    await push(src.url, repo, 'v1', image);
+    const started = await api(server.url, 'POST', '/v1/runs', { images: [`${src.host}/${repo}:v1`], destination: { registry: dst.host }, dryRun: true });
+    const run = await waitForRun(server.url, (started.json as RunView).runId);
+    expect(run.status).toBe('completed');
+    expect(Object.values(run.images)[0]).toMatchObject({ status: 'skipped', digest: image.digest, message: 'dry run: would copy' });
+    expect(await remoteDigest(dst.url, repo, 'v1')).toBeUndefined();
+  });
+
+  it('lists runs newest first with pagination', async () => {
+    const first = await api(server.url, 'GET', '/v1/runs?limit=2');
+    const page = first.json as { runs: RunView[]; nextToken?: string };
+    expect(page.runs).toHaveLength(2);
+    expect(page.runs[0]!.startTime >= page.runs[1]!.startTime).toBe(true);
+    expect(page.nextToken).toBeDefined();
+    const next = (await api(server.url, 'GET', `/v1/runs?limit=2&nextToken=${page.nextToken}`)).json as { runs: RunView[] };
+    expect(next.runs[0]!.runId).not.toBe(page.runs[0]!.runId);
+    expect((await api(server.url, 'GET', '/v1/runs?limit=0')).status).toBe(400);
+    expect((await api(server.url, 'GET', '/v1/runs?nextToken=garbage')).status).toBe(400);
+  });
+});
