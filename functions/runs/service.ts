@@ -81,7 +81,16 @@ export class RunService {
     const run = await this.#deps.store.getRun(runId);
     if (!run) throw new NotFoundError(`run ${runId} not found`);
     const images = await this.#deps.store.listImages(runId);
-    return { ...toView(run), images: Object.fromEntries(images.map((i) => [i.destination, imageView(i)])) };
+    // The images are read anyway, so the counts come from them (the run item's counters are
+    // updated per image without a transaction and serve listings).
+    const done = images.filter((i) => i.status !== 'pending' && i.status !== 'in-progress');
+    return {
+      ...toView(run),
+      imagesProcessed: done.length,
+      imagesFailed: done.filter((i) => i.status === 'failed').length,
+      bytesCopied: done.reduce((n, i) => n + (i.bytes ?? 0), 0),
+      images: Object.fromEntries(images.map((i) => [i.destination, imageView(i)])),
+    };
   }
 
   async listRuns(limit: number, nextToken?: string): Promise<{ runs: RunView[]; nextToken?: string }> {

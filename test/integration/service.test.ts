@@ -219,3 +219,68 @@ describe('ferry serve: runs over HTTP', () => {
     expect((await api(server.url, 'GET', '/v1/runs?nextToken=garbage')).status).toBe(400);
   });
 });
+
+describe('ferry serve: bad input', () => {
+  const valid = { images: ['docker.io/library/busybox:1.36'], destination: { registry: 'registry.example:5000' } };
+  const cases: [string, string | object, RegExp][] = [
+    ['empty body', '', /request body is required/],
+    ['not JSON', '{"images": [', /not valid JSON/],
+    ['not an object', '[1,2]', /body: .*expected object/],
+    ['missing images', { destination: valid.destination }, /^images: /],
+    ['empty images', { ...valid, images: [] }, /images: needs at least one image/],
+    ['images of the wrong type', { ...valid, images: 'busybox' }, /^images: .*expected array/],
+    ['a number among images', { ...valid, images: ['busybox', 7] }, /^images\[1\]: .*expected string/],
+    ['malformed reference', { ...valid, images: ['busybox', 'Upper/Case'] }, /^images\[1\]: invalid reference "Upper\/Case": repository names must be lowercase/],
+    ['bad digest', { ...valid, images: ['busybox@sha256:abc'] }, /^images\[0\]: .*64 lowercase hex/],
+    ['unknown registry scheme', { ...valid, images: ['ftp://host/repo:1'] }, /^images\[0\]: .*unknown transport "ftp:\/\/"/],
+    ['oci layout in the service', { ...valid, images: ['oci:/tmp/x:1'] }, /^images\[0\]: .* not a registry image/],
+    ['missing destination', { images: valid.images }, /^destination: /],
+    ['bad destination host', { ...valid, destination: { registry: 'bad host!' } }, /^destination\.registry: must be a registry host/],
+    ['bad prefix', { ...valid, destination: { ...valid.destination, prefix: 'Mirror' } }, /^destination\.prefix: /],
+    ['insecure of the wrong type', { ...valid, destination: { ...valid.destination, insecure: 'yes' } }, /^destination\.insecure: .*expected boolean/],
+    ['half a credential', { ...valid, destination: { ...valid.destination, credentials: { username: 'u' } } }, /^destination\.credentials: must be/],
+    ['bad secret ARN', { ...valid, sourceCredentials: { 'docker.io': { secretArn: 'nope' } } }, /^sourceCredentials\.docker\.io(\.secretArn)?: must be/],
+    ['bad platform', { ...valid, platforms: ['linux'] }, /^platforms\[0\]: .*OS\/ARCH/],
+    ['failFast of the wrong type', { ...valid, failFast: 'true' }, /^failFast: .*expected boolean/],
+    ['unknown field', { ...valid, imagez: [] }, /^body: .*imagez/],
+    ['two images to one destination', { ...valid, images: ['busybox:1', 'docker.io/library/busybox:1'] }, /two images map to the destination/],
+    ['oversized body', { ...valid, images: Array.from({ length: 40_000 }, (_, i) => `registry.example/some/long/repository/name/${i}:tag`) }, /larger than 1048576 bytes/],
+  ];
+
+  it.each(cases)('%s → 400 naming the problem, nothing written', async (_name, body, message) => {
+    const before = (await api(server.url, 'GET', '/v1/runs?limit=100')).json as { runs: RunView[] };
+    const res = await api(server.url, 'POST', '/v1/runs', body);
+    expect(res.status).toBe(400);
+    expect((res.json as { message: string }).message).toMatch(message);
+    expect(res.text).not.toMatch(/\bat .*\.(ts|js):\d+/);
+    const after = (await api(server.url, 'GET', '/v1/runs?limit=100')).json as { runs: RunView[] };
+    expect(after.runs.map((r) => r.runId)).toEqual(before.runs.map((r) => r.runId));
+  });
+
+  it('answers unknown routes, methods and runs clearly', async () => {
+    expect((await api(server.url, 'GET', '/v1/nothing')).status).toBe(404);
+    expect((await api(server.url, 'DELETE', '/v1/runs')).status).toBe(405);
+    const missing = await api(server.url, 'GET', '/v1/runs/0f0e0d0c-0000-4000-8000-000000000000');
+    expect(missing.status).toBe(404);
+    expect((missing.json as { message: string }).message).toMatch(/not found/);
+  });
+});
+
+describe('ferry serve: a run of 1,000 images', () => {
+  it('is accepted, planned and run without hitting item or payload limits', async () => {
+    const repo = ns('thousand');
+    const image = buildImage({ layers: [rng.bytes(500)] });
+    await push(src.url, repo, 't0', image);
+    await Promise.all(Array.from({ length: 999 }, (_, i) => fetch(`${src.url}/v2/${repo}/manifests/t${i + 1}`, {
+      method: 'PUT', headers: { 'content-type': image.mediaType }, body: image.bytes,
+    }).then((r) => r.arrayBuffer())));
+    const images = Array.from({ length: 1000 }, (_, i) => `${src.host}/${repo}:t${i}`);
+    const started = await api(server.url, 'POST', '/v1/runs', { images, destination: { registry: dst.host, prefix: 'big' } });
+    expect(started.status).toBe(202);
+    expect(started.json).toMatchObject({ totalImages: 1000, status: 'in-progress' });
+    const run = await waitForRun(server.url, (started.json as RunView).runId, 8000);
+    expect(run).toMatchObject({ status: 'completed', totalImages: 1000, imagesProcessed: 1000, imagesFailed: 0 });
+    expect(Object.values(run.images).every((i) => i.status === 'completed' && i.digest === image.digest)).toBe(true);
+    expect(await remoteDigest(dst.url, `big/${repo}`, 't999')).toBe(image.digest);
+  }, 240_000);
+});
