@@ -33,6 +33,12 @@ const positiveInt = (value: string): number => {
   return n;
 };
 
+const port = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number (0-65535)');
+  return n;
+};
+
 function addCopyOptions(command: Command): Command {
   return command
     .option('--platform <os/arch[/variant]>', 'copy only this platform (repeatable; several build a new index)', collect, [])
@@ -92,7 +98,7 @@ export async function main(argv: readonly string[], hooks: MainHooks = {}): Prom
   program.command('serve')
     .description('the Ferry HTTP API on localhost, on embedded defaults')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .addOption(new Option('--port <port>', 'port to listen on').argParser(positiveInt).default(8080))
+    .addOption(new Option('--port <port>', 'port to listen on (0: any free port)').argParser(port).default(8080))
     .option('--data-dir <dir>', 'where run state is kept (in memory when absent)')
     .option('--insecure <host[:port]>', 'allow plain HTTP / unverified TLS for this registry (repeatable)', collect, [])
     .option('--registry-endpoint <host=url>', 'reach a registry host at another base URL (repeatable)', collect, [])

@@ -6,8 +6,6 @@ import { serve } from './serve.js';
 
 /** `ferry serve`: starts the local API and runs until SIGINT/SIGTERM. */
 export async function runServe(flags: ServeFlags): Promise<number> {
-  // The SDK warns on Node < 22 at every client; the local runtime talks only to dynalite.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const regions = new Map(flags.regionRegistry.map((pair) => {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new UsageError(`--region-registry "${pair}" must be REGION=HOST`);

@@ -45,6 +45,8 @@ export interface RunningServer {
  */
 export async function serve(options: ServeOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? silentLogger;
+  // The SDK warns about Node < 22 on every client; locally it only ever talks to dynalite.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const db = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(options.dataDir ? { path: resolve(options.dataDir) } : {}) });
   await new Promise<void>((done) => db.listen(0, '127.0.0.1', done));

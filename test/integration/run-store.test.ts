@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRunTable, DynamoRunStore, InvalidTokenError } from '../../functions/aws/dynamo-run-store.js';
+import type { ImageRecord, RunRecord } from '../../functions/runs/model.js';
+import { type RunningDynamo, startDynalite, startDynamoDbLocal } from '../support/dynamodb.js';
+
+const options = { destination: { registry: 'r.example', insecure: false }, sourceCredentials: {}, platforms: [], referrers: false, override: true, failFast: false, dryRun: false };
+let counter = 0;
+function newRun(startTime = new Date().toISOString(), total = 3): { run: RunRecord; images: ImageRecord[] } {
+  const runId = `run-${Date.now()}-${counter++}`;
+  return {
+    run: { runId, status: 'in-progress', startTime, endTime: null, totalImages: total, imagesProcessed: 0, imagesFailed: 0, bytesCopied: 0, options },
+    images: Array.from({ length: total }, (_, index) => ({ runId, index, source: `src.example/app${index}:1`, destination: `r.example/app${index}:1`, status: 'pending' as const })),
+  };
+}
+
+describe.each([
+  ['DynamoDB Local', startDynamoDbLocal],
+  ['dynalite', startDynalite],
+])('DynamoRunStore on %s (contract)', (_name, start) => {
+  let engine: RunningDynamo;
+  let store: DynamoRunStore;
+  const table = `runs-${Date.now()}`;
+  beforeAll(async () => {
+    engine = await start();
+    await createRunTable(engine.client, table);
+    store = new DynamoRunStore({ client: engine.client, tableName: table });
+  }, 60_000);
+  afterAll(() => engine?.stop());
+
+  it('writes a run of 1,000 images in item-sized pieces and reads it back in order', async () => {
+    const { run, images } = newRun(undefined, 1000);
+    expect((await store.createRun(run, images)).created).toBe(true);
+    expect(await store.getRun(run.runId)).toEqual(run);
+    const read = await store.listImages(run.runId);
+    expect(read).toHaveLength(1000);
+    expect(read.map((i) => i.index)).toEqual(images.map((i) => i.index));
+    expect(await store.getImage(run.runId, 999)).toEqual(images[999]);
+  });
+
+  it('returns the earlier run for a repeated idempotency key and writes nothing', async () => {
+    const first = newRun();
+    const second = newRun();
+    const key = `key-${counter}`;
+    await store.createRun(first.run, first.images, key);
+    const again = await store.createRun(second.run, second.images, key);
+    expect(again).toEqual({ run: first.run, created: false });
+    expect(await store.getRun(second.run.runId)).toBeUndefined();
+    expect(await store.listImages(second.run.runId)).toEqual([]);
+  });
+
+  it('moves images only forward and counts atomically', async () => {
+    const { run, images } = newRun();
+    await store.createRun(run, images);
+    const started = await store.startImage(run.runId, 0);
+    expect(started.kind).toBe('started');
+    expect(started.kind === 'started' && started.image.status).toBe('in-progress');
+    expect((await store.startImage(run.runId, 0)).kind).toBe('started'); // a retried task may start again
+    expect(await store.finishImage(run.runId, 0, { status: 'completed', digest: 'sha256:a', bytes: 100 })).toBe(true);
+    expect(await store.finishImage(run.runId, 0, { status: 'failed', message: 'late' })).toBe(false);
+    const final = await store.startImage(run.runId, 0);
+    expect(final.kind === 'already-final' && final.image.status).toBe('completed');
+    await Promise.all([
+      store.finishImage(run.runId, 1, { status: 'failed', message: 'boom' }),
+      store.finishImage(run.runId, 2, { status: 'skipped', bytes: 0 }),
+    ]);
+    expect(await store.getRun(run.runId)).toMatchObject({ imagesProcessed: 3, imagesFailed: 1, bytesCopied: 100 });
+    expect(await store.getImage(run.runId, 1)).toMatchObject({ status: 'failed', message: 'boom' });
+  });
+
+  it('starts no image of a cancelled run and never restarts a finished one', async () => {
+    const { run, images } = newRun();
+    await store.createRun(run, images);
+    expect(await store.cancelRun(run.runId)).toBe(true);
+    expect(await store.cancelRun(run.runId)).toBe(false);
+    expect(await store.startImage(run.runId, 0)).toEqual({ kind: 'run-not-active', status: 'cancelled' });
+    expect(await store.finishRun(run.runId, { status: 'completed', imagesProcessed: 0, imagesFailed: 0, bytesCopied: 0 })).toBe(false);
+    expect(await store.getRun(run.runId)).toMatchObject({ status: 'cancelled', message: 'run cancelled' });
+    expect((await store.getRun(run.runId))?.endTime).not.toBeNull();
+  });
+
+  it('lists runs newest first with pagination tokens, and rejects forged tokens', async () => {
+    const base = Date.parse('2030-01-01T00:00:00Z');
+    const created = [];
+    for (let i = 0; i < 5; i++) {
+      const { run, images } = newRun(new Date(base + i * 1000).toISOString(), 1);
+      await store.createRun(run, images);
+      created.push(run.runId);
+    }
+    const first = await store.listRuns(3);
+    expect(first.items.map((r) => r.runId)).toEqual(created.slice(2).reverse());
+    const second = await store.listRuns(3, first.nextToken);
+    expect(second.items.slice(0, 2).map((r) => r.runId)).toEqual(created.slice(0, 2).reverse());
+    await expect(store.listRuns(3, 'not-a-token')).rejects.toBeInstanceOf(InvalidTokenError);
+  });
+
+  it('hides finished runs past their TTL (engines that never expire items included)', async () => {
+    const now = Date.now();
+    const early = new DynamoRunStore({ client: engine.client, tableName: table, retentionDays: 1, now: () => new Date(now) });
+    const { run, images } = newRun(new Date(now).toISOString(), 1);
+    await early.createRun(run, images);
+    await early.finishRun(run.runId, { status: 'completed', imagesProcessed: 1, imagesFailed: 0, bytesCopied: 0 });
+    expect(await early.getRun(run.runId)).toMatchObject({ status: 'completed' });
+    const later = new DynamoRunStore({ client: engine.client, tableName: table, now: () => new Date(now + 2 * 86_400_000) });
+    expect(await later.getRun(run.runId)).toBeUndefined();
+    expect((await later.listRuns(100)).items.some((r) => r.runId === run.runId)).toBe(false);
+  });
+
+  it('holds one schedule lock until its run finishes', async () => {
+    const a = newRun();
+    const b = newRun();
+    await store.createRun(a.run, a.images);
+    expect(await store.acquireScheduleLock(`nightly-${counter}`, a.run.runId)).toEqual({ acquired: true });
+    expect(await store.acquireScheduleLock(`nightly-${counter}`, b.run.runId)).toEqual({ acquired: false, heldBy: a.run.runId });
+    await store.finishRun(a.run.runId, { status: 'completed', imagesProcessed: 3, imagesFailed: 0, bytesCopied: 0 });
+    expect(await store.acquireScheduleLock(`nightly-${counter}`, b.run.runId)).toEqual({ acquired: true });
+  });
+});
