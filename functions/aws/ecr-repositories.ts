@@ -1,0 +1,72 @@
+import {
+  CreateRepositoryCommand, type ECRClient, PutLifecyclePolicyCommand, RepositoryAlreadyExistsException,
+} from '@aws-sdk/client-ecr';
+import { parseEcrHost } from '../oci/ecr-host.js';
+
+/** Settings for repositories Ferry creates in ECR. */
+export interface EcrRepositorySettings {
+  readonly tagMutability?: 'MUTABLE' | 'IMMUTABLE';
+  readonly scanOnPush?: boolean;
+  /** KMS key ARN or alias; AES256 when absent. */
+  readonly kmsKey?: string;
+  /** An ECR lifecycle policy document (JSON text). */
+  readonly lifecyclePolicy?: string;
+  readonly tags?: Readonly<Record<string, string>>;
+  /** Leave creation to an ECR repository creation template (ECR creates on first push). */
+  readonly useCreationTemplate?: boolean;
+}
+
+/** Makes sure a destination repository exists before anything is pushed to it. */
+export interface RepositoryPreparer {
+  prepare(registry: string, repository: string): Promise<void>;
+}
+
+/**
+ * Creates missing ECR repositories with the configured settings. Idempotent and race-safe:
+ * `RepositoryAlreadyExistsException` (another copy created it first) is success; each
+ * repository is prepared once per process.
+ */
+export class EcrRepositories implements RepositoryPreparer {
+  readonly #settings: EcrRepositorySettings;
+  readonly #client: (region: string) => ECRClient;
+  readonly #done = new Map<string, Promise<void>>();
+
+  constructor(client: (region: string) => ECRClient, settings: EcrRepositorySettings = {}) {
+    this.#client = client;
+    this.#settings = settings;
+  }
+
+  prepare(registry: string, repository: string): Promise<void> {
+    const host = parseEcrHost(registry);
+    if (!host || this.#settings.useCreationTemplate) return Promise.resolve();
+    const key = `${registry}/${repository}`;
+    let pending = this.#done.get(key);
+    if (!pending) {
+      pending = this.#create(host.account, host.region, repository);
+      this.#done.set(key, pending);
+      pending.catch(() => this.#done.delete(key));
+    }
+    return pending;
+  }
+
+  async #create(account: string, region: string, repository: string): Promise<void> {
+    const client = this.#client(region);
+    const s = this.#settings;
+    try {
+      await client.send(new CreateRepositoryCommand({
+        registryId: account,
+        repositoryName: repository,
+        imageTagMutability: s.tagMutability ?? 'MUTABLE',
+        imageScanningConfiguration: { scanOnPush: s.scanOnPush ?? false },
+        encryptionConfiguration: s.kmsKey ? { encryptionType: 'KMS', kmsKey: s.kmsKey } : { encryptionType: 'AES256' },
+        tags: Object.entries(s.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
+      }));
+    } catch (err) {
+      if (err instanceof RepositoryAlreadyExistsException) return;
+      throw err;
+    }
+    if (s.lifecyclePolicy) {
+      await client.send(new PutLifecyclePolicyCommand({ registryId: account, repositoryName: repository, lifecyclePolicyText: s.lifecyclePolicy }));
+    }
+  }
+}
