@@ -22,6 +22,8 @@ try {
 } catch {
   cachedData = undefined;
 }
+// WARNING: the bundle must not use import() of anything outside it: a script compiled from a code
+// cache has no dynamic-import callback. The AWS SDK is external and reached through require().
 const script = new Script(Module.wrap(readFileSync(bundle, 'utf8')), { filename: bundle, cachedData });
 const module = { exports: {} };
 script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, dirname(bundle));

@@ -1,5 +1,5 @@
 import {
-  CreateRepositoryCommand, type ECRClient, PutLifecyclePolicyCommand, RepositoryAlreadyExistsException,
+  CreateRepositoryCommand, ECRClient, PutLifecyclePolicyCommand, RepositoryAlreadyExistsException,
 } from '@aws-sdk/client-ecr';
 import { parseEcrHost } from '../oci/ecr-host.js';
 
@@ -31,8 +31,14 @@ export class EcrRepositories implements RepositoryPreparer {
   readonly #client: (region: string) => ECRClient;
   readonly #done = new Map<string, Promise<void>>();
 
-  constructor(client: (region: string) => ECRClient, settings: EcrRepositorySettings = {}) {
-    this.#client = client;
+  /** `client` builds the ECR client of a region; by default the SDK's (default credential chain, `AWS_ENDPOINT_URL_ECR`). */
+  constructor(settings: EcrRepositorySettings = {}, client?: (region: string) => ECRClient) {
+    const clients = new Map<string, ECRClient>();
+    this.#client = client ?? ((region) => {
+      let found = clients.get(region);
+      if (!found) clients.set(region, (found = new ECRClient({ region })));
+      return found;
+    });
     this.#settings = settings;
   }
 

@@ -51,6 +51,10 @@ function addCopyOptions(command: Command): Command {
     .option('--registry-endpoint <host=url>', 'reach a registry host at another base URL (repeatable)', collect, [])
     .addOption(new Option('--blob-concurrency <n>', 'blob transfers at once').argParser(positiveInt))
     .option('--include-foreign-layers', 'also copy non-distributable layers')
+    .option('--no-create-repositories', 'do not create missing ECR repositories')
+    .option('--ecr-immutable-tags', 'create ECR repositories with immutable tags')
+    .option('--ecr-scan-on-push', 'create ECR repositories with scan on push')
+    .option('--ecr-kms-key <arn>', 'create ECR repositories encrypted with this KMS key')
     .option('--json', 'print JSON results on stdout');
 }
 

@@ -7,7 +7,9 @@ import type { Logger } from '../oci/log.js';
 import { Registries } from '../oci/registries.js';
 import { Transport } from '../oci/transport.js';
 import { BlobCopier, type BlobProgress } from '../mirror/blob-copier.js';
-import { ImageCopier } from '../mirror/copy-image.js';
+import { ImageCopier, type PrepareDestination } from '../mirror/copy-image.js';
+import type { RepositoryPreparer } from '../aws/ecr-repositories.js';
+import { parseEcrHost } from '../oci/ecr-host.js';
 
 /** Options every copying command shares (the pinned copy flags). */
 export interface CopyFlags {
@@ -18,6 +20,11 @@ export interface CopyFlags {
   readonly caFile?: string;
   readonly registryEndpoint: string[];
   readonly blobConcurrency?: number;
+  /** ECR repositories Ferry creates: tag immutability, scan on push, KMS key; off with --no-create-repositories. */
+  readonly createRepositories?: boolean;
+  readonly ecrImmutableTags?: boolean;
+  readonly ecrScanOnPush?: boolean;
+  readonly ecrKmsKey?: string;
 }
 
 export interface Runtime {
@@ -38,11 +45,38 @@ class EveryHost implements CredentialStore {
   }
 }
 
+/**
+ * ECR through the default AWS credential chain, loaded only when an ECR host shows up (the AWS SDK
+ * stays out of every other run's start-up).
+ */
+class EcrOnDemand implements CredentialStore {
+  #store: Promise<CredentialStore> | undefined;
+  async get(registry: string): Promise<Credential | undefined> {
+    if (!parseEcrHost(registry)) return undefined;
+    this.#store ??= import('../aws/ecr-credentials.js').then((m) => new m.EcrCredentials());
+    return (await this.#store).get(registry);
+  }
+}
+
+function ecrPreparer(flags: CopyFlags): PrepareDestination | undefined {
+  if (flags.createRepositories === false) return undefined;
+  let repositories: Promise<RepositoryPreparer> | undefined;
+  return async (destination) => {
+    if (destination.registry === undefined || !parseEcrHost(destination.registry)) return;
+    repositories ??= import('../aws/ecr-repositories.js').then((m) => new m.EcrRepositories({
+      tagMutability: flags.ecrImmutableTags ? 'IMMUTABLE' : 'MUTABLE', scanOnPush: flags.ecrScanOnPush === true,
+      ...(flags.ecrKmsKey ? { kmsKey: flags.ecrKmsKey } : {}),
+    }));
+    await (await repositories).prepare(destination.registry, destination.name);
+  };
+}
+
 /** The CLI's composition root: one transport, one set of clients, one copier per process. */
 export async function createRuntime(flags: CopyFlags, logger: Logger, progress?: BlobProgress): Promise<Runtime> {
   const authFile = new AuthFileCredentials(flags.authfile ? [flags.authfile] : defaultAuthFilePaths(), { required: flags.authfile !== undefined });
+  const ecr = new EcrOnDemand();
   const store = (creds: string | undefined, flag: string): CredentialStore =>
-    creds === undefined ? authFile : new ChainedCredentials([new EveryHost(parseUserPass(creds, flag)), authFile]);
+    new ChainedCredentials([...(creds === undefined ? [] : [new EveryHost(parseUserPass(creds, flag))]), authFile, ecr]);
   let ca: Buffer | undefined;
   if (flags.caFile !== undefined) {
     try {
@@ -62,7 +96,8 @@ export async function createRuntime(flags: CopyFlags, logger: Logger, progress?:
     destinationCredentials: store(flags.destCreds, '--dest-creds'),
   });
   const blobs = new BlobCopier({ logger, ...(progress ? { progress } : {}), ...(flags.blobConcurrency ? { concurrency: flags.blobConcurrency } : {}) });
-  return { transport, registries, copier: new ImageCopier(blobs, { logger }), close: () => transport.close() };
+  const prepareDestination = ecrPreparer(flags);
+  return { transport, registries, copier: new ImageCopier(blobs, { logger, ...(prepareDestination ? { prepareDestination } : {}) }), close: () => transport.close() };
 }
 
 /** `HOST=URL` pairs (`FERRY_REGISTRY_ENDPOINTS`, `--registry-endpoint`). */

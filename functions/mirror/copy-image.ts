@@ -42,6 +42,9 @@ export interface CopyResult {
   readonly note?: string;
 }
 
+/** Makes sure a destination repository exists before anything is pushed (ECR creates none on push). */
+export type PrepareDestination = (destination: Repository) => Promise<void>;
+
 /** The tally of one copy: blob outcomes and bytes moved. */
 export class CopyTally {
   readonly blobs: BlobCounts = { copied: 0, mounted: 0, skipped: 0 };
@@ -61,11 +64,18 @@ export class ImageCopier {
   readonly #blobs: BlobCopier;
   readonly #manifests: Limiter;
   readonly #logger: Logger;
+  readonly #prepare: PrepareDestination | undefined;
 
-  constructor(blobs: BlobCopier, options: { manifestConcurrency?: number; logger?: Logger } = {}) {
+  constructor(blobs: BlobCopier, options: { manifestConcurrency?: number; logger?: Logger; prepareDestination?: PrepareDestination } = {}) {
     this.#blobs = blobs;
     this.#manifests = new Limiter(options.manifestConcurrency ?? 8);
     this.#logger = options.logger ?? silentLogger;
+    this.#prepare = options.prepareDestination;
+  }
+
+  /** Creates the destination repository where the registry needs it (ECR); a no-op elsewhere. */
+  prepare(destination: Repository): Promise<void> {
+    return this.#prepare?.(destination) ?? Promise.resolve();
   }
 
   async copy(source: Repository, sourceRef: string, destination: Repository, destinationRef: string, options: CopyOptions = {}): Promise<CopyResult> {
@@ -90,6 +100,7 @@ export class ImageCopier {
     if (skipped) {
       this.#logger.debug('destination already has this digest: skip image', { destination: `${destination.display}:${target}`, digest: top.digest });
     } else {
+      await this.prepare(destination);
       await this.copyTree(source, destination, top, target, tally, options);
     }
     const referrers = options.referrers ? await copyReferrers(this, source, destination, top.digest, tally, options) : undefined;

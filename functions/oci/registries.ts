@@ -1,4 +1,5 @@
 import type { CredentialStore } from './auth/credentials.js';
+import { parseEcrHost } from './ecr-host.js';
 import { silentLogger, type Logger } from './log.js';
 import type { Location } from './reference.js';
 import { RegistryClient } from './registry-client.js';
@@ -54,7 +55,8 @@ export class Registries {
     const { registry, repository } = location.ref;
     return new RegistryRepository(this.client(registry, role), repository, {
       push: role === 'destination',
-      uploadMode: this.#options.uploadMode?.(registry) ?? 'put',
+      // ECR takes no monolithic PUT with a body: one streamed PATCH, then PUT ?digest=.
+      uploadMode: this.#options.uploadMode?.(registry) ?? (parseEcrHost(registry) ? 'patch' : 'put'),
     });
   }
 }

@@ -1,9 +1,9 @@
-import type { Credential, CredentialStore } from '../oci/auth/credentials.js';
+import { ChainedCredentials, type Credential, type CredentialStore } from '../oci/auth/credentials.js';
 import type { Logger } from '../oci/log.js';
 import { Registries } from '../oci/registries.js';
 import type { Transport } from '../oci/transport.js';
 import { BlobCopier } from '../mirror/blob-copier.js';
-import { ImageCopier } from '../mirror/copy-image.js';
+import { ImageCopier, type PrepareDestination } from '../mirror/copy-image.js';
 import type { CredentialRef, RunRecord } from './model.js';
 import type { CredentialVault } from './ports.js';
 
@@ -18,6 +18,10 @@ export interface EngineFactoryDeps {
   /** A transport honouring the run's insecure destination (built once per setting, reused). */
   readonly transport: (insecureHosts: readonly string[]) => Transport;
   readonly logger: Logger;
+  /** Credentials for hosts a run names no secret for (ECR through IAM). */
+  readonly fallbackCredentials?: CredentialStore;
+  /** Creates destination repositories where needed (ECR). */
+  readonly prepareDestination?: PrepareDestination;
 }
 
 /** Credentials from a run's references, resolved on first use per host. */
@@ -55,14 +59,21 @@ export class EngineFactory {
       const { destination, sourceCredentials } = run.options;
       const registries = new Registries({
         transport: this.#deps.transport(destination.insecure ? [destination.registry] : []),
-        sourceCredentials: new RunCredentials(sourceCredentials, this.#deps.vault),
-        destinationCredentials: new RunCredentials(destination.credentials ? { [destination.registry]: destination.credentials } : {}, this.#deps.vault),
+        sourceCredentials: this.#withFallback(new RunCredentials(sourceCredentials, this.#deps.vault)),
+        destinationCredentials: this.#withFallback(new RunCredentials(destination.credentials ? { [destination.registry]: destination.credentials } : {}, this.#deps.vault)),
         logger: this.#deps.logger,
       });
-      engine = { registries, copier: new ImageCopier(new BlobCopier({ logger: this.#deps.logger }), { logger: this.#deps.logger }) };
+      const copier = new ImageCopier(new BlobCopier({ logger: this.#deps.logger }), {
+        logger: this.#deps.logger, ...(this.#deps.prepareDestination ? { prepareDestination: this.#deps.prepareDestination } : {}),
+      });
+      engine = { registries, copier };
       this.#engines.set(run.runId, engine);
       while (this.#engines.size > 8) this.#engines.delete(this.#engines.keys().next().value!);
     }
     return engine;
+  }
+
+  #withFallback(store: CredentialStore): CredentialStore {
+    return this.#deps.fallbackCredentials ? new ChainedCredentials([store, this.#deps.fallbackCredentials]) : store;
   }
 }

@@ -59,7 +59,9 @@ export class WorkflowTasks {
     if (first) {
       const ref = parseImageReference(first.destination);
       try {
-        await engine.registries.repository({ kind: 'registry', ref }, 'destination').checkWriteAccess();
+        const destination = engine.registries.repository({ kind: 'registry', ref }, 'destination');
+        await engine.copier.prepare(destination);
+        await destination.checkWriteAccess();
       } catch (err) {
         await this.#failRun(run, images, `destination ${ref.registry}/${ref.repository}: ${describeError(err)}`);
         return stop;

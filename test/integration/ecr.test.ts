@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { basicHeader } from '../support/engine.js';
+import { type EcrDouble, startEcrDouble } from '../support/ecr-double.js';
+import { type FaultProxy, type SeenRequest, startFaultProxy } from '../support/fault-proxy.js';
+import { buildImage, buildIndex, push, remoteDigest, Rng } from '../support/fixtures.js';
+import { cleanEnv, runFerry } from '../support/cli.js';
+import { type RunningRegistry, startRegistry } from '../support/registry-process.js';
+
+const { seed, src } = inject('registries');
+const rng = new Rng(seed + 9);
+const ecrHost = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
+const password = `token-${rng.int(1e9)}`;
+let registry: RunningRegistry;
+let ecr: EcrDouble;
+let dataPlane: FaultProxy;
+const pushedTags = new Map<string, string>();
+
+/**
+ * ECR's data plane, faithfully enough: a real registry (htpasswd user AWS) behind a proxy that
+ * refuses repositories the control plane has not created (NAME_UNKNOWN), answers PATCH with 201,
+ * rejects a monolithic PUT with a body, and enforces immutable tags.
+ */
+function ecrDataPlane(req: SeenRequest) {
+  const repo = /^\/v2\/(.+?)\/(manifests|blobs)\//.exec(req.url)?.[1];
+  if (repo === undefined) return undefined;
+  if (!ecr.repositories.has(repo)) {
+    return { kind: 'respond' as const, status: 404, body: JSON.stringify({ errors: [{ code: 'NAME_UNKNOWN', message: `The repository with name '${repo}' does not exist in the registry with id '123456789012'` }] }) };
+  }
+  if (req.method === 'PATCH') return { kind: 'rewrite' as const, status: 201 };
+  if (req.method === 'PUT' && req.url.includes('/blobs/uploads/') && Number(req.headers['content-length'] ?? 0) > 0) {
+    return { kind: 'respond' as const, status: 400, body: '{"errors":[{"code":"UNSUPPORTED","message":"monolithic upload not supported"}]}' };
+  }
+  const tag = /\/manifests\/([^/?]+)$/.exec(req.url)?.[1];
+  if (req.method === 'PUT' && tag !== undefined && !tag.startsWith('sha256:') && ecr.repositories.get(repo)!.imageTagMutability === 'IMMUTABLE') {
+    const key = `${repo}:${tag}`;
+    const digest = String(req.headers['x-test-digest'] ?? '');
+    if (pushedTags.has(key)) {
+      return { kind: 'respond' as const, status: 400, body: JSON.stringify({ errors: [{ code: 'TAG_INVALID', message: `The image tag '${tag}' already exists in the '${repo}' repository and cannot be overwritten because the repository is immutable.` }] }) };
+    }
+    pushedTags.set(key, digest);
+  }
+  return undefined;
+}
+
+beforeAll(async () => {
+  registry = await startRegistry({ kind: 'htpasswd', users: { AWS: password } });
+  ecr = await startEcrDouble(password);
+  dataPlane = await startFaultProxy(registry.url, ecrDataPlane);
+});
+afterAll(async () => {
+  await dataPlane.stop();
+  await ecr.stop();
+  await registry.stop();
+});
+
+const env = () => cleanEnv({
+  AWS_ENDPOINT_URL_ECR: ecr.url, AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret', AWS_REGION: 'us-east-1',
+  FERRY_REGISTRY_ENDPOINTS: `${ecrHost}=${dataPlane.url}`, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+});
+
+describe('Amazon ECR as destination (control-plane double + real data plane)', () => {
+  it('creates the missing repository with the configured settings, authenticates with GetAuthorizationToken, and copies with digests preserved', async () => {
+    const index = buildIndex([
+      { image: buildImage({ layers: [rng.bytes(300_000)] }), platform: { os: 'linux', architecture: 'amd64' } },
+      { image: buildImage({ layers: [rng.bytes(200_000)], platform: { os: 'linux', architecture: 'arm64' } }), platform: { os: 'linux', architecture: 'arm64' } },
+    ]);
+    const repo = `ecr/app-${rng.int(1e9)}`;
+    await push(src.url, repo, 'v1', index);
+    const tokensBefore = ecr.calls.filter((c) => c === 'GetAuthorizationToken').length;
+    const result = await runFerry(['copy', '--json', '--ecr-immutable-tags', '--ecr-scan-on-push', '--ecr-kms-key', 'arn:aws:kms:us-east-1:123456789012:key/abcd',
+      `${src.host}/${repo}:v1`, `${ecrHost}/mirror/${repo}:v1`], env());
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ destination: `${ecrHost}/mirror/${repo}:v1`, digest: index.digest, status: 'copied' });
+    expect(ecr.repositories.get(`mirror/${repo}`)).toMatchObject({
+      imageTagMutability: 'IMMUTABLE', scanOnPush: true, encryption: { encryptionType: 'KMS', kmsKey: 'arn:aws:kms:us-east-1:123456789012:key/abcd' },
+    });
+    expect(await remoteDigest(registry.url, `mirror/${repo}`, 'v1', basicHeader('AWS', password))).toBe(index.digest);
+    expect(dataPlane.seen.filter((r) => r.method === 'PATCH' && r.url.includes(`mirror/${repo}/`)).length).toBe(4);
+    // One token for the whole copy (dozens of requests): cached per account and region.
+    expect(ecr.calls.filter((c) => c === 'GetAuthorizationToken').length - tokensBefore).toBe(1);
+
+    const again = await runFerry(['copy', '--json', `${src.host}/${repo}:v1`, `${ecrHost}/mirror/${repo}:v1`], env());
+    expect(JSON.parse(again.stdout)).toMatchObject({ status: 'skipped', bytes: 0 });
+    expect(ecr.calls.filter((c) => c === 'CreateRepository').length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('reports an immutable tag that points elsewhere as one clear failure, without retrying', async () => {
+    const repo = `ecr/immutable-${rng.int(1e9)}`;
+    await push(src.url, repo, 'v1', buildImage({ layers: [rng.bytes(5_000)] }));
+    await push(src.url, repo, 'v2', buildImage({ layers: [rng.bytes(5_000)] }));
+    const first = await runFerry(['copy', '--ecr-immutable-tags', `${src.host}/${repo}:v1`, `${ecrHost}/${repo}:stable`], env());
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    const before = dataPlane.seen.filter((r) => r.method === 'PUT' && r.url.endsWith(`${repo}/manifests/stable`)).length;
+    const result = await runFerry(['copy', `${src.host}/${repo}:v2`, `${ecrHost}/${repo}:stable`], env());
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/already exists .* immutable/);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(dataPlane.seen.filter((r) => r.method === 'PUT' && r.url.endsWith(`${repo}/manifests/stable`)).length - before).toBe(1);
+  });
+
+  it('fails with the registry and repository named when repository creation is turned off', async () => {
+    const repo = `ecr/nocreate-${rng.int(1e9)}`;
+    await push(src.url, repo, 'v1', buildImage({ layers: [rng.bytes(1_000)] }));
+    const result = await runFerry(['copy', '--no-create-repositories', `${src.host}/${repo}:v1`, `${ecrHost}/${repo}:v1`], env());
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${ecrHost}/${repo}`);
+    expect(result.stderr).toMatch(/NAME_UNKNOWN|does not exist/);
+  });
+});
