@@ -25,8 +25,15 @@ export const ferryConfigSchema = z.strictObject({
   schedules: z.array(scheduleSchema).default([]),
   /** Registry hosts in private ranges the service may reach (the SSRF guard refuses them otherwise). */
   allowPrivateRegistries: z.array(z.string()).default([]),
-  /** ECR repository prefixes the copy function may write to (`*` for all). */
-  ecrRepositoryPrefixes: z.array(z.string()).default(['*']),
+  /** ECR repository name prefixes the copy function may write to (`*` for all). */
+  ecrRepositoryPrefixes: z.array(z.string().regex(/^[a-z0-9._\/*-]+$/)).min(1).default(['*']),
+  /** Settings of the ECR repositories Ferry creates before pushing. */
+  ecrRepositories: z.strictObject({
+    tagMutability: z.enum(['MUTABLE', 'IMMUTABLE']).optional(), scanOnPush: z.boolean().optional(), kmsKey: z.string().optional(),
+    lifecyclePolicy: z.string().optional(), tags: z.record(z.string(), z.string()).optional(), useCreationTemplate: z.boolean().optional(),
+  }).default({}),
+  /** IAM roles (other accounts) the copy function may assume to reach their ECR. */
+  assumableRoles: z.array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/)).default([]),
 });
 export type FerryConfig = z.infer<typeof ferryConfigSchema>;
 

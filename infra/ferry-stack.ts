@@ -27,7 +27,10 @@ export class FerryStack extends Stack {
     const { config } = props;
     const logRetention = config.logRetentionDays as RetentionDays;
     const table = new RunTable(this, 'Runs').table;
-    const common = { [Env.tableName]: table.tableName, [Env.retentionDays]: String(config.retentionDays), FERRY_ACCOUNT_ID: this.account };
+    const common = {
+      [Env.tableName]: table.tableName, [Env.retentionDays]: String(config.retentionDays), FERRY_ACCOUNT_ID: this.account,
+      FERRY_ECR_REPOSITORIES: JSON.stringify(config.ecrRepositories),
+    };
     const fn = (id: string, entry: string, task: string, extra: Partial<ConstructorParameters<typeof FerryFunction>[2]> = {}) =>
       new FerryFunction(this, id, { entry, task, logRetention, environment: common, ...extra });
 
@@ -57,7 +60,16 @@ export class FerryStack extends Stack {
     }
     workflow.stateMachine.grant(apiHandler, 'states:StopExecution');
     for (const f of [plan, copyImage, recordFailure, finish]) table.grantReadWriteData(f);
+    // ECR: tokens (no resource-level permission exists), then pull/push/create only on repositories under the configured prefixes.
+    const repositoryArns = config.ecrRepositoryPrefixes.map((prefix) => this.formatArn({ service: 'ecr', region: '*', resource: 'repository', resourceName: prefix.endsWith('*') ? prefix : `${prefix}*` }));
     for (const f of [plan, copyImage]) {
+      f.addToRolePolicy(new PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }));
+      f.addToRolePolicy(new PolicyStatement({
+        actions: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage', 'ecr:DescribeImages', 'ecr:InitiateLayerUpload',
+          'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload', 'ecr:PutImage', 'ecr:CreateRepository', 'ecr:PutLifecyclePolicy', 'ecr:TagResource'],
+        resources: repositoryArns,
+      }));
+      if (config.assumableRoles.length > 0) f.addToRolePolicy(new PolicyStatement({ actions: ['sts:AssumeRole'], resources: config.assumableRoles }));
       f.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [this.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })] }));
     }
 
@@ -71,6 +83,7 @@ export class FerryStack extends Stack {
       table: logicalId(table),
       functions: Object.fromEntries([plan, copyImage, recordFailure, finish].map((f) => [f.node.id, logicalId(f)])),
       stateMachine: logicalId(workflow.stateMachine),
+      ecrRepositoryPrefixes: config.ecrRepositoryPrefixes,
     });
   }
 }

@@ -7,12 +7,16 @@ const ack = (scope: IConstruct, id: string, reason: string): void => Validations
  * Every cdk-nag AwsSolutions finding Ferry accepts, each with its reason. Anything not listed
  * here fails `cdk synth`.
  */
-export function acknowledgeNagFindings(stack: Stack, ids: { table: string; functions: Record<string, string>; stateMachine: string }): void {
+export function acknowledgeNagFindings(stack: Stack, ids: { table: string; functions: Record<string, string>; stateMachine: string; ecrRepositoryPrefixes: readonly string[] }): void {
   ack(stack, 'COG4', 'The API uses IAM (SigV4) authorization with a resource policy limited to this account, the configured accounts and organization; there are no end users for a Cognito pool.');
   ack(stack, 'APIG3', 'IAM-authenticated, regional API used by platform automation; a WAF web ACL can be attached by the operator but is not required for signed requests.');
   ack(stack, 'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', 'The basic execution role only lets a function write its own CloudWatch logs.');
   ack(stack, 'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]', 'API Gateway\'s account-level role for execution logs; AWS provides no narrower policy.');
-  ack(stack, 'IAM5[Resource::*]', 'X-Ray PutTraceSegments/PutTelemetryRecords and CloudWatch Logs delivery APIs (state-machine logging) do not support resource-level permissions.');
+  ack(stack, 'IAM5[Resource::*]', 'ecr:GetAuthorizationToken, X-Ray PutTraceSegments/PutTelemetryRecords and the CloudWatch Logs delivery APIs (state-machine logging) support no resource-level permissions.');
+  for (const prefix of ids.ecrRepositoryPrefixes) {
+    const name = prefix.endsWith('*') ? prefix : `${prefix}*`;
+    ack(stack, `IAM5[Resource::arn:<AWS::Partition>:ecr:*:<AWS::AccountId>:repository/${name}]`, `Ferry mirrors into (and creates) ECR repositories under the configured prefix "${prefix}", in any region (cross-region sync).`);
+  }
   ack(stack, `IAM5[Resource::<${ids.table}.Arn>/index/*]`, 'Read access to the run table\'s own index (listing runs newest first), granted by grantReadWriteData.');
   for (const fn of Object.values(ids.functions)) {
     ack(stack, `IAM5[Resource::<${fn}.Arn>:*]`, 'The state machine may invoke any version or alias of its own task functions (LambdaInvoke grant).');

@@ -8,7 +8,10 @@ import { Transport } from '../oci/transport.js';
 import { EngineFactory } from '../runs/engine.js';
 import { RunService } from '../runs/service.js';
 import { WorkflowTasks } from '../runs/tasks.js';
+import { ecrHostFor } from '../oci/ecr-host.js';
 import { DynamoRunStore } from './dynamo-run-store.js';
+import { EcrCredentials } from './ecr-credentials.js';
+import { EcrRepositories } from './ecr-repositories.js';
 import { EventBridgePublisher } from './eventbridge-publisher.js';
 import { SecretsManagerVault } from './secrets-vault.js';
 import { StepFunctionsWorkflow } from './sfn-workflow.js';
@@ -21,6 +24,13 @@ const envSchema = z.object({
   [Env.retentionDays]: z.coerce.number().optional(),
   AWS_REGION: z.string().optional(),
   FERRY_ACCOUNT_ID: z.string().optional(),
+  /** JSON EcrRepositorySettings for repositories Ferry creates. */
+  FERRY_ECR_REPOSITORIES: z.string().optional(),
+});
+
+const ecrSettingsSchema = z.object({
+  tagMutability: z.enum(['MUTABLE', 'IMMUTABLE']).optional(), scanOnPush: z.boolean().optional(), kmsKey: z.string().optional(),
+  lifecyclePolicy: z.string().optional(), tags: z.record(z.string(), z.string()).optional(), useCreationTemplate: z.boolean().optional(),
 });
 
 /** JSON lines for CloudWatch; never credentials (none reach the logger). */
@@ -44,8 +54,11 @@ export function lambdaServices(): { service: RunService; tasks: WorkflowTasks } 
   const stateMachineArn = env[Env.stateMachineArn];
   const workflow = new StepFunctionsWorkflow(new SFNClient({}), stateMachineArn ?? 'unset');
   const transports = new Map<string, Transport>();
+  const repositories = new EcrRepositories(ecrSettingsSchema.parse(JSON.parse(env.FERRY_ECR_REPOSITORIES ?? '{}')));
   const engines = new EngineFactory({
     vault, logger: lambdaLogger,
+    fallbackCredentials: new EcrCredentials(),
+    prepareDestination: (destination) => (destination.registry === undefined ? Promise.resolve() : repositories.prepare(destination.registry, destination.name)),
     transport: (insecure) => {
       const key = insecure.join(',');
       let transport = transports.get(key);
@@ -56,7 +69,7 @@ export function lambdaServices(): { service: RunService; tasks: WorkflowTasks } 
   const events = new EventBridgePublisher(new EventBridgeClient({}), env[Env.eventBusName] ?? 'default');
   const account = env.FERRY_ACCOUNT_ID;
   const home = account && env.AWS_REGION
-    ? { registry: `${account}.dkr.ecr.${env.AWS_REGION}.amazonaws.com`, registryForRegion: (region: string) => `${account}.dkr.ecr.${region}.amazonaws.com` }
+    ? { registry: ecrHostFor(account, env.AWS_REGION), registryForRegion: (region: string) => ecrHostFor(account, region) }
     : undefined;
   services = {
     service: new RunService({ store, vault, workflow, ...(home ? { home } : {}) }),

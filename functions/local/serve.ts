@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import dynalite from 'dynalite';
 import { createRunTable, DynamoRunStore } from '../aws/dynamo-run-store.js';
+import { EcrCredentials } from '../aws/ecr-credentials.js';
+import { EcrRepositories, type EcrRepositorySettings } from '../aws/ecr-repositories.js';
 import { route } from '../handlers/api/router.js';
 import { json } from '../handlers/api/http.js';
 import { silentLogger, type Logger } from '../oci/log.js';
@@ -26,6 +28,8 @@ export interface ServeOptions {
   /** Transport settings for every run (registry endpoint overrides, retry timing in tests). */
   readonly transport?: TransportOptions;
   readonly retryIntervalMs?: number;
+  /** Settings for ECR repositories Ferry creates. */
+  readonly ecrRepositories?: EcrRepositorySettings;
   /** sync_images: the registry to replicate from, and region → registry. */
   readonly home?: { registry: string; registryForRegion(region: string): string };
 }
@@ -60,8 +64,12 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   const store = new DynamoRunStore({ client, tableName });
   const vault = new MemoryVault();
   const transports = new Map<string, Transport>();
+  const repositories = new EcrRepositories(options.ecrRepositories ?? {});
   const engines = new EngineFactory({
     vault, logger,
+    // ECR hosts (through FERRY_REGISTRY_ENDPOINTS locally) authenticate with the default AWS chain.
+    fallbackCredentials: new EcrCredentials(),
+    prepareDestination: (destination) => (destination.registry === undefined ? Promise.resolve() : repositories.prepare(destination.registry, destination.name)),
     transport: (insecure) => {
       const key = insecure.join(',');
       let transport = transports.get(key);

@@ -9,6 +9,9 @@ const config = {
   trustedAccounts: ['111122223333'],
   trustedOrganizationId: 'o-abcdefghij',
   mapConcurrency: 7,
+  ecrRepositoryPrefixes: ['mirror/'],
+  assumableRoles: ['arn:aws:iam::444455556666:role/ferry-push'],
+  ecrRepositories: { tagMutability: 'IMMUTABLE', scanOnPush: true },
   schedules: [{ name: 'nightly', expression: 'cron(0 3 * * ? *)', run: { images: ['docker.io/library/busybox:1.36'], destination: { registry: '123456789012.dkr.ecr.eu-west-1.amazonaws.com', prefix: 'mirror' } } }],
 };
 
@@ -97,5 +100,20 @@ describe('FerryStack', () => {
     const copy = byRole('CopyImageServiceRole');
     expect(copy.some((s) => [s.Action].flat().includes('states:StartExecution'))).toBe(false);
     expect(copy.some((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'))).toBe(true);
+  });
+
+  it('gives the copy function exactly the ECR actions it needs, on repositories under the configured prefixes', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles).includes('CopyImageServiceRole'));
+    const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+    const token = statements.find((s) => [s.Action].flat().includes('ecr:GetAuthorizationToken'))!;
+    expect(token).toMatchObject({ Action: 'ecr:GetAuthorizationToken', Resource: '*' });
+    const push = statements.find((s) => [s.Action].flat().includes('ecr:PutImage'))!;
+    expect([push.Action].flat()).toEqual(expect.arrayContaining(['ecr:CreateRepository', 'ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload', 'ecr:BatchGetImage']));
+    expect(JSON.stringify(push.Resource)).toContain(':repository/mirror/*');
+    expect(JSON.stringify(push.Resource)).not.toContain(':repository/*"');
+    expect(statements.find((s) => [s.Action].flat().includes('sts:AssumeRole'))).toMatchObject({ Resource: 'arn:aws:iam::444455556666:role/ferry-push' });
+    const api = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles).includes('ApiServiceRole'));
+    expect(JSON.stringify(api)).not.toContain('ecr:');
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ FERRY_TASK: 'copyImage', FERRY_ECR_REPOSITORIES: '{"tagMutability":"IMMUTABLE","scanOnPush":true}' }) } });
   });
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { basicHeader } from '../support/engine.js';
-import { type EcrDouble, startEcrDouble } from '../support/ecr-double.js';
-import { type FaultProxy, type SeenRequest, startFaultProxy } from '../support/fault-proxy.js';
+import { type EcrDouble, startEcrDataPlane, startEcrDouble } from '../support/ecr-double.js';
+import type { FaultProxy } from '../support/fault-proxy.js';
 import { buildImage, buildIndex, push, remoteDigest, Rng } from '../support/fixtures.js';
 import { cleanEnv, runFerry } from '../support/cli.js';
 import { type RunningRegistry, startRegistry } from '../support/registry-process.js';
@@ -13,39 +13,11 @@ const password = `token-${rng.int(1e9)}`;
 let registry: RunningRegistry;
 let ecr: EcrDouble;
 let dataPlane: FaultProxy;
-const pushedTags = new Map<string, string>();
-
-/**
- * ECR's data plane, faithfully enough: a real registry (htpasswd user AWS) behind a proxy that
- * refuses repositories the control plane has not created (NAME_UNKNOWN), answers PATCH with 201,
- * rejects a monolithic PUT with a body, and enforces immutable tags.
- */
-function ecrDataPlane(req: SeenRequest) {
-  const repo = /^\/v2\/(.+?)\/(manifests|blobs)\//.exec(req.url)?.[1];
-  if (repo === undefined) return undefined;
-  if (!ecr.repositories.has(repo)) {
-    return { kind: 'respond' as const, status: 404, body: JSON.stringify({ errors: [{ code: 'NAME_UNKNOWN', message: `The repository with name '${repo}' does not exist in the registry with id '123456789012'` }] }) };
-  }
-  if (req.method === 'PATCH') return { kind: 'rewrite' as const, status: 201 };
-  if (req.method === 'PUT' && req.url.includes('/blobs/uploads/') && Number(req.headers['content-length'] ?? 0) > 0) {
-    return { kind: 'respond' as const, status: 400, body: '{"errors":[{"code":"UNSUPPORTED","message":"monolithic upload not supported"}]}' };
-  }
-  const tag = /\/manifests\/([^/?]+)$/.exec(req.url)?.[1];
-  if (req.method === 'PUT' && tag !== undefined && !tag.startsWith('sha256:') && ecr.repositories.get(repo)!.imageTagMutability === 'IMMUTABLE') {
-    const key = `${repo}:${tag}`;
-    const digest = String(req.headers['x-test-digest'] ?? '');
-    if (pushedTags.has(key)) {
-      return { kind: 'respond' as const, status: 400, body: JSON.stringify({ errors: [{ code: 'TAG_INVALID', message: `The image tag '${tag}' already exists in the '${repo}' repository and cannot be overwritten because the repository is immutable.` }] }) };
-    }
-    pushedTags.set(key, digest);
-  }
-  return undefined;
-}
 
 beforeAll(async () => {
   registry = await startRegistry({ kind: 'htpasswd', users: { AWS: password } });
   ecr = await startEcrDouble(password);
-  dataPlane = await startFaultProxy(registry.url, ecrDataPlane);
+  dataPlane = await startEcrDataPlane(registry.url, ecr);
 });
 afterAll(async () => {
   await dataPlane.stop();

@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { type FaultProxy, type SeenRequest, startFaultProxy } from './fault-proxy.js';
 
 export interface EcrRepositoryRecord {
   repositoryName: string;
@@ -64,4 +65,37 @@ export async function startEcrDouble(password: string): Promise<EcrDouble> {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   return { url: `http://127.0.0.1:${port}`, repositories, calls, stop: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+/**
+ * ECR's data plane, faithfully enough: a real registry (htpasswd user AWS) behind a proxy that
+ * refuses repositories the control plane has not created (NAME_UNKNOWN), answers PATCH with 201,
+ * rejects a monolithic PUT with a body, and enforces immutable tags.
+ */
+export function startEcrDataPlane(registryUrl: string, ecr: EcrDouble): Promise<FaultProxy> {
+  const pushedTags = new Set<string>();
+  return startFaultProxy(registryUrl, (req: SeenRequest) => {
+    const repo = /^\/v2\/(.+?)\/(manifests|blobs)\//.exec(req.url)?.[1];
+    if (repo === undefined) return undefined;
+    if (!ecr.repositories.has(repo)) {
+      return { kind: 'respond', status: 404, body: JSON.stringify({ errors: [{ code: 'NAME_UNKNOWN', message: `The repository with name '${repo}' does not exist in the registry with id '123456789012'` }] }) };
+    }
+    if (req.method === 'PATCH') return { kind: 'rewrite', status: 201 };
+    if (req.method === 'PUT' && req.url.includes('/blobs/uploads/') && Number(req.headers['content-length'] ?? 0) > 0) {
+      return { kind: 'respond', status: 400, body: '{"errors":[{"code":"UNSUPPORTED","message":"monolithic upload not supported"}]}' };
+    }
+    const tag = /\/manifests\/([^/?]+)$/.exec(req.url)?.[1];
+    if (req.method === 'PUT' && tag !== undefined && !tag.startsWith('sha256:') && ecr.repositories.get(repo)!.imageTagMutability === 'IMMUTABLE') {
+      if (pushedTags.has(`${repo}:${tag}`)) {
+        return { kind: 'respond', status: 400, body: JSON.stringify({ errors: [{ code: 'TAG_INVALID', message: `The image tag '${tag}' already exists in the '${repo}' repository and cannot be overwritten because the repository is immutable.` }] }) };
+      }
+      pushedTags.add(`${repo}:${tag}`);
+    }
+    return undefined;
+  });
+}
+
+/** Registers a repository with the double directly (as if created in the console). */
+export function createRepository(ecr: EcrDouble, name: string, mutability = 'MUTABLE'): void {
+  ecr.repositories.set(name, { repositoryName: name, imageTagMutability: mutability, scanOnPush: false, encryption: { encryptionType: 'AES256' }, tags: [] });
 }
