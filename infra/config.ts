@@ -26,7 +26,7 @@ export const ferryConfigSchema = z.strictObject({
   /** Registry hosts in private ranges the service may reach (the SSRF guard refuses them otherwise). */
   allowPrivateRegistries: z.array(z.string()).default([]),
   /** ECR repository name prefixes the copy function may write to (`*` for all). */
-  ecrRepositoryPrefixes: z.array(z.string().regex(/^[a-z0-9._\/*-]+$/)).min(1).default(['*']),
+  ecrRepositoryPrefixes: z.array(z.string().regex(/^[a-z0-9._/*-]+$/)).min(1).default(['*']),
   /** Settings of the ECR repositories Ferry creates before pushing. */
   ecrRepositories: z.strictObject({
     tagMutability: z.enum(['MUTABLE', 'IMMUTABLE']).optional(), scanOnPush: z.boolean().optional(), kmsKey: z.string().optional(),
