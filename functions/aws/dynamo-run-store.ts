@@ -14,7 +14,7 @@ const runItem = z.object({
   totalImages: z.number(), imagesProcessed: z.number(), imagesFailed: z.number(), bytesCopied: z.number(),
   message: z.string().optional(), executionId: z.string().optional(), expiresAt: z.number().optional(),
   options: z.object({
-    destination: z.object({ registry: z.string(), prefix: z.string().optional(), insecure: z.boolean(), credentials: credentialRef.optional() }),
+    destination: z.object({ registry: z.string(), prefix: z.string().optional(), insecure: z.boolean(), credentials: credentialRef.optional(), roleArn: z.string().optional() }),
     sourceCredentials: z.record(z.string(), credentialRef),
     platforms: z.array(z.string()), referrers: z.boolean(), override: z.boolean(), failFast: z.boolean(), dryRun: z.boolean(),
     schedule: z.string().optional(),

@@ -10,8 +10,7 @@ import { RunService } from '../runs/service.js';
 import { WorkflowTasks } from '../runs/tasks.js';
 import { ecrHostFor } from '../oci/ecr-host.js';
 import { DynamoRunStore } from './dynamo-run-store.js';
-import { EcrCredentials } from './ecr-credentials.js';
-import { EcrRepositories } from './ecr-repositories.js';
+import { EcrAccessFactory } from './ecr-access.js';
 import { EventBridgePublisher } from './eventbridge-publisher.js';
 import { SecretsManagerVault } from './secrets-vault.js';
 import { StepFunctionsWorkflow } from './sfn-workflow.js';
@@ -54,11 +53,10 @@ export function lambdaServices(): { service: RunService; tasks: WorkflowTasks } 
   const stateMachineArn = env[Env.stateMachineArn];
   const workflow = new StepFunctionsWorkflow(new SFNClient({}), stateMachineArn ?? 'unset');
   const transports = new Map<string, Transport>();
-  const repositories = new EcrRepositories(ecrSettingsSchema.parse(JSON.parse(env.FERRY_ECR_REPOSITORIES ?? '{}')));
+  const ecr = new EcrAccessFactory(ecrSettingsSchema.parse(JSON.parse(env.FERRY_ECR_REPOSITORIES ?? '{}')));
   const engines = new EngineFactory({
     vault, logger: lambdaLogger,
-    fallbackCredentials: new EcrCredentials(),
-    prepareDestination: (destination) => (destination.registry === undefined ? Promise.resolve() : repositories.prepare(destination.registry, destination.name)),
+    ecr: (roleArn) => ecr.forRole(roleArn),
     transport: (insecure) => {
       const key = insecure.join(',');
       let transport = transports.get(key);

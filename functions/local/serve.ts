@@ -5,8 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import dynalite from 'dynalite';
 import { createRunTable, DynamoRunStore } from '../aws/dynamo-run-store.js';
-import { EcrCredentials } from '../aws/ecr-credentials.js';
-import { EcrRepositories, type EcrRepositorySettings } from '../aws/ecr-repositories.js';
+import { EcrAccessFactory } from '../aws/ecr-access.js';
+import type { EcrRepositorySettings } from '../aws/ecr-repositories.js';
 import { route } from '../handlers/api/router.js';
 import { json } from '../handlers/api/http.js';
 import { silentLogger, type Logger } from '../oci/log.js';
@@ -64,12 +64,11 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   const store = new DynamoRunStore({ client, tableName });
   const vault = new MemoryVault();
   const transports = new Map<string, Transport>();
-  const repositories = new EcrRepositories(options.ecrRepositories ?? {});
+  const ecr = new EcrAccessFactory(options.ecrRepositories ?? {});
   const engines = new EngineFactory({
     vault, logger,
     // ECR hosts (through FERRY_REGISTRY_ENDPOINTS locally) authenticate with the default AWS chain.
-    fallbackCredentials: new EcrCredentials(),
-    prepareDestination: (destination) => (destination.registry === undefined ? Promise.resolve() : repositories.prepare(destination.registry, destination.name)),
+    ecr: (roleArn) => ecr.forRole(roleArn),
     transport: (insecure) => {
       const key = insecure.join(',');
       let transport = transports.get(key);

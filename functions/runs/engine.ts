@@ -18,10 +18,8 @@ export interface EngineFactoryDeps {
   /** A transport honouring the run's insecure destination (built once per setting, reused). */
   readonly transport: (insecureHosts: readonly string[]) => Transport;
   readonly logger: Logger;
-  /** Credentials for hosts a run names no secret for (ECR through IAM). */
-  readonly fallbackCredentials?: CredentialStore;
-  /** Creates destination repositories where needed (ECR). */
-  readonly prepareDestination?: PrepareDestination;
+  /** ECR through IAM (this role, or the run's destination role): credentials and repository creation. */
+  readonly ecr?: (roleArn?: string) => { credentials: CredentialStore; prepare: PrepareDestination };
 }
 
 /** Credentials from a run's references, resolved on first use per host. */
@@ -57,14 +55,15 @@ export class EngineFactory {
     let engine = this.#engines.get(run.runId);
     if (!engine) {
       const { destination, sourceCredentials } = run.options;
+      const destinationEcr = this.#deps.ecr?.(destination.roleArn);
       const registries = new Registries({
         transport: this.#deps.transport(destination.insecure ? [destination.registry] : []),
-        sourceCredentials: this.#withFallback(new RunCredentials(sourceCredentials, this.#deps.vault)),
-        destinationCredentials: this.#withFallback(new RunCredentials(destination.credentials ? { [destination.registry]: destination.credentials } : {}, this.#deps.vault)),
+        sourceCredentials: this.#withEcr(new RunCredentials(sourceCredentials, this.#deps.vault), this.#deps.ecr?.()),
+        destinationCredentials: this.#withEcr(new RunCredentials(destination.credentials ? { [destination.registry]: destination.credentials } : {}, this.#deps.vault), destinationEcr),
         logger: this.#deps.logger,
       });
       const copier = new ImageCopier(new BlobCopier({ logger: this.#deps.logger }), {
-        logger: this.#deps.logger, ...(this.#deps.prepareDestination ? { prepareDestination: this.#deps.prepareDestination } : {}),
+        logger: this.#deps.logger, ...(destinationEcr ? { prepareDestination: destinationEcr.prepare } : {}),
       });
       engine = { registries, copier };
       this.#engines.set(run.runId, engine);
@@ -73,7 +72,7 @@ export class EngineFactory {
     return engine;
   }
 
-  #withFallback(store: CredentialStore): CredentialStore {
-    return this.#deps.fallbackCredentials ? new ChainedCredentials([store, this.#deps.fallbackCredentials]) : store;
+  #withEcr(store: CredentialStore, ecr: { credentials: CredentialStore } | undefined): CredentialStore {
+    return ecr ? new ChainedCredentials([store, ecr.credentials]) : store;
   }
 }

@@ -23,6 +23,8 @@ export interface RunOptions {
     readonly prefix?: string;
     readonly insecure: boolean;
     readonly credentials?: CredentialRef;
+    /** An IAM role to assume for the destination (another account's ECR); not a secret. */
+    readonly roleArn?: string;
   };
   readonly sourceCredentials: Readonly<Record<string, CredentialRef>>;
   readonly platforms: readonly string[];

@@ -24,6 +24,7 @@ export const runRequestSchema = z.strictObject({
     prefix: z.string().regex(prefixPattern, 'must be a lowercase repository path').optional(),
     insecure: z.boolean().default(false),
     credentials: credentialInput.optional(),
+    roleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'must be an IAM role ARN').optional(),
   }),
   sourceCredentials: z.record(z.string().regex(hostPattern, 'keys must be registry hosts'), credentialInput).default({}),
   platforms: z.array(z.string()).default([]),

@@ -143,6 +143,7 @@ export class RunService {
         registry: request.destination.registry,
         ...(request.destination.prefix ? { prefix: request.destination.prefix } : {}),
         insecure: request.destination.insecure,
+        ...(request.destination.roleArn ? { roleArn: request.destination.roleArn } : {}),
         ...(request.destination.credentials ? { credentials: await this.#credential(runId, 'destination', request.destination.credentials) } : {}),
       },
       sourceCredentials: Object.fromEntries(await Promise.all(Object.entries(request.sourceCredentials).map(async ([host, c]) => [host, await this.#credential(runId, `source-${host}`, c)] as const))),

@@ -24,7 +24,7 @@ beforeAll(async () => {
   regions = await Promise.all([startRegistry({ kind: 'htpasswd', users: { AWS: password } }), startRegistry({ kind: 'htpasswd', users: { AWS: password } })]);
   ecr = await startEcrDouble(password);
   planes = await Promise.all(regions.map((r) => startEcrDataPlane(r.url, ecr)));
-  Object.assign(process.env, { AWS_ENDPOINT_URL_ECR: ecr.url, AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret', AWS_REGION: 'us-east-1' });
+  Object.assign(process.env, { AWS_ENDPOINT_URL_ECR: ecr.url, AWS_ENDPOINT_URL_STS: ecr.url, AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret', AWS_REGION: 'us-east-1' });
   server = await startService({
     transport: { endpoints: new Map([[home, planes[0]!.url], [replica, planes[1]!.url]]), retry: { baseDelayMs: 5, maxDelayMs: 20 } },
     home: { registry: home, registryForRegion: (region) => ecrHostFor(account, region) },
@@ -72,6 +72,26 @@ describe('sync_images between two ECR stand-in regions', () => {
     expect(run.status).toBe('completed');
     expect(ecr.repositories.has('dr/new')).toBe(true);
     expect(await remoteDigest(regions[1]!.url, 'dr/new', '1.0', auth)).toBe(image.digest);
+  });
+
+  it('reaches another account’s ECR through the destination role (STS AssumeRole)', async () => {
+    const image = buildImage({ layers: [rng.bytes(3_000)] });
+    createRepository(ecr, 'team/cross');
+    await push(regions[0]!.url, 'team/cross', '1.0', image, auth);
+    const signersBefore = ecr.signers.length;
+    const role = 'arn:aws:iam::123456789012:role/ferry-push';
+    const started = await api(server.url, 'POST', '/v1/runs', { images: [`${home}/team/cross:1.0`], destination: { registry: replica, prefix: 'partner', roleArn: role } });
+    expect(started.status).toBe(202);
+    const run = await waitForRun(server.url, (started.json as RunView).runId);
+    expect(run.status).toBe('completed');
+    expect(ecr.assumedRoles).toContain(role);
+    const signers = ecr.signers.slice(signersBefore);
+    expect(signers).toContain('ASIAASSUMEDROLE'); // destination token and CreateRepository as the role
+    // The source (this account) is read as the function's own role, the destination only as the assumed one.
+    expect(signers.filter((k) => k !== 'ASIAASSUMEDROLE').every((k) => k === 'AKIDEXAMPLE')).toBe(true);
+    expect(ecr.signers.slice(signersBefore).filter((k, i) => ecr.calls[signersBefore + i] === 'CreateRepository')).toEqual(['ASIAASSUMEDROLE']);
+    expect(ecr.repositories.has('partner/team/cross')).toBe(true);
+    expect(await remoteDigest(regions[1]!.url, 'partner/team/cross', '1.0', auth)).toBe(image.digest);
   });
 
   it('answers 400 naming the field for a bad body', async () => {

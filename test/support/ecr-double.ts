@@ -14,6 +14,10 @@ export interface EcrDouble {
   readonly url: string;
   readonly repositories: Map<string, EcrRepositoryRecord>;
   readonly calls: string[];
+  /** The access key id each ECR call was signed with, in order. */
+  readonly signers: string[];
+  /** Roles assumed through the STS stand-in (the same server answers `AWS_ENDPOINT_URL_STS`). */
+  readonly assumedRoles: string[];
   stop(): Promise<void>;
 }
 
@@ -25,10 +29,20 @@ export interface EcrDouble {
 export async function startEcrDouble(password: string): Promise<EcrDouble> {
   const repositories = new Map<string, EcrRepositoryRecord>();
   const calls: string[] = [];
+  const signers: string[] = [];
+  const assumedRoles: string[] = [];
   const server: Server = createServer((req, res) => {
     let body = '';
     req.on('data', (d: Buffer) => (body += d.toString()));
     req.on('end', () => {
+      if (body.startsWith('Action=AssumeRole')) {
+        const role = new URLSearchParams(body).get('RoleArn') ?? '';
+        assumedRoles.push(role);
+        const expiration = new Date(Date.now() + 3600_000).toISOString();
+        res.writeHead(200, { 'content-type': 'text/xml' }).end(`<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials><AccessKeyId>ASIAASSUMEDROLE</AccessKeyId><SecretAccessKey>assumed-secret</SecretAccessKey><SessionToken>assumed-token</SessionToken><Expiration>${expiration}</Expiration></Credentials><AssumedRoleUser><Arn>${role}/ferry</Arn><AssumedRoleId>AROA:ferry</AssumedRoleId></AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></AssumeRoleResponse>`);
+        return;
+      }
+      signers.push(/Credential=([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1] ?? '');
       const op = String(req.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
       calls.push(op);
       const input = JSON.parse(body || '{}') as Record<string, unknown>;
@@ -64,7 +78,7 @@ export async function startEcrDouble(password: string): Promise<EcrDouble> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  return { url: `http://127.0.0.1:${port}`, repositories, calls, stop: () => new Promise((resolve) => server.close(() => resolve())) };
+  return { url: `http://127.0.0.1:${port}`, repositories, calls, signers, assumedRoles, stop: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
 /**
