@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { basicHeader } from '../support/engine.js';
 import { type EcrDouble, startEcrDataPlane, startEcrDouble } from '../support/ecr-double.js';
-import type { FaultProxy } from '../support/fault-proxy.js';
+import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
 import { buildImage, buildIndex, push, remoteDigest, Rng } from '../support/fixtures.js';
 import { cleanEnv, runFerry } from '../support/cli.js';
 import { type RunningRegistry, startRegistry } from '../support/registry-process.js';
@@ -70,6 +70,34 @@ describe('Amazon ECR as destination (control-plane double + real data plane)', (
     expect(result.stderr).toMatch(/already exists .* immutable/);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(dataPlane.seen.filter((r) => r.method === 'PUT' && r.url.endsWith(`${repo}/manifests/stable`)).length - before).toBe(1);
+  });
+
+  it('retries a throttled ECR (429) and restarts an upload whose Range stopped advancing', async () => {
+    const repo = `ecr/quirks-${rng.int(1e9)}`;
+    const image = buildImage({ layers: [rng.bytes(400_000)] });
+    await push(src.url, repo, 'v1', image);
+    let patches = 0;
+    let throttled = 0;
+    const quirky = await startFaultProxy(dataPlane.url, (r) => {
+      if (r.method === 'HEAD' && r.url.includes('/manifests/') && throttled++ < 2) {
+        return { kind: 'respond', status: 429, headers: { 'retry-after': '0' }, body: '{"errors":[{"code":"TOOMANYREQUESTS","message":"Rate exceeded"}]}' };
+      }
+      // The first PATCH of the layer reports only part of the upload as received.
+      if (r.method === 'PATCH' && Number(r.headers['content-length']) === image.blobs[1]!.size && patches++ === 0) {
+        return { kind: 'rewrite', headers: { range: '0-1023' } };
+      }
+      return undefined;
+    });
+    try {
+      const result = await runFerry(['copy', '--json', `${src.host}/${repo}:v1`, `${ecrHost}/${repo}:v1`], cleanEnv({ ...env(), FERRY_REGISTRY_ENDPOINTS: `${ecrHost}=${quirky.url}` }));
+      expect(result.stderr).toBe('');
+      expect(JSON.parse(result.stdout)).toMatchObject({ digest: image.digest, status: 'copied' });
+      expect(throttled).toBeGreaterThanOrEqual(3);
+      expect(patches).toBe(2);
+      expect(await remoteDigest(registry.url, repo, 'v1', basicHeader('AWS', password))).toBe(image.digest);
+    } finally {
+      await quirky.stop();
+    }
   });
 
   it('fails with the registry and repository named when repository creation is turned off', async () => {

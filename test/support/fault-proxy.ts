@@ -18,7 +18,7 @@ export type Fault =
   /** Forward once `until` settles (a request held in flight, for cancel and progress tests). */
   | { kind: 'hold'; until: Promise<void> }
   /** Forward and change the response: status, Location. */
-  | { kind: 'rewrite'; status?: number; location?: (location: string) => string };
+  | { kind: 'rewrite'; status?: number; location?: (location: string) => string; headers?: Record<string, string> };
 
 export interface FaultProxy {
   readonly host: string;
@@ -71,6 +71,7 @@ function forward(req: IncomingMessage, res: ServerResponse, target: URL, fault: 
     if (fault?.kind === 'rewrite') {
       if (fault.status !== undefined) status = fault.status;
       if (fault.location && typeof outHeaders.location === 'string') outHeaders.location = fault.location(outHeaders.location);
+      Object.assign(outHeaders, fault.headers);
     }
     if (fault?.kind === 'truncate') delete outHeaders['content-length'];
     res.writeHead(status, outHeaders);
