@@ -30,6 +30,7 @@ export class FerryStack extends Stack {
     const common = {
       [Env.tableName]: table.tableName, [Env.retentionDays]: String(config.retentionDays), FERRY_ACCOUNT_ID: this.account,
       FERRY_ECR_REPOSITORIES: JSON.stringify(config.ecrRepositories),
+      [Env.allowPrivateNetworks]: JSON.stringify(config.allowPrivateRegistries),
     };
     const fn = (id: string, entry: string, task: string, extra: Partial<ConstructorParameters<typeof FerryFunction>[2]> = {}) =>
       new FerryFunction(this, id, { entry, task, logRetention, environment: common, ...extra });

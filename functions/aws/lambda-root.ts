@@ -4,6 +4,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import type { Logger } from '../oci/log.js';
+import { NetworkGuard } from '../oci/network-guard.js';
 import { Transport } from '../oci/transport.js';
 import { EngineFactory } from '../runs/engine.js';
 import { RunService } from '../runs/service.js';
@@ -21,6 +22,7 @@ const envSchema = z.object({
   [Env.stateMachineArn]: z.string().optional(),
   [Env.eventBusName]: z.string().optional(),
   [Env.retentionDays]: z.coerce.number().optional(),
+  [Env.allowPrivateNetworks]: z.string().optional(),
   AWS_REGION: z.string().optional(),
   FERRY_ACCOUNT_ID: z.string().optional(),
   /** JSON EcrRepositorySettings for repositories Ferry creates. */
@@ -53,6 +55,8 @@ export function lambdaServices(): { service: RunService; tasks: WorkflowTasks } 
   const stateMachineArn = env[Env.stateMachineArn];
   const workflow = new StepFunctionsWorkflow(new SFNClient({}), stateMachineArn ?? 'unset');
   const transports = new Map<string, Transport>();
+  // The deployed service never reaches loopback, link-local or private addresses unless allow-listed.
+  const guard = new NetworkGuard(z.array(z.string()).parse(JSON.parse(env[Env.allowPrivateNetworks] ?? '[]')));
   const ecr = new EcrAccessFactory(ecrSettingsSchema.parse(JSON.parse(env.FERRY_ECR_REPOSITORIES ?? '{}')));
   const engines = new EngineFactory({
     vault, logger: lambdaLogger,
@@ -60,7 +64,7 @@ export function lambdaServices(): { service: RunService; tasks: WorkflowTasks } 
     transport: (insecure) => {
       const key = insecure.join(',');
       let transport = transports.get(key);
-      if (!transport) transports.set(key, (transport = new Transport({ insecureHosts: insecure })));
+      if (!transport) transports.set(key, (transport = new Transport({ insecureHosts: insecure, guard })));
       return transport;
     },
   });

@@ -1,4 +1,6 @@
+import { isIP } from 'node:net';
 import { Readable } from 'node:stream';
+import type { NetworkGuard } from './network-guard.js';
 import type { Agent as AgentType, Dispatcher } from 'undici';
 // Only the connection pool and `request` are needed: importing them alone keeps fetch, WebSocket,
 // caches and the mock agent out of the CLI bundle (half of undici, ~40 ms of start-up a run).
@@ -24,6 +26,8 @@ export interface TransportOptions {
   readonly retry?: Partial<RetryPolicy>;
   /** Connections kept per origin. */
   readonly connections?: number;
+  /** The deployed service's SSRF guard; the CLI and `ferry serve` run without one. */
+  readonly guard?: NetworkGuard;
 }
 
 export type RequestBody = string | Buffer | Readable | null;
@@ -56,11 +60,14 @@ export class Transport {
   readonly #insecureHosts: Set<string>;
   readonly #endpoints: ReadonlyMap<string, string>;
   readonly #bases = new Map<string, Promise<URL>>();
+  readonly #guard: NetworkGuard | undefined;
 
   constructor(options: TransportOptions = {}) {
     const pool = { connections: options.connections ?? 16, keepAliveTimeout: 30_000, headersTimeout: 120_000, bodyTimeout: 120_000 };
-    this.#secure = new Agent({ ...pool, connect: options.ca === undefined ? {} : { ca: options.ca } });
-    this.#insecure = new Agent({ ...pool, connect: { rejectUnauthorized: false } });
+    const lookup = options.guard ? { lookup: options.guard.lookup } : {};
+    this.#secure = new Agent({ ...pool, connect: { ...lookup, ...(options.ca === undefined ? {} : { ca: options.ca }) } });
+    this.#insecure = new Agent({ ...pool, connect: { ...lookup, rejectUnauthorized: false } });
+    this.#guard = options.guard;
     this.#insecureHosts = new Set([...(options.insecureHosts ?? [])].map((h) => h.toLowerCase()));
     this.#endpoints = options.endpoints ?? new Map();
     this.retry = { ...defaultRetryPolicy, ...options.retry };
@@ -109,6 +116,10 @@ export class Transport {
 
   /** One request, no retry, no redirect following. The caller must consume or destroy `body`. */
   async send(req: HttpRequest): Promise<HttpResponse> {
+    // IP literals never reach the resolver: check them here (names are checked at connect time).
+    const literal = req.url.hostname.replace(/^\[|\]$/g, '');
+    const refused = this.#guard && isIP(literal) !== 0 ? this.#guard.refusal(literal, literal) : undefined;
+    if (refused) throw new TransportError(`${req.method} ${redactUrl(req.url)}: refused: ${refused}`, { registry: req.url.host, retryable: false });
     const agent = this.isInsecure(req.url.host) ? this.#insecure : this.#secure;
     const headers: Record<string, string> = { [Header.userAgent]: this.userAgent, ...req.headers };
     try {
@@ -123,6 +134,7 @@ export class Transport {
       return { status: res.statusCode, headers: res.headers, body: res.body, url: req.url };
     } catch (err) {
       if (req.signal?.aborted) throw err;
+      if (isGuardRefusal(err)) throw new TransportError(`${req.method} ${redactUrl(req.url)}: ${networkMessage(err)}`, { registry: req.url.host, retryable: false, cause: err });
       // A failing request body (a digest check, a source that broke) is the real cause.
       if (req.body instanceof Readable && req.body.errored) throw req.body.errored;
       throw new TransportError(`${req.method} ${redactUrl(req.url)}: ${networkMessage(err)}`, { registry: req.url.host, cause: err });
@@ -132,6 +144,13 @@ export class Transport {
   async close(): Promise<void> {
     await Promise.all([this.#secure.close(), this.#insecure.close()]);
   }
+}
+
+function isGuardRefusal(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; depth++, e = e.cause) {
+    if ((e as { code?: unknown }).code === 'EFERRYDENIED') return true;
+  }
+  return false;
 }
 
 export function headerValue(headers: HttpResponse['headers'], name: string): string | undefined {

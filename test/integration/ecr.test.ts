@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { basicHeader } from '../support/engine.js';
 import { type EcrDouble, startEcrDataPlane, startEcrDouble } from '../support/ecr-double.js';
-import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
+import { type Fault, type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
 import { buildImage, buildIndex, push, remoteDigest, Rng } from '../support/fixtures.js';
 import { cleanEnv, runFerry } from '../support/cli.js';
 import { type RunningRegistry, startRegistry } from '../support/registry-process.js';
@@ -78,7 +78,7 @@ describe('Amazon ECR as destination (control-plane double + real data plane)', (
     await push(src.url, repo, 'v1', image);
     let patches = 0;
     let throttled = 0;
-    const quirky = await startFaultProxy(dataPlane.url, (r) => {
+    const quirky = await startFaultProxy(dataPlane.url, (r): Fault | undefined => {
       if (r.method === 'HEAD' && r.url.includes('/manifests/') && throttled++ < 2) {
         return { kind: 'respond', status: 429, headers: { 'retry-after': '0' }, body: '{"errors":[{"code":"TOOMANYREQUESTS","message":"Rate exceeded"}]}' };
       }

@@ -160,3 +160,26 @@ describe('protocol faults a real registry will not produce on demand', () => {
     expect(await remoteDigest(dst.url, name, 'v1')).toBe(image.digest);
   });
 });
+
+describe('the SSRF guard (deployed service)', () => {
+  it('refuses loopback registries by address and by name, at connect time, unless allow-listed', async () => {
+    const { NetworkGuard } = await import('../../functions/oci/network-guard.js');
+    const image = buildImage({ layers: [rng.bytes(1_000)] });
+    const name = repo('guarded');
+    await push(src.url, name, 'v1', image);
+    const guarded = new Transport({ guard: new NetworkGuard(), retry: { baseDelayMs: 5, maxDelayMs: 20 } });
+    transports.push(guarded);
+    const registries = new Registries({ transport: guarded, sourceCredentials: anonymous, destinationCredentials: anonymous });
+    const byAddress = registries.repository({ kind: 'registry', ref: { registry: src.host, repository: name, tag: 'v1' } }, 'source');
+    await expect(byAddress.getManifest('v1')).rejects.toThrow(/refused: 127\.0\.0\.1 .*loopback, link-local or private/);
+    const port = src.host.split(':')[1];
+    const byName = registries.repository({ kind: 'registry', ref: { registry: `localhost:${port}`, repository: name, tag: 'v1' } }, 'source');
+    await expect(byName.getManifest('v1')).rejects.toThrow(/refused: localhost resolves to (127\.0\.0\.1|::1)/);
+
+    const allowed = new Transport({ guard: new NetworkGuard(['127.0.0.0/8']) });
+    transports.push(allowed);
+    const ok = new Registries({ transport: allowed, sourceCredentials: anonymous, destinationCredentials: anonymous })
+      .repository({ kind: 'registry', ref: { registry: src.host, repository: name, tag: 'v1' } }, 'source');
+    expect((await ok.getManifest('v1')).digest).toBe(image.digest);
+  });
+});
