@@ -5,7 +5,6 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import type { Logger } from '../oci/log.js';
 import { NetworkGuard } from '../oci/network-guard.js';
-import { Transport } from '../oci/transport.js';
 import { EngineFactory } from '../runs/engine.js';
 import { RunService } from '../runs/service.js';
 import { WorkflowTasks } from '../runs/tasks.js';
@@ -54,19 +53,13 @@ export function lambdaServices(): { service: RunService; tasks: WorkflowTasks } 
   const vault = new SecretsManagerVault(new SecretsManagerClient({}));
   const stateMachineArn = env[Env.stateMachineArn];
   const workflow = new StepFunctionsWorkflow(new SFNClient({}), stateMachineArn ?? 'unset');
-  const transports = new Map<string, Transport>();
   // The deployed service never reaches loopback, link-local or private addresses unless allow-listed.
   const guard = new NetworkGuard(z.array(z.string()).parse(JSON.parse(env[Env.allowPrivateNetworks] ?? '[]')));
   const ecr = new EcrAccessFactory(ecrSettingsSchema.parse(JSON.parse(env.FERRY_ECR_REPOSITORIES ?? '{}')));
   const engines = new EngineFactory({
     vault, logger: lambdaLogger,
     ecr: (roleArn) => ecr.forRole(roleArn),
-    transport: (insecure) => {
-      const key = insecure.join(',');
-      let transport = transports.get(key);
-      if (!transport) transports.set(key, (transport = new Transport({ insecureHosts: insecure, guard })));
-      return transport;
-    },
+    transport: { guard },
   });
   const events = new EventBridgePublisher(new EventBridgeClient({}), env[Env.eventBusName] ?? 'default');
   const account = env.FERRY_ACCOUNT_ID;

@@ -10,7 +10,7 @@ import type { EcrRepositorySettings } from '../aws/ecr-repositories.js';
 import { route } from '../handlers/api/router.js';
 import { json } from '../handlers/api/http.js';
 import { silentLogger, type Logger } from '../oci/log.js';
-import { Transport, type TransportOptions } from '../oci/transport.js';
+import type { TransportOptions } from '../oci/transport.js';
 import { EngineFactory } from '../runs/engine.js';
 import { maxBodyBytes } from '../runs/run-request.js';
 import { RunService } from '../runs/service.js';
@@ -63,21 +63,12 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
 
   const store = new DynamoRunStore({ client, tableName });
   const vault = new MemoryVault();
-  const transports = new Map<string, Transport>();
   const ecr = new EcrAccessFactory(options.ecrRepositories ?? {});
   const engines = new EngineFactory({
     vault, logger,
     // ECR hosts (through FERRY_REGISTRY_ENDPOINTS locally) authenticate with the default AWS chain.
     ecr: (roleArn) => ecr.forRole(roleArn),
-    transport: (insecure) => {
-      const key = insecure.join(',');
-      let transport = transports.get(key);
-      if (!transport) {
-        transport = new Transport({ ...options.transport, insecureHosts: [...(options.transport?.insecureHosts ?? []), ...insecure] });
-        transports.set(key, transport);
-      }
-      return transport;
-    },
+    ...(options.transport ? { transport: options.transport } : {}),
   });
   const events = new LocalEvents(logger);
   const tasks = new WorkflowTasks({ store, engines, events, logger });
@@ -121,7 +112,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
       await new Promise<void>((done) => server.close(() => done()));
       server.closeAllConnections();
       await workflow.drain();
-      await Promise.all([...transports.values()].map((t) => t.close()));
+      await engines.close();
       client.destroy();
       await new Promise<void>((done) => db.close(() => done()));
     },

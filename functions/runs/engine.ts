@@ -1,7 +1,7 @@
 import { ChainedCredentials, type Credential, type CredentialStore } from '../oci/auth/credentials.js';
 import type { Logger } from '../oci/log.js';
 import { Registries } from '../oci/registries.js';
-import type { Transport } from '../oci/transport.js';
+import { Transport, type TransportOptions } from '../oci/transport.js';
 import { BlobCopier } from '../mirror/blob-copier.js';
 import { ImageCopier, type PrepareDestination } from '../mirror/copy-image.js';
 import type { CredentialRef, RunRecord } from './model.js';
@@ -15,8 +15,8 @@ export interface RunEngine {
 
 export interface EngineFactoryDeps {
   readonly vault: CredentialVault;
-  /** A transport honouring the run's insecure destination (built once per setting, reused). */
-  readonly transport: (insecureHosts: readonly string[]) => Transport;
+  /** Transport settings every run shares (the guard, endpoint overrides, retry timing). */
+  readonly transport?: TransportOptions;
   readonly logger: Logger;
   /** ECR through IAM (this role, or the run's destination role): credentials and repository creation. */
   readonly ecr?: (roleArn?: string) => { credentials: CredentialStore; prepare: PrepareDestination };
@@ -46,6 +46,8 @@ class RunCredentials implements CredentialStore {
 export class EngineFactory {
   readonly #deps: EngineFactoryDeps;
   readonly #engines = new Map<string, RunEngine>();
+  /** One transport (connection pools, scheme cache) per set of insecure hosts, shared by runs. */
+  readonly #transports = new Map<string, Transport>();
 
   constructor(deps: EngineFactoryDeps) {
     this.#deps = deps;
@@ -57,7 +59,7 @@ export class EngineFactory {
       const { destination, sourceCredentials } = run.options;
       const destinationEcr = this.#deps.ecr?.(destination.roleArn);
       const registries = new Registries({
-        transport: this.#deps.transport(destination.insecure ? [destination.registry] : []),
+        transport: this.#transport(destination.insecure ? [destination.registry] : []),
         sourceCredentials: this.#withEcr(new RunCredentials(sourceCredentials, this.#deps.vault), this.#deps.ecr?.()),
         destinationCredentials: this.#withEcr(new RunCredentials(destination.credentials ? { [destination.registry]: destination.credentials } : {}, this.#deps.vault), destinationEcr),
         logger: this.#deps.logger,
@@ -70,6 +72,22 @@ export class EngineFactory {
       while (this.#engines.size > 8) this.#engines.delete(this.#engines.keys().next().value!);
     }
     return engine;
+  }
+
+  /** Closes every connection pool (server shutdown). */
+  async close(): Promise<void> {
+    await Promise.all([...this.#transports.values()].map((t) => t.close()));
+  }
+
+  #transport(insecure: readonly string[]): Transport {
+    const key = insecure.join(',');
+    let transport = this.#transports.get(key);
+    if (!transport) {
+      const options = this.#deps.transport ?? {};
+      transport = new Transport({ ...options, insecureHosts: [...(options.insecureHosts ?? []), ...insecure] });
+      this.#transports.set(key, transport);
+    }
+    return transport;
   }
 
   #withEcr(store: CredentialStore, ecr: { credentials: CredentialStore } | undefined): CredentialStore {

@@ -67,3 +67,9 @@ export interface ImageRecord {
 export function finalStatus(images: readonly Pick<ImageRecord, 'status'>[]): Extract<RunStatus, 'completed' | 'failed'> {
   return images.some((i) => i.status === 'failed') ? 'failed' : 'completed';
 }
+
+/** Counts over a run's images: the finished ones, the failed ones, the bytes copied. */
+export function countImages(images: readonly Pick<ImageRecord, 'status' | 'bytes'>[]): { imagesProcessed: number; imagesFailed: number; bytesCopied: number } {
+  const done = images.filter((i) => !openImageStatuses.includes(i.status));
+  return { imagesProcessed: done.length, imagesFailed: done.filter((i) => i.status === 'failed').length, bytesCopied: done.reduce((n, i) => n + (i.bytes ?? 0), 0) };
+}

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { formatReference, mirrorDestination } from '../oci/reference.js';
-import { type ImageRecord, type ImageStatus, type RunOptions, type RunRecord, type CredentialRef } from './model.js';
+import { countImages, type CredentialRef, type ImageRecord, type ImageStatus, type RunOptions, type RunRecord } from './model.js';
 import type { CredentialVault, WorkflowStarter } from './ports.js';
 import { BadRequestError, type CredentialInput, parseJsonBody, parseRunRequest, type RunRequest } from './run-request.js';
 import type { RunStore } from './store.js';
@@ -83,14 +83,7 @@ export class RunService {
     const images = await this.#deps.store.listImages(runId);
     // The images are read anyway, so the counts come from them (the run item's counters are
     // updated per image without a transaction and serve listings).
-    const done = images.filter((i) => i.status !== 'pending' && i.status !== 'in-progress');
-    return {
-      ...toView(run),
-      imagesProcessed: done.length,
-      imagesFailed: done.filter((i) => i.status === 'failed').length,
-      bytesCopied: done.reduce((n, i) => n + (i.bytes ?? 0), 0),
-      images: Object.fromEntries(images.map((i) => [i.destination, imageView(i)])),
-    };
+    return { ...toView(run), ...countImages(images), images: Object.fromEntries(images.map((i) => [i.destination, imageView(i)])) };
   }
 
   async listRuns(limit: number, nextToken?: string): Promise<{ runs: RunView[]; nextToken?: string }> {

@@ -6,7 +6,7 @@ import { manifestRef, parseImageReference } from '../oci/reference.js';
 import { isTransientNetworkError } from '../oci/retry.js';
 import { Limiter } from '../mirror/limiter.js';
 import type { EngineFactory } from './engine.js';
-import { finalStatus, type ImageRecord, type RunRecord } from './model.js';
+import { countImages, finalStatus, type ImageRecord, type RunRecord } from './model.js';
 import type { EventPublisher } from './ports.js';
 import type { RunStore } from './store.js';
 
@@ -179,11 +179,6 @@ export class WorkflowTasks {
       this.#deps.store.finishImage(run.runId, i.index, { status: 'failed', message: `not copied: ${message}` })));
     await this.#deps.store.finishRun(run.runId, { status: 'failed', message, ...countImages(await this.#deps.store.listImages(run.runId)) });
   }
-}
-
-function countImages(images: readonly ImageRecord[]): { imagesProcessed: number; imagesFailed: number; bytesCopied: number } {
-  const done = images.filter((i) => i.status !== 'pending' && i.status !== 'in-progress');
-  return { imagesProcessed: done.length, imagesFailed: done.filter((i) => i.status === 'failed').length, bytesCopied: done.reduce((n, i) => n + (i.bytes ?? 0), 0) };
 }
 
 /** Lambda's Cause is JSON `{errorType, errorMessage}`; the local interpreter's is the message. */
