@@ -19,6 +19,7 @@ let planes: FaultProxy[];
 let ecr: EcrDouble;
 let server: RunningServer;
 const saved = { ...process.env };
+const lifecycle = JSON.stringify({ rules: [{ rulePriority: 1, selection: { tagStatus: 'untagged', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 14 }, action: { type: 'expire' } }] });
 
 beforeAll(async () => {
   regions = await Promise.all([startRegistry({ kind: 'htpasswd', users: { AWS: password } }), startRegistry({ kind: 'htpasswd', users: { AWS: password } })]);
@@ -28,6 +29,7 @@ beforeAll(async () => {
   server = await startService({
     transport: { endpoints: new Map([[home, planes[0]!.url], [replica, planes[1]!.url]]), retry: { baseDelayMs: 5, maxDelayMs: 20 } },
     home: { registry: home, registryForRegion: (region) => ecrHostFor(account, region) },
+    ecrRepositories: { tagMutability: 'IMMUTABLE', scanOnPush: true, lifecyclePolicy: lifecycle, tags: { team: 'platform' } },
   });
 });
 afterAll(async () => {
@@ -70,8 +72,16 @@ describe('sync_images between two ECR stand-in regions', () => {
     const started = await api(server.url, 'POST', '/v1/repos/team/new/sync_images', { imageTag: ['1.0'], remoteNamespace: 'dr', remoteRegionId: 'eu-west-1' });
     const run = await waitForRun(server.url, (started.json as RunView).runId);
     expect(run.status).toBe('completed');
-    expect(ecr.repositories.has('dr/new')).toBe(true);
+    expect(ecr.repositories.get('dr/new')).toMatchObject({
+      imageTagMutability: 'IMMUTABLE', scanOnPush: true, lifecyclePolicyText: lifecycle, tags: [{ Key: 'team', Value: 'platform' }],
+    });
     expect(await remoteDigest(regions[1]!.url, 'dr/new', '1.0', auth)).toBe(image.digest);
+
+    // A re-run finds everything in place: all skipped, nothing moved, no tag rewritten (immutable).
+    const again = await api(server.url, 'POST', '/v1/repos/team/new/sync_images', { imageTag: ['1.0'], remoteNamespace: 'dr', remoteRegionId: 'eu-west-1' });
+    const rerun = await waitForRun(server.url, (again.json as RunView).runId);
+    expect(rerun).toMatchObject({ status: 'completed', bytesCopied: 0 });
+    expect(Object.values(rerun.images).map((i) => i.status)).toEqual(['skipped']);
   });
 
   it('reaches another account’s ECR through the destination role (STS AssumeRole)', async () => {
