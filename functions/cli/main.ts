@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { type CopyResult } from '../mirror/copy-image.js';
 import { type MirrorResult, mirrorImages, planMirror } from '../mirror/mirror.js';
-import { describeError, FerryError, InvalidReferenceError, UsageError } from '../oci/errors.js';
+import { describeError, InvalidReferenceError, UsageError } from '../oci/errors.js';
 import { type Platform, parsePlatform } from '../oci/manifest.js';
 import { formatLocation, type Location, manifestRef, parseLocation } from '../oci/reference.js';
 import { createCliLogger } from './log.js';
@@ -128,7 +128,7 @@ export async function main(argv: readonly string[], hooks: MainHooks = {}): Prom
 }
 
 function isUsage(err: unknown): boolean {
-  return err instanceof UsageError || err instanceof InvalidReferenceError || (err instanceof FerryError && err.code === 'MANIFEST_INVALID' && /platform/.test(err.message));
+  return err instanceof UsageError || err instanceof InvalidReferenceError;
 }
 
 function parsePlatforms(values: readonly string[]): Platform[] {

@@ -100,6 +100,20 @@ describe('Amazon ECR as destination (control-plane double + real data plane)', (
     }
   });
 
+  it('retries ECR control-plane throttling (ThrottlingException) and goes on', async () => {
+    const repo = `ecr/throttled-${rng.int(1e9)}`;
+    const image = buildImage({ layers: [rng.bytes(2_000)] });
+    await push(src.url, repo, 'v1', image);
+    const before = ecr.calls.length;
+    ecr.throttleNext(2);
+    const result = await runFerry(['copy', '--json', `${src.host}/${repo}:v1`, `${ecrHost}/${repo}:v1`], env());
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toMatchObject({ digest: image.digest, status: 'copied' });
+    const calls = ecr.calls.slice(before);
+    expect(calls.filter((c) => c === 'GetAuthorizationToken').length + calls.filter((c) => c === 'CreateRepository').length).toBeGreaterThanOrEqual(4);
+    expect(ecr.repositories.has(repo)).toBe(true);
+  });
+
   it('fails with the registry and repository named when repository creation is turned off', async () => {
     const repo = `ecr/nocreate-${rng.int(1e9)}`;
     await push(src.url, repo, 'v1', buildImage({ layers: [rng.bytes(1_000)] }));

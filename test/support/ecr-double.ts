@@ -18,6 +18,8 @@ export interface EcrDouble {
   readonly signers: string[];
   /** Roles assumed through the STS stand-in (the same server answers `AWS_ENDPOINT_URL_STS`). */
   readonly assumedRoles: string[];
+  /** Answer the next N control-plane calls with ThrottlingException. */
+  throttleNext(count: number): void;
   stop(): Promise<void>;
 }
 
@@ -31,6 +33,7 @@ export async function startEcrDouble(password: string): Promise<EcrDouble> {
   const calls: string[] = [];
   const signers: string[] = [];
   const assumedRoles: string[] = [];
+  let throttle = 0;
   const server: Server = createServer((req, res) => {
     let body = '';
     req.on('data', (d: Buffer) => (body += d.toString()));
@@ -47,6 +50,10 @@ export async function startEcrDouble(password: string): Promise<EcrDouble> {
       calls.push(op);
       const input = JSON.parse(body || '{}') as Record<string, unknown>;
       const reply = (status: number, payload: object) => res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify(payload));
+      if (throttle > 0) {
+        throttle--;
+        return reply(400, { __type: 'ThrottlingException', message: 'Rate exceeded' });
+      }
       if (op === 'GetAuthorizationToken') {
         const account = (input.registryIds as string[] | undefined)?.[0] ?? '123456789012';
         return reply(200, { authorizationData: [{
@@ -78,7 +85,7 @@ export async function startEcrDouble(password: string): Promise<EcrDouble> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  return { url: `http://127.0.0.1:${port}`, repositories, calls, signers, assumedRoles, stop: () => new Promise((resolve) => server.close(() => resolve())) };
+  return { url: `http://127.0.0.1:${port}`, repositories, calls, signers, assumedRoles, throttleNext: (n) => (throttle = n), stop: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
 /**
