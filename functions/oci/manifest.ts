@@ -92,11 +92,6 @@ export function blobsOf(manifest: ImageManifest): Descriptor[] {
   return [manifest.config, ...manifest.layers];
 }
 
-/** The subject a manifest refers to, if it is a referrer. */
-export function subjectOf(manifest: Manifest): Descriptor | undefined {
-  return manifest.kind === 'index' ? manifest.index.subject : manifest.image.subject;
-}
-
 /** The artifact type as the referrers API reports it: `artifactType`, else the config media type. */
 export function artifactTypeOf(manifest: Manifest): string | undefined {
   if (manifest.kind === 'index') return manifest.index.artifactType;
