@@ -39,6 +39,8 @@ export interface RunningServer {
   readonly events: LocalEvents;
   /** Waits for running workflows (tests). */
   drain(): Promise<void>;
+  /** Every item of the run table as stored (audits: no credential may ever appear here). */
+  dumpTable(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -108,6 +110,17 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     url: `http://${host}:${address.port}`,
     events,
     drain: () => workflow.drain(),
+    dumpTable: async () => {
+      const { ScanCommand } = await import('@aws-sdk/client-dynamodb');
+      const items: unknown[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await client.send(new ScanCommand({ TableName: tableName, ...(start ? { ExclusiveStartKey: start as never } : {}) }));
+        items.push(...(page.Items ?? []));
+        start = page.LastEvaluatedKey;
+      } while (start);
+      return JSON.stringify(items);
+    },
     close: async () => {
       await new Promise<void>((done) => server.close(() => done()));
       server.closeAllConnections();

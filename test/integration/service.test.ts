@@ -78,6 +78,11 @@ describe('ferry serve: runs over HTTP', () => {
     expect(run.bytesCopied).toBe(copied);
     expect(copied).toBeGreaterThan(base.length);
     expect(JSON.stringify(run)).not.toContain(basic.password);
+    // Credentials never reach run state: the whole table holds only a reference to the in-memory secret.
+    const stored = await server.dumpTable();
+    expect(stored).toContain(runId);
+    expect(stored).not.toContain(basic.password);
+    expect(stored).not.toContain(Buffer.from(`${basic.username}:${basic.password}`).toString('base64'));
 
     const mapping = await api(server.url, 'GET', `/v1/runs/${runId}/mapping`);
     expect(mapping.text.trim().split('\n')).toHaveLength(22);
