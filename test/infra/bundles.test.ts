@@ -1,0 +1,24 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { App } from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
+import { createApp } from '../../infra/app.js';
+
+describe('the deployed Lambda bundles', () => {
+  it('are built by esbuild and the API function answers a bad request with a 400 naming the field', async () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'ferry-synth-'));
+    const { app, stack } = createApp(new App({ outdir }));
+    const assembly = app.synth();
+    const template = assembly.getStackByName(stack.stackName).template as { Resources: Record<string, { Type: string; Properties: { Environment?: { Variables?: Record<string, string> }; Code?: { S3Key?: string } } }> };
+    const api = Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.FERRY_TASK === 'api')!;
+    // The function's code is the asset whose hash names the S3 key; CDK stages it as asset.<hash>.
+    const asset = `asset.${api.Properties.Code!.S3Key!.replace(/\.zip$/, '')}`;
+    Object.assign(process.env, { FERRY_TABLE_NAME: 'runs', AWS_REGION: 'us-east-1' });
+    const module = (await import(pathToFileURL(join(outdir, asset, 'index.mjs')).href)) as { handler: (event: object) => Promise<{ statusCode: number; body: string }> };
+    const res = await module.handler({ httpMethod: 'POST', path: '/v1/runs', body: JSON.stringify({ images: ['busybox'], destination: { registry: 'bad host' } }) });
+    expect(res.statusCode).toBe(400);
+    expect(JSON.parse(res.body)).toEqual({ message: 'destination.registry: must be a registry host[:port]' });
+  }, 120_000);
+});
