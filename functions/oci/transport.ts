@@ -32,6 +32,13 @@ export interface TransportOptions {
 
 export type RequestBody = string | Buffer | Readable | null;
 
+/** A registry host's answer to `GET /v2/`. */
+export interface PingResult {
+  readonly base: URL;
+  readonly status: number;
+  readonly wwwAuthenticate: string | undefined;
+}
+
 export interface HttpRequest {
   readonly method: Dispatcher.HttpMethod;
   readonly url: URL;
@@ -60,6 +67,7 @@ export class Transport {
   readonly #insecureHosts: Set<string>;
   readonly #endpoints: ReadonlyMap<string, string>;
   readonly #bases = new Map<string, Promise<URL>>();
+  readonly #pings = new Map<string, Promise<PingResult>>();
   readonly #guard: NetworkGuard | undefined;
 
   constructor(options: TransportOptions = {}) {
@@ -99,19 +107,43 @@ export class Transport {
     if (override !== undefined) return new URL(override.endsWith('/') ? override : `${override}/`);
     const https = new URL(`https://${host}/`);
     if (!this.isInsecure(host)) return https;
-    // Both schemes are tried at once; https wins whenever it answers, as Docker prefers it.
-    const probe = async (base: URL): Promise<URL> => {
-      const res = await this.send({ method: 'GET', url: new URL('/v2/', base) });
-      res.body.resume();
-      return base;
-    };
-    const http = probe(new URL(`http://${host}/`));
+    // Both schemes are tried at once; https wins whenever it answers, as Docker prefers it. The
+    // winning answer is the host's ping (the auth challenge), so /v2/ is not asked for again.
+    const http = this.#probe(new URL(`http://${host}/`));
     http.catch(() => undefined);
+    let chosen: PingResult;
     try {
-      return await probe(https);
+      chosen = await this.#probe(https);
     } catch {
-      return http.catch(() => new URL(`http://${host}/`));
+      try {
+        chosen = await http;
+      } catch {
+        return new URL(`http://${host}/`);
+      }
     }
+    this.#pings.set(host, Promise.resolve(chosen));
+    return chosen.base;
+  }
+
+  /**
+   * `GET /v2/` of a host, once per transport: its status and `WWW-Authenticate` tell how to
+   * authenticate. Shared by every client of the host (sources and destinations alike).
+   */
+  async ping(host: string): Promise<PingResult> {
+    const base = await this.baseUrl(host);
+    let ping = this.#pings.get(host);
+    if (!ping) {
+      ping = this.#probe(base);
+      this.#pings.set(host, ping);
+      ping.catch(() => this.#pings.delete(host));
+    }
+    return ping;
+  }
+
+  async #probe(base: URL): Promise<PingResult> {
+    const res = await this.send({ method: 'GET', url: new URL('v2/', base) });
+    res.body.resume();
+    return { base, status: res.status, wwwAuthenticate: headerValue(res.headers, Header.wwwAuthenticate) };
   }
 
   /** One request, no retry, no redirect following. The caller must consume or destroy `body`. */

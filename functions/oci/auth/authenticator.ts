@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AuthenticationError, RegistryError } from '../errors.js';
 import { Header } from '../media-types.js';
-import { headerValue, readCapped, type Transport } from '../transport.js';
+import { readCapped, type Transport } from '../transport.js';
 import { type Challenge, parseChallenge } from './challenge.js';
 import type { Credential, CredentialStore } from './credentials.js';
 
@@ -71,11 +71,8 @@ export class Authenticator {
   }
 
   async #ping(): Promise<Challenge | undefined> {
-    const base = await this.#transport.baseUrl(this.#registry);
-    const res = await this.#transport.send({ method: 'GET', url: new URL('v2/', base) });
-    res.body.resume();
-    if (res.status === 401) return parseChallenge(headerValue(res.headers, Header.wwwAuthenticate));
-    return undefined;
+    const ping = await this.#transport.ping(this.#registry);
+    return ping.status === 401 ? parseChallenge(ping.wwwAuthenticate) : undefined;
   }
 
   #getCredential(): Promise<Credential | undefined> {
