@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AuthenticationError, describeError, FerryError, NotFoundError as RegistryNotFound } from '../oci/errors.js';
+import { AuthenticationError, describeError, FerryError } from '../oci/errors.js';
 import { silentLogger, type Logger } from '../oci/log.js';
 import { parsePlatform } from '../oci/manifest.js';
 import { manifestRef, parseImageReference } from '../oci/reference.js';
@@ -8,7 +8,7 @@ import { Limiter } from '../mirror/limiter.js';
 import type { EngineFactory } from './engine.js';
 import { countImages, finalStatus, type ImageRecord, type RunRecord } from './model.js';
 import type { EventPublisher } from './ports.js';
-import type { RunStore } from './store.js';
+import type { ImageOutcome, RunStore } from './store.js';
 
 /** Runs with more images than this use the Distributed Map. */
 export const distributedThreshold = 200;
@@ -70,38 +70,36 @@ export class WorkflowTasks {
 
     // Resolve every source (tags to digests); a registry that refuses credentials fails the run.
     const limiter = new Limiter(16);
+    const finished = new Set<number>();
+    const finish = async (index: number, outcome: ImageOutcome): Promise<void> => {
+      finished.add(index);
+      await this.#deps.store.finishImage(runId, index, outcome);
+    };
     let refused: string | undefined;
     await Promise.all(images.filter((i) => i.status === 'pending').map((image) => limiter.run(async () => {
       if (refused !== undefined) return;
       const ref = parseImageReference(image.source);
       try {
         const head = await engine.registries.repository({ kind: 'registry', ref }, 'source').headManifest(manifestRef(ref));
-        if (!head) {
-          await this.#deps.store.finishImage(runId, image.index, { status: 'failed', message: `source ${image.source} not found` });
-          return;
-        }
-        if (run.options.dryRun) {
-          const there = await engine.registries.repository({ kind: 'registry', ref: parseImageReference(image.destination) }, 'destination')
-            .headManifest(manifestRef(parseImageReference(image.destination)));
-          await this.#deps.store.finishImage(runId, image.index, {
-            status: 'skipped', digest: head.digest, bytes: 0,
-            message: there?.digest === head.digest ? 'dry run: destination is up to date' : 'dry run: would copy',
-          });
-        } else {
-          await this.#deps.store.annotateImage(runId, image.index, { digest: head.digest });
-        }
+        if (!head) return await finish(image.index, { status: 'failed', message: `source ${image.source} not found` });
+        if (!run.options.dryRun) return await this.#deps.store.annotateImage(runId, image.index, { digest: head.digest });
+        const target = parseImageReference(image.destination);
+        const there = await engine.registries.repository({ kind: 'registry', ref: target }, 'destination').headManifest(manifestRef(target));
+        await finish(image.index, {
+          status: 'skipped', digest: head.digest, bytes: 0,
+          message: there?.digest === head.digest ? 'dry run: destination is up to date' : 'dry run: would copy',
+        });
       } catch (err) {
-        if (err instanceof AuthenticationError) refused ??= `source ${ref.registry}: ${describeError(err)}`;
-        else if (err instanceof RegistryNotFound) await this.#deps.store.finishImage(runId, image.index, { status: 'failed', message: describeError(err) });
-        else if (err instanceof FerryError && !err.retryable) await this.#deps.store.finishImage(runId, image.index, { status: 'failed', message: describeError(err) });
+        // An image that is missing or unreadable fails alone; a registry that refuses or cannot be reached fails the run.
+        if (err instanceof FerryError && !err.retryable && !(err instanceof AuthenticationError)) await finish(image.index, { status: 'failed', message: describeError(err) });
         else refused ??= `source ${ref.registry}: ${describeError(err)}`;
       }
     })));
     if (refused !== undefined) {
-      await this.#failRun(run, await this.#deps.store.listImages(runId), refused);
+      await this.#failRun(run, images, refused);
       return stop;
     }
-    const open = (await this.#deps.store.listImages(runId)).filter((i) => i.status === 'pending').map((i) => i.index);
+    const open = images.filter((i) => i.status === 'pending' && !finished.has(i.index)).map((i) => i.index);
     return { runId, proceed: open.length > 0, indexes: open, failFast: run.options.failFast, distributed: open.length > distributedThreshold };
   }
 
