@@ -160,5 +160,5 @@ function isForeign(blob: Descriptor): boolean {
 }
 
 function refSuffix(reference: string): string {
-  return reference.includes(':') && /^sha(256|512):/.test(reference) ? `@${reference}` : `:${reference}`;
+  return isDigest(reference) ? `@${reference}` : `:${reference}`;
 }

@@ -33,13 +33,16 @@ export async function copyReferrers(
 
   let count = 0;
   let destinationIndexes = true;
+  // Whether the destination has the referrers API, asked at most once and only if a referrer is already there.
+  let destinationApi: Promise<boolean> | undefined;
   for (const descriptor of descriptors) {
-    const referrer = await source.getManifest(descriptor.digest);
     if ((await destination.headManifest(descriptor.digest))?.digest !== descriptor.digest) {
+      const referrer = await source.getManifest(descriptor.digest);
       const { subjectIndexed } = await copier.copyTree(source, destination, referrer, descriptor.digest, tally, options);
       destinationIndexes &&= subjectIndexed;
     } else {
-      destinationIndexes &&= (await destination.referrers(subject)) !== undefined;
+      destinationApi ??= destination.referrers(subject).then((found) => found !== undefined);
+      destinationIndexes &&= await destinationApi;
     }
     count += 1 + (await copyReferrers(copier, source, destination, descriptor.digest, tally, options, seen));
   }
