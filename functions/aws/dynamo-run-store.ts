@@ -1,6 +1,6 @@
 import {
-  BatchWriteItemCommand, ConditionalCheckFailedException, type DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand,
-  type AttributeValue,
+  BatchWriteItemCommand, ConditionalCheckFailedException, CreateTableCommand, DescribeTableCommand, type DynamoDBClient, GetItemCommand, PutItemCommand,
+  QueryCommand, ResourceInUseException, UpdateItemCommand, type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
@@ -309,7 +309,6 @@ export class InvalidTokenError extends Error {
 
 /** Creates the run table (local runtime and tests; the stack defines the deployed one). */
 export async function createRunTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  const { CreateTableCommand, DescribeTableCommand, ResourceInUseException } = await import('@aws-sdk/client-dynamodb');
   try {
     await client.send(new CreateTableCommand({
       TableName: tableName,

@@ -87,7 +87,7 @@ export async function createRuntime(flags: CopyFlags, logger: Logger, progress?:
   }
   const transport = new Transport({
     insecureHosts: flags.insecure,
-    endpoints: parseEndpoints([...(process.env.FERRY_REGISTRY_ENDPOINTS?.split(',') ?? []), ...flags.registryEndpoint]),
+    endpoints: registryEndpoints(flags.registryEndpoint),
     ...(ca === undefined ? {} : { ca }),
   });
   const registries = new Registries({
@@ -98,6 +98,11 @@ export async function createRuntime(flags: CopyFlags, logger: Logger, progress?:
   const blobs = new BlobCopier({ logger, ...(progress ? { progress } : {}), ...(flags.blobConcurrency ? { concurrency: flags.blobConcurrency } : {}) });
   const prepareDestination = ecrPreparer(flags);
   return { transport, registries, copier: new ImageCopier(blobs, { logger, ...(prepareDestination ? { prepareDestination } : {}) }), close: () => transport.close() };
+}
+
+/** Registry endpoint overrides: `FERRY_REGISTRY_ENDPOINTS` (pinned), then `--registry-endpoint` flags. */
+export function registryEndpoints(flags: readonly string[], env: NodeJS.ProcessEnv = process.env): Map<string, string> {
+  return parseEndpoints([...(env.FERRY_REGISTRY_ENDPOINTS?.split(',') ?? []), ...flags]);
 }
 
 /** `HOST=URL` pairs (`FERRY_REGISTRY_ENDPOINTS`, `--registry-endpoint`). */

@@ -1,5 +1,5 @@
 import { UsageError } from '../oci/errors.js';
-import { parseEndpoints } from '../cli/runtime.js';
+import { registryEndpoints } from '../cli/runtime.js';
 import { createCliLogger } from '../cli/log.js';
 import type { ServeFlags } from '../cli/main.js';
 import { serve } from './serve.js';
@@ -18,7 +18,7 @@ export async function runServe(flags: ServeFlags): Promise<number> {
     logger: createCliLogger(process.env.FERRY_DEBUG === '1'),
     transport: {
       insecureHosts: flags.insecure,
-      endpoints: parseEndpoints([...(process.env.FERRY_REGISTRY_ENDPOINTS?.split(',') ?? []), ...flags.registryEndpoint]),
+      endpoints: registryEndpoints(flags.registryEndpoint),
     },
     ...(home ? {
       home: {

@@ -1,4 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -111,7 +111,6 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     events,
     drain: () => workflow.drain(),
     dumpTable: async () => {
-      const { ScanCommand } = await import('@aws-sdk/client-dynamodb');
       const items: unknown[] = [];
       let start: Record<string, unknown> | undefined;
       do {
