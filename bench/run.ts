@@ -4,13 +4,11 @@
  * docs/benchmarks.md with --write). Ratios are what to compare; absolute numbers vary by machine.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import { buildImage, push } from '../test/support/fixtures.js';
 import { startRegistry } from '../test/support/registry-process.js';
-import { pushBlobFile, writeRandomFile } from './blobs.js';
+import { pushImageOver, uploadRandomLayer } from './blobs.js';
 import { estimateCost } from './cost.js';
 import { measureOrchestration } from './service.js';
 
@@ -69,19 +67,8 @@ async function main(): Promise<void> {
   const notes: string[] = [];
   try {
     // (a) one image, one big random layer.
-    const layerFile = join(work, 'layer.bin');
-    const layer = await writeRandomFile(layerFile, bigLayer);
-    await pushBlobFile(src.url, 'bench/big', layerFile, layer.digest);
-    rmSync(layerFile);
-    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [layer.digest] } }));
-    const configDigest = `sha256:${createHash('sha256').update(config).digest('hex')}`;
-    const manifest = Buffer.from(JSON.stringify({
-      schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
-      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layer.digest, size: layer.size }],
-    }));
-    await push(src.url, 'bench/big', 'v1', { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: '', bytes: manifest, children: [],
-      blobs: [{ mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length, data: config }] });
+    const layer = await uploadRandomLayer(src.url, ['bench/big'], bigLayer, work);
+    await pushImageOver(src.url, 'bench/big', 'v1', [layer]);
 
     // Warm-up, not measured: page cache, registry connections, Ferry's code cache.
     clearSkopeoCache();
@@ -128,26 +115,13 @@ async function main(): Promise<void> {
     more: {
     if (only === 'a') break more;
     // (b) ten images sharing a base layer.
-    const baseFile = join(work, 'base.bin');
-    const base = await writeRandomFile(baseFile, 64 * MiB);
     const names = Array.from({ length: 10 }, (_, i) => `bench/app${i}`);
-    for (const name of names) await pushBlobFile(src.url, name, baseFile, base.digest);
-    rmSync(baseFile);
+    const base = await uploadRandomLayer(src.url, names, 64 * MiB, work);
     const own: number[] = [];
     for (const name of names) {
-      const ownFile = join(work, 'own.bin');
-      const ownLayer = await writeRandomFile(ownFile, 8 * MiB);
-      await pushBlobFile(src.url, name, ownFile, ownLayer.digest);
-      rmSync(ownFile);
+      const ownLayer = await uploadRandomLayer(src.url, [name], 8 * MiB, work);
       own.push(ownLayer.size);
-      const cfg = Buffer.from(JSON.stringify({ os: 'linux', architecture: 'amd64', rootfs: { type: 'layers', diff_ids: [base.digest, ownLayer.digest] } }));
-      const image = buildImage({ config: cfg, layers: [] });
-      const doc = {
-        schemaVersion: 2, mediaType: image.mediaType,
-        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: image.blobs[0]!.digest, size: cfg.length },
-        layers: [base, ownLayer].map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: l.digest, size: l.size })),
-      };
-      await push(src.url, name, '1.0', { ...image, bytes: Buffer.from(JSON.stringify(doc)) });
+      await pushImageOver(src.url, name, '1.0', [base, ownLayer]);
     }
     const tenBytes = base.size + own.reduce((a, b) => a + b, 0);
     tenBytesKnown = tenBytes;
@@ -220,18 +194,8 @@ async function main(): Promise<void> {
 
     // Peak memory while copying a very large layer.
     if (hugeLayer > 0) {
-      const hugeFile = join(work, 'huge.bin');
-      const huge = await writeRandomFile(hugeFile, hugeLayer);
-      await pushBlobFile(src.url, 'bench/huge', hugeFile, huge.digest);
-      rmSync(hugeFile);
-      const cfg = Buffer.from(JSON.stringify({ os: 'linux', architecture: 'amd64', rootfs: { type: 'layers', diff_ids: [huge.digest] } }));
-      const image = buildImage({ config: cfg, layers: [] });
-      const doc = {
-        schemaVersion: 2, mediaType: image.mediaType,
-        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: image.blobs[0]!.digest, size: cfg.length },
-        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: huge.digest, size: huge.size }],
-      };
-      await push(src.url, 'bench/huge', 'v1', { ...image, bytes: Buffer.from(JSON.stringify(doc)) });
+      const huge = await uploadRandomLayer(src.url, ['bench/huge'], hugeLayer, work);
+      await pushImageOver(src.url, 'bench/huge', 'v1', [huge]);
       const label = `(d) 1 image, ${(hugeLayer / MiB / 1024).toFixed(0)} GiB layer`;
       clearSkopeoCache();
       const sk = await timed('skopeo', ['copy', '--all', '-q', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${src.host}/bench/huge:v1`, `docker://${dst.host}/${fresh('skopeo/huge')}:v1`]);
