@@ -110,3 +110,19 @@ function taskStates(definition: Json): [string, string][] {
   if (definition && typeof definition === 'object' && !Array.isArray(definition)) walk(definition.States ?? null);
   return found;
 }
+
+/** How many images the definition copies at once: the largest MaxConcurrency of its Map states (1 without one). */
+export function mapConcurrency(definitionFile: string): number {
+  let found = 1;
+  const walk = (value: Json): void => {
+    if (!value || typeof value !== 'object') return;
+    if (Array.isArray(value)) {
+      value.forEach(walk);
+      return;
+    }
+    if (value.Type === 'Map' && typeof value.MaxConcurrency === 'number') found = Math.max(found, value.MaxConcurrency);
+    Object.values(value).forEach(walk);
+  };
+  walk(JSON.parse(readFileSync(definitionFile, 'utf8')) as Json);
+  return found;
+}

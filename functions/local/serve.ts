@@ -11,12 +11,12 @@ import { route } from '../handlers/api/router.js';
 import { json } from '../handlers/api/http.js';
 import { silentLogger, type Logger } from '../oci/log.js';
 import type { TransportOptions } from '../oci/transport.js';
-import { EngineFactory } from '../runs/engine.js';
+import { blobsPerImage, EngineFactory } from '../runs/engine.js';
 import { maxBodyBytes } from '../runs/run-request.js';
 import { RunService } from '../runs/service.js';
 import { WorkflowTasks } from '../runs/tasks.js';
 import { LocalEvents } from './local-events.js';
-import { LocalWorkflow } from './local-workflow.js';
+import { LocalWorkflow, mapConcurrency } from './local-workflow.js';
 import { MemoryVault } from './memory-vault.js';
 
 export interface ServeOptions {
@@ -66,8 +66,11 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   const store = new DynamoRunStore({ client, tableName });
   const vault = new MemoryVault();
   const ecr = new EcrAccessFactory(options.ecrRepositories ?? {});
+  const definitionFile = workflowDefinitionFile();
   const engines = new EngineFactory({
     vault, logger,
+    // Every Map iteration runs in this process: give each image the blob streams its own Lambda would have.
+    blobConcurrency: blobsPerImage * mapConcurrency(definitionFile),
     // ECR hosts (through FERRY_REGISTRY_ENDPOINTS locally) authenticate with the default AWS chain.
     ecr: (roleArn) => ecr.forRole(roleArn),
     ...(options.transport ? { transport: options.transport } : {}),
@@ -75,7 +78,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   const events = new LocalEvents(logger);
   const tasks = new WorkflowTasks({ store, engines, events, logger });
   const workflow = new LocalWorkflow({
-    definitionFile: workflowDefinitionFile(),
+    definitionFile,
     logger,
     tasks: {
       plan: (input) => tasks.plan(input),

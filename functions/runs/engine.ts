@@ -20,7 +20,16 @@ export interface EngineFactoryDeps {
   readonly logger: Logger;
   /** ECR through IAM (this role, or the run's destination role): credentials and repository creation. */
   readonly ecr?: (roleArn?: string) => { credentials: CredentialStore; prepare: PrepareDestination };
+  /**
+   * Blob streams at once per run in this process. A Lambda container copies one image at a time,
+   * so the default (6) is per image; `ferry serve` runs every Map iteration in one process and
+   * passes 6 × the Map's concurrency, so ten images copy as ten Lambdas would.
+   */
+  readonly blobConcurrency?: number;
 }
+
+/** Blob streams at once for one image (one copy-image Lambda). */
+export const blobsPerImage = 6;
 
 /** Credentials from a run's references, resolved on first use per host. */
 class RunCredentials implements CredentialStore {
@@ -64,7 +73,7 @@ export class EngineFactory {
         destinationCredentials: this.#withEcr(new RunCredentials(destination.credentials ? { [destination.registry]: destination.credentials } : {}, this.#deps.vault), destinationEcr),
         logger: this.#deps.logger,
       });
-      const copier = new ImageCopier(new BlobCopier({ logger: this.#deps.logger }), {
+      const copier = new ImageCopier(new BlobCopier({ logger: this.#deps.logger, concurrency: this.#deps.blobConcurrency ?? blobsPerImage }), {
         logger: this.#deps.logger, ...(destinationEcr ? { prepareDestination: destinationEcr.prepare } : {}),
       });
       engine = { registries, copier };

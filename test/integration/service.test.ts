@@ -143,6 +143,39 @@ describe('ferry serve: runs over HTTP', () => {
     expect(again.status).toBe(409);
   });
 
+  it('streams the layers of as many images at once as the Map runs, as that many Lambdas would', async () => {
+    const prefix = ns('wide');
+    const width = 10; // the Map's MaxConcurrency (config default)
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const layers = new Set<string>();
+    const held = new Set<string>();
+    // Every layer GET is held until all ten are in flight together: with one blob limit shared
+    // by the run's images (6), the seventh never arrives and the run never ends.
+    const proxy = await startFaultProxy(src.url, (r) => {
+      const digest = r.url.slice(r.url.lastIndexOf('/') + 1);
+      if (r.method !== 'GET' || !layers.has(digest)) return undefined;
+      held.add(digest);
+      if (held.size === width) setTimeout(release, 0);
+      return { kind: 'hold', until: gate };
+    });
+    proxies.push(proxy);
+    const images = [];
+    for (let i = 0; i < width; i++) {
+      const image = buildImage({ layers: [rng.bytes(2_000)] });
+      layers.add(image.blobs[1]!.digest);
+      await push(src.url, `${prefix}/app${i}`, 'v1', image);
+      images.push(image);
+    }
+    const started = await api(server.url, 'POST', '/v1/runs', {
+      images: images.map((_, i) => `${proxy.host}/${prefix}/app${i}:v1`), destination: { registry: dst.host },
+    });
+    const run = await waitForRun(server.url, (started.json as RunView).runId);
+    expect(run).toMatchObject({ status: 'completed', imagesProcessed: width, imagesFailed: 0 });
+    expect(held.size).toBe(width);
+    for (const [i, image] of images.entries()) expect(await remoteDigest(dst.url, `${prefix}/app${i}`, 'v1')).toBe(image.digest);
+  });
+
   it('stops at the first failure with failFast', async () => {
     const prefix = ns('failfast');
     let release!: () => void;
