@@ -9,6 +9,7 @@ import { EngineFactory } from '../runs/engine.js';
 import { RunService } from '../runs/service.js';
 import { WorkflowTasks } from '../runs/tasks.js';
 import { ecrHostFor } from '../oci/ecr-host.js';
+import { DynamoBlobIndex } from './dynamo-blob-index.js';
 import { DynamoRunStore } from './dynamo-run-store.js';
 import { EcrAccessFactory } from './ecr-access.js';
 import { EventBridgePublisher } from './eventbridge-publisher.js';
@@ -49,7 +50,8 @@ let services: { service: RunService; tasks: WorkflowTasks } | undefined;
 export function lambdaServices(): { service: RunService; tasks: WorkflowTasks } {
   if (services) return services;
   const env = envSchema.parse(process.env);
-  const store = new DynamoRunStore({ client: new DynamoDBClient({}), tableName: env[Env.tableName], retentionDays: env[Env.retentionDays] ?? 30 });
+  const dynamo = new DynamoDBClient({});
+  const store = new DynamoRunStore({ client: dynamo, tableName: env[Env.tableName], retentionDays: env[Env.retentionDays] ?? 30 });
   const vault = new SecretsManagerVault(new SecretsManagerClient({}));
   const stateMachineArn = env[Env.stateMachineArn];
   const workflow = new StepFunctionsWorkflow(new SFNClient({}), stateMachineArn ?? 'unset');
@@ -60,6 +62,8 @@ export function lambdaServices(): { service: RunService; tasks: WorkflowTasks } 
     vault, logger: lambdaLogger,
     ecr: (roleArn) => ecr.forRole(roleArn),
     transport: { guard },
+    // Each image is its own Lambda: layers another Lambda already put into a sibling repository are mounted, not streamed again.
+    blobIndex: new DynamoBlobIndex({ client: dynamo, tableName: env[Env.tableName] }),
   });
   const events = new EventBridgePublisher(new EventBridgeClient({}), env[Env.eventBusName] ?? 'default');
   const account = env.FERRY_ACCOUNT_ID;

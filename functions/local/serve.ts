@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import dynalite from 'dynalite';
 import { createRunTable, DynamoRunStore } from '../aws/dynamo-run-store.js';
+import { DynamoBlobIndex } from '../aws/dynamo-blob-index.js';
 import { EcrAccessFactory } from '../aws/ecr-access.js';
 import type { EcrRepositorySettings } from '../aws/ecr-repositories.js';
 import { route } from '../handlers/api/router.js';
@@ -71,6 +72,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     vault, logger,
     // Every Map iteration runs in this process: give each image the blob streams its own Lambda would have.
     blobConcurrency: blobsPerImage * mapConcurrency(definitionFile),
+    blobIndex: new DynamoBlobIndex({ client, tableName }),
     // ECR hosts (through FERRY_REGISTRY_ENDPOINTS locally) authenticate with the default AWS chain.
     ecr: (roleArn) => ecr.forRole(roleArn),
     ...(options.transport ? { transport: options.transport } : {}),

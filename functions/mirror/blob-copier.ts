@@ -5,6 +5,7 @@ import { silentLogger, type Logger } from '../oci/log.js';
 import type { Descriptor } from '../oci/manifest.js';
 import type { Repository } from '../oci/repository.js';
 import { backoffDelay, defaultRetryPolicy, isTransientNetworkError, type RetryPolicy, sleep } from '../oci/retry.js';
+import { type BlobIndex, MemoryBlobIndex } from './blob-index.js';
 import { Limiter } from './limiter.js';
 
 /** What happened to one blob: the ladder's outcome, a value, not an exception. */
@@ -29,27 +30,6 @@ export interface BlobCopierOptions {
   readonly progress?: BlobProgress;
   /** Repositories of a destination registry known to hold a digest (a durable blob index plugs in here). */
   readonly index?: BlobIndex;
-}
-
-/** Where blobs are known to live, per registry: the mount candidates. */
-export interface BlobIndex {
-  locations(registry: string, digest: string): Promise<readonly string[]>;
-  record(registry: string, digest: string, repository: string): Promise<void>;
-}
-
-/** An in-process blob index. */
-export class MemoryBlobIndex implements BlobIndex {
-  readonly #locations = new Map<string, Set<string>>();
-  locations(registry: string, digest: string): Promise<readonly string[]> {
-    return Promise.resolve([...(this.#locations.get(`${registry} ${digest}`) ?? [])]);
-  }
-  record(registry: string, digest: string, repository: string): Promise<void> {
-    const key = `${registry} ${digest}`;
-    let set = this.#locations.get(key);
-    if (!set) this.#locations.set(key, (set = new Set()));
-    set.add(repository);
-    return Promise.resolve();
-  }
 }
 
 const maxMountCandidates = 3;
@@ -99,18 +79,18 @@ export class BlobCopier {
     const fields = { digest, destination: destination.display };
     if (await destination.headBlob(descriptor)) {
       this.#logger.debug('blob exists at destination: skip', fields);
-      await this.#index.record(registryKey, digest, destination.name);
+      await this.#record(registryKey, digest, destination.name);
       return { kind: 'skipped', bytes: 0 };
     }
     let session: string | undefined;
     if (destination.registry !== undefined) {
-      const candidates = (await this.#index.locations(registryKey, digest)).filter((r) => r !== destination.name);
+      const candidates = (await this.#locations(registryKey, digest)).filter((r) => r !== destination.name);
       if (source.registry === destination.registry && source.name !== destination.name) candidates.unshift(source.name);
       for (const from of candidates.slice(0, maxMountCandidates)) {
         const mount = await destination.mountBlob(descriptor, from);
         if (mount.mounted) {
           this.#logger.debug('blob mounted', { ...fields, from });
-          await this.#index.record(registryKey, digest, destination.name);
+          await this.#record(registryKey, digest, destination.name);
           return { kind: 'mounted', bytes: 0, from };
         }
         session ??= mount.session;
@@ -118,8 +98,27 @@ export class BlobCopier {
     }
     this.#logger.debug('blob streamed', { ...fields, size: descriptor.size });
     await this.#stream(source, destination, descriptor, session, signal);
-    await this.#index.record(registryKey, digest, destination.name);
+    await this.#record(registryKey, digest, destination.name);
     return { kind: 'copied', bytes: descriptor.size };
+  }
+
+  /** Mount candidates; the index is an optimisation, so a failing one means no candidates. */
+  async #locations(registry: string, digest: string): Promise<readonly string[]> {
+    try {
+      return await this.#index.locations(registry, digest);
+    } catch (err) {
+      this.#logger.warn('blob index lookup failed; not mounting', { digest, error: String(err) });
+      return [];
+    }
+  }
+
+  /** Remembers where a blob now is; a failing index never fails the copy. */
+  async #record(registry: string, digest: string, repository: string): Promise<void> {
+    try {
+      await this.#index.record(registry, digest, repository);
+    } catch (err) {
+      this.#logger.warn('blob index write failed', { digest, error: String(err) });
+    }
   }
 
   async #stream(source: Repository, destination: Repository, descriptor: Descriptor, session: string | undefined, signal?: AbortSignal): Promise<void> {

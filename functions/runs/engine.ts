@@ -3,6 +3,7 @@ import type { Logger } from '../oci/log.js';
 import { Registries } from '../oci/registries.js';
 import { Transport, type TransportOptions } from '../oci/transport.js';
 import { BlobCopier } from '../mirror/blob-copier.js';
+import { type BlobIndex, MemoryBlobIndex, TieredBlobIndex } from '../mirror/blob-index.js';
 import { ImageCopier, type PrepareDestination } from '../mirror/copy-image.js';
 import type { CredentialRef, RunRecord } from './model.js';
 import type { CredentialVault } from './ports.js';
@@ -26,6 +27,8 @@ export interface EngineFactoryDeps {
    * passes 6 × the Map's concurrency, so ten images copy as ten Lambdas would.
    */
   readonly blobConcurrency?: number;
+  /** Where blobs are, shared by every process (the run table); each process keeps its own memory in front. */
+  readonly blobIndex?: BlobIndex;
 }
 
 /** Blob streams at once for one image (one copy-image Lambda). */
@@ -57,9 +60,12 @@ export class EngineFactory {
   readonly #engines = new Map<string, RunEngine>();
   /** One transport (connection pools, scheme cache) per set of insecure hosts, shared by runs. */
   readonly #transports = new Map<string, Transport>();
+  /** Mount candidates for every run of this process. */
+  readonly #blobIndex: BlobIndex;
 
   constructor(deps: EngineFactoryDeps) {
     this.#deps = deps;
+    this.#blobIndex = deps.blobIndex ? new TieredBlobIndex(deps.blobIndex) : new MemoryBlobIndex();
   }
 
   forRun(run: RunRecord): RunEngine {
@@ -73,7 +79,7 @@ export class EngineFactory {
         destinationCredentials: this.#withEcr(new RunCredentials(destination.credentials ? { [destination.registry]: destination.credentials } : {}, this.#deps.vault), destinationEcr),
         logger: this.#deps.logger,
       });
-      const copier = new ImageCopier(new BlobCopier({ logger: this.#deps.logger, concurrency: this.#deps.blobConcurrency ?? blobsPerImage }), {
+      const copier = new ImageCopier(new BlobCopier({ logger: this.#deps.logger, concurrency: this.#deps.blobConcurrency ?? blobsPerImage, index: this.#blobIndex }), {
         logger: this.#deps.logger, ...(destinationEcr ? { prepareDestination: destinationEcr.prepare } : {}),
       });
       engine = { registries, copier };

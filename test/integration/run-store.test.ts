@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoBlobIndex } from '../../functions/aws/dynamo-blob-index.js';
 import { createRunTable, DynamoRunStore, InvalidTokenError } from '../../functions/aws/dynamo-run-store.js';
 import type { ImageRecord, RunRecord } from '../../functions/runs/model.js';
 import { type RunningDynamo, startDynalite, startDynamoDbLocal } from '../support/dynamodb.js';
@@ -113,5 +114,22 @@ describe.each([
     expect(await store.acquireScheduleLock(`nightly-${counter}`, b.run.runId)).toEqual({ acquired: false, heldBy: a.run.runId });
     await store.finishRun(a.run.runId, { status: 'completed', imagesProcessed: 3, imagesFailed: 0, bytesCopied: 0 });
     expect(await store.acquireScheduleLock(`nightly-${counter}`, b.run.runId)).toEqual({ acquired: true });
+  });
+
+  it('keeps where blobs are per registry, refreshes a location when recorded again, and forgets it past its TTL', async () => {
+    const now = Date.parse('2031-01-01T00:00:00Z');
+    const at = (days: number) => new DynamoBlobIndex({ client: engine.client, tableName: table, retentionDays: 7, now: () => new Date(now + days * 86_400_000) });
+    const digest = `sha256:${'ab'.repeat(31)}${String(counter++).padStart(2, '0')}`;
+    await at(0).record('r.example', digest, 'team/base');
+    await at(0).record('r.example', digest, 'team/app');
+    await at(0).record('other.example', digest, 'elsewhere');
+    expect([...await at(1).locations('r.example', digest)].sort()).toEqual(['team/app', 'team/base']);
+    expect(await at(1).locations('other.example', digest)).toEqual(['elsewhere']);
+    expect(await at(1).locations('r.example', `sha256:${'cd'.repeat(32)}`)).toEqual([]);
+    await at(5).record('r.example', digest, 'team/app');
+    expect(await at(9).locations('r.example', digest)).toEqual(['team/app']);
+    expect(await at(13).locations('r.example', digest)).toEqual([]);
+    // Blob locations are not runs: listing never shows them.
+    expect((await store.listRuns(100)).items.every((r) => r.runId.startsWith('run-'))).toBe(true);
   });
 });

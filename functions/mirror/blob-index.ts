@@ -1,0 +1,54 @@
+/** Where blobs are known to live, per destination registry: the mount candidates. */
+export interface BlobIndex {
+  /** Repositories of `registry` known to hold `digest`, most useful first. */
+  locations(registry: string, digest: string): Promise<readonly string[]>;
+  record(registry: string, digest: string, repository: string): Promise<void>;
+}
+
+/** An in-process blob index. */
+export class MemoryBlobIndex implements BlobIndex {
+  readonly #locations = new Map<string, Set<string>>();
+
+  locations(registry: string, digest: string): Promise<readonly string[]> {
+    return Promise.resolve([...(this.#locations.get(`${registry} ${digest}`) ?? [])]);
+  }
+
+  record(registry: string, digest: string, repository: string): Promise<void> {
+    const key = `${registry} ${digest}`;
+    let set = this.#locations.get(key);
+    if (!set) this.#locations.set(key, (set = new Set()));
+    set.add(repository);
+    return Promise.resolve();
+  }
+
+  /** Whether this location is known already. */
+  has(registry: string, digest: string, repository: string): boolean {
+    return this.#locations.get(`${registry} ${digest}`)?.has(repository) ?? false;
+  }
+}
+
+/**
+ * A process's memory in front of a durable index shared by every process (the copy-image
+ * Lambdas of all runs): what this process learnt is answered without a round trip, what other
+ * processes learnt comes from the durable index, and a location is written there once per process.
+ */
+export class TieredBlobIndex implements BlobIndex {
+  readonly #memory = new MemoryBlobIndex();
+  readonly #durable: BlobIndex;
+
+  constructor(durable: BlobIndex) {
+    this.#durable = durable;
+  }
+
+  async locations(registry: string, digest: string): Promise<readonly string[]> {
+    const near = await this.#memory.locations(registry, digest);
+    const far = await this.#durable.locations(registry, digest);
+    return [...new Set([...near, ...far])];
+  }
+
+  async record(registry: string, digest: string, repository: string): Promise<void> {
+    if (this.#memory.has(registry, digest, repository)) return;
+    await this.#memory.record(registry, digest, repository);
+    await this.#durable.record(registry, digest, repository);
+  }
+}
