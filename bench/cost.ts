@@ -16,7 +16,7 @@ const price = {
  * function's memory, the state transitions one image takes in the definition, and the DynamoDB
  * requests the run store makes per image. `copySeconds` is the assumed billed time per copy.
  */
-export function estimateCost(copySeconds: number): string {
+export function estimateCost(copySeconds: number, blobsPerImage = 6): string {
   const { app, stack } = createApp(new App({ context: { 'aws:cdk:bundling-stacks': [] } }));
   const template = app.synth().getStackByName(stack.stackName).template as { Resources: Record<string, { Type: string; Properties: { MemorySize?: number; Environment?: { Variables?: Record<string, string> } } }> };
   const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
@@ -31,8 +31,10 @@ export function estimateCost(copySeconds: number): string {
   const lambda = (copyGbS + overheadGbS) * price.lambdaArmGbSecond + (images + 3) * price.lambdaRequest;
   const transitions = images * perImageTransitions + 6;
   // Per image: create (batch), annotate digest, start, finish, run counter; reads: run + image at start, listings.
-  const writes = images * 5 + 4;
-  const reads = images * 4;
+  // Blob index, for an image of `blobsPerImage` blobs new to the destination: one location write
+  // and one lookup per blob (a cold container; a warm one skips what it already wrote).
+  const writes = images * (5 + blobsPerImage) + 4;
+  const reads = images * (4 + blobsPerImage);
   const sfn = transitions * price.stateTransition;
   const dynamo = writes * price.dynamoWrite + reads * price.dynamoRead;
   const lines = [
@@ -40,7 +42,7 @@ export function estimateCost(copySeconds: number): string {
     '| --- | --- | --- |',
     `| Lambda (copy ${memoryOf('copyImage') * 1024} MB arm64 × ${copySeconds} s, plan/finish) | ${(copyGbS + overheadGbS).toFixed(0)} GB-s, ${images + 3} requests | ${lambda.toFixed(3)} |`,
     `| Step Functions Standard | ${transitions} state transitions (${perImageTransitions} per image) | ${sfn.toFixed(3)} |`,
-    `| DynamoDB on-demand | ${writes} writes, ${reads} reads | ${dynamo.toFixed(4)} |`,
+    `| DynamoDB on-demand (run state; blob index for ${blobsPerImage} new blobs per image) | ${writes} writes, ${reads} reads | ${dynamo.toFixed(4)} |`,
     `| **total** (excl. data transfer, NAT, ECR storage) | | **${(lambda + sfn + dynamo).toFixed(3)}** |`,
   ];
   return lines.join('\n');
