@@ -31,9 +31,9 @@ export function estimateCost(copySeconds: number, blobsPerImage = 6): string {
   const lambda = (copyGbS + overheadGbS) * price.lambdaArmGbSecond + (images + 3) * price.lambdaRequest;
   const transitions = images * perImageTransitions + 6;
   // Per image: create (batch), annotate digest, start, finish, run counter; reads: run + image at start, listings.
-  // Blob index, for an image of `blobsPerImage` blobs new to the destination: one location write
-  // and one lookup per blob (a cold container; a warm one skips what it already wrote).
-  const writes = images * (5 + blobsPerImage) + 4;
+  // Blob index, for an image of `blobsPerImage` blobs new to the destination: per blob one lookup,
+  // a claim and its release, and one location write (a cold container; a warm one writes less).
+  const writes = images * (5 + 3 * blobsPerImage) + 4;
   const reads = images * (4 + blobsPerImage);
   const sfn = transitions * price.stateTransition;
   const dynamo = writes * price.dynamoWrite + reads * price.dynamoRead;

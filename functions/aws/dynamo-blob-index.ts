@@ -1,7 +1,7 @@
-import { type DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, DeleteItemCommand, type DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
-import type { BlobIndex } from '../mirror/blob-index.js';
+import type { BlobClaim, BlobIndex, BlobLeases } from '../mirror/blob-index.js';
 import { RunTable } from './table.js';
 
 export interface DynamoBlobIndexOptions {
@@ -15,14 +15,17 @@ export interface DynamoBlobIndexOptions {
 /** Mount candidates a copy looks at; more would only be failed mounts in a row. */
 const maxLocations = 8;
 const locationItem = z.object({ repository: z.string(), [RunTable.ttlAttribute]: z.number() });
+const leaseItem = z.object({ holder: z.string(), leaseUntil: z.number() });
 
 /**
  * The blob index shared by every copy-image Lambda, in the run table: `BLOB#<registry>#<digest>`
  * / `REPO#<repository>`, one item per place a blob was copied, mounted or found. A Lambda copying
  * an image whose base layer another Lambda already put into a sibling repository mounts it
- * instead of streaming it again. Holds registry hosts, digests and repository names only.
+ * instead of streaming it again. `BLOB#…` / `LEASE` is the claim on a transfer under way, so
+ * Lambdas that start together stream a shared layer once. Holds registry hosts, digests,
+ * repository names and holder ids only.
  */
-export class DynamoBlobIndex implements BlobIndex {
+export class DynamoBlobIndex implements BlobIndex, BlobLeases {
   readonly #client: DynamoDBClient;
   readonly #table: string;
   readonly #retentionSeconds: number;
@@ -38,9 +41,10 @@ export class DynamoBlobIndex implements BlobIndex {
   async locations(registry: string, digest: string): Promise<readonly string[]> {
     const res = await this.#client.send(new QueryCommand({
       TableName: this.#table,
-      KeyConditionExpression: '#pk = :pk',
-      ExpressionAttributeNames: { '#pk': RunTable.partitionKey },
-      ExpressionAttributeValues: marshall({ ':pk': blobPartition(registry, digest) }),
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :repo)',
+      ExpressionAttributeNames: { '#pk': RunTable.partitionKey, '#sk': RunTable.sortKey },
+      ExpressionAttributeValues: marshall({ ':pk': blobPartition(registry, digest), ':repo': 'REPO#' }),
+      ConsistentRead: true,
       Limit: maxLocations * 2,
     }));
     const now = this.#epoch();
@@ -60,6 +64,40 @@ export class DynamoBlobIndex implements BlobIndex {
         repository, [RunTable.ttlAttribute]: this.#epoch() + this.#retentionSeconds,
       }),
     }));
+  }
+
+  async claim(registry: string, digest: string, holder: string, leaseMs: number): Promise<BlobClaim> {
+    const now = this.#now().getTime();
+    const key = { [RunTable.partitionKey]: blobPartition(registry, digest), [RunTable.sortKey]: 'LEASE' };
+    try {
+      await this.#client.send(new PutItemCommand({
+        TableName: this.#table,
+        Item: marshall({ ...key, holder, leaseUntil: now + leaseMs, [RunTable.ttlAttribute]: this.#epoch() + 86_400 }),
+        ConditionExpression: 'attribute_not_exists(#pk) OR leaseUntil < :now OR holder = :holder',
+        ExpressionAttributeNames: { '#pk': RunTable.partitionKey },
+        ExpressionAttributeValues: marshall({ ':now': now, ':holder': holder }),
+      }));
+      return { granted: true };
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      const held = await this.#client.send(new GetItemCommand({ TableName: this.#table, Key: marshall(key), ConsistentRead: true }));
+      // Released between the two calls: the caller may claim again right away.
+      return { granted: false, until: held.Item ? leaseItem.parse(unmarshall(held.Item)).leaseUntil : now };
+    }
+  }
+
+  async release(registry: string, digest: string, holder: string): Promise<void> {
+    try {
+      await this.#client.send(new DeleteItemCommand({
+        TableName: this.#table,
+        Key: marshall({ [RunTable.partitionKey]: blobPartition(registry, digest), [RunTable.sortKey]: 'LEASE' }),
+        ConditionExpression: 'holder = :holder',
+        ExpressionAttributeValues: marshall({ ':holder': holder }),
+      }));
+    } catch (err) {
+      // Taken over after the lease lapsed: it is the new holder's to release.
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    }
   }
 
   #epoch(): number {

@@ -58,12 +58,13 @@ export function lambdaServices(): { service: RunService; tasks: WorkflowTasks } 
   // The deployed service never reaches loopback, link-local or private addresses unless allow-listed.
   const guard = new NetworkGuard(z.array(z.string()).parse(JSON.parse(env[Env.allowPrivateNetworks] ?? '[]')));
   const ecr = new EcrAccessFactory(ecrSettingsSchema.parse(JSON.parse(env.FERRY_ECR_REPOSITORIES ?? '{}')));
+  const blobIndex = new DynamoBlobIndex({ client: dynamo, tableName: env[Env.tableName] });
   const engines = new EngineFactory({
     vault, logger: lambdaLogger,
     ecr: (roleArn) => ecr.forRole(roleArn),
     transport: { guard },
-    // Each image is its own Lambda: layers another Lambda already put into a sibling repository are mounted, not streamed again.
-    blobIndex: new DynamoBlobIndex({ client: dynamo, tableName: env[Env.tableName] }),
+    // Each image is its own Lambda: a layer another Lambda put (or is putting) into a sibling repository is mounted, not streamed again.
+    blobIndex, blobLeases: blobIndex,
   });
   const events = new EventBridgePublisher(new EventBridgeClient({}), env[Env.eventBusName] ?? 'default');
   const account = env.FERRY_ACCOUNT_ID;

@@ -68,11 +68,12 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   const vault = new MemoryVault();
   const ecr = new EcrAccessFactory(options.ecrRepositories ?? {});
   const definitionFile = workflowDefinitionFile();
+  const blobIndex = new DynamoBlobIndex({ client, tableName });
   const engines = new EngineFactory({
     vault, logger,
     // Every Map iteration runs in this process: give each image the blob streams its own Lambda would have.
     blobConcurrency: blobsPerImage * mapConcurrency(definitionFile),
-    blobIndex: new DynamoBlobIndex({ client, tableName }),
+    blobIndex, blobLeases: blobIndex,
     // ECR hosts (through FERRY_REGISTRY_ENDPOINTS locally) authenticate with the default AWS chain.
     ecr: (roleArn) => ecr.forRole(roleArn),
     ...(options.transport ? { transport: options.transport } : {}),

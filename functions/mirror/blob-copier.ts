@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { verifyDigest } from '../oci/digest.js';
 import { FerryError } from '../oci/errors.js';
@@ -5,7 +6,7 @@ import { silentLogger, type Logger } from '../oci/log.js';
 import type { Descriptor } from '../oci/manifest.js';
 import type { Repository } from '../oci/repository.js';
 import { backoffDelay, defaultRetryPolicy, isTransientNetworkError, type RetryPolicy, sleep } from '../oci/retry.js';
-import { type BlobIndex, MemoryBlobIndex } from './blob-index.js';
+import { type BlobClaim, type BlobIndex, type BlobLeases, MemoryBlobIndex } from './blob-index.js';
 import { Limiter } from './limiter.js';
 
 /** What happened to one blob: the ladder's outcome, a value, not an exception. */
@@ -30,6 +31,14 @@ export interface BlobCopierOptions {
   readonly progress?: BlobProgress;
   /** Repositories of a destination registry known to hold a digest (a durable blob index plugs in here). */
   readonly index?: BlobIndex;
+  /** Claims on transfers shared with other processes (the copy-image Lambdas of a run). */
+  readonly leases?: BlobLeases;
+  /** How long a claim holds without renewal (default 60 s; renewed every third of it while streaming). */
+  readonly leaseMs?: number;
+  /** The longest wait for another process's transfer before streaming anyway (default 5 min). */
+  readonly maxWaitMs?: number;
+  /** First poll interval while waiting (default 100 ms, growing to 2 s). */
+  readonly pollMs?: number;
 }
 
 const maxMountCandidates = 3;
@@ -38,7 +47,8 @@ const maxMountCandidates = 3;
  * Copies blobs with the ladder — destination HEAD → skip; mount from a repository of the same
  * registry known to hold it → done; else stream source → destination, verifying digest and
  * size on the fly — one log line per decision. A blob in flight to a registry is transferred
- * once: other copies wait for it and then skip or mount.
+ * once: other copies in this process wait for it and then skip or mount; with leases, so do
+ * copies in other processes.
  */
 export class BlobCopier {
   readonly #limiter: Limiter;
@@ -47,6 +57,10 @@ export class BlobCopier {
   readonly #progress: BlobProgress;
   readonly #index: BlobIndex;
   readonly #inFlight = new Map<string, Promise<BlobOutcome>>();
+  readonly #leases: BlobLeases | undefined;
+  readonly #leaseMs: number;
+  readonly #maxWaitMs: number;
+  readonly #pollMs: number;
 
   constructor(options: BlobCopierOptions = {}) {
     this.#limiter = new Limiter(options.concurrency ?? 6);
@@ -54,6 +68,10 @@ export class BlobCopier {
     this.#logger = options.logger ?? silentLogger;
     this.#progress = options.progress ?? {};
     this.#index = options.index ?? new MemoryBlobIndex();
+    this.#leases = options.leases;
+    this.#leaseMs = options.leaseMs ?? 60_000;
+    this.#maxWaitMs = options.maxWaitMs ?? 300_000;
+    this.#pollMs = options.pollMs ?? 100;
   }
 
   async copy(source: Repository, destination: Repository, descriptor: Descriptor, signal?: AbortSignal): Promise<BlobOutcome> {
@@ -82,24 +100,115 @@ export class BlobCopier {
       await this.#record(registryKey, digest, destination.name);
       return { kind: 'skipped', bytes: 0 };
     }
+    const tried = new Set<string>();
+    const first = await this.#mount(source, destination, descriptor, registryKey, await this.#locations(registryKey, digest), tried);
+    if (first.outcome) return first.outcome;
+    let session = first.session;
+    const claim = await this.#claimOrWait(source, destination, descriptor, registryKey, tried, signal);
+    if ('outcome' in claim) return claim.outcome;
+    // An upload opened before a long wait may have lapsed: start a new one.
+    if (claim.waited) session = undefined;
+    const heartbeat = claim.holder === undefined ? undefined : this.#heartbeat(registryKey, digest, claim.holder);
+    try {
+      this.#logger.debug('blob streamed', { ...fields, size: descriptor.size });
+      await this.#stream(source, destination, descriptor, session, signal);
+      await this.#record(registryKey, digest, destination.name);
+    } finally {
+      if (heartbeat) clearInterval(heartbeat);
+      if (claim.holder !== undefined) await this.#release(registryKey, digest, claim.holder);
+    }
+    return { kind: 'copied', bytes: descriptor.size };
+  }
+
+  /**
+   * Mounts from a repository of the same registry known to hold the blob (the source's own
+   * repository first when both are on one registry), skipping the ones `tried` already. A
+   * refused mount may open an upload session, kept for streaming.
+   */
+  async #mount(
+    source: Repository, destination: Repository, descriptor: Descriptor, registryKey: string, locations: readonly string[], tried: Set<string>,
+  ): Promise<{ outcome?: BlobOutcome; session?: string }> {
+    if (destination.registry === undefined) return {};
+    const candidates = locations.filter((r) => r !== destination.name);
+    if (source.registry === destination.registry && source.name !== destination.name) candidates.unshift(source.name);
     let session: string | undefined;
-    if (destination.registry !== undefined) {
-      const candidates = (await this.#locations(registryKey, digest)).filter((r) => r !== destination.name);
-      if (source.registry === destination.registry && source.name !== destination.name) candidates.unshift(source.name);
-      for (const from of candidates.slice(0, maxMountCandidates)) {
-        const mount = await destination.mountBlob(descriptor, from);
-        if (mount.mounted) {
-          this.#logger.debug('blob mounted', { ...fields, from });
-          await this.#record(registryKey, digest, destination.name);
-          return { kind: 'mounted', bytes: 0, from };
+    for (const from of candidates.filter((r) => !tried.has(r)).slice(0, maxMountCandidates)) {
+      tried.add(from);
+      const mount = await destination.mountBlob(descriptor, from);
+      if (mount.mounted) {
+        this.#logger.debug('blob mounted', { digest: descriptor.digest, destination: destination.display, from });
+        await this.#record(registryKey, descriptor.digest, destination.name);
+        return { outcome: { kind: 'mounted', bytes: 0, from } };
+      }
+      session ??= mount.session;
+    }
+    return session === undefined ? {} : { session };
+  }
+
+  /**
+   * Claims the transfer across processes (when the index has leases). While another process
+   * holds it, waits — polling the index, not the registry — for the blob to show up, then mounts
+   * it; takes over when the holder's lease lapses; streams anyway after `maxWaitMs`.
+   */
+  async #claimOrWait(
+    source: Repository, destination: Repository, descriptor: Descriptor, registryKey: string, tried: Set<string>, signal?: AbortSignal,
+  ): Promise<{ outcome: BlobOutcome } | { holder: string | undefined; waited: boolean }> {
+    const leases = this.#leases;
+    if (!leases || destination.registry === undefined) return { holder: undefined, waited: false };
+    const { digest } = descriptor;
+    const holder = `${destination.name} ${randomUUID()}`;
+    const deadline = Date.now() + this.#maxWaitMs;
+    let delay = this.#pollMs;
+    let waited = false;
+    for (;;) {
+      let claim: BlobClaim;
+      try {
+        claim = await leases.claim(registryKey, digest, holder, this.#leaseMs);
+      } catch (err) {
+        this.#logger.warn('blob lease unavailable; streaming', { digest, error: String(err) });
+        return { holder: undefined, waited };
+      }
+      if (claim.granted) {
+        // The lease lapsed or was given up: the holder may have finished before we polled again.
+        if (waited && await destination.headBlob(descriptor)) {
+          await this.#release(registryKey, digest, holder);
+          return { outcome: { kind: 'skipped', bytes: 0 } };
         }
-        session ??= mount.session;
+        return { holder, waited };
+      }
+      if (!waited) this.#logger.debug('blob being copied by another process: waiting to mount it', { digest, destination: destination.display });
+      waited = true;
+      while (Date.now() < Math.min(claim.until, deadline)) {
+        await sleep(delay, signal);
+        delay = Math.min(delay * 1.5, 2_000);
+        const locations = await this.#locations(registryKey, digest);
+        // The other process was copying into this very repository (another tag of it): it is here now.
+        if (locations.includes(destination.name) && await destination.headBlob(descriptor)) return { outcome: { kind: 'skipped', bytes: 0 } };
+        const mounted = await this.#mount(source, destination, descriptor, registryKey, locations, tried);
+        if (mounted.outcome) return { outcome: mounted.outcome };
+      }
+      if (Date.now() >= deadline) {
+        this.#logger.warn('waited too long for another process to copy a blob; streaming it', { digest, waitedMs: this.#maxWaitMs });
+        return { holder: undefined, waited };
       }
     }
-    this.#logger.debug('blob streamed', { ...fields, size: descriptor.size });
-    await this.#stream(source, destination, descriptor, session, signal);
-    await this.#record(registryKey, digest, destination.name);
-    return { kind: 'copied', bytes: descriptor.size };
+  }
+
+  /** Renews the lease while the blob streams, so a long layer is not taken over. */
+  #heartbeat(registry: string, digest: string, holder: string): ReturnType<typeof setInterval> {
+    const timer = setInterval(() => {
+      this.#leases?.claim(registry, digest, holder, this.#leaseMs).catch((err: unknown) => this.#logger.warn('blob lease renewal failed', { digest, error: String(err) }));
+    }, Math.max(1, Math.floor(this.#leaseMs / 3)));
+    timer.unref();
+    return timer;
+  }
+
+  async #release(registry: string, digest: string, holder: string): Promise<void> {
+    try {
+      await this.#leases?.release(registry, digest, holder);
+    } catch (err) {
+      this.#logger.warn('blob lease release failed (it lapses by itself)', { digest, error: String(err) });
+    }
   }
 
   /** Mount candidates; the index is an optimisation, so a failing one means no candidates. */

@@ -52,3 +52,18 @@ export class TieredBlobIndex implements BlobIndex {
     await this.#durable.record(registry, digest, repository);
   }
 }
+
+/** The answer to a claim on moving one blob into one registry. */
+export type BlobClaim = { readonly granted: true } | { readonly granted: false; readonly until: number };
+
+/**
+ * Claims on transfers across processes: the copy-image Lambdas of one run start together, and
+ * without a claim every one of them would stream the shared base layer. The holder streams;
+ * the others wait for its location to appear in the index and mount from it.
+ */
+export interface BlobLeases {
+  /** Claims, or renews, moving `digest` into `registry` for `holder` until now + `leaseMs` (epoch ms in `until` when refused). */
+  claim(registry: string, digest: string, holder: string, leaseMs: number): Promise<BlobClaim>;
+  /** Gives a claim up (after the blob is in, or the transfer failed). */
+  release(registry: string, digest: string, holder: string): Promise<void>;
+}

@@ -3,7 +3,7 @@ import type { Logger } from '../oci/log.js';
 import { Registries } from '../oci/registries.js';
 import { Transport, type TransportOptions } from '../oci/transport.js';
 import { BlobCopier } from '../mirror/blob-copier.js';
-import { type BlobIndex, MemoryBlobIndex, TieredBlobIndex } from '../mirror/blob-index.js';
+import { type BlobIndex, type BlobLeases, MemoryBlobIndex, TieredBlobIndex } from '../mirror/blob-index.js';
 import { ImageCopier, type PrepareDestination } from '../mirror/copy-image.js';
 import type { CredentialRef, RunRecord } from './model.js';
 import type { CredentialVault } from './ports.js';
@@ -29,6 +29,8 @@ export interface EngineFactoryDeps {
   readonly blobConcurrency?: number;
   /** Where blobs are, shared by every process (the run table); each process keeps its own memory in front. */
   readonly blobIndex?: BlobIndex;
+  /** Claims on blob transfers shared by every process, so images copied at once stream a shared layer once. */
+  readonly blobLeases?: BlobLeases;
 }
 
 /** Blob streams at once for one image (one copy-image Lambda). */
@@ -79,7 +81,7 @@ export class EngineFactory {
         destinationCredentials: this.#withEcr(new RunCredentials(destination.credentials ? { [destination.registry]: destination.credentials } : {}, this.#deps.vault), destinationEcr),
         logger: this.#deps.logger,
       });
-      const copier = new ImageCopier(new BlobCopier({ logger: this.#deps.logger, concurrency: this.#deps.blobConcurrency ?? blobsPerImage, index: this.#blobIndex }), {
+      const copier = new ImageCopier(new BlobCopier({ logger: this.#deps.logger, concurrency: this.#deps.blobConcurrency ?? blobsPerImage, index: this.#blobIndex, ...(this.#deps.blobLeases ? { leases: this.#deps.blobLeases } : {}) }), {
         logger: this.#deps.logger, ...(destinationEcr ? { prepareDestination: destinationEcr.prepare } : {}),
       });
       engine = { registries, copier };

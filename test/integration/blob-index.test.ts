@@ -7,7 +7,10 @@ import { silentLogger } from '../../functions/oci/log.js';
 import { EngineFactory } from '../../functions/runs/engine.js';
 import type { RunRecord } from '../../functions/runs/model.js';
 import { WorkflowTasks } from '../../functions/runs/tasks.js';
+import type { BlobLeases } from '../../functions/mirror/blob-index.js';
 import { type RunningDynamo, startDynalite } from '../support/dynamodb.js';
+import { createEngine } from '../support/engine.js';
+import { parseLocation } from '../../functions/oci/reference.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { buildImage, push, remoteDigest, Rng } from '../support/fixtures.js';
 
@@ -29,27 +32,30 @@ afterAll(async () => {
 });
 
 /** One copy-image Lambda container: its own engine (memory, connections), the shared table. */
-function container(durable: boolean): WorkflowTasks {
+function container(durable: boolean, leases?: BlobLeases): WorkflowTasks {
   const engines = new EngineFactory({
     vault: new MemoryVault(), logger: silentLogger,
     ...(durable ? { blobIndex: new DynamoBlobIndex({ client: dynamo.client, tableName: table }) } : {}),
+    ...(leases ? { blobLeases: leases } : {}),
   });
   return new WorkflowTasks({ store, engines, events: new LocalEvents(silentLogger), logger: silentLogger });
 }
 
 /** A run of two images sharing a base layer, into two repositories of the destination. */
-async function twoImageRun(name: string) {
+async function twoImageRun(name: string, options: { sameRepository?: boolean; sourceHost?: string } = {}) {
   const prefix = `blobindex/${name}-${rng.int(1e9)}`;
   const base = rng.bytes(300_000);
   const images = [buildImage({ layers: [base, rng.bytes(2_000)] }), buildImage({ layers: [base, rng.bytes(2_000)] })];
-  for (const [i, image] of images.entries()) await push(src.url, `${prefix}/app${i}`, 'v1', image);
+  const repo = (i: number) => (options.sameRepository ? `${prefix}/app` : `${prefix}/app${i}`);
+  const tag = (i: number) => (options.sameRepository ? `v${i}` : 'v1');
+  for (const [i, image] of images.entries()) await push(src.url, repo(i), tag(i), image);
   const runId = `run-${name}-${rng.int(1e9)}`;
   const run: RunRecord = {
     runId, status: 'in-progress', startTime: new Date().toISOString(), endTime: null, totalImages: 2, imagesProcessed: 0, imagesFailed: 0, bytesCopied: 0,
     options: { destination: { registry: proxy.host, insecure: false }, sourceCredentials: {}, platforms: [], referrers: false, override: true, failFast: false, dryRun: false },
   };
   await store.createRun(run, images.map((_, index) => ({
-    runId, index, source: `${src.host}/${prefix}/app${index}:v1`, destination: `${proxy.host}/${prefix}/app${index}:v1`, status: 'pending' as const,
+    runId, index, source: `${options.sourceHost ?? src.host}/${repo(index)}:${tag(index)}`, destination: `${proxy.host}/${repo(index)}:${tag(index)}`, status: 'pending' as const,
   })));
   const baseDigest = images[0]!.blobs[1]!.digest;
   /** How the second image's base layer reached the destination. */
@@ -60,7 +66,7 @@ async function twoImageRun(name: string) {
       uploaded: requests.some((r) => r.method === 'PUT' && decodeURIComponent(r.url).includes(`digest=${baseDigest}`)),
     };
   };
-  return { runId, prefix, images, baseDigest, baseArrival };
+  return { runId, prefix, images, baseDigest, baseArrival, repo, tag };
 }
 
 describe('the blob index shared by copy-image Lambdas', () => {
@@ -81,5 +87,76 @@ describe('the blob index shared by copy-image Lambdas', () => {
     await container(false).copyImage({ runId, index: 1 });
     expect(baseArrival()).toEqual({ mountedFrom: undefined, uploaded: true });
     expect((await store.getImage(runId, 1))?.bytes).toBeGreaterThan(300_000);
+  });
+
+  /**
+   * Two Lambdas start together. The source holds the first GET of the shared layer until the
+   * other Lambda has been refused the claim on it (or until a second GET shows both streaming).
+   */
+  async function together(name: string, sameRepository: boolean) {
+    let open!: () => void;
+    const refused = { promise: new Promise<void>((r) => (open = r)), resolve: () => open() };
+    let baseDigest = '';
+    let baseGets = 0;
+    const source = await startFaultProxy(src.url, (r) => {
+      if (r.method !== 'GET' || !baseDigest || !r.url.endsWith(`/blobs/${baseDigest}`)) return undefined;
+      if (++baseGets > 1) refused.resolve();
+      return { kind: 'hold', until: refused.promise };
+    });
+    try {
+      const durable = new DynamoBlobIndex({ client: dynamo.client, tableName: table });
+      const leases: BlobLeases = {
+        claim: async (...args) => {
+          const claim = await durable.claim(...args);
+          if (!claim.granted) refused.resolve();
+          return claim;
+        },
+        release: (...args) => durable.release(...args),
+      };
+      const run = await twoImageRun(name, { sameRepository, sourceHost: source.host });
+      baseDigest = run.baseDigest;
+      const results = await Promise.all([0, 1].map((index) => container(true, leases).copyImage({ runId: run.runId, index })));
+      expect(results).toEqual([{ status: 'completed' }, { status: 'completed' }]);
+      for (const [i, image] of run.images.entries()) expect(await remoteDigest(dst.url, run.repo(i), run.tag(i))).toBe(image.digest);
+      const images = await Promise.all([0, 1].map((i) => store.getImage(run.runId, i)));
+      return { baseGets, messages: images.map((i) => i?.message), bytes: images.map((i) => i?.bytes ?? 0) };
+    } finally {
+      await source.stop();
+    }
+  }
+
+  it('streams a layer shared by images copied at once by two Lambdas once: one claims it, the other waits and mounts it', async () => {
+    const { baseGets, messages, bytes } = await together('claimed', false);
+    expect(baseGets).toBe(1);
+    expect(messages.sort()).toEqual(['copied 2 blobs, mounted 1, 0 already there', 'copied 3 blobs, mounted 0, 0 already there'].sort());
+    expect(bytes.filter((b) => b > 300_000)).toHaveLength(1);
+  });
+
+  it('waits for another tag of the same repository to bring the layer, then finds it there', async () => {
+    const { baseGets, messages } = await together('sametag', true);
+    expect(baseGets).toBe(1);
+    expect(messages.sort()).toEqual(['copied 2 blobs, mounted 0, 1 already there', 'copied 3 blobs, mounted 0, 0 already there'].sort());
+  });
+
+  it('takes a claim over when its holder went away (lease lapsed) and streams the layer itself', async () => {
+    const durable = new DynamoBlobIndex({ client: dynamo.client, tableName: table });
+    const { prefix, images, baseDigest } = await twoImageRun('lapsed');
+    await durable.claim(proxy.host, baseDigest, 'a Lambda that timed out', 300);
+    const said: string[] = [];
+    const logger = { debug: (m: string) => said.push(m), info: (m: string) => said.push(m), warn: (m: string) => said.push(m) };
+    const engine = createEngine({ blobs: { index: durable, leases: durable, pollMs: 20, logger } });
+    try {
+      const result = await engine.copier.copy(
+        engine.registries.repository(parseLocation(`${src.host}/${prefix}/app0:v1`), 'source'), 'v1',
+        engine.registries.repository(parseLocation(`${proxy.host}/${prefix}/app0:v1`), 'destination'), 'v1',
+      );
+      expect(result).toMatchObject({ status: 'copied', digest: images[0]!.digest, blobs: { copied: 3, mounted: 0 } });
+      expect(said).toContain('blob being copied by another process: waiting to mount it');
+      // Released after the copy: the next claimant gets it at once.
+      expect(await durable.claim(proxy.host, baseDigest, 'next', 1_000)).toEqual({ granted: true });
+      expect(await durable.locations(proxy.host, baseDigest)).toEqual([`${prefix}/app0`]);
+    } finally {
+      await engine.close();
+    }
   });
 });

@@ -132,4 +132,23 @@ describe.each([
     // Blob locations are not runs: listing never shows them.
     expect((await store.listRuns(100)).items.every((r) => r.runId.startsWith('run-'))).toBe(true);
   });
+
+  it('grants one claim on a blob transfer at a time, renews it for its holder, and lets another take it once released or lapsed', async () => {
+    let now = Date.parse('2031-02-01T00:00:00Z');
+    const leases = new DynamoBlobIndex({ client: engine.client, tableName: table, now: () => new Date(now) });
+    const digest = `sha256:${'ef'.repeat(31)}${String(counter++).padStart(2, '0')}`;
+    expect(await leases.claim('r.example', digest, 'a', 10_000)).toEqual({ granted: true });
+    expect(await leases.claim('r.example', digest, 'b', 10_000)).toEqual({ granted: false, until: now + 10_000 });
+    expect(await leases.claim('other.example', digest, 'b', 10_000)).toEqual({ granted: true });
+    now += 5_000;
+    expect(await leases.claim('r.example', digest, 'a', 10_000)).toEqual({ granted: true }); // renewal
+    await leases.release('r.example', digest, 'b'); // not b's to release
+    expect(await leases.claim('r.example', digest, 'b', 10_000)).toEqual({ granted: false, until: now + 10_000 });
+    now += 10_001;
+    expect(await leases.claim('r.example', digest, 'b', 10_000)).toEqual({ granted: true }); // a's lapsed
+    await leases.release('r.example', digest, 'b');
+    expect(await leases.claim('r.example', digest, 'a', 10_000)).toEqual({ granted: true });
+    // The claim is not a location.
+    expect(await leases.locations('r.example', digest)).toEqual([]);
+  });
 });
