@@ -180,15 +180,12 @@ describe('ferry serve: runs over HTTP', () => {
     const prefix = ns('failfast');
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    // Only layer GETs are held, so the held requests stay below the connection pool's size and
-    // app0's failing request always gets through (otherwise the gate could never open).
+    // The other images' layer GETs are held until the run has stopped, so none of them can
+    // finish and let the Map start another image before the failure is recorded.
     const layers = new Set<string>();
     const proxy = await startFaultProxy(src.url, (r) => {
       if (r.method !== 'GET' || !r.url.includes('/blobs/')) return undefined;
-      if (r.url.includes(`${prefix}/app0/`)) {
-        setTimeout(release, 0);
-        return { kind: 'respond', status: 403, body: '{"errors":[{"code":"DENIED","message":"blob access denied"}]}' };
-      }
+      if (r.url.includes(`${prefix}/app0/`)) return { kind: 'respond', status: 403, body: '{"errors":[{"code":"DENIED","message":"blob access denied"}]}' };
       return layers.has(r.url.slice(r.url.lastIndexOf('/') + 1)) ? { kind: 'hold', until: gate } : undefined;
     });
     proxies.push(proxy);
@@ -201,7 +198,9 @@ describe('ferry serve: runs over HTTP', () => {
     }
     const started = await api(server.url, 'POST', '/v1/runs', { images: refs, destination: { registry: dst.host }, failFast: true });
     const { runId } = started.json as RunView;
-    await waitForRun(server.url, runId);
+    const stopped = await waitForRun(server.url, runId);
+    expect(stopped.status).toBe('failed');
+    release();
     await server.drain();
     const run = (await api(server.url, 'GET', `/v1/runs/${runId}`)).json as RunView;
     expect(run.status).toBe('failed');
