@@ -16,7 +16,7 @@ const price = {
  * function's memory, the state transitions one image takes in the definition, and the DynamoDB
  * requests the run store makes per image. `copySeconds` is the assumed billed time per copy.
  */
-export function estimateCost(copySeconds: number, blobsPerImage = 6): string {
+export function estimateCost(copySeconds: number, blobsPerImage = 4): string {
   const { app, stack } = createApp(new App({ context: { 'aws:cdk:bundling-stacks': [] } }));
   const template = app.synth().getStackByName(stack.stackName).template as { Resources: Record<string, { Type: string; Properties: { MemorySize?: number; Environment?: { Variables?: Record<string, string> } } }> };
   const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
@@ -31,7 +31,8 @@ export function estimateCost(copySeconds: number, blobsPerImage = 6): string {
   const lambda = (copyGbS + overheadGbS) * price.lambdaArmGbSecond + (images + 3) * price.lambdaRequest;
   const transitions = images * perImageTransitions + 6;
   // Per image: create (batch), annotate digest, start, finish, run counter; reads: run + image at start, listings.
-  // Blob index, for an image of `blobsPerImage` blobs new to the destination: per blob one lookup,
+  // Blob index, for an image of `blobsPerImage` blobs of 1 MiB or more new to the destination
+  // (smaller ones never reach the index): per blob one lookup,
   // a claim and its release, and one location write (a cold container; a warm one writes less).
   const writes = images * (5 + 3 * blobsPerImage) + 4;
   const reads = images * (4 + blobsPerImage);
@@ -42,7 +43,7 @@ export function estimateCost(copySeconds: number, blobsPerImage = 6): string {
     '| --- | --- | --- |',
     `| Lambda (copy ${memoryOf('copyImage') * 1024} MB arm64 × ${copySeconds} s, plan/finish) | ${(copyGbS + overheadGbS).toFixed(0)} GB-s, ${images + 3} requests | ${lambda.toFixed(3)} |`,
     `| Step Functions Standard | ${transitions} state transitions (${perImageTransitions} per image) | ${sfn.toFixed(3)} |`,
-    `| DynamoDB on-demand (run state; blob index for ${blobsPerImage} new blobs per image) | ${writes} writes, ${reads} reads | ${dynamo.toFixed(4)} |`,
+    `| DynamoDB on-demand (run state; blob index for ${blobsPerImage} new layers ≥ 1 MiB per image) | ${writes} writes, ${reads} reads | ${dynamo.toFixed(4)} |`,
     `| **total** (excl. data transfer, NAT, ECR storage) | | **${(lambda + sfn + dynamo).toFixed(3)}** |`,
   ];
   return lines.join('\n');

@@ -26,10 +26,11 @@ export async function measureLambdaShape(
   const dynamo = await startDynalite();
   const result: LambdaShapeResult = { seconds: [], bytes: [] };
   try {
-    const tableName = 'ferry-runs';
-    await createRunTable(dynamo.client, tableName);
-    const store = new DynamoRunStore({ client: dynamo.client, tableName });
     for (let rep = 0; rep < reps; rep++) {
+      // A fresh table per repetition: the index must not remember the previous repetition's copies.
+      const tableName = `ferry-runs-${rep}`;
+      await createRunTable(dynamo.client, tableName);
+      const store = new DynamoRunStore({ client: dynamo.client, tableName });
       const runId = prefix('lambdas');
       const into = prefix(shared ? 'lambdas-shared' : 'lambdas-alone');
       await store.createRun({
@@ -38,7 +39,7 @@ export async function measureLambdaShape(
       }, images.map((image, index) => ({ runId, index, source: `${src.host}/${image}`, destination: `${dst.host}/${into}/${image}`, status: 'pending' as const })));
       const containers = images.map(() => {
         const index = new DynamoBlobIndex({ client: dynamo.client, tableName });
-        const engines = new EngineFactory({ vault: new MemoryVault(), logger: silentLogger, ...(shared ? { blobIndex: index, blobLeases: index } : {}) });
+        const engines = new EngineFactory({ vault: new MemoryVault(), logger: silentLogger, ...(shared ? { sharedBlobs: { index, leases: index } } : {}) });
         return { engines, tasks: new WorkflowTasks({ store, engines, events: new LocalEvents(silentLogger), logger: silentLogger }) };
       });
       const started = process.hrtime.bigint();

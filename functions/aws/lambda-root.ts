@@ -64,7 +64,7 @@ export function lambdaServices(): { service: RunService; tasks: WorkflowTasks } 
     ecr: (roleArn) => ecr.forRole(roleArn),
     transport: { guard },
     // Each image is its own Lambda: a layer another Lambda put (or is putting) into a sibling repository is mounted, not streamed again.
-    blobIndex, blobLeases: blobIndex,
+    sharedBlobs: { index: blobIndex, leases: blobIndex },
   });
   const events = new EventBridgePublisher(new EventBridgeClient({}), env[Env.eventBusName] ?? 'default');
   const account = env.FERRY_ACCOUNT_ID;

@@ -5,7 +5,6 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import dynalite from 'dynalite';
 import { createRunTable, DynamoRunStore } from '../aws/dynamo-run-store.js';
-import { DynamoBlobIndex } from '../aws/dynamo-blob-index.js';
 import { EcrAccessFactory } from '../aws/ecr-access.js';
 import type { EcrRepositorySettings } from '../aws/ecr-repositories.js';
 import { route } from '../handlers/api/router.js';
@@ -68,12 +67,12 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   const vault = new MemoryVault();
   const ecr = new EcrAccessFactory(options.ecrRepositories ?? {});
   const definitionFile = workflowDefinitionFile();
-  const blobIndex = new DynamoBlobIndex({ client, tableName });
   const engines = new EngineFactory({
     vault, logger,
     // Every Map iteration runs in this process: give each image the blob streams its own Lambda would have.
     blobConcurrency: blobsPerImage * mapConcurrency(definitionFile),
-    blobIndex, blobLeases: blobIndex,
+    // No shared blob index: every image of a run is copied in this process, whose own memory
+    // and in-flight dedup already see every blob (the index would only add round trips).
     // ECR hosts (through FERRY_REGISTRY_ENDPOINTS locally) authenticate with the default AWS chain.
     ecr: (roleArn) => ecr.forRole(roleArn),
     ...(options.transport ? { transport: options.transport } : {}),

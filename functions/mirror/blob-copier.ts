@@ -29,16 +29,25 @@ export interface BlobCopierOptions {
   readonly retry?: RetryPolicy;
   readonly logger?: Logger;
   readonly progress?: BlobProgress;
-  /** Repositories of a destination registry known to hold a digest (a durable blob index plugs in here). */
-  readonly index?: BlobIndex;
-  /** Claims on transfers shared with other processes (the copy-image Lambdas of a run). */
-  readonly leases?: BlobLeases;
+  /** Where blobs are and who is moving them, shared with other processes (the copy-image Lambdas). */
+  readonly shared?: SharedBlobs;
   /** How long a claim holds without renewal (default 60 s; renewed every third of it while streaming). */
   readonly leaseMs?: number;
   /** The longest wait for another process's transfer before streaming anyway (default 5 min). */
   readonly maxWaitMs?: number;
   /** First poll interval while waiting (default 100 ms, growing to 2 s). */
   readonly pollMs?: number;
+}
+
+/** A blob index and claims on transfers shared by processes; used for blobs of `minBytes` and up. */
+export interface SharedBlobs {
+  readonly index: BlobIndex;
+  readonly leases?: BlobLeases;
+  /**
+   * Smaller blobs (configs, small layers) are copied without asking: a round trip to the shared
+   * index costs about what uploading them does (default 1 MiB).
+   */
+  readonly minBytes?: number;
 }
 
 const maxMountCandidates = 3;
@@ -55,9 +64,11 @@ export class BlobCopier {
   readonly #retry: RetryPolicy;
   readonly #logger: Logger;
   readonly #progress: BlobProgress;
-  readonly #index: BlobIndex;
+  /** Where this process has put or found blobs. */
+  readonly #memory = new MemoryBlobIndex();
+  readonly #shared: SharedBlobs | undefined;
+  readonly #sharedMinBytes: number;
   readonly #inFlight = new Map<string, Promise<BlobOutcome>>();
-  readonly #leases: BlobLeases | undefined;
   readonly #leaseMs: number;
   readonly #maxWaitMs: number;
   readonly #pollMs: number;
@@ -67,8 +78,8 @@ export class BlobCopier {
     this.#retry = options.retry ?? { ...defaultRetryPolicy, attempts: 3 };
     this.#logger = options.logger ?? silentLogger;
     this.#progress = options.progress ?? {};
-    this.#index = options.index ?? new MemoryBlobIndex();
-    this.#leases = options.leases;
+    this.#shared = options.shared;
+    this.#sharedMinBytes = options.shared?.minBytes ?? 1 << 20;
     this.#leaseMs = options.leaseMs ?? 60_000;
     this.#maxWaitMs = options.maxWaitMs ?? 300_000;
     this.#pollMs = options.pollMs ?? 100;
@@ -97,11 +108,11 @@ export class BlobCopier {
     const fields = { digest, destination: destination.display };
     if (await destination.headBlob(descriptor)) {
       this.#logger.debug('blob exists at destination: skip', fields);
-      await this.#record(registryKey, digest, destination.name);
+      await this.#record(registryKey, descriptor, destination.name);
       return { kind: 'skipped', bytes: 0 };
     }
     const tried = new Set<string>();
-    const first = await this.#mount(source, destination, descriptor, registryKey, await this.#locations(registryKey, digest), tried);
+    const first = await this.#mount(source, destination, descriptor, registryKey, await this.#locations(registryKey, descriptor), tried);
     if (first.outcome) return first.outcome;
     let session = first.session;
     const claim = await this.#claimOrWait(source, destination, descriptor, registryKey, tried, signal);
@@ -112,7 +123,7 @@ export class BlobCopier {
     try {
       this.#logger.debug('blob streamed', { ...fields, size: descriptor.size });
       await this.#stream(source, destination, descriptor, session, signal);
-      await this.#record(registryKey, digest, destination.name);
+      await this.#record(registryKey, descriptor, destination.name);
     } finally {
       if (heartbeat) clearInterval(heartbeat);
       if (claim.holder !== undefined) await this.#release(registryKey, digest, claim.holder);
@@ -137,7 +148,7 @@ export class BlobCopier {
       const mount = await destination.mountBlob(descriptor, from);
       if (mount.mounted) {
         this.#logger.debug('blob mounted', { digest: descriptor.digest, destination: destination.display, from });
-        await this.#record(registryKey, descriptor.digest, destination.name);
+        await this.#record(registryKey, descriptor, destination.name);
         return { outcome: { kind: 'mounted', bytes: 0, from } };
       }
       session ??= mount.session;
@@ -153,8 +164,8 @@ export class BlobCopier {
   async #claimOrWait(
     source: Repository, destination: Repository, descriptor: Descriptor, registryKey: string, tried: Set<string>, signal?: AbortSignal,
   ): Promise<{ outcome: BlobOutcome } | { holder: string | undefined; waited: boolean }> {
-    const leases = this.#leases;
-    if (!leases || destination.registry === undefined) return { holder: undefined, waited: false };
+    const leases = this.#shared?.leases;
+    if (!leases || destination.registry === undefined || descriptor.size < this.#sharedMinBytes) return { holder: undefined, waited: false };
     const { digest } = descriptor;
     const holder = `${destination.name} ${randomUUID()}`;
     const deadline = Date.now() + this.#maxWaitMs;
@@ -181,7 +192,7 @@ export class BlobCopier {
       while (Date.now() < Math.min(claim.until, deadline)) {
         await sleep(delay, signal);
         delay = Math.min(delay * 1.5, 2_000);
-        const locations = await this.#locations(registryKey, digest);
+        const locations = await this.#locations(registryKey, descriptor);
         // The other process was copying into this very repository (another tag of it): it is here now.
         if (locations.includes(destination.name) && await destination.headBlob(descriptor)) return { outcome: { kind: 'skipped', bytes: 0 } };
         const mounted = await this.#mount(source, destination, descriptor, registryKey, locations, tried);
@@ -197,7 +208,7 @@ export class BlobCopier {
   /** Renews the lease while the blob streams, so a long layer is not taken over. */
   #heartbeat(registry: string, digest: string, holder: string): ReturnType<typeof setInterval> {
     const timer = setInterval(() => {
-      this.#leases?.claim(registry, digest, holder, this.#leaseMs).catch((err: unknown) => this.#logger.warn('blob lease renewal failed', { digest, error: String(err) }));
+      this.#shared?.leases?.claim(registry, digest, holder, this.#leaseMs).catch((err: unknown) => this.#logger.warn('blob lease renewal failed', { digest, error: String(err) }));
     }, Math.max(1, Math.floor(this.#leaseMs / 3)));
     timer.unref();
     return timer;
@@ -205,28 +216,33 @@ export class BlobCopier {
 
   async #release(registry: string, digest: string, holder: string): Promise<void> {
     try {
-      await this.#leases?.release(registry, digest, holder);
+      await this.#shared?.leases?.release(registry, digest, holder);
     } catch (err) {
       this.#logger.warn('blob lease release failed (it lapses by itself)', { digest, error: String(err) });
     }
   }
 
-  /** Mount candidates; the index is an optimisation, so a failing one means no candidates. */
-  async #locations(registry: string, digest: string): Promise<readonly string[]> {
+  /** Mount candidates: this process's, then the shared index's for large blobs. The index is an optimisation: failing, it has none. */
+  async #locations(registry: string, descriptor: Descriptor): Promise<readonly string[]> {
+    const near = await this.#memory.locations(registry, descriptor.digest);
+    if (!this.#shared || descriptor.size < this.#sharedMinBytes) return near;
     try {
-      return await this.#index.locations(registry, digest);
+      return [...new Set([...near, ...await this.#shared.index.locations(registry, descriptor.digest)])];
     } catch (err) {
-      this.#logger.warn('blob index lookup failed; not mounting', { digest, error: String(err) });
-      return [];
+      this.#logger.warn('blob index lookup failed; not mounting from other processes\' copies', { digest: descriptor.digest, error: String(err) });
+      return near;
     }
   }
 
-  /** Remembers where a blob now is; a failing index never fails the copy. */
-  async #record(registry: string, digest: string, repository: string): Promise<void> {
+  /** Remembers where a blob now is, in the shared index once per process; a failing index never fails the copy. */
+  async #record(registry: string, descriptor: Descriptor, repository: string): Promise<void> {
+    if (this.#memory.has(registry, descriptor.digest, repository)) return;
+    await this.#memory.record(registry, descriptor.digest, repository);
+    if (!this.#shared || descriptor.size < this.#sharedMinBytes) return;
     try {
-      await this.#index.record(registry, digest, repository);
+      await this.#shared.index.record(registry, descriptor.digest, repository);
     } catch (err) {
-      this.#logger.warn('blob index write failed', { digest, error: String(err) });
+      this.#logger.warn('blob index write failed', { digest: descriptor.digest, error: String(err) });
     }
   }
 

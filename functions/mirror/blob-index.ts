@@ -27,32 +27,6 @@ export class MemoryBlobIndex implements BlobIndex {
   }
 }
 
-/**
- * A process's memory in front of a durable index shared by every process (the copy-image
- * Lambdas of all runs): what this process learnt is answered without a round trip, what other
- * processes learnt comes from the durable index, and a location is written there once per process.
- */
-export class TieredBlobIndex implements BlobIndex {
-  readonly #memory = new MemoryBlobIndex();
-  readonly #durable: BlobIndex;
-
-  constructor(durable: BlobIndex) {
-    this.#durable = durable;
-  }
-
-  async locations(registry: string, digest: string): Promise<readonly string[]> {
-    const near = await this.#memory.locations(registry, digest);
-    const far = await this.#durable.locations(registry, digest);
-    return [...new Set([...near, ...far])];
-  }
-
-  async record(registry: string, digest: string, repository: string): Promise<void> {
-    if (this.#memory.has(registry, digest, repository)) return;
-    await this.#memory.record(registry, digest, repository);
-    await this.#durable.record(registry, digest, repository);
-  }
-}
-
 /** The answer to a claim on moving one blob into one registry. */
 export type BlobClaim = { readonly granted: true } | { readonly granted: false; readonly until: number };
 

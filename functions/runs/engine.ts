@@ -2,8 +2,7 @@ import { ChainedCredentials, type Credential, type CredentialStore } from '../oc
 import type { Logger } from '../oci/log.js';
 import { Registries } from '../oci/registries.js';
 import { Transport, type TransportOptions } from '../oci/transport.js';
-import { BlobCopier } from '../mirror/blob-copier.js';
-import { type BlobIndex, type BlobLeases, MemoryBlobIndex, TieredBlobIndex } from '../mirror/blob-index.js';
+import { BlobCopier, type SharedBlobs } from '../mirror/blob-copier.js';
 import { ImageCopier, type PrepareDestination } from '../mirror/copy-image.js';
 import type { CredentialRef, RunRecord } from './model.js';
 import type { CredentialVault } from './ports.js';
@@ -27,10 +26,11 @@ export interface EngineFactoryDeps {
    * passes 6 × the Map's concurrency, so ten images copy as ten Lambdas would.
    */
   readonly blobConcurrency?: number;
-  /** Where blobs are, shared by every process (the run table); each process keeps its own memory in front. */
-  readonly blobIndex?: BlobIndex;
-  /** Claims on blob transfers shared by every process, so images copied at once stream a shared layer once. */
-  readonly blobLeases?: BlobLeases;
+  /**
+   * The blob index and transfer claims shared by every process (the run table): a Lambda mounts
+   * a layer another Lambda put, or is putting, into a sibling repository instead of streaming it.
+   */
+  readonly sharedBlobs?: SharedBlobs;
 }
 
 /** Blob streams at once for one image (one copy-image Lambda). */
@@ -62,12 +62,9 @@ export class EngineFactory {
   readonly #engines = new Map<string, RunEngine>();
   /** One transport (connection pools, scheme cache) per set of insecure hosts, shared by runs. */
   readonly #transports = new Map<string, Transport>();
-  /** Mount candidates for every run of this process. */
-  readonly #blobIndex: BlobIndex;
 
   constructor(deps: EngineFactoryDeps) {
     this.#deps = deps;
-    this.#blobIndex = deps.blobIndex ? new TieredBlobIndex(deps.blobIndex) : new MemoryBlobIndex();
   }
 
   forRun(run: RunRecord): RunEngine {
@@ -81,7 +78,10 @@ export class EngineFactory {
         destinationCredentials: this.#withEcr(new RunCredentials(destination.credentials ? { [destination.registry]: destination.credentials } : {}, this.#deps.vault), destinationEcr),
         logger: this.#deps.logger,
       });
-      const copier = new ImageCopier(new BlobCopier({ logger: this.#deps.logger, concurrency: this.#deps.blobConcurrency ?? blobsPerImage, index: this.#blobIndex, ...(this.#deps.blobLeases ? { leases: this.#deps.blobLeases } : {}) }), {
+      const blobs = new BlobCopier({
+        logger: this.#deps.logger, concurrency: this.#deps.blobConcurrency ?? blobsPerImage, ...(this.#deps.sharedBlobs ? { shared: this.#deps.sharedBlobs } : {}),
+      });
+      const copier = new ImageCopier(blobs, {
         logger: this.#deps.logger, ...(destinationEcr ? { prepareDestination: destinationEcr.prepare } : {}),
       });
       engine = { registries, copier };

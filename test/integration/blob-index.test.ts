@@ -7,7 +7,7 @@ import { silentLogger } from '../../functions/oci/log.js';
 import { EngineFactory } from '../../functions/runs/engine.js';
 import type { RunRecord } from '../../functions/runs/model.js';
 import { WorkflowTasks } from '../../functions/runs/tasks.js';
-import type { BlobLeases } from '../../functions/mirror/blob-index.js';
+import type { BlobIndex, BlobLeases } from '../../functions/mirror/blob-index.js';
 import { type RunningDynamo, startDynalite } from '../support/dynamodb.js';
 import { createEngine } from '../support/engine.js';
 import { parseLocation } from '../../functions/oci/reference.js';
@@ -33,18 +33,21 @@ afterAll(async () => {
 
 /** One copy-image Lambda container: its own engine (memory, connections), the shared table. */
 function container(durable: boolean, leases?: BlobLeases): WorkflowTasks {
+  const index = new DynamoBlobIndex({ client: dynamo.client, tableName: table });
   const engines = new EngineFactory({
     vault: new MemoryVault(), logger: silentLogger,
-    ...(durable ? { blobIndex: new DynamoBlobIndex({ client: dynamo.client, tableName: table }) } : {}),
-    ...(leases ? { blobLeases: leases } : {}),
+    ...(durable ? { sharedBlobs: { index, ...(leases ? { leases } : {}) } } : {}),
   });
   return new WorkflowTasks({ store, engines, events: new LocalEvents(silentLogger), logger: silentLogger });
 }
 
+/** Above the size from which blobs go through the shared index (1 MiB). */
+const baseSize = 1_500_000;
+
 /** A run of two images sharing a base layer, into two repositories of the destination. */
 async function twoImageRun(name: string, options: { sameRepository?: boolean; sourceHost?: string } = {}) {
   const prefix = `blobindex/${name}-${rng.int(1e9)}`;
-  const base = rng.bytes(300_000);
+  const base = rng.bytes(baseSize);
   const images = [buildImage({ layers: [base, rng.bytes(2_000)] }), buildImage({ layers: [base, rng.bytes(2_000)] })];
   const repo = (i: number) => (options.sameRepository ? `${prefix}/app` : `${prefix}/app${i}`);
   const tag = (i: number) => (options.sameRepository ? `v${i}` : 'v1');
@@ -77,7 +80,7 @@ describe('the blob index shared by copy-image Lambdas', () => {
     expect(baseArrival()).toEqual({ mountedFrom: encodeURIComponent(`${prefix}/app0`), uploaded: false });
     const second = await store.getImage(runId, 1);
     expect(second).toMatchObject({ status: 'completed', digest: images[1]!.digest, message: 'copied 2 blobs, mounted 1, 0 already there' });
-    expect(second?.bytes).toBeLessThan(300_000);
+    expect(second?.bytes).toBeLessThan(baseSize);
     for (const [i, image] of images.entries()) expect(await remoteDigest(dst.url, `${prefix}/app${i}`, 'v1')).toBe(image.digest);
   });
 
@@ -86,7 +89,7 @@ describe('the blob index shared by copy-image Lambdas', () => {
     await container(false).copyImage({ runId, index: 0 });
     await container(false).copyImage({ runId, index: 1 });
     expect(baseArrival()).toEqual({ mountedFrom: undefined, uploaded: true });
-    expect((await store.getImage(runId, 1))?.bytes).toBeGreaterThan(300_000);
+    expect((await store.getImage(runId, 1))?.bytes).toBeGreaterThan(baseSize);
   });
 
   /**
@@ -129,7 +132,7 @@ describe('the blob index shared by copy-image Lambdas', () => {
     const { baseGets, messages, bytes } = await together('claimed', false);
     expect(baseGets).toBe(1);
     expect(messages.sort()).toEqual(['copied 2 blobs, mounted 1, 0 already there', 'copied 3 blobs, mounted 0, 0 already there'].sort());
-    expect(bytes.filter((b) => b > 300_000)).toHaveLength(1);
+    expect(bytes.filter((b) => b > baseSize)).toHaveLength(1);
   });
 
   it('waits for another tag of the same repository to bring the layer, then finds it there', async () => {
@@ -144,7 +147,7 @@ describe('the blob index shared by copy-image Lambdas', () => {
     await durable.claim(proxy.host, baseDigest, 'a Lambda that timed out', 300);
     const said: string[] = [];
     const logger = { debug: (m: string) => said.push(m), info: (m: string) => said.push(m), warn: (m: string) => said.push(m) };
-    const engine = createEngine({ blobs: { index: durable, leases: durable, pollMs: 20, logger } });
+    const engine = createEngine({ blobs: { shared: { index: durable, leases: durable }, pollMs: 20, logger } });
     try {
       const result = await engine.copier.copy(
         engine.registries.repository(parseLocation(`${src.host}/${prefix}/app0:v1`), 'source'), 'v1',
@@ -158,5 +161,26 @@ describe('the blob index shared by copy-image Lambdas', () => {
     } finally {
       await engine.close();
     }
+  });
+
+  it('copies small blobs (configs, small layers) without asking the shared index', async () => {
+    const { runId, prefix } = await twoImageRun('small');
+    const before = proxy.seen.length;
+    const asked: string[] = [];
+    const index = new DynamoBlobIndex({ client: dynamo.client, tableName: table });
+    const counting: BlobIndex & BlobLeases = {
+      locations: (registry, digest) => (asked.push(digest), index.locations(registry, digest)),
+      claim: (registry, digest, holder, ms) => (asked.push(digest), index.claim(registry, digest, holder, ms)),
+      record: (...args) => index.record(...args),
+      release: (...args) => index.release(...args),
+    };
+    const engines = new EngineFactory({ vault: new MemoryVault(), logger: silentLogger, sharedBlobs: { index: counting, leases: counting } });
+    await new WorkflowTasks({ store, engines, events: new LocalEvents(silentLogger), logger: silentLogger }).copyImage({ runId, index: 0 });
+    const image = await store.getImage(runId, 0);
+    expect(image?.status).toBe('completed');
+    // Three blobs went up (config, 2 KB layer, base), and only the base was looked up and claimed.
+    expect(proxy.seen.slice(before).filter((r) => r.method === 'PUT' && r.url.startsWith(`/v2/${prefix}/app0/blobs/uploads/`))).toHaveLength(3);
+    expect(new Set(asked).size).toBe(1);
+    expect(asked).toHaveLength(2);
   });
 });
