@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { type CopyResult } from '../mirror/copy-image.js';
 import { type MirrorResult, mirrorImages, planMirror } from '../mirror/mirror.js';
-import { describeError, InvalidReferenceError, UsageError } from '../oci/errors.js';
+import { describeError, ErrorNames, UsageError } from '../oci/errors.js';
 import { type Platform, parsePlatform } from '../oci/manifest.js';
 import { formatLocation, type Location, manifestRef, parseLocation } from '../oci/reference.js';
 import { createCliLogger } from './log.js';
@@ -127,8 +127,13 @@ export async function main(argv: readonly string[], hooks: MainHooks = {}): Prom
   }
 }
 
+/**
+ * By name, not class: `serve` runs from the unbundled modules (bin/ferry.js loads them apart
+ * from the CLI bundle), whose error classes are other objects than the bundle's.
+ */
 function isUsage(err: unknown): boolean {
-  return err instanceof UsageError || err instanceof InvalidReferenceError;
+  const usage: readonly string[] = [ErrorNames.usage, ErrorNames.invalidReference];
+  return err instanceof Error && usage.includes(err.name);
 }
 
 function parsePlatforms(values: readonly string[]): Platform[] {

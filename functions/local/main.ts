@@ -31,11 +31,13 @@ export async function runServe(flags: ServeFlags): Promise<number> {
       },
     } : {}),
   });
-  process.stderr.write(`Ferry API listening on ${server.url} (state ${flags.dataDir ? `in ${flags.dataDir}` : 'in memory'}); Ctrl-C stops it\n`);
-  await new Promise<void>((resolve) => {
+  // Listen for the signals before saying we are up: whoever waits for that line may stop us at once.
+  const stopped = new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  process.stderr.write(`Ferry API listening on ${server.url} (state ${flags.dataDir ? `in ${flags.dataDir}` : 'in memory'}); Ctrl-C stops it\n`);
+  await stopped;
   await server.close();
   return 0;
 }

@@ -9,12 +9,14 @@ import { EcrAccessFactory } from '../aws/ecr-access.js';
 import type { EcrRepositorySettings } from '../aws/ecr-repositories.js';
 import { route } from '../handlers/api/router.js';
 import { json } from '../handlers/api/http.js';
+import { UsageError } from '../oci/errors.js';
 import { silentLogger, type Logger } from '../oci/log.js';
 import type { TransportOptions } from '../oci/transport.js';
 import { blobsPerImage, EngineFactory } from '../runs/engine.js';
 import { maxBodyBytes } from '../runs/run-request.js';
 import { RunService } from '../runs/service.js';
 import { WorkflowTasks } from '../runs/tasks.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { LocalEvents } from './local-events.js';
 import { LocalWorkflow, mapConcurrency } from './local-workflow.js';
 import { MemoryVault } from './memory-vault.js';
@@ -50,10 +52,28 @@ export interface RunningServer {
  * route and task handlers the Lambdas run. No AWS account, no Docker.
  */
 export async function serve(options: ServeOptions = {}): Promise<RunningServer> {
+  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  // One server per data directory: the embedded DynamoDB's files must have one writer.
+  const lock = options.dataDir ? lockDataDir(options.dataDir) : undefined;
+  try {
+    const running = await start(options);
+    return {
+      ...running,
+      close: async () => {
+        await running.close();
+        lock?.release();
+      },
+    };
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
+}
+
+async function start(options: ServeOptions): Promise<RunningServer> {
   const logger = options.logger ?? silentLogger;
   // The SDK warns about Node < 22 on every client; locally it only ever talks to dynalite.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const db = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(options.dataDir ? { path: resolve(options.dataDir) } : {}) });
   await new Promise<void>((done) => db.listen(0, '127.0.0.1', done));
   const dbPort = (db.address() as AddressInfo).port;
@@ -108,7 +128,23 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end('{"message":"internal error"}');
     });
   });
-  await new Promise<void>((done) => server.listen(options.port ?? 8080, options.host ?? '127.0.0.1', done));
+  const port = options.port ?? 8080;
+  const listenHost = options.host ?? '127.0.0.1';
+  try {
+    await new Promise<void>((done, fail) => {
+      server.once('error', fail);
+      server.listen(port, listenHost, () => {
+        server.off('error', fail);
+        done();
+      });
+    });
+  } catch (err) {
+    await engines.close();
+    client.destroy();
+    await new Promise<void>((done) => db.close(() => done()));
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(`cannot listen on ${listenHost}:${port}: ${code === 'EADDRINUSE' ? 'the address is in use (--port 0 picks a free port)' : code ?? String(err)}`);
+  }
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {

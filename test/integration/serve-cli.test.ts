@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
@@ -21,6 +21,20 @@ function startServe(dataDir: string): Promise<{ url: string; child: ChildProcess
       if (url) resolve({ url, child });
     });
     child.once('exit', (code) => reject(new Error(`ferry serve exited ${code}: ${stderr}`)));
+  });
+}
+
+/** Runs `ferry serve` expecting it to refuse to start: its exit code and stderr. */
+function refusedServe(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'ferry.js'), 'serve', ...args], { env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => {
+    child.once('exit', (code) => resolve({ code, stderr }));
+    // A server that did start is an error of the test, not a hang: stop it.
+    child.stderr!.on('data', () => {
+      if (/listening on/.test(stderr)) child.kill('SIGTERM');
+    });
   });
 }
 
@@ -51,5 +65,32 @@ describe('the ferry serve command', () => {
     expect(again.status).toBe(200);
     expect(again.json).toMatchObject({ runId, status: 'completed', imagesProcessed: 1 });
     expect(await stop(second.child)).toBe(0);
+  });
+
+  it('refuses a second server on the same --data-dir or port with one line, and takes over a lock whose process is gone', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'ferry-serve-'));
+    const first = await startServe(dataDir);
+    try {
+      const sameDir = await refusedServe(['--port', '0', '--data-dir', dataDir]);
+      expect(sameDir.code).toBe(2);
+      expect(sameDir.stderr).toBe(`ferry: --data-dir ${dataDir} is in use by another ferry serve (pid ${first.child.pid}); stop it or choose another directory\n`);
+      const port = new URL(first.url).port;
+      const samePort = await refusedServe(['--port', port, '--data-dir', mkdtempSync(join(tmpdir(), 'ferry-serve-'))]);
+      expect(samePort.code).toBe(2);
+      expect(samePort.stderr).toBe(`ferry: cannot listen on 127.0.0.1:${port}: the address is in use (--port 0 picks a free port)\n`);
+      // The first server is untouched.
+      expect((await api(first.url, 'GET', '/v1/runs')).status).toBe(200);
+    } finally {
+      expect(await stop(first.child)).toBe(0);
+    }
+    expect(existsSync(join(dataDir, 'ferry-serve.lock'))).toBe(false);
+
+    // A server killed without cleanup leaves its lock behind; the next one takes it over.
+    const gone = spawn(process.execPath, ['-e', '']);
+    await new Promise((resolve) => gone.once('exit', resolve));
+    writeFileSync(join(dataDir, 'ferry-serve.lock'), `${gone.pid}\n`);
+    const next = await startServe(dataDir);
+    expect(readFileSync(join(dataDir, 'ferry-serve.lock'), 'utf8')).toBe(`${next.child.pid}\n`);
+    expect(await stop(next.child)).toBe(0);
   });
 });
