@@ -3,6 +3,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { type CopyResult } from '../mirror/copy-image.js';
 import { type MirrorResult, mirrorImages, planMirror } from '../mirror/mirror.js';
 import { describeError, ErrorNames, UsageError } from '../oci/errors.js';
+import { formatBytes } from '../mirror/format.js';
 import { type Platform, parsePlatform } from '../oci/manifest.js';
 import { formatLocation, type Location, manifestRef, parseLocation } from '../oci/reference.js';
 import { createCliLogger } from './log.js';
@@ -226,13 +227,6 @@ function describeResult(result: MirrorResult | CopyResult): string {
   const { blobs } = result;
   const referrers = 'referrers' in result && result.referrers !== undefined ? `; ${result.referrers} referrer${result.referrers === 1 ? '' : 's'}` : '';
   return `${result.status.padEnd(8)} ${result.source} → ${result.destination} ${result.digest} (${blobs.copied} copied, ${blobs.mounted} mounted, ${blobs.skipped} skipped; ${formatBytes(result.bytes)}${referrers})`;
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1048576) return `${(bytes / 1024).toFixed(1)} KiB`;
-  if (bytes < 1073741824) return `${(bytes / 1048576).toFixed(1)} MiB`;
-  return `${(bytes / 1073741824).toFixed(2)} GiB`;
 }
 
 class CopyFailed extends Error {

@@ -42,6 +42,20 @@ export interface CopyResult {
   readonly note?: string;
 }
 
+/** What copying one image would do, found without writing anything (a dry run). */
+export interface CopyPlan {
+  readonly digest: Digest;
+  /** `up-to-date`: the destination has this digest; `tag-kept`: its tag points elsewhere and is kept. */
+  readonly status: 'would-copy' | 'up-to-date' | 'tag-kept';
+  /** Distinct blobs the destination lacks, and their bytes: what a copy would move. */
+  readonly missing: { readonly blobs: number; readonly bytes: number };
+  /** Blobs the destination already has (skipped by a copy). */
+  readonly present: number;
+  /** Manifest GETs from the source a copy would make (what registries such as Docker Hub count as pulls). */
+  readonly manifestGets: number;
+  readonly note?: string;
+}
+
 /** Makes sure a destination repository exists before anything is pushed (ECR creates none on push). */
 export type PrepareDestination = (destination: Repository) => Promise<void>;
 
@@ -115,6 +129,52 @@ export class ImageCopier {
       ...(top.digest === original.digest ? {} : { digestChanged: true }),
       ...(referrers === undefined ? {} : { referrers }),
     };
+  }
+
+  /**
+   * What `copy` would do, without writing: the same resolution and platform selection, then the
+   * manifest tree walked with HEADs at the destination. Only manifests are read from the source.
+   */
+  async plan(source: Repository, sourceRef: string, destination: Repository, destinationRef: string, options: CopyOptions = {}): Promise<CopyPlan> {
+    const byDigest = isDigest(destinationRef);
+    const [original, existingTag] = await Promise.all([
+      source.getManifest(sourceRef),
+      byDigest ? undefined : destination.headManifest(destinationRef),
+    ]);
+    const top = await this.#selectPlatforms(source, original, options.platforms ?? []);
+    const existing = byDigest ? await destination.headManifest(top.digest) : existingTag;
+    const walk = { manifestGets: 1 + (top === original || top.kind === 'index' ? 0 : 1), blobs: new Map<string, { size: number; present: boolean }>() };
+    const plan = (status: CopyPlan['status'], note?: string): CopyPlan => {
+      const missing = [...walk.blobs.values()].filter((b) => !b.present);
+      return {
+        digest: top.digest, status, missing: { blobs: missing.length, bytes: missing.reduce((n, b) => n + b.size, 0) },
+        present: walk.blobs.size - missing.length, manifestGets: walk.manifestGets, ...(note === undefined ? {} : { note }),
+      };
+    };
+    if (existing !== undefined && existing.digest !== top.digest && options.keepExistingTags && !byDigest) {
+      return plan('tag-kept', `destination tag exists with ${existing.digest}; not overridden`);
+    }
+    if (existing?.digest === top.digest) return plan('up-to-date');
+    await this.#planTree(source, destination, top, walk, options);
+    return plan('would-copy');
+  }
+
+  async #planTree(
+    source: Repository, destination: Repository, manifest: Manifest, walk: { manifestGets: number; blobs: Map<string, { size: number; present: boolean }> }, options: CopyOptions,
+  ): Promise<void> {
+    if (manifest.kind === 'index') {
+      await Promise.all(manifest.index.manifests.map((child) => this.#manifests.run(async () => {
+        if ((await destination.headManifest(child.digest))?.digest === child.digest) return;
+        walk.manifestGets++;
+        await this.#planTree(source, destination, await source.getManifest(child.digest), walk, options);
+      })));
+      return;
+    }
+    const blobs = blobsOf(manifest.image).filter((blob) => (options.includeForeignLayers || !isForeign(blob)) && !walk.blobs.has(blob.digest));
+    for (const blob of blobs) walk.blobs.set(blob.digest, { size: blob.size, present: false });
+    await Promise.all(blobs.map((blob) => this.#manifests.run(async () => {
+      walk.blobs.set(blob.digest, { size: blob.size, present: await destination.headBlob(blob) });
+    })));
   }
 
   /** Copies a manifest and everything below it, then pushes it under `reference` (a tag or its digest). */

@@ -2,10 +2,11 @@ import { z } from 'zod';
 import { AuthenticationError, describeError, FerryError } from '../oci/errors.js';
 import { silentLogger, type Logger } from '../oci/log.js';
 import { parsePlatform } from '../oci/manifest.js';
-import { manifestRef, parseImageReference } from '../oci/reference.js';
+import { type ImageReference, manifestRef, parseImageReference } from '../oci/reference.js';
 import { isTransientNetworkError } from '../oci/retry.js';
+import { formatBytes } from '../mirror/format.js';
 import { Limiter } from '../mirror/limiter.js';
-import type { EngineFactory } from './engine.js';
+import type { EngineFactory, RunEngine } from './engine.js';
 import { countImages, finalStatus, type ImageRecord, type RunRecord } from './model.js';
 import type { EventPublisher } from './ports.js';
 import type { ImageOutcome, RunStore } from './store.js';
@@ -60,8 +61,13 @@ export class WorkflowTasks {
       const ref = parseImageReference(first.destination);
       try {
         const destination = engine.registries.repository({ kind: 'registry', ref }, 'destination');
-        await engine.copier.prepare(destination);
-        await destination.checkWriteAccess();
+        if (run.options.dryRun) {
+          // A dry run writes nothing, not even a repository or an upload session: reading proves the credentials.
+          await destination.headManifest(manifestRef(ref));
+        } else {
+          await engine.copier.prepare(destination);
+          await destination.checkWriteAccess();
+        }
       } catch (err) {
         await this.#failRun(run, images, `destination ${ref.registry}/${ref.repository}: ${describeError(err)}`);
         return stop;
@@ -82,13 +88,7 @@ export class WorkflowTasks {
       try {
         const head = await engine.registries.repository({ kind: 'registry', ref }, 'source').headManifest(manifestRef(ref));
         if (!head) return await finish(image.index, { status: 'failed', message: `source ${image.source} not found` });
-        if (!run.options.dryRun) return await this.#deps.store.annotateImage(runId, image.index, { digest: head.digest });
-        const target = parseImageReference(image.destination);
-        const there = await engine.registries.repository({ kind: 'registry', ref: target }, 'destination').headManifest(manifestRef(target));
-        await finish(image.index, {
-          status: 'skipped', digest: head.digest, bytes: 0,
-          message: there?.digest === head.digest ? 'dry run: destination is up to date' : 'dry run: would copy',
-        });
+        await this.#deps.store.annotateImage(runId, image.index, { digest: head.digest });
       } catch (err) {
         // An image that is missing or unreadable fails alone; a registry that refuses or cannot be reached fails the run.
         if (err instanceof FerryError && !err.retryable && !(err instanceof AuthenticationError)) await finish(image.index, { status: 'failed', message: describeError(err) });
@@ -113,6 +113,7 @@ export class WorkflowTasks {
     const source = parseImageReference(image.source);
     const destination = parseImageReference(image.destination);
     try {
+      if (run.options.dryRun) return await this.#dryRun(run, index, engine, source, destination);
       const result = await engine.copier.copy(
         engine.registries.repository({ kind: 'registry', ref: source }, 'source'), manifestRef(source),
         engine.registries.repository({ kind: 'registry', ref: destination }, 'destination'), manifestRef(destination),
@@ -132,6 +133,23 @@ export class WorkflowTasks {
       await this.#stopIfFailFast(run);
       return { status: 'failed' };
     }
+  }
+
+  /**
+   * A dry run's image: what copying it would do, found by reading only, reported as `skipped`
+   * with `bytes` = what a copy would move.
+   */
+  async #dryRun(run: RunRecord, index: number, engine: RunEngine, source: ImageReference, destination: ImageReference): Promise<{ status: string }> {
+    const plan = await engine.copier.plan(
+      engine.registries.repository({ kind: 'registry', ref: source }, 'source'), manifestRef(source),
+      engine.registries.repository({ kind: 'registry', ref: destination }, 'destination'), manifestRef(destination),
+      { platforms: run.options.platforms.map(parsePlatform), keepExistingTags: !run.options.override },
+    );
+    const message = plan.status === 'up-to-date' ? 'dry run: destination is up to date'
+      : plan.status === 'tag-kept' ? `dry run: ${plan.note ?? 'destination tag kept'}`
+        : `dry run: would copy ${plan.missing.blobs} blobs (${formatBytes(plan.missing.bytes)}), ${plan.present} already there; ${plan.manifestGets} manifest GETs from the source`;
+    await this.#deps.store.finishImage(run.runId, index, { status: 'skipped', digest: plan.digest, bytes: plan.missing.bytes, message });
+    return { status: 'skipped' };
   }
 
   /** After the state machine gave up retrying an image. */
@@ -156,7 +174,8 @@ export class WorkflowTasks {
     }
     const counts = countImages(images);
     // A cancelled run keeps its status; finishRun then only records the final counts.
-    await this.#deps.store.finishRun(runId, { status: finalStatus(images), ...counts });
+    const summary = run.options.dryRun ? dryRunSummary(images) : undefined;
+    await this.#deps.store.finishRun(runId, { status: finalStatus(images), ...counts, ...(summary === undefined ? {} : { message: summary }) });
     const ended = (await this.#deps.store.getRun(runId)) ?? run;
     await this.#deps.events.runFinished({
       runId, status: ended.status, totalImages: run.totalImages, imagesFailed: counts.imagesFailed, bytesCopied: counts.bytesCopied,
@@ -188,4 +207,12 @@ function causeMessage(cause: string | undefined): string | undefined {
   } catch {
     return cause;
   }
+}
+
+/** A dry run's result in one line: how many images would copy, and the bytes (per image: a blob shared by images counts in each). */
+function dryRunSummary(images: readonly ImageRecord[]): string {
+  const wouldCopy = images.filter((i) => i.message?.startsWith('dry run: would copy'));
+  const bytes = wouldCopy.reduce((n, i) => n + (i.bytes ?? 0), 0);
+  const failed = images.filter((i) => i.status === 'failed').length;
+  return `dry run: ${wouldCopy.length} of ${images.length} images would copy, ${formatBytes(bytes)} at most${failed > 0 ? `; ${failed} failed` : ''}`;
 }

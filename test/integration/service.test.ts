@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RunningServer } from '../../functions/local/serve.js';
 import { basicHeader } from '../support/engine.js';
-import { buildImage, buildIndex, push, remoteDigest, Rng } from '../support/fixtures.js';
+import { buildImage, buildIndex, type BuiltManifest, push, remoteDigest, Rng } from '../support/fixtures.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { api, type RunView, startService, waitForRun } from '../support/service.js';
 import { waitFor } from '../support/ports.js';
@@ -18,6 +18,7 @@ afterAll(async () => {
   await Promise.all(proxies.map((p) => p.stop()));
 });
 
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 const ns = (name: string) => `svc/${name}-${rng.int(1e9)}`;
 
 describe('ferry serve: runs over HTTP', () => {
@@ -233,15 +234,43 @@ describe('ferry serve: runs over HTTP', () => {
     await waitForRun(server.url, (third.json as RunView).runId);
   });
 
-  it('plans without copying on dryRun', async () => {
-    const repo = ns('dry');
-    const image = buildImage({ layers: [rng.bytes(1_000)] });
-    await push(src.url, repo, 'v1', image);
-    const started = await api(server.url, 'POST', '/v1/runs', { images: [`${src.host}/${repo}:v1`], destination: { registry: dst.host }, dryRun: true });
+  it('plans without copying on dryRun: what each image would move, read-only', async () => {
+    const prefix = ns('dry');
+    const shared = rng.bytes(40_000);
+    const fresh = buildImage({ layers: [shared, rng.bytes(9_000)] });
+    const partly = buildImage({ layers: [shared, rng.bytes(5_000)] });
+    const current = buildImage({ layers: [rng.bytes(3_000)] });
+    const multi = buildIndex([
+      { image: buildImage({ layers: [rng.bytes(7_000)] }), platform: { os: 'linux', architecture: 'amd64' } },
+      { image: buildImage({ layers: [rng.bytes(6_000)], platform: { os: 'linux', architecture: 'arm64' } }), platform: { os: 'linux', architecture: 'arm64' } },
+    ]);
+    await push(src.url, `${prefix}/fresh`, 'v1', fresh);
+    await push(src.url, `${prefix}/partly`, 'v1', partly);
+    await push(src.url, `${prefix}/current`, 'v1', current);
+    await push(src.url, `${prefix}/multi`, 'v1', multi);
+    await push(dst.url, `${prefix}/current`, 'v1', current);
+    // The destination repository of `partly` already holds the shared layer (under another tag).
+    await push(dst.url, `${prefix}/partly`, 'old', buildImage({ layers: [shared] }));
+    const started = await api(server.url, 'POST', '/v1/runs', {
+      images: ['fresh', 'partly', 'current', 'multi'].map((n) => `${src.host}/${prefix}/${n}:v1`), destination: { registry: dst.host }, dryRun: true,
+    });
     const run = await waitForRun(server.url, (started.json as RunView).runId);
     expect(run.status).toBe('completed');
-    expect(Object.values(run.images)[0]).toMatchObject({ status: 'skipped', digest: image.digest, message: 'dry run: would copy' });
-    expect(await remoteDigest(dst.url, repo, 'v1')).toBeUndefined();
+    const image = (name: string) => run.images[`${dst.host}/${prefix}/${name}:v1`]!;
+    const size = (i: BuiltManifest) => i.blobs.reduce((n, b) => n + b.size, 0);
+    expect(image('fresh')).toMatchObject({
+      status: 'skipped', digest: fresh.digest, bytes: size(fresh), message: `dry run: would copy 3 blobs (${kib(size(fresh))}), 0 already there; 1 manifest GETs from the source`,
+    });
+    // Config and own layer missing; the shared layer is there.
+    const partlyBytes = partly.blobs[0]!.size + partly.blobs[2]!.size;
+    expect(image('partly')).toMatchObject({ status: 'skipped', bytes: partlyBytes, message: `dry run: would copy 2 blobs (${kib(partlyBytes)}), 1 already there; 1 manifest GETs from the source` });
+    expect(image('current')).toMatchObject({ status: 'skipped', digest: current.digest, bytes: 0, message: 'dry run: destination is up to date' });
+    const multiBytes = multi.children.reduce((n, c) => n + size(c), 0);
+    expect(image('multi')).toMatchObject({ status: 'skipped', digest: multi.digest, bytes: multiBytes, message: `dry run: would copy 4 blobs (${kib(multiBytes)}), 0 already there; 3 manifest GETs from the source` });
+    expect(run.message).toBe(`dry run: 3 of 4 images would copy, ${kib(size(fresh) + partlyBytes + multiBytes)} at most`);
+    expect(run.bytesCopied).toBe(size(fresh) + partlyBytes + multiBytes);
+    // Read-only: nothing was pushed.
+    for (const name of ['fresh', 'partly', 'multi']) expect(await remoteDigest(dst.url, `${prefix}/${name}`, 'v1')).toBeUndefined();
   });
 
   it('lists runs newest first with pagination', async () => {
