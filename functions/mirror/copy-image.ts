@@ -3,7 +3,7 @@ import { ManifestInvalidError, NotFoundError } from '../oci/errors.js';
 import { silentLogger, type Logger } from '../oci/log.js';
 import { blobsOf, type Descriptor, formatPlatform, type Manifest, parseManifest, type Platform, platformMatches } from '../oci/manifest.js';
 import { foreignLayerMediaTypes } from '../oci/media-types.js';
-import type { Repository } from '../oci/repository.js';
+import type { ManifestHead, Repository } from '../oci/repository.js';
 import type { BlobCopier, BlobOutcome } from './blob-copier.js';
 import { Limiter } from './limiter.js';
 import { copyReferrers } from './referrers.js';
@@ -94,13 +94,22 @@ export class ImageCopier {
 
   async copy(source: Repository, sourceRef: string, destination: Repository, destinationRef: string, options: CopyOptions = {}): Promise<CopyResult> {
     const byDigest = isDigest(destinationRef);
+    const tally = new CopyTally();
+    const current = await this.#upToDate(source, sourceRef, destination, destinationRef, options);
+    if (current.head) {
+      const referrers = options.referrers ? await copyReferrers(this, source, destination, current.head.digest, tally, options) : undefined;
+      return {
+        source: `${source.display}${refSuffix(sourceRef)}`, destination: `${destination.display}${refSuffix(destinationRef)}`,
+        digest: current.head.digest, mediaType: current.head.mediaType, status: tally.blobs.copied === 0 && tally.blobs.mounted === 0 ? 'skipped' : 'copied',
+        blobs: tally.blobs, bytes: tally.bytes, ...(referrers === undefined ? {} : { referrers }),
+      };
+    }
     // The source manifest and the destination tag are looked up at once: one round trip saved per image.
     const [original, existingTag] = await Promise.all([
       source.getManifest(sourceRef),
-      byDigest ? undefined : destination.headManifest(destinationRef),
+      current.existing === null ? (byDigest ? undefined : destination.headManifest(destinationRef)) : current.existing,
     ]);
     const top = await this.#selectPlatforms(source, original, options.platforms ?? []);
-    const tally = new CopyTally();
     const target = byDigest ? top.digest : destinationRef;
     const existing = byDigest ? await destination.headManifest(target) : existingTag;
     if (existing !== undefined && existing.digest !== top.digest && options.keepExistingTags && !byDigest) {
@@ -137,9 +146,11 @@ export class ImageCopier {
    */
   async plan(source: Repository, sourceRef: string, destination: Repository, destinationRef: string, options: CopyOptions = {}): Promise<CopyPlan> {
     const byDigest = isDigest(destinationRef);
+    const current = await this.#upToDate(source, sourceRef, destination, destinationRef, options);
+    if (current.head) return { digest: current.head.digest, status: 'up-to-date', missing: { blobs: 0, bytes: 0 }, present: 0, manifestGets: 0 };
     const [original, existingTag] = await Promise.all([
       source.getManifest(sourceRef),
-      byDigest ? undefined : destination.headManifest(destinationRef),
+      current.existing === null ? (byDigest ? undefined : destination.headManifest(destinationRef)) : current.existing,
     ]);
     const top = await this.#selectPlatforms(source, original, options.platforms ?? []);
     const existing = byDigest ? await destination.headManifest(top.digest) : existingTag;
@@ -175,6 +186,27 @@ export class ImageCopier {
     await Promise.all(blobs.map((blob) => this.#manifests.run(async () => {
       walk.blobs.set(blob.digest, { size: blob.size, present: await destination.headBlob(blob) });
     })));
+  }
+
+  /**
+   * Whether the destination tag already has the source's digest, asked with HEADs only (no
+   * manifest GET: registries such as Docker Hub count those as pulls). Only without platform
+   * filtering, where the digest to copy is the source's own. `existing` is the destination tag's
+   * HEAD when it was asked (`null`: not asked).
+   */
+  async #upToDate(
+    source: Repository, sourceRef: string, destination: Repository, destinationRef: string, options: CopyOptions,
+  ): Promise<{ head?: ManifestHead; existing: ManifestHead | undefined | null }> {
+    if (isDigest(destinationRef) || (options.platforms ?? []).length > 0) return { existing: null };
+    const [wanted, existing] = await Promise.all([
+      isDigest(sourceRef) ? sourceRef : source.headManifest(sourceRef).then((h) => h?.digest),
+      destination.headManifest(destinationRef),
+    ]);
+    if (existing !== undefined && wanted === existing.digest) {
+      this.#logger.debug('destination already has this digest: skip image', { destination: `${destination.display}:${destinationRef}`, digest: existing.digest });
+      return { head: existing, existing };
+    }
+    return { existing };
   }
 
   /** Copies a manifest and everything below it, then pushes it under `reference` (a tag or its digest). */

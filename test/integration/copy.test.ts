@@ -7,6 +7,7 @@ import { parsePlatform } from '../../functions/oci/manifest.js';
 import { buildImage, buildIndex, push, remoteDigest, Rng, sha256, writeLayout } from '../support/fixtures.js';
 import { createEngine } from '../support/engine.js';
 import { skopeoDigest } from '../support/cli.js';
+import { startFaultProxy } from '../support/fault-proxy.js';
 
 const { seed, src, dst } = inject('registries');
 const rng = new Rng(seed + 1);
@@ -50,6 +51,27 @@ describe('copy between real registries', () => {
 
     const second = await copy(`${src.host}/${name}:v1`, `${dst.host}/${name}:v1`);
     expect(second).toMatchObject({ status: 'skipped', bytes: 0, blobs: { copied: 0, mounted: 0, skipped: 0 } });
+  });
+
+  it('finds an up-to-date image with HEADs alone: no manifest GET at the source (what Docker Hub counts as a pull)', async () => {
+    const name = repo('heads');
+    const image = buildImage({ layers: [layer(4)] });
+    await push(src.url, name, 'v1', image);
+    const proxy = await startFaultProxy(src.url);
+    try {
+      expect((await copy(`${proxy.host}/${name}:v1`, `${dst.host}/${name}:v1`)).status).toBe('copied');
+      const gets = () => proxy.seen.filter((r) => r.method === 'GET' && r.url.includes('/manifests/')).length;
+      expect(gets()).toBe(1);
+      const again = await copy(`${proxy.host}/${name}:v1`, `${dst.host}/${name}:v1`);
+      expect(again).toMatchObject({ status: 'skipped', digest: image.digest, bytes: 0, blobs: { copied: 0, mounted: 0, skipped: 0 } });
+      expect(gets()).toBe(1);
+      // By digest, the source is not even asked.
+      const before = proxy.seen.length;
+      expect((await copy(`${proxy.host}/${name}@${image.digest}`, `${dst.host}/${name}:v1`)).status).toBe('skipped');
+      expect(proxy.seen.slice(before).filter((r) => r.url.includes('/manifests/'))).toEqual([]);
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it('copies one platform as the tag with --platform', async () => {
