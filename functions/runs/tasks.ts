@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { AuthenticationError, describeError, FerryError } from '../oci/errors.js';
 import { silentLogger, type Logger } from '../oci/log.js';
 import { parsePlatform } from '../oci/manifest.js';
-import { type ImageReference, manifestRef, parseImageReference } from '../oci/reference.js';
+import { manifestRef, parseImageReference } from '../oci/reference.js';
+import type { Repository } from '../oci/repository.js';
 import { isTransientNetworkError } from '../oci/retry.js';
 import { formatBytes } from '../mirror/format.js';
 import { Limiter } from '../mirror/limiter.js';
@@ -17,6 +18,9 @@ export const distributedThreshold = 200;
 export const planInput = z.object({ runId: z.string() });
 export const imageInput = z.object({ runId: z.string(), index: z.number().int().nonnegative() });
 export const failureInput = imageInput.extend({ error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional() });
+
+/** Source repository and reference, destination repository and reference: what `copy` and `plan` take first. */
+type ImagePair = [source: Repository, sourceRef: string, destination: Repository, destinationRef: string];
 
 export interface PlanOutput {
   runId: string;
@@ -112,11 +116,15 @@ export class WorkflowTasks {
     const engine = this.#deps.engines.forRun(run);
     const source = parseImageReference(image.source);
     const destination = parseImageReference(image.destination);
+    // The digest Plan resolved the tag to: a tag that moves during the run does not change what it copies.
+    const pair: ImagePair = [
+      engine.registries.repository({ kind: 'registry', ref: source }, 'source'), image.digest ?? manifestRef(source),
+      engine.registries.repository({ kind: 'registry', ref: destination }, 'destination'), manifestRef(destination),
+    ];
     try {
-      if (run.options.dryRun) return await this.#dryRun(run, index, engine, source, destination);
+      if (run.options.dryRun) return await this.#dryRun(run, index, engine, pair);
       const result = await engine.copier.copy(
-        engine.registries.repository({ kind: 'registry', ref: source }, 'source'), manifestRef(source),
-        engine.registries.repository({ kind: 'registry', ref: destination }, 'destination'), manifestRef(destination),
+        ...pair,
         {
           platforms: run.options.platforms.map(parsePlatform), referrers: run.options.referrers, keepExistingTags: !run.options.override,
         },
@@ -139,10 +147,9 @@ export class WorkflowTasks {
    * A dry run's image: what copying it would do, found by reading only, reported as `skipped`
    * with `bytes` = what a copy would move.
    */
-  async #dryRun(run: RunRecord, index: number, engine: RunEngine, source: ImageReference, destination: ImageReference): Promise<{ status: string }> {
+  async #dryRun(run: RunRecord, index: number, engine: RunEngine, pair: ImagePair): Promise<{ status: string }> {
     const plan = await engine.copier.plan(
-      engine.registries.repository({ kind: 'registry', ref: source }, 'source'), manifestRef(source),
-      engine.registries.repository({ kind: 'registry', ref: destination }, 'destination'), manifestRef(destination),
+      ...pair,
       { platforms: run.options.platforms.map(parsePlatform), keepExistingTags: !run.options.override },
     );
     const message = plan.status === 'up-to-date' ? 'dry run: destination is up to date'

@@ -219,6 +219,27 @@ describe('ferry serve: runs over HTTP', () => {
     expect(run.imagesProcessed).toBe(14);
   });
 
+  it('copies the digest Plan resolved, even when the tag moves before the copy runs', async () => {
+    const repo = ns('moving');
+    const planned = buildImage({ layers: [rng.bytes(2_000)] });
+    const later = buildImage({ layers: [rng.bytes(2_000)] });
+    await push(src.url, repo, 'v1', planned);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const proxy = await startFaultProxy(src.url, (r) => (r.method === 'GET' && r.url.includes('/manifests/') ? { kind: 'hold', until: gate } : undefined));
+    proxies.push(proxy);
+    const started = await api(server.url, 'POST', '/v1/runs', { images: [`${proxy.host}/${repo}:v1`], destination: { registry: dst.host } });
+    // The copy asks for its manifest: the tag moves meanwhile.
+    await waitFor(() => Promise.resolve(proxy.seen.some((r) => r.method === 'GET' && r.url.includes('/manifests/'))), 'the copy to ask for the manifest', 400);
+    await push(src.url, repo, 'v1', later);
+    release();
+    const run = await waitForRun(server.url, (started.json as RunView).runId);
+    expect(run.status).toBe('completed');
+    expect(Object.values(run.images)[0]).toMatchObject({ status: 'completed', digest: planned.digest });
+    expect(await remoteDigest(dst.url, repo, 'v1')).toBe(planned.digest);
+    expect(proxy.seen.find((r) => r.method === 'GET' && r.url.includes('/manifests/'))?.url).toBe(`/v2/${repo}/manifests/${planned.digest}`);
+  });
+
   it('returns the same run for a repeated Idempotency-Key', async () => {
     const repo = ns('idem');
     await push(src.url, repo, 'v1', buildImage({ layers: [rng.bytes(1_000)] }));
