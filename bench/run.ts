@@ -149,7 +149,7 @@ async function main(): Promise<void> {
     const ten = '(b) 10 images sharing a 64 MiB base';
     rows.push(row(ten, 'skopeo copy ×10', skTen.map((r) => ({ ...r, bytes: Number.NaN })), skTen));
     rows.push(row(ten, 'ferry mirror (1 process)', feTen, skTen));
-    notes.push('(a) on this VM the raw-pipe share moves by several points between runs (81–89 % in three runs on 2026-11-22): Ferry\'s main thread is idle ~60 % of the copy, waiting on the two registries that share its 2 cores; the rest is its ~0.1 s start and hashing (0.15 s of CPU for 256 MiB).');
+    notes.push('(a) on this VM the raw-pipe share moves by several points between runs (81–89 % in four runs on 2026-11-22): Ferry\'s main thread is idle ~60 % of the copy, waiting on the two registries that share its 2 cores; the rest is its ~0.1 s start and hashing (0.15 s of CPU for 256 MiB).');
     notes.push(`(b) distinct blob bytes: ${(tenBytes / MiB).toFixed(0)} MiB. Ferry reports the bytes it uploaded; skopeo does not (it may mount the base from its blob-info cache, cleared before each repetition), so its MiB/s* is distinct bytes over wall time.`);
 
     // (c) re-copy when the destination is up to date.
