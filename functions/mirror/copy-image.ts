@@ -93,17 +93,63 @@ export class ImageCopier {
   }
 
   async copy(source: Repository, sourceRef: string, destination: Repository, destinationRef: string, options: CopyOptions = {}): Promise<CopyResult> {
-    const byDigest = isDigest(destinationRef);
+    const found = await this.#resolve(source, sourceRef, destination, destinationRef, options);
     const tally = new CopyTally();
-    const current = await this.#upToDate(source, sourceRef, destination, destinationRef, options);
-    if (current.head) {
-      const referrers = options.referrers ? await copyReferrers(this, source, destination, current.head.digest, tally, options) : undefined;
-      return {
-        source: `${source.display}${refSuffix(sourceRef)}`, destination: `${destination.display}${refSuffix(destinationRef)}`,
-        digest: current.head.digest, mediaType: current.head.mediaType, status: tally.blobs.copied === 0 && tally.blobs.mounted === 0 ? 'skipped' : 'copied',
-        blobs: tally.blobs, bytes: tally.bytes, ...(referrers === undefined ? {} : { referrers }),
-      };
+    const { digest, mediaType } = found.kind === 'current' ? found.head : found.top;
+    const target = found.kind === 'current' ? destinationRef : found.target;
+    const result = (status: CopyResult['status'], extra: Partial<CopyResult> = {}): CopyResult => ({
+      source: `${source.display}${refSuffix(sourceRef)}`, destination: `${destination.display}${refSuffix(target)}`,
+      digest, mediaType, status, blobs: tally.blobs, bytes: tally.bytes, ...extra,
+    });
+    if (found.kind === 'resolved' && found.kept !== undefined) return result('skipped', { note: found.kept });
+    const upToDate = found.kind === 'current' || found.existing?.digest === digest;
+    if (found.kind === 'resolved' && !upToDate) {
+      await this.prepare(destination);
+      await this.copyTree(source, destination, found.top, target, tally, options);
     }
+    const referrers = options.referrers ? await copyReferrers(this, source, destination, digest, tally, options) : undefined;
+    return result(upToDate && tally.blobs.copied === 0 && tally.blobs.mounted === 0 ? 'skipped' : 'copied', {
+      ...(found.kind === 'resolved' && digest !== found.original.digest ? { digestChanged: true } : {}),
+      ...(referrers === undefined ? {} : { referrers }),
+    });
+  }
+
+  /**
+   * What `copy` would do, without writing: the same resolution and platform selection, then the
+   * manifest tree walked with HEADs at the destination. Only manifests are read from the source.
+   */
+  async plan(source: Repository, sourceRef: string, destination: Repository, destinationRef: string, options: CopyOptions = {}): Promise<CopyPlan> {
+    const found = await this.#resolve(source, sourceRef, destination, destinationRef, options);
+    if (found.kind === 'current') return { digest: found.head.digest, status: 'up-to-date', missing: { blobs: 0, bytes: 0 }, present: 0, manifestGets: 0 };
+    const { original, top } = found;
+    // The source manifest, and the platform's own manifest when one platform was picked from an index.
+    const walk = { manifestGets: top === original || top.kind === 'index' ? 1 : 2, blobs: new Map<string, { size: number; present: boolean }>() };
+    const plan = (status: CopyPlan['status'], note?: string): CopyPlan => {
+      const missing = [...walk.blobs.values()].filter((b) => !b.present);
+      return {
+        digest: top.digest, status, missing: { blobs: missing.length, bytes: missing.reduce((n, b) => n + b.size, 0) },
+        present: walk.blobs.size - missing.length, manifestGets: walk.manifestGets, ...(note === undefined ? {} : { note }),
+      };
+    };
+    if (found.kept !== undefined) return plan('tag-kept', found.kept);
+    if (found.existing?.digest === top.digest) return plan('up-to-date');
+    await this.#planTree(source, destination, top, walk, options);
+    return plan('would-copy');
+  }
+
+  /**
+   * The image to copy and what the destination holds: `current` when HEADs alone show the
+   * destination tag has the source digest; else the source manifest read, platforms selected, the
+   * destination reference (`target`: the tag, or the digest), and `kept` when its tag points
+   * elsewhere and is to be left alone.
+   */
+  async #resolve(source: Repository, sourceRef: string, destination: Repository, destinationRef: string, options: CopyOptions): Promise<
+    | { kind: 'current'; head: ManifestHead }
+    | { kind: 'resolved'; original: Manifest; top: Manifest; target: string; existing: ManifestHead | undefined; kept?: string }
+  > {
+    const byDigest = isDigest(destinationRef);
+    const current = await this.#upToDate(source, sourceRef, destination, destinationRef, options);
+    if (current.head) return { kind: 'current', head: current.head };
     // The source manifest and the destination tag are looked up at once: one round trip saved per image.
     const [original, existingTag] = await Promise.all([
       source.getManifest(sourceRef),
@@ -112,62 +158,10 @@ export class ImageCopier {
     const top = await this.#selectPlatforms(source, original, options.platforms ?? []);
     const target = byDigest ? top.digest : destinationRef;
     const existing = byDigest ? await destination.headManifest(target) : existingTag;
-    if (existing !== undefined && existing.digest !== top.digest && options.keepExistingTags && !byDigest) {
-      return {
-        source: `${source.display}${refSuffix(sourceRef)}`, destination: `${destination.display}${refSuffix(target)}`, digest: top.digest,
-        mediaType: top.mediaType, status: 'skipped', blobs: tally.blobs, bytes: 0,
-        note: `destination tag exists with ${existing.digest}; not overridden`,
-      };
-    }
-    const skipped = existing?.digest === top.digest;
-    if (skipped) {
-      this.#logger.debug('destination already has this digest: skip image', { destination: `${destination.display}:${target}`, digest: top.digest });
-    } else {
-      await this.prepare(destination);
-      await this.copyTree(source, destination, top, target, tally, options);
-    }
-    const referrers = options.referrers ? await copyReferrers(this, source, destination, top.digest, tally, options) : undefined;
-    return {
-      source: `${source.display}${refSuffix(sourceRef)}`,
-      destination: `${destination.display}${refSuffix(target)}`,
-      digest: top.digest,
-      mediaType: top.mediaType,
-      status: skipped && tally.blobs.copied === 0 && tally.blobs.mounted === 0 ? 'skipped' : 'copied',
-      blobs: tally.blobs,
-      bytes: tally.bytes,
-      ...(top.digest === original.digest ? {} : { digestChanged: true }),
-      ...(referrers === undefined ? {} : { referrers }),
-    };
-  }
-
-  /**
-   * What `copy` would do, without writing: the same resolution and platform selection, then the
-   * manifest tree walked with HEADs at the destination. Only manifests are read from the source.
-   */
-  async plan(source: Repository, sourceRef: string, destination: Repository, destinationRef: string, options: CopyOptions = {}): Promise<CopyPlan> {
-    const byDigest = isDigest(destinationRef);
-    const current = await this.#upToDate(source, sourceRef, destination, destinationRef, options);
-    if (current.head) return { digest: current.head.digest, status: 'up-to-date', missing: { blobs: 0, bytes: 0 }, present: 0, manifestGets: 0 };
-    const [original, existingTag] = await Promise.all([
-      source.getManifest(sourceRef),
-      current.existing === null ? (byDigest ? undefined : destination.headManifest(destinationRef)) : current.existing,
-    ]);
-    const top = await this.#selectPlatforms(source, original, options.platforms ?? []);
-    const existing = byDigest ? await destination.headManifest(top.digest) : existingTag;
-    const walk = { manifestGets: 1 + (top === original || top.kind === 'index' ? 0 : 1), blobs: new Map<string, { size: number; present: boolean }>() };
-    const plan = (status: CopyPlan['status'], note?: string): CopyPlan => {
-      const missing = [...walk.blobs.values()].filter((b) => !b.present);
-      return {
-        digest: top.digest, status, missing: { blobs: missing.length, bytes: missing.reduce((n, b) => n + b.size, 0) },
-        present: walk.blobs.size - missing.length, manifestGets: walk.manifestGets, ...(note === undefined ? {} : { note }),
-      };
-    };
-    if (existing !== undefined && existing.digest !== top.digest && options.keepExistingTags && !byDigest) {
-      return plan('tag-kept', `destination tag exists with ${existing.digest}; not overridden`);
-    }
-    if (existing?.digest === top.digest) return plan('up-to-date');
-    await this.#planTree(source, destination, top, walk, options);
-    return plan('would-copy');
+    if (existing?.digest === top.digest) this.#logger.debug('destination already has this digest: skip image', { destination: `${destination.display}${refSuffix(target)}`, digest: top.digest });
+    const kept = existing !== undefined && existing.digest !== top.digest && options.keepExistingTags && !byDigest
+      ? `destination tag exists with ${existing.digest}; not overridden` : undefined;
+    return { kind: 'resolved', original, top, target, existing, ...(kept === undefined ? {} : { kept }) };
   }
 
   async #planTree(
