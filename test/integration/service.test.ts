@@ -14,8 +14,9 @@ beforeAll(async () => {
   server = await startService();
 });
 afterAll(async () => {
-  await server.close();
+  // Proxies first: a test that failed while holding requests must not keep the server from draining.
   await Promise.all(proxies.map((p) => p.stop()));
+  await server.close();
 });
 
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
@@ -197,11 +198,16 @@ describe('ferry serve: runs over HTTP', () => {
       await push(src.url, `${prefix}/app${i}`, 'v1', image);
       refs.push(`${proxy.host}/${prefix}/app${i}:v1`);
     }
-    const started = await api(server.url, 'POST', '/v1/runs', { images: refs, destination: { registry: dst.host }, failFast: true });
-    const { runId } = started.json as RunView;
-    const stopped = await waitForRun(server.url, runId);
-    expect(stopped.status).toBe('failed');
-    release();
+    let runId: string;
+    try {
+      const started = await api(server.url, 'POST', '/v1/runs', { images: refs, destination: { registry: dst.host }, failFast: true });
+      runId = (started.json as RunView).runId;
+      const stopped = await waitForRun(server.url, runId, 1200);
+      expect(stopped.status).toBe('failed');
+    } finally {
+      // Whatever happened, let the held copies go, so the server can drain and close.
+      release();
+    }
     await server.drain();
     const run = (await api(server.url, 'GET', `/v1/runs/${runId}`)).json as RunView;
     expect(run.status).toBe('failed');
