@@ -20,6 +20,8 @@ export interface RegistryRequest {
   readonly body?: RequestBody;
   readonly followRedirects?: boolean;
   readonly signal?: AbortSignal;
+  /** The blob bytes the request moves (see `Transport`'s stream threshold). */
+  readonly streamBytes?: number;
 }
 
 const maxRedirects = 5;
@@ -58,7 +60,9 @@ export class RegistryClient {
       if (authorization !== undefined && url.origin === base.origin) headers[Header.authorization] = authorization;
       let res: HttpResponse;
       try {
-        res = await this.transport.send({ method: req.method, url, headers, body: req.body ?? null, signal: req.signal });
+        res = await this.transport.send({
+          method: req.method, url, headers, body: req.body ?? null, signal: req.signal, ...(req.streamBytes === undefined ? {} : { streamBytes: req.streamBytes }),
+        });
       } catch (err) {
         if (!replayable || attempt + 1 >= policy.attempts || !(err instanceof TransportError)) throw this.#withRepo(err, req);
         const delay = backoffDelay(policy, attempt++);

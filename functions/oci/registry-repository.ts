@@ -108,7 +108,7 @@ export class RegistryRepository implements Repository {
     const headers: Record<string, string> = offset > 0 ? { [Header.range]: `bytes=${offset}-` } : {};
     const res = await this.#client.request({
       method: 'GET', path: this.#path('blobs', descriptor.digest), repository: this.name, scopes: this.#scopes,
-      expect: [200, 206], headers, followRedirects: true,
+      expect: [200, 206], headers, followRedirects: true, streamBytes: descriptor.size - offset,
     });
     return { body: res.body, offset: res.status === 206 ? offset : 0 };
   }
@@ -194,7 +194,7 @@ export class RegistryRepository implements Repository {
   async #patchUpload(location: string, descriptor: Descriptor, body: Readable): Promise<string> {
     const res = await this.#client.request({
       method: 'PATCH', path: await this.#uploadUrl(location), repository: this.name, scopes: this.#scopes, expect: [201, 202, 204],
-      headers: { [Header.contentType]: 'application/octet-stream', [Header.contentLength]: String(descriptor.size) }, body,
+      headers: { [Header.contentType]: 'application/octet-stream', [Header.contentLength]: String(descriptor.size) }, body, streamBytes: descriptor.size,
     });
     res.body.resume();
     const range = headerValue(res.headers, Header.range);
@@ -214,6 +214,7 @@ export class RegistryRepository implements Repository {
     const res = await this.#client.request({
       method: 'PUT', path: url, repository: this.name, scopes: this.#scopes, expect: [201, 204],
       headers: { [Header.contentType]: 'application/octet-stream', [Header.contentLength]: String(size) }, body,
+      ...(body === null ? {} : { streamBytes: size }),
     });
     res.body.resume();
   }

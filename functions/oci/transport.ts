@@ -11,7 +11,9 @@ import requestFunction from 'undici/lib/api/api-request.js';
 const Agent = AgentClass as unknown as typeof AgentType;
 type Agent = AgentType;
 const undiciRequest = requestFunction as unknown as (this: Agent, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
+import { sharedBufferPool } from './buffer-pool.js';
 import { TransportError } from './errors.js';
+import { streamExchange } from './stream-exchange.js';
 import { Header } from './media-types.js';
 import { defaultRetryPolicy, type RetryPolicy } from './retry.js';
 
@@ -28,6 +30,12 @@ export interface TransportOptions {
   readonly connections?: number;
   /** The deployed service's SSRF guard; the CLI and `ferry serve` run without one. */
   readonly guard?: NetworkGuard;
+  /**
+   * Blob bodies of at least this many bytes stream on a connection of their own with pooled
+   * buffers instead of through undici (default 1 MiB; `Infinity` turns it off). See
+   * {@link streamExchange}.
+   */
+  readonly streamThreshold?: number;
 }
 
 export type RequestBody = string | Buffer | Readable | null;
@@ -45,6 +53,8 @@ export interface HttpRequest {
   readonly headers?: Record<string, string>;
   readonly body?: RequestBody;
   readonly signal?: AbortSignal;
+  /** The blob bytes this request moves (request or response body), when it moves a blob. */
+  readonly streamBytes?: number;
 }
 
 export interface HttpResponse {
@@ -69,6 +79,8 @@ export class Transport {
   readonly #bases = new Map<string, Promise<URL>>();
   readonly #pings = new Map<string, Promise<PingResult>>();
   readonly #guard: NetworkGuard | undefined;
+  readonly #ca: string | Buffer | undefined;
+  readonly #streamThreshold: number;
 
   constructor(options: TransportOptions = {}) {
     const pool = { connections: options.connections ?? 16, keepAliveTimeout: 30_000, headersTimeout: 120_000, bodyTimeout: 120_000 };
@@ -76,6 +88,8 @@ export class Transport {
     this.#secure = new Agent({ ...pool, connect: { ...lookup, ...(options.ca === undefined ? {} : { ca: options.ca }) } });
     this.#insecure = new Agent({ ...pool, connect: { ...lookup, rejectUnauthorized: false } });
     this.#guard = options.guard;
+    this.#ca = options.ca;
+    this.#streamThreshold = options.streamThreshold ?? 1 << 20;
     this.#insecureHosts = new Set([...(options.insecureHosts ?? [])].map((h) => h.toLowerCase()));
     this.#endpoints = options.endpoints ?? new Map();
     this.retry = { ...defaultRetryPolicy, ...options.retry };
@@ -152,10 +166,16 @@ export class Transport {
     const literal = req.url.hostname.replace(/^\[|\]$/g, '');
     const refused = this.#guard && isIP(literal) !== 0 ? this.#guard.refusal(literal, literal) : undefined;
     if (refused) throw new TransportError(`${req.method} ${redactUrl(req.url)}: refused: ${refused}`, { registry: req.url.host, retryable: false });
-    const agent = this.isInsecure(req.url.host) ? this.#insecure : this.#secure;
+    const insecure = this.isInsecure(req.url.host);
     const headers: Record<string, string> = { [Header.userAgent]: this.userAgent, ...req.headers };
     try {
-      const res = await undiciRequest.call(agent, {
+      if (this.#streams(req)) {
+        const res = await streamExchange({ method: req.method, url: req.url, headers, body: req.body instanceof Readable ? req.body : null, signal: req.signal }, {
+          rejectUnauthorized: !insecure, ca: this.#ca, lookup: this.#guard?.lookup, pool: sharedBufferPool, idleTimeoutMs: 120_000,
+        });
+        return { ...res, url: req.url };
+      }
+      const res = await undiciRequest.call(insecure ? this.#insecure : this.#secure, {
         origin: req.url.origin,
         path: `${req.url.pathname}${req.url.search}`,
         method: req.method,
@@ -171,6 +191,14 @@ export class Transport {
       if (req.body instanceof Readable && req.body.errored) throw req.body.errored;
       throw new TransportError(`${req.method} ${redactUrl(req.url)}: ${networkMessage(err)}`, { registry: req.url.host, cause: err });
     }
+  }
+
+  /** Whether a request moves a blob large enough for {@link streamExchange} (uploads need their length known). */
+  #streams(req: HttpRequest): boolean {
+    if (req.streamBytes === undefined || req.streamBytes < this.#streamThreshold) return false;
+    const body = req.body ?? null;
+    if (body === null) return req.method === 'GET';
+    return body instanceof Readable && req.headers?.[Header.contentLength] !== undefined;
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { anonymous, StaticCredentials } from '../../functions/oci/auth/credentials.js';
+import { parseDigest } from '../../functions/oci/digest.js';
 import { DigestMismatchError } from '../../functions/oci/errors.js';
 import { Registries } from '../../functions/oci/registries.js';
 import { Transport } from '../../functions/oci/transport.js';
@@ -23,8 +24,10 @@ async function proxy(upstream: string, decide?: (req: SeenRequest, count: number
   return p;
 }
 
-function engine(options: { patch?: boolean; destinationCredentials?: StaticCredentials; sourceCredentials?: StaticCredentials } = {}) {
-  const transport = new Transport({ retry: { baseDelayMs: 5, maxDelayMs: 20 } });
+interface EngineOptions { patch?: boolean; destinationCredentials?: StaticCredentials; sourceCredentials?: StaticCredentials; streamThreshold?: number }
+
+function makeEngine(options: EngineOptions = {}) {
+  const transport = new Transport({ retry: { baseDelayMs: 5, maxDelayMs: 20 }, ...(options.streamThreshold === undefined ? {} : { streamThreshold: options.streamThreshold }) });
   transports.push(transport);
   const registries = new Registries({
     transport, sourceCredentials: options.sourceCredentials ?? anonymous, destinationCredentials: options.destinationCredentials ?? anonymous,
@@ -40,7 +43,9 @@ function engine(options: { patch?: boolean; destinationCredentials?: StaticCrede
 
 const isBlobGet = (r: SeenRequest, digest: string) => r.method === 'GET' && r.url.endsWith(`/blobs/${digest}`);
 
-describe('protocol faults a real registry will not produce on demand', () => {
+// Every fault twice: blob bodies through undici, and through the pooled stream exchange (threshold 0).
+describe.each([['undici', Infinity], ['pooled streams', 0]] as const)('protocol faults a real registry will not produce on demand (blobs via %s)', (_via, streamThreshold) => {
+  const engine = (options: EngineOptions = {}) => makeEngine({ ...options, streamThreshold });
   it('retries 429 (Retry-After in seconds and as an HTTP date) and 5xx bursts', async () => {
     const image = buildImage({ layers: [rng.bytes(50_000)] });
     const name = repo('throttled');
@@ -175,6 +180,17 @@ describe('the SSRF guard (deployed service)', () => {
     const port = src.host.split(':')[1];
     const byName = registries.repository({ kind: 'registry', ref: { registry: `localhost:${port}`, repository: name, tag: 'v1' } }, 'source');
     await expect(byName.getManifest('v1')).rejects.toThrow(/refused: localhost resolves to (127\.0\.0\.1|::1)/);
+
+    // Blob bodies on the pooled stream path go through the same guard.
+    const streaming = new Transport({ guard: new NetworkGuard(), streamThreshold: 0, retry: { attempts: 1 } });
+    transports.push(streaming);
+    const blobs = new Registries({ transport: streaming, sourceCredentials: anonymous, destinationCredentials: anonymous });
+    const layer = { mediaType: image.blobs[1]!.mediaType, digest: parseDigest(image.blobs[1]!.digest), size: image.blobs[1]!.size };
+    await expect(blobs.repository({ kind: 'registry', ref: { registry: src.host, repository: name, tag: 'v1' } }, 'source').openBlob(layer, 0))
+      .rejects.toThrow(/refused: 127\.0\.0\.1 .*loopback, link-local or private/);
+    // By name, the stream path's own connect-time lookup refuses it.
+    await expect(streaming.send({ method: 'GET', url: new URL(`http://localhost:${port}/v2/${name}/blobs/${layer.digest}`), streamBytes: layer.size }))
+      .rejects.toThrow(/refused: localhost resolves to (127\.0\.0\.1|::1)/);
 
     const allowed = new Transport({ guard: new NetworkGuard(['127.0.0.0/8']) });
     transports.push(allowed);

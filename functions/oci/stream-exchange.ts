@@ -1,0 +1,304 @@
+import { connect as connectTcp, isIP, type LookupFunction, type OnReadOpts, type Socket } from 'node:net';
+import { Readable } from 'node:stream';
+import { connect as connectTls, type ConnectionOptions } from 'node:tls';
+import type { BufferPool } from './buffer-pool.js';
+
+/** One HTTP/1.1 request whose body (or response body) is a blob: a stream of many megabytes. */
+export interface StreamRequest {
+  readonly method: string;
+  readonly url: URL;
+  /** Lowercase names. A request body needs `content-length`. */
+  readonly headers: Record<string, string>;
+  readonly body: Readable | null;
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface StreamConnectOptions {
+  /** Verify TLS certificates (false only for hosts the caller marked insecure). */
+  readonly rejectUnauthorized: boolean;
+  readonly ca?: string | Buffer | undefined;
+  /** The SSRF guard's resolver, checked at connect time. */
+  readonly lookup?: LookupFunction | undefined;
+  readonly pool: BufferPool;
+  /** Longest silence on the connection before it fails (ETIMEDOUT, retryable). */
+  readonly idleTimeoutMs: number;
+}
+
+export interface StreamResponse {
+  readonly status: number;
+  readonly headers: Record<string, string | string[]>;
+  /** Object-mode stream of Buffers; pooled chunks go back to the pool when the upload that sends them has written them. */
+  readonly body: Readable;
+}
+
+const maxHeadBytes = 64 * 1024;
+const crlf2 = Buffer.from('\r\n\r\n');
+
+/** A network error the retry layer knows as transient (by its code). */
+function networkError(message: string, code: 'ECONNRESET' | 'ETIMEDOUT'): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+type Framing =
+  | { kind: 'length'; remaining: number }
+  | { kind: 'chunked'; decoder: ChunkedDecoder }
+  | { kind: 'until-close' }
+  | { kind: 'none' };
+
+/**
+ * Sends one request on a connection of its own (`Connection: close`) and streams both bodies
+ * without allocating per read: the socket reads into buffers of `pool` (Node's `onread`), the
+ * response body hands those very buffers on, and a request body's chunks go back to the pool once
+ * written. Transport uses it for blob GETs and uploads above its stream threshold — large bodies,
+ * where a connection per request costs nothing next to the transfer — and undici for the rest.
+ *
+ * Resolves when the response head has arrived; the body streams after. Errors carry the socket's
+ * codes (ECONNRESET, ETIMEDOUT, …) so the retry layer treats them as undici's.
+ */
+export function streamExchange(req: StreamRequest, options: StreamConnectOptions): Promise<StreamResponse> {
+  return new Promise((resolve, reject) => {
+    const { pool } = options;
+    const https = req.url.protocol === 'https:';
+    const host = req.url.hostname.replace(/^\[|\]$/g, '');
+    const port = Number(req.url.port) || (https ? 443 : 80);
+    let head: Buffer = Buffer.alloc(0);
+    let framing: Framing | undefined;
+    let response: Readable | undefined;
+    let settled = false;
+    let finished = false;
+
+    const onread = {
+      buffer: () => pool.take(),
+      callback: (bytes: number, buffer: Buffer): boolean => {
+        const chunk = buffer.subarray(0, bytes);
+        if (framing === undefined) {
+          readHead(chunk);
+          pool.give(buffer);
+          return response === undefined || !response.isPaused();
+        }
+        return readBody(chunk, buffer);
+      },
+    };
+    const lookup = options.lookup === undefined ? {} : { lookup: options.lookup };
+    // tls.connect takes `onread` as net.connect does (documented), though @types/node omits it.
+    const tlsOptions: ConnectionOptions & { onread: OnReadOpts } = {
+      host, port, rejectUnauthorized: options.rejectUnauthorized, ALPNProtocols: ['http/1.1'], onread, ...lookup,
+      ...(isIP(host) === 0 ? { servername: host } : {}), ...(options.ca === undefined ? {} : { ca: options.ca }),
+    };
+    const socket: Socket = https ? connectTls(tlsOptions) : connectTcp({ host, port, onread, ...lookup });
+    socket.setNoDelay(true);
+    socket.setTimeout(options.idleTimeoutMs, () => socket.destroy(networkError(`no data from ${req.url.host} for ${options.idleTimeoutMs} ms`, 'ETIMEDOUT')));
+
+    const fail = (err: Error): void => {
+      if (!settled) {
+        settled = true;
+        reject(err);
+      } else if (response !== undefined && !finished) {
+        finished = true;
+        response.destroy(err);
+      }
+    };
+    socket.on('error', fail);
+    socket.on('end', () => {
+      if (framing === undefined) return fail(networkError(`${req.url.host} closed the connection before answering`, 'ECONNRESET'));
+      if (framing.kind === 'until-close') return endBody();
+      if (!finished) fail(networkError(`${req.url.host} closed the connection before the response body ended`, 'ECONNRESET'));
+    });
+    socket.on('close', () => {
+      if (!finished) fail(networkError(`connection to ${req.url.host} closed`, 'ECONNRESET'));
+    });
+    const onAbort = (): void => {
+      socket.destroy(req.signal?.reason instanceof Error ? req.signal.reason : new Error('aborted'));
+    };
+    if (req.signal?.aborted) return onAbort();
+    req.signal?.addEventListener('abort', onAbort, { once: true });
+    socket.once('close', () => req.signal?.removeEventListener('abort', onAbort));
+
+    const endBody = (): void => {
+      if (finished) return;
+      finished = true;
+      response?.push(null);
+      // The exchange is over (Connection: close); an upload body still being sent is cut short.
+      socket.destroy();
+    };
+
+    /** Accumulates the response head (copied: it is small), then starts the body with what followed it. */
+    const readHead = (chunk: Buffer): void => {
+      head = Buffer.concat([head, chunk]);
+      const end = head.indexOf(crlf2);
+      if (end < 0) {
+        if (head.length > maxHeadBytes) socket.destroy(new Error(`${req.url.host} sent a response head over ${maxHeadBytes} bytes`));
+        return;
+      }
+      const parsed = parseHead(head.subarray(0, end).toString('latin1'));
+      const rest = Buffer.from(head.subarray(end + 4));
+      head = Buffer.alloc(0);
+      if (parsed === undefined) return void socket.destroy(new Error(`${req.url.host} sent a malformed HTTP response`));
+      if (parsed.status >= 100 && parsed.status < 200) {
+        // 100 Continue and friends: the real head follows.
+        if (rest.length > 0) readHead(rest);
+        return;
+      }
+      framing = framingOf(req.method, parsed.status, parsed.headers);
+      response = new Readable({
+        objectMode: true,
+        highWaterMark: 8,
+        read: () => socket.resume(),
+        destroy: (err, done) => {
+          if (!finished) socket.destroy();
+          done(err);
+        },
+      });
+      settled = true;
+      resolve({ status: parsed.status, headers: parsed.headers, body: response });
+      if (framing.kind === 'none' || (framing.kind === 'length' && framing.remaining === 0)) endBody();
+      else if (rest.length > 0) readBody(rest, undefined);
+    };
+
+    /** Hands body bytes on; returns false to pause reading while the consumer is behind. */
+    const readBody = (chunk: Buffer, pooled: Buffer | undefined): boolean => {
+      if (finished || response === undefined || framing === undefined) {
+        if (pooled) pool.give(pooled);
+        return true;
+      }
+      let more = true;
+      switch (framing.kind) {
+        case 'length': {
+          const take = Math.min(chunk.length, framing.remaining);
+          framing.remaining -= take;
+          more = response.push(take === chunk.length ? chunk : chunk.subarray(0, take));
+          if (framing.remaining === 0) endBody();
+          return more;
+        }
+        case 'until-close':
+          return response.push(chunk);
+        case 'chunked': {
+          // Rare for blobs: the decoded pieces are copied and the read buffer goes back at once.
+          let pieces: Buffer[];
+          try {
+            pieces = framing.decoder.write(chunk);
+          } catch (err) {
+            if (pooled) pool.give(pooled);
+            socket.destroy(err as Error);
+            return false;
+          }
+          if (pooled) pool.give(pooled);
+          for (const piece of pieces) more = response.push(piece) && more;
+          if (framing.decoder.done) endBody();
+          return more;
+        }
+        case 'none':
+          if (pooled) pool.give(pooled);
+          return true;
+      }
+    };
+
+    writeRequest(socket, req, pool, fail);
+  });
+}
+
+/** Writes the request head, then the body with backpressure; each body chunk goes back to the pool once written. */
+function writeRequest(socket: Socket, req: StreamRequest, pool: BufferPool, fail: (err: Error) => void): void {
+  const lines = [`${req.method} ${req.url.pathname}${req.url.search} HTTP/1.1`, `host: ${req.url.host}`, 'connection: close'];
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (name === 'host' || name === 'connection') continue;
+    if (/[\r\n]/.test(name) || /[\r\n]/.test(value)) return fail(new Error(`header ${name} has a line break`));
+    lines.push(`${name}: ${value}`);
+  }
+  socket.write(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
+  const { body } = req;
+  if (body === null) return;
+  const expected = Number(req.headers['content-length']);
+  let sent = 0;
+  body.on('data', (chunk: Buffer) => {
+    sent += chunk.length;
+    if (socket.destroyed) return;
+    if (!socket.write(chunk, () => pool.give(chunk))) body.pause();
+  });
+  socket.on('drain', () => body.resume());
+  body.once('end', () => {
+    if (sent !== expected) socket.destroy(new Error(`request body was ${sent} bytes; content-length said ${expected}`));
+  });
+  body.once('error', (err) => socket.destroy(err));
+  socket.once('close', () => {
+    if (!body.readableEnded) body.destroy();
+  });
+}
+
+function parseHead(text: string): { status: number; headers: Record<string, string | string[]> } | undefined {
+  const lines = text.split('\r\n');
+  const status = /^HTTP\/1\.[01] (\d{3})(?: |$)/.exec(lines[0] ?? '');
+  if (!status) return undefined;
+  const headers: Record<string, string | string[]> = {};
+  for (const line of lines.slice(1)) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) return undefined;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    const existing = headers[name];
+    headers[name] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
+  }
+  return { status: Number(status[1]), headers };
+}
+
+function framingOf(method: string, status: number, headers: Record<string, string | string[]>): Framing {
+  if (method === 'HEAD' || status === 204 || status === 304) return { kind: 'none' };
+  const encoding = headers['transfer-encoding'];
+  if (encoding !== undefined && String(encoding).toLowerCase().includes('chunked')) return { kind: 'chunked', decoder: new ChunkedDecoder() };
+  const length = headers['content-length'];
+  if (length !== undefined) {
+    const value = Number(Array.isArray(length) ? length[0] : length);
+    if (!Number.isSafeInteger(value) || value < 0) return { kind: 'until-close' };
+    return { kind: 'length', remaining: value };
+  }
+  return { kind: 'until-close' };
+}
+
+/** `Transfer-Encoding: chunked` (RFC 9112 §7.1): sizes, data, CRLFs and trailers; throws on malformed input. */
+export class ChunkedDecoder {
+  #state: 'size' | 'data' | 'data-end' | 'trailer' | 'done' = 'size';
+  #line = '';
+  #remaining = 0;
+
+  get done(): boolean {
+    return this.#state === 'done';
+  }
+
+  /** The data bytes in `input` (copied). */
+  write(input: Buffer): Buffer[] {
+    const out: Buffer[] = [];
+    let i = 0;
+    while (i < input.length && this.#state !== 'done') {
+      if (this.#state === 'data') {
+        const take = Math.min(this.#remaining, input.length - i);
+        out.push(Buffer.from(input.subarray(i, i + take)));
+        i += take;
+        this.#remaining -= take;
+        if (this.#remaining === 0) this.#state = 'data-end';
+        continue;
+      }
+      const nl = input.indexOf(10, i);
+      const end = nl < 0 ? input.length : nl + 1;
+      this.#line += input.toString('latin1', i, end);
+      i = end;
+      if (nl < 0) {
+        if (this.#line.length > 4096) throw new Error('chunked encoding: line too long');
+        continue;
+      }
+      const line = this.#line.replace(/\r?\n$/, '');
+      this.#line = '';
+      if (this.#state === 'data-end') {
+        if (line !== '') throw new Error('chunked encoding: data longer than its size');
+        this.#state = 'size';
+      } else if (this.#state === 'size') {
+        const size = /^([0-9a-fA-F]{1,12})(?:;.*)?$/.exec(line.trim());
+        if (!size) throw new Error('chunked encoding: bad chunk size');
+        this.#remaining = parseInt(size[1]!, 16);
+        this.#state = this.#remaining === 0 ? 'trailer' : 'data';
+      } else if (line === '') {
+        this.#state = 'done';
+      }
+    }
+    return out;
+  }
+}
