@@ -172,7 +172,7 @@ async function main(): Promise<void> {
     const ten = '(b) 10 images sharing a 64 MiB base';
     rows.push(row(ten, 'skopeo copy ×10', skTen.map((r) => ({ ...r, bytes: Number.NaN })), skTen));
     rows.push(row(ten, 'ferry mirror (1 process)', feTen, skTen));
-    notes.push('(a) the raw-pipe share moves by several points between runs on this VM (81–89 % in four runs on 2026-11-22). The node row is the floor for any Node tool: the same GET piped into one PUT with undici and nothing else — no verification, no protocol steps. Ferry matches it; the gap to curl is Node\'s own CPU per byte (curl: ~0.1 s of CPU for the pipe, Node: ~0.4 s) on 2 cores the two registries already keep busy.');
+    notes.push('(a) the node row is what a Node tool streaming through undici costs: the same GET piped into one PUT and nothing else — no verification, no protocol steps — with a fresh buffer per socket read, whose page faults were most of its CPU on this VM. Ferry streams blob bodies of 1 MiB and up on pooled, reused buffers (functions/oci/stream-exchange.ts) and beats that floor while hashing every byte; what is left between Ferry and curl is Node\'s own start and load (~0.2 s here) and its CPU per byte on 2 cores the registries already keep busy. The share moves by several points between runs on a shared VM.');
     notes.push(`(b) distinct blob bytes: ${(tenBytes / MiB).toFixed(0)} MiB. Ferry reports the bytes it uploaded; skopeo does not (it may mount the base from its blob-info cache, cleared before each repetition), so its MiB/s* is distinct bytes over wall time.`);
 
     // (c) re-copy when the destination is up to date.
@@ -216,7 +216,7 @@ async function main(): Promise<void> {
     rows.push(row('(c) re-copy (b), up to date', 'ferry mirror', feReTen, skReTen));
     rows.push(row('(c) re-copy (a)+(b), 11 images, up to date', 'skopeo copy ×11', skAll, skAll));
     rows.push(row('(c) re-copy (a)+(b), 11 images, up to date', 'ferry mirror (1 process)', feAll, skAll));
-    notes.push('(c) a lone up-to-date image is bounded by process start: Node needs ~60 ms to start and ~40 ms to load and compile Ferry (with a V8 code cache), more than skopeo\'s whole no-op copy; one `ferry mirror` per sync is how Ferry is meant to be run.');
+    notes.push('(c) a lone up-to-date image is bounded by process start: Node needs 0.1–0.2 s to start and load Ferry (with a V8 code cache) on these VMs, more than skopeo\'s whole no-op copy; one `ferry mirror` per sync is how Ferry is meant to be run.');
 
     // Peak memory while copying a very large layer.
     if (hugeLayer > 0) {

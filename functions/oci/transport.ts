@@ -182,6 +182,10 @@ export class Transport {
         headers,
         body: req.body ?? null,
         signal: req.signal,
+        // undici closes the connection after every HEAD unless told otherwise (a guard against
+        // servers that send a body with HEAD). Registries do not, and Ferry's ladder is mostly
+        // HEADs: without this each costs a new connection — a TLS handshake on real registries.
+        ...(req.method === 'HEAD' ? { reset: false } : {}),
       });
       return { status: res.statusCode, headers: res.headers, body: res.body, url: req.url };
     } catch (err) {

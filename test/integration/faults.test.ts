@@ -24,7 +24,9 @@ async function proxy(upstream: string, decide?: (req: SeenRequest, count: number
   return p;
 }
 
-interface EngineOptions { patch?: boolean; destinationCredentials?: StaticCredentials; sourceCredentials?: StaticCredentials; streamThreshold?: number }
+interface EngineOptions {
+  patch?: boolean; destinationCredentials?: StaticCredentials; sourceCredentials?: StaticCredentials; streamThreshold?: number; blobConcurrency?: number;
+}
 
 function makeEngine(options: EngineOptions = {}) {
   const transport = new Transport({ retry: { baseDelayMs: 5, maxDelayMs: 20 }, ...(options.streamThreshold === undefined ? {} : { streamThreshold: options.streamThreshold }) });
@@ -33,7 +35,9 @@ function makeEngine(options: EngineOptions = {}) {
     transport, sourceCredentials: options.sourceCredentials ?? anonymous, destinationCredentials: options.destinationCredentials ?? anonymous,
     uploadMode: () => (options.patch ? 'patch' : 'put'),
   });
-  const copier = new ImageCopier(new BlobCopier({ retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 5_000 } }));
+  const copier = new ImageCopier(new BlobCopier({
+    retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 5_000 }, ...(options.blobConcurrency === undefined ? {} : { concurrency: options.blobConcurrency }),
+  }));
   return (from: string, fromRepo: string, to: string, toRepo: string, tag = 'v1') =>
     copier.copy(
       registries.repository({ kind: 'registry', ref: { registry: from, repository: fromRepo, tag } }, 'source'), tag,
@@ -162,6 +166,26 @@ describe.each([['undici', Infinity], ['pooled streams', 0]] as const)('protocol 
     expect(sourceStorage.seen.filter((r) => isBlobGet(r, layer.digest))).toHaveLength(1);
     expect(sourceStorage.seen.every((r) => r.headers.authorization === undefined)).toBe(true);
     expect(front.seen.some((r) => r.headers.authorization !== undefined)).toBe(true);
+    expect(await remoteDigest(dst.url, name, 'v1')).toBe(image.digest);
+  });
+});
+
+describe('connections', () => {
+  it('keeps connections alive, HEADs included: a copy of many small blobs reuses one connection per host', async () => {
+    const image = buildImage({ layers: Array.from({ length: 12 }, () => rng.bytes(2_000)) });
+    const name = repo('keepalive');
+    await push(src.url, name, 'v1', image);
+    const source = await proxy(src.url);
+    const destination = await proxy(dst.url);
+    const result = await makeEngine({ blobConcurrency: 1 })(source.host, name, destination.host, name);
+    expect(result.blobs.copied).toBe(13);
+    // 13 blob GETs and the manifest at the source; HEAD, POST and PUT per blob, then the manifest, at the destination.
+    expect(source.seen.length).toBeGreaterThanOrEqual(14);
+    expect(destination.seen.filter((r) => r.method === 'HEAD').length).toBeGreaterThanOrEqual(13);
+    expect(destination.seen.length).toBeGreaterThanOrEqual(40);
+    // Per host: the two scheme probes (https, then http) and one connection for everything after.
+    expect(source.connections()).toBeLessThanOrEqual(4);
+    expect(destination.connections()).toBeLessThanOrEqual(4);
     expect(await remoteDigest(dst.url, name, 'v1')).toBe(image.digest);
   });
 });

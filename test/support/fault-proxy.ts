@@ -24,6 +24,8 @@ export interface FaultProxy {
   readonly host: string;
   readonly url: string;
   readonly seen: SeenRequest[];
+  /** TCP connections clients opened to the proxy so far. */
+  readonly connections: () => number;
   stop(): Promise<void>;
 }
 
@@ -50,11 +52,13 @@ export async function startFaultProxy(upstream: string, decide: (req: SeenReques
     }
     forward(req, res, target, fault);
   });
+  let connections = 0;
+  server.on('connection', () => connections++);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   return {
-    host: `127.0.0.1:${port}`, url: `http://127.0.0.1:${port}`, seen,
+    host: `127.0.0.1:${port}`, url: `http://127.0.0.1:${port}`, seen, connections: () => connections,
     stop: () => new Promise((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());
@@ -66,7 +70,8 @@ function forward(req: IncomingMessage, res: ServerResponse, target: URL, fault: 
   // The Host header stays the proxy's, so the registry's Locations point back through the proxy.
   const headers = { ...req.headers };
   const upstream = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers }, (up) => {
-    const outHeaders = { ...up.headers };
+    // Hop-by-hop headers stay on their hop: the client's connection to the proxy is kept alive on its own terms.
+    const { connection: _connection, 'keep-alive': _keepAlive, ...outHeaders } = up.headers;
     let status = up.statusCode ?? 502;
     if (fault?.kind === 'rewrite') {
       if (fault.status !== undefined) status = fault.status;

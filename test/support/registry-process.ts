@@ -2,6 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import { stringify } from 'yaml';
 import { freePort, waitFor } from './ports.js';
 
@@ -22,7 +23,14 @@ export interface RunningRegistry {
  * Starts a real `docker-registry` (CNCF distribution 2.8) on a random loopback port with its
  * own storage directory and config (never Debian's /etc/docker/registry/config.yml).
  */
-export async function startRegistry(auth: RegistryAuth = { kind: 'none' }): Promise<RunningRegistry> {
+export interface RegistryTls {
+  /** Address to listen on (a TLS registry is tested on a non-loopback address: loopback skips verification, as in Docker). */
+  readonly address: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+}
+
+export async function startRegistry(auth: RegistryAuth = { kind: 'none' }, tls?: RegistryTls): Promise<RunningRegistry> {
   const dir = mkdtempSync(join(tmpdir(), 'ferry-registry-'));
   let authConfig: Record<string, unknown> | undefined;
   if (auth.kind === 'htpasswd') {
@@ -41,7 +49,7 @@ export async function startRegistry(auth: RegistryAuth = { kind: 'none' }): Prom
       version: 0.1,
       log: { level: 'error', accesslog: { disabled: true } },
       storage: { filesystem: { rootdirectory: join(dir, 'data') }, delete: { enabled: true }, maintenance: { uploadpurging: { enabled: false } } },
-      http: { addr: `127.0.0.1:${port}`, secret: 'ferry-test-secret' },
+      http: { addr: `${tls?.address ?? '127.0.0.1'}:${port}`, secret: 'ferry-test-secret', ...(tls ? { tls: { certificate: tls.certFile, key: tls.keyFile } } : {}) },
       health: { storagedriver: { enabled: false } },
       // Foreign (non-distributable) layers are accepted by URL, as Docker Hub does for Windows bases.
       validation: { manifests: { urls: { allow: ['^https?://'] } } },
@@ -55,10 +63,12 @@ export async function startRegistry(auth: RegistryAuth = { kind: 'none' }): Prom
     const child = spawn('docker-registry', ['serve', configFile], { stdio: ['ignore', 'ignore', openSync(logFile, 'a')] });
     let exited = false;
     child.once('exit', () => (exited = true));
-    const url = `http://127.0.0.1:${port}`;
+    const host = `${tls?.address ?? '127.0.0.1'}:${port}`;
+    const url = `${tls ? 'https' : 'http'}://${host}`;
     try {
       await waitFor(async () => {
         if (exited) throw new Error(readFileSync(logFile, 'utf8'));
+        if (tls) return await tlsAnswers(tls.address, port);
         const res = await fetch(`${url}/v2/`);
         await res.arrayBuffer();
         return res.status === 200 || res.status === 401;
@@ -67,7 +77,7 @@ export async function startRegistry(auth: RegistryAuth = { kind: 'none' }): Prom
       child.kill('SIGKILL');
       continue;
     }
-    return { host: `127.0.0.1:${port}`, url, dir, stop: () => stopProcess(child, dir) };
+    return { host, url, dir, stop: () => stopProcess(child, dir) };
   }
   throw new Error('could not start docker-registry (is the docker-registry package installed?)');
 }
@@ -83,5 +93,16 @@ function stopProcess(child: ChildProcess, dir: string): Promise<void> {
       child.once('exit', done);
       child.kill('SIGTERM');
     }
+  });
+}
+
+/** Whether a TLS server answers a handshake at address:port (any certificate). */
+function tlsAnswers(address: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tlsConnect({ host: address, port, rejectUnauthorized: false }, () => {
+      socket.end();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
   });
 }
