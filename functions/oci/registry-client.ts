@@ -55,6 +55,8 @@ export class RegistryClient {
     let reauthenticated = false;
     let redirects = 0;
     const policy = this.transport.retry;
+    // Backoff ends early when the caller gives up or the transport closes.
+    const pause = req.signal ? AbortSignal.any([req.signal, this.transport.closed]) : this.transport.closed;
     for (let attempt = 0; ; ) {
       const headers: Record<string, string> = { ...req.headers };
       if (authorization !== undefined && url.origin === base.origin) headers[Header.authorization] = authorization;
@@ -67,7 +69,7 @@ export class RegistryClient {
         if (!replayable || attempt + 1 >= policy.attempts || !(err instanceof TransportError)) throw this.#withRepo(err, req);
         const delay = backoffDelay(policy, attempt++);
         this.#logger.debug('retrying after network error', { url: redactUrl(url), delay, error: String(err) });
-        await sleep(delay, req.signal);
+        await sleep(delay, pause);
         continue;
       }
       const { status } = res;
@@ -94,7 +96,7 @@ export class RegistryClient {
         const delay = retryAfter ?? backoffDelay(policy, attempt);
         attempt++;
         this.#logger.debug('retrying after HTTP status', { url: redactUrl(url), status, delay });
-        await sleep(delay, req.signal);
+        await sleep(delay, pause);
         continue;
       }
       throw await this.#errorFrom(res, req);

@@ -81,6 +81,7 @@ export class Transport {
   readonly #guard: NetworkGuard | undefined;
   readonly #ca: string | Buffer | undefined;
   readonly #streamThreshold: number;
+  readonly #closing = new AbortController();
 
   constructor(options: TransportOptions = {}) {
     const pool = { connections: options.connections ?? 16, keepAliveTimeout: 30_000, headersTimeout: 120_000, bodyTimeout: 120_000 };
@@ -190,9 +191,17 @@ export class Transport {
       return { status: res.statusCode, headers: res.headers, body: res.body, url: req.url };
     } catch (err) {
       if (req.signal?.aborted) throw err;
+      // Requests still in flight when the command is done (a sibling lookup of a copy that failed) are not retried.
+      if (this.#closing.signal.aborted) throw new TransportError(`${req.method} ${redactUrl(req.url)}: the transport was closed`, { registry: req.url.host, retryable: false, cause: err });
       if (isGuardRefusal(err)) throw new TransportError(`${req.method} ${redactUrl(req.url)}: ${networkMessage(err)}`, { registry: req.url.host, retryable: false, cause: err });
       // A failing request body (a digest check, a source that broke) is the real cause.
       if (req.body instanceof Readable && req.body.errored) throw req.body.errored;
+      if (isCertificateError(err)) {
+        // Retrying cannot make a certificate trusted: fail at once, and say what would.
+        throw new TransportError(`${req.method} ${redactUrl(req.url)}: ${networkMessage(err)} (certificate not trusted: add its CA, or mark ${req.url.host} insecure)`, {
+          registry: req.url.host, retryable: false, cause: err,
+        });
+      }
       throw new TransportError(`${req.method} ${redactUrl(req.url)}: ${networkMessage(err)}`, { registry: req.url.host, cause: err });
     }
   }
@@ -205,9 +214,24 @@ export class Transport {
     return body instanceof Readable && req.headers?.[Header.contentLength] !== undefined;
   }
 
+  /** Aborted by {@link close}: retries waiting on it stop at once instead of outliving the command. */
+  get closed(): AbortSignal {
+    return this.#closing.signal;
+  }
+
   async close(): Promise<void> {
+    this.#closing.abort(new TransportError('the transport was closed', { registry: '-', retryable: false }));
     await Promise.all([this.#secure.close(), this.#insecure.close()]);
   }
+}
+
+/** TLS verification failures (Node's and OpenSSL's codes): permanent for this configuration. */
+function isCertificateError(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; depth++, e = e.cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^(CERT_|ERR_TLS_CERT|UNABLE_TO_(GET|VERIFY)|SELF_SIGNED|DEPTH_ZERO|HOSTNAME_MISMATCH)/.test(code)) return true;
+  }
+  return false;
 }
 
 function isGuardRefusal(err: unknown): boolean {

@@ -8,6 +8,7 @@ import { BlobCopier } from '../../functions/mirror/blob-copier.js';
 import { ImageCopier } from '../../functions/mirror/copy-image.js';
 import { buildImage, push, remoteDigest, Rng } from '../support/fixtures.js';
 import { type Fault, type FaultProxy, type SeenRequest, startFaultProxy } from '../support/fault-proxy.js';
+import { waitFor } from '../support/ports.js';
 
 const { seed, src, dst } = inject('registries');
 const rng = new Rng(seed + 4);
@@ -187,6 +188,23 @@ describe('connections', () => {
     expect(source.connections()).toBeLessThanOrEqual(4);
     expect(destination.connections()).toBeLessThanOrEqual(4);
     expect(await remoteDigest(dst.url, name, 'v1')).toBe(image.digest);
+  });
+});
+
+describe('closing', () => {
+  it('stops a request waiting out a Retry-After when the transport closes, without sending it again', async () => {
+    const name = repo('closing');
+    const source = await proxy(src.url, (r) => (r.url.includes('/manifests/') ? { kind: 'respond', status: 503, headers: { 'retry-after': '50' } } : undefined));
+    const transport = new Transport({ retry: { maxRetryAfterMs: 60_000 } });
+    const registries = new Registries({ transport, sourceCredentials: anonymous, destinationCredentials: anonymous });
+    const pending = registries.repository({ kind: 'registry', ref: { registry: source.host, repository: name, tag: 'v1' } }, 'source').getManifest('v1');
+    const outcome = pending.then(() => 'resolved', (e: unknown) => e);
+    await waitFor(() => Promise.resolve(source.seen.some((r) => r.url.includes('/manifests/'))), 'the first manifest request');
+    await transport.close();
+    const error = await outcome;
+    expect(String(error)).toMatch(/transport was closed/);
+    expect((error as { retryable?: boolean }).retryable).toBe(false);
+    expect(source.seen.filter((r) => r.url.includes('/manifests/'))).toHaveLength(1);
   });
 });
 
