@@ -231,7 +231,35 @@ async function main(): Promise<void> {
       rows.push(row(label, 'ferry copy', [{ ...fe, bytes: huge.size }], skRun));
     }
 
-    // (e) orchestration overhead of the service, locally.
+    // (e) air gap: mirror (a) to an OCI layout directory on disk and from it to a registry.
+    const toDisk: Record<'skopeo' | 'ferry', Run[]> = { skopeo: [], ferry: [] };
+    const fromDisk: Record<'skopeo' | 'ferry', Run[]> = { skopeo: [], ferry: [] };
+    for (let i = 0; i < reps; i++) {
+      for (const tool of ['skopeo', 'ferry'] as const) {
+        const dir = join(work, fresh(`layout-${tool}`));
+        clearSkopeoCache();
+        toDisk[tool].push({
+          ...(tool === 'skopeo'
+            ? await timed('skopeo', ['copy', '--all', '-q', '--src-tls-verify=false', `docker://${src.host}/bench/big:v1`, `oci:${dir}:v1`])
+            : await timed(process.execPath, [ferry, 'copy', `${src.host}/bench/big:v1`, `oci:${dir}:v1`])),
+          bytes: layer.size,
+        });
+        clearSkopeoCache();
+        fromDisk[tool].push({
+          ...(tool === 'skopeo'
+            ? await timed('skopeo', ['copy', '--all', '-q', '--dest-tls-verify=false', `oci:${dir}:v1`, `docker://${dst.host}/${fresh('skopeo/disk')}:v1`])
+            : await timed(process.execPath, [ferry, 'copy', `oci:${dir}:v1`, `${dst.host}/${fresh('ferry/disk')}:v1`])),
+          bytes: layer.size,
+        });
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    rows.push(row(`(e) (a) registry → oci: directory`, 'skopeo copy --all', toDisk.skopeo, toDisk.skopeo));
+    rows.push(row(`(e) (a) registry → oci: directory`, 'ferry copy', toDisk.ferry, toDisk.skopeo));
+    rows.push(row(`(e) (a) oci: directory → registry`, 'skopeo copy --all', fromDisk.skopeo, fromDisk.skopeo));
+    rows.push(row(`(e) (a) oci: directory → registry`, 'ferry copy', fromDisk.ferry, fromDisk.skopeo));
+
+    // (f) orchestration overhead of the service, locally.
     const o = await measureOrchestration(src, dst, ferry);
     service = [
       '| 200 tiny images (2 KiB layer each) | wall s |', '| --- | --- |',
@@ -241,7 +269,7 @@ async function main(): Promise<void> {
       `| median copy-image task (start → end, per image) | ${o.copyTaskMs} ms |`,
     ].join('\n');
 
-    // (f) the deployed shape: one engine per image, all at once, with or without the shared blob index.
+    // (g) the deployed shape: one engine per image, all at once, with or without the shared blob index.
     const tenImages = names.map((n) => `${n}:1.0`);
     const alone = await measureLambdaShape(src, dst, tenImages, false, reps, fresh);
     const sharedIndex = await measureLambdaShape(src, dst, tenImages, true, reps, fresh);

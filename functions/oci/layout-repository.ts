@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { sharedBufferPool } from './buffer-pool.js';
 import { type Digest, digestAlgorithm, digestHex, isDigest, parseDigest } from './digest.js';
 import { DigestMismatchError, ManifestInvalidError, NotFoundError } from './errors.js';
 import { type Descriptor, describeManifest, type IndexManifest, type Manifest, parseManifest } from './manifest.js';
 import { maxManifestBytes, MediaType } from './media-types.js';
+import { readPooled, writePooled } from './pooled-files.js';
 import type { BlobBody, ManifestHead, MountResult, Repository } from './repository.js';
 
 /** The annotation that names a tag in an OCI layout's index.json. */
@@ -72,7 +73,7 @@ export class LayoutRepository implements Repository {
     if (!(await this.#hasBlob(descriptor.digest, descriptor.size))) {
       throw new NotFoundError(`${this.display}: blob ${descriptor.digest} is missing`, { registry: this.display });
     }
-    return { body: createReadStream(path, { start: offset, highWaterMark: 256 * 1024 }), offset };
+    return { body: readPooled(path, offset, sharedBufferPool), offset };
   }
 
   mountBlob(): Promise<MountResult> {
@@ -84,7 +85,7 @@ export class LayoutRepository implements Repository {
     const path = this.#blobPath(descriptor.digest);
     const temp = `${path}.${randomBytes(6).toString('hex')}.partial`;
     try {
-      await pipeline(body, createWriteStream(temp));
+      await pipeline(body, await writePooled(temp, sharedBufferPool));
       await rename(temp, path);
     } catch (err) {
       await rm(temp, { force: true });

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -180,6 +180,23 @@ describe('copy between real registries', () => {
     expect(await skopeoDigest(`${dst.host}/${name}-back:v1`)).toBe(index.digest);
     const again = await copy(`${src.host}/${name}:v1`, `oci:${dir}:v1`);
     expect(again.status).toBe('skipped');
+  });
+
+  it('round-trips a multi-megabyte layer through oci: layouts on pooled buffers, byte for byte', async () => {
+    // 3 MiB and change: many pooled reads on every leg (registry GET, file write, file read, upload, layout to layout).
+    const image = buildImage({ layers: [layer(3 * 1024 + 5), layer(700)] });
+    const name = repo('layout-big');
+    await push(src.url, name, 'v1', image);
+    const first = mkdtempSync(join(tmpdir(), 'ferry-layout-'));
+    const second = mkdtempSync(join(tmpdir(), 'ferry-layout-'));
+    expect((await copy(`${src.host}/${name}:v1`, `oci:${first}:v1`)).digest).toBe(image.digest);
+    expect((await copy(`oci:${first}:v1`, `oci:${second}:v1`)).digest).toBe(image.digest);
+    expect((await copy(`oci:${second}:v1`, `${dst.host}/${name}-back:v1`)).digest).toBe(image.digest);
+    expect(await skopeoDigest(`${dst.host}/${name}-back:v1`)).toBe(image.digest);
+    for (const blob of image.blobs) {
+      const stored = readFileSync(join(second, 'blobs', 'sha256', blob.digest.slice(7)));
+      expect(sha256(stored)).toBe(blob.digest);
+    }
   });
 
   it('reads an oci: layout written by another tool', async () => {
