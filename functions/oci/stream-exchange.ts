@@ -72,9 +72,10 @@ export function streamExchange(req: StreamRequest, options: StreamConnectOptions
       callback: (bytes: number, buffer: Buffer): boolean => {
         const chunk = buffer.subarray(0, bytes);
         if (framing === undefined) {
+          // The head is copied as it is parsed (and the body bytes after it), so the buffer goes back at once.
           readHead(chunk);
           pool.give(buffer);
-          return response === undefined || !response.isPaused();
+          return true;
         }
         return readBody(chunk, buffer);
       },
