@@ -234,23 +234,18 @@ async function main(): Promise<void> {
     // (e) air gap: mirror (a) to an OCI layout directory on disk and from it to a registry.
     const toDisk: Record<'skopeo' | 'ferry', Run[]> = { skopeo: [], ferry: [] };
     const fromDisk: Record<'skopeo' | 'ferry', Run[]> = { skopeo: [], ferry: [] };
+    const copyWith = (tool: 'skopeo' | 'ferry', from: string, to: string): Promise<Run> => {
+      clearSkopeoCache();
+      const run = tool === 'skopeo'
+        ? timed('skopeo', ['copy', '--all', '-q', '--src-tls-verify=false', '--dest-tls-verify=false', from.startsWith('oci:') ? from : `docker://${from}`, to.startsWith('oci:') ? to : `docker://${to}`])
+        : timed(process.execPath, [ferry, 'copy', from, to]);
+      return run.then((r) => ({ ...r, bytes: layer.size }));
+    };
     for (let i = 0; i < reps; i++) {
       for (const tool of ['skopeo', 'ferry'] as const) {
         const dir = join(work, fresh(`layout-${tool}`));
-        clearSkopeoCache();
-        toDisk[tool].push({
-          ...(tool === 'skopeo'
-            ? await timed('skopeo', ['copy', '--all', '-q', '--src-tls-verify=false', `docker://${src.host}/bench/big:v1`, `oci:${dir}:v1`])
-            : await timed(process.execPath, [ferry, 'copy', `${src.host}/bench/big:v1`, `oci:${dir}:v1`])),
-          bytes: layer.size,
-        });
-        clearSkopeoCache();
-        fromDisk[tool].push({
-          ...(tool === 'skopeo'
-            ? await timed('skopeo', ['copy', '--all', '-q', '--dest-tls-verify=false', `oci:${dir}:v1`, `docker://${dst.host}/${fresh('skopeo/disk')}:v1`])
-            : await timed(process.execPath, [ferry, 'copy', `oci:${dir}:v1`, `${dst.host}/${fresh('ferry/disk')}:v1`])),
-          bytes: layer.size,
-        });
+        toDisk[tool].push(await copyWith(tool, `${src.host}/bench/big:v1`, `oci:${dir}:v1`));
+        fromDisk[tool].push(await copyWith(tool, `oci:${dir}:v1`, `${dst.host}/${fresh(`${tool}/disk`)}:v1`));
         rmSync(dir, { recursive: true, force: true });
       }
     }

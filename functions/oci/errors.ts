@@ -113,3 +113,13 @@ export function describeError(err: unknown): string {
   }
   return parts.join(': ');
 }
+
+/** The `code`s of an error and of the causes below it (Node's and undici's network errors carry one). */
+export function errorCodes(err: unknown): string[] {
+  const codes: string[] = [];
+  for (let current: unknown = err, depth = 0; current instanceof Error && depth < 4; depth++, current = current.cause) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') codes.push(code);
+  }
+  return codes;
+}

@@ -20,7 +20,7 @@ export interface RegistryRequest {
   readonly body?: RequestBody;
   readonly followRedirects?: boolean;
   readonly signal?: AbortSignal;
-  /** The blob bytes the request moves (see `Transport`'s stream threshold). */
+  /** For a blob GET: the bytes the response will carry (see `Transport`'s stream threshold). */
   readonly streamBytes?: number;
 }
 
@@ -55,8 +55,6 @@ export class RegistryClient {
     let reauthenticated = false;
     let redirects = 0;
     const policy = this.transport.retry;
-    // Backoff ends early when the caller gives up or the transport closes.
-    const pause = req.signal ? AbortSignal.any([req.signal, this.transport.closed]) : this.transport.closed;
     for (let attempt = 0; ; ) {
       const headers: Record<string, string> = { ...req.headers };
       if (authorization !== undefined && url.origin === base.origin) headers[Header.authorization] = authorization;
@@ -69,7 +67,7 @@ export class RegistryClient {
         if (!replayable || attempt + 1 >= policy.attempts || !(err instanceof TransportError)) throw this.#withRepo(err, req);
         const delay = backoffDelay(policy, attempt++);
         this.#logger.debug('retrying after network error', { url: redactUrl(url), delay, error: String(err) });
-        await sleep(delay, pause);
+        await this.#backoff(delay, req.signal);
         continue;
       }
       const { status } = res;
@@ -96,11 +94,16 @@ export class RegistryClient {
         const delay = retryAfter ?? backoffDelay(policy, attempt);
         attempt++;
         this.#logger.debug('retrying after HTTP status', { url: redactUrl(url), status, delay });
-        await sleep(delay, pause);
+        await this.#backoff(delay, req.signal);
         continue;
       }
       throw await this.#errorFrom(res, req);
     }
+  }
+
+  /** Waits out a retry delay; ends early when the caller gives up or the transport closes. */
+  #backoff(delay: number, signal: AbortSignal | undefined): Promise<void> {
+    return sleep(delay, signal ? AbortSignal.any([signal, this.transport.closed]) : this.transport.closed);
   }
 
   async #errorFrom(res: HttpResponse, req: RegistryRequest): Promise<RegistryError> {

@@ -194,7 +194,7 @@ export class RegistryRepository implements Repository {
   async #patchUpload(location: string, descriptor: Descriptor, body: Readable): Promise<string> {
     const res = await this.#client.request({
       method: 'PATCH', path: await this.#uploadUrl(location), repository: this.name, scopes: this.#scopes, expect: [201, 202, 204],
-      headers: { [Header.contentType]: 'application/octet-stream', [Header.contentLength]: String(descriptor.size) }, body, streamBytes: descriptor.size,
+      headers: { [Header.contentType]: 'application/octet-stream', [Header.contentLength]: String(descriptor.size) }, body,
     });
     res.body.resume();
     const range = headerValue(res.headers, Header.range);
@@ -214,7 +214,6 @@ export class RegistryRepository implements Repository {
     const res = await this.#client.request({
       method: 'PUT', path: url, repository: this.name, scopes: this.#scopes, expect: [201, 204],
       headers: { [Header.contentType]: 'application/octet-stream', [Header.contentLength]: String(size) }, body,
-      ...(body === null ? {} : { streamBytes: size }),
     });
     res.body.resume();
   }

@@ -63,8 +63,8 @@ export function streamExchange(req: StreamRequest, options: StreamConnectOptions
     const port = Number(req.url.port) || (https ? 443 : 80);
     let head: Buffer = Buffer.alloc(0);
     let framing: Framing | undefined;
+    /** Set with `framing` once the head is in: the promise has resolved. */
     let response: Readable | undefined;
-    let settled = false;
     let finished = false;
 
     const onread = {
@@ -91,10 +91,9 @@ export function streamExchange(req: StreamRequest, options: StreamConnectOptions
     socket.setTimeout(options.idleTimeoutMs, () => socket.destroy(networkError(`no data from ${req.url.host} for ${options.idleTimeoutMs} ms`, 'ETIMEDOUT')));
 
     const fail = (err: Error): void => {
-      if (!settled) {
-        settled = true;
-        reject(err);
-      } else if (response !== undefined && !finished) {
+      if (response === undefined) {
+        reject(err); // a no-op after the first
+      } else if (!finished) {
         finished = true;
         response.destroy(err);
       }
@@ -150,7 +149,6 @@ export function streamExchange(req: StreamRequest, options: StreamConnectOptions
           done(err);
         },
       });
-      settled = true;
       resolve({ status: parsed.status, headers: parsed.headers, body: response });
       if (framing.kind === 'none' || (framing.kind === 'length' && framing.remaining === 0)) endBody();
       else if (rest.length > 0) readBody(rest, undefined);
@@ -158,40 +156,32 @@ export function streamExchange(req: StreamRequest, options: StreamConnectOptions
 
     /** Hands body bytes on; returns false to pause reading while the consumer is behind. */
     const readBody = (chunk: Buffer, pooled: Buffer | undefined): boolean => {
-      if (finished || response === undefined || framing === undefined) {
+      if (finished || response === undefined || framing === undefined || framing.kind === 'none') {
         if (pooled) pool.give(pooled);
         return true;
       }
-      let more = true;
-      switch (framing.kind) {
-        case 'length': {
-          const take = Math.min(chunk.length, framing.remaining);
-          framing.remaining -= take;
-          more = response.push(take === chunk.length ? chunk : chunk.subarray(0, take));
-          if (framing.remaining === 0) endBody();
-          return more;
-        }
-        case 'until-close':
-          return response.push(chunk);
-        case 'chunked': {
-          // Rare for blobs: the decoded pieces are copied and the read buffer goes back at once.
-          let pieces: Buffer[];
-          try {
-            pieces = framing.decoder.write(chunk);
-          } catch (err) {
-            if (pooled) pool.give(pooled);
-            socket.destroy(err as Error);
-            return false;
-          }
-          if (pooled) pool.give(pooled);
-          for (const piece of pieces) more = response.push(piece) && more;
-          if (framing.decoder.done) endBody();
-          return more;
-        }
-        case 'none':
-          if (pooled) pool.give(pooled);
-          return true;
+      if (framing.kind === 'until-close') return response.push(chunk);
+      if (framing.kind === 'length') {
+        const take = Math.min(chunk.length, framing.remaining);
+        framing.remaining -= take;
+        const more = response.push(take === chunk.length ? chunk : chunk.subarray(0, take));
+        if (framing.remaining === 0) endBody();
+        return more;
       }
+      // Chunked (rare for blobs): the decoded pieces are copies, so the read buffer goes back at once.
+      let pieces: Buffer[];
+      try {
+        pieces = framing.decoder.write(chunk);
+      } catch (err) {
+        socket.destroy(err as Error);
+        return false;
+      } finally {
+        if (pooled) pool.give(pooled);
+      }
+      let more = true;
+      for (const piece of pieces) more = response.push(piece) && more;
+      if (framing.decoder.done) endBody();
+      return more;
     };
 
     writeRequest(socket, req, pool, fail);

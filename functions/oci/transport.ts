@@ -12,7 +12,7 @@ const Agent = AgentClass as unknown as typeof AgentType;
 type Agent = AgentType;
 const undiciRequest = requestFunction as unknown as (this: Agent, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
 import { sharedBufferPool } from './buffer-pool.js';
-import { TransportError } from './errors.js';
+import { errorCodes, TransportError } from './errors.js';
 import { streamExchange } from './stream-exchange.js';
 import { Header } from './media-types.js';
 import { defaultRetryPolicy, type RetryPolicy } from './retry.js';
@@ -53,7 +53,7 @@ export interface HttpRequest {
   readonly headers?: Record<string, string>;
   readonly body?: RequestBody;
   readonly signal?: AbortSignal;
-  /** The blob bytes this request moves (request or response body), when it moves a blob. */
+  /** For a blob GET: the bytes the response will carry (an upload's size is its Content-Length). */
   readonly streamBytes?: number;
 }
 
@@ -193,10 +193,10 @@ export class Transport {
       if (req.signal?.aborted) throw err;
       // Requests still in flight when the command is done (a sibling lookup of a copy that failed) are not retried.
       if (this.#closing.signal.aborted) throw new TransportError(`${req.method} ${redactUrl(req.url)}: the transport was closed`, { registry: req.url.host, retryable: false, cause: err });
-      if (isGuardRefusal(err)) throw new TransportError(`${req.method} ${redactUrl(req.url)}: ${networkMessage(err)}`, { registry: req.url.host, retryable: false, cause: err });
+      if (errorCodes(err).includes('EFERRYDENIED')) throw new TransportError(`${req.method} ${redactUrl(req.url)}: ${networkMessage(err)}`, { registry: req.url.host, retryable: false, cause: err });
       // A failing request body (a digest check, a source that broke) is the real cause.
       if (req.body instanceof Readable && req.body.errored) throw req.body.errored;
-      if (isCertificateError(err)) {
+      if (errorCodes(err).some((code) => certificateCode.test(code))) {
         // Retrying cannot make a certificate trusted: fail at once, and say what would.
         throw new TransportError(`${req.method} ${redactUrl(req.url)}: ${networkMessage(err)} (certificate not trusted: add its CA, or mark ${req.url.host} insecure)`, {
           registry: req.url.host, retryable: false, cause: err,
@@ -206,12 +206,10 @@ export class Transport {
     }
   }
 
-  /** Whether a request moves a blob large enough for {@link streamExchange} (uploads need their length known). */
+  /** Whether a request moves a blob large enough for {@link streamExchange}: a blob GET, or a streamed upload of known length. */
   #streams(req: HttpRequest): boolean {
-    if (req.streamBytes === undefined || req.streamBytes < this.#streamThreshold) return false;
-    const body = req.body ?? null;
-    if (body === null) return req.method === 'GET';
-    return body instanceof Readable && req.headers?.[Header.contentLength] !== undefined;
+    const bytes = req.body instanceof Readable ? Number(req.headers?.[Header.contentLength]) : req.method === 'GET' ? req.streamBytes : undefined;
+    return bytes !== undefined && bytes >= this.#streamThreshold;
   }
 
   /** Aborted by {@link close}: retries waiting on it stop at once instead of outliving the command. */
@@ -226,20 +224,7 @@ export class Transport {
 }
 
 /** TLS verification failures (Node's and OpenSSL's codes): permanent for this configuration. */
-function isCertificateError(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; depth++, e = e.cause) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && /^(CERT_|ERR_TLS_CERT|UNABLE_TO_(GET|VERIFY)|SELF_SIGNED|DEPTH_ZERO|HOSTNAME_MISMATCH)/.test(code)) return true;
-  }
-  return false;
-}
-
-function isGuardRefusal(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; depth++, e = e.cause) {
-    if ((e as { code?: unknown }).code === 'EFERRYDENIED') return true;
-  }
-  return false;
-}
+const certificateCode = /^(CERT_|ERR_TLS_CERT|UNABLE_TO_(GET|VERIFY)|SELF_SIGNED|DEPTH_ZERO|HOSTNAME_MISMATCH)/;
 
 export function headerValue(headers: HttpResponse['headers'], name: string): string | undefined {
   const value = headers[name];
