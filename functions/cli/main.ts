@@ -49,6 +49,7 @@ function addCopyOptions(command: Command): Command {
     .option('--authfile <path>', 'containers-auth.json / Docker config.json to read credentials from')
     .option('--insecure <host[:port]>', 'allow plain HTTP / unverified TLS for this registry (repeatable)', collect, [])
     .option('--ca-file <path>', 'extra CA certificates (PEM) to trust')
+    .option('--tls-verify <host[:port]>', 'use https only and verify certificates for this registry, even on loopback (repeatable)', collect, [])
     .option('--registry-endpoint <host=url>', 'reach a registry host at another base URL (repeatable)', collect, [])
     .addOption(new Option('--blob-concurrency <n>', 'blob transfers at once').argParser(positiveInt))
     .option('--include-foreign-layers', 'also copy non-distributable layers')
@@ -65,6 +66,7 @@ export interface ServeFlags {
   port: number;
   dataDir?: string;
   insecure: string[];
+  tlsVerify: string[];
   registryEndpoint: string[];
   homeRegistry?: string;
   regionRegistry: string[];
@@ -106,6 +108,7 @@ export async function main(argv: readonly string[], hooks: MainHooks = {}): Prom
     .addOption(new Option('--port <port>', 'port to listen on (0: any free port)').argParser(port).default(8080))
     .option('--data-dir <dir>', 'where run state is kept (in memory when absent)')
     .option('--insecure <host[:port]>', 'allow plain HTTP / unverified TLS for this registry (repeatable)', collect, [])
+    .option('--tls-verify <host[:port]>', 'use https only and verify certificates for this registry, even on loopback (repeatable)', collect, [])
     .option('--registry-endpoint <host=url>', 'reach a registry host at another base URL (repeatable)', collect, [])
     .option('--home-registry <host>', 'the registry sync_images replicates from')
     .option('--region-registry <region=host>', 'the registry of a region, for sync_images (repeatable)', collect, [])

@@ -17,6 +17,8 @@ export interface CopyFlags {
   readonly destCreds?: string;
   readonly authfile?: string;
   readonly insecure: string[];
+  /** `--tls-verify`: hosts verified even on loopback. */
+  readonly tlsVerify: string[];
   readonly caFile?: string;
   readonly registryEndpoint: string[];
   readonly blobConcurrency?: number;
@@ -87,6 +89,7 @@ export async function createRuntime(flags: CopyFlags, logger: Logger, progress?:
   }
   const transport = new Transport({
     insecureHosts: flags.insecure,
+    verifyHosts: flags.tlsVerify,
     endpoints: registryEndpoints(flags.registryEndpoint),
     ...(ca === undefined ? {} : { ca }),
   });

@@ -18,6 +18,7 @@ export async function runServe(flags: ServeFlags): Promise<number> {
     logger: createCliLogger(process.env.FERRY_DEBUG === '1'),
     transport: {
       insecureHosts: flags.insecure,
+      verifyHosts: flags.tlsVerify,
       endpoints: registryEndpoints(flags.registryEndpoint),
     },
     ...(home ? {

@@ -1,52 +1,79 @@
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { BlockList, isIP } from 'node:net';
+import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
+import { type Cidr, embeddedIPv4, inCidr, parseCidr, parseIp, specialPurpose } from './ip-address.js';
+
+/** The `code` of the error the guard's `lookup` fails a connection with. */
+export const deniedCode = 'EFERRYDENIED';
 
 /**
- * The deployed service's SSRF guard: registry hosts, token realms, redirects and upload
- * Locations may not resolve to loopback, link-local (169.254.0.0/16: the metadata service) or
- * private ranges unless allow-listed. Checked on the resolved address at connect time, so DNS
- * rebinding cannot slip past a check made earlier.
+ * The deployed service's SSRF guard: registry hosts, token realms, redirects, upload Locations
+ * and `Link` pages may not reach an address that is not public unicast — loopback, link-local
+ * (169.254.0.0/16: the metadata service), private, shared, multicast, reserved, documentation —
+ * unless allow-listed. An IPv6 address that carries an IPv4 one (mapped, NAT64, 6to4, Teredo, …)
+ * is judged by that IPv4 address too (see `ip-address.ts`).
+ *
+ * Names are checked on the addresses they resolve to, at connect time ({@link lookup}), so DNS
+ * rebinding cannot slip past an earlier check; IP literals never reach a resolver, so the
+ * transport asks {@link literalRefusal} before it connects. The CLI and `ferry serve` run without
+ * a guard (local tools reach local registries).
  */
 export class NetworkGuard {
-  readonly #denied = new BlockList();
-  readonly #allowedHosts: Set<string>;
-  readonly #allowed = new BlockList();
+  readonly #allowedHosts = new Set<string>();
+  readonly #allowed: Cidr[] = [];
 
-  /** `allow`: host names (`registry.internal`) or CIDRs (`10.1.0.0/16`) the service may reach anyway. */
+  /**
+   * `allow`: host names (`registry.internal`: any address they resolve to) or networks
+   * (`10.1.0.0/16`, `fd12::/64`, a bare address) the service may reach anyway.
+   */
   constructor(allow: readonly string[] = []) {
-    for (const [net, prefix] of [['127.0.0.0', 8], ['10.0.0.0', 8], ['172.16.0.0', 12], ['192.168.0.0', 16], ['169.254.0.0', 16], ['100.64.0.0', 10], ['0.0.0.0', 8]] as const) {
-      this.#denied.addSubnet(net, prefix, 'ipv4');
-    }
-    for (const [net, prefix] of [['::1', 128], ['fc00::', 7], ['fe80::', 10], ['::', 128]] as const) this.#denied.addSubnet(net, prefix, 'ipv6');
-    this.#allowedHosts = new Set();
     for (const entry of allow) {
-      const [net, bits] = entry.split('/');
-      if (net !== undefined && isIP(net) !== 0) this.#allowed.addSubnet(net, Number(bits ?? (isIP(net) === 4 ? 32 : 128)), isIP(net) === 4 ? 'ipv4' : 'ipv6');
+      const cidr = parseCidr(entry);
+      if (cidr !== undefined) this.#allowed.push(cidr);
+      else if (entry.includes('/')) throw new Error(`network guard: "${entry}" is not a network (expected ADDRESS/BITS)`);
       else this.#allowedHosts.add(entry.toLowerCase());
     }
   }
 
-  /** Why an address may not be reached, or undefined when it may. */
+  /**
+   * Why `host` may not be reached at `address`, or undefined when it may. Refused when the
+   * address, or an IPv4 address it embeds, is special-purpose and not allow-listed.
+   */
   refusal(host: string, address: string): string | undefined {
     if (this.#allowedHosts.has(host.toLowerCase())) return undefined;
-    const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
-    const mapped = family === 'ipv6' && address.toLowerCase().startsWith('::ffff:') ? address.slice(7) : undefined;
-    const check = mapped ?? address;
-    const checkFamily = mapped ? 'ipv4' : family;
-    if (this.#allowed.check(check, checkFamily)) return undefined;
-    if (this.#denied.check(check, checkFamily)) return `${host} resolves to ${address}, a loopback, link-local or private address (allow-list it to reach it)`;
+    const subject = host === address ? address : `${host} resolves to ${address},`;
+    const bytes = parseIp(address);
+    if (bytes === undefined) return `${subject} not an IP address`;
+    for (const identity of [{ bytes, form: undefined }, ...embeddedIPv4(bytes)]) {
+      const why = specialPurpose(identity.bytes);
+      if (why === undefined || this.#allowed.some((cidr) => inCidr(identity.bytes, cidr))) continue;
+      const embeds = identity.form === undefined ? '' : ` embeds ${identity.bytes.join('.')} (${identity.form}),`;
+      const verb = host === address && identity.form === undefined ? ' is' : '';
+      return `${subject}${embeds}${verb} not a public address (${why}): the service reaches loopback, link-local or private addresses only when allow-listed`;
+    }
     return undefined;
   }
 
-  /** A `lookup` for sockets that refuses forbidden addresses at connect time. */
-  readonly lookup = (hostname: string, options: object, callback: (err: Error | null, address: string | LookupAddress[], family?: number) => void): void => {
+  /** For a URL whose host is an IP literal (which no resolver sees): why it may not be reached. Names yield undefined. */
+  literalRefusal(url: URL): string | undefined {
+    const address = url.hostname.replace(/^\[|\]$/g, '');
+    return parseIp(address) === undefined ? undefined : this.refusal(address, address);
+  }
+
+  /**
+   * A `lookup` for `net.connect`/`tls.connect` (and so undici) that fails the connection when any
+   * address of the name is refused. Node calls it with `{ all: true }` (happy eyeballs, the
+   * default since Node 20: answer with the list) or without (answer with one address and family).
+   */
+  readonly lookup = (
+    hostname: string, options: LookupOptions, callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+  ): void => {
     dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return callback(err, '', 0);
-      const list = addresses as LookupAddress[];
-      const refused = list.map((a) => this.refusal(hostname, a.address)).find((r) => r !== undefined);
-      if (refused) return callback(Object.assign(new Error(`refused: ${refused}`), { code: 'EFERRYDENIED' }), '', 0);
-      if ((options as { all?: boolean }).all) callback(null, list);
-      else callback(null, list[0]!.address, list[0]!.family);
+      const refused = addresses.map((a) => this.refusal(hostname, a.address)).find((r) => r !== undefined);
+      if (refused !== undefined) return callback(Object.assign(new Error(`refused: ${refused}`), { code: deniedCode }), '', 0);
+      const first = addresses[0];
+      if (options.all === true) callback(null, addresses);
+      else if (first === undefined) callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), '', 0);
+      else callback(null, first.address, first.family);
     });
   };
 }

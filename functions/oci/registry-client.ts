@@ -6,7 +6,7 @@ import { AuthenticationError, NotFoundError, RegistryError, TransportError } fro
 import { silentLogger, type Logger } from './log.js';
 import { Header } from './media-types.js';
 import { backoffDelay, parseRetryAfter, sleep } from './retry.js';
-import { headerValue, type HttpResponse, readCapped, redactUrl, type RequestBody, type Transport } from './transport.js';
+import { discardBody, headerValue, type HttpResponse, readCapped, redactUrl, type RequestBody, type Transport } from './transport.js';
 
 export interface RegistryRequest {
   readonly method: Dispatcher.HttpMethod;
@@ -64,7 +64,7 @@ export class RegistryClient {
           method: req.method, url, headers, body: req.body ?? null, signal: req.signal, ...(req.streamBytes === undefined ? {} : { streamBytes: req.streamBytes }),
         });
       } catch (err) {
-        if (!replayable || attempt + 1 >= policy.attempts || !(err instanceof TransportError)) throw this.#withRepo(err, req);
+        if (!replayable || attempt + 1 >= policy.attempts || !(err instanceof TransportError) || !err.retryable) throw this.#withRepo(err, req);
         const delay = backoffDelay(policy, attempt++);
         this.#logger.debug('retrying after network error', { url: redactUrl(url), delay, error: String(err) });
         await this.#backoff(delay, req.signal);
@@ -73,21 +73,22 @@ export class RegistryClient {
       const { status } = res;
       if (req.expect.includes(status)) return res;
       if (status === 401 && replayable && !reauthenticated && url.origin === base.origin) {
-        res.body.resume();
+        discardBody(res.body);
         reauthenticated = true;
         authorization = await this.#auth.refresh(headerValue(res.headers, Header.wwwAuthenticate), req.scopes);
         continue;
       }
       if (isRedirect(status) && req.followRedirects && redirects++ < maxRedirects) {
         const location = headerValue(res.headers, Header.location);
-        res.body.resume();
+        discardBody(res.body);
         if (location === undefined) throw new RegistryError(`redirect without Location from ${redactUrl(url)}`, this.#details(req, status));
         url = new URL(location, url);
+        if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new RegistryError(`redirect to a ${url.protocol} URL from ${redactUrl(res.url)}`, this.#details(req, status));
         continue;
       }
       if ((status === 429 || status === 408 || status >= 500) && replayable && attempt + 1 < policy.attempts) {
         const retryAfter = parseRetryAfter(headerValue(res.headers, Header.retryAfter));
-        res.body.resume();
+        discardBody(res.body);
         if (retryAfter !== undefined && retryAfter > policy.maxRetryAfterMs) {
           throw new RegistryError(`${this.registry} asked to retry after ${Math.round(retryAfter / 1000)} s (HTTP ${status})`, this.#details(req, status));
         }
@@ -124,7 +125,7 @@ export class RegistryClient {
 
   #withRepo(err: unknown, req: RegistryRequest): unknown {
     if (err instanceof TransportError && err.repository === undefined && req.repository !== undefined) {
-      return new TransportError(err.message, { registry: this.registry, repository: req.repository, cause: err.cause });
+      return new TransportError(err.message, { registry: this.registry, repository: req.repository, retryable: err.retryable, cause: err.cause });
     }
     return err;
   }

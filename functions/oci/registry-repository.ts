@@ -6,7 +6,7 @@ import { type Descriptor, type Manifest, parseManifest } from './manifest.js';
 import { Header, manifestAccept, maxManifestBytes, MediaType } from './media-types.js';
 import type { RegistryClient } from './registry-client.js';
 import type { BlobBody, ManifestHead, MountResult, Repository } from './repository.js';
-import { headerValue } from './transport.js';
+import { discardBody, headerValue } from './transport.js';
 
 /**
  * How blobs are uploaded: `put` is POST then one streamed `PUT ?digest=` with the body
@@ -43,7 +43,7 @@ export class RegistryRepository implements Repository {
       method: 'HEAD', path: this.#path('manifests', reference), repository: this.name, scopes: this.#scopes,
       expect: [200, 404], headers: { [Header.accept]: manifestAccept },
     });
-    res.body.resume();
+    discardBody(res.body);
     if (res.status === 404) return undefined;
     const digest = headerValue(res.headers, Header.contentDigest);
     const mediaType = headerValue(res.headers, Header.contentType);
@@ -85,7 +85,7 @@ export class RegistryRepository implements Repository {
       method: 'PUT', path: this.#path('manifests', reference), repository: this.name, scopes: this.#scopes,
       expect: [200, 201], headers: { [Header.contentType]: manifest.mediaType }, body: manifest.bytes,
     });
-    res.body.resume();
+    discardBody(res.body);
     const returned = headerValue(res.headers, Header.contentDigest);
     if (returned !== undefined && returned.startsWith('sha256:') && manifest.digest.startsWith('sha256:') && returned !== manifest.digest) {
       throw new DigestMismatchError(`${this.display}:${reference}: registry stored the manifest as ${returned}, expected ${manifest.digest}`);
@@ -98,7 +98,7 @@ export class RegistryRepository implements Repository {
       method: 'HEAD', path: this.#path('blobs', descriptor.digest), repository: this.name, scopes: this.#scopes,
       expect: [200, 404], followRedirects: true,
     });
-    res.body.resume();
+    discardBody(res.body);
     if (res.status === 404) return false;
     const length = headerValue(res.headers, Header.contentLength);
     return length === undefined || Number(length) === descriptor.size;
@@ -119,7 +119,7 @@ export class RegistryRepository implements Repository {
       method: 'POST', path: `v2/${this.name}/blobs/uploads/?${query}`, repository: this.name,
       scopes: [...this.#scopes, pullScope(fromRepository)], expect: [201, 202],
     });
-    res.body.resume();
+    discardBody(res.body);
     if (res.status === 201) return { mounted: true };
     const location = headerValue(res.headers, Header.location);
     return location === undefined ? { mounted: false } : { mounted: false, session: location };
@@ -148,7 +148,7 @@ export class RegistryRepository implements Repository {
     });
     const contentType = headerValue(res.headers, Header.contentType) ?? '';
     if (res.status !== 200 || !contentType.startsWith(MediaType.ociIndex)) {
-      res.body.resume();
+      discardBody(res.body);
       return undefined;
     }
     const bytes = await readAtMost(res.body, maxManifestBytes);
@@ -167,7 +167,7 @@ export class RegistryRepository implements Repository {
     for (let page = 0; page < 1000; page++) {
       const res = await this.#client.request({ method: 'GET', path, repository: this.name, scopes: this.#scopes, expect: [200, 404] });
       if (res.status === 404) {
-        res.body.resume();
+        discardBody(res.body);
         return tags;
       }
       const text = await readAtMost(res.body, 16 * maxManifestBytes);
@@ -186,7 +186,7 @@ export class RegistryRepository implements Repository {
     const res = await this.#client.request({
       method: 'POST', path: `v2/${this.name}/blobs/uploads/`, repository: this.name, scopes: this.#scopes, expect: [202],
     });
-    res.body.resume();
+    discardBody(res.body);
     return this.#location(res.headers);
   }
 
@@ -196,7 +196,7 @@ export class RegistryRepository implements Repository {
       method: 'PATCH', path: await this.#uploadUrl(location), repository: this.name, scopes: this.#scopes, expect: [201, 202, 204],
       headers: { [Header.contentType]: 'application/octet-stream', [Header.contentLength]: String(descriptor.size) }, body,
     });
-    res.body.resume();
+    discardBody(res.body);
     const range = headerValue(res.headers, Header.range);
     const end = range === undefined ? undefined : Number(/-(\d+)$/.exec(range)?.[1]);
     if (end !== undefined && !Number.isNaN(end) && end + 1 !== descriptor.size && descriptor.size > 0) {
@@ -215,7 +215,7 @@ export class RegistryRepository implements Repository {
       method: 'PUT', path: url, repository: this.name, scopes: this.#scopes, expect: [201, 204],
       headers: { [Header.contentType]: 'application/octet-stream', [Header.contentLength]: String(size) }, body,
     });
-    res.body.resume();
+    discardBody(res.body);
   }
 
   async #cancelUpload(location: string): Promise<void> {
@@ -223,7 +223,7 @@ export class RegistryRepository implements Repository {
       const res = await this.#client.request({
         method: 'DELETE', path: await this.#uploadUrl(location), repository: this.name, scopes: this.#scopes, expect: [202, 204, 404],
       });
-      res.body.resume();
+      discardBody(res.body);
     } catch {
       // Best effort: the registry expires abandoned sessions.
     }

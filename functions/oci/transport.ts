@@ -1,6 +1,5 @@
-import { isIP } from 'node:net';
 import { Readable } from 'node:stream';
-import type { NetworkGuard } from './network-guard.js';
+import { deniedCode, type NetworkGuard } from './network-guard.js';
 import type { Agent as AgentType, Dispatcher } from 'undici';
 // Only the connection pool and `request` are needed: importing them alone keeps fetch, WebSocket,
 // caches and the mock agent out of the CLI bundle (half of undici, ~40 ms of start-up a run).
@@ -20,6 +19,12 @@ import { defaultRetryPolicy, type RetryPolicy } from './retry.js';
 export interface TransportOptions {
   /** Hosts (`host[:port]`) reached over plain HTTP or without TLS verification, as the caller marked them. */
   readonly insecureHosts?: Iterable<string>;
+  /**
+   * Hosts (`host[:port]`) reached over https only, their certificates verified, even on loopback
+   * (`--tls-verify`). The more specific entry wins over `insecureHosts` (`host:port` over `host`);
+   * at equal specificity, verification does.
+   */
+  readonly verifyHosts?: Iterable<string>;
   /** Extra CA certificates (PEM) trusted for TLS. */
   readonly ca?: string | Buffer;
   /** Registry host → base URL overrides (VPC endpoints, proxies, test stand-ins). */
@@ -75,6 +80,7 @@ export class Transport {
   readonly #secure: Agent;
   readonly #insecure: Agent;
   readonly #insecureHosts: Set<string>;
+  readonly #verifyHosts: Set<string>;
   readonly #endpoints: ReadonlyMap<string, string>;
   readonly #bases = new Map<string, Promise<URL>>();
   readonly #pings = new Map<string, Promise<PingResult>>();
@@ -92,15 +98,30 @@ export class Transport {
     this.#ca = options.ca;
     this.#streamThreshold = options.streamThreshold ?? 1 << 20;
     this.#insecureHosts = new Set([...(options.insecureHosts ?? [])].map((h) => h.toLowerCase()));
+    this.#verifyHosts = new Set([...(options.verifyHosts ?? [])].map((h) => h.toLowerCase()));
     this.#endpoints = options.endpoints ?? new Map();
     this.retry = { ...defaultRetryPolicy, ...options.retry };
     this.userAgent = options.userAgent ?? 'ferry/0.1';
   }
 
-  /** Whether TLS may be skipped for a host: marked insecure, or loopback. */
+  /**
+   * Whether TLS may be skipped for a host: marked insecure, or loopback — unless marked to be
+   * verified. The most specific entry decides (`host:port`, then `host`); verification wins a tie.
+   */
   isInsecure(host: string): boolean {
     const lower = host.toLowerCase();
-    return this.#insecureHosts.has(lower) || this.#insecureHosts.has(stripPort(lower)) || isLoopbackHost(lower);
+    const name = stripPort(lower);
+    if (this.#verifyHosts.has(lower)) return false;
+    if (this.#insecureHosts.has(lower)) return true;
+    if (this.#verifyHosts.has(name)) return false;
+    return this.#insecureHosts.has(name) || isLoopbackHost(lower);
+  }
+
+  /** The `verifyHosts` entry that makes a host verified, if one does (for messages). */
+  #verifyEntry(host: string): string | undefined {
+    const lower = host.toLowerCase();
+    if (this.isInsecure(lower)) return undefined;
+    return [lower, stripPort(lower)].find((entry) => this.#verifyHosts.has(entry));
   }
 
   /**
@@ -157,16 +178,16 @@ export class Transport {
 
   async #probe(base: URL): Promise<PingResult> {
     const res = await this.send({ method: 'GET', url: new URL('v2/', base) });
-    res.body.resume();
+    discardBody(res.body);
     return { base, status: res.status, wwwAuthenticate: headerValue(res.headers, Header.wwwAuthenticate) };
   }
 
   /** One request, no retry, no redirect following. The caller must consume or destroy `body`. */
   async send(req: HttpRequest): Promise<HttpResponse> {
     // IP literals never reach the resolver: check them here (names are checked at connect time).
-    const literal = req.url.hostname.replace(/^\[|\]$/g, '');
-    const refused = this.#guard && isIP(literal) !== 0 ? this.#guard.refusal(literal, literal) : undefined;
-    if (refused) throw new TransportError(`${req.method} ${redactUrl(req.url)}: refused: ${refused}`, { registry: req.url.host, retryable: false });
+    // Every request passes here — registry hosts, token realms, redirects, upload Locations, Link pages.
+    const refused = this.#guard?.literalRefusal(req.url);
+    if (refused !== undefined) throw new TransportError(`${req.method} ${redactUrl(req.url)}: refused: ${refused}`, { registry: req.url.host, retryable: false });
     const insecure = this.isInsecure(req.url.host);
     const headers: Record<string, string> = { [Header.userAgent]: this.userAgent, ...req.headers };
     try {
@@ -193,12 +214,14 @@ export class Transport {
       if (req.signal?.aborted) throw err;
       // Requests still in flight when the command is done (a sibling lookup of a copy that failed) are not retried.
       if (this.#closing.signal.aborted) throw new TransportError(`${req.method} ${redactUrl(req.url)}: the transport was closed`, { registry: req.url.host, retryable: false, cause: err });
-      if (errorCodes(err).includes('EFERRYDENIED')) throw new TransportError(`${req.method} ${redactUrl(req.url)}: ${networkMessage(err)}`, { registry: req.url.host, retryable: false, cause: err });
+      if (errorCodes(err).includes(deniedCode)) throw new TransportError(`${req.method} ${redactUrl(req.url)}: ${networkMessage(err)}`, { registry: req.url.host, retryable: false, cause: err });
       // A failing request body (a digest check, a source that broke) is the real cause.
       if (req.body instanceof Readable && req.body.errored) throw req.body.errored;
       if (errorCodes(err).some((code) => certificateCode.test(code))) {
         // Retrying cannot make a certificate trusted: fail at once, and say what would.
-        throw new TransportError(`${req.method} ${redactUrl(req.url)}: ${networkMessage(err)} (certificate not trusted: add its CA, or mark ${req.url.host} insecure)`, {
+        const verifyEntry = this.#verifyEntry(req.url.host);
+        const remedy = verifyEntry === undefined ? `mark ${req.url.host} insecure` : `drop ${verifyEntry} from --tls-verify`;
+        throw new TransportError(`${req.method} ${redactUrl(req.url)}: ${networkMessage(err)} (certificate not trusted: add its CA, or ${remedy})`, {
           registry: req.url.host, retryable: false, cause: err,
         });
       }
@@ -255,13 +278,38 @@ function networkMessage(err: unknown): string {
   return [typeof code === 'string' ? code : '', err.message, inner].filter((s) => s !== '').join(' ');
 }
 
-/** Reads at most `limit` bytes of a body as text and discards the rest. */
+/**
+ * Reads a body as text, at most `limit` bytes of it. A longer body is cut off and destroyed —
+ * which closes its connection — never drained: a peer could send an error or token body that
+ * never ends.
+ */
 export async function readCapped(body: Readable, limit: number): Promise<string> {
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of body as AsyncIterable<Buffer>) {
-    if (total < limit) chunks.push(chunk.subarray(0, limit - total));
+    chunks.push(chunk.subarray(0, Math.max(0, limit - total)));
     total += chunk.length;
+    if (total > limit) {
+      body.destroy();
+      break;
+    }
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Bytes of an unwanted body read before its connection is dropped instead (see {@link discardBody}). */
+export const discardLimit = 64 * 1024;
+
+/**
+ * Throws away a body nobody reads (a redirect's, a retried error's, a HEAD's or an empty 2xx's).
+ * A small body is read to its end, so that its keep-alive connection serves the next request;
+ * past `limit` bytes it is destroyed, closing the connection, rather than drained for ever.
+ */
+export function discardBody(body: Readable, limit = discardLimit): void {
+  let seen = 0;
+  body.on('error', () => undefined);
+  body.on('data', (chunk: Buffer) => {
+    seen += chunk.length;
+    if (seen > limit) body.destroy();
+  });
 }

@@ -12,6 +12,9 @@ const tokenResponseSchema = z.looseObject({
   issued_at: z.string().optional(),
 });
 
+/** A token response is a small JSON document; a longer body is cut off (and so rejected). */
+const maxTokenBody = 1 << 20;
+
 interface CachedToken {
   readonly value: string;
   readonly expiresAt: number;
@@ -108,6 +111,7 @@ export class Authenticator {
     } catch {
       throw this.#denied(`the token realm "${realm}" is not a URL`);
     }
+    await this.#checkRealm(url);
     const credential = await this.#getCredential();
     const service = challenge.params.service;
     let res;
@@ -130,13 +134,15 @@ export class Authenticator {
       }
       res = await this.#transport.send({ method: 'GET', url, headers });
     }
-    const text = await readCapped(res.body, 1 << 20);
-    if (res.status === 401 || res.status === 403) {
-      throw this.#denied(credential ? 'the token server rejected the credentials' : 'the registry requires credentials and none were given');
-    }
     if (res.status !== 200) {
+      // Nothing in an error body is used: drop it (and its connection) rather than read it.
+      res.body.destroy();
+      if (res.status === 401 || res.status === 403) {
+        throw this.#denied(credential ? 'the token server rejected the credentials' : 'the registry requires credentials and none were given');
+      }
       throw new RegistryError(`token request to ${url.host} failed with HTTP ${res.status}`, { registry: this.#registry, status: res.status });
     }
+    const text = await readCapped(res.body, maxTokenBody);
     let parsed;
     try {
       parsed = tokenResponseSchema.safeParse(JSON.parse(text));
@@ -151,6 +157,19 @@ export class Authenticator {
     const issued = parsed.data.issued_at ? Date.parse(parsed.data.issued_at) : Number.NaN;
     const start = Number.isNaN(issued) ? Date.now() : Math.min(issued, Date.now());
     return { value, expiresAt: start + lifetimeMs * 0.9 };
+  }
+
+  /**
+   * A realm gets the credentials (Basic, or a refresh token) and hands out the registry's tokens:
+   * a registry reached over https may not send them over plain http (nor anywhere but http(s)).
+   * Where the realm's address may be reached is the transport's SSRF guard's call, as for any request.
+   */
+  async #checkRealm(realm: URL): Promise<void> {
+    if (realm.protocol !== 'https:' && realm.protocol !== 'http:') throw this.#denied(`the token realm ${realm.host || realm.href} is not an http(s) URL`);
+    const base = await this.#transport.baseUrl(this.#registry);
+    if (base.protocol === 'https:' && realm.protocol !== 'https:') {
+      throw this.#denied(`the registry is reached over https but its token realm http://${realm.host}${realm.pathname} is plain http; credentials and tokens never go in cleartext`);
+    }
   }
 
   #denied(why: string): AuthenticationError {
