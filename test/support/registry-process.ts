@@ -19,17 +19,16 @@ export interface RunningRegistry {
   stop(): Promise<void>;
 }
 
-/**
- * Starts a real `docker-registry` (CNCF distribution 2.8) on a random loopback port with its
- * own storage directory and config (never Debian's /etc/docker/registry/config.yml).
- */
+/** TLS for a test registry (a certificate for 127.0.0.1: clients verify it when told to, `--tls-verify`). */
 export interface RegistryTls {
-  /** Address to listen on (a TLS registry is tested on a non-loopback address: loopback skips verification, as in Docker). */
-  readonly address: string;
   readonly certFile: string;
   readonly keyFile: string;
 }
 
+/**
+ * Starts a real `docker-registry` (CNCF distribution 2.8) on a random loopback port with its
+ * own storage directory and config (never Debian's /etc/docker/registry/config.yml).
+ */
 export async function startRegistry(auth: RegistryAuth = { kind: 'none' }, tls?: RegistryTls): Promise<RunningRegistry> {
   const dir = mkdtempSync(join(tmpdir(), 'ferry-registry-'));
   let authConfig: Record<string, unknown> | undefined;
@@ -49,7 +48,7 @@ export async function startRegistry(auth: RegistryAuth = { kind: 'none' }, tls?:
       version: 0.1,
       log: { level: 'error', accesslog: { disabled: true } },
       storage: { filesystem: { rootdirectory: join(dir, 'data') }, delete: { enabled: true }, maintenance: { uploadpurging: { enabled: false } } },
-      http: { addr: `${tls?.address ?? '127.0.0.1'}:${port}`, secret: 'ferry-test-secret', ...(tls ? { tls: { certificate: tls.certFile, key: tls.keyFile } } : {}) },
+      http: { addr: `127.0.0.1:${port}`, secret: 'ferry-test-secret', ...(tls ? { tls: { certificate: tls.certFile, key: tls.keyFile } } : {}) },
       health: { storagedriver: { enabled: false } },
       // Foreign (non-distributable) layers are accepted by URL, as Docker Hub does for Windows bases.
       validation: { manifests: { urls: { allow: ['^https?://'] } } },
@@ -63,12 +62,12 @@ export async function startRegistry(auth: RegistryAuth = { kind: 'none' }, tls?:
     const child = spawn('docker-registry', ['serve', configFile], { stdio: ['ignore', 'ignore', openSync(logFile, 'a')] });
     let exited = false;
     child.once('exit', () => (exited = true));
-    const host = `${tls?.address ?? '127.0.0.1'}:${port}`;
+    const host = `127.0.0.1:${port}`;
     const url = `${tls ? 'https' : 'http'}://${host}`;
     try {
       await waitFor(async () => {
         if (exited) throw new Error(readFileSync(logFile, 'utf8'));
-        if (tls) return await tlsAnswers(tls.address, port);
+        if (tls) return await tlsAnswers(port);
         const res = await fetch(`${url}/v2/`);
         await res.arrayBuffer();
         return res.status === 200 || res.status === 401;
@@ -96,10 +95,10 @@ function stopProcess(child: ChildProcess, dir: string): Promise<void> {
   });
 }
 
-/** Whether a TLS server answers a handshake at address:port (any certificate). */
-function tlsAnswers(address: string, port: number): Promise<boolean> {
+/** Whether a TLS server answers a handshake at 127.0.0.1:port (any certificate). */
+function tlsAnswers(port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = tlsConnect({ host: address, port, rejectUnauthorized: false }, () => {
+    const socket = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
       socket.end();
       resolve(true);
     });
