@@ -7,13 +7,14 @@ import { isIP } from 'node:net';
  * IPv6 forms carry an IPv4 address that the network delivers to (mapped, NAT64, 6to4, Teredo).
  */
 
-/** An address range: its first bytes and prefix length, and what it is for messages. */
+/** An address range: its first bytes and prefix length. */
 export interface Cidr {
   readonly bytes: Uint8Array;
   readonly bits: number;
 }
 
 interface SpecialRange extends Cidr {
+  /** What the range is, for messages. */
   readonly what: string;
 }
 
@@ -43,8 +44,10 @@ function parseV6(text: string): Uint8Array | undefined {
   const words: number[] = [];
   // A dotted IPv4 tail (`::ffff:1.2.3.4`) is the last two 16-bit words.
   const lastColon = s.lastIndexOf(':');
-  const tailV4 = s.slice(lastColon + 1).includes('.') ? parseV4(s.slice(lastColon + 1)) : undefined;
-  if (s.slice(lastColon + 1).includes('.')) {
+  const dotted = s.slice(lastColon + 1);
+  let tailV4: Uint8Array | undefined;
+  if (dotted.includes('.')) {
+    tailV4 = parseV4(dotted);
     if (tailV4 === undefined) return undefined;
     s = s.slice(0, lastColon + 1);
     if (!s.endsWith('::')) s = s.slice(0, -1);
@@ -126,7 +129,8 @@ const deniedV6: readonly SpecialRange[] = [
   range('2001:2::/48', 'benchmarking'),
   range('2001:db8::/32', 'documentation'),
   range('3fff::/20', 'documentation'),
-  range('fc00::/7', 'unique local (private; fd00:ec2::254 is the metadata service)'),
+  // fd00:ec2::254 is the EC2 metadata service over IPv6.
+  range('fc00::/7', 'unique local (private)'),
   range('fe80::/10', 'link-local'),
   range('fec0::/10', 'site-local'),
   range('ff00::/8', 'multicast'),
