@@ -113,8 +113,7 @@ export function parseJsonBody<T extends z.ZodType>(body: string | null | undefin
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const path = issue.path.map((p, i) => (typeof p === 'number' ? `[${p}]`
-      : /^[A-Za-z_][\w]*$/.test(String(p)) ? `${i === 0 ? '' : '.'}${String(p)}` : `[${JSON.stringify(String(p).slice(0, 100))}]`)).join('');
+    const path = issue.path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${JSON.stringify(String(p).slice(0, 100)).slice(1, -1)}`)).join('');
     // A record key that failed its own schema: say which key, and why.
     const message = issue.code === 'invalid_key' ? `key ${issue.issues[0]?.message ?? 'is invalid'}` : issue.message;
     throw new BadRequestError(`${path === '' ? 'body' : path}: ${message}`);
