@@ -2,16 +2,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../functions/local/serve.js';
 import { api, startService } from '../support/service.js';
 
+const ecrHost = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
+/**
+ * Every registry name the cases use resolves to a closed loopback port, so that a case the code
+ * wrongly accepts (as today's did) starts a run that fails at once instead of looking up a public name.
+ */
+const deadEnds = ['registry.example:5000', 'registry.example:0', 'registry.example:99999', `${'a'.repeat(250)}.example`, 'quay.io',
+  'docker.io', 'registry-1.docker.io', 'index.docker.io', ecrHost];
+
 let server: RunningServer;
 beforeAll(async () => {
-  server = await startService();
+  server = await startService({ transport: { endpoints: new Map(deadEnds.map((host) => [host, 'http://127.0.0.1:1'])), retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } } });
 });
 afterAll(async () => {
   await server.close();
 });
 
 const valid = { images: ['quay.io/org/app:1'], destination: { registry: 'registry.example:5000' } };
-const ecrHost = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
 const withSource = (host: string, credential: unknown = { username: 'u', password: 'p' }) => ({ ...valid, sourceCredentials: { [host]: credential } });
 const destination = (registry: string) => ({ ...valid, destination: { registry } });
 

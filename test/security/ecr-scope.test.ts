@@ -25,6 +25,8 @@ describe('the API refuses ECR repositories outside the configured prefixes (400,
   const servers: RunningServer[] = [];
   const start = async (ecrRepositoryPrefixes: string[]) => {
     const server = await startService({
+      // Names resolve to a closed loopback port: a run wrongly accepted fails at once, it looks up no public name.
+      transport: { endpoints: new Map([ecrHost, ecrHostFor(account, 'us-west-2'), 'quay.io', 'evil.example'].map((h) => [h, 'http://127.0.0.1:1'])), retry: { attempts: 1 } },
       ecrRepositoryPrefixes, home: { registry: ecrHost, registryForRegion: (region) => ecrHostFor(account, region) },
     });
     servers.push(server);
