@@ -16,6 +16,7 @@ export class CredentialError extends FerryError {
 }
 
 // No control characters anywhere; a Basic user-id cannot hold ':' (RFC 7617 §2).
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const controlChars = /[\u0000-\u001f\u007f]/;
 const username = z.string().min(1).max(1024).refine((v) => !controlChars.test(v) && !v.includes(':'), 'must have no ":" and no control characters');
 const password = z.string().min(1).max(8192).refine((v) => !controlChars.test(v), 'must have no control characters');
