@@ -38,6 +38,11 @@ export const ferryConfigSchema = z.strictObject({
    * secrets tagged `ferry:registry`: full Secrets Manager ARNs (a trailing `*` matches the random suffix).
    */
   registrySecretArns: z.array(z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@*-]+$/, 'must be a Secrets Manager secret ARN')).default([]),
+  /**
+   * Customer managed KMS keys that encrypt opted-in registry secrets: the Plan and Copy roles may
+   * decrypt with them through Secrets Manager only (the key policy must allow the account too).
+   */
+  registrySecretKmsKeyArns: z.array(z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[a-f0-9-]+$/, 'must be a KMS key ARN')).default([]),
   /** Hours after which the sweep deletes a run secret whose run never finished (runs that did are cleaned at Finish). */
   runSecretMaxAgeHours: z.number().int().min(1).max(24 * 366).default(72),
   /** API Gateway stage throttling and the API Lambda's reserved concurrency (`null`: none reserved). */

@@ -5,7 +5,7 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { Env } from '../functions/aws/table.js';
-import { registryTag, runSecretPrefix } from '../functions/aws/secret-names.js';
+import { registryTag, runSecretPrefix } from '../functions/runs/secret-names.js';
 import type { FerryConfig } from './config.js';
 import { FerryApi } from './constructs/ferry-api.js';
 import { FerryFunction } from './constructs/ferry-function.js';
@@ -76,6 +76,12 @@ export class FerryStack extends Stack {
         actions: readSecret, resources: [secretArn('*')], conditions: { Null: { [`secretsmanager:ResourceTag/${registryTag}`]: 'false' } },
       }));
       if (config.registrySecretArns.length > 0) f.addToRolePolicy(new PolicyStatement({ actions: readSecret, resources: config.registrySecretArns }));
+      if (config.registrySecretKmsKeyArns.length > 0) {
+        f.addToRolePolicy(new PolicyStatement({
+          actions: ['kms:Decrypt'], resources: config.registrySecretKmsKeyArns,
+          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${this.region}.amazonaws.com` } },
+        }));
+      }
     }
     // Run secrets are deleted when the run finishes and by the sweep; only names under ferry/runs/ may be deleted.
     const sweep = fn('SweepSecrets', 'events/sweep-secrets', 'sweepSecrets', {

@@ -3,6 +3,7 @@ import { describeError } from '../oci/errors.js';
 import { parseEcrHost } from '../oci/ecr-host.js';
 import { parsePlatform } from '../oci/manifest.js';
 import { type ImageReference, parseImageReference, parseLocation } from '../oci/reference.js';
+import { runSecretPrefix } from './secret-names.js';
 import { inlineCredential, sameRegistry } from './credential-binding.js';
 
 /** A request the caller got wrong: answered 400 with this message, nothing written. */
@@ -11,7 +12,9 @@ export class BadRequestError extends Error {
 }
 
 const secretRef = z.strictObject({
-  secretArn: z.string().max(2048).regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@!-]+$/, 'must be a Secrets Manager secret ARN'),
+  secretArn: z.string().max(2048).regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@!-]+$/, 'must be a Secrets Manager secret ARN')
+    // Run secrets hold other callers' inline credentials: only their own run may use them.
+    .refine((arn) => !arn.includes(`:secret:${runSecretPrefix}`), `must not name a run secret (${runSecretPrefix}…): those belong to the run that created them`),
 });
 export const credentialInput = z.union([secretRef, inlineCredential], { error: 'must be {"secretArn": "…"} or {"username": "…", "password": "…"} (no ":" in the username, no control characters)' });
 export type CredentialInput = z.infer<typeof credentialInput>;

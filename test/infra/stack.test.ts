@@ -11,6 +11,7 @@ const config = {
   mapConcurrency: 7,
   ecrRepositoryPrefixes: ['mirror/'],
   registrySecretArns: ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:registry/quay-*'],
+  registrySecretKmsKeyArns: ['arn:aws:kms:eu-west-1:123456789012:key/0f0e0d0c-0000-4000-8000-000000000000'],
   api: { rateLimit: 5, burstLimit: 9, reservedConcurrency: 3 },
   assumableRoles: ['arn:aws:iam::444455556666:role/ferry-push'],
   ecrRepositories: { tagMutability: 'IMMUTABLE', scanOnPush: true },
@@ -122,6 +123,13 @@ describe('FerryStack', () => {
     }
     expect(reads.filter((s) => JSON.stringify(s.Resource).includes('registry/quay-*'))).toHaveLength(2);
     expect(reads.filter((s) => s.Condition !== undefined)).toHaveLength(2);
+    // Secrets under a customer managed key: decrypt through Secrets Manager only.
+    const decrypts = statements.filter((s) => [s.Action].flat().includes('kms:Decrypt'));
+    expect(decrypts).toHaveLength(2);
+    for (const d of decrypts) {
+      expect(d.Resource).toBe('arn:aws:kms:eu-west-1:123456789012:key/0f0e0d0c-0000-4000-8000-000000000000');
+      expect(JSON.stringify(d.Condition)).toContain('kms:ViaService');
+    }
   });
 
   it('deletes run secrets only under ferry/runs/, from Finish and the hourly sweep', () => {

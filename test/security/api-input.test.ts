@@ -53,6 +53,7 @@ const cases: [string, object, RegExp][] = [
   ['a credential with extra keys', withSource('quay.io', { username: 'u', password: 'p', registry: 'evil.example' }), /^sourceCredentials\.quay\.io: Unrecognized key: "registry"$/],
   ['a secret ARN of another service', withSource('quay.io', { secretArn: 'arn:aws:ssm:eu-west-1:123456789012:parameter/x' }), /^sourceCredentials\.quay\.io(\.secretArn)?: must be/],
   ['a secret ARN with a newline', withSource('quay.io', { secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:x\ny' }), /^sourceCredentials\.quay\.io(\.secretArn)?: must be/],
+  ['another run\'s secret', withSource('quay.io', { secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ferry/runs/0f0e/source-quay.io-AbCdEf' }), /^sourceCredentials\.quay\.io(\.secretArn)?: must not name a run secret \(ferry\/runs\/…\): those belong to the run that created them$/],
   ['too many source registries', { ...valid, sourceCredentials: Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`r${i}.example`, { username: 'u', password: 'p' }])) }, /^sourceCredentials: at most 100 registries$/],
   ['an image with control characters', { ...valid, images: ['quay.io/org/app:1\r\n'] }, /^images\[0\]: .*control characters/],
   ['a very long image', { ...valid, images: [`quay.io/${'a'.repeat(3000)}:1`] }, /^images\[0\]: must be at most 2048 characters$/],
