@@ -22,6 +22,12 @@ export type CredentialInput = z.infer<typeof credentialInput>;
 const hostPattern = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::\d{1,5})?$/;
 const prefixPattern = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
 
+/** A `host[:port]` whose port, if any, is 1-65535. */
+function portInRange(host: string): boolean {
+  const port = /:(\d+)$/.exec(host)?.[1];
+  return port === undefined || (Number(port) >= 1 && Number(port) <= 65535);
+}
+
 /**
  * A registry host as the API takes it: `host[:port]` with a port in 1-65535, and a dot, a port or
  * `localhost` — as Docker tells a registry from a Docker Hub namespace (`myregistry/app` is
@@ -30,10 +36,7 @@ const prefixPattern = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?
 const registryHost = z.string()
   .max(255, 'must be at most 255 characters')
   .regex(hostPattern, 'must be a registry host[:port] (no scheme, user or path)')
-  .refine((host) => {
-    const port = /:(\d+)$/.exec(host)?.[1];
-    return port === undefined || (Number(port) >= 1 && Number(port) <= 65535);
-  }, 'has a port out of range (1-65535)')
+  .refine(portInRange, 'has a port out of range (1-65535)')
   .refine((host) => host.includes('.') || host.includes(':') || host.toLowerCase() === 'localhost',
     'needs a dot or a port (or localhost); a bare name would be a Docker Hub namespace');
 
@@ -78,6 +81,7 @@ export function parseRunRequest(body: string | null | undefined): ValidatedRunRe
       }
     })();
     if (location.kind !== 'registry') throw new BadRequestError(`images[${i}]: "${image}" is not a registry image (oci: layouts are for the CLI)`);
+    if (!portInRange(location.ref.registry)) throw new BadRequestError(`images[${i}]: registry ${location.ref.registry} has a port out of range (1-65535)`);
     return location.ref;
   });
   request.platforms.forEach((platform, i) => {

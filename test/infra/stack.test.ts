@@ -1,6 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { routePath } from '../../functions/handlers/api/stage.js';
 import { RetryableErrorNames } from '../../functions/oci/errors.js';
 import { createApp } from '../../infra/app.js';
 import { extractWorkflowDefinition } from '../../infra/workflow-definition.js';
@@ -168,6 +169,9 @@ describe('FerryStack', () => {
       MethodSettings: Match.arrayWith([Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 5, ThrottlingBurstLimit: 9 })]),
     });
     template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ FERRY_TASK: 'api' }) }, ReservedConcurrentExecutions: 3 });
+    // API Gateway passes event.path without the stage; the function routes what ferry serve serves.
+    expect(['/runs', '/runs/abc/cancel', '/repos/team/app/sync_images', '/v1/runs'].map(routePath))
+      .toEqual(['/v1/runs', '/v1/runs/abc/cancel', '/v1/repos/team/app/sync_images', '/v1/runs']);
   });
 
   it('gives the copy function exactly the ECR actions it needs, on repositories under the configured prefixes', () => {

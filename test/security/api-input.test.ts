@@ -7,7 +7,7 @@ const ecrHost = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
  * Every registry name the cases use resolves to a closed loopback port, so that a case the code
  * wrongly accepts (as today's did) starts a run that fails at once instead of looking up a public name.
  */
-const deadEnds = ['registry.example:5000', 'registry.example:0', 'registry.example:99999', `${'a'.repeat(250)}.example`, 'quay.io',
+const deadEnds = ['quay.io:99999', 'quay.io:0', 'registry.example:5000', 'registry.example:0', 'registry.example:99999', `${'a'.repeat(250)}.example`, 'quay.io',
   'docker.io', 'registry-1.docker.io', 'index.docker.io', ecrHost];
 
 let server: RunningServer;
@@ -57,6 +57,9 @@ const cases: [string, object, RegExp][] = [
   ['too many source registries', { ...valid, sourceCredentials: Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`r${i}.example`, { username: 'u', password: 'p' }])) }, /^sourceCredentials: at most 100 registries$/],
   ['an image with control characters', { ...valid, images: ['quay.io/org/app:1\r\n'] }, /^images\[0\]: .*control characters/],
   ['a very long image', { ...valid, images: [`quay.io/${'a'.repeat(3000)}:1`] }, /^images\[0\]: must be at most 2048 characters$/],
+  ['an image whose registry port is out of range', { ...valid, images: ['quay.io:99999/org/app:1'] }, /^images\[0\]: registry quay\.io:99999 has a port out of range \(1-65535\)$/],
+  ['an image whose registry port is 0', { ...valid, images: ['quay.io:0/org/app:1'] }, /^images\[0\]: registry quay\.io:0 has a port out of range/],
+  ['an image with userinfo', { ...valid, images: ['user:pass@quay.io/org/app:1'] }, /^images\[0\]: invalid reference/],
   ['an image with a path trick', { ...valid, images: ['quay.io/../etc/passwd:1'] }, /^images\[0\]: invalid reference/],
   ['too many platforms', { ...valid, platforms: Array.from({ length: 33 }, () => 'linux/amd64') }, /^platforms: at most 32 platforms$/],
   ['a very long platform', { ...valid, platforms: [`linux/${'a'.repeat(100)}`] }, /^platforms\[0\]: must be at most 64 characters$/],
