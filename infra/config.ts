@@ -37,7 +37,8 @@ export const ferryConfigSchema = z.strictObject({
    * Registry credentials the service may read besides its own run secrets (`ferry/runs/*`) and the
    * secrets tagged `ferry:registry`: full Secrets Manager ARNs (a trailing `*` matches the random suffix).
    */
-  registrySecretArns: z.array(z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@*-]+$/, 'must be a Secrets Manager secret ARN')).default([]),
+  registrySecretArns: z.array(z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-][A-Za-z0-9/_+=.@*-]*$/,
+    'must be a Secrets Manager secret ARN whose name starts with a character other than * (tag secrets ferry:registry to opt in many)')).default([]),
   /**
    * Customer managed KMS keys that encrypt opted-in registry secrets: the Plan and Copy roles may
    * decrypt with them through Secrets Manager only (the key policy must allow the account too).

@@ -232,6 +232,12 @@ describe('schedules in cdk.json', () => {
     expect(() => createApp(new App({ context: { 'aws:cdk:bundling-stacks': [], ferry: schedule(run) } }))).toThrow('schedule "nightly"');
   });
 
+  it('take no registrySecretArns that would opt in every secret', () => {
+    expect(() => parseFerryConfig({ registrySecretArns: ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:*'] })).toThrow(/registrySecretArns/);
+    expect(parseFerryConfig({ registrySecretArns: ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:registry/quay-*'] }).registrySecretArns).toHaveLength(1);
+    expect(parseFerryConfig({}).ecrRepositoryPrefixes).toEqual([]);
+  });
+
   it('accept Secrets Manager references', () => {
     const config = parseFerryConfig(schedule({ sourceCredentials: { 'quay.io': { secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:quay-abc' } } }));
     expect(config.schedules[0]!.name).toBe('nightly');
