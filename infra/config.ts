@@ -10,6 +10,9 @@ const scheduleSchema = z.strictObject({
   run: z.looseObject({ images: z.array(z.string()).min(1), destination: z.looseObject({ registry: z.string() }) }),
 });
 
+/** An ECR repository name prefix (IAM resource pattern: `*` matches any characters). */
+const ecrPrefix = z.string().regex(/^[a-z0-9._/*-]{1,256}$/, 'must be an ECR repository name prefix (a-z 0-9 . _ / - and *)');
+
 /** Stack configuration, from the CDK context key `ferry` (cdk.json or `-c ferry=…`). */
 export const ferryConfigSchema = z.strictObject({
   /** Other AWS accounts allowed to call the API and put sync requests on the bus. */
@@ -25,8 +28,30 @@ export const ferryConfigSchema = z.strictObject({
   schedules: z.array(scheduleSchema).default([]),
   /** Registry hosts in private ranges the service may reach (the SSRF guard refuses them otherwise). */
   allowPrivateRegistries: z.array(z.string()).default([]),
-  /** ECR repository name prefixes the copy function may write to (`*` for all). */
-  ecrRepositoryPrefixes: z.array(z.string().regex(/^[a-z0-9._/*-]+$/)).min(1).default(['*']),
+  /**
+   * ECR repository name prefixes runs may read from and write to (IAM and a run-time check). None
+   * (the default) refuses every ECR repository; `["*"]` opts in to all of the account's repositories.
+   */
+  ecrRepositoryPrefixes: z.array(ecrPrefix).default([]),
+  /**
+   * Registry credentials the service may read besides its own run secrets (`ferry/runs/*`) and the
+   * secrets tagged `ferry:registry`: full Secrets Manager ARNs (a trailing `*` matches the random suffix).
+   */
+  registrySecretArns: z.array(z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-][A-Za-z0-9/_+=.@*-]*$/,
+    'must be a Secrets Manager secret ARN whose name starts with a character other than * (tag secrets ferry:registry to opt in many)')).default([]),
+  /**
+   * Customer managed KMS keys that encrypt opted-in registry secrets: the Plan and Copy roles may
+   * decrypt with them through Secrets Manager only (the key policy must allow the account too).
+   */
+  registrySecretKmsKeyArns: z.array(z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[a-f0-9-]+$/, 'must be a KMS key ARN')).default([]),
+  /** Hours after which the sweep deletes a run secret whose run never finished (runs that did are cleaned at Finish). */
+  runSecretMaxAgeHours: z.number().int().min(1).max(24 * 366).default(72),
+  /** API Gateway stage throttling and the API Lambda's reserved concurrency (`null`: none reserved). */
+  api: z.strictObject({
+    rateLimit: z.number().min(1).max(10_000).default(10),
+    burstLimit: z.number().int().min(1).max(5_000).default(20),
+    reservedConcurrency: z.number().int().min(1).max(1000).nullable().default(5),
+  }).default({ rateLimit: 10, burstLimit: 20, reservedConcurrency: 5 }),
   /** Settings of the ECR repositories Ferry creates before pushing. */
   ecrRepositories: z.strictObject({
     tagMutability: z.enum(['MUTABLE', 'IMMUTABLE']).optional(), scanOnPush: z.boolean().optional(), kmsKey: z.string().optional(),
@@ -40,5 +65,35 @@ export type FerryConfig = z.infer<typeof ferryConfigSchema>;
 export function parseFerryConfig(raw: unknown): FerryConfig {
   const parsed = ferryConfigSchema.safeParse(raw ?? {});
   if (!parsed.success) throw new Error(`invalid "ferry" context: ${z.prettifyError(parsed.error)}`);
+  for (const schedule of parsed.data.schedules) refuseInlineCredentials(schedule);
   return parsed.data;
+}
+
+/**
+ * WARNING: a schedule's run body is written verbatim into the template and the Scheduler target's
+ * input, both readable by anyone who can read the stack: credentials there are plaintext. Only
+ * `{"secretArn": …}` references may appear, and no `username`/`password`/`auth` key anywhere.
+ */
+function refuseInlineCredentials(schedule: z.infer<typeof scheduleSchema>): void {
+  const fail = (where: string): never => {
+    throw new Error(`invalid "ferry" context: schedule "${schedule.name}": ${where} holds inline credentials, which would be stored in plaintext in the template and the Scheduler target; put them in Secrets Manager and pass {"secretArn": "…"}`);
+  };
+  const isRef = (value: unknown): boolean => z.strictObject({ secretArn: z.string() }).safeParse(value).success;
+  const destination = schedule.run.destination as Record<string, unknown>;
+  if (destination.credentials !== undefined && !isRef(destination.credentials)) fail('run.destination.credentials');
+  const sources: unknown = schedule.run.sourceCredentials;
+  if (sources !== undefined) {
+    if (typeof sources !== 'object' || sources === null) fail('run.sourceCredentials');
+    for (const [host, value] of Object.entries(sources as Record<string, unknown>)) if (!isRef(value)) fail(`run.sourceCredentials["${host}"]`);
+  }
+  const walk = (value: unknown, path: string): void => {
+    if (Array.isArray(value)) value.forEach((v, i) => walk(v, `${path}[${i}]`));
+    else if (typeof value === 'object' && value !== null) {
+      for (const [key, v] of Object.entries(value)) {
+        if (['username', 'password', 'auth', 'identitytoken'].includes(key.toLowerCase())) fail(`${path}.${key}`);
+        walk(v, `${path}.${key}`);
+      }
+    }
+  };
+  walk(schedule.run, 'run');
 }

@@ -1,9 +1,11 @@
 import { ArnFormat, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { Env } from '../functions/aws/table.js';
-import { runSecretPrefix } from '../functions/aws/secrets-vault.js';
+import { registryTag, runSecretPrefix } from '../functions/runs/secret-names.js';
 import type { FerryConfig } from './config.js';
 import { FerryApi } from './constructs/ferry-api.js';
 import { FerryFunction } from './constructs/ferry-function.js';
@@ -30,6 +32,7 @@ export class FerryStack extends Stack {
     const common = {
       [Env.tableName]: table.tableName, [Env.retentionDays]: String(config.retentionDays), FERRY_ACCOUNT_ID: this.account,
       FERRY_ECR_REPOSITORIES: JSON.stringify(config.ecrRepositories),
+      [Env.ecrRepositoryPrefixes]: JSON.stringify(config.ecrRepositoryPrefixes),
       [Env.allowPrivateNetworks]: JSON.stringify(config.allowPrivateRegistries),
     };
     const fn = (id: string, entry: string, task: string, extra: Partial<ConstructorParameters<typeof FerryFunction>[2]> = {}) =>
@@ -43,7 +46,10 @@ export class FerryStack extends Stack {
     const workflow = new RunWorkflow(this, 'Workflow', { plan, copyImage, recordFailure, finish, mapConcurrency: config.mapConcurrency, logRetention });
     this.workflow = workflow;
 
-    const apiHandler = fn('Api', 'api/index', 'api', { environment: { ...common, [Env.stateMachineArn]: workflow.stateMachine.stateMachineArn } });
+    const apiHandler = fn('Api', 'api/index', 'api', {
+      environment: { ...common, [Env.stateMachineArn]: workflow.stateMachine.stateMachineArn },
+      ...(config.api.reservedConcurrency === null ? {} : { reservedConcurrentExecutions: config.api.reservedConcurrency }),
+    });
     const scheduled = fn('ScheduledRun', 'events/scheduled-run', 'scheduledRun', { environment: { ...common, [Env.stateMachineArn]: workflow.stateMachine.stateMachineArn } });
     const syncRequest = fn('SyncRequest', 'events/sync-request', 'syncRequest', { environment: { ...common, [Env.stateMachineArn]: workflow.stateMachine.stateMachineArn } });
     const bus = new SyncBus(this, 'Events', { handler: syncRequest, trustedAccounts: config.trustedAccounts, ...(config.trustedOrganizationId ? { trustedOrganizationId: config.trustedOrganizationId } : {}) });
@@ -51,31 +57,59 @@ export class FerryStack extends Stack {
     bus.bus.grantPutEventsTo(finish);
 
     // Least privilege: each function gets the table access and secrets it uses.
+    const secretArn = (name: string): string => this.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const runSecrets = secretArn(`${runSecretPrefix}*`);
     for (const f of [apiHandler, scheduled, syncRequest]) {
       table.grantReadWriteData(f);
       workflow.stateMachine.grantStartExecution(f);
-      f.addToRolePolicy(new PolicyStatement({
-        actions: ['secretsmanager:CreateSecret', 'secretsmanager:TagResource'],
-        resources: [this.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${runSecretPrefix}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
-      }));
+      // Inline credentials become run-scoped secrets; these roles may create them, never read or delete them.
+      f.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:CreateSecret', 'secretsmanager:TagResource'], resources: [runSecrets] }));
     }
     workflow.stateMachine.grant(apiHandler, 'states:StopExecution');
     for (const f of [plan, copyImage, recordFailure, finish]) table.grantReadWriteData(f);
-    // ECR: tokens (no resource-level permission exists), then pull/push/create only on repositories under the configured prefixes.
+    // Registry credentials: Ferry's own run secrets, secrets the operator tagged `ferry:registry`, and the ARNs the config lists.
+    // Nothing else: a caller naming another secret (a database password) gets AccessDenied.
+    const readSecret = ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'];
+    for (const f of [plan, copyImage]) {
+      f.addToRolePolicy(new PolicyStatement({ actions: readSecret, resources: [runSecrets] }));
+      f.addToRolePolicy(new PolicyStatement({
+        actions: readSecret, resources: [secretArn('*')], conditions: { Null: { [`secretsmanager:ResourceTag/${registryTag}`]: 'false' } },
+      }));
+      if (config.registrySecretArns.length > 0) f.addToRolePolicy(new PolicyStatement({ actions: readSecret, resources: config.registrySecretArns }));
+      if (config.registrySecretKmsKeyArns.length > 0) {
+        f.addToRolePolicy(new PolicyStatement({
+          actions: ['kms:Decrypt'], resources: config.registrySecretKmsKeyArns,
+          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${this.region}.amazonaws.com` } },
+        }));
+      }
+    }
+    // Run secrets are deleted when the run finishes and by the sweep; only names under ferry/runs/ may be deleted.
+    const sweep = fn('SweepSecrets', 'events/sweep-secrets', 'sweepSecrets', {
+      timeout: Duration.minutes(5), environment: { ...common, [Env.runSecretMaxAgeHours]: String(config.runSecretMaxAgeHours) },
+    });
+    table.grantReadData(sweep);
+    for (const f of [finish, sweep]) {
+      f.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:ListSecrets'], resources: ['*'] }));
+      f.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:DeleteSecret'], resources: [runSecrets] }));
+    }
+    new Rule(this, 'SweepSchedule', { description: 'Delete run secrets of runs that never finished', schedule: Schedule.rate(Duration.hours(1)), targets: [new LambdaFunction(sweep, { retryAttempts: 0 })] });
+    // ECR: only repositories under the configured prefixes (none configured: no ECR access at all).
     const repositoryArns = config.ecrRepositoryPrefixes.map((prefix) => this.formatArn({ service: 'ecr', region: '*', resource: 'repository', resourceName: prefix.endsWith('*') ? prefix : `${prefix}*` }));
     for (const f of [plan, copyImage]) {
-      f.addToRolePolicy(new PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }));
-      f.addToRolePolicy(new PolicyStatement({
-        actions: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage', 'ecr:DescribeImages', 'ecr:InitiateLayerUpload',
-          'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload', 'ecr:PutImage', 'ecr:CreateRepository', 'ecr:PutLifecyclePolicy', 'ecr:TagResource'],
-        resources: repositoryArns,
-      }));
+      if (repositoryArns.length > 0) {
+        // Tokens: no resource-level permission exists. Pull/push/create only on the prefixes.
+        f.addToRolePolicy(new PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }));
+        f.addToRolePolicy(new PolicyStatement({
+          actions: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage', 'ecr:DescribeImages', 'ecr:InitiateLayerUpload',
+            'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload', 'ecr:PutImage', 'ecr:CreateRepository', 'ecr:PutLifecyclePolicy', 'ecr:TagResource'],
+          resources: repositoryArns,
+        }));
+      }
       if (config.assumableRoles.length > 0) f.addToRolePolicy(new PolicyStatement({ actions: ['sts:AssumeRole'], resources: config.assumableRoles }));
-      f.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [this.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })] }));
     }
 
     this.api = new FerryApi(this, 'Http', {
-      handler: apiHandler, trustedAccounts: config.trustedAccounts, logRetention,
+      handler: apiHandler, trustedAccounts: config.trustedAccounts, logRetention, throttle: { rateLimit: config.api.rateLimit, burstLimit: config.api.burstLimit },
       ...(config.trustedOrganizationId ? { trustedOrganizationId: config.trustedOrganizationId } : {}),
     });
     new Schedules(this, 'Schedules', { handler: scheduled, schedules: config.schedules });
@@ -85,6 +119,7 @@ export class FerryStack extends Stack {
       functions: Object.fromEntries([plan, copyImage, recordFailure, finish].map((f) => [f.node.id, logicalId(f)])),
       stateMachine: logicalId(workflow.stateMachine),
       ecrRepositoryPrefixes: config.ecrRepositoryPrefixes,
+      registrySecretArns: config.registrySecretArns,
     });
   }
 }

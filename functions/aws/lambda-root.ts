@@ -5,6 +5,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import type { Logger } from '../oci/log.js';
 import { NetworkGuard } from '../oci/network-guard.js';
+import { EcrScope } from '../runs/ecr-scope.js';
 import { EngineFactory } from '../runs/engine.js';
 import { RunService } from '../runs/service.js';
 import { WorkflowTasks } from '../runs/tasks.js';
@@ -25,6 +26,9 @@ const envSchema = z.object({
   [Env.allowPrivateNetworks]: z.string().optional(),
   AWS_REGION: z.string().optional(),
   FERRY_ACCOUNT_ID: z.string().optional(),
+  /** JSON list of ECR repository prefixes; absent: no limit. */
+  [Env.ecrRepositoryPrefixes]: z.string().optional(),
+  [Env.runSecretMaxAgeHours]: z.coerce.number().positive().optional(),
   /** JSON EcrRepositorySettings for repositories Ferry creates. */
   FERRY_ECR_REPOSITORIES: z.string().optional(),
 });
@@ -41,13 +45,20 @@ export const lambdaLogger: Logger = {
   warn: (message, fields) => console.warn(JSON.stringify({ message, ...fields })),
 };
 
-let services: { service: RunService; tasks: WorkflowTasks } | undefined;
+/** What the Lambdas share: the use cases, and the pieces the secret sweep needs. */
+export interface LambdaServices {
+  readonly service: RunService;
+  readonly tasks: WorkflowTasks;
+  readonly sweep: { readonly vault: SecretsManagerVault; readonly store: DynamoRunStore; readonly maxAgeHours: number };
+}
+
+let services: LambdaServices | undefined;
 
 /**
  * The Lambda composition root: SDK clients, adapters and use cases built once per container
  * (module scope, reused across invocations), from the environment the stack sets.
  */
-export function lambdaServices(): { service: RunService; tasks: WorkflowTasks } {
+export function lambdaServices(): LambdaServices {
   if (services) return services;
   const env = envSchema.parse(process.env);
   const dynamo = new DynamoDBClient({});
@@ -58,6 +69,8 @@ export function lambdaServices(): { service: RunService; tasks: WorkflowTasks } 
   // The deployed service never reaches loopback, link-local or private addresses unless allow-listed.
   const guard = new NetworkGuard(z.array(z.string()).parse(JSON.parse(env[Env.allowPrivateNetworks] ?? '[]')));
   const ecr = new EcrAccessFactory(ecrSettingsSchema.parse(JSON.parse(env.FERRY_ECR_REPOSITORIES ?? '{}')));
+  const prefixes = env[Env.ecrRepositoryPrefixes];
+  const ecrScope = prefixes === undefined ? undefined : new EcrScope(z.array(z.string()).parse(JSON.parse(prefixes)));
   const blobIndex = new DynamoBlobIndex({ client: dynamo, tableName: env[Env.tableName] });
   const engines = new EngineFactory({
     vault, logger: lambdaLogger,
@@ -65,6 +78,7 @@ export function lambdaServices(): { service: RunService; tasks: WorkflowTasks } 
     transport: { guard },
     // Each image is its own Lambda: a layer another Lambda put (or is putting) into a sibling repository is mounted, not streamed again.
     sharedBlobs: { index: blobIndex, leases: blobIndex },
+    ...(ecrScope ? { ecrScope } : {}),
   });
   const events = new EventBridgePublisher(new EventBridgeClient({}), env[Env.eventBusName] ?? 'default');
   const account = env.FERRY_ACCOUNT_ID;
@@ -72,8 +86,9 @@ export function lambdaServices(): { service: RunService; tasks: WorkflowTasks } 
     ? { registry: ecrHostFor(account, env.AWS_REGION), registryForRegion: (region: string) => ecrHostFor(account, region) }
     : undefined;
   services = {
-    service: new RunService({ store, vault, workflow, ...(home ? { home } : {}) }),
-    tasks: new WorkflowTasks({ store, engines, events, logger: lambdaLogger }),
+    service: new RunService({ store, vault, workflow, ...(home ? { home } : {}), ...(ecrScope ? { ecrScope } : {}) }),
+    tasks: new WorkflowTasks({ store, engines, events, logger: lambdaLogger, vault }),
+    sweep: { vault, store, maxAgeHours: env[Env.runSecretMaxAgeHours] ?? 72 },
   };
   return services;
 }

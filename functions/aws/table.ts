@@ -16,4 +16,8 @@ export const Env = {
   retentionDays: 'FERRY_RETENTION_DAYS',
   allowPrivateNetworks: 'FERRY_ALLOW_PRIVATE_NETWORKS',
   task: 'FERRY_TASK',
+  /** JSON list of the ECR repository prefixes runs may use (absent: no limit, as for `ferry serve`). */
+  ecrRepositoryPrefixes: 'FERRY_ECR_REPOSITORY_PREFIXES',
+  /** Hours after which the sweep deletes an unfinished run's secrets. */
+  runSecretMaxAgeHours: 'FERRY_RUN_SECRET_MAX_AGE_HOURS',
 } as const;

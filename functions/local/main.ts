@@ -12,7 +12,10 @@ export async function runServe(flags: ServeFlags): Promise<number> {
     return [pair.slice(0, eq), pair.slice(eq + 1)] as const;
   }));
   const home = flags.homeRegistry;
+  // The developer's own credentials: no ECR limit unless FERRY_ECR_REPOSITORY_PREFIXES (comma-separated) names one, as the stack's setting does.
+  const ecrPrefixes = process.env.FERRY_ECR_REPOSITORY_PREFIXES?.split(',').map((p) => p.trim()).filter((p) => p !== '');
   const server = await serve({
+    ...(ecrPrefixes ? { ecrRepositoryPrefixes: ecrPrefixes } : {}),
     host: flags.host, port: flags.port,
     ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
     logger: createCliLogger(process.env.FERRY_DEBUG === '1'),

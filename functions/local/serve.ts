@@ -12,6 +12,7 @@ import { json } from '../handlers/api/http.js';
 import { UsageError } from '../oci/errors.js';
 import { silentLogger, type Logger } from '../oci/log.js';
 import type { TransportOptions } from '../oci/transport.js';
+import { EcrScope } from '../runs/ecr-scope.js';
 import { blobsPerImage, EngineFactory } from '../runs/engine.js';
 import { maxBodyBytes } from '../runs/run-request.js';
 import { RunService } from '../runs/service.js';
@@ -32,6 +33,8 @@ export interface ServeOptions {
   readonly retryIntervalMs?: number;
   /** Settings for ECR repositories Ferry creates. */
   readonly ecrRepositories?: EcrRepositorySettings;
+  /** ECR repository prefixes runs may use, as the deployed service's; absent: no limit (the developer's own credentials). */
+  readonly ecrRepositoryPrefixes?: readonly string[];
   /** sync_images: the registry to replicate from, and region → registry. */
   readonly home?: { registry: string; registryForRegion(region: string): string };
 }
@@ -86,6 +89,7 @@ async function start(options: ServeOptions): Promise<RunningServer> {
   const store = new DynamoRunStore({ client, tableName });
   const vault = new MemoryVault();
   const ecr = new EcrAccessFactory(options.ecrRepositories ?? {});
+  const ecrScope = options.ecrRepositoryPrefixes ? new EcrScope(options.ecrRepositoryPrefixes) : undefined;
   const definitionFile = workflowDefinitionFile();
   const engines = new EngineFactory({
     vault, logger,
@@ -96,9 +100,10 @@ async function start(options: ServeOptions): Promise<RunningServer> {
     // ECR hosts (through FERRY_REGISTRY_ENDPOINTS locally) authenticate with the default AWS chain.
     ecr: (roleArn) => ecr.forRole(roleArn),
     ...(options.transport ? { transport: options.transport } : {}),
+    ...(ecrScope ? { ecrScope } : {}),
   });
   const events = new LocalEvents(logger);
-  const tasks = new WorkflowTasks({ store, engines, events, logger });
+  const tasks = new WorkflowTasks({ store, engines, events, logger, vault });
   const workflow = new LocalWorkflow({
     definitionFile,
     logger,
@@ -110,7 +115,7 @@ async function start(options: ServeOptions): Promise<RunningServer> {
     },
     ...(options.retryIntervalMs === undefined ? {} : { retryIntervalMs: options.retryIntervalMs }),
   });
-  const service = new RunService({ store, vault, workflow, ...(options.home ? { home: options.home } : {}) });
+  const service = new RunService({ store, vault, workflow, ...(options.home ? { home: options.home } : {}), ...(ecrScope ? { ecrScope } : {}) });
 
   const server: Server = createServer((req, res) => {
     readBody(req).then(async (body) => {

@@ -1,9 +1,13 @@
 import { ChainedCredentials, type Credential, type CredentialStore } from '../oci/auth/credentials.js';
 import type { Logger } from '../oci/log.js';
-import { Registries } from '../oci/registries.js';
+import type { Location } from '../oci/reference.js';
+import { Registries, type RegistriesOptions } from '../oci/registries.js';
+import type { Repository } from '../oci/repository.js';
 import { Transport, type TransportOptions } from '../oci/transport.js';
 import { BlobCopier, type SharedBlobs } from '../mirror/blob-copier.js';
 import { ImageCopier, type PrepareDestination } from '../mirror/copy-image.js';
+import { CredentialError, sameRegistry } from './credential-binding.js';
+import type { EcrScope } from './ecr-scope.js';
 import type { CredentialRef, RunRecord } from './model.js';
 import type { CredentialVault } from './ports.js';
 
@@ -31,12 +35,18 @@ export interface EngineFactoryDeps {
    * a layer another Lambda put, or is putting, into a sibling repository instead of streaming it.
    */
   readonly sharedBlobs?: SharedBlobs;
+  /** The ECR repositories runs may use (the deployed service); absent: no limit (`ferry serve`, the CLI). */
+  readonly ecrScope?: EcrScope;
 }
 
 /** Blob streams at once for one image (one copy-image Lambda). */
 export const blobsPerImage = 6;
 
-/** Credentials from a run's references, resolved on first use per host. */
+/**
+ * Credentials from a run's references, resolved on first use per host.
+ * WARNING: this is where a credential is chosen for a host, so this is where the binding holds:
+ * a secret bound to another registry is refused (CredentialError) before any request carries it.
+ */
 class RunCredentials implements CredentialStore {
   readonly #refs: Readonly<Record<string, CredentialRef>>;
   readonly #vault: CredentialVault;
@@ -48,11 +58,31 @@ class RunCredentials implements CredentialStore {
   get(registry: string): Promise<Credential | undefined> {
     let found = this.#cache.get(registry);
     if (!found) {
-      const ref = this.#refs[registry];
-      found = ref ? this.#vault.resolve(ref) : Promise.resolve(undefined);
+      const ref = Object.entries(this.#refs).find(([host]) => sameRegistry(host, registry))?.[1];
+      found = ref ? this.#bound(ref, registry) : Promise.resolve(undefined);
       this.#cache.set(registry, found);
     }
     return found;
+  }
+  async #bound(ref: CredentialRef, registry: string): Promise<Credential> {
+    const resolved = await this.#vault.resolve(ref);
+    if (!sameRegistry(resolved.registry, registry)) {
+      throw new CredentialError('CREDENTIAL_NOT_BOUND', `credential ${ref.secretArn} is bound to registry ${resolved.registry}, not ${registry}: Ferry sends a secret only to the registry it names (tag ferry:registry or its "registry" field)`);
+    }
+    return resolved.credential;
+  }
+}
+
+/** Registries that refuse ECR repositories outside the deployment's prefixes before any request. */
+class ScopedRegistries extends Registries {
+  readonly #scope: EcrScope;
+  constructor(options: RegistriesOptions, scope: EcrScope) {
+    super(options);
+    this.#scope = scope;
+  }
+  override repository(location: Location, role: 'source' | 'destination'): Repository {
+    if (location.kind === 'registry') this.#scope.check(location.ref.registry, location.ref.repository);
+    return super.repository(location, role);
   }
 }
 
@@ -72,12 +102,13 @@ export class EngineFactory {
     if (!engine) {
       const { destination, sourceCredentials } = run.options;
       const destinationEcr = this.#deps.ecr?.(destination.roleArn);
-      const registries = new Registries({
+      const options: RegistriesOptions = {
         transport: this.#transport(destination.insecure ? [destination.registry] : []),
         sourceCredentials: this.#withEcr(new RunCredentials(sourceCredentials, this.#deps.vault), this.#deps.ecr?.()),
         destinationCredentials: this.#withEcr(new RunCredentials(destination.credentials ? { [destination.registry]: destination.credentials } : {}, this.#deps.vault), destinationEcr),
         logger: this.#deps.logger,
-      });
+      };
+      const registries = this.#deps.ecrScope ? new ScopedRegistries(options, this.#deps.ecrScope) : new Registries(options);
       const blobs = new BlobCopier({
         logger: this.#deps.logger, concurrency: this.#deps.blobConcurrency ?? blobsPerImage, ...(this.#deps.sharedBlobs ? { shared: this.#deps.sharedBlobs } : {}),
       });

@@ -4,6 +4,7 @@ import { formatReference, mirrorDestination } from '../oci/reference.js';
 import { countImages, type CredentialRef, type ImageRecord, type ImageStatus, type RunOptions, type RunRecord } from './model.js';
 import type { CredentialVault, WorkflowStarter } from './ports.js';
 import { BadRequestError, type CredentialInput, parseJsonBody, parseRunRequest, type RunRequest } from './run-request.js';
+import { type EcrScope, checkEcrScope } from './ecr-scope.js';
 import type { RunStore } from './store.js';
 
 /** The run as `GET /v1/runs/{runId}` shows it (pinned shape). */
@@ -44,6 +45,8 @@ export interface RunServiceDeps {
   readonly home?: { registry: string; registryForRegion(region: string): string };
   readonly newId?: () => string;
   readonly now?: () => Date;
+  /** The ECR repositories runs may use (the deployed service); absent: no limit. */
+  readonly ecrScope?: EcrScope;
 }
 
 const syncImagesSchema = z.strictObject({
@@ -129,6 +132,7 @@ export class RunService {
   async #createAndStart(request: RunRequest, pairs: { source: string; destination: string }[], options: { idempotencyKey?: string; schedule?: string }): Promise<{ view: RunView; created: boolean }> {
     const duplicates = pairs.map((p) => p.destination).filter((d, i, all) => all.indexOf(d) !== i);
     if (duplicates.length > 0) throw new BadRequestError(`images: two images map to the destination ${duplicates[0]}`);
+    if (this.#deps.ecrScope) checkEcrScope(this.#deps.ecrScope, pairs);
     const runId = this.#newId();
     const startTime = this.#now().toISOString();
     const options_: RunOptions = {
@@ -137,9 +141,9 @@ export class RunService {
         ...(request.destination.prefix ? { prefix: request.destination.prefix } : {}),
         insecure: request.destination.insecure,
         ...(request.destination.roleArn ? { roleArn: request.destination.roleArn } : {}),
-        ...(request.destination.credentials ? { credentials: await this.#credential(runId, 'destination', request.destination.credentials) } : {}),
+        ...(request.destination.credentials ? { credentials: await this.#credential(runId, 'destination', request.destination.registry, request.destination.credentials) } : {}),
       },
-      sourceCredentials: Object.fromEntries(await Promise.all(Object.entries(request.sourceCredentials).map(async ([host, c]) => [host, await this.#credential(runId, `source-${host}`, c)] as const))),
+      sourceCredentials: Object.fromEntries(await Promise.all(Object.entries(request.sourceCredentials).map(async ([host, c]) => [host, await this.#credential(runId, `source-${host}`, host, c)] as const))),
       platforms: request.platforms, referrers: request.referrers, override: request.override, failFast: request.failFast, dryRun: request.dryRun,
       ...(options.schedule ? { schedule: options.schedule } : {}),
     };
@@ -159,9 +163,10 @@ export class RunService {
     return { view: toView(stored), created };
   }
 
-  async #credential(runId: string, name: string, input: CredentialInput): Promise<CredentialRef> {
+  /** A caller's secret by reference, or an inline credential moved into the vault, bound to `registry`. */
+  async #credential(runId: string, name: string, registry: string, input: CredentialInput): Promise<CredentialRef> {
     if ('secretArn' in input) return { secretArn: input.secretArn };
-    return this.#deps.vault.store(runId, name, { kind: 'basic', username: input.username, password: input.password });
+    return this.#deps.vault.store(runId, name, registry, { kind: 'basic', username: input.username, password: input.password });
   }
 }
 

@@ -9,7 +9,7 @@ import { formatBytes } from '../mirror/format.js';
 import { Limiter } from '../mirror/limiter.js';
 import type { EngineFactory, RunEngine } from './engine.js';
 import { countImages, finalStatus, type ImageRecord, type RunRecord } from './model.js';
-import type { EventPublisher } from './ports.js';
+import type { CredentialVault, EventPublisher } from './ports.js';
 import type { ImageOutcome, RunStore } from './store.js';
 
 /** Runs with more images than this use the Distributed Map. */
@@ -35,6 +35,8 @@ export interface WorkflowTaskDeps {
   readonly engines: EngineFactory;
   readonly events: EventPublisher;
   readonly logger?: Logger;
+  /** Where the run's inline credentials live: Finish releases (deletes) them. */
+  readonly vault?: CredentialVault;
 }
 
 /**
@@ -184,11 +186,21 @@ export class WorkflowTasks {
     const summary = run.options.dryRun ? dryRunSummary(images) : undefined;
     await this.#deps.store.finishRun(runId, { status: finalStatus(images), ...counts, ...(summary === undefined ? {} : { message: summary }) });
     const ended = (await this.#deps.store.getRun(runId)) ?? run;
+    await this.#releaseCredentials(runId);
     await this.#deps.events.runFinished({
       runId, status: ended.status, totalImages: run.totalImages, imagesFailed: counts.imagesFailed, bytesCopied: counts.bytesCopied,
       ...(run.options.schedule ? { schedule: run.options.schedule } : {}),
     });
     return { status: ended.status };
+  }
+
+  /** The run's own secrets go when it ends; a failure here leaves them to the sweep, it does not fail the run. */
+  async #releaseCredentials(runId: string): Promise<void> {
+    try {
+      await this.#deps.vault?.release(runId);
+    } catch (err) {
+      this.#logger.warn('run secrets not deleted (the sweep will)', { runId, error: describeError(err) });
+    }
   }
 
   /** failFast: the first failure ends the run at once, so no further image starts (startImage checks the run). */

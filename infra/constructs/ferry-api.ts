@@ -6,6 +6,7 @@ import { AnyPrincipal, Effect, PolicyDocument, PolicyStatement } from 'aws-cdk-l
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { apiStage } from '../../functions/handlers/api/stage.js';
 
 export interface FerryApiProps {
   readonly handler: IFunction;
@@ -13,6 +14,8 @@ export interface FerryApiProps {
   readonly trustedAccounts: readonly string[];
   readonly trustedOrganizationId?: string;
   readonly logRetention: RetentionDays;
+  /** Stage throttling: steady requests per second and burst, for every method. */
+  readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
 }
 
 /**
@@ -45,7 +48,11 @@ export class FerryApi extends Construct {
       policy,
       cloudWatchRole: true,
       deployOptions: {
-        stageName: 'v1',
+        // The stage is the version: https://…/v1/runs. Resources carry no /v1 of their own (the
+        // Lambda gets event.path without the stage and puts it back, see handlers/api/index.ts).
+        stageName: apiStage,
+        throttlingRateLimit: props.throttle.rateLimit,
+        throttlingBurstLimit: props.throttle.burstLimit,
         loggingLevel: MethodLoggingLevel.ERROR,
         tracingEnabled: true,
         accessLogDestination: new LogGroupLogDestination(new LogGroup(this, 'AccessLogs', { retention: props.logRetention })),
@@ -56,15 +63,15 @@ export class FerryApi extends Construct {
     const validator = new RequestValidator(this, 'Validator', { restApi: this.api, validateRequestParameters: true, validateRequestBody: true });
     const integration = new LambdaIntegration(props.handler);
     const method = (resource: ReturnType<RestApi['root']['addResource']>, verb: string) => resource.addMethod(verb, integration, { requestValidator: validator });
-    const v1 = this.api.root.addResource('v1');
-    const runs = v1.addResource('runs');
+    const root = this.api.root;
+    const runs = root.addResource('runs');
     method(runs, 'POST');
     method(runs, 'GET');
     const run = runs.addResource('{runId}');
     method(run, 'GET');
     method(run.addResource('cancel'), 'POST');
     method(run.addResource('mapping'), 'GET');
-    const repo = v1.addResource('repos').addResource('{namespace}').addResource('{repository}');
+    const repo = root.addResource('repos').addResource('{namespace}').addResource('{repository}');
     method(repo.addResource('sync_images'), 'POST');
   }
 }

@@ -16,6 +16,8 @@ export interface FerryFunctionProps {
   readonly timeout?: Duration;
   readonly environment?: Record<string, string>;
   readonly logRetention: RetentionDays;
+  /** Concurrent executions reserved for (and capping) this function. */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 /** The repository root (this file runs from infra/ under vitest and from dist/infra/ when compiled). */
@@ -40,6 +42,7 @@ export class FerryFunction extends NodejsFunction {
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(30),
       tracing: Tracing.ACTIVE,
+      ...(props.reservedConcurrentExecutions === undefined ? {} : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
       loggingFormat: LoggingFormat.JSON,
       logGroup,
       projectRoot: root,

@@ -17,8 +17,9 @@ describe('the deployed Lambda bundles', () => {
     const asset = `asset.${api.Properties.Code!.S3Key!.replace(/\.zip$/, '')}`;
     Object.assign(process.env, { FERRY_TABLE_NAME: 'runs', AWS_REGION: 'us-east-1' });
     const module = (await import(pathToFileURL(join(outdir, asset, 'index.mjs')).href)) as { handler: (event: object) => Promise<{ statusCode: number; body: string }> };
-    const res = await module.handler({ httpMethod: 'POST', path: '/v1/runs', body: JSON.stringify({ images: ['busybox'], destination: { registry: 'bad host' } }) });
+    // API Gateway passes the path without the stage (v1): the function routes it as /v1/runs.
+    const res = await module.handler({ httpMethod: 'POST', path: '/runs', body: JSON.stringify({ images: ['busybox'], destination: { registry: 'bad host' } }) });
     expect(res.statusCode).toBe(400);
-    expect(JSON.parse(res.body)).toEqual({ message: 'destination.registry: must be a registry host[:port]' });
+    expect(JSON.parse(res.body)).toEqual({ message: 'destination.registry: must be a registry host[:port] (no scheme, user or path)' });
   }, 120_000);
 });

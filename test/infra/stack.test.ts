@@ -1,6 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { routePath } from '../../functions/handlers/api/stage.js';
 import { RetryableErrorNames } from '../../functions/oci/errors.js';
 import { createApp } from '../../infra/app.js';
 import { extractWorkflowDefinition } from '../../infra/workflow-definition.js';
@@ -10,10 +11,15 @@ const config = {
   trustedOrganizationId: 'o-abcdefghij',
   mapConcurrency: 7,
   ecrRepositoryPrefixes: ['mirror/'],
+  registrySecretArns: ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:registry/quay-*'],
+  registrySecretKmsKeyArns: ['arn:aws:kms:eu-west-1:123456789012:key/0f0e0d0c-0000-4000-8000-000000000000'],
+  api: { rateLimit: 5, burstLimit: 9, reservedConcurrency: 3 },
   assumableRoles: ['arn:aws:iam::444455556666:role/ferry-push'],
   ecrRepositories: { tagMutability: 'IMMUTABLE', scanOnPush: true },
   schedules: [{ name: 'nightly', expression: 'cron(0 3 * * ? *)', run: { images: ['docker.io/library/busybox:1.36'], destination: { registry: '123456789012.dkr.ecr.eu-west-1.amazonaws.com', prefix: 'mirror' } } }],
 };
+
+type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown };
 
 let template: Template;
 let definition: Record<string, unknown>;
@@ -33,7 +39,7 @@ describe('FerryStack', () => {
   it('runs every Lambda on Node 24 / arm64 with tracing, explicit memory and timeout, and retained logs', () => {
     const functions = template.findResources('AWS::Lambda::Function');
     const ferry = Object.values(functions).filter((f) => (f.Properties.Environment?.Variables ?? {}).FERRY_TASK !== undefined);
-    expect(ferry.length).toBe(7);
+    expect(ferry.length).toBe(8);
     for (const f of ferry) {
       expect(f.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
       expect(f.Properties.MemorySize).toBeGreaterThanOrEqual(256);
@@ -102,6 +108,72 @@ describe('FerryStack', () => {
     expect(copy.some((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'))).toBe(true);
   });
 
+  it('reads only run secrets, secrets tagged ferry:registry and the configured ARNs: no secret:* read without the tag condition', () => {
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) =>
+      (p.Properties.PolicyDocument.Statement as Statement[]).map((s) => ({ ...s, roles: JSON.stringify(p.Properties.Roles) })));
+    const reads = statements.filter((s) => [s.Action].flat().some((a) => a === 'secretsmanager:GetSecretValue' || a === 'secretsmanager:DescribeSecret'));
+    expect(new Set(reads.map((s) => /"(\w+?)ServiceRole/.exec(s.roles)?.[1]))).toEqual(new Set(['PlanRun', 'CopyImage']));
+    for (const read of reads) {
+      const resources = JSON.stringify(read.Resource);
+      if (resources.includes(':secret:*"')) {
+        expect(read.Condition).toEqual({ Null: { 'secretsmanager:ResourceTag/ferry:registry': 'false' } });
+      } else {
+        expect(resources.includes(':secret:ferry/runs/*') || resources === '"arn:aws:secretsmanager:eu-west-1:123456789012:secret:registry/quay-*"', resources).toBe(true);
+        expect(read.Condition).toBeUndefined();
+      }
+    }
+    expect(reads.filter((s) => JSON.stringify(s.Resource).includes('registry/quay-*'))).toHaveLength(2);
+    expect(reads.filter((s) => s.Condition !== undefined)).toHaveLength(2);
+    // Secrets under a customer managed key: decrypt through Secrets Manager only.
+    const decrypts = statements.filter((s) => [s.Action].flat().includes('kms:Decrypt'));
+    expect(decrypts).toHaveLength(2);
+    for (const d of decrypts) {
+      expect(d.Resource).toBe('arn:aws:kms:eu-west-1:123456789012:key/0f0e0d0c-0000-4000-8000-000000000000');
+      expect(JSON.stringify(d.Condition)).toContain('kms:ViaService');
+    }
+  });
+
+  it('deletes run secrets only under ferry/runs/, from Finish and the hourly sweep', () => {
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) =>
+      (p.Properties.PolicyDocument.Statement as Statement[]).map((s) => ({ ...s, roles: JSON.stringify(p.Properties.Roles) })));
+    const deletes = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('secretsmanager:') && /Delete|PutSecretValue|UpdateSecret|RestoreSecret/.test(a)));
+    expect(deletes.length).toBe(2);
+    for (const d of deletes) {
+      expect(d.Action).toBe('secretsmanager:DeleteSecret');
+      expect(d.Resource).toEqual({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':secretsmanager:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':secret:ferry/runs/*']] });
+    }
+    expect(deletes.map((d) => /"(\w+?)ServiceRole/.exec(d.roles)?.[1]).sort()).toEqual(['FinishRun', 'SweepSecrets']);
+    const creates = statements.filter((s) => [s.Action].flat().includes('secretsmanager:CreateSecret'));
+    for (const c of creates) expect(JSON.stringify(c.Resource)).toContain(':secret:ferry/runs/*');
+    const sweep = Object.entries(template.findResources('AWS::Lambda::Function')).find(([, f]) => f.Properties.Environment?.Variables?.FERRY_TASK === 'sweepSecrets')!;
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 hour)', Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [sweep[0], 'Arn'] } })] });
+    expect(sweep[1].Properties.Environment.Variables.FERRY_RUN_SECRET_MAX_AGE_HOURS).toBe('72');
+  });
+
+  it('serves /v1/runs (stage v1, resources without a second /v1), throttles the stage and reserves the API function\'s concurrency', () => {
+    const resources = template.findResources('AWS::ApiGateway::Resource');
+    const pathOf = (id: string): string => {
+      const r = resources[id];
+      if (!r) return '';
+      const parent = r.Properties.ParentId as { Ref?: string; 'Fn::GetAtt'?: [string, string] };
+      return `${parent.Ref ? pathOf(parent.Ref) : ''}/${r.Properties.PathPart as string}`;
+    };
+    const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).filter((m) => m.Properties.HttpMethod !== 'OPTIONS')
+      .map((m) => `${m.Properties.HttpMethod as string} /v1${pathOf((m.Properties.ResourceId as { Ref: string }).Ref)}`).sort();
+    expect(methods).toEqual([
+      'GET /v1/runs', 'GET /v1/runs/{runId}', 'GET /v1/runs/{runId}/mapping', 'POST /v1/repos/{namespace}/{repository}/sync_images',
+      'POST /v1/runs', 'POST /v1/runs/{runId}/cancel',
+    ]);
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'v1',
+      MethodSettings: Match.arrayWith([Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 5, ThrottlingBurstLimit: 9 })]),
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ FERRY_TASK: 'api' }) }, ReservedConcurrentExecutions: 3 });
+    // API Gateway passes event.path without the stage; the function routes what ferry serve serves.
+    expect(['/runs', '/runs/abc/cancel', '/repos/team/app/sync_images', '/v1/runs'].map(routePath))
+      .toEqual(['/v1/runs', '/v1/runs/abc/cancel', '/v1/repos/team/app/sync_images', '/v1/runs']);
+  });
+
   it('gives the copy function exactly the ECR actions it needs, on repositories under the configured prefixes', () => {
     const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles).includes('CopyImageServiceRole'));
     const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
@@ -115,5 +187,28 @@ describe('FerryStack', () => {
     const api = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles).includes('ApiServiceRole'));
     expect(JSON.stringify(api)).not.toContain('ecr:');
     template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ FERRY_TASK: 'copyImage', FERRY_ECR_REPOSITORIES: '{"tagMutability":"IMMUTABLE","scanOnPush":true}' }) } });
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ FERRY_TASK: 'api', FERRY_ECR_REPOSITORY_PREFIXES: '["mirror/"]' }) } });
+  });
+});
+
+describe('FerryStack with the default configuration', () => {
+  let defaults: Template;
+  beforeAll(() => {
+    const { app, stack } = createApp(new App({ context: { 'aws:cdk:bundling-stacks': [] } }));
+    app.synth();
+    defaults = Template.fromStack(stack);
+  }, 120_000);
+
+  it('grants no ECR access at all until ecrRepositoryPrefixes names some, and tells the functions so', () => {
+    const policies = JSON.stringify(defaults.findResources('AWS::IAM::Policy'));
+    expect(policies).not.toContain('ecr:');
+    for (const task of ['api', 'plan', 'copyImage', 'scheduledRun', 'syncRequest']) {
+      defaults.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ FERRY_TASK: task, FERRY_ECR_REPOSITORY_PREFIXES: '[]' }) } });
+    }
+  });
+
+  it('throttles the API by default (10/s, burst 20) and reserves 5 concurrent executions for its function', () => {
+    defaults.hasResourceProperties('AWS::ApiGateway::Stage', { MethodSettings: Match.arrayWith([Match.objectLike({ ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 })]) });
+    defaults.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ FERRY_TASK: 'api' }) }, ReservedConcurrentExecutions: 5 });
   });
 });

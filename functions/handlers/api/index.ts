@@ -1,6 +1,8 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { lambdaLogger, lambdaServices } from '../../aws/lambda-root.js';
 import { route } from './router.js';
+import { routePath } from './stage.js';
 
 /** The API Lambda (API Gateway REST proxy, IAM auth). */
-export const handler = (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => route(event, lambdaServices().service, lambdaLogger);
+export const handler = (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> =>
+  route({ ...event, path: routePath(event.path) }, lambdaServices().service, lambdaLogger);

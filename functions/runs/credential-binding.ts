@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { normaliseAuthKey } from '../oci/auth/credentials.js';
+import { FerryError } from '../oci/errors.js';
+
+/**
+ * A registry credential Ferry may not use: unreadable, malformed, or bound to another registry.
+ * Never retryable; the image (or, at Plan, the run) fails with this one-line message.
+ */
+export class CredentialError extends FerryError {
+  override readonly name = 'CredentialError';
+  readonly code: 'CREDENTIAL_NOT_BOUND' | 'CREDENTIAL_INVALID' | 'CREDENTIAL_UNREADABLE';
+  constructor(code: CredentialError['code'], message: string, options?: { cause?: unknown }) {
+    super(message, { ...options, retryable: false });
+    this.code = code;
+  }
+}
+
+// No control characters anywhere; a Basic user-id cannot hold ':' (RFC 7617 §2).
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const controlChars = /[\u0000-\u001f\u007f]/;
+const username = z.string().min(1).max(1024).refine((v) => !controlChars.test(v) && !v.includes(':'), 'must have no ":" and no control characters');
+const password = z.string().min(1).max(8192).refine((v) => !controlChars.test(v), 'must have no control characters');
+
+/** A registry host as a binding names it: `host[:port]`, lower-case letters, digits, dots, dashes, or `[ipv6]`. */
+export const bindingHost = z.string().max(260).regex(/^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9a-fA-F:.]+\])(?::\d{1,5})?$/, 'must be a registry host[:port]');
+
+/** `{username, password}` as API callers give them inline (400s name the field). */
+export const inlineCredential = z.strictObject({ username, password });
+
+/**
+ * The JSON a registry secret holds. Strict: unknown keys are refused, so a secret made for
+ * something else (a database's `{username, password, host, port, engine}`) is never used.
+ * - `{"username", "password", "registry"?}`
+ * - `{"auth", "registry"?}`: Docker config's base64 `user:password`, as teams often store it.
+ * `registry` binds the secret to one host (the tag `ferry:registry` may do so instead).
+ */
+export const registrySecretSchema = z.union([
+  z.strictObject({ username, password, registry: bindingHost.optional() }),
+  z.strictObject({ auth: z.string().min(1).max(12_000), registry: bindingHost.optional() }).transform((v, ctx) => {
+    const decoded = Buffer.from(v.auth, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    const parts = z.strictObject({ username, password }).safeParse({ username: decoded.slice(0, Math.max(colon, 0)), password: decoded.slice(colon + 1) });
+    if (colon <= 0 || !parts.success) {
+      ctx.addIssue({ code: 'custom', message: '"auth" must be base64 "user:password"' });
+      return z.NEVER;
+    }
+    return { ...parts.data, ...(v.registry === undefined ? {} : { registry: v.registry }) };
+  }),
+]);
+
+/** Two names of one registry host (case, scheme, `docker.io` aliases aside). */
+export function sameRegistry(a: string, b: string): boolean {
+  return normaliseAuthKey(a) === normaliseAuthKey(b);
+}
+
+/**
+ * The one registry a secret may be sent to, from its `registry` field and its `ferry:registry` tag.
+ * Both absent, or naming two hosts: refused.
+ */
+export function boundRegistry(secret: string, field: string | undefined, tag: string | undefined): string {
+  if (field !== undefined && tag !== undefined && !sameRegistry(field, tag)) {
+    throw new CredentialError('CREDENTIAL_INVALID', `secret ${secret} names two registries (field "registry": ${field}, tag ferry:registry: ${tag})`);
+  }
+  const bound = field ?? tag;
+  if (bound === undefined || !bindingHost.safeParse(bound).success) {
+    throw new CredentialError('CREDENTIAL_NOT_BOUND', `secret ${secret} is bound to no registry: tag it ferry:registry=<host> or add a "registry" field, so that Ferry knows where it may be sent`);
+  }
+  return bound;
+}
