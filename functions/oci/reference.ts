@@ -155,7 +155,16 @@ export function mirrorDestination(source: ImageReference, target: string): Image
 }
 
 function invalid(input: string, why: string): InvalidReferenceError {
-  const shown = input.length > 100 ? `${input.slice(0, 97)}...` : input;
+  const redacted = redactUserinfo(input);
+  const shown = redacted.length > 100 ? `${redacted.slice(0, 97)}...` : redacted;
   // eslint-disable-next-line no-control-regex
   return new InvalidReferenceError(`invalid reference "${shown.replace(/[\u0000-\u001f\u007f]/g, '?')}": ${why}`);
+}
+
+/**
+ * A reference echoed back in a message never carries a password: `user:pass@quay.io/app` (a URL
+ * habit, not reference grammar) becomes `user:***@quay.io/app`. `name:tag@sha256:…` is left alone.
+ */
+export function redactUserinfo(input: string): string {
+  return input.replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?[^/@]*?):[^/@]*@(?![a-z0-9]+(?:[+._-][a-z0-9]+)*:[A-Za-z0-9=_-]+$)/, '$1:***@');
 }

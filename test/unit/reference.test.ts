@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidReferenceError } from '../../functions/oci/errors.js';
-import { formatReference, mirrorDestination, parseImageReference, parseLocation } from '../../functions/oci/reference.js';
+import { formatReference, mirrorDestination, parseImageReference, parseLocation, redactUserinfo } from '../../functions/oci/reference.js';
 
 const hex64 = 'a'.repeat(64);
 
@@ -72,5 +72,26 @@ describe('mirrorDestination (pinned naming)', () => {
   it('keeps the digest of images referenced by digest', () => {
     const source = parseImageReference(`quay.io/org/app@sha256:${hex64}`);
     expect(formatReference(mirrorDestination(source, 'r.io/m'))).toBe(`r.io/m/org/app@sha256:${hex64}`);
+  });
+});
+
+describe('redactUserinfo', () => {
+  it.each([
+    ['user:s3cret@quay.io/org/app:v1', 'user:***@quay.io/org/app:v1'],
+    ['docker://user:s3cret@quay.io/org/app', 'docker://user:***@quay.io/org/app'],
+    [`alpine:3.19@sha256:${hex64}`, `alpine:3.19@sha256:${hex64}`],
+    ['quay.io/org/app:v1', 'quay.io/org/app:v1'],
+  ])('%s → %s', (input, shown) => {
+    expect(redactUserinfo(input)).toBe(shown);
+  });
+
+  it('never echoes a password typed as user:pass@host in an invalid-reference message', () => {
+    expect(() => parseImageReference('alice:hunter2@quay.io/org/app')).toThrow(InvalidReferenceError);
+    try {
+      parseImageReference('alice:hunter2@quay.io/org/app');
+    } catch (err) {
+      expect(String(err)).not.toContain('hunter2');
+      expect(String(err)).toContain('alice:***@quay.io/org/app');
+    }
   });
 });
