@@ -1,0 +1,106 @@
+import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanEnv, repoRoot } from '../support/cli.js';
+import { buildImage, Rng, writeLayout } from '../support/fixtures.js';
+import { makeNameCertificates, type Namespace, readLog, startNamespace, startNamespaceRegistry } from '../support/netns.js';
+
+const ferryBin = join(repoRoot, 'bin', 'ferry.js');
+
+// A full copy through a real forward proxy (Debian's tinyproxy) to registries whose names only
+// the proxy can resolve: everything runs in a loopback-only network namespace, and tinyproxy
+// alone sees a hosts file (its own mount namespace) naming registry-{a,b,c}.ferry.test. Ferry
+// cannot resolve those names, so every byte it moves went through the proxy.
+describe('ferry copy through HTTP_PROXY / HTTPS_PROXY (tinyproxy, network namespace)', () => {
+  let ns: Namespace;
+  let caFile: string;
+  let digest: string;
+  let bigLayer: string;
+  const ports = { a: 5001, b: 5002, c: 5443, proxy: 3128 };
+  const a = `registry-a.ferry.test:${ports.a}`;
+  const b = `registry-b.ferry.test:${ports.b}`;
+  const c = `registry-c.ferry.test:${ports.c}`;
+  const proxyUrl = `http://ferry:s3cret@127.0.0.1:${ports.proxy}`;
+  const proxied = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => cleanEnv({ HTTP_PROXY: proxyUrl, HTTPS_PROXY: proxyUrl, ...extra });
+  const ferry = (args: string[], env: NodeJS.ProcessEnv): ReturnType<Namespace['run']> => ns.run(process.execPath, [ferryBin, ...args], { env });
+  const digestIn = async (host: string, name: string): Promise<string> => {
+    const inspected = await ns.run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${host}/${name}`], { env: cleanEnv() });
+    expect(inspected.stderr).toBe('');
+    return `sha256:${createHash('sha256').update(inspected.stdout).digest('hex')}`;
+  };
+
+  beforeAll(async () => {
+    ns = await startNamespace();
+    const certs = makeNameCertificates(ns.dir, ['registry-c.ferry.test']);
+    caFile = certs.caFile;
+    const hosts = join(ns.dir, 'hosts');
+    writeFileSync(hosts, '127.0.0.1 localhost registry-a.ferry.test registry-b.ferry.test registry-c.ferry.test\n');
+    const config = join(ns.dir, 'tinyproxy.conf');
+    writeFileSync(config, [
+      'User nobody', 'Group nogroup', `Port ${ports.proxy}`, 'Listen 127.0.0.1', 'Timeout 120', 'LogLevel Info', 'MaxClients 100',
+      'Allow 127.0.0.1', `ConnectPort ${ports.c}`, 'BasicAuth ferry s3cret', 'DisableViaHeader Yes', '',
+    ].join('\n'));
+    await startNamespaceRegistry(ns, 'a', ports.a);
+    await startNamespaceRegistry(ns, 'b', ports.b);
+    await startNamespaceRegistry(ns, 'c', ports.c, certs);
+    ns.spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', `mount --bind ${hosts} /etc/hosts && exec tinyproxy -d -c ${config}`], { log: 'tinyproxy.log' });
+    await ns.waitForPort(ports.proxy);
+
+    const rng = new Rng(Number(process.env.FERRY_TEST_SEED ?? 9));
+    // Two layers over the stream threshold (the pooled exchange), one small layer and the config (undici).
+    const image = buildImage({ layers: [rng.bytes(2 << 20), rng.bytes((1 << 20) + 12345), rng.bytes(700)] });
+    digest = image.digest;
+    bigLayer = image.blobs.find((blob) => blob.size === 2 << 20)!.digest;
+    await writeLayout(join(ns.dir, 'layout'), 'v1', image);
+    const seeded = await ferry(['copy', `oci:${join(ns.dir, 'layout')}:v1`, `127.0.0.1:${ports.a}/fixture:v1`], cleanEnv());
+    expect(seeded.stderr).toBe('');
+    expect(seeded.code).toBe(0);
+  });
+  afterAll(async () => {
+    await ns?.close();
+  });
+
+  it('cannot resolve the registry names itself (only the proxy can)', async () => {
+    const looked = await ns.run(process.execPath, ['-e', "require('dns').lookup('registry-a.ferry.test', (e) => { console.log(e ? e.code : 'resolved'); })"]);
+    expect(looked.stdout.trim()).toMatch(/^(ENOTFOUND|EAI_AGAIN)$/);
+  });
+
+  it('copies between plain-HTTP registries as absolute-form requests through the proxy', async () => {
+    const result = await ferry(['copy', `${a}/fixture:v1`, `${b}/copy:v1`, '--insecure', a, '--insecure', b, '--json'], proxied());
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ digest, status: 'copied', blobs: { copied: 4 } });
+    expect(await digestIn(`127.0.0.1:${ports.b}`, 'copy:v1')).toBe(digest);
+    const log = readLog(ns, 'tinyproxy.log');
+    expect(log).toContain(`GET http://${a}/v2/fixture/blobs/${bigLayer} HTTP/1.1`);
+    expect(log).toMatch(new RegExp(`PUT http://${b}/v2/copy/blobs/uploads/\\S+digest=${bigLayer.replace(':', '%3A')}`));
+    expect(log).toContain(`PUT http://${b}/v2/copy/manifests/v1 HTTP/1.1`);
+  });
+
+  it('copies to a TLS registry through a CONNECT tunnel, verifying its certificate', async () => {
+    const result = await ferry(['copy', `${a}/fixture:v1`, `${c}/copy:v1`, '--insecure', a, '--ca-file', caFile, '--json'], proxied());
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ digest, status: 'copied', blobs: { copied: 4 } });
+    expect(await digestIn(`127.0.0.1:${ports.c}`, 'copy:v1')).toBe(digest);
+    expect(readLog(ns, 'tinyproxy.log')).toContain(`CONNECT ${c} HTTP/1.1`);
+  });
+
+  it('goes direct for a NO_PROXY host, and then fails in one line: the name does not resolve here', async () => {
+    const result = await ferry(['copy', `${a}/fixture:v1`, `${b}/direct:v1`, '--insecure', a, '--insecure', b], proxied({ NO_PROXY: '.ferry.test' }));
+    expect(result.code).toBe(1);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/registry-a\.ferry\.test.*(ENOTFOUND|EAI_AGAIN)/);
+    expect(readLog(ns, 'tinyproxy.log')).not.toContain('/v2/direct/');
+  });
+
+  it('fails in one line when the proxy wants credentials the URL does not carry (HTTP 407)', async () => {
+    const result = await ferry(['copy', `${a}/fixture:v1`, `${c}/noauth:v1`, '--insecure', a, '--ca-file', caFile], proxied({ HTTPS_PROXY: `http://127.0.0.1:${ports.proxy}` }));
+    expect(result.code).toBe(1);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/registry-c\.ferry\.test.*407.*proxy authentication required/);
+  });
+});
