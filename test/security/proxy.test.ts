@@ -7,6 +7,72 @@ import { buildImage, Rng, writeLayout } from '../support/fixtures.js';
 import { makeNameCertificates, type Namespace, readLog, startNamespace, startNamespaceRegistry } from '../support/netns.js';
 
 const ferryBin = join(repoRoot, 'bin', 'ferry.js');
+const driver = join(repoRoot, 'test', 'support', 'proxy-driver.mjs');
+
+interface DriverOutput {
+  results: { name: string; status?: number; bytes?: number; received?: string; error?: string; errorName?: string; retryable?: boolean }[];
+  proxyRecords: { kind: string; target?: string; url?: string; proxyAuthorization?: string; authorization?: string }[];
+  seenByTargets: { method: string; url: string; host: string; headers: string[]; authorization?: string }[];
+}
+
+// The transport itself, both paths (undici and the pooled blob exchange), against a recording
+// proxy in a namespace whose hosts file names allowed.ferry.test and internal.ferry.test (both
+// 127.0.0.1), under the deployed service's SSRF guard with allowed.ferry.test allow-listed.
+describe('Transport through a proxy, with the SSRF guard (network namespace)', () => {
+  let output: DriverOutput;
+  beforeAll(async () => {
+    const ns = await startNamespace();
+    try {
+      const certs = makeNameCertificates(ns.dir, ['allowed.ferry.test']);
+      const hosts = join(ns.dir, 'hosts');
+      writeFileSync(hosts, '127.0.0.1 localhost allowed.ferry.test internal.ferry.test\n');
+      const run = await ns.run('unshare', ['-m', '--propagation', 'private', 'sh', '-c',
+        `mount --bind ${hosts} /etc/hosts && exec ${process.execPath} ${driver} ${certs.caFile} ${certs.certFile} ${certs.keyFile}`]);
+      expect(run.stderr).toBe('');
+      output = JSON.parse(run.stdout) as DriverOutput;
+    } finally {
+      await ns.close();
+    }
+  });
+  const result = (name: string): DriverOutput['results'][number] | undefined => output.results.find((r) => r.name === name);
+  const basic = `Basic ${Buffer.from('ferry:s3cret').toString('base64')}`;
+
+  it.each([['https-undici', 2], ['https-stream', 2 << 20]])('%s: tunnels https with CONNECT, Proxy-Authorization to the proxy only, Authorization to the target only', (name, bytes) => {
+    expect(result(name)).toMatchObject({ status: 200, bytes });
+    const path = name === 'https-undici' ? '/small' : '/big';
+    const seen = output.seenByTargets.find((r) => r.url === path && r.method === 'GET' && r.host === 'allowed.ferry.test');
+    expect(seen?.authorization).toBe('Bearer registry-token');
+    expect(seen?.headers).not.toContain('proxy-authorization');
+    const connects = output.proxyRecords.filter((r) => r.kind === 'connect');
+    expect(connects.map((r) => r.target)).toContain('allowed.ferry.test:443');
+    for (const connect of connects) {
+      expect(connect.proxyAuthorization).toBe(basic);
+      expect(connect.authorization).toBeUndefined();
+    }
+  });
+
+  it('streams an upload through the tunnel', () => {
+    expect(result('https-stream-upload')).toMatchObject({ status: 201, received: String(2 << 20) });
+  });
+
+  it.each([['http-undici', '/small', 2], ['http-stream', '/big', 2 << 20]])('%s: sends plain-http requests in absolute form to the proxy, with its credentials', (name, path, bytes) => {
+    expect(result(name)).toMatchObject({ status: 200, bytes });
+    const asked = output.proxyRecords.filter((r) => r.kind === 'request' && r.url === `http://allowed.ferry.test${path}`);
+    expect(asked).toHaveLength(1);
+    expect(asked[0]?.proxyAuthorization).toBe(basic);
+  });
+
+  it.each([['guard-name-undici'], ['guard-name-stream'], ['guard-literal-undici'], ['guard-literal-stream']])('%s: the guard refuses the target before the proxy is asked', (name) => {
+    expect(result(name)).toMatchObject({ errorName: 'TransportError', retryable: false });
+    expect(result(name)?.error).toMatch(/refused|loopback, link-local or private/);
+  });
+
+  it('never asked the proxy for a refused target, and used the loopback proxy the guard would refuse', () => {
+    const asked = output.proxyRecords.map((r) => r.target ?? r.url ?? '');
+    expect(asked.filter((t) => /internal\.ferry\.test|169\.254|10\.0\.0\.1/.test(t))).toEqual([]);
+    expect(asked.length).toBeGreaterThan(0);
+  });
+});
 
 // A full copy through a real forward proxy (Debian's tinyproxy) to registries whose names only
 // the proxy can resolve: everything runs in a loopback-only network namespace, and tinyproxy
@@ -78,13 +144,18 @@ describe('ferry copy through HTTP_PROXY / HTTPS_PROXY (tinyproxy, network namesp
     expect(log).toContain(`PUT http://${b}/v2/copy/manifests/v1 HTTP/1.1`);
   });
 
-  it('copies to a TLS registry through a CONNECT tunnel, verifying its certificate', async () => {
-    const result = await ferry(['copy', `${a}/fixture:v1`, `${c}/copy:v1`, '--insecure', a, '--ca-file', caFile, '--json'], proxied());
-    expect(result.stderr).toBe('');
-    expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ digest, status: 'copied', blobs: { copied: 4 } });
+  it('copies to and from a TLS registry through CONNECT tunnels, verifying its certificate', async () => {
+    const pushed = await ferry(['copy', `${a}/fixture:v1`, `${c}/copy:v1`, '--insecure', a, '--ca-file', caFile, '--json'], proxied());
+    expect(pushed.stderr).toBe('');
+    expect(pushed.code).toBe(0);
+    expect(JSON.parse(pushed.stdout)).toMatchObject({ digest, status: 'copied', blobs: { copied: 4 } });
     expect(await digestIn(`127.0.0.1:${ports.c}`, 'copy:v1')).toBe(digest);
     expect(readLog(ns, 'tinyproxy.log')).toContain(`CONNECT ${c} HTTP/1.1`);
+    // And back out of it: the large blobs' GETs stream through the tunnel too.
+    const pulled = await ferry(['copy', `${c}/copy:v1`, `${b}/from-tls:v1`, '--insecure', b, '--ca-file', caFile, '--json'], proxied());
+    expect(pulled.stderr).toBe('');
+    expect(JSON.parse(pulled.stdout)).toMatchObject({ digest, status: 'copied', blobs: { copied: 4 } });
+    expect(await digestIn(`127.0.0.1:${ports.b}`, 'from-tls:v1')).toBe(digest);
   });
 
   it('goes direct for a NO_PROXY host, and then fails in one line: the name does not resolve here', async () => {

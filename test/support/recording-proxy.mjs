@@ -7,7 +7,8 @@
 import { appendFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import { connect } from 'node:net';
-import { pathToFileURL } from 'node:url';
+import process from 'node:process';
+import { pathToFileURL, URL } from 'node:url';
 
 /**
  * @param {{ port: number, map: Record<string, string>, onRecord: (record: object) => void }} options
@@ -37,7 +38,7 @@ export function startRecordingProxy({ port, map, onRecord }) {
     req.pipe(upstream);
   });
   server.on('connect', (req, socket, head) => {
-    onRecord({ kind: 'connect', target: req.url, proxyAuthorization: req.headers['proxy-authorization'] });
+    onRecord({ kind: 'connect', target: req.url, proxyAuthorization: req.headers['proxy-authorization'], authorization: req.headers.authorization });
     socket.on('error', () => undefined);
     const to = map[req.url ?? ''];
     if (!to) return void socket.end('HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n');
