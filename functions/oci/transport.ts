@@ -1,25 +1,24 @@
 import { isIP } from 'node:net';
 import { Readable } from 'node:stream';
 import type { NetworkGuard } from './network-guard.js';
-import type { Agent as AgentType, buildConnector as buildConnectorType, Dispatcher } from 'undici';
+import type { Agent as AgentType, Dispatcher } from 'undici';
 // Only the connection pool and `request` are needed: importing them alone keeps fetch, WebSocket,
 // caches and the mock agent out of the CLI bundle (half of undici, ~40 ms of start-up a run).
 // WARNING: deep imports; test/unit/undici-deep-import.test.ts checks they match the package's API.
 import AgentClass from 'undici/lib/dispatcher/agent.js';
 import requestFunction from 'undici/lib/api/api-request.js';
-import buildConnectorFunction from 'undici/lib/core/connect.js';
 
 const Agent = AgentClass as unknown as typeof AgentType;
 type Agent = AgentType;
 const undiciRequest = requestFunction as unknown as (this: Agent, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
-const buildConnector = buildConnectorFunction as unknown as typeof buildConnectorType;
 import { sharedBufferPool } from './buffer-pool.js';
 import { dockerHubRegistry } from './reference.js';
 import { errorCodes, TransportError } from './errors.js';
 import { streamExchange } from './stream-exchange.js';
 import { Header } from './media-types.js';
 import { defaultRetryPolicy, type RetryPolicy } from './retry.js';
-import { openTunnel, type ProxyEndpoint, ProxyRoutes, type ProxySettings } from './proxy.js';
+import { ProxyRoutes, type ProxySettings } from './proxy.js';
+import { checkTarget, ProxyAgents, proxyFailureOf } from './proxy-agents.js';
 
 export interface TransportOptions {
   /** Hosts (`host[:port]`) reached over plain HTTP or without TLS verification, as the caller marked them. */
@@ -93,17 +92,15 @@ export class Transport {
   readonly #streamThreshold: number;
   readonly #closing = new AbortController();
   readonly #proxies: ProxyRoutes;
-  readonly #pool: AgentType.Options;
-  /** Agents that reach targets through a proxy, made on first use (see {@link Transport.#dispatcher}). */
-  readonly #viaProxy = new Map<string, Agent>();
+  readonly #proxied: ProxyAgents;
 
   constructor(options: TransportOptions = {}) {
     const pool = { connections: options.connections ?? 16, keepAliveTimeout: 30_000, headersTimeout: 120_000, bodyTimeout: 120_000 };
     const lookup = options.guard ? { lookup: options.guard.lookup } : {};
-    this.#pool = pool;
     this.#secure = new Agent({ ...pool, connect: { ...lookup, ...(options.ca === undefined ? {} : { ca: options.ca }) } });
     this.#insecure = new Agent({ ...pool, connect: { ...lookup, rejectUnauthorized: false } });
     this.#proxies = new ProxyRoutes(options.proxy);
+    this.#proxied = new ProxyAgents(pool, options.ca);
     this.#guard = options.guard;
     this.#ca = options.ca;
     this.#streamThreshold = options.streamThreshold ?? 1 << 20;
@@ -198,7 +195,9 @@ export class Transport {
         });
         return { ...res, url: req.url };
       }
-      const route = this.#dispatcher(req.url, insecure, proxy);
+      const route = proxy === undefined
+        ? { agent: insecure ? this.#insecure : this.#secure, origin: req.url.origin, path: `${req.url.pathname}${req.url.search}`, headers: {} }
+        : this.#proxied.route(req.url, insecure, proxy);
       const res = await undiciRequest.call(route.agent, {
         origin: route.origin,
         path: route.path,
@@ -231,43 +230,6 @@ export class Transport {
     }
   }
 
-  /**
-   * Where undici sends a request: directly (the guarded agents); to an https target through a
-   * `CONNECT` tunnel (an agent per proxy and TLS setting, its pools keyed by target origin); to an
-   * http target as an absolute-form request on a connection to the proxy (RFC 9112 §3.2.2), with
-   * the proxy's credentials in `Proxy-Authorization`, which the proxy consumes.
-   */
-  #dispatcher(url: URL, insecure: boolean, proxy: ProxyEndpoint | undefined): { agent: Agent; origin: string; path: string; headers: Record<string, string> } {
-    const path = `${url.pathname}${url.search}`;
-    if (proxy === undefined) return { agent: insecure ? this.#insecure : this.#secure, origin: url.origin, path, headers: {} };
-    if (url.protocol === 'https:') {
-      const key = `tunnel ${proxy.url.href} ${insecure}`;
-      let agent = this.#viaProxy.get(key);
-      if (!agent) {
-        const tls = buildConnector(insecure ? { rejectUnauthorized: false } : this.#ca === undefined ? {} : { ca: this.#ca });
-        agent = new Agent({
-          ...this.#pool,
-          connect: (opts, callback) => {
-            openTunnel(proxy, opts.hostname.replace(/^\[|\]$/g, ''), Number(opts.port) || 443, { timeoutMs: 120_000 })
-              .then((socket) => tls({ ...opts, httpSocket: socket }, callback), (err: Error) => callback(err, null));
-          },
-        });
-        this.#viaProxy.set(key, agent);
-      }
-      return { agent, origin: url.origin, path, headers: {} };
-    }
-    const key = `forward ${proxy.url.href}`;
-    let agent = this.#viaProxy.get(key);
-    if (!agent) {
-      // The proxy is operator configuration: connected without the SSRF guard's lookup.
-      agent = new Agent(this.#pool);
-      this.#viaProxy.set(key, agent);
-    }
-    const headers: Record<string, string> = { host: url.host };
-    if (proxy.authorization !== undefined) headers['proxy-authorization'] = proxy.authorization;
-    return { agent, origin: proxy.url.origin, path: `${url.origin}${path}`, headers };
-  }
-
   /** Whether a request moves a blob large enough for {@link streamExchange}: a blob GET, or a streamed upload of known length. */
   #streams(req: HttpRequest): boolean {
     const bytes = req.body instanceof Readable ? Number(req.headers?.[Header.contentLength]) : req.method === 'GET' ? req.streamBytes : undefined;
@@ -281,28 +243,12 @@ export class Transport {
 
   async close(): Promise<void> {
     this.#closing.abort(new TransportError('the transport was closed', { registry: '-', retryable: false }));
-    await Promise.all([this.#secure.close(), this.#insecure.close(), ...[...this.#viaProxy.values()].map((agent) => agent.close())]);
+    await Promise.all([this.#secure.close(), this.#insecure.close(), this.#proxied.close()]);
   }
 }
 
 /** Where Docker Hub's registry API is served (`docker.io` names it). */
 export const dockerHubApiBase = 'https://registry-1.docker.io/';
-
-/** Resolves a target name with the SSRF guard's check (IP literals are checked as they are); rejects with its refusal. */
-function checkTarget(guard: NetworkGuard, hostname: string): Promise<void> {
-  const name = hostname.replace(/^\[|\]$/g, '');
-  return new Promise((resolve, reject) => {
-    guard.lookup(name, { all: true }, (err) => (err ? reject(err) : resolve()));
-  });
-}
-
-/** The proxy's own refusal or failure (see {@link openTunnel}), if that is what `err` is. */
-function proxyFailureOf(err: unknown): { message: string; retryable: boolean } | undefined {
-  for (let current: unknown = err, depth = 0; current instanceof Error && depth < 4; depth++, current = current.cause) {
-    if ((current as { code?: unknown }).code === 'EFERRYPROXY') return { message: current.message, retryable: (current as { retryable?: unknown }).retryable === true };
-  }
-  return undefined;
-}
 
 /** TLS verification failures (Node's and OpenSSL's codes): permanent for this configuration. */
 const certificateCode = /^(CERT_|ERR_TLS_CERT|UNABLE_TO_(GET|VERIFY)|SELF_SIGNED|DEPTH_ZERO|HOSTNAME_MISMATCH)/;
