@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Transport } from '../../functions/oci/transport.js';
@@ -51,12 +51,12 @@ describe('ferry copy docker.io/… through HTTPS_PROXY (network namespace)', () 
     digest = image.digest;
     expect(image.blobs.some((b) => b.size >= 1 << 20)).toBe(true);
     await writeLayout(join(ns.dir, 'layout'), '1.36', image);
-    await startNamespaceRegistry(ns, 'hub', hubPort, certs);
+    await startNamespaceRegistry(ns, 'hub', hubPort, certs, { hubuser: 'hubpass' });
     await startNamespaceRegistry(ns, 'dest', destPort);
     ns.spawn(process.execPath, [recordingProxy, String(proxyPort), join(ns.dir, 'proxy.jsonl'), `registry-1.docker.io:443=127.0.0.1:${hubPort}`], { log: 'proxy.log' });
     await ns.waitForPort(proxyPort);
     // Loopback: never proxied; the stand-in is seeded with Ferry itself.
-    const seeded = await ns.run(process.execPath, [ferryBin, 'copy', `oci:${join(ns.dir, 'layout')}:1.36`, `127.0.0.1:${hubPort}/library/busybox:1.36`], { env: cleanEnv() });
+    const seeded = await ns.run(process.execPath, [ferryBin, 'copy', `oci:${join(ns.dir, 'layout')}:1.36`, `127.0.0.1:${hubPort}/library/busybox:1.36`, '--dest-creds', 'hubuser:hubpass'], { env: cleanEnv() });
     expect(seeded.stderr).toBe('');
     expect(seeded.code).toBe(0);
   });
@@ -64,10 +64,12 @@ describe('ferry copy docker.io/… through HTTPS_PROXY (network namespace)', () 
     await ns?.close();
   });
 
-  it('asks the proxy for CONNECT registry-1.docker.io:443, never docker.io:443, and copies the image', async () => {
-    const result = await ns.run(process.execPath, [ferryBin, 'copy', 'docker.io/library/busybox:1.36', `127.0.0.1:${destPort}/x:y`, '--ca-file', caFile, '--json'], {
-      env: cleanEnv({ HTTPS_PROXY: `http://127.0.0.1:${proxyPort}` }),
-    });
+  it('asks the proxy for CONNECT registry-1.docker.io:443, never docker.io:443, and copies the image with the docker.io credential', async () => {
+    const env = cleanEnv({ HTTPS_PROXY: `http://127.0.0.1:${proxyPort}` });
+    // Docker's own auth-file key for Docker Hub: the credential still belongs to "docker.io".
+    mkdirSync(join(env.HOME!, '.docker'));
+    writeFileSync(join(env.HOME!, '.docker', 'config.json'), JSON.stringify({ auths: { 'https://index.docker.io/v1/': { auth: Buffer.from('hubuser:hubpass').toString('base64') } } }));
+    const result = await ns.run(process.execPath, [ferryBin, 'copy', 'docker.io/library/busybox:1.36', `127.0.0.1:${destPort}/x:y`, '--ca-file', caFile, '--json'], { env });
     const records = readFileSync(join(ns.dir, 'proxy.jsonl'), 'utf8').trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { kind: string; target?: string });
     const targets = new Set(records.map((r) => `${r.kind} ${r.target ?? ''}`));
     expect([...targets]).toEqual(['connect registry-1.docker.io:443']);

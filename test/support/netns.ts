@@ -86,16 +86,20 @@ export async function startNamespace(): Promise<Namespace> {
   return namespace;
 }
 
-/** Starts a plain `docker-registry` on 127.0.0.1:port inside the namespace (TLS with `tls`). */
-export async function startNamespaceRegistry(ns: Namespace, name: string, port: number, tls?: { certFile: string; keyFile: string }): Promise<void> {
+/** Starts a `docker-registry` on 127.0.0.1:port inside the namespace (TLS with `tls`, Basic auth with `users`). */
+export async function startNamespaceRegistry(ns: Namespace, name: string, port: number, tls?: { certFile: string; keyFile: string }, users: Record<string, string> = {}): Promise<void> {
   const dir = join(ns.dir, name);
   execFileSync('mkdir', ['-p', dir]);
+  const htpasswd = join(dir, 'htpasswd');
+  writeFileSync(htpasswd, '');
+  for (const [user, password] of Object.entries(users)) execFileSync('htpasswd', ['-bB', '-C', '4', htpasswd, user, password], { stdio: 'ignore' });
   const config = {
     version: 0.1,
     log: { level: 'error', accesslog: { disabled: true } },
     storage: { filesystem: { rootdirectory: join(dir, 'data') }, delete: { enabled: true }, maintenance: { uploadpurging: { enabled: false } } },
     http: { addr: `127.0.0.1:${port}`, secret: 'ferry-test-secret', ...(tls ? { tls: { certificate: tls.certFile, key: tls.keyFile } } : {}) },
     health: { storagedriver: { enabled: false } },
+    ...(Object.keys(users).length > 0 ? { auth: { htpasswd: { realm: 'ferry-test', path: htpasswd } } } : {}),
   };
   writeFileSync(join(dir, 'config.yml'), stringify(config));
   ns.spawn('docker-registry', ['serve', join(dir, 'config.yml')], { log: `registry-${name}.log` });
