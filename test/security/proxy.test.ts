@@ -158,6 +158,30 @@ describe('ferry copy through HTTP_PROXY / HTTPS_PROXY (tinyproxy, network namesp
     expect(await digestIn(`127.0.0.1:${ports.b}`, 'from-tls:v1')).toBe(digest);
   });
 
+  it('ferry serve copies through the proxy too (its composition root reads the same variables)', async () => {
+    ns.spawn(process.execPath, [ferryBin, 'serve', '--port', '8080', '--insecure', a], { env: proxied(), log: 'serve.log' });
+    await ns.waitForPort(8080);
+    // A client inside the namespace: start a run, then poll it (bounded) until it is over.
+    const client = `
+      const base = 'http://127.0.0.1:8080';
+      const body = JSON.stringify({ images: ['${a}/fixture:v1'], destination: { registry: '${b}', prefix: 'served', insecure: true } });
+      (async () => {
+        const started = await fetch(base + '/v1/runs', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        const { runId } = await started.json();
+        for (let i = 0; i < 1200; i++) {
+          const run = await (await fetch(base + '/v1/runs/' + runId)).json();
+          if (run.status !== 'in-progress') return console.log(JSON.stringify(run));
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        console.log('{}');
+      })();`;
+    const result = await ns.run(process.execPath, ['-e', client], { env: cleanEnv() });
+    const run = JSON.parse(result.stdout) as { status?: string; images?: Record<string, { status: string; message?: string; digest?: string }> };
+    expect(run.images?.[`${b}/served/fixture:v1`]).toMatchObject({ status: 'completed', digest });
+    expect(run.status).toBe('completed');
+    expect(await digestIn(`127.0.0.1:${ports.b}`, 'served/fixture:v1')).toBe(digest);
+  });
+
   it('goes direct for a NO_PROXY host, and then fails in one line: the name does not resolve here', async () => {
     const result = await ferry(['copy', `${a}/fixture:v1`, `${b}/direct:v1`, '--insecure', a, '--insecure', b], proxied({ NO_PROXY: '.ferry.test' }));
     expect(result.code).toBe(1);
