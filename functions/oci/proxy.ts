@@ -231,12 +231,12 @@ export function openTunnel(proxy: ProxyEndpoint, host: string, port: number, opt
         socket.destroy();
         reject(err);
       } else {
+        // The TLS socket that wraps this one reads it and reports its errors.
+        socket.on('error', () => undefined);
         resolve(socket);
       }
     };
     const onAbort = (): void => finish(options.signal?.reason instanceof Error ? options.signal.reason : new Error('aborted'));
-    if (options.signal?.aborted) return onAbort();
-    options.signal?.addEventListener('abort', onAbort, { once: true });
     const onData = (chunk: Buffer): void => {
       head = Buffer.concat([head, chunk]);
       const end = head.indexOf('\r\n\r\n');
@@ -256,9 +256,12 @@ export function openTunnel(proxy: ProxyEndpoint, host: string, port: number, opt
       finish(undefined);
     };
     socket.on('data', onData);
-    socket.once('error', (err) => finish(err));
+    // The proxy's own address in the message (the target's would mislead); the code stays for the retry layer.
+    socket.once('error', (err: Error & { code?: string }) => finish(Object.assign(new Error(`proxy ${proxy.url.host}: ${err.message}`, { cause: err }), { code: err.code })));
     socket.once('close', () => finish(Object.assign(new Error(`proxy ${proxy.url.host} closed the connection before answering CONNECT ${authority}`), { code: 'ECONNRESET' })));
     socket.setTimeout(options.timeoutMs, () => finish(Object.assign(new Error(`proxy ${proxy.url.host} did not answer CONNECT ${authority} in ${options.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+    if (options.signal?.aborted) return onAbort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
     const lines = [`CONNECT ${authority} HTTP/1.1`, `host: ${authority}`];
     if (proxy.authorization !== undefined) lines.push(`proxy-authorization: ${proxy.authorization}`);
     socket.write(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');

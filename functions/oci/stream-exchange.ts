@@ -207,11 +207,7 @@ export function streamExchange(req: StreamRequest, options: StreamConnectOptions
     };
 
     if (https && proxy !== undefined) {
-      openTunnel(proxy, host, port, { signal: req.signal, timeoutMs: options.idleTimeoutMs }).then((tunnel) => {
-        // The raw socket's errors reach the TLS socket that now reads it.
-        tunnel.on('error', () => undefined);
-        start(connectTls(tlsOptions(tunnel)), true);
-      }, reject);
+      openTunnel(proxy, host, port, { signal: req.signal, timeoutMs: options.idleTimeoutMs }).then((tunnel) => start(connectTls(tlsOptions(tunnel)), true), reject);
     } else if (https) {
       start(connectTls(tlsOptions(undefined)));
     } else if (proxy !== undefined) {

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openTunnel, parseProxyUrl } from '../../functions/oci/proxy.js';
 import { cleanEnv, repoRoot } from '../support/cli.js';
 import { buildImage, Rng, writeLayout } from '../support/fixtures.js';
 import { makeNameCertificates, type Namespace, readLog, startNamespace, startNamespaceRegistry } from '../support/netns.js';
@@ -197,5 +199,63 @@ describe('ferry copy through HTTP_PROXY / HTTPS_PROXY (tinyproxy, network namesp
     const lines = result.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/registry-c\.ferry\.test.*407.*proxy authentication required/);
+  });
+});
+
+// openTunnel against scripted proxies on loopback: only the proxy address is ever dialled (the
+// target name is text in the CONNECT line), so these need no namespace.
+describe('CONNECT tunnel answers', () => {
+  const withProxy = async (answer: string | undefined, test: (proxyUrl: string) => Promise<void>): Promise<string[]> => {
+    const asked: string[] = [];
+    const server: Server = createServer((socket) => {
+      socket.once('data', (data) => {
+        asked.push(data.toString('latin1'));
+        if (answer === undefined) socket.destroy();
+        else socket.write(answer);
+      });
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    try {
+      await test(`http://u:p@127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`);
+    } finally {
+      server.close();
+    }
+    return asked;
+  };
+  const open = (proxyUrl: string, signal?: AbortSignal): Promise<unknown> =>
+    openTunnel(parseProxyUrl(proxyUrl), 'registry.ferry.test', 443, { timeoutMs: 10_000, signal });
+
+  it('asks for host:port with Proxy-Authorization and resolves on 2xx', async () => {
+    const asked = await withProxy('HTTP/1.1 200 Connection established\r\n\r\n', async (url) => {
+      const socket = (await open(url)) as { destroy(): void };
+      socket.destroy();
+    });
+    expect(asked[0]).toBe(`CONNECT registry.ferry.test:443 HTTP/1.1\r\nhost: registry.ferry.test:443\r\nproxy-authorization: Basic ${Buffer.from('u:p').toString('base64')}\r\n\r\n`);
+  });
+  it.each([
+    ['HTTP/1.1 502 Bad Gateway\r\n\r\n', /answered CONNECT registry\.ferry\.test:443 with HTTP 502/, true],
+    ['HTTP/1.1 403 Forbidden\r\n\r\n', /with HTTP 403/, false],
+    ['HTTP/1.1 407 Proxy Authentication Required\r\n\r\n', /407 \(proxy authentication required/, false],
+    ['HTTP/1.1 200 OK\r\n\r\nearly', /sent data before the tunnel/, true],
+    ['garbage\r\n\r\n', /malformed answer/, true],
+  ])('refuses %j', async (answer, message, retryable) => {
+    await withProxy(answer, async (url) => {
+      await expect(open(url)).rejects.toMatchObject({ code: 'EFERRYPROXY', message: expect.stringMatching(message), retryable });
+    });
+  });
+  it('fails as a reset when the proxy hangs up, naming the proxy', async () => {
+    await withProxy(undefined, async (url) => {
+      await expect(open(url)).rejects.toMatchObject({ code: 'ECONNRESET', message: expect.stringMatching(/^proxy 127\.0\.0\.1:\d+ closed the connection/) });
+    });
+  });
+  it('stops when aborted', async () => {
+    await withProxy('', async (url) => {
+      const controller = new AbortController();
+      const tunnel = open(url, controller.signal);
+      controller.abort(new Error('stop'));
+      await expect(tunnel).rejects.toThrow('stop');
+    });
   });
 });
