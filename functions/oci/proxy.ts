@@ -183,8 +183,8 @@ export class ProxyRoutes {
   readonly #noProxy: NoProxy;
 
   constructor(settings: ProxySettings = {}) {
-    this.#http = settings.httpProxy === undefined ? undefined : parseProxyUrl(settings.httpProxy, 'HTTP_PROXY');
-    this.#https = settings.httpsProxy === undefined ? undefined : parseProxyUrl(settings.httpsProxy, 'HTTPS_PROXY');
+    this.#http = settings.httpProxy === undefined ? undefined : parseProxyUrl(settings.httpProxy, 'HTTP_PROXY (or ALL_PROXY)');
+    this.#https = settings.httpsProxy === undefined ? undefined : parseProxyUrl(settings.httpsProxy, 'HTTPS_PROXY (or ALL_PROXY)');
     this.#noProxy = new NoProxy(settings.noProxy);
   }
 
