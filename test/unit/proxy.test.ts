@@ -110,7 +110,7 @@ describe('proxy routes', () => {
     expect(routes.forUrl(new URL(url))?.host).toBe(proxyHost);
   });
   it('fail at start-up on an unusable proxy, naming the variables', () => {
-    expect(() => new ProxyRoutes(proxySettingsFromEnv({ ALL_PROXY: 'socks5://proxy:1080' }))).toThrow(/^HTTPS_PROXY \(or ALL_PROXY\): socks5:\/\/ proxies are not supported/);
+    expect(() => new ProxyRoutes(proxySettingsFromEnv({ ALL_PROXY: 'socks5://proxy:1080' }))).toThrow(/^HTTPS?_PROXY \(or ALL_PROXY\): socks5:\/\/ proxies are not supported/);
   });
   it('use no proxy for a scheme without one (Go and curl do not fall back to HTTP_PROXY for https)', () => {
     expect(new ProxyRoutes({ httpProxy: 'http://h.proxy:3128' }).forUrl(new URL('https://registry.example/'))).toBeUndefined();
