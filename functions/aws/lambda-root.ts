@@ -5,6 +5,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import type { Logger } from '../oci/log.js';
 import { NetworkGuard } from '../oci/network-guard.js';
+import { proxySettingsFromEnv } from '../oci/proxy.js';
 import { EcrScope } from '../runs/ecr-scope.js';
 import { EngineFactory } from '../runs/engine.js';
 import { RunService } from '../runs/service.js';
@@ -75,7 +76,8 @@ export function lambdaServices(): LambdaServices {
   const engines = new EngineFactory({
     vault, logger: lambdaLogger,
     ecr: (roleArn) => ecr.forRole(roleArn),
-    transport: { guard },
+    // Registry traffic honours HTTPS_PROXY/HTTP_PROXY/NO_PROXY set on the function; the guard checks targets, not the proxy.
+    transport: { guard, proxy: proxySettingsFromEnv(process.env) },
     // Each image is its own Lambda: a layer another Lambda put (or is putting) into a sibling repository is mounted, not streamed again.
     sharedBlobs: { index: blobIndex, leases: blobIndex },
     ...(ecrScope ? { ecrScope } : {}),

@@ -6,6 +6,7 @@ import { UsageError } from '../oci/errors.js';
 import type { Logger } from '../oci/log.js';
 import { Registries } from '../oci/registries.js';
 import { Transport } from '../oci/transport.js';
+import { proxySettingsFromEnv } from '../oci/proxy.js';
 import { BlobCopier, type BlobProgress } from '../mirror/blob-copier.js';
 import { ImageCopier, type PrepareDestination } from '../mirror/copy-image.js';
 import type { RepositoryPreparer } from '../aws/ecr-repositories.js';
@@ -92,6 +93,7 @@ export async function createRuntime(flags: CopyFlags, logger: Logger, progress?:
     verifyHosts: flags.tlsVerify,
     endpoints: registryEndpoints(flags.registryEndpoint),
     ...(ca === undefined ? {} : { ca }),
+    proxy: proxySettingsFromEnv(process.env),
   });
   const registries = new Registries({
     transport, logger,

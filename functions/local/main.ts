@@ -1,5 +1,6 @@
 import { UsageError } from '../oci/errors.js';
 import { registryEndpoints } from '../cli/runtime.js';
+import { proxySettingsFromEnv } from '../oci/proxy.js';
 import { createCliLogger } from '../cli/log.js';
 import type { ServeFlags } from '../cli/main.js';
 import { serve } from './serve.js';
@@ -23,6 +24,7 @@ export async function runServe(flags: ServeFlags): Promise<number> {
       insecureHosts: flags.insecure,
       verifyHosts: flags.tlsVerify,
       endpoints: registryEndpoints(flags.registryEndpoint),
+      proxy: proxySettingsFromEnv(process.env),
     },
     ...(home ? {
       home: {

@@ -2,6 +2,7 @@ import { connect as connectTcp, isIP, type LookupFunction, type OnReadOpts, type
 import { Readable } from 'node:stream';
 import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 import type { BufferPool } from './buffer-pool.js';
+import { openTunnel, type ProxyEndpoint } from './proxy.js';
 
 /** One HTTP/1.1 request whose body (or response body) is a blob: a stream of many megabytes. */
 export interface StreamRequest {
@@ -22,6 +23,12 @@ export interface StreamConnectOptions {
   readonly pool: BufferPool;
   /** Longest silence on the connection before it fails (ETIMEDOUT, retryable). */
   readonly idleTimeoutMs: number;
+  /**
+   * A forward proxy: https targets through a `CONNECT` tunnel (TLS to the target over it), http
+   * targets as absolute-form requests to the proxy. `lookup` is not used for the proxy (operator
+   * configuration; the caller checks the target).
+   */
+  readonly proxy?: ProxyEndpoint | undefined;
 }
 
 export interface StreamResponse {
@@ -80,15 +87,45 @@ export function streamExchange(req: StreamRequest, options: StreamConnectOptions
         return readBody(chunk, buffer);
       },
     };
-    const lookup = options.lookup === undefined ? {} : { lookup: options.lookup };
+    const { proxy } = options;
+    const lookup = options.lookup === undefined || proxy !== undefined ? {} : { lookup: options.lookup };
     // tls.connect takes `onread` as net.connect does (documented), though @types/node omits it.
-    const tlsOptions: ConnectionOptions & { onread: OnReadOpts } = {
-      host, port, rejectUnauthorized: options.rejectUnauthorized, ALPNProtocols: ['http/1.1'], onread, ...lookup,
+    // WARNING: not over a tunnel: given a `socket`, Node drops `onread` (lib/_tls_wrap.js:
+    // `onread: !socket ? tlsOptions.onread : null`), so there the decrypted bytes arrive as 'data'
+    // events in Node's own buffers and are fed to the same callback (the pool ignores them when given back).
+    const tlsOptions = (tunnel: Socket | undefined): ConnectionOptions & { onread: OnReadOpts } => ({
+      ...(tunnel === undefined ? { host, port, ...lookup } : { socket: tunnel }),
+      rejectUnauthorized: options.rejectUnauthorized, ALPNProtocols: ['http/1.1'], onread,
       ...(isIP(host) === 0 ? { servername: host } : {}), ...(options.ca === undefined ? {} : { ca: options.ca }),
+    });
+    /** Set by {@link start} once connected (after the tunnel, through a proxy). */
+    let socket!: Socket;
+    const start = (connected: Socket, viaData = false): void => {
+      socket = connected;
+      if (viaData) {
+        socket.on('data', (chunk: Buffer) => {
+          if (!onread.callback(chunk.length, chunk)) socket.pause();
+        });
+      }
+      socket.setNoDelay(true);
+      socket.setTimeout(options.idleTimeoutMs, () => socket.destroy(networkError(`no data from ${req.url.host} for ${options.idleTimeoutMs} ms`, 'ETIMEDOUT')));
+      socket.on('error', fail);
+      socket.on('end', () => {
+        if (framing === undefined) return fail(networkError(`${req.url.host} closed the connection before answering`, 'ECONNRESET'));
+        if (framing.kind === 'until-close') return endBody();
+        if (!finished) fail(networkError(`${req.url.host} closed the connection before the response body ended`, 'ECONNRESET'));
+      });
+      socket.on('close', () => {
+        if (!finished) fail(networkError(`connection to ${req.url.host} closed`, 'ECONNRESET'));
+      });
+      const onAbort = (): void => {
+        socket.destroy(req.signal?.reason instanceof Error ? req.signal.reason : new Error('aborted'));
+      };
+      if (req.signal?.aborted) return onAbort();
+      req.signal?.addEventListener('abort', onAbort, { once: true });
+      socket.once('close', () => req.signal?.removeEventListener('abort', onAbort));
+      writeRequest(socket, req, pool, fail, https ? undefined : proxy);
     };
-    const socket: Socket = https ? connectTls(tlsOptions) : connectTcp({ host, port, onread, ...lookup });
-    socket.setNoDelay(true);
-    socket.setTimeout(options.idleTimeoutMs, () => socket.destroy(networkError(`no data from ${req.url.host} for ${options.idleTimeoutMs} ms`, 'ETIMEDOUT')));
 
     const fail = (err: Error): void => {
       if (response === undefined) {
@@ -98,21 +135,6 @@ export function streamExchange(req: StreamRequest, options: StreamConnectOptions
         response.destroy(err);
       }
     };
-    socket.on('error', fail);
-    socket.on('end', () => {
-      if (framing === undefined) return fail(networkError(`${req.url.host} closed the connection before answering`, 'ECONNRESET'));
-      if (framing.kind === 'until-close') return endBody();
-      if (!finished) fail(networkError(`${req.url.host} closed the connection before the response body ended`, 'ECONNRESET'));
-    });
-    socket.on('close', () => {
-      if (!finished) fail(networkError(`connection to ${req.url.host} closed`, 'ECONNRESET'));
-    });
-    const onAbort = (): void => {
-      socket.destroy(req.signal?.reason instanceof Error ? req.signal.reason : new Error('aborted'));
-    };
-    if (req.signal?.aborted) return onAbort();
-    req.signal?.addEventListener('abort', onAbort, { once: true });
-    socket.once('close', () => req.signal?.removeEventListener('abort', onAbort));
 
     const endBody = (): void => {
       if (finished) return;
@@ -184,15 +206,26 @@ export function streamExchange(req: StreamRequest, options: StreamConnectOptions
       return more;
     };
 
-    writeRequest(socket, req, pool, fail);
+    if (https && proxy !== undefined) {
+      openTunnel(proxy, host, port, { signal: req.signal, timeoutMs: options.idleTimeoutMs }).then((tunnel) => start(connectTls(tlsOptions(tunnel)), true), reject);
+    } else if (https) {
+      start(connectTls(tlsOptions(undefined)));
+    } else if (proxy !== undefined) {
+      start(connectTcp({ host: proxy.host, port: proxy.port, onread }));
+    } else {
+      start(connectTcp({ host, port, onread, ...lookup }));
+    }
   });
 }
 
 /** Writes the request head, then the body with backpressure; each body chunk goes back to the pool once written. */
-function writeRequest(socket: Socket, req: StreamRequest, pool: BufferPool, fail: (err: Error) => void): void {
-  const lines = [`${req.method} ${req.url.pathname}${req.url.search} HTTP/1.1`, `host: ${req.url.host}`, 'connection: close'];
+function writeRequest(socket: Socket, req: StreamRequest, pool: BufferPool, fail: (err: Error) => void, proxy: ProxyEndpoint | undefined): void {
+  // To a proxy (plain-http target): the absolute form, RFC 9112 §3.2.2; the proxy consumes Proxy-Authorization.
+  const target = `${proxy === undefined ? '' : req.url.origin}${req.url.pathname}${req.url.search}`;
+  const lines = [`${req.method} ${target} HTTP/1.1`, `host: ${req.url.host}`, 'connection: close'];
+  if (proxy?.authorization !== undefined) lines.push(`proxy-authorization: ${proxy.authorization}`);
   for (const [name, value] of Object.entries(req.headers)) {
-    if (name === 'host' || name === 'connection') continue;
+    if (name === 'host' || name === 'connection' || name === 'proxy-authorization') continue;
     if (/[\r\n]/.test(name) || /[\r\n]/.test(value)) return fail(new Error(`header ${name} has a line break`));
     lines.push(`${name}: ${value}`);
   }

@@ -11,10 +11,13 @@ const Agent = AgentClass as unknown as typeof AgentType;
 type Agent = AgentType;
 const undiciRequest = requestFunction as unknown as (this: Agent, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
 import { sharedBufferPool } from './buffer-pool.js';
+import { dockerHubRegistry } from './reference.js';
 import { errorCodes, TransportError } from './errors.js';
 import { streamExchange } from './stream-exchange.js';
 import { Header } from './media-types.js';
 import { defaultRetryPolicy, type RetryPolicy } from './retry.js';
+import { ProxyRoutes, type ProxySettings } from './proxy.js';
+import { checkTarget, ProxyAgents, proxyFailureOf } from './proxy-agents.js';
 
 export interface TransportOptions {
   /** Hosts (`host[:port]`) reached over plain HTTP or without TLS verification, as the caller marked them. */
@@ -41,6 +44,12 @@ export interface TransportOptions {
    * {@link streamExchange}.
    */
   readonly streamThreshold?: number;
+  /**
+   * Forward proxies (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`, read by the composition root).
+   * https targets go through a `CONNECT` tunnel, http targets as absolute-form requests; loopback
+   * is always direct. The SSRF guard checks the target, never the proxy (operator configuration).
+   */
+  readonly proxy?: ProxySettings;
 }
 
 export type RequestBody = string | Buffer | Readable | null;
@@ -88,12 +97,16 @@ export class Transport {
   readonly #ca: string | Buffer | undefined;
   readonly #streamThreshold: number;
   readonly #closing = new AbortController();
+  readonly #proxies: ProxyRoutes;
+  readonly #proxied: ProxyAgents;
 
   constructor(options: TransportOptions = {}) {
     const pool = { connections: options.connections ?? 16, keepAliveTimeout: 30_000, headersTimeout: 120_000, bodyTimeout: 120_000 };
     const lookup = options.guard ? { lookup: options.guard.lookup } : {};
     this.#secure = new Agent({ ...pool, connect: { ...lookup, ...(options.ca === undefined ? {} : { ca: options.ca }) } });
     this.#insecure = new Agent({ ...pool, connect: { ...lookup, rejectUnauthorized: false } });
+    this.#proxies = new ProxyRoutes(options.proxy);
+    this.#proxied = new ProxyAgents(pool, options.ca);
     this.#guard = options.guard;
     this.#ca = options.ca;
     this.#streamThreshold = options.streamThreshold ?? 1 << 20;
@@ -141,6 +154,9 @@ export class Transport {
   async #resolveBase(host: string): Promise<URL> {
     const override = this.#endpoints.get(host);
     if (override !== undefined) return new URL(override.endsWith('/') ? override : `${override}/`);
+    // Docker Hub's registry API is not served at docker.io: Docker, containerd and skopeo talk to
+    // registry-1.docker.io (credentials and names still say docker.io; the token realm comes from its challenge).
+    if (host === dockerHubRegistry) return new URL(dockerHubApiBase);
     const https = new URL(`https://${host}/`);
     if (!this.isInsecure(host)) return https;
     // Both schemes are tried at once; https wins whenever it answers, as Docker prefers it. The
@@ -190,18 +206,24 @@ export class Transport {
     if (refused !== undefined) throw new TransportError(`${req.method} ${redactUrl(req.url)}: refused: ${refused}`, { registry: req.url.host, retryable: false });
     const insecure = this.isInsecure(req.url.host);
     const headers: Record<string, string> = { [Header.userAgent]: this.userAgent, ...req.headers };
+    const proxy = this.#proxies.forUrl(req.url);
     try {
+      // Through a proxy the target is never connected here: check its name before asking the proxy.
+      if (proxy !== undefined && this.#guard !== undefined) await checkTarget(this.#guard, req.url.hostname);
       if (this.#streams(req)) {
         const res = await streamExchange({ method: req.method, url: req.url, headers, body: req.body instanceof Readable ? req.body : null, signal: req.signal }, {
-          rejectUnauthorized: !insecure, ca: this.#ca, lookup: this.#guard?.lookup, pool: sharedBufferPool, idleTimeoutMs: 120_000,
+          rejectUnauthorized: !insecure, ca: this.#ca, lookup: this.#guard?.lookup, pool: sharedBufferPool, idleTimeoutMs: 120_000, proxy,
         });
         return { ...res, url: req.url };
       }
-      const res = await undiciRequest.call(insecure ? this.#insecure : this.#secure, {
-        origin: req.url.origin,
-        path: `${req.url.pathname}${req.url.search}`,
+      const route = proxy === undefined
+        ? { agent: insecure ? this.#insecure : this.#secure, origin: req.url.origin, path: `${req.url.pathname}${req.url.search}`, headers: {} }
+        : this.#proxied.route(req.url, insecure, proxy);
+      const res = await undiciRequest.call(route.agent, {
+        origin: route.origin,
+        path: route.path,
         method: req.method,
-        headers,
+        headers: { ...headers, ...route.headers },
         body: req.body ?? null,
         signal: req.signal,
         // undici closes the connection after every HEAD unless told otherwise (a guard against
@@ -215,6 +237,8 @@ export class Transport {
       // Requests still in flight when the command is done (a sibling lookup of a copy that failed) are not retried.
       if (this.#closing.signal.aborted) throw new TransportError(`${req.method} ${redactUrl(req.url)}: the transport was closed`, { registry: req.url.host, retryable: false, cause: err });
       if (errorCodes(err).includes(deniedCode)) throw new TransportError(`${req.method} ${redactUrl(req.url)}: ${networkMessage(err)}`, { registry: req.url.host, retryable: false, cause: err });
+      const proxyFailure = proxyFailureOf(err);
+      if (proxyFailure) throw new TransportError(`${req.method} ${redactUrl(req.url)}: ${proxyFailure.message}`, { registry: req.url.host, retryable: proxyFailure.retryable, cause: err });
       // A failing request body (a digest check, a source that broke) is the real cause.
       if (req.body instanceof Readable && req.body.errored) throw req.body.errored;
       if (errorCodes(err).some((code) => certificateCode.test(code))) {
@@ -242,9 +266,12 @@ export class Transport {
 
   async close(): Promise<void> {
     this.#closing.abort(new TransportError('the transport was closed', { registry: '-', retryable: false }));
-    await Promise.all([this.#secure.close(), this.#insecure.close()]);
+    await Promise.all([this.#secure.close(), this.#insecure.close(), this.#proxied.close()]);
   }
 }
+
+/** Where Docker Hub's registry API is served (`docker.io` names it). */
+export const dockerHubApiBase = 'https://registry-1.docker.io/';
 
 /** TLS verification failures (Node's and OpenSSL's codes): permanent for this configuration. */
 const certificateCode = /^(CERT_|ERR_TLS_CERT|UNABLE_TO_(GET|VERIFY)|SELF_SIGNED|DEPTH_ZERO|HOSTNAME_MISMATCH)/;

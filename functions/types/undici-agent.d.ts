@@ -7,3 +7,7 @@ declare module 'undici/lib/api/api-request.js' {
   const request: unknown;
   export default request;
 }
+declare module 'undici/lib/core/connect.js' {
+  const buildConnector: unknown;
+  export default buildConnector;
+}

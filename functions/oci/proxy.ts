@@ -1,0 +1,269 @@
+import { BlockList, connect as connectTcp, isIP, type Socket } from 'node:net';
+import { UsageError } from './errors.js';
+
+/**
+ * Forward-proxy settings as the environment states them (`HTTPS_PROXY`, `HTTP_PROXY`,
+ * `NO_PROXY`; see {@link proxySettingsFromEnv}). The composition roots read the environment and
+ * pass these in: nothing under `functions/oci` reads `process.env`.
+ */
+export interface ProxySettings {
+  /** Proxy for `http://` targets (`HTTP_PROXY`). */
+  readonly httpProxy?: string | undefined;
+  /** Proxy for `https://` targets (`HTTPS_PROXY`). */
+  readonly httpsProxy?: string | undefined;
+  /** Hosts reached directly (`NO_PROXY`): see {@link NoProxy}. */
+  readonly noProxy?: string | undefined;
+}
+
+/** The variables consulted, lower-case first: curl's order (Go reads upper-case first; both agree when only one is set). */
+function envAny(env: Readonly<Record<string, string | undefined>>, name: string): string | undefined {
+  for (const key of [name.toLowerCase(), name.toUpperCase()]) {
+    const value = env[key]?.trim();
+    if (value !== undefined && value !== '') return value;
+  }
+  return undefined;
+}
+
+/**
+ * Proxy settings from an environment: `https_proxy`/`HTTPS_PROXY` for https targets,
+ * `http_proxy`/`HTTP_PROXY` for http targets, `all_proxy`/`ALL_PROXY` for either when its own is
+ * unset (curl), `no_proxy`/`NO_PROXY`. The lower-case form wins when both are set (curl); empty
+ * values count as unset.
+ */
+export function proxySettingsFromEnv(env: Readonly<Record<string, string | undefined>>): ProxySettings {
+  const all = envAny(env, 'all_proxy');
+  return {
+    httpsProxy: envAny(env, 'https_proxy') ?? all,
+    httpProxy: envAny(env, 'http_proxy') ?? all,
+    noProxy: envAny(env, 'no_proxy'),
+  };
+}
+
+/** A parsed proxy: where to connect, and the `Proxy-Authorization` its URL's credentials make. */
+export interface ProxyEndpoint {
+  /** `http://host:port/`, no credentials (for messages). */
+  readonly url: URL;
+  readonly host: string;
+  readonly port: number;
+  /** `Basic …` from the URL's user info; sent to the proxy only, never to a registry. */
+  readonly authorization: string | undefined;
+}
+
+/**
+ * Parses a proxy URL. A value without a scheme is `http://` (curl and Go); only `http://`
+ * proxies are supported (the usual forward proxies: Squid, tinyproxy, corporate gateways).
+ */
+export function parseProxyUrl(value: string, variable = 'proxy'): ProxyEndpoint {
+  let url: URL;
+  try {
+    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`);
+  } catch (err) {
+    throw new UsageError(`${variable}: "${redactProxyValue(value)}" is not a proxy URL`, { cause: err });
+  }
+  if (url.protocol !== 'http:') throw new UsageError(`${variable}: ${url.protocol}// proxies are not supported (use an http:// proxy URL)`);
+  if (url.hostname === '') throw new UsageError(`${variable}: "${redactProxyValue(value)}" names no proxy host`);
+  const authorization = url.username === '' && url.password === ''
+    ? undefined
+    : `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const port = Number(url.port) || 80;
+  return { url: new URL(`http://${url.host}/`), host, port, authorization };
+}
+
+/** A proxy value for messages: user info dropped. */
+function redactProxyValue(value: string): string {
+  return value.replace(/\/\/[^@/]*@/, '//');
+}
+
+interface DomainMatch {
+  /** With a leading dot. */
+  readonly suffix: string;
+  /** Whether the bare domain matches too (`foo.com` does; `.foo.com` and `*.foo.com` match subdomains only). */
+  readonly exact: boolean;
+  readonly port: string;
+}
+
+/**
+ * `NO_PROXY` as Go's `golang.org/x/net/http/httpproxy` reads it: a comma list of
+ * - `*`: every host;
+ * - `foo.com`: foo.com and its subdomains; `.foo.com` and `*.foo.com`: subdomains only;
+ * - IP addresses and CIDRs (`10.0.0.0/8`, `fd00::/8`), matched against IP-literal hosts (names are
+ *   not resolved for this);
+ * - any of those with `:port` (`[::1]:5000` for IPv6), then only that port matches.
+ * localhost and loopback addresses are always direct (Go's rule; curl would proxy them).
+ */
+export class NoProxy {
+  readonly #all: boolean;
+  readonly #domains: DomainMatch[] = [];
+  readonly #ips: { readonly ip: string; readonly port: string }[] = [];
+  readonly #nets = new BlockList();
+
+  constructor(value = '') {
+    let all = false;
+    for (const raw of value.split(',')) {
+      const entry = raw.trim().toLowerCase();
+      if (entry === '') continue;
+      if (entry === '*') {
+        all = true;
+        break;
+      }
+      const cidr = /^([^/]+)\/(\d{1,3})$/.exec(entry);
+      if (cidr && isIP(cidr[1]!) !== 0) {
+        const family = isIP(cidr[1]!) === 4 ? 'ipv4' : 'ipv6';
+        const bits = Number(cidr[2]);
+        if (bits <= (family === 'ipv4' ? 32 : 128)) this.#nets.addSubnet(cidr[1]!, bits, family);
+        continue;
+      }
+      const [host, port] = splitHostPort(entry);
+      if (host === '') continue;
+      if (isIP(host) !== 0) {
+        this.#ips.push({ ip: host, port });
+        continue;
+      }
+      const name = host.replace(/^\*\./, '.').replace(/\.$/, '');
+      this.#domains.push(name.startsWith('.') ? { suffix: name, exact: false, port } : { suffix: `.${name}`, exact: true, port });
+    }
+    this.#all = all;
+  }
+
+  /**
+   * Whether a request to `hostname` on `port` goes direct. `hostname` as in a URL's `hostname`
+   * (IPv6 in brackets or not).
+   */
+  bypasses(hostname: string, port: number | string): boolean {
+    const host = hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
+    const portText = String(port);
+    if (isLoopback(host)) return true;
+    if (this.#all) return true;
+    const family = isIP(host);
+    if (family !== 0) {
+      if (this.#ips.some((m) => sameIp(m.ip, host) && (m.port === '' || m.port === portText))) return true;
+      return this.#nets.check(host, family === 4 ? 'ipv4' : 'ipv6');
+    }
+    return this.#domains.some((m) => (host.endsWith(m.suffix) || (m.exact && host === m.suffix.slice(1))) && (m.port === '' || m.port === portText));
+  }
+}
+
+/** `host:port`, `[v6]:port`, `[v6]`, a bare IPv6 address, or a bare host → [host, port or '']. */
+function splitHostPort(entry: string): [string, string] {
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry);
+  if (bracketed) return [bracketed[1]!, bracketed[2] ?? ''];
+  if (isIP(entry) === 6) return [entry, ''];
+  const hostPort = /^([^:]*):(\d+)$/.exec(entry);
+  return hostPort ? [hostPort[1]!, hostPort[2]!] : [entry, ''];
+}
+
+function sameIp(a: string, b: string): boolean {
+  if (a === b) return true;
+  const list = new BlockList();
+  list.addAddress(a, isIP(a) === 4 ? 'ipv4' : 'ipv6');
+  return list.check(b, isIP(b) === 4 ? 'ipv4' : 'ipv6');
+}
+
+const loopback = new BlockList();
+loopback.addSubnet('127.0.0.0', 8, 'ipv4');
+loopback.addAddress('::1', 'ipv6');
+
+/** localhost (and `*.localhost`), 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. */
+function isLoopback(host: string): boolean {
+  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  const family = isIP(host);
+  if (family === 0) return false;
+  return loopback.check(host, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/**
+ * Which proxy, if any, a request URL goes through: the scheme's proxy unless `NO_PROXY` (or
+ * loopback) says direct. Built once per transport from {@link ProxySettings}; invalid settings
+ * fail here, at start-up, with the variable named.
+ */
+export class ProxyRoutes {
+  readonly #http: ProxyEndpoint | undefined;
+  readonly #https: ProxyEndpoint | undefined;
+  readonly #noProxy: NoProxy;
+
+  constructor(settings: ProxySettings = {}) {
+    this.#http = settings.httpProxy === undefined ? undefined : parseProxyUrl(settings.httpProxy, 'HTTP_PROXY (or ALL_PROXY)');
+    this.#https = settings.httpsProxy === undefined ? undefined : parseProxyUrl(settings.httpsProxy, 'HTTPS_PROXY (or ALL_PROXY)');
+    this.#noProxy = new NoProxy(settings.noProxy);
+  }
+
+  /** Whether any proxy is configured at all. */
+  get enabled(): boolean {
+    return this.#http !== undefined || this.#https !== undefined;
+  }
+
+  /** The proxy for this URL, or undefined to connect directly. */
+  forUrl(url: URL): ProxyEndpoint | undefined {
+    const proxy = url.protocol === 'https:' ? this.#https : url.protocol === 'http:' ? this.#http : undefined;
+    if (proxy === undefined) return undefined;
+    const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
+    return this.#noProxy.bypasses(url.hostname, port) ? undefined : proxy;
+  }
+}
+
+/** The proxy refused or failed a CONNECT: `EFERRYPROXY`, retryable for 5xx answers (the proxy's upstream failed). */
+function proxyError(message: string, status: number | undefined): Error {
+  return Object.assign(new Error(message), { code: 'EFERRYPROXY', status, retryable: status === undefined || status >= 500 });
+}
+
+const maxConnectHeadBytes = 16 * 1024;
+
+/**
+ * Opens a TCP connection to `proxy` and asks it for a tunnel to `host:port` (HTTP `CONNECT`,
+ * RFC 9110 §9.3.6). Resolves with the raw socket once the proxy answered 2xx; TLS to the target
+ * then runs over it. The proxy address is operator configuration: it is connected without the
+ * SSRF guard (the caller checks the target).
+ */
+export function openTunnel(proxy: ProxyEndpoint, host: string, port: number, options: { signal?: AbortSignal | undefined; timeoutMs: number }): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const authority = `${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
+    const socket = connectTcp({ host: proxy.host, port: proxy.port });
+    let head = Buffer.alloc(0);
+    let settled = false;
+    const finish = (err: Error | undefined): void => {
+      if (settled) return;
+      settled = true;
+      socket.removeListener('data', onData);
+      socket.setTimeout(0);
+      options.signal?.removeEventListener('abort', onAbort);
+      if (err) {
+        socket.destroy();
+        reject(err);
+      } else {
+        // The TLS socket that wraps this one reads it and reports its errors.
+        socket.on('error', () => undefined);
+        resolve(socket);
+      }
+    };
+    const onAbort = (): void => finish(options.signal?.reason instanceof Error ? options.signal.reason : new Error('aborted'));
+    const onData = (chunk: Buffer): void => {
+      head = Buffer.concat([head, chunk]);
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) {
+        if (head.length > maxConnectHeadBytes) finish(proxyError(`proxy ${proxy.url.host} sent an oversized answer to CONNECT ${authority}`, undefined));
+        return;
+      }
+      const status = /^HTTP\/1\.[01] (\d{3})/.exec(head.toString('latin1', 0, end));
+      if (!status) return finish(proxyError(`proxy ${proxy.url.host} sent a malformed answer to CONNECT ${authority}`, undefined));
+      const code = Number(status[1]);
+      if (code < 200 || code > 299) {
+        const hint = code === 407 ? ' (proxy authentication required: put user:password in the proxy URL)' : '';
+        return finish(proxyError(`proxy ${proxy.url.host} answered CONNECT ${authority} with HTTP ${code}${hint}`, code));
+      }
+      // The target speaks only after the client (TLS ClientHello): bytes here would be lost.
+      if (head.length > end + 4) return finish(proxyError(`proxy ${proxy.url.host} sent data before the tunnel to ${authority} was used`, undefined));
+      finish(undefined);
+    };
+    socket.on('data', onData);
+    // The proxy's own address in the message (the target's would mislead); the code stays for the retry layer.
+    socket.once('error', (err: Error & { code?: string }) => finish(Object.assign(new Error(`proxy ${proxy.url.host}: ${err.message}`, { cause: err }), { code: err.code })));
+    socket.once('close', () => finish(Object.assign(new Error(`proxy ${proxy.url.host} closed the connection before answering CONNECT ${authority}`), { code: 'ECONNRESET' })));
+    socket.setTimeout(options.timeoutMs, () => finish(Object.assign(new Error(`proxy ${proxy.url.host} did not answer CONNECT ${authority} in ${options.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+    if (options.signal?.aborted) return onAbort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const lines = [`CONNECT ${authority} HTTP/1.1`, `host: ${authority}`];
+    if (proxy.authorization !== undefined) lines.push(`proxy-authorization: ${proxy.authorization}`);
+    socket.write(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
+  });
+}
