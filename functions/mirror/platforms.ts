@@ -24,7 +24,7 @@ export async function selectPlatforms(source: Repository, manifest: Manifest, pl
     const own = await imagePlatform(source, manifest.image);
     const missing = platforms.filter((p) => !platformMatches(own, p));
     if (missing.length > 0) {
-      const has = own === undefined ? `it is a single-platform manifest with no platform (config ${manifest.image.config.mediaType})` : `available: ${formatPlatform(own)} only, not a multi-platform index`;
+      const has = own === undefined ? `it has no platform: an artifact, config ${manifest.image.config.mediaType}` : `available: ${formatPlatform(own)} only, not a multi-platform index`;
       throw noManifest(source, missing, has);
     }
     return manifest;
