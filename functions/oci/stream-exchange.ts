@@ -88,12 +88,7 @@ export function streamExchange(req: StreamRequest, options: StreamConnectOptions
     };
     const socket: Socket = https ? connectTls(tlsOptions) : connectTcp({ host, port, onread, ...lookup });
     socket.setNoDelay(true);
-    socket.setTimeout(options.idleTimeoutMs, () => {
-      // Silence while an upload waits for its own body is that body's source being slow, which
-      // the source's connection reports (naming that registry); the peer owes nothing meanwhile.
-      if (sending.waitingForBody()) return;
-      socket.destroy(networkError(`no data from ${req.url.host} for ${options.idleTimeoutMs} ms (idle timeout)`, 'ETIMEDOUT'));
-    });
+    socket.setTimeout(options.idleTimeoutMs, () => waitingForBody(req, socket) || socket.destroy(networkError(`no data from ${req.url.host} for ${options.idleTimeoutMs} ms (idle timeout)`, 'ETIMEDOUT')));
 
     const fail = (err: Error): void => {
       if (response === undefined) {
@@ -189,43 +184,40 @@ export function streamExchange(req: StreamRequest, options: StreamConnectOptions
       return more;
     };
 
-    const sending = writeRequest(socket, req, pool, fail);
+    writeRequest(socket, req, pool, fail);
   });
 }
 
 /**
- * Writes the request head, then the body with backpressure; each body chunk goes back to the pool
- * once written. `waitingForBody`: the body is still coming and the socket has taken all of it so far.
+ * Whether an upload is waiting for its own body: connected, the body still coming and not paused
+ * for backpressure (the peer has taken all of it so far). Silence then is the body's source being
+ * slow — its own connection reports that, naming its registry — and the peer owes nothing: the
+ * idle timeout does not fire (it does while the peer does not take what is written).
  */
-function writeRequest(socket: Socket, req: StreamRequest, pool: BufferPool, fail: (err: Error) => void): { waitingForBody: () => boolean } {
-  const idle = { waitingForBody: () => false };
+function waitingForBody(req: StreamRequest, socket: Socket): boolean {
+  const { body } = req;
+  return body !== null && !socket.connecting && !body.readableEnded && !body.destroyed && !body.isPaused();
+}
+
+/** Writes the request head, then the body with backpressure; each body chunk goes back to the pool once written. */
+function writeRequest(socket: Socket, req: StreamRequest, pool: BufferPool, fail: (err: Error) => void): void {
   const lines = [`${req.method} ${req.url.pathname}${req.url.search} HTTP/1.1`, `host: ${req.url.host}`, 'connection: close'];
   for (const [name, value] of Object.entries(req.headers)) {
     if (name === 'host' || name === 'connection') continue;
-    if (/[\r\n]/.test(name) || /[\r\n]/.test(value)) {
-      fail(new Error(`header ${name} has a line break`));
-      return idle;
-    }
+    if (/[\r\n]/.test(name) || /[\r\n]/.test(value)) return fail(new Error(`header ${name} has a line break`));
     lines.push(`${name}: ${value}`);
   }
   socket.write(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
   const { body } = req;
-  if (body === null) return idle;
+  if (body === null) return;
   const expected = Number(req.headers['content-length']);
   let sent = 0;
-  let backpressure = false;
   body.on('data', (chunk: Buffer) => {
     sent += chunk.length;
     if (socket.destroyed) return;
-    if (!socket.write(chunk, () => pool.give(chunk))) {
-      backpressure = true;
-      body.pause();
-    }
+    if (!socket.write(chunk, () => pool.give(chunk))) body.pause();
   });
-  socket.on('drain', () => {
-    backpressure = false;
-    body.resume();
-  });
+  socket.on('drain', () => body.resume());
   body.once('end', () => {
     if (sent !== expected) socket.destroy(new Error(`request body was ${sent} bytes; content-length said ${expected}`));
   });
@@ -233,7 +225,6 @@ function writeRequest(socket: Socket, req: StreamRequest, pool: BufferPool, fail
   socket.once('close', () => {
     if (!body.readableEnded) body.destroy();
   });
-  return { waitingForBody: () => !backpressure && !socket.connecting && !body.readableEnded && !body.destroyed };
 }
 
 function parseHead(text: string): { status: number; headers: Record<string, string | string[]> } | undefined {
