@@ -265,12 +265,14 @@ export class BlobCopier {
           outcome = { kind: 'copied', bytes: descriptor.size };
           return;
         } catch (err) {
-          floor.stop();
           const retryable = err instanceof FerryError ? err.retryable : isTransientNetworkError(err);
           if (!retryable || attempt + 1 >= this.#retry.attempts || signal?.aborted) throw err;
           const delay = backoffDelay(this.#retry, attempt);
           this.#logger.warn('blob transfer failed; restarting', { digest: descriptor.digest, attempt: attempt + 1, delay, error: String(err) });
           await sleep(delay, signal);
+        } finally {
+          // Also when the body was not read to its end (the upload failed first).
+          floor.stop();
         }
       }
     } finally {
@@ -287,51 +289,47 @@ export class BlobCopier {
     let offset = 0;
     let failures = 0;
     floor.start();
-    try {
-      for (;;) {
-        let opened;
-        try {
-          opened = await source.openBlob(descriptor, offset);
-        } catch (err) {
-          if (floor.failure) throw floor.failure;
-          if (!(err instanceof FerryError && err.retryable) || ++failures >= this.#retry.attempts) throw err;
-          await sleep(backoffDelay(this.#retry, failures), signal);
-          continue;
-        }
-        floor.watch(opened.body);
-        let skip = offset - opened.offset;
-        try {
-          for await (const raw of opened.body as AsyncIterable<Buffer>) {
-            floor.add(raw.length);
-            let chunk = raw;
-            if (skip > 0) {
-              if (chunk.length <= skip) {
-                skip -= chunk.length;
-                continue;
-              }
-              chunk = chunk.subarray(skip);
-              skip = 0;
-            }
-            offset += chunk.length;
-            this.#progress.onBytes?.(descriptor, offset);
-            // Read to the end: the destination's commit that follows does not count against the rate.
-            if (offset >= descriptor.size) floor.stop();
-            yield chunk;
-            if (offset > descriptor.size) return; // the verifier reports the overrun
-          }
-        } catch (err) {
-          if (floor.failure) throw floor.failure;
-          if (!isTransientNetworkError(err) || ++failures >= this.#retry.attempts) throw bodyError(source, descriptor, err);
-          this.#logger.warn('source body broke off; resuming with Range', { digest: descriptor.digest, offset });
-          continue;
-        }
-        if (offset >= descriptor.size) return;
-        // Ended early without an error: a truncated body. Resume from where it stopped.
-        if (++failures >= this.#retry.attempts) return; // the verifier reports the short count
-        this.#logger.warn('source body ended early; resuming with Range', { digest: descriptor.digest, offset, size: descriptor.size });
+    for (;;) {
+      let opened;
+      try {
+        opened = await source.openBlob(descriptor, offset);
+      } catch (err) {
+        if (floor.failure) throw floor.failure;
+        if (!(err instanceof FerryError && err.retryable) || ++failures >= this.#retry.attempts) throw err;
+        await sleep(backoffDelay(this.#retry, failures), signal);
+        continue;
       }
-    } finally {
-      floor.stop();
+      floor.watch(opened.body);
+      let skip = offset - opened.offset;
+      try {
+        for await (const raw of opened.body as AsyncIterable<Buffer>) {
+          floor.add(raw.length);
+          let chunk = raw;
+          if (skip > 0) {
+            if (chunk.length <= skip) {
+              skip -= chunk.length;
+              continue;
+            }
+            chunk = chunk.subarray(skip);
+            skip = 0;
+          }
+          offset += chunk.length;
+          this.#progress.onBytes?.(descriptor, offset);
+          // Read to the end: the destination's commit that follows does not count against the rate.
+          if (offset >= descriptor.size) floor.stop();
+          yield chunk;
+          if (offset > descriptor.size) return; // the verifier reports the overrun
+        }
+      } catch (err) {
+        if (floor.failure) throw floor.failure;
+        if (!isTransientNetworkError(err) || ++failures >= this.#retry.attempts) throw signal?.aborted ? err : bodyError(source, descriptor, err);
+        this.#logger.warn('source body broke off; resuming with Range', { digest: descriptor.digest, offset });
+        continue;
+      }
+      if (offset >= descriptor.size) return;
+      // Ended early without an error: a truncated body. Resume from where it stopped.
+      if (++failures >= this.#retry.attempts) return; // the verifier reports the short count
+      this.#logger.warn('source body ended early; resuming with Range', { digest: descriptor.digest, offset, size: descriptor.size });
     }
   }
 }
