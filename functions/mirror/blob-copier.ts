@@ -10,6 +10,15 @@ import { type BlobClaim, type BlobIndex, type BlobLeases, MemoryBlobIndex } from
 import { Limiter } from './limiter.js';
 import { defaultMinimumRate, type MinimumRate, RateFloor } from './rate-floor.js';
 
+/** A source body's failure as one line naming registry, repository and blob (undici's own errors name none). */
+function bodyError(source: Repository, descriptor: Descriptor, err: unknown): unknown {
+  if (err instanceof FerryError) return err;
+  const cause = errorCodes(err).includes('UND_ERR_BODY_TIMEOUT') ? 'no data within the idle timeout' : describeError(err);
+  return new TransportError(`${source.display}: blob ${descriptor.digest}: ${cause}`, {
+    registry: source.registry ?? source.display, repository: source.name, retryable: isTransientNetworkError(err), cause: err,
+  });
+}
+
 /** What happened to one blob: the ladder's outcome, a value, not an exception. */
 export type BlobOutcome =
   | { readonly kind: 'skipped'; readonly bytes: 0 }
@@ -334,11 +343,3 @@ export class BlobCopier {
   }
 }
 
-/** A source body's failure as one line naming registry, repository and blob (undici's own errors name none). */
-function bodyError(source: Repository, descriptor: Descriptor, err: unknown): unknown {
-  if (err instanceof FerryError) return err;
-  const cause = errorCodes(err).includes('UND_ERR_BODY_TIMEOUT') ? 'no data within the idle timeout' : describeError(err);
-  return new TransportError(`${source.display}: blob ${descriptor.digest}: ${cause}`, {
-    registry: source.registry ?? source.display, repository: source.name, retryable: isTransientNetworkError(err), cause: err,
-  });
-}

@@ -28,6 +28,12 @@ export interface TransportOptions {
   readonly retry?: Partial<RetryPolicy>;
   /** Connections kept per origin. */
   readonly connections?: number;
+  /**
+   * The longest silence while waiting for a response head or between reads of a body, on both
+   * paths (undici's headersTimeout/bodyTimeout, the pooled exchange's socket timeout); default
+   * 60 s. A stalled registry fails with a retryable {@link TransportError} instead of hanging.
+   */
+  readonly idleTimeoutMs?: number;
   /** The deployed service's SSRF guard; the CLI and `ferry serve` run without one. */
   readonly guard?: NetworkGuard;
   /**
@@ -36,12 +42,6 @@ export interface TransportOptions {
    * {@link streamExchange}.
    */
   readonly streamThreshold?: number;
-  /**
-   * The longest silence while waiting for a response head or between reads of a body, on both
-   * paths (undici's headersTimeout/bodyTimeout, the pooled exchange's socket timeout); default
-   * 60 s. A stalled registry fails with a retryable {@link TransportError} instead of hanging.
-   */
-  readonly idleTimeoutMs?: number;
 }
 
 /** Default {@link TransportOptions.idleTimeoutMs}. */
