@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Entry point for `npx ferry`. The CLI is bundled into one CommonJS file by `npm run build` (run by
-// `npm ci` through `prepare`) and compiled with a V8 code cache kept beside it, so a run starts in
-// about half the time loading hundreds of modules takes. Start-up is most of a no-op sync's cost.
+// Entry point of the `ferry` command (`npm link` or `npm install -g .` put it on the PATH; `npx
+// ferry` works too). The CLI is bundled into one CommonJS file by `npm run build` (run by `npm ci`
+// through `prepare`) and compiled with a V8 code cache kept beside it, so a run starts in about
+// half the time loading hundreds of modules takes. Start-up is most of a no-op sync's cost.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';

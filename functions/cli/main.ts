@@ -7,7 +7,15 @@ import { formatBytes } from '../mirror/format.js';
 import { type Platform, parsePlatform } from '../oci/manifest.js';
 import { formatLocation, type Location, manifestRef, parseLocation } from '../oci/reference.js';
 import { createCliLogger } from './log.js';
+import { parseRate, parseSeconds } from './units.js';
 import { type CopyFlags, createRuntime } from './runtime.js';
+
+/**
+ * The package version, put in by the bundler (`npm run build` defines FERRY_VERSION from
+ * package.json): nothing is read at start-up, and an installed copy needs no path to package.json.
+ */
+declare const FERRY_VERSION: string | undefined;
+const version = typeof FERRY_VERSION === 'string' ? FERRY_VERSION : '0.0.0-dev';
 
 interface GlobalFlags {
   debug?: boolean;
@@ -44,14 +52,19 @@ function addCopyOptions(command: Command): Command {
   return command
     .option('--platform <os/arch[/variant]>', 'copy only this platform (repeatable; several build a new index)', collect, [])
     .option('--referrers', 'also copy referrers and cosign .sig/.att/.sbom tags')
-    .option('--src-creds <user:pass>', 'credentials for the source registry')
-    .option('--dest-creds <user:pass>', 'credentials for the destination registry')
+    .option('--src-creds <user:pass>', 'credentials for the source registry (visible in ps: prefer the file or FERRY_SRC_CREDS)')
+    .option('--dest-creds <user:pass>', 'credentials for the destination registry (visible in ps: prefer the file or FERRY_DEST_CREDS)')
+    .option('--src-creds-file <path>', 'file holding USER:PASS for the source registry')
+    .option('--dest-creds-file <path>', 'file holding USER:PASS for the destination registry')
     .option('--authfile <path>', 'containers-auth.json / Docker config.json to read credentials from')
     .option('--insecure <host[:port]>', 'allow plain HTTP / unverified TLS for this registry (repeatable)', collect, [])
     .option('--ca-file <path>', 'extra CA certificates (PEM) to trust')
     .option('--tls-verify <host[:port]>', 'use https only and verify certificates for this registry, even on loopback (repeatable)', collect, [])
     .option('--registry-endpoint <host=url>', 'reach a registry host at another base URL (repeatable)', collect, [])
     .addOption(new Option('--blob-concurrency <n>', 'blob transfers at once').argParser(positiveInt))
+    .addOption(new Option('--idle-timeout <seconds>', 'fail a request after this long without data (default 60)').argParser(parseSeconds))
+    .addOption(new Option('--min-rate <rate>', 'fail a blob moving slower than this, e.g. 1MiB/s (default 10KiB/s; 0: off)').argParser(parseRate))
+    .addOption(new Option('--min-rate-window <seconds>', 'the window --min-rate is averaged over (default 60)').argParser(parseSeconds))
     .option('--include-foreign-layers', 'also copy non-distributable layers')
     .option('--no-create-repositories', 'do not create missing ECR repositories')
     .option('--ecr-immutable-tags', 'create ECR repositories with immutable tags')
@@ -81,6 +94,7 @@ export interface MainHooks {
 export async function main(argv: readonly string[], hooks: MainHooks = {}): Promise<number> {
   const program = new Command('ferry')
     .description('Copy container images and OCI artifacts between registries, verified and fast.')
+    .version(version, '-V, --version', 'print the version')
     .option('--debug', 'log every decision to stderr as JSON and show stack traces')
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import {
-  AuthFileCredentials, ChainedCredentials, type Credential, type CredentialStore, defaultAuthFilePaths, parseUserPass,
+  AuthFileCredentials, ChainedCredentials, type Credential, type CredentialStore, defaultAuthFilePaths,
 } from '../oci/auth/credentials.js';
 import { UsageError } from '../oci/errors.js';
 import type { Logger } from '../oci/log.js';
@@ -11,11 +11,21 @@ import { BlobCopier, type BlobProgress } from '../mirror/blob-copier.js';
 import { ImageCopier, type PrepareDestination } from '../mirror/copy-image.js';
 import type { RepositoryPreparer } from '../aws/ecr-repositories.js';
 import { parseEcrHost } from '../oci/ecr-host.js';
+import { defaultMinimumRate } from '../mirror/rate-floor.js';
+import { resolveCredentials } from './credential-flags.js';
 
 /** Options every copying command shares (the pinned copy flags). */
 export interface CopyFlags {
   readonly srcCreds?: string;
   readonly destCreds?: string;
+  /** Files holding `USER:PASS` (else `FERRY_SRC_CREDS` / `FERRY_DEST_CREDS`): passwords out of the process table. */
+  readonly srcCredsFile?: string;
+  readonly destCredsFile?: string;
+  /** `--idle-timeout`: the longest silence on a connection (ms). */
+  readonly idleTimeout?: number;
+  /** `--min-rate` (bytes/s, 0 off) and `--min-rate-window` (ms): the slowest a blob may move. */
+  readonly minRate?: number;
+  readonly minRateWindow?: number;
   readonly authfile?: string;
   readonly insecure: string[];
   /** `--tls-verify`: hosts verified even on loopback. */
@@ -78,8 +88,10 @@ function ecrPreparer(flags: CopyFlags): PrepareDestination | undefined {
 export async function createRuntime(flags: CopyFlags, logger: Logger, progress?: BlobProgress): Promise<Runtime> {
   const authFile = new AuthFileCredentials(flags.authfile ? [flags.authfile] : defaultAuthFilePaths(), { required: flags.authfile !== undefined });
   const ecr = new EcrOnDemand();
-  const store = (creds: string | undefined, flag: string): CredentialStore =>
-    new ChainedCredentials([...(creds === undefined ? [] : [new EveryHost(parseUserPass(creds, flag))]), authFile, ecr]);
+  const store = (credential: Credential | undefined): CredentialStore =>
+    new ChainedCredentials([...(credential === undefined ? [] : [new EveryHost(credential)]), authFile, ecr]);
+  const sourceCredential = await resolveCredentials({ value: flags.srcCreds, file: flags.srcCredsFile, flag: '--src-creds', envName: 'FERRY_SRC_CREDS' });
+  const destinationCredential = await resolveCredentials({ value: flags.destCreds, file: flags.destCredsFile, flag: '--dest-creds', envName: 'FERRY_DEST_CREDS' });
   let ca: Buffer | undefined;
   if (flags.caFile !== undefined) {
     try {
@@ -92,15 +104,17 @@ export async function createRuntime(flags: CopyFlags, logger: Logger, progress?:
     insecureHosts: flags.insecure,
     verifyHosts: flags.tlsVerify,
     endpoints: registryEndpoints(flags.registryEndpoint),
+    ...(flags.idleTimeout === undefined ? {} : { idleTimeoutMs: flags.idleTimeout }),
     ...(ca === undefined ? {} : { ca }),
     proxy: proxySettingsFromEnv(process.env),
   });
   const registries = new Registries({
     transport, logger,
-    sourceCredentials: store(flags.srcCreds, '--src-creds'),
-    destinationCredentials: store(flags.destCreds, '--dest-creds'),
+    sourceCredentials: store(sourceCredential),
+    destinationCredentials: store(destinationCredential),
   });
-  const blobs = new BlobCopier({ logger, ...(progress ? { progress } : {}), ...(flags.blobConcurrency ? { concurrency: flags.blobConcurrency } : {}) });
+  const minRate = { bytesPerSecond: flags.minRate ?? defaultMinimumRate.bytesPerSecond, windowMs: flags.minRateWindow ?? defaultMinimumRate.windowMs };
+  const blobs = new BlobCopier({ logger, minRate, ...(progress ? { progress } : {}), ...(flags.blobConcurrency ? { concurrency: flags.blobConcurrency } : {}) });
   const prepareDestination = ecrPreparer(flags);
   return { transport, registries, copier: new ImageCopier(blobs, { logger, ...(prepareDestination ? { prepareDestination } : {}) }), close: () => transport.close() };
 }

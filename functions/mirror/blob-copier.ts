@@ -1,13 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { verifyDigest } from '../oci/digest.js';
-import { FerryError } from '../oci/errors.js';
+import { describeError, errorCodes, FerryError, TransportError } from '../oci/errors.js';
 import { silentLogger, type Logger } from '../oci/log.js';
 import type { Descriptor } from '../oci/manifest.js';
 import type { Repository } from '../oci/repository.js';
 import { backoffDelay, defaultRetryPolicy, isTransientNetworkError, type RetryPolicy, sleep } from '../oci/retry.js';
 import { type BlobClaim, type BlobIndex, type BlobLeases, MemoryBlobIndex } from './blob-index.js';
 import { Limiter } from './limiter.js';
+import { defaultMinimumRate, type MinimumRate, RateFloor } from './rate-floor.js';
+
+/** A source body's failure as one line naming registry, repository and blob (undici's own errors name none). */
+function bodyError(source: Repository, descriptor: Descriptor, err: unknown): unknown {
+  if (err instanceof FerryError) return err;
+  const cause = errorCodes(err).includes('UND_ERR_BODY_TIMEOUT') ? 'no data within the idle timeout' : describeError(err);
+  return new TransportError(`${source.display}: blob ${descriptor.digest}: ${cause}`, {
+    registry: source.registry ?? source.display, repository: source.name, retryable: isTransientNetworkError(err), cause: err,
+  });
+}
 
 /** What happened to one blob: the ladder's outcome, a value, not an exception. */
 export type BlobOutcome =
@@ -37,6 +47,8 @@ export interface BlobCopierOptions {
   readonly maxWaitMs?: number;
   /** First poll interval while waiting (default 100 ms, growing to 2 s). */
   readonly pollMs?: number;
+  /** The slowest a streamed blob may move before its attempt fails (default 10 KiB/s over 60 s). */
+  readonly minRate?: MinimumRate;
 }
 
 /** A blob index and claims on transfers shared by processes; used for blobs of `minBytes` and up. */
@@ -72,6 +84,7 @@ export class BlobCopier {
   readonly #leaseMs: number;
   readonly #maxWaitMs: number;
   readonly #pollMs: number;
+  readonly #minRate: MinimumRate;
 
   constructor(options: BlobCopierOptions = {}) {
     this.#limiter = new Limiter(options.concurrency ?? 6);
@@ -83,6 +96,7 @@ export class BlobCopier {
     this.#leaseMs = options.leaseMs ?? 60_000;
     this.#maxWaitMs = options.maxWaitMs ?? 300_000;
     this.#pollMs = options.pollMs ?? 100;
+    this.#minRate = options.minRate ?? defaultMinimumRate;
   }
 
   async copy(source: Repository, destination: Repository, descriptor: Descriptor, signal?: AbortSignal): Promise<BlobOutcome> {
@@ -251,9 +265,10 @@ export class BlobCopier {
     let outcome: BlobOutcome | undefined;
     try {
       for (let attempt = 0; ; attempt++) {
+        const floor = new RateFloor(this.#minRate, source, destination, descriptor);
         try {
           // One stream from source to upload: read (resuming with Range), verify, send.
-          const chunks = verifyDigest(this.#read(source, descriptor, signal), descriptor.digest, descriptor.size);
+          const chunks = verifyDigest(this.#read(source, descriptor, floor, signal), descriptor.digest, descriptor.size);
           const body = Readable.from(chunks, { objectMode: false, highWaterMark: 1 << 20 });
           await destination.writeBlob(descriptor, body, attempt === 0 ? session : undefined);
           outcome = { kind: 'copied', bytes: descriptor.size };
@@ -264,6 +279,9 @@ export class BlobCopier {
           const delay = backoffDelay(this.#retry, attempt);
           this.#logger.warn('blob transfer failed; restarting', { digest: descriptor.digest, attempt: attempt + 1, delay, error: String(err) });
           await sleep(delay, signal);
+        } finally {
+          // Also when the body was not read to its end (the upload failed first).
+          floor.stop();
         }
       }
     } finally {
@@ -273,23 +291,28 @@ export class BlobCopier {
 
   /**
    * The source blob's bytes. A body that breaks off (reset, truncation) is resumed with `Range`
-   * from the byte reached, so one hiccup does not restart a large layer.
+   * from the byte reached, so one hiccup does not restart a large layer; one slower than the
+   * `floor` fails the attempt.
    */
-  async *#read(source: Repository, descriptor: Descriptor, signal?: AbortSignal): AsyncGenerator<Buffer> {
+  async *#read(source: Repository, descriptor: Descriptor, floor: RateFloor, signal?: AbortSignal): AsyncGenerator<Buffer> {
     let offset = 0;
     let failures = 0;
+    floor.start();
     for (;;) {
       let opened;
       try {
         opened = await source.openBlob(descriptor, offset);
       } catch (err) {
+        if (floor.failure) throw floor.failure;
         if (!(err instanceof FerryError && err.retryable) || ++failures >= this.#retry.attempts) throw err;
         await sleep(backoffDelay(this.#retry, failures), signal);
         continue;
       }
+      floor.watch(opened.body);
       let skip = offset - opened.offset;
       try {
         for await (const raw of opened.body as AsyncIterable<Buffer>) {
+          floor.add(raw.length);
           let chunk = raw;
           if (skip > 0) {
             if (chunk.length <= skip) {
@@ -301,11 +324,14 @@ export class BlobCopier {
           }
           offset += chunk.length;
           this.#progress.onBytes?.(descriptor, offset);
+          // Read to the end: the destination's commit that follows does not count against the rate.
+          if (offset >= descriptor.size) floor.stop();
           yield chunk;
           if (offset > descriptor.size) return; // the verifier reports the overrun
         }
       } catch (err) {
-        if (!isTransientNetworkError(err) || ++failures >= this.#retry.attempts) throw err;
+        if (floor.failure) throw floor.failure;
+        if (!isTransientNetworkError(err) || ++failures >= this.#retry.attempts) throw signal?.aborted ? err : bodyError(source, descriptor, err);
         this.#logger.warn('source body broke off; resuming with Range', { digest: descriptor.digest, offset });
         continue;
       }

@@ -1,11 +1,11 @@
 import { type Digest, isDigest } from '../oci/digest.js';
-import { ManifestInvalidError, NotFoundError } from '../oci/errors.js';
 import { silentLogger, type Logger } from '../oci/log.js';
-import { blobsOf, type Descriptor, formatPlatform, type Manifest, parseManifest, type Platform, platformMatches } from '../oci/manifest.js';
+import { blobsOf, type Descriptor, type Manifest, type Platform } from '../oci/manifest.js';
 import { foreignLayerMediaTypes } from '../oci/media-types.js';
 import type { ManifestHead, Repository } from '../oci/repository.js';
 import type { BlobCopier, BlobOutcome } from './blob-copier.js';
 import { Limiter } from './limiter.js';
+import { selectPlatforms } from './platforms.js';
 import { copyReferrers } from './referrers.js';
 
 export interface CopyOptions {
@@ -35,7 +35,7 @@ export interface CopyResult {
   readonly status: 'copied' | 'skipped';
   readonly blobs: BlobCounts;
   readonly bytes: number;
-  /** Set when platform filtering built a new index (its digest differs from the source's). */
+  /** Set when several platforms built a new index (its digest differs from the source's); not for one platform's own manifest. */
   readonly digestChanged?: boolean;
   readonly referrers?: number;
   /** Why an image was skipped without being up to date (a differing tag kept). */
@@ -109,7 +109,8 @@ export class ImageCopier {
     }
     const referrers = options.referrers ? await copyReferrers(this, source, destination, digest, tally, options) : undefined;
     return result(upToDate && tally.blobs.copied === 0 && tally.blobs.mounted === 0 ? 'skipped' : 'copied', {
-      ...(found.kind === 'resolved' && digest !== found.original.digest ? { digestChanged: true } : {}),
+      // Only a new index changes the digest; one platform picked out of an index is that platform's own manifest.
+      ...(found.kind === 'resolved' && found.top.kind === 'index' && digest !== found.original.digest ? { digestChanged: true } : {}),
       ...(referrers === undefined ? {} : { referrers }),
     });
   }
@@ -155,7 +156,7 @@ export class ImageCopier {
       source.getManifest(sourceRef),
       current.existing === null ? (byDigest ? undefined : destination.headManifest(destinationRef)) : current.existing,
     ]);
-    const top = await this.#selectPlatforms(source, original, options.platforms ?? []);
+    const top = await selectPlatforms(source, original, options.platforms ?? []);
     const target = byDigest ? top.digest : destinationRef;
     const existing = byDigest ? await destination.headManifest(target) : existingTag;
     if (existing?.digest === top.digest) this.#logger.debug('destination already has this digest: skip image', { destination: `${destination.display}${refSuffix(target)}`, digest: top.digest });
@@ -221,23 +222,6 @@ export class ImageCopier {
       outcomes.forEach((o) => tally.add(o));
     }
     return destination.putManifest(reference, manifest);
-  }
-
-  async #selectPlatforms(source: Repository, manifest: Manifest, platforms: readonly Platform[]): Promise<Manifest> {
-    if (platforms.length === 0 || manifest.kind !== 'index') return manifest;
-    const selected = manifest.index.manifests.filter((d) => platforms.some((p) => platformMatches(d.platform, p)));
-    const missing = platforms.filter((p) => !selected.some((d) => platformMatches(d.platform, p)));
-    if (missing.length > 0) {
-      const available = manifest.index.manifests.map((d) => formatPlatform(d.platform)).join(', ');
-      throw new NotFoundError(`${source.display}: no manifest for ${missing.map(formatPlatform).join(', ')} (available: ${available})`, {
-        registry: source.registry ?? source.display, repository: source.name,
-      });
-    }
-    if (selected.length === 1) return source.getManifest(selected[0]!.digest);
-    const bytes = Buffer.from(JSON.stringify({ ...manifest.index, manifests: selected }));
-    const filtered = parseManifest(bytes, manifest.mediaType);
-    if (filtered.kind !== 'index') throw new ManifestInvalidError('platform filtering produced a non-index');
-    return filtered;
   }
 }
 

@@ -12,6 +12,7 @@ export const ErrorNames = {
   digestMismatch: 'DigestMismatchError',
   transport: 'TransportError',
   usage: 'UsageError',
+  localPath: 'LocalPathError',
 } as const;
 
 /** Names of the errors a retry may cure. */
@@ -91,6 +92,12 @@ export class TransportError extends RegistryError {
 export class ManifestInvalidError extends FerryError {
   override readonly name = ErrorNames.manifestInvalid;
   readonly code = 'MANIFEST_INVALID';
+}
+
+/** A local file or directory (an `oci:` layout) that cannot be read or written: permanent, fails at once. */
+export class LocalPathError extends FerryError {
+  override readonly name = ErrorNames.localPath;
+  readonly code = 'LOCAL_PATH';
 }
 
 /** Content did not hash to, or was not the size of, its descriptor. */

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { sharedBufferPool } from './buffer-pool.js';
 import { type Digest, digestAlgorithm, digestHex, isDigest, parseDigest } from './digest.js';
-import { DigestMismatchError, ManifestInvalidError, NotFoundError } from './errors.js';
+import { DigestMismatchError, LocalPathError, ManifestInvalidError, NotFoundError } from './errors.js';
 import { type Descriptor, describeManifest, type IndexManifest, type Manifest, parseManifest } from './manifest.js';
 import { maxManifestBytes, MediaType } from './media-types.js';
 import { readPooled, writePooled } from './pooled-files.js';
@@ -23,6 +23,8 @@ export class LayoutRepository implements Repository {
   readonly name: string;
   readonly display: string;
   #indexLock: Promise<unknown> = Promise.resolve();
+  /** The layout's directories and `oci-layout`, made once per repository (blobs are written concurrently). */
+  #layout: Promise<void> | undefined;
 
   constructor(dir: string) {
     this.name = dir;
@@ -85,11 +87,13 @@ export class LayoutRepository implements Repository {
     const path = this.#blobPath(descriptor.digest);
     const temp = `${path}.${randomBytes(6).toString('hex')}.partial`;
     try {
-      await pipeline(body, await writePooled(temp, sharedBufferPool));
-      await rename(temp, path);
+      const file = await this.#local('cannot write', temp, () => writePooled(temp, sharedBufferPool));
+      await pipeline(body, file);
+      await this.#local('cannot write', path, () => rename(temp, path));
     } catch (err) {
       await rm(temp, { force: true });
-      throw err;
+      // A failing source or digest check is reported as it is; a failing file names its path.
+      throw body.errored ?? (err instanceof Error && !(err instanceof LocalPathError) && isErrno(err) ? this.#pathError('cannot write', temp, err) : err);
     }
   }
 
@@ -126,10 +130,13 @@ export class LayoutRepository implements Repository {
 
   async #readIndex(): Promise<IndexManifest> {
     let bytes: Buffer;
+    const path = join(this.name, 'index.json');
     try {
-      bytes = await readFile(join(this.name, 'index.json'));
-    } catch {
-      return { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] };
+      bytes = await readFile(path);
+    } catch (err) {
+      // No index yet (a new destination) is an empty layout; anything else (no access, not a directory) is an error.
+      if (isErrno(err) && err.code === 'ENOENT') return { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] };
+      throw this.#pathError('cannot read', path, err);
     }
     const parsed = parseManifest(bytes, MediaType.ociIndex);
     if (parsed.kind !== 'index') throw new ManifestInvalidError(`${this.display}: index.json is not an image index`);
@@ -145,14 +152,36 @@ export class LayoutRepository implements Repository {
     return next;
   }
 
-  async #ensureLayout(): Promise<void> {
-    await mkdir(join(this.name, 'blobs', 'sha256'), { recursive: true });
-    await mkdir(join(this.name, 'blobs', 'sha512'), { recursive: true });
-    try {
-      await stat(join(this.name, 'oci-layout'));
-    } catch {
-      await writeFile(join(this.name, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  #ensureLayout(): Promise<void> {
+    if (!this.#layout) {
+      this.#layout = this.#makeLayout();
+      this.#layout.catch(() => (this.#layout = undefined));
     }
+    return this.#layout;
+  }
+
+  async #makeLayout(): Promise<void> {
+    await makeDirectory(join(this.name, 'blobs', 'sha256'), this.display);
+    await makeDirectory(join(this.name, 'blobs', 'sha512'), this.display);
+    const marker = join(this.name, 'oci-layout');
+    try {
+      await stat(marker);
+    } catch {
+      await this.#local('cannot write', marker, () => writeFile(marker, JSON.stringify({ imageLayoutVersion: '1.0.0' })));
+    }
+  }
+
+  /** Runs a file operation; an OS error becomes one line naming the layout, the path and the cause. */
+  async #local<T>(action: string, path: string, operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (err) {
+      throw isErrno(err) ? this.#pathError(action, path, err) : err;
+    }
+  }
+
+  #pathError(action: string, path: string, cause: unknown): LocalPathError {
+    return new LocalPathError(`${this.display}: ${action} ${path}`, { cause });
   }
 
   async #hasBlob(digest: Digest, size: number): Promise<boolean> {
@@ -165,11 +194,53 @@ export class LayoutRepository implements Repository {
 
   async #writeFileAtomic(path: string, bytes: Buffer): Promise<void> {
     const temp = `${path}.${randomBytes(6).toString('hex')}.partial`;
-    await writeFile(temp, bytes);
-    await rename(temp, path);
+    await this.#local('cannot write', temp, () => writeFile(temp, bytes));
+    await this.#local('cannot write', path, () => rename(temp, path));
   }
 
   #blobPath(digest: Digest): string {
     return join(this.name, 'blobs', digestAlgorithm(digest), digestHex(digest));
+  }
+}
+
+/** An error from the OS (it has an errno `code` such as ENOENT, EACCES, EROFS). */
+function isErrno(err: unknown): err is NodeJS.ErrnoException & { code: string } {
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && typeof (err as NodeJS.ErrnoException).syscall === 'string';
+}
+
+/**
+ * `mkdir -p` that fails instead of spinning.
+ *
+ * WARNING: not `mkdir(path, { recursive: true })`: where mkdir answers ENOENT although the parent
+ * exists (under /proc, /sys), Node's recursive mkdir retries forever at 100 % CPU.
+ */
+async function makeDirectory(path: string, display: string): Promise<void> {
+  const fail = (err: unknown): LocalPathError => new LocalPathError(`${display}: cannot create directory ${path}`, { cause: err });
+  try {
+    await mkdir(path);
+    return;
+  } catch (err) {
+    if (!isErrno(err)) throw err;
+    if (err.code === 'EEXIST') {
+      if (await isDirectory(path)) return;
+      throw fail(err);
+    }
+    const parent = dirname(path);
+    if (err.code !== 'ENOENT' || parent === path) throw fail(err);
+    await makeDirectory(parent, display);
+  }
+  // The parent is there now: one more try, and its error is final.
+  try {
+    await mkdir(path);
+  } catch (err) {
+    if (!(isErrno(err) && err.code === 'EEXIST' && await isDirectory(path))) throw fail(err);
+  }
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
   }
 }

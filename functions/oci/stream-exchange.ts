@@ -108,7 +108,7 @@ export function streamExchange(req: StreamRequest, options: StreamConnectOptions
         });
       }
       socket.setNoDelay(true);
-      socket.setTimeout(options.idleTimeoutMs, () => socket.destroy(networkError(`no data from ${req.url.host} for ${options.idleTimeoutMs} ms`, 'ETIMEDOUT')));
+      socket.setTimeout(options.idleTimeoutMs, () => waitingForBody(req, socket) || socket.destroy(networkError(`no data from ${req.url.host} for ${options.idleTimeoutMs} ms (idle timeout)`, 'ETIMEDOUT')));
       socket.on('error', fail);
       socket.on('end', () => {
         if (framing === undefined) return fail(networkError(`${req.url.host} closed the connection before answering`, 'ECONNRESET'));
@@ -216,6 +216,17 @@ export function streamExchange(req: StreamRequest, options: StreamConnectOptions
       start(connectTcp({ host, port, onread, ...lookup }));
     }
   });
+}
+
+/**
+ * Whether an upload is waiting for its own body: connected, the body still coming and not paused
+ * for backpressure (the peer has taken all of it so far). Silence then is the body's source being
+ * slow — its own connection reports that, naming its registry — and the peer owes nothing: the
+ * idle timeout does not fire (it does while the peer does not take what is written).
+ */
+function waitingForBody(req: StreamRequest, socket: Socket): boolean {
+  const { body } = req;
+  return body !== null && !socket.connecting && !body.readableEnded && !body.destroyed && !body.isPaused();
 }
 
 /** Writes the request head, then the body with backpressure; each body chunk goes back to the pool once written. */

@@ -36,6 +36,12 @@ export interface TransportOptions {
   readonly retry?: Partial<RetryPolicy>;
   /** Connections kept per origin. */
   readonly connections?: number;
+  /**
+   * The longest silence while waiting for a response head or between reads of a body, on both
+   * paths (undici's headersTimeout/bodyTimeout, the pooled exchange's socket timeout); default
+   * 60 s. A stalled registry fails with a retryable {@link TransportError} instead of hanging.
+   */
+  readonly idleTimeoutMs?: number;
   /** The deployed service's SSRF guard; the CLI and `ferry serve` run without one. */
   readonly guard?: NetworkGuard;
   /**
@@ -51,6 +57,9 @@ export interface TransportOptions {
    */
   readonly proxy?: ProxySettings;
 }
+
+/** Default {@link TransportOptions.idleTimeoutMs}. */
+export const defaultIdleTimeoutMs = 60_000;
 
 export type RequestBody = string | Buffer | Readable | null;
 
@@ -96,12 +105,16 @@ export class Transport {
   readonly #guard: NetworkGuard | undefined;
   readonly #ca: string | Buffer | undefined;
   readonly #streamThreshold: number;
+  readonly #idleTimeoutMs: number;
   readonly #closing = new AbortController();
   readonly #proxies: ProxyRoutes;
   readonly #proxied: ProxyAgents;
 
   constructor(options: TransportOptions = {}) {
-    const pool = { connections: options.connections ?? 16, keepAliveTimeout: 30_000, headersTimeout: 120_000, bodyTimeout: 120_000 };
+    this.#idleTimeoutMs = options.idleTimeoutMs ?? defaultIdleTimeoutMs;
+    // A TLS handshake that never answers is silence too: undici's 10 s connect bound, or less.
+    const idle = { headersTimeout: this.#idleTimeoutMs, bodyTimeout: this.#idleTimeoutMs, connectTimeout: Math.min(10_000, this.#idleTimeoutMs) };
+    const pool = { connections: options.connections ?? 16, keepAliveTimeout: 30_000, ...idle };
     const lookup = options.guard ? { lookup: options.guard.lookup } : {};
     this.#secure = new Agent({ ...pool, connect: { ...lookup, ...(options.ca === undefined ? {} : { ca: options.ca }) } });
     this.#insecure = new Agent({ ...pool, connect: { ...lookup, rejectUnauthorized: false } });
@@ -212,7 +225,7 @@ export class Transport {
       if (proxy !== undefined && this.#guard !== undefined) await checkTarget(this.#guard, req.url.hostname);
       if (this.#streams(req)) {
         const res = await streamExchange({ method: req.method, url: req.url, headers, body: req.body instanceof Readable ? req.body : null, signal: req.signal }, {
-          rejectUnauthorized: !insecure, ca: this.#ca, lookup: this.#guard?.lookup, pool: sharedBufferPool, idleTimeoutMs: 120_000, proxy,
+          rejectUnauthorized: !insecure, ca: this.#ca, lookup: this.#guard?.lookup, pool: sharedBufferPool, idleTimeoutMs: this.#idleTimeoutMs, proxy,
         });
         return { ...res, url: req.url };
       }
@@ -249,7 +262,8 @@ export class Transport {
           registry: req.url.host, retryable: false, cause: err,
         });
       }
-      throw new TransportError(`${req.method} ${redactUrl(req.url)}: ${networkMessage(err)}`, { registry: req.url.host, cause: err });
+      const idle = errorCodes(err).includes('UND_ERR_HEADERS_TIMEOUT') ? `no response within ${this.#idleTimeoutMs / 1000} s (idle timeout)` : undefined;
+      throw new TransportError(`${req.method} ${redactUrl(req.url)}: ${idle ?? networkMessage(err)}`, { registry: req.url.host, cause: err });
     }
   }
 
