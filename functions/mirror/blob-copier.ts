@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { addAbortSignal, Readable } from 'node:stream';
 import { verifyDigest } from '../oci/digest.js';
 import { FerryError } from '../oci/errors.js';
 import { silentLogger, type Logger } from '../oci/log.js';
@@ -104,6 +104,8 @@ export class BlobCopier {
   }
 
   async #ladder(source: Repository, destination: Repository, descriptor: Descriptor, registryKey: string, signal?: AbortSignal): Promise<BlobOutcome> {
+    // Queued behind the limiter while the copy was cancelled: start nothing.
+    signal?.throwIfAborted();
     const { digest } = descriptor;
     const fields = { digest, destination: destination.display };
     if (await destination.headBlob(descriptor)) {
@@ -279,6 +281,7 @@ export class BlobCopier {
     let offset = 0;
     let failures = 0;
     for (;;) {
+      signal?.throwIfAborted();
       let opened;
       try {
         opened = await source.openBlob(descriptor, offset);
@@ -288,6 +291,8 @@ export class BlobCopier {
         continue;
       }
       let skip = offset - opened.offset;
+      // An abort (cancel) destroys the body, so a copy waiting on a stalled source stops at once.
+      if (signal) addAbortSignal(signal, opened.body);
       try {
         for await (const raw of opened.body as AsyncIterable<Buffer>) {
           let chunk = raw;
@@ -305,7 +310,7 @@ export class BlobCopier {
           if (offset > descriptor.size) return; // the verifier reports the overrun
         }
       } catch (err) {
-        if (!isTransientNetworkError(err) || ++failures >= this.#retry.attempts) throw err;
+        if (signal?.aborted || !isTransientNetworkError(err) || ++failures >= this.#retry.attempts) throw err;
         this.#logger.warn('source body broke off; resuming with Range', { digest: descriptor.digest, offset });
         continue;
       }
