@@ -123,9 +123,11 @@ async function start(options: ServeOptions): Promise<RunningServer> {
   const service = new RunService({ store, vault, workflow, cancellations, ...(options.home ? { home: options.home } : {}) });
   const recovered = options.dataDir ? await recoverRuns({ store, vault, workflow, logger }) : { resumed: [], failed: [] };
 
-  let guard: RequestGuard | undefined;
+  // Set once listening: the guard checks the port actually bound (--port 0).
+  const bound: { guard?: RequestGuard } = {};
   const server: Server = createServer((req, res) => {
     // Refused before the body is read: nothing of a refused request reaches the API.
+    const guard = bound.guard;
     if (guard === undefined) return refuse(req, res, { status: 503, message: 'ferry serve is starting' });
     const refusal = guard.check({ method: req.method ?? 'GET', headers: req.headers });
     if (refusal !== undefined) return refuse(req, res, refusal);
@@ -164,7 +166,7 @@ async function start(options: ServeOptions): Promise<RunningServer> {
     throw new UsageError(`cannot listen on ${listenHost}:${port}: ${code === 'EADDRINUSE' ? 'the address is in use (--port 0 picks a free port)' : code ?? String(err)}`);
   }
   const address = server.address() as AddressInfo;
-  guard = new RequestGuard(listenHost, address.port, options.token);
+  bound.guard = new RequestGuard(listenHost, address.port, options.token);
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
     url: `http://${host}:${address.port}`,
