@@ -313,6 +313,12 @@ describe('ferry serve: runs over HTTP', () => {
     expect(next.runs[0]!.runId).not.toBe(page.runs[0]!.runId);
     expect((await api(server.url, 'GET', '/v1/runs?limit=0')).status).toBe(400);
     expect((await api(server.url, 'GET', '/v1/runs?nextToken=garbage')).status).toBe(400);
+    // Well-formed tokens of the wrong shape are 400s too (not the engine's ValidationException as a 500).
+    for (const forged of [{}, { pk: 'x' }, { pk: 'RUN#x', sk: 'RUN', gsi1pk: 'RUNS', gsi1sk: 'x', extra: 'y' }, { pk: 1 }]) {
+      const res = await api(server.url, 'GET', `/v1/runs?nextToken=${Buffer.from(JSON.stringify(forged)).toString('base64url')}`);
+      expect(res.status).toBe(400);
+      expect((res.json as { message: string }).message).toBe('nextToken: not a token this API returned (pass the nextToken of the previous page unchanged)');
+    }
   });
 });
 
