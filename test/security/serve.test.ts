@@ -135,7 +135,9 @@ describe('ferry serve --token', () => {
 function refusedServe(args: string[], env: NodeJS.ProcessEnv = cleanEnv()): Promise<{ code: number | null; stderr: string }> {
   // In a network namespace of its own (loopback only): even a server that wrongly started
   // could not be reached from, or listen on, any address of this machine.
-  const child = spawn('unshare', ['-n', process.execPath, join(repoRoot, 'bin', 'ferry.js'), 'serve', '--port', '0', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('unshare', ['-n', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', process.execPath, join(repoRoot, 'bin', 'ferry.js'), 'serve', '--port', '0', ...args], {
+    env, stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => {
     stderr += d.toString();
