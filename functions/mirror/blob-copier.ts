@@ -4,7 +4,7 @@ import { verifyDigest } from '../oci/digest.js';
 import { FerryError } from '../oci/errors.js';
 import { silentLogger, type Logger } from '../oci/log.js';
 import type { Descriptor } from '../oci/manifest.js';
-import type { Repository } from '../oci/repository.js';
+import type { BlobBody, Repository } from '../oci/repository.js';
 import { backoffDelay, defaultRetryPolicy, isTransientNetworkError, type RetryPolicy, sleep } from '../oci/retry.js';
 import { type BlobClaim, type BlobIndex, type BlobLeases, MemoryBlobIndex } from './blob-index.js';
 import { Limiter } from './limiter.js';
@@ -284,7 +284,7 @@ export class BlobCopier {
       signal?.throwIfAborted();
       let opened;
       try {
-        opened = await source.openBlob(descriptor, offset);
+        opened = await unlessAborted(source.openBlob(descriptor, offset), signal);
       } catch (err) {
         if (!(err instanceof FerryError && err.retryable) || ++failures >= this.#retry.attempts) throw err;
         await sleep(backoffDelay(this.#retry, failures), signal);
@@ -320,4 +320,30 @@ export class BlobCopier {
       this.#logger.warn('source body ended early; resuming with Range', { digest: descriptor.digest, offset, size: descriptor.size });
     }
   }
+}
+
+/**
+ * The opened blob, or the abort's reason as soon as the signal fires: a stalled source may take
+ * long to answer at all. A body that arrives after the abort is destroyed, never left open.
+ */
+function unlessAborted(opening: Promise<BlobBody>, signal: AbortSignal | undefined): Promise<BlobBody> {
+  if (!signal) return opening;
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      reject(signal.reason);
+      opening.then((late) => late.body.destroy(), () => undefined);
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    opening.then(
+      (opened) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(opened);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
 }

@@ -9,6 +9,7 @@ import { WorkflowTasks } from '../../functions/runs/tasks.js';
 import { skopeoDigest } from '../support/cli.js';
 import { type RunningDynamo, startDynalite } from '../support/dynamodb.js';
 import { buildImage, type BuiltManifest, push, remoteDigest, Rng } from '../support/fixtures.js';
+import { startFaultProxy } from '../support/fault-proxy.js';
 import { type HeldProxy, startHeldProxy } from '../support/held-proxy.js';
 import { waitFor } from '../support/ports.js';
 import { api, type RunView, startService } from '../support/service.js';
@@ -69,6 +70,31 @@ describe('cancel over ferry serve', () => {
     expect(run).toMatchObject({ imagesProcessed: 2, imagesFailed: 2 });
     proxy.release();
     for (const image of images) await expectNoTag(image.repo);
+  });
+});
+
+describe('cancel over ferry serve, source silent', () => {
+  it('stops a copy whose source has not even answered yet', async () => {
+    const server = await startService();
+    const { repo, layer } = await heldImage('silent');
+    let answer!: () => void;
+    const silent = await startFaultProxy(src.url, (r) => (r.method === 'GET' && r.url.includes(`/blobs/${layer}`) ? { kind: 'hold', until: new Promise<void>((resolve) => (answer = resolve)) } : undefined));
+    try {
+      const started = await api(server.url, 'POST', '/v1/runs', { images: [`${silent.host}/${repo}:v1`], destination: { registry: dst.host } });
+      const { runId } = started.json as RunView;
+      await waitFor(() => Promise.resolve(silent.seen.some((r) => r.url.includes(`/blobs/${layer}`))), 'the layer to be asked for', 800);
+      expect((await api(server.url, 'POST', `/v1/runs/${runId}/cancel`)).status).toBe(200);
+      // Returns although the source never answers: the copy gave up waiting for it.
+      await server.drain();
+      const run = (await api(server.url, 'GET', `/v1/runs/${runId}`)).json as RunView;
+      expect(run.status).toBe('cancelled');
+      expect(Object.values(run.images)[0]).toMatchObject({ status: 'failed', message: 'cancelled' });
+    } finally {
+      answer();
+      await silent.stop();
+      await server.close();
+    }
+    await expectNoTag(repo);
   });
 });
 
