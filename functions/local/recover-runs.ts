@@ -1,7 +1,7 @@
 import { describeError } from '../oci/errors.js';
 import type { Logger } from '../oci/log.js';
 import { countImages, type RunRecord } from '../runs/model.js';
-import type { CredentialVault, WorkflowStarter } from '../runs/ports.js';
+import type { CredentialVault, EventPublisher, WorkflowStarter } from '../runs/ports.js';
 import type { RunStore } from '../runs/store.js';
 
 /** Why a run that was in progress when `ferry serve` stopped could not be resumed. */
@@ -19,7 +19,7 @@ export interface RecoveredRuns {
  * copies are keyed by digest — or, when a credential it needs lived only in that process's
  * memory, failed with a message saying so. None stays in progress forever.
  */
-export async function recoverRuns(deps: { store: RunStore; vault: CredentialVault; workflow: WorkflowStarter; logger: Logger }): Promise<RecoveredRuns> {
+export async function recoverRuns(deps: { store: RunStore; vault: CredentialVault; workflow: WorkflowStarter; events: EventPublisher; logger: Logger }): Promise<RecoveredRuns> {
   const found: RunRecord[] = [];
   let nextToken: string | undefined;
   do {
@@ -31,7 +31,7 @@ export async function recoverRuns(deps: { store: RunStore; vault: CredentialVaul
   for (const run of found) {
     try {
       if (await credentialsLost(run, deps.vault)) {
-        await failRun(run, deps.store);
+        await failRun(run, deps.store, deps.events);
         recovered.failed.push(run.runId);
       } else {
         await resumeRun(run, deps.store, deps.workflow);
@@ -52,10 +52,16 @@ async function credentialsLost(run: RunRecord, vault: CredentialVault): Promise<
   return lost.includes(true);
 }
 
-async function failRun(run: RunRecord, store: RunStore): Promise<void> {
+/** The run ends as the workflow's Finish would have ended it: final images, final status, the event. */
+async function failRun(run: RunRecord, store: RunStore, events: EventPublisher): Promise<void> {
   const open = (await store.listImages(run.runId)).filter((i) => i.status === 'pending' || i.status === 'in-progress');
   await Promise.all(open.map((i) => store.finishImage(run.runId, i.index, { status: 'failed', message: `not copied: ${lostCredentialsMessage}` })));
-  await store.finishRun(run.runId, { status: 'failed', message: lostCredentialsMessage, ...countImages(await store.listImages(run.runId)) });
+  const counts = countImages(await store.listImages(run.runId));
+  await store.finishRun(run.runId, { status: 'failed', message: lostCredentialsMessage, ...counts });
+  await events.runFinished({
+    runId: run.runId, status: 'failed', totalImages: run.totalImages, imagesFailed: counts.imagesFailed, bytesCopied: counts.bytesCopied,
+    ...(run.options.schedule ? { schedule: run.options.schedule } : {}),
+  });
 }
 
 async function resumeRun(run: RunRecord, store: RunStore, workflow: WorkflowStarter): Promise<void> {

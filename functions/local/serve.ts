@@ -121,7 +121,7 @@ async function start(options: ServeOptions): Promise<RunningServer> {
     ...(options.retryIntervalMs === undefined ? {} : { retryIntervalMs: options.retryIntervalMs }),
   });
   const service = new RunService({ store, vault, workflow, cancellations, ...(options.home ? { home: options.home } : {}) });
-  const recovered = options.dataDir ? await recoverRuns({ store, vault, workflow, logger }) : { resumed: [], failed: [] };
+  const recovered = options.dataDir ? await recoverRuns({ store, vault, workflow, events, logger }) : { resumed: [], failed: [] };
 
   // Set once listening: the guard checks the port actually bound (--port 0).
   const bound: { guard?: RequestGuard } = {};
