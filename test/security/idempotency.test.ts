@@ -53,6 +53,20 @@ describe('Idempotency-Key over ferry serve', () => {
     const replay = await api(server.url, 'POST', '/v1/runs', body('b'), { 'idempotency-key': key });
     expect((replay.json as RunView).runId).toBe((first.json as RunView).runId);
   });
+
+  it('stores the request hash without inline credentials (a changed password replays; no password in the table)', async () => {
+    const key = newKey();
+    const password = `pw-${newKey()}`;
+    const withCreds = (secret: string) => ({ ...body('creds'), sourceCredentials: { '127.0.0.1:1': { username: 'me', password: secret } } });
+    const first = await api(server.url, 'POST', '/v1/runs', withCreds(password), { 'idempotency-key': key });
+    expect(first.status).toBe(202);
+    await waitForRun(server.url, (first.json as RunView).runId);
+    const retried = await api(server.url, 'POST', '/v1/runs', withCreds(`${password}-rotated`), { 'idempotency-key': key });
+    expect((retried.json as RunView).runId).toBe((first.json as RunView).runId);
+    const table = await server.dumpTable();
+    expect(table).toContain('requestHash');
+    expect(table).not.toContain(password);
+  });
 });
 
 describe('Idempotency-Key per IAM caller (the deployed API)', () => {
