@@ -65,13 +65,13 @@ describe('ferry serve after kill -9', () => {
     const during = (await api(first.url, 'GET', `/v1/runs/${(resumable.json as RunView).runId}`)).json as RunView;
     expect(Object.values(during.images)[0]!.status).toBe('in-progress');
     expect(await exited(first.child, 'SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
-    expect(readFileSync(join(dataDir, 'ferry-serve.lock'), 'utf8')).toBe(`${first.child.pid}\n`);
+    expect(readFileSync(join(dataDir, 'ferry-serve.lock'), 'utf8')).toMatch(new RegExp(`^${first.child.pid} [0-9a-f-]+\n$`));
     plainSource.release();
     securedSource.release();
 
     const second = await startServe(dataDir);
     // The lock of the killed server is taken over.
-    expect(readFileSync(join(dataDir, 'ferry-serve.lock'), 'utf8')).toBe(`${second.child.pid}\n`);
+    expect(readFileSync(join(dataDir, 'ferry-serve.lock'), 'utf8')).toMatch(new RegExp(`^${second.child.pid} [0-9a-f-]+\n$`));
     expect(second.stderr).toMatch(/^Runs left in progress by the previous ferry serve: 1 resumed, 1 failed/m);
 
     const resumed = await waitForRun(second.url, (resumable.json as RunView).runId);
