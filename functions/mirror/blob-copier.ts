@@ -331,7 +331,11 @@ function unlessAborted(opening: Promise<BlobBody>, signal: AbortSignal | undefin
   return new Promise((resolve, reject) => {
     const onAbort = (): void => {
       reject(signal.reason);
-      opening.then((late) => late.body.destroy(), () => undefined);
+      opening.then((late) => {
+        // WARNING: undici's body emits 'error' when destroyed: unheard, it would crash the process.
+        late.body.on('error', () => undefined);
+        late.body.destroy();
+      }, () => undefined);
     };
     if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort, { once: true });

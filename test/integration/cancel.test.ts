@@ -9,7 +9,6 @@ import { WorkflowTasks } from '../../functions/runs/tasks.js';
 import { skopeoDigest } from '../support/cli.js';
 import { type RunningDynamo, startDynalite } from '../support/dynamodb.js';
 import { buildImage, type BuiltManifest, push, remoteDigest, Rng } from '../support/fixtures.js';
-import { startFaultProxy } from '../support/fault-proxy.js';
 import { type HeldProxy, startHeldProxy } from '../support/held-proxy.js';
 import { waitFor } from '../support/ports.js';
 import { api, type RunView, startService } from '../support/service.js';
@@ -22,12 +21,15 @@ afterEach(async () => {
   await Promise.all(proxies.splice(0).map((p) => p.stop()));
 });
 
-/** An image with a 1 MiB layer in the source registry, and a proxy that stalls that layer's body. */
-async function heldImage(name: string): Promise<{ repo: string; image: BuiltManifest; layer: string }> {
+/**
+ * An image with one layer (1 MiB: the transport's pooled stream path; smaller: undici's) in the
+ * source registry, for a proxy to stall.
+ */
+async function heldImage(name: string, size = 1 << 20): Promise<{ repo: string; image: BuiltManifest; layer: string }> {
   const repo = `cancel/${name}-${rng.int(1e9)}`;
-  const image = buildImage({ layers: [rng.bytes(1 << 20)] });
+  const image = buildImage({ layers: [rng.bytes(size)] });
   await push(src.url, repo, 'v1', image);
-  const layer = image.blobs.find((b) => b.data.length === 1 << 20)!.digest;
+  const layer = image.blobs.find((b) => b.data.length === size)!.digest;
   return { repo, image, layer };
 }
 
@@ -74,24 +76,26 @@ describe('cancel over ferry serve', () => {
 });
 
 describe('cancel over ferry serve, source silent', () => {
-  it('stops a copy whose source has not even answered yet', async () => {
+  it('stops a copy whose source has not even answered yet, and hangs up on the late answer', async () => {
     const server = await startService();
-    const { repo, layer } = await heldImage('silent');
-    let answer!: () => void;
-    const silent = await startFaultProxy(src.url, (r) => (r.method === 'GET' && r.url.includes(`/blobs/${layer}`) ? { kind: 'hold', until: new Promise<void>((resolve) => (answer = resolve)) } : undefined));
+    // Below 1 MiB: undici's body, which errors when destroyed before its end.
+    const { repo, layer } = await heldImage('silent', 300_000);
+    const silent = await startHeldProxy(src.url, (method, url) => method === 'GET' && url.includes(`/blobs/${layer}`), { silent: true });
+    proxies.push(silent);
     try {
       const started = await api(server.url, 'POST', '/v1/runs', { images: [`${silent.host}/${repo}:v1`], destination: { registry: dst.host } });
       const { runId } = started.json as RunView;
-      await waitFor(() => Promise.resolve(silent.seen.some((r) => r.url.includes(`/blobs/${layer}`))), 'the layer to be asked for', 800);
+      await silent.waitHeld(1);
       expect((await api(server.url, 'POST', `/v1/runs/${runId}/cancel`)).status).toBe(200);
-      // Returns although the source never answers: the copy gave up waiting for it.
+      // Returns although the source has not answered: the copy gave up waiting for it.
       await server.drain();
       const run = (await api(server.url, 'GET', `/v1/runs/${runId}`)).json as RunView;
       expect(run.status).toBe('cancelled');
       expect(Object.values(run.images)[0]).toMatchObject({ status: 'failed', message: 'cancelled' });
+      // The answer comes after all: its body is destroyed (quietly: an unheard error would crash the server).
+      silent.release();
+      await waitFor(() => Promise.resolve(silent.abandoned() === 1), 'the late body to be hung up on', 800);
     } finally {
-      answer();
-      await silent.stop();
       await server.close();
     }
     await expectNoTag(repo);
