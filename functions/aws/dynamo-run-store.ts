@@ -26,7 +26,7 @@ const imageItem = z.object({
   message: z.string().optional(), startTime: z.string().optional(), endTime: z.string().optional(), digest: z.string().optional(), bytes: z.number().optional(),
 });
 
-const idempotencyItem = z.object({ runId: z.string(), requestHash: z.string().optional() });
+const idempotencyItem = z.object({ runId: z.string(), requestHash: z.string().optional(), expiresAt: z.number().optional() });
 /** One caller's key: the caller is hashed (an ARN may be long), so keys of two callers never meet. */
 const idempotencyPartition = (claim: IdempotencyClaim) => `IDEM#${createHash('sha256').update(claim.caller).digest('hex').slice(0, 32)}#${claim.key}`;
 
@@ -77,6 +77,16 @@ export class DynamoRunStore implements RunStore {
       ExpressionAttributeNames: { '#pk': RunTable.partitionKey },
     }));
     return { run, created: true };
+  }
+
+  async findByIdempotencyKey(claim: IdempotencyClaim): Promise<RunRecord | undefined> {
+    const key = marshall({ [RunTable.partitionKey]: idempotencyPartition(claim), [RunTable.sortKey]: 'IDEM' });
+    const held = await this.#client.send(new GetItemCommand({ TableName: this.#table, Key: key, ConsistentRead: true }));
+    if (!held.Item) return undefined;
+    const item = idempotencyItem.parse(unmarshall(held.Item));
+    if (item.expiresAt !== undefined && item.expiresAt < this.#epoch()) return undefined;
+    if (item.requestHash !== undefined && item.requestHash !== claim.requestHash) throw new IdempotencyConflictError(claim.key);
+    return this.getRun(item.runId);
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {

@@ -144,6 +144,12 @@ export class RunService {
   async #createAndStart(request: RunRequest, pairs: { source: string; destination: string }[], options: { idempotency?: IdempotencyClaim; schedule?: string }): Promise<{ view: RunView; created: boolean }> {
     const duplicates = pairs.map((p) => p.destination).filter((d, i, all) => all.indexOf(d) !== i);
     if (duplicates.length > 0) throw new BadRequestError(`images: two images map to the destination ${duplicates[0]}`);
+    // A retry is answered before anything is prepared for a new run (no run-scoped secret is made for it).
+    const claim = options.idempotency;
+    if (claim) {
+      const earlier = await this.#conflictsAsHttp(() => this.#deps.store.findByIdempotencyKey(claim));
+      if (earlier) return { view: toView(earlier), created: false };
+    }
     const runId = this.#newId();
     const startTime = this.#now().toISOString();
     const options_: RunOptions = {
@@ -166,7 +172,7 @@ export class RunService {
       const lock = await this.#deps.store.acquireScheduleLock(options.schedule, runId);
       if (!lock.acquired) throw new ScheduleBusyError(options.schedule, lock.heldBy);
     }
-    const { run: stored, created } = await this.#create(run, images, options.idempotency);
+    const { run: stored, created } = await this.#conflictsAsHttp(() => this.#deps.store.createRun(run, images, claim));
     if (created) {
       const executionId = await this.#deps.workflow.start(runId);
       await this.#deps.store.setExecution(runId, executionId);
@@ -174,9 +180,10 @@ export class RunService {
     return { view: toView(stored), created };
   }
 
-  async #create(run: RunRecord, images: readonly ImageRecord[], claim: IdempotencyClaim | undefined): Promise<{ run: RunRecord; created: boolean }> {
+  /** A key reused for another request is the caller's conflict: 409 naming the key. */
+  async #conflictsAsHttp<T>(step: () => Promise<T>): Promise<T> {
     try {
-      return await this.#deps.store.createRun(run, images, claim);
+      return await step();
     } catch (err) {
       if (err instanceof IdempotencyConflictError) throw new ConflictError(err.message);
       throw err;

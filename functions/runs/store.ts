@@ -48,6 +48,12 @@ export interface RunStore {
    * request, throws IdempotencyConflictError.
    */
   createRun(run: RunRecord, images: readonly ImageRecord[], idempotency?: IdempotencyClaim): Promise<{ run: RunRecord; created: boolean }>;
+  /**
+   * The run this caller's key already stands for (undefined: none yet); throws
+   * IdempotencyConflictError when the key was used for another request. A look before anything
+   * is prepared for a new run (run-scoped secrets); `createRun` still decides atomically.
+   */
+  findByIdempotencyKey(claim: IdempotencyClaim): Promise<RunRecord | undefined>;
   getRun(runId: string): Promise<RunRecord | undefined>;
   listRuns(limit: number, nextToken?: string): Promise<Page<RunRecord>>;
   listImages(runId: string): Promise<ImageRecord[]>;

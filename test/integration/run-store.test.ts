@@ -56,6 +56,9 @@ describe.each([
     await store.createRun(first.run, first.images, claim);
     await expect(store.createRun(other.run, other.images, { ...claim, requestHash: 'sha256:2' })).rejects.toBeInstanceOf(IdempotencyConflictError);
     expect(await store.getRun(other.run.runId)).toBeUndefined();
+    expect(await store.findByIdempotencyKey(claim)).toEqual(first.run);
+    await expect(store.findByIdempotencyKey({ ...claim, requestHash: 'sha256:2' })).rejects.toBeInstanceOf(IdempotencyConflictError);
+    expect(await store.findByIdempotencyKey({ ...claim, caller: 'arn:aws:iam::444455556666:user/b' })).toBeUndefined();
     const stranger = await store.createRun(third.run, third.images, { ...claim, caller: 'arn:aws:iam::444455556666:user/b' });
     expect(stranger).toEqual({ run: third.run, created: true });
   });

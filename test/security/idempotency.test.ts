@@ -110,6 +110,23 @@ describe('Idempotency-Key per IAM caller (the deployed API)', () => {
     expect((await post(mallory, key, body('else'))).status).toBe(409);
   });
 
+  it('makes no run-scoped secret for a replay or a conflicting reuse', async () => {
+    const stored: string[] = [];
+    const vault = new MemoryVault();
+    const counting = new RunService({
+      store: new DynamoRunStore({ client: dynamo.client, tableName: 'runs' }),
+      vault: { store: (runId, name, credential) => (stored.push(runId), vault.store(runId, name, credential)), resolve: (ref) => vault.resolve(ref) },
+      workflow: { start: () => Promise.resolve('exec'), stop: () => Promise.resolve() },
+    });
+    const key = newKey();
+    const withCreds = (image: string) => JSON.stringify({ ...body(image), sourceCredentials: { '127.0.0.1:1': { username: 'me', password: 'secret' } } });
+    const first = await counting.startRun(withCreds('secret-a'), { idempotencyKey: key, caller: 'arn:aws:iam::111122223333:user/alice' });
+    expect(stored).toEqual([first.view.runId]);
+    expect((await counting.startRun(withCreds('secret-a'), { idempotencyKey: key, caller: 'arn:aws:iam::111122223333:user/alice' })).created).toBe(false);
+    await expect(counting.startRun(withCreds('secret-b'), { idempotencyKey: key, caller: 'arn:aws:iam::111122223333:user/alice' })).rejects.toThrow(/already used for a different request/);
+    expect(stored).toEqual([first.view.runId]);
+  });
+
   it('binds sync_images keys to their request too', async () => {
     const home = new RunService({
       store: new DynamoRunStore({ client: dynamo.client, tableName: 'runs' }), vault: new MemoryVault(),
