@@ -121,7 +121,6 @@ async function start(options: ServeOptions): Promise<RunningServer> {
     ...(options.retryIntervalMs === undefined ? {} : { retryIntervalMs: options.retryIntervalMs }),
   });
   const service = new RunService({ store, vault, workflow, cancellations, ...(options.home ? { home: options.home } : {}) });
-  const recovered = options.dataDir ? await recoverRuns({ store, vault, workflow, events, logger }) : { resumed: [], failed: [] };
 
   // Set once listening: the guard checks the port actually bound (--port 0).
   const bound: { guard?: RequestGuard } = {};
@@ -165,6 +164,11 @@ async function start(options: ServeOptions): Promise<RunningServer> {
     const code = (err as NodeJS.ErrnoException).code;
     throw new UsageError(`cannot listen on ${listenHost}:${port}: ${code === 'EADDRINUSE' ? 'the address is in use (--port 0 picks a free port)' : code ?? String(err)}`);
   }
+  // Once the address is ours (a server that cannot listen resumes nothing); requests meanwhile get a 503.
+  const none: RecoveredRuns = { resumed: [], failed: [] };
+  const recovered = options.dataDir
+    ? await recoverRuns({ store, vault, workflow, events, logger }).catch((err: unknown) => (logger.warn('could not look for runs left in progress', { error: String(err) }), none))
+    : none;
   const address = server.address() as AddressInfo;
   bound.guard = new RequestGuard(listenHost, address.port, options.token);
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
