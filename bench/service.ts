@@ -34,7 +34,7 @@ export async function measureOrchestration(src: RunningRegistry, dst: RunningReg
   try {
     const serviceStart = process.hrtime.bigint();
     const started = (await (await fetch(`${server.url}/v1/runs`, {
-      method: 'POST', body: JSON.stringify({ images: refs, destination: { registry: dst.host, prefix: 'by-service' } }),
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ images: refs, destination: { registry: dst.host, prefix: 'by-service' } }),
     })).json()) as { runId: string };
     let run: { status: string; images: Record<string, { startTime?: string; endTime?: string }> };
     for (;;) {

@@ -3,9 +3,10 @@ import {
   QueryCommand, ResourceInUseException, UpdateItemCommand, type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { type ImageRecord, imageStatuses, type RunRecord, runStatuses } from '../runs/model.js';
-import type { ImageOutcome, Page, RunStore, StartImageResult } from '../runs/store.js';
+import { type IdempotencyClaim, IdempotencyConflictError, type ImageOutcome, type Page, type RunStore, type StartImageResult } from '../runs/store.js';
 import { RunTable } from './table.js';
 
 const credentialRef = z.object({ secretArn: z.string() });
@@ -24,6 +25,10 @@ const imageItem = z.object({
   runId: z.string(), index: z.number(), source: z.string(), destination: z.string(), status: z.enum(imageStatuses),
   message: z.string().optional(), startTime: z.string().optional(), endTime: z.string().optional(), digest: z.string().optional(), bytes: z.number().optional(),
 });
+
+const idempotencyItem = z.object({ runId: z.string(), requestHash: z.string().optional(), expiresAt: z.number().optional() });
+/** One caller's key: the caller is hashed (an ARN may be long), so keys of two callers never meet. */
+const idempotencyPartition = (claim: IdempotencyClaim) => `IDEM#${createHash('sha256').update(claim.caller).digest('hex').slice(0, 32)}#${claim.key}`;
 
 const runKey = (runId: string) => ({ [RunTable.partitionKey]: `RUN#${runId}`, [RunTable.sortKey]: 'RUN' });
 const imageKey = (runId: string, index: number) => ({ [RunTable.partitionKey]: `RUN#${runId}`, [RunTable.sortKey]: `IMG#${String(index).padStart(7, '0')}` });
@@ -54,24 +59,10 @@ export class DynamoRunStore implements RunStore {
     this.#now = options.now ?? (() => new Date());
   }
 
-  async createRun(run: RunRecord, images: readonly ImageRecord[], idempotencyKey?: string): Promise<{ run: RunRecord; created: boolean }> {
-    if (idempotencyKey !== undefined) {
-      const key = { [RunTable.partitionKey]: `IDEM#${idempotencyKey}`, [RunTable.sortKey]: 'IDEM' };
-      try {
-        await this.#client.send(new PutItemCommand({
-          TableName: this.#table,
-          Item: marshall({ ...key, runId: run.runId, [RunTable.ttlAttribute]: this.#epoch() + 86_400 }),
-          ConditionExpression: 'attribute_not_exists(#pk) OR #ttl < :now',
-          ExpressionAttributeNames: { '#pk': RunTable.partitionKey, '#ttl': RunTable.ttlAttribute },
-          ExpressionAttributeValues: marshall({ ':now': this.#epoch() }),
-        }));
-      } catch (err) {
-        if (!(err instanceof ConditionalCheckFailedException)) throw err;
-        const held = await this.#client.send(new GetItemCommand({ TableName: this.#table, Key: marshall(key), ConsistentRead: true }));
-        const earlier = held.Item ? z.object({ runId: z.string() }).parse(unmarshall(held.Item)).runId : undefined;
-        const existing = earlier === undefined ? undefined : await this.getRun(earlier);
-        if (existing) return { run: existing, created: false };
-      }
+  async createRun(run: RunRecord, images: readonly ImageRecord[], idempotency?: IdempotencyClaim): Promise<{ run: RunRecord; created: boolean }> {
+    if (idempotency !== undefined) {
+      const earlier = await this.#claimKey(run.runId, idempotency);
+      if (earlier) return { run: earlier, created: false };
     }
     for (let i = 0; i < images.length; i += 25) {
       await this.#batchPut(images.slice(i, i + 25).map((image) => ({ ...imageKey(image.runId, image.index), ...image })));
@@ -86,6 +77,16 @@ export class DynamoRunStore implements RunStore {
       ExpressionAttributeNames: { '#pk': RunTable.partitionKey },
     }));
     return { run, created: true };
+  }
+
+  async findByIdempotencyKey(claim: IdempotencyClaim): Promise<RunRecord | undefined> {
+    const key = marshall({ [RunTable.partitionKey]: idempotencyPartition(claim), [RunTable.sortKey]: 'IDEM' });
+    const held = await this.#client.send(new GetItemCommand({ TableName: this.#table, Key: key, ConsistentRead: true }));
+    if (!held.Item) return undefined;
+    const item = idempotencyItem.parse(unmarshall(held.Item));
+    if (item.expiresAt !== undefined && item.expiresAt < this.#epoch()) return undefined;
+    if (item.requestHash !== undefined && item.requestHash !== claim.requestHash) throw new IdempotencyConflictError(claim.key);
+    return this.getRun(item.runId);
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
@@ -141,6 +142,23 @@ export class DynamoRunStore implements RunStore {
       ExpressionAttributeNames: Object.fromEntries(sets.map(([k]) => [`#${k}`, k])),
       ExpressionAttributeValues: marshall(Object.fromEntries(sets.map(([k, v]) => [`:${k}`, v]))),
     }));
+  }
+
+  async reopenImage(runId: string, index: number): Promise<boolean> {
+    try {
+      await this.#client.send(new UpdateItemCommand({
+        TableName: this.#table,
+        Key: marshall(imageKey(runId, index)),
+        UpdateExpression: 'SET #s = :pending REMOVE #st',
+        ConditionExpression: '#s = :running',
+        ExpressionAttributeNames: { '#s': 'status', '#st': 'startTime' },
+        ExpressionAttributeValues: marshall({ ':pending': 'pending', ':running': 'in-progress' }),
+      }));
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
   }
 
   async startImage(runId: string, index: number): Promise<StartImageResult> {
@@ -240,6 +258,43 @@ export class DynamoRunStore implements RunStore {
     }
   }
 
+  /**
+   * Takes the caller's idempotency key for this run, or returns the run it already stands for.
+   * WARNING: the key item is written before the run: a second request may find the key before
+   * the first request's run is readable (it waits for it), or a key whose request died before
+   * writing its run (the key is taken over).
+   */
+  async #claimKey(runId: string, claim: IdempotencyClaim): Promise<RunRecord | undefined> {
+    const key = marshall({ [RunTable.partitionKey]: idempotencyPartition(claim), [RunTable.sortKey]: 'IDEM' });
+    const item = { ...unmarshall(key), runId, caller: claim.caller, requestHash: claim.requestHash, [RunTable.ttlAttribute]: this.#epoch() + 86_400 };
+    const put = (condition: string, values: Record<string, unknown>) => this.#client.send(new PutItemCommand({
+      TableName: this.#table, Item: marshall(item), ConditionExpression: condition,
+      ExpressionAttributeNames: { '#pk': RunTable.partitionKey, '#ttl': RunTable.ttlAttribute, ...(values[':held'] === undefined ? {} : { '#run': 'runId' }) },
+      ExpressionAttributeValues: marshall(values),
+    }));
+    try {
+      await put('attribute_not_exists(#pk) OR #ttl < :now', { ':now': this.#epoch() });
+      return undefined;
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    }
+    const held = await this.#client.send(new GetItemCommand({ TableName: this.#table, Key: key, ConsistentRead: true }));
+    const earlier = idempotencyItem.parse(held.Item ? unmarshall(held.Item) : {});
+    if (earlier.requestHash !== undefined && earlier.requestHash !== claim.requestHash) throw new IdempotencyConflictError(claim.key);
+    for (let attempt = 0; attempt < 40; attempt++) {
+      const existing = await this.getRun(earlier.runId);
+      if (existing) return existing;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    try {
+      await put('#run = :held', { ':held': earlier.runId });
+      return undefined;
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      throw new IdempotencyConflictError(claim.key); // a third request took it over meanwhile
+    }
+  }
+
   async #endRun(runId: string, fields: Record<string, unknown>, message: string | undefined): Promise<boolean> {
     const all = { ...fields, endTime: this.#now().toISOString(), [RunTable.ttlAttribute]: this.#epoch() + this.#retentionSeconds, ...(message === undefined ? {} : { message }) };
     const entries = Object.entries(all);
@@ -295,10 +350,17 @@ function encodeToken(key: Record<string, AttributeValue>): string {
 
 function decodeToken(token: string): Record<string, AttributeValue> {
   try {
-    const parsed = z.record(z.string(), z.string()).parse(JSON.parse(Buffer.from(token, 'base64url').toString('utf8')));
+    // Exactly the key of a run item in the listing index: anything else would reach DynamoDB as a
+    // ValidationException (a 500), or page from a place no listing reaches.
+    const parsed = z.strictObject({
+      [RunTable.partitionKey]: z.string().regex(/^RUN#[A-Za-z0-9-]{1,64}$/),
+      [RunTable.sortKey]: z.literal('RUN'),
+      [RunTable.listPartitionKey]: z.literal('RUNS'),
+      [RunTable.listSortKey]: z.string().min(1).max(200),
+    }).parse(JSON.parse(Buffer.from(token, 'base64url').toString('utf8')));
     return marshall(parsed);
   } catch {
-    throw new InvalidTokenError('nextToken is not a token this API returned');
+    throw new InvalidTokenError('nextToken: not a token this API returned (pass the nextToken of the previous page unchanged)');
   }
 }
 

@@ -78,6 +78,8 @@ export interface ServeFlags {
   host: string;
   port: number;
   dataDir?: string;
+  /** Bearer token every request must carry (--token or FERRY_SERVE_TOKEN). */
+  token?: string;
   insecure: string[];
   tlsVerify: string[];
   registryEndpoint: string[];
@@ -120,7 +122,8 @@ export async function main(argv: readonly string[], hooks: MainHooks = {}): Prom
     .description('the Ferry HTTP API on localhost, on embedded defaults')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .addOption(new Option('--port <port>', 'port to listen on (0: any free port)').argParser(port).default(8080))
-    .option('--data-dir <dir>', 'where run state is kept (in memory when absent)')
+    .option('--data-dir <dir>', 'where run state is kept (in memory when absent); runs left in progress are resumed on restart')
+    .addOption(new Option('--token <token>', 'require Authorization: Bearer TOKEN on every request (needed when --host is not loopback)').env('FERRY_SERVE_TOKEN'))
     .option('--insecure <host[:port]>', 'allow plain HTTP / unverified TLS for this registry (repeatable)', collect, [])
     .option('--tls-verify <host[:port]>', 'use https only and verify certificates for this registry, even on loopback (repeatable)', collect, [])
     .option('--registry-endpoint <host=url>', 'reach a registry host at another base URL (repeatable)', collect, [])

@@ -18,6 +18,7 @@ export async function runServe(flags: ServeFlags): Promise<number> {
   const server = await serve({
     ...(ecrPrefixes ? { ecrRepositoryPrefixes: ecrPrefixes } : {}),
     host: flags.host, port: flags.port,
+    ...(flags.token === undefined ? {} : { token: flags.token }),
     ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
     logger: createCliLogger(process.env.FERRY_DEBUG === '1'),
     transport: {
@@ -42,7 +43,11 @@ export async function runServe(flags: ServeFlags): Promise<number> {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  process.stderr.write(`Ferry API listening on ${server.url} (state ${flags.dataDir ? `in ${flags.dataDir}` : 'in memory'}); Ctrl-C stops it\n`);
+  const { resumed, failed } = server.recovered;
+  if (resumed.length + failed.length > 0) {
+    process.stderr.write(`Runs left in progress by the previous ferry serve: ${resumed.length} resumed, ${failed.length} failed (their inline credentials were in its memory)\n`);
+  }
+  process.stderr.write(`Ferry API listening on ${server.url} (state ${flags.dataDir ? `in ${flags.dataDir}` : 'in memory'}${flags.token === undefined ? '' : '; bearer token required'}); Ctrl-C stops it\n`);
   await stopped;
   await server.close();
   return 0;

@@ -1,6 +1,6 @@
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { existsSync, mkdirSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import dynalite from 'dynalite';
@@ -15,16 +15,21 @@ import type { TransportOptions } from '../oci/transport.js';
 import { EcrScope } from '../runs/ecr-scope.js';
 import { blobsPerImage, EngineFactory } from '../runs/engine.js';
 import { maxBodyBytes } from '../runs/run-request.js';
+import { RunCancellations } from '../runs/cancellation.js';
 import { RunService } from '../runs/service.js';
 import { WorkflowTasks } from '../runs/tasks.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { LocalEvents } from './local-events.js';
 import { LocalWorkflow, mapConcurrency } from './local-workflow.js';
 import { MemoryVault } from './memory-vault.js';
+import { recoverRuns, type RecoveredRuns } from './recover-runs.js';
+import { checkServeExposure, type Refusal, RequestGuard } from './request-guard.js';
 
 export interface ServeOptions {
   readonly host?: string;
   readonly port?: number;
+  /** Every request must carry `Authorization: Bearer <token>`; required when `host` is not loopback. */
+  readonly token?: string;
   /** Where run state persists (LevelDB); in memory when absent. */
   readonly dataDir?: string;
   readonly logger?: Logger;
@@ -42,6 +47,8 @@ export interface ServeOptions {
 export interface RunningServer {
   readonly url: string;
   readonly events: LocalEvents;
+  /** Runs an earlier server left in progress on this data directory: resumed, or failed (credentials lost). */
+  readonly recovered: RecoveredRuns;
   /** Waits for running workflows (tests). */
   drain(): Promise<void>;
   /** Every item of the run table as stored (audits: no credential may ever appear here). */
@@ -55,6 +62,8 @@ export interface RunningServer {
  * route and task handlers the Lambdas run. No AWS account, no Docker.
  */
 export async function serve(options: ServeOptions = {}): Promise<RunningServer> {
+  // Before anything starts: an API others can reach needs a token.
+  checkServeExposure(options.host ?? '127.0.0.1', options.token);
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   // One server per data directory: the embedded DynamoDB's files must have one writer.
   const lock = options.dataDir ? lockDataDir(options.dataDir) : undefined;
@@ -103,7 +112,8 @@ async function start(options: ServeOptions): Promise<RunningServer> {
     ...(ecrScope ? { ecrScope } : {}),
   });
   const events = new LocalEvents(logger);
-  const tasks = new WorkflowTasks({ store, engines, events, logger, vault });
+  const cancellations = new RunCancellations();
+  const tasks = new WorkflowTasks({ store, engines, events, logger, vault, cancellations });
   const workflow = new LocalWorkflow({
     definitionFile,
     logger,
@@ -115,9 +125,17 @@ async function start(options: ServeOptions): Promise<RunningServer> {
     },
     ...(options.retryIntervalMs === undefined ? {} : { retryIntervalMs: options.retryIntervalMs }),
   });
-  const service = new RunService({ store, vault, workflow, ...(options.home ? { home: options.home } : {}), ...(ecrScope ? { ecrScope } : {}) });
+  const service = new RunService({ store, vault, workflow, cancellations, ...(options.home ? { home: options.home } : {}), ...(ecrScope ? { ecrScope } : {}) });
 
+  // Set once listening: the guard checks the port actually bound (--port 0).
+  const bound: { guard?: RequestGuard } = {};
   const server: Server = createServer((req, res) => {
+    // Refused before the body is read: nothing of a refused request reaches the API.
+    const guard = bound.guard;
+    if (guard === undefined) return refuse(req, res, { status: 503, message: 'ferry serve is starting' });
+    const refusal = guard.check({ method: req.method ?? 'GET', headers: req.headers });
+    if (refusal !== undefined) return refuse(req, res, refusal);
+    const caller = guard.caller();
     readBody(req).then(async (body) => {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const response = body === undefined
@@ -126,6 +144,7 @@ async function start(options: ServeOptions): Promise<RunningServer> {
           httpMethod: req.method ?? 'GET', path: url.pathname, body,
           headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v])),
           queryStringParameters: Object.fromEntries(url.searchParams),
+          requestContext: { identity: { caller, userArn: undefined, accountId: undefined } },
         }, service, logger);
       res.writeHead(response.statusCode, response.headers).end(response.body);
     }).catch((err: unknown) => {
@@ -150,11 +169,18 @@ async function start(options: ServeOptions): Promise<RunningServer> {
     const code = (err as NodeJS.ErrnoException).code;
     throw new UsageError(`cannot listen on ${listenHost}:${port}: ${code === 'EADDRINUSE' ? 'the address is in use (--port 0 picks a free port)' : code ?? String(err)}`);
   }
+  // Once the address is ours (a server that cannot listen resumes nothing); requests meanwhile get a 503.
+  const none: RecoveredRuns = { resumed: [], failed: [] };
+  const recovered = options.dataDir
+    ? await recoverRuns({ store, vault, workflow, events, logger }).catch((err: unknown) => (logger.warn('could not look for runs left in progress', { error: String(err) }), none))
+    : none;
   const address = server.address() as AddressInfo;
+  bound.guard = new RequestGuard(listenHost, address.port, options.token);
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
     url: `http://${host}:${address.port}`,
     events,
+    recovered,
     drain: () => workflow.drain(),
     dumpTable: async () => {
       const items: unknown[] = [];
@@ -186,6 +212,12 @@ function workflowDefinitionFile(): string {
   const found = candidates.find((c) => existsSync(c));
   if (!found) throw new Error('dist/workflow.asl.json is missing: run `npm run build` (it synthesizes the stack and extracts the workflow)');
   return found;
+}
+
+/** Answers a refused request without reading its body, and closes the connection. */
+function refuse(req: IncomingMessage, res: ServerResponse, refusal: Refusal): void {
+  req.resume();
+  res.writeHead(refusal.status, { 'content-type': 'application/json', connection: 'close', ...refusal.headers }).end(JSON.stringify({ message: refusal.message }));
 }
 
 /** The request body, or undefined when it exceeds the API's limit (the rest is discarded). */

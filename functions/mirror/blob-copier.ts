@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { addAbortSignal, Readable } from 'node:stream';
 import { verifyDigest } from '../oci/digest.js';
 import { describeError, errorCodes, FerryError, TransportError } from '../oci/errors.js';
 import { silentLogger, type Logger } from '../oci/log.js';
 import type { Descriptor } from '../oci/manifest.js';
-import type { Repository } from '../oci/repository.js';
+import type { BlobBody, Repository } from '../oci/repository.js';
 import { backoffDelay, defaultRetryPolicy, isTransientNetworkError, type RetryPolicy, sleep } from '../oci/retry.js';
 import { type BlobClaim, type BlobIndex, type BlobLeases, MemoryBlobIndex } from './blob-index.js';
 import { Limiter } from './limiter.js';
@@ -118,6 +118,8 @@ export class BlobCopier {
   }
 
   async #ladder(source: Repository, destination: Repository, descriptor: Descriptor, registryKey: string, signal?: AbortSignal): Promise<BlobOutcome> {
+    // Queued behind the limiter while the copy was cancelled: start nothing.
+    signal?.throwIfAborted();
     const { digest } = descriptor;
     const fields = { digest, destination: destination.display };
     if (await destination.headBlob(descriptor)) {
@@ -299,9 +301,10 @@ export class BlobCopier {
     let failures = 0;
     floor.start();
     for (;;) {
+      signal?.throwIfAborted();
       let opened;
       try {
-        opened = await source.openBlob(descriptor, offset);
+        opened = await unlessAborted(source.openBlob(descriptor, offset), signal);
       } catch (err) {
         if (floor.failure) throw floor.failure;
         if (!(err instanceof FerryError && err.retryable) || ++failures >= this.#retry.attempts) throw err;
@@ -310,6 +313,8 @@ export class BlobCopier {
       }
       floor.watch(opened.body);
       let skip = offset - opened.offset;
+      // An abort (cancel) destroys the body, so a copy waiting on a stalled source stops at once.
+      if (signal) addAbortSignal(signal, opened.body);
       try {
         for await (const raw of opened.body as AsyncIterable<Buffer>) {
           floor.add(raw.length);
@@ -331,7 +336,7 @@ export class BlobCopier {
         }
       } catch (err) {
         if (floor.failure) throw floor.failure;
-        if (!isTransientNetworkError(err) || ++failures >= this.#retry.attempts) throw signal?.aborted ? err : bodyError(source, descriptor, err);
+        if (signal?.aborted || !isTransientNetworkError(err) || ++failures >= this.#retry.attempts) throw signal?.aborted ? err : bodyError(source, descriptor, err);
         this.#logger.warn('source body broke off; resuming with Range', { digest: descriptor.digest, offset });
         continue;
       }
@@ -341,4 +346,34 @@ export class BlobCopier {
       this.#logger.warn('source body ended early; resuming with Range', { digest: descriptor.digest, offset, size: descriptor.size });
     }
   }
+}
+
+/**
+ * The opened blob, or the abort's reason as soon as the signal fires: a stalled source may take
+ * long to answer at all. A body that arrives after the abort is destroyed, never left open.
+ */
+function unlessAborted(opening: Promise<BlobBody>, signal: AbortSignal | undefined): Promise<BlobBody> {
+  if (!signal) return opening;
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      reject(signal.reason);
+      opening.then((late) => {
+        // WARNING: undici's body emits 'error' when destroyed: unheard, it would crash the process.
+        late.body.on('error', () => undefined);
+        late.body.destroy();
+      }, () => undefined);
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    opening.then(
+      (opened) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(opened);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
 }

@@ -221,6 +221,8 @@ export class ImageCopier {
       const outcomes = await Promise.all(blobs.map((blob) => this.#blobs.copy(source, destination, blob, options.signal)));
       outcomes.forEach((o) => tally.add(o));
     }
+    // WARNING: nothing is pushed once the copy was aborted (a cancelled run must not gain a tag).
+    options.signal?.throwIfAborted();
     return destination.putManifest(reference, manifest);
   }
 }

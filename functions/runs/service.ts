@@ -4,8 +4,10 @@ import { formatReference, mirrorDestination } from '../oci/reference.js';
 import { countImages, type CredentialRef, type ImageRecord, type ImageStatus, type RunOptions, type RunRecord } from './model.js';
 import type { CredentialVault, WorkflowStarter } from './ports.js';
 import { BadRequestError, type CredentialInput, parseJsonBody, parseRunRequest, type RunRequest } from './run-request.js';
+import { cancelledMessage, type RunCancellations } from './cancellation.js';
 import { type EcrScope, checkEcrScope } from './ecr-scope.js';
-import type { RunStore } from './store.js';
+import { idempotencyClaim } from './idempotency.js';
+import { type IdempotencyClaim, IdempotencyConflictError, type RunStore } from './store.js';
 
 /** The run as `GET /v1/runs/{runId}` shows it (pinned shape). */
 export interface RunView {
@@ -43,6 +45,8 @@ export interface RunServiceDeps {
   readonly workflow: WorkflowStarter;
   /** The registry `sync_images` replicates from, and how a region's registry is named. */
   readonly home?: { registry: string; registryForRegion(region: string): string };
+  /** Copies under way in this process (`ferry serve`): cancel aborts them at once. */
+  readonly cancellations?: RunCancellations;
   readonly newId?: () => string;
   readonly now?: () => Date;
   /** The ECR repositories runs may use (the deployed service); absent: no limit. */
@@ -55,6 +59,14 @@ const syncImagesSchema = z.strictObject({
   remoteNamespace: z.string().regex(/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/, 'must be a lowercase namespace'),
   remoteRegionId: z.string().regex(/^[a-z]{2}(?:-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1'),
 });
+
+/** How a run is started: an Idempotency-Key and who sent it (keys are per caller), or a schedule. */
+export interface StartOptions {
+  readonly idempotencyKey?: string;
+  /** The caller the key belongs to (IAM principal, ferry serve's token, an event's source). */
+  readonly caller?: string;
+  readonly schedule?: string;
+}
 
 /** The run use cases behind every entry point (API routes, schedules, cross-account events). */
 export class RunService {
@@ -69,15 +81,12 @@ export class RunService {
   }
 
   /** Validates, stores and starts a run. Invalid input throws BadRequestError before anything is written. */
-  async startRun(body: string | null | undefined, options: { idempotencyKey?: string; schedule?: string } = {}): Promise<{ view: RunView; created: boolean }> {
+  async startRun(body: string | null | undefined, options: StartOptions = {}): Promise<{ view: RunView; created: boolean }> {
     const { request, sources } = parseRunRequest(body);
-    if (options.idempotencyKey !== undefined && !/^[\w.:-]{1,128}$/.test(options.idempotencyKey)) {
-      throw new BadRequestError('Idempotency-Key: 1 to 128 letters, digits, ".", ":", "_" or "-"');
-    }
     return this.#createAndStart(request, sources.map((source) => ({
       source: formatReference(source),
       destination: formatReference(mirrorDestination(source, request.destination.prefix ? `${request.destination.registry}/${request.destination.prefix}` : request.destination.registry)),
-    })), options);
+    })), { ...(options.schedule === undefined ? {} : { schedule: options.schedule }), ...claimOf(options, { route: 'runs', request }) });
   }
 
   async getRun(runId: string): Promise<RunView> {
@@ -98,7 +107,13 @@ export class RunService {
     const run = await this.#deps.store.getRun(runId);
     if (!run) throw new NotFoundError(`run ${runId} not found`);
     if (!(await this.#deps.store.cancelRun(runId))) throw new ConflictError(`run ${runId} is ${run.status}; only runs in progress can be cancelled`);
+    // Copies under way here stop now (a Lambda's copy notices by polling); the workflow starts no more.
+    this.#deps.cancellations?.cancel(runId);
     if (run.executionId) await this.#deps.workflow.stop(run.executionId).catch(() => undefined);
+    // The stopped workflow never reaches Finish: images that never started are final now; those
+    // under way are finalised by their copy when it stops.
+    const images = await this.#deps.store.listImages(runId);
+    await Promise.all(images.filter((i) => i.status === 'pending').map((i) => this.#deps.store.finishImage(runId, i.index, { status: 'failed', message: cancelledMessage })));
     return toView((await this.#deps.store.getRun(runId)) ?? run);
   }
 
@@ -111,7 +126,7 @@ export class RunService {
   }
 
   /** Huawei SWR's `sync_images`: replicate tags of a repository of the home registry to another region and namespace. */
-  async syncImages(namespace: string, repository: string, body: string | null | undefined, idempotencyKey?: string): Promise<{ view: RunView; created: boolean }> {
+  async syncImages(namespace: string, repository: string, body: string | null | undefined, options: StartOptions = {}): Promise<{ view: RunView; created: boolean }> {
     const input = parseJsonBody(body, syncImagesSchema);
     const home = this.#deps.home;
     if (!home) throw new BadRequestError('sync_images needs a home registry; this deployment has none configured');
@@ -126,13 +141,19 @@ export class RunService {
     return this.#createAndStart(request, sources.map((source) => ({
       source: formatReference(source),
       destination: formatReference({ ...source, registry: destinationRegistry, repository: `${input.remoteNamespace}/${repository}` }),
-    })), idempotencyKey === undefined ? {} : { idempotencyKey });
+    })), claimOf(options, { route: 'sync_images', namespace, repository, input }));
   }
 
-  async #createAndStart(request: RunRequest, pairs: { source: string; destination: string }[], options: { idempotencyKey?: string; schedule?: string }): Promise<{ view: RunView; created: boolean }> {
+  async #createAndStart(request: RunRequest, pairs: { source: string; destination: string }[], options: { idempotency?: IdempotencyClaim; schedule?: string }): Promise<{ view: RunView; created: boolean }> {
     const duplicates = pairs.map((p) => p.destination).filter((d, i, all) => all.indexOf(d) !== i);
     if (duplicates.length > 0) throw new BadRequestError(`images: two images map to the destination ${duplicates[0]}`);
     if (this.#deps.ecrScope) checkEcrScope(this.#deps.ecrScope, pairs);
+    // A retry is answered before anything is prepared for a new run (no run-scoped secret is made for it).
+    const claim = options.idempotency;
+    if (claim) {
+      const earlier = await this.#conflictsAsHttp(() => this.#deps.store.findByIdempotencyKey(claim));
+      if (earlier) return { view: toView(earlier), created: false };
+    }
     const runId = this.#newId();
     const startTime = this.#now().toISOString();
     const options_: RunOptions = {
@@ -155,7 +176,7 @@ export class RunService {
       const lock = await this.#deps.store.acquireScheduleLock(options.schedule, runId);
       if (!lock.acquired) throw new ScheduleBusyError(options.schedule, lock.heldBy);
     }
-    const { run: stored, created } = await this.#deps.store.createRun(run, images, options.idempotencyKey);
+    const { run: stored, created } = await this.#conflictsAsHttp(() => this.#deps.store.createRun(run, images, claim));
     if (created) {
       const executionId = await this.#deps.workflow.start(runId);
       await this.#deps.store.setExecution(runId, executionId);
@@ -163,11 +184,29 @@ export class RunService {
     return { view: toView(stored), created };
   }
 
+  /** A key reused for another request is the caller's conflict: 409 naming the key. */
+  async #conflictsAsHttp<T>(step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (err) {
+      if (err instanceof IdempotencyConflictError) throw new ConflictError(err.message);
+      throw err;
+    }
+  }
+
   /** A caller's secret by reference, or an inline credential moved into the vault, bound to `registry`. */
   async #credential(runId: string, name: string, registry: string, input: CredentialInput): Promise<CredentialRef> {
     if ('secretArn' in input) return { secretArn: input.secretArn };
     return this.#deps.vault.store(runId, name, registry, { kind: 'basic', username: input.username, password: input.password });
   }
+}
+
+/** The Idempotency-Key claim of a start, checked (400 naming the header when malformed). */
+function claimOf(options: StartOptions, request: unknown): { idempotency?: IdempotencyClaim } {
+  const key = options.idempotencyKey;
+  if (key === undefined) return {};
+  if (!/^[\w.:-]{1,128}$/.test(key)) throw new BadRequestError('Idempotency-Key: 1 to 128 letters, digits, ".", ":", "_" or "-"');
+  return { idempotency: idempotencyClaim(key, options.caller ?? 'anonymous', request) };
 }
 
 export function toView(run: RunRecord): RunView {

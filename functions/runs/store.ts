@@ -12,6 +12,24 @@ export interface ImageOutcome {
   readonly bytes?: number;
 }
 
+/**
+ * An Idempotency-Key as one caller used it: the key is scoped to the caller (another caller's
+ * same key is another key) and bound to the request (a hash of its canonical form).
+ */
+export interface IdempotencyClaim {
+  readonly key: string;
+  readonly caller: string;
+  readonly requestHash: string;
+}
+
+/** The caller used this Idempotency-Key before for a different request. */
+export class IdempotencyConflictError extends Error {
+  override readonly name = 'IdempotencyConflictError';
+  constructor(readonly key: string) {
+    super(`Idempotency-Key "${key}" was already used for a different request; use a new key for a new run`);
+  }
+}
+
 /** What `startImage` found. */
 export type StartImageResult =
   | { readonly kind: 'started'; readonly image: ImageRecord; readonly run: RunRecord }
@@ -25,16 +43,25 @@ export type StartImageResult =
  */
 export interface RunStore {
   /**
-   * Writes a new run and its images. With an idempotency key that was used before, writes
-   * nothing and returns the earlier run (`created: false`).
+   * Writes a new run and its images. With an idempotency key this caller used before for the
+   * same request, writes nothing and returns the earlier run (`created: false`); for another
+   * request, throws IdempotencyConflictError.
    */
-  createRun(run: RunRecord, images: readonly ImageRecord[], idempotencyKey?: string): Promise<{ run: RunRecord; created: boolean }>;
+  createRun(run: RunRecord, images: readonly ImageRecord[], idempotency?: IdempotencyClaim): Promise<{ run: RunRecord; created: boolean }>;
+  /**
+   * The run this caller's key already stands for (undefined: none yet); throws
+   * IdempotencyConflictError when the key was used for another request. A look before anything
+   * is prepared for a new run (run-scoped secrets); `createRun` still decides atomically.
+   */
+  findByIdempotencyKey(claim: IdempotencyClaim): Promise<RunRecord | undefined>;
   getRun(runId: string): Promise<RunRecord | undefined>;
   listRuns(limit: number, nextToken?: string): Promise<Page<RunRecord>>;
   listImages(runId: string): Promise<ImageRecord[]>;
   getImage(runId: string, index: number): Promise<ImageRecord | undefined>;
   /** Records what planning learned (resolved digest, a message) on a still-pending image. */
   annotateImage(runId: string, index: number, fields: { digest?: string; message?: string }): Promise<void>;
+  /** in-progress → pending: an image whose copy was interrupted (a crashed server) is copied again. Returns false when it was not in progress. */
+  reopenImage(runId: string, index: number): Promise<boolean>;
   /** pending|in-progress → in-progress, only while the run is in progress. */
   startImage(runId: string, index: number): Promise<StartImageResult>;
   /** pending|in-progress → a final status; adds to the run's counters. Returns false when the image was already final. */

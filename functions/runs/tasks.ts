@@ -7,6 +7,8 @@ import type { Repository } from '../oci/repository.js';
 import { isTransientNetworkError } from '../oci/retry.js';
 import { formatBytes } from '../mirror/format.js';
 import { Limiter } from '../mirror/limiter.js';
+import { type CancelWatch, watchCancel, withCheckpoints } from './cancel-watch.js';
+import { cancelledMessage, type RunCancellations } from './cancellation.js';
 import type { EngineFactory, RunEngine } from './engine.js';
 import { countImages, finalStatus, type ImageRecord, type RunRecord } from './model.js';
 import type { CredentialVault, EventPublisher } from './ports.js';
@@ -37,6 +39,10 @@ export interface WorkflowTaskDeps {
   readonly logger?: Logger;
   /** Where the run's inline credentials live: Finish releases (deletes) them. */
   readonly vault?: CredentialVault;
+  /** Cancel signals of this process (`ferry serve`): a cancel reaches the copies at once. */
+  readonly cancellations?: RunCancellations;
+  /** How often a copy asks the run store whether its run was cancelled (default 5 s). */
+  readonly cancelPollMs?: number;
 }
 
 /**
@@ -115,20 +121,31 @@ export class WorkflowTasks {
     if (started.kind === 'run-not-active') return { status: started.status };
     if (started.kind === 'already-final') return { status: started.image.status };
     const { run, image } = started;
+    const cancel = watchCancel(runId, { store: this.#deps.store, ...(this.#deps.cancellations ? { cancellations: this.#deps.cancellations } : {}), pollMs: this.#deps.cancelPollMs ?? 5_000 });
+    try {
+      return await this.#copy(run, image, cancel);
+    } finally {
+      cancel.stop();
+    }
+  }
+
+  async #copy(run: RunRecord, image: ImageRecord, cancel: CancelWatch): Promise<{ status: string }> {
+    const { runId, index } = image;
     const engine = this.#deps.engines.forRun(run);
     const source = parseImageReference(image.source);
     const destination = parseImageReference(image.destination);
     // The digest Plan resolved the tag to: a tag that moves during the run does not change what it copies.
     const pair: ImagePair = [
       engine.registries.repository({ kind: 'registry', ref: source }, 'source'), image.digest ?? manifestRef(source),
-      engine.registries.repository({ kind: 'registry', ref: destination }, 'destination'), manifestRef(destination),
+      // Every blob and manifest push first asks whether the run was cancelled: no tag after a cancel.
+      withCheckpoints(engine.registries.repository({ kind: 'registry', ref: destination }, 'destination'), cancel.checkpoint), manifestRef(destination),
     ];
     try {
       if (run.options.dryRun) return await this.#dryRun(run, index, engine, pair);
       const result = await engine.copier.copy(
         ...pair,
         {
-          platforms: run.options.platforms.map(parsePlatform), referrers: run.options.referrers, keepExistingTags: !run.options.override,
+          platforms: run.options.platforms.map(parsePlatform), referrers: run.options.referrers, keepExistingTags: !run.options.override, signal: cancel.signal,
         },
       );
       const status = result.status === 'copied' ? 'completed' : 'skipped';
@@ -136,6 +153,11 @@ export class WorkflowTasks {
       await this.#deps.store.finishImage(runId, index, { status, digest: result.digest, bytes: result.bytes, message });
       return { status };
     } catch (err) {
+      if (cancel.signal.aborted) {
+        this.#logger.info('image copy stopped: run cancelled', { runId, index });
+        await this.#deps.store.finishImage(runId, index, { status: 'failed', message: cancelledMessage });
+        return { status: 'cancelled' };
+      }
       const retryable = err instanceof FerryError ? err.retryable : isTransientNetworkError(err);
       this.#logger.warn('image copy failed', { runId, index, retryable, error: describeError(err) });
       if (retryable) throw err;

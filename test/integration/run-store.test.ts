@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoBlobIndex } from '../../functions/aws/dynamo-blob-index.js';
 import { createRunTable, DynamoRunStore, InvalidTokenError } from '../../functions/aws/dynamo-run-store.js';
 import type { ImageRecord, RunRecord } from '../../functions/runs/model.js';
+import { IdempotencyConflictError } from '../../functions/runs/store.js';
 import { type RunningDynamo, startDynalite, startDynamoDbLocal } from '../support/dynamodb.js';
 
 const options = { destination: { registry: 'r.example', insecure: false }, sourceCredentials: {}, platforms: [], referrers: false, override: true, failFast: false, dryRun: false };
@@ -41,12 +42,38 @@ describe.each([
   it('returns the earlier run for a repeated idempotency key and writes nothing', async () => {
     const first = newRun();
     const second = newRun();
-    const key = `key-${counter}`;
-    await store.createRun(first.run, first.images, key);
-    const again = await store.createRun(second.run, second.images, key);
+    const claim = { key: `key-${counter}`, caller: 'arn:aws:iam::111122223333:user/a', requestHash: 'sha256:1' };
+    await store.createRun(first.run, first.images, claim);
+    const again = await store.createRun(second.run, second.images, claim);
     expect(again).toEqual({ run: first.run, created: false });
     expect(await store.getRun(second.run.runId)).toBeUndefined();
     expect(await store.listImages(second.run.runId)).toEqual([]);
+  });
+
+  it('refuses a key reused for another request, and keeps keys of two callers apart', async () => {
+    const [first, other, third] = [newRun(), newRun(), newRun()];
+    const claim = { key: `key-${counter}`, caller: 'arn:aws:iam::111122223333:user/a', requestHash: 'sha256:1' };
+    await store.createRun(first.run, first.images, claim);
+    await expect(store.createRun(other.run, other.images, { ...claim, requestHash: 'sha256:2' })).rejects.toBeInstanceOf(IdempotencyConflictError);
+    expect(await store.getRun(other.run.runId)).toBeUndefined();
+    expect(await store.findByIdempotencyKey(claim)).toEqual(first.run);
+    await expect(store.findByIdempotencyKey({ ...claim, requestHash: 'sha256:2' })).rejects.toBeInstanceOf(IdempotencyConflictError);
+    expect(await store.findByIdempotencyKey({ ...claim, caller: 'arn:aws:iam::444455556666:user/b' })).toBeUndefined();
+    const stranger = await store.createRun(third.run, third.images, { ...claim, caller: 'arn:aws:iam::444455556666:user/b' });
+    expect(stranger).toEqual({ run: third.run, created: true });
+  });
+
+  it('reopens an interrupted image (in-progress → pending) and nothing else', async () => {
+    const { run, images } = newRun();
+    await store.createRun(run, images);
+    await store.startImage(run.runId, 0);
+    await store.startImage(run.runId, 1);
+    await store.finishImage(run.runId, 1, { status: 'completed', bytes: 1 });
+    expect(await store.reopenImage(run.runId, 0)).toBe(true);
+    expect(await store.reopenImage(run.runId, 1)).toBe(false);
+    expect(await store.reopenImage(run.runId, 2)).toBe(false);
+    expect((await store.listImages(run.runId)).map((i) => i.status)).toEqual(['pending', 'completed', 'pending']);
+    expect((await store.getImage(run.runId, 0))?.startTime).toBeUndefined();
   });
 
   it('moves images only forward and counts atomically', async () => {
@@ -92,6 +119,10 @@ describe.each([
     const second = await store.listRuns(3, first.nextToken);
     expect(second.items.slice(0, 2).map((r) => r.runId)).toEqual(created.slice(0, 2).reverse());
     await expect(store.listRuns(3, 'not-a-token')).rejects.toBeInstanceOf(InvalidTokenError);
+    // Well-formed JSON of the wrong shape must not reach the engine (a ValidationException, a 500).
+    for (const forged of [{}, { a: 'b' }, { pk: 'RUN#x', sk: 'RUN' }, { pk: 'IDEM#x', sk: 'IDEM', gsi1pk: 'RUNS', gsi1sk: 'x' }]) {
+      await expect(store.listRuns(3, Buffer.from(JSON.stringify(forged)).toString('base64url'))).rejects.toBeInstanceOf(InvalidTokenError);
+    }
   });
 
   it('hides finished runs past their TTL (engines that never expire items included)', async () => {

@@ -67,7 +67,7 @@ describe('the ferry serve command', () => {
     expect(await stop(second.child)).toBe(0);
   });
 
-  it('refuses a second server on the same --data-dir or port with one line, and takes over a lock whose process is gone', async () => {
+  it('refuses a second server on the same --data-dir or port with one line, and takes over a lock whose process is gone or that predates a reboot', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'ferry-serve-'));
     const first = await startServe(dataDir);
     try {
@@ -90,7 +90,18 @@ describe('the ferry serve command', () => {
     await new Promise((resolve) => gone.once('exit', resolve));
     writeFileSync(join(dataDir, 'ferry-serve.lock'), `${gone.pid}\n`);
     const next = await startServe(dataDir);
-    expect(readFileSync(join(dataDir, 'ferry-serve.lock'), 'utf8')).toBe(`${next.child.pid}\n`);
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    expect(readFileSync(join(dataDir, 'ferry-serve.lock'), 'utf8')).toBe(`${next.child.pid} ${boot}\n`);
     expect(await stop(next.child)).toBe(0);
+
+    // A lock from before the machine restarted is stale even when its pid now runs another program
+    // (here: this test runner); from this boot, that live pid holds the directory.
+    writeFileSync(join(dataDir, 'ferry-serve.lock'), `${process.pid} 00000000-0000-4000-8000-000000000000\n`);
+    const afterReboot = await startServe(dataDir);
+    expect(readFileSync(join(dataDir, 'ferry-serve.lock'), 'utf8')).toBe(`${afterReboot.child.pid} ${boot}\n`);
+    expect(await stop(afterReboot.child)).toBe(0);
+    writeFileSync(join(dataDir, 'ferry-serve.lock'), `${process.pid} ${boot}\n`);
+    const held = await refusedServe(['--port', '0', '--data-dir', dataDir]);
+    expect(held).toEqual({ code: 2, stderr: `ferry: --data-dir ${dataDir} is in use by another ferry serve (pid ${process.pid}); stop it or choose another directory\n` });
   });
 });

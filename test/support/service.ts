@@ -21,7 +21,8 @@ export function startService(options: ServeOptions = {}): Promise<RunningServer>
 
 export async function api(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: unknown; text: string }> {
   const res = await fetch(`${base}${path}`, {
-    method, headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    // ferry serve takes state-changing requests only as JSON (a cross-site form cannot send that).
+    method, headers: { ...(body === undefined && (method === 'GET' || method === 'HEAD') ? {} : { 'content-type': 'application/json' }), ...headers },
     ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
   });
   const text = await res.text();

@@ -11,6 +11,8 @@ export interface ApiEvent {
   readonly queryStringParameters?: Record<string, string | undefined> | null;
   readonly body?: string | null;
   readonly isBase64Encoded?: boolean;
+  /** Who called: API Gateway's IAM identity; `ferry serve` fills `caller` with its own (token or local). */
+  readonly requestContext?: { readonly identity?: Readonly<Record<'userArn' | 'caller' | 'accountId', string | null | undefined>> | null } | null;
 }
 
 export interface ApiResponse {
@@ -30,6 +32,16 @@ export function header(event: ApiEvent, name: string): string | undefined {
   const wanted = name.toLowerCase();
   for (const [key, value] of Object.entries(event.headers ?? {})) if (key.toLowerCase() === wanted) return value;
   return undefined;
+}
+
+/**
+ * The caller an Idempotency-Key belongs to: the IAM principal API Gateway authenticated (its
+ * ARN, else its caller id, else its account), so one caller's key never returns another's run.
+ */
+export function callerOf(event: ApiEvent): string {
+  const identity = event.requestContext?.identity;
+  const who = identity?.userArn ?? identity?.caller ?? identity?.accountId;
+  return who ?? 'anonymous';
 }
 
 export function bodyOf(event: ApiEvent): string | null {
