@@ -7,6 +7,9 @@
 #   openssl          test certificates
 #   default-jre-headless  (--tests) DynamoDB Local, the reference engine of the store's tests
 #   bsdutils         (--tests) `script`, a TTY for the progress-bar test (present on every Debian/Ubuntu)
+#   tinyproxy        (--tests) a real forward proxy, for the HTTPS_PROXY/HTTP_PROXY tests
+#   iproute2, util-linux  (--tests) `ip` and `unshare`: tests that could reach a public name run in a
+#                    loopback-only network namespace (the tests run as root)
 set -eu
 
 need_node_major=20
@@ -22,7 +25,7 @@ fi
 
 wanted="docker-registry:docker-registry skopeo:skopeo htpasswd:apache2-utils openssl:openssl"
 if [ "${1:-}" = "--tests" ]; then
-  wanted="$wanted java:default-jre-headless script:bsdutils"
+  wanted="$wanted java:default-jre-headless script:bsdutils tinyproxy:tinyproxy ip:iproute2 unshare:util-linux"
 fi
 missing=""
 for pair in $wanted; do

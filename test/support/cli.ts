@@ -13,10 +13,13 @@ export interface CliResult {
   stderr: string;
 }
 
-/** A clean environment: an empty HOME so no real auth file is read; no AWS reach. */
+/** Variables a developer's shell may carry that would change where the CLI connects or what it reads. */
+const inherited = /^(REGISTRY_AUTH_FILE|XDG_RUNTIME_DIR|DOCKER_CONFIG|(HTTPS?|ALL|NO)_PROXY|FERRY_[A-Z_]+)$/i;
+
+/** A clean environment: an empty HOME so no real auth file is read; no proxy, no FERRY_* settings; no AWS reach. */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const home = mkdtempSync(join(tmpdir(), 'ferry-home-'));
-  const { REGISTRY_AUTH_FILE: _a, XDG_RUNTIME_DIR: _b, DOCKER_CONFIG: _c, ...rest } = process.env;
+  const rest = Object.fromEntries(Object.entries(process.env).filter(([name]) => !inherited.test(name)));
   return { ...rest, HOME: home, AWS_EC2_METADATA_DISABLED: 'true', CDK_DISABLE_CLI_TELEMETRY: 'true', ...extra };
 }
 
