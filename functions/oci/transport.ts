@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { rootCertificates } from 'node:tls';
 import { deniedCode, type NetworkGuard } from './network-guard.js';
 import type { Agent as AgentType, Dispatcher } from 'undici';
 // Only the connection pool and `request` are needed: importing them alone keeps fetch, WebSocket,
@@ -28,7 +29,7 @@ export interface TransportOptions {
    * at equal specificity, verification does.
    */
   readonly verifyHosts?: Iterable<string>;
-  /** Extra CA certificates (PEM) trusted for TLS. */
+  /** Extra CA certificates (PEM) trusted for TLS, besides the public roots Node ships. */
   readonly ca?: string | Buffer;
   /** Registry host → base URL overrides (VPC endpoints, proxies, test stand-ins). */
   readonly endpoints?: ReadonlyMap<string, string>;
@@ -116,12 +117,13 @@ export class Transport {
     const idle = { headersTimeout: this.#idleTimeoutMs, bodyTimeout: this.#idleTimeoutMs, connectTimeout: Math.min(10_000, this.#idleTimeoutMs) };
     const pool = { connections: options.connections ?? 16, keepAliveTimeout: 30_000, ...idle };
     const lookup = options.guard ? { lookup: options.guard.lookup } : {};
-    this.#secure = new Agent({ ...pool, connect: { ...lookup, ...(options.ca === undefined ? {} : { ca: options.ca }) } });
+    const ca = options.ca === undefined ? undefined : withPublicRoots(options.ca);
+    this.#secure = new Agent({ ...pool, connect: { ...lookup, ...(ca === undefined ? {} : { ca }) } });
     this.#insecure = new Agent({ ...pool, connect: { ...lookup, rejectUnauthorized: false } });
     this.#proxies = new ProxyRoutes(options.proxy);
-    this.#proxied = new ProxyAgents(pool, options.ca);
+    this.#proxied = new ProxyAgents(pool, ca);
     this.#guard = options.guard;
-    this.#ca = options.ca;
+    this.#ca = ca;
     this.#streamThreshold = options.streamThreshold ?? 1 << 20;
     this.#insecureHosts = new Set([...(options.insecureHosts ?? [])].map((h) => h.toLowerCase()));
     this.#verifyHosts = new Set([...(options.verifyHosts ?? [])].map((h) => h.toLowerCase()));
@@ -286,6 +288,15 @@ export class Transport {
 
 /** Where Docker Hub's registry API is served (`docker.io` names it). */
 export const dockerHubApiBase = 'https://registry-1.docker.io/';
+
+/**
+ * `--ca-file`'s CAs beside Node's public roots. WARNING: TLS's `ca` option replaces the root store
+ * instead of adding to it, so passing the file alone would make every public registry (Docker Hub,
+ * quay.io, ECR) untrusted for the rest of the run.
+ */
+export function withPublicRoots(extra: string | Buffer): string {
+  return [...rootCertificates, String(extra)].join('\n');
+}
 
 /** TLS verification failures (Node's and OpenSSL's codes): permanent for this configuration. */
 const certificateCode = /^(CERT_|ERR_TLS_CERT|UNABLE_TO_(GET|VERIFY)|SELF_SIGNED|DEPTH_ZERO|HOSTNAME_MISMATCH)/;
