@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NetworkGuard } from '../functions/oci/network-guard.js';
 
 /** A schedule that re-runs a stored image set. */
 const scheduleSchema = z.strictObject({
@@ -9,6 +10,9 @@ const scheduleSchema = z.strictObject({
   /** The run request (POST /v1/runs body) the schedule starts. */
   run: z.looseObject({ images: z.array(z.string()).min(1), destination: z.looseObject({ registry: z.string() }) }),
 });
+
+/** A forward proxy's URL, as HTTPS_PROXY takes it. */
+const proxyUrl = z.string().regex(/^http:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?\/?$/, 'must be http://HOST[:PORT] (no credentials: they would be stored in plaintext in the template)');
 
 /** An ECR repository name prefix (IAM resource pattern: `*` matches any characters). */
 const ecrPrefix = z.string().regex(/^[a-z0-9._/*-]{1,256}$/, 'must be an ECR repository name prefix (a-z 0-9 . _ / - and *)');
@@ -26,8 +30,23 @@ export const ferryConfigSchema = z.strictObject({
   /** Days Lambda and state-machine logs are kept. */
   logRetentionDays: z.number().int().default(30),
   schedules: z.array(scheduleSchema).default([]),
-  /** Registry hosts in private ranges the service may reach (the SSRF guard refuses them otherwise). */
-  allowPrivateRegistries: z.array(z.string()).default([]),
+  /** Registry hosts or networks (CIDRs) in private ranges the service may reach (the SSRF guard refuses them otherwise). */
+  allowPrivateRegistries: z.array(z.string().min(1).max(253)).default([]).superRefine((entries, ctx) => {
+    try {
+      new NetworkGuard(entries);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+    }
+  }),
+  /**
+   * A forward proxy between the Plan and Copy functions and the registries (their HTTPS_PROXY,
+   * HTTP_PROXY and NO_PROXY). No credentials in the URL: the template would hold them in plaintext.
+   */
+  proxy: z.strictObject({
+    httpsProxy: proxyUrl.optional(),
+    httpProxy: proxyUrl.optional(),
+    noProxy: z.string().regex(/^[A-Za-z0-9.:*/[\],-]{1,4096}$/, 'must be a NO_PROXY list: hosts, .domains, IPs and CIDRs separated by commas').optional(),
+  }).optional(),
   /**
    * ECR repository name prefixes runs may read from and write to (IAM and a run-time check). None
    * (the default) refuses every ECR repository; `["*"]` opts in to all of the account's repositories.

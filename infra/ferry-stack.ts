@@ -41,6 +41,12 @@ export class FerryStack extends Stack {
     const plan = fn('PlanRun', 'workflow/plan-run', 'plan', { timeout: Duration.minutes(5), memorySize: 512 });
     // Large layers stream for minutes; memory buys network and CPU for hashing.
     const copyImage = fn('CopyImage', 'workflow/copy-image', 'copyImage', { timeout: Duration.minutes(15), memorySize: 1024 });
+    // Registry traffic (Plan's preflight and resolution, the copies) goes through the operator's proxy, if any.
+    const proxy = config.proxy;
+    if (proxy) {
+      const env = { HTTPS_PROXY: proxy.httpsProxy, HTTP_PROXY: proxy.httpProxy, NO_PROXY: proxy.noProxy };
+      for (const f of [plan, copyImage]) for (const [name, value] of Object.entries(env)) if (value !== undefined) f.addEnvironment(name, value);
+    }
     const recordFailure = fn('RecordFailure', 'workflow/record-failure', 'recordFailure');
     const finish = fn('FinishRun', 'workflow/finish-run', 'finish', { timeout: Duration.minutes(2) });
     const workflow = new RunWorkflow(this, 'Workflow', { plan, copyImage, recordFailure, finish, mapConcurrency: config.mapConcurrency, logRetention });

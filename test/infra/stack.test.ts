@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { routePath } from '../../functions/handlers/api/stage.js';
 import { RetryableErrorNames } from '../../functions/oci/errors.js';
 import { createApp } from '../../infra/app.js';
+import { parseFerryConfig } from '../../infra/config.js';
 import { extractWorkflowDefinition } from '../../infra/workflow-definition.js';
 
 const config = {
@@ -15,6 +16,8 @@ const config = {
   registrySecretKmsKeyArns: ['arn:aws:kms:eu-west-1:123456789012:key/0f0e0d0c-0000-4000-8000-000000000000'],
   api: { rateLimit: 5, burstLimit: 9, reservedConcurrency: 3 },
   assumableRoles: ['arn:aws:iam::444455556666:role/ferry-push'],
+  allowPrivateRegistries: ['registry.internal', '10.20.0.0/16'],
+  proxy: { httpsProxy: 'http://proxy.corp.example:3128', noProxy: '.corp.example,10.0.0.0/8' },
   ecrRepositories: { tagMutability: 'IMMUTABLE', scanOnPush: true },
   schedules: [{ name: 'nightly', expression: 'cron(0 3 * * ? *)', run: { images: ['docker.io/library/busybox:1.36'], destination: { registry: '123456789012.dkr.ecr.eu-west-1.amazonaws.com', prefix: 'mirror' } } }],
 };
@@ -188,6 +191,26 @@ describe('FerryStack', () => {
     expect(JSON.stringify(api)).not.toContain('ecr:');
     template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ FERRY_TASK: 'copyImage', FERRY_ECR_REPOSITORIES: '{"tagMutability":"IMMUTABLE","scanOnPush":true}' }) } });
     template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ FERRY_TASK: 'api', FERRY_ECR_REPOSITORY_PREFIXES: '["mirror/"]' }) } });
+  });
+  it('sends the registry traffic of Plan and Copy (only) through the configured proxy', () => {
+    for (const task of ['plan', 'copyImage']) {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ FERRY_TASK: task, HTTPS_PROXY: 'http://proxy.corp.example:3128', NO_PROXY: '.corp.example,10.0.0.0/8' }) },
+      });
+    }
+    const functions = Object.values(template.findResources('AWS::Lambda::Function')) as { Properties: { Environment?: { Variables?: Record<string, unknown> } } }[];
+    const proxied = functions.filter((f) => f.Properties.Environment?.Variables?.HTTPS_PROXY !== undefined).map((f) => f.Properties.Environment?.Variables?.FERRY_TASK);
+    expect(proxied.sort()).toEqual(['copyImage', 'plan']);
+  });
+});
+
+describe('stack configuration', () => {
+  it.each([
+    [{ proxy: { httpsProxy: 'http://user:secret@proxy:3128' } }, /no credentials.*at proxy\.httpsProxy/s],
+    [{ proxy: { httpsProxy: 'socks5://proxy:1080' } }, /proxy\.httpsProxy/],
+    [{ allowPrivateRegistries: ['10.0.0.0/99'] }, /10\.0\.0\.0\/99.*at allowPrivateRegistries/s],
+  ])('refuses %j at synth, naming the key', (ferry, message) => {
+    expect(() => parseFerryConfig(ferry)).toThrow(message);
   });
 });
 
