@@ -1,44 +1,30 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { cleanEnv, repoRoot, skopeoDigest } from '../support/cli.js';
+import { skopeoDigest } from '../support/cli.js';
 import { basicHeader } from '../support/engine.js';
 import { buildImage, push, remoteDigest, Rng } from '../support/fixtures.js';
 import { type HeldProxy, startHeldProxy } from '../support/held-proxy.js';
+import { startServeProcess } from '../support/serve-process.js';
 import { api, type RunView, waitForRun } from '../support/service.js';
 
 const { seed, src, dst, basic } = inject('registries');
 const rng = new Rng(seed + 77);
 const proxies: HeldProxy[] = [];
 const children: ChildProcess[] = [];
+/** The real `ferry serve` on `dataDir`, killed after the tests if a test left it running. */
+async function startServe(dataDir: string): Promise<Awaited<ReturnType<typeof startServeProcess>>> {
+  const server = await startServeProcess(['--data-dir', dataDir]);
+  children.push(server.child);
+  return server;
+}
+
 afterAll(async () => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   await Promise.all(proxies.map((p) => p.stop()));
 });
-
-/** Starts the real `ferry serve` (a child process) and resolves with its URL and what it said before listening. */
-function startServe(dataDir: string): Promise<{ url: string; child: ChildProcess; stderr: string }> {
-  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'ferry.js'), 'serve', '--port', '0', '--data-dir', dataDir], { env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      const url = /listening on (http:\/\/\S+)/.exec(stderr)?.[1];
-      if (url) resolve({ url, child, stderr });
-    });
-    child.once('exit', (code) => reject(new Error(`ferry serve exited ${code}: ${stderr}`)));
-  });
-}
-
-function exited(child: ChildProcess, signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  return new Promise((resolve) => {
-    child.once('exit', (code, by) => resolve({ code, signal: by }));
-    child.kill(signal);
-  });
-}
 
 describe('ferry serve after kill -9', () => {
   it('resumes runs that were copying on restart, and fails those whose inline credentials were only in memory, saying why', async () => {
@@ -64,7 +50,7 @@ describe('ferry serve after kill -9', () => {
     await Promise.all([plainSource.waitHeld(1), securedSource.waitHeld(1)]);
     const during = (await api(first.url, 'GET', `/v1/runs/${(resumable.json as RunView).runId}`)).json as RunView;
     expect(Object.values(during.images)[0]!.status).toBe('in-progress');
-    expect(await exited(first.child, 'SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
+    expect(await first.stop('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
     expect(readFileSync(join(dataDir, 'ferry-serve.lock'), 'utf8')).toMatch(new RegExp(`^${first.child.pid} [0-9a-f-]+\n$`));
     plainSource.release();
     securedSource.release();
@@ -86,10 +72,10 @@ describe('ferry serve after kill -9', () => {
     expect(Object.values(lost.images)[0]).toMatchObject({ status: 'failed', message: `not copied: ${why}` });
     expect(await remoteDigest(dst.url, `recovered/${secured.repo}`, 'v1')).toBeUndefined();
 
-    expect(await exited(second.child, 'SIGTERM')).toEqual({ code: 0, signal: null });
+    expect(await second.stop('SIGTERM')).toEqual({ code: 0, signal: null });
     // A third start finds nothing left to recover.
     const third = await startServe(dataDir);
     expect(third.stderr).not.toMatch(/left in progress/);
-    expect(await exited(third.child, 'SIGTERM')).toEqual({ code: 0, signal: null });
+    expect(await third.stop('SIGTERM')).toEqual({ code: 0, signal: null });
   });
 });

@@ -1,28 +1,17 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { buildImage, push, remoteDigest, Rng } from '../support/fixtures.js';
 import { cleanEnv, repoRoot } from '../support/cli.js';
+import { startServeProcess } from '../support/serve-process.js';
 import { api, type RunView, waitForRun } from '../support/service.js';
+
+const startServe = (dataDir: string) => startServeProcess(['--data-dir', dataDir]);
 
 const { seed, src, dst } = inject('registries');
 const rng = new Rng(seed + 8);
-
-/** Starts the real `ferry serve` command and resolves with its URL (printed on stderr). */
-function startServe(dataDir: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'ferry.js'), 'serve', '--port', '0', '--data-dir', dataDir], { env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      const url = /listening on (http:\/\/\S+)/.exec(stderr)?.[1];
-      if (url) resolve({ url, child });
-    });
-    child.once('exit', (code) => reject(new Error(`ferry serve exited ${code}: ${stderr}`)));
-  });
-}
 
 /** Runs `ferry serve` expecting it to refuse to start: its exit code and stderr. */
 function refusedServe(args: string[]): Promise<{ code: number | null; stderr: string }> {
@@ -38,12 +27,6 @@ function refusedServe(args: string[]): Promise<{ code: number | null; stderr: st
   });
 }
 
-function stop(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => {
-    child.once('exit', (code) => resolve(code));
-    child.kill('SIGTERM');
-  });
-}
 
 describe('the ferry serve command', () => {
   it('serves the API on embedded defaults, and keeps runs in --data-dir across restarts', async () => {
@@ -58,13 +41,13 @@ describe('the ferry serve command', () => {
     const run = await waitForRun(first.url, runId);
     expect(run.status).toBe('completed');
     expect(await remoteDigest(dst.url, `served/${repo}`, 'v1')).toBe(image.digest);
-    expect(await stop(first.child)).toBe(0);
+    expect((await first.stop()).code).toBe(0);
 
     const second = await startServe(dataDir);
     const again = await api(second.url, 'GET', `/v1/runs/${runId}`);
     expect(again.status).toBe(200);
     expect(again.json).toMatchObject({ runId, status: 'completed', imagesProcessed: 1 });
-    expect(await stop(second.child)).toBe(0);
+    expect((await second.stop()).code).toBe(0);
   });
 
   it('refuses a second server on the same --data-dir or port with one line, and takes over a lock whose process is gone or that predates a reboot', async () => {
@@ -81,7 +64,7 @@ describe('the ferry serve command', () => {
       // The first server is untouched.
       expect((await api(first.url, 'GET', '/v1/runs')).status).toBe(200);
     } finally {
-      expect(await stop(first.child)).toBe(0);
+      expect((await first.stop()).code).toBe(0);
     }
     expect(existsSync(join(dataDir, 'ferry-serve.lock'))).toBe(false);
 
@@ -92,14 +75,14 @@ describe('the ferry serve command', () => {
     const next = await startServe(dataDir);
     const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
     expect(readFileSync(join(dataDir, 'ferry-serve.lock'), 'utf8')).toBe(`${next.child.pid} ${boot}\n`);
-    expect(await stop(next.child)).toBe(0);
+    expect((await next.stop()).code).toBe(0);
 
     // A lock from before the machine restarted is stale even when its pid now runs another program
     // (here: this test runner); from this boot, that live pid holds the directory.
     writeFileSync(join(dataDir, 'ferry-serve.lock'), `${process.pid} 00000000-0000-4000-8000-000000000000\n`);
     const afterReboot = await startServe(dataDir);
     expect(readFileSync(join(dataDir, 'ferry-serve.lock'), 'utf8')).toBe(`${afterReboot.child.pid} ${boot}\n`);
-    expect(await stop(afterReboot.child)).toBe(0);
+    expect((await afterReboot.stop()).code).toBe(0);
     writeFileSync(join(dataDir, 'ferry-serve.lock'), `${process.pid} ${boot}\n`);
     const held = await refusedServe(['--port', '0', '--data-dir', dataDir]);
     expect(held).toEqual({ code: 2, stderr: `ferry: --data-dir ${dataDir} is in use by another ferry serve (pid ${process.pid}); stop it or choose another directory\n` });

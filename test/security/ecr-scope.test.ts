@@ -1,6 +1,4 @@
-import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createRunTable, DynamoRunStore } from '../../functions/aws/dynamo-run-store.js';
@@ -15,7 +13,8 @@ import type { RunRecord } from '../../functions/runs/model.js';
 import { WorkflowTasks } from '../../functions/runs/tasks.js';
 import { type RunningDynamo, startDynalite } from '../support/dynamodb.js';
 import { Rng } from '../support/fixtures.js';
-import { cleanEnv, repoRoot } from '../support/cli.js';
+import { cleanEnv } from '../support/cli.js';
+import { startServeProcess } from '../support/serve-process.js';
 import { api, startService } from '../support/service.js';
 
 const { seed, dst } = inject('registries');
@@ -73,24 +72,13 @@ describe('the API refuses ECR repositories outside the configured prefixes (400,
 describe('the ferry serve command', () => {
   it('limits ECR only when FERRY_ECR_REPOSITORY_PREFIXES is set (the developer\'s own credentials otherwise)', async () => {
     const env = cleanEnv({ FERRY_ECR_REPOSITORY_PREFIXES: 'mirror/, team/', FERRY_REGISTRY_ENDPOINTS: `${ecrHost}=http://127.0.0.1:1` });
-    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'ferry.js'), 'serve', '--port', '0'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    const server = await startServeProcess([], env);
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let stderr = '';
-        child.stderr.on('data', (d: Buffer) => {
-          stderr += d.toString();
-          const found = /listening on (http:\/\/\S+)/.exec(stderr)?.[1];
-          if (found) resolve(found);
-        });
-        child.once('exit', (code) => reject(new Error(`ferry serve exited ${code}: ${stderr}`)));
-      });
-      const res = await api(url, 'POST', '/v1/runs', { images: ['quay.io/org/app:1'], destination: { registry: ecrHost, prefix: 'prod' } });
+      const res = await api(server.url, 'POST', '/v1/runs', { images: ['quay.io/org/app:1'], destination: { registry: ecrHost, prefix: 'prod' } });
       expect(res.status).toBe(400);
       expect((res.json as { message: string }).message).toContain('is outside the repository prefixes this deployment may use (mirror/, team/)');
     } finally {
-      child.kill('SIGTERM');
-      await exited;
+      await server.stop();
     }
   });
 });

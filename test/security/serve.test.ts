@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../functions/local/serve.js';
 import { cleanEnv, repoRoot } from '../support/cli.js';
+import { startServeProcess } from '../support/serve-process.js';
 import { startService } from '../support/service.js';
 
 interface Reply {
@@ -164,24 +165,13 @@ describe('the ferry serve command', () => {
 
   it('takes the token from FERRY_SERVE_TOKEN', async () => {
     const token = 'env-token-0123456789abcdef';
-    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'ferry.js'), 'serve', '--port', '0'], { env: cleanEnv({ FERRY_SERVE_TOKEN: token }), stdio: ['ignore', 'ignore', 'pipe'] });
+    const server = await startServeProcess([], cleanEnv({ FERRY_SERVE_TOKEN: token }));
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let stderr = '';
-        child.stderr.on('data', (d: Buffer) => {
-          stderr += d.toString();
-          const found = /listening on (http:\/\/\S+)/.exec(stderr)?.[1];
-          if (found) resolve(found);
-        });
-        child.once('exit', (code) => reject(new Error(`ferry serve exited ${code}: ${stderr}`)));
-      });
-      const host = new URL(url).host;
-      expect((await send(url, 'GET', '/v1/runs', { host })).status).toBe(401);
-      expect((await send(url, 'GET', '/v1/runs', { host, authorization: `Bearer ${token}` })).status).toBe(200);
+      const host = new URL(server.url).host;
+      expect((await send(server.url, 'GET', '/v1/runs', { host })).status).toBe(401);
+      expect((await send(server.url, 'GET', '/v1/runs', { host, authorization: `Bearer ${token}` })).status).toBe(200);
     } finally {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
+      await server.stop();
     }
   });
 });
