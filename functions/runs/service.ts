@@ -7,7 +7,7 @@ import { BadRequestError, type CredentialInput, parseJsonBody, parseRunRequest, 
 import { cancelledMessage, type RunCancellations } from './cancellation.js';
 import { type EcrScope, checkEcrScope } from './ecr-scope.js';
 import { idempotencyClaim } from './idempotency.js';
-import { type IdempotencyClaim, IdempotencyConflictError, type RunStore } from './store.js';
+import { type IdempotencyClaim, IdempotencyConflictError, IdempotencyInProgressError, type RunStore } from './store.js';
 
 /** The run as `GET /v1/runs/{runId}` shows it (pinned shape). */
 export interface RunView {
@@ -184,12 +184,15 @@ export class RunService {
     return { view: toView(stored), created };
   }
 
-  /** A key reused for another request is the caller's conflict: 409 naming the key. */
+  /**
+   * A key reused for another request is the caller's conflict: 409 naming the key. So is a key
+   * whose first request is still writing its run (409 saying to retry, as Stripe answers).
+   */
   async #conflictsAsHttp<T>(step: () => Promise<T>): Promise<T> {
     try {
       return await step();
     } catch (err) {
-      if (err instanceof IdempotencyConflictError) throw new ConflictError(err.message);
+      if (err instanceof IdempotencyConflictError || err instanceof IdempotencyInProgressError) throw new ConflictError(err.message);
       throw err;
     }
   }

@@ -30,6 +30,17 @@ export class IdempotencyConflictError extends Error {
   }
 }
 
+/**
+ * Another request with this caller's key (the same request: a concurrent retry) is still writing
+ * its run: retry shortly, it will answer with that run. Never a second run for one key.
+ */
+export class IdempotencyInProgressError extends Error {
+  override readonly name = 'IdempotencyInProgressError';
+  constructor(readonly key: string) {
+    super(`Idempotency-Key "${key}": a request with this key is still being processed; retry in a few seconds`);
+  }
+}
+
 /** What `startImage` found. */
 export type StartImageResult =
   | { readonly kind: 'started'; readonly image: ImageRecord; readonly run: RunRecord }
@@ -45,12 +56,14 @@ export interface RunStore {
   /**
    * Writes a new run and its images. With an idempotency key this caller used before for the
    * same request, writes nothing and returns the earlier run (`created: false`); for another
-   * request, throws IdempotencyConflictError.
+   * request, throws IdempotencyConflictError; while that earlier request is still writing its
+   * run, throws IdempotencyInProgressError.
    */
   createRun(run: RunRecord, images: readonly ImageRecord[], idempotency?: IdempotencyClaim): Promise<{ run: RunRecord; created: boolean }>;
   /**
    * The run this caller's key already stands for (undefined: none yet); throws
-   * IdempotencyConflictError when the key was used for another request. A look before anything
+   * IdempotencyConflictError when the key was used for another request, and
+   * IdempotencyInProgressError while the request holding the key is still writing its run. A look before anything
    * is prepared for a new run (run-scoped secrets); `createRun` still decides atomically.
    */
   findByIdempotencyKey(claim: IdempotencyClaim): Promise<RunRecord | undefined>;
