@@ -1,4 +1,5 @@
-import type { ImageRecord, ImageStatus, RunRecord, RunStatus } from './model.js';
+import { Limiter } from '../mirror/limiter.js';
+import { type ImageRecord, type ImageStatus, openImageStatuses, type RunRecord, type RunStatus } from './model.js';
 
 export interface Page<T> {
   readonly items: T[];
@@ -86,4 +87,20 @@ export interface RunStore {
   finishRun(runId: string, result: { status: Exclude<RunStatus, 'in-progress'>; message?: string; imagesProcessed: number; imagesFailed: number; bytesCopied: number }): Promise<boolean>;
   /** Takes the lock of a schedule for a run unless the run holding it is still in progress. */
   acquireScheduleLock(schedule: string, runId: string): Promise<{ acquired: true } | { acquired: false; heldBy: string }>;
+}
+
+/**
+ * Ends every image of the run still pending or in progress as failed with `message`: when a run
+ * ends without its workflow finishing them (cancel, a failed preflight, Finish after the workflow
+ * stopped early, a run ferry serve cannot resume). Each write is conditional, so an image whose
+ * copy reached a final status first keeps it, and a copy that finishes later changes nothing.
+ * Returns the run's images afterwards (`images`: as already listed, saving a read when none is open).
+ */
+export async function closeOpenImages(store: RunStore, runId: string, message: string, images?: readonly ImageRecord[]): Promise<ImageRecord[]> {
+  const listed = images ?? (await store.listImages(runId));
+  const open = listed.filter((i) => openImageStatuses.includes(i.status));
+  if (open.length === 0) return [...listed];
+  const limiter = new Limiter(25);
+  await Promise.all(open.map((i) => limiter.run(() => store.finishImage(runId, i.index, { status: 'failed', message }))));
+  return store.listImages(runId);
 }
