@@ -95,10 +95,14 @@ export interface RunStore {
  * stopped early, a run ferry serve cannot resume). Each write is conditional, so an image whose
  * copy reached a final status first keeps it, and a copy that finishes later changes nothing.
  * Returns the run's images afterwards (`images`: as already listed, saving a read when none is open).
+ * `statuses`: which open images to close (Finish leaves copies still under way to finish themselves).
  */
-export async function closeOpenImages(store: RunStore, runId: string, message: string, images?: readonly ImageRecord[]): Promise<ImageRecord[]> {
-  const listed = images ?? (await store.listImages(runId));
-  const open = listed.filter((i) => openImageStatuses.includes(i.status));
+export async function closeOpenImages(
+  store: RunStore, runId: string, message: string, options: { images?: readonly ImageRecord[]; statuses?: readonly ImageStatus[] } = {},
+): Promise<ImageRecord[]> {
+  const listed = options.images ?? (await store.listImages(runId));
+  const statuses = options.statuses ?? openImageStatuses;
+  const open = listed.filter((i) => statuses.includes(i.status));
   if (open.length === 0) return [...listed];
   const limiter = new Limiter(25);
   await Promise.all(open.map((i) => limiter.run(() => store.finishImage(runId, i.index, { status: 'failed', message }))));

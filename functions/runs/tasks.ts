@@ -196,10 +196,11 @@ export class WorkflowTasks {
     const { runId } = planInput.parse(input);
     const run = await this.#deps.store.getRun(runId);
     if (!run) return { status: 'missing' };
-    // The workflow stopped early (failFast, cancel): say why the rest were not copied.
+    // The workflow stopped early (failFast, cancel): say why the rest were not copied. Copies
+    // still under way (failFast ends the Map while they run) finish and record themselves.
     const message = run.status === 'cancelled' ? cancelledMessage
       : run.options.failFast ? 'not copied: the run stopped at the first failure (failFast)' : 'not copied: the workflow ended before this image ran';
-    const images = await closeOpenImages(this.#deps.store, runId, message);
+    const images = await closeOpenImages(this.#deps.store, runId, message, { statuses: ['pending'] });
     const counts = countImages(images);
     // A cancelled run keeps its status; finishRun then only records the final counts.
     const summary = run.options.dryRun ? dryRunSummary(images) : undefined;
@@ -230,7 +231,7 @@ export class WorkflowTasks {
 
   async #failRun(run: RunRecord, images: readonly ImageRecord[], message: string): Promise<void> {
     this.#logger.warn('preflight failed', { runId: run.runId, message });
-    const closed = await closeOpenImages(this.#deps.store, run.runId, `not copied: ${message}`, images);
+    const closed = await closeOpenImages(this.#deps.store, run.runId, `not copied: ${message}`, { images });
     await this.#deps.store.finishRun(run.runId, { status: 'failed', message, ...countImages(closed) });
   }
 }
