@@ -6,7 +6,8 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { type ImageRecord, imageStatuses, type RunRecord, runStatuses } from '../runs/model.js';
-import { type IdempotencyClaim, IdempotencyConflictError, type ImageOutcome, type Page, type RunStore, type StartImageResult } from '../runs/store.js';
+import { startRequestTimeoutSeconds } from '../runs/idempotency.js';
+import { type IdempotencyClaim, IdempotencyConflictError, IdempotencyInProgressError, type ImageOutcome, type Page, type RunStore, type StartImageResult } from '../runs/store.js';
 import { RunTable } from './table.js';
 
 const credentialRef = z.object({ secretArn: z.string() });
@@ -26,7 +27,8 @@ const imageItem = z.object({
   message: z.string().optional(), startTime: z.string().optional(), endTime: z.string().optional(), digest: z.string().optional(), bytes: z.number().optional(),
 });
 
-const idempotencyItem = z.object({ runId: z.string(), requestHash: z.string().optional(), expiresAt: z.number().optional() });
+const idempotencyItem = z.object({ runId: z.string(), requestHash: z.string().optional(), claimedAt: z.number().optional(), expiresAt: z.number().optional() });
+type HeldKey = z.infer<typeof idempotencyItem>;
 /** One caller's key: the caller is hashed (an ARN may be long), so keys of two callers never meet. */
 const idempotencyPartition = (claim: IdempotencyClaim) => `IDEM#${createHash('sha256').update(claim.caller).digest('hex').slice(0, 32)}#${claim.key}`;
 
@@ -39,7 +41,18 @@ export interface DynamoRunStoreOptions {
   /** How long finished runs are kept (TTL). */
   readonly retentionDays?: number;
   readonly now?: () => Date;
+  /**
+   * How long after its claim an Idempotency-Key whose run was never written may be taken over
+   * (its request died). Default: the start request's timeout plus a margin for clock skew.
+   * WARNING: must exceed the longest a request writing a run can live, or a retry starts a second run.
+   */
+  readonly idempotencyTakeoverMs?: number;
+  /** How long a retry waits for the run of a request still writing it before answering "in progress". */
+  readonly idempotencyWaitMs?: number;
 }
+
+/** Clocks of two Lambdas differ by far less; a takeover waits this much longer to be sure. */
+const clockMarginMs = 5_000;
 
 /**
  * RunStore on one DynamoDB table: `RUN#<id>`/`RUN` holds the run, `RUN#<id>`/`IMG#<n>` its
@@ -51,12 +64,16 @@ export class DynamoRunStore implements RunStore {
   readonly #table: string;
   readonly #retentionSeconds: number;
   readonly #now: () => Date;
+  readonly #takeoverMs: number;
+  readonly #waitMs: number;
 
   constructor(options: DynamoRunStoreOptions) {
     this.#client = options.client;
     this.#table = options.tableName;
     this.#retentionSeconds = Math.round((options.retentionDays ?? 30) * 86_400);
     this.#now = options.now ?? (() => new Date());
+    this.#takeoverMs = options.idempotencyTakeoverMs ?? startRequestTimeoutSeconds * 1000 + clockMarginMs;
+    this.#waitMs = options.idempotencyWaitMs ?? 2_000;
   }
 
   async createRun(run: RunRecord, images: readonly ImageRecord[], idempotency?: IdempotencyClaim): Promise<{ run: RunRecord; created: boolean }> {
@@ -64,9 +81,19 @@ export class DynamoRunStore implements RunStore {
       const earlier = await this.#claimKey(run.runId, idempotency);
       if (earlier) return { run: earlier, created: false };
     }
+    // A long write (10,000 images: 400 batches) renews the key's claim now and then, so that a
+    // slow writer (ferry serve has no request timeout) is never taken for a dead one.
+    let renewed = this.#now().getTime();
+    const renew = async (): Promise<void> => {
+      if (idempotency === undefined || this.#now().getTime() - renewed < this.#takeoverMs / 4) return;
+      renewed = this.#now().getTime();
+      await this.#renewKey(run.runId, idempotency, renewed);
+    };
     for (let i = 0; i < images.length; i += 25) {
+      await renew();
       await this.#batchPut(images.slice(i, i + 25).map((image) => ({ ...imageKey(image.runId, image.index), ...image })));
     }
+    await renew();
     await this.#client.send(new PutItemCommand({
       TableName: this.#table,
       Item: marshall({
@@ -86,7 +113,10 @@ export class DynamoRunStore implements RunStore {
     const item = idempotencyItem.parse(unmarshall(held.Item));
     if (item.expiresAt !== undefined && item.expiresAt < this.#epoch()) return undefined;
     if (item.requestHash !== undefined && item.requestHash !== claim.requestHash) throw new IdempotencyConflictError(claim.key);
-    return this.getRun(item.runId);
+    const run = await this.getRun(item.runId);
+    // Its request is still writing the run: nothing is prepared for a second one.
+    if (!run && !this.#abandoned(item)) throw new IdempotencyInProgressError(claim.key);
+    return run;
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
@@ -260,38 +290,75 @@ export class DynamoRunStore implements RunStore {
 
   /**
    * Takes the caller's idempotency key for this run, or returns the run it already stands for.
-   * WARNING: the key item is written before the run: a second request may find the key before
-   * the first request's run is readable (it waits for it), or a key whose request died before
-   * writing its run (the key is taken over).
+   * WARNING: the key item is written before the run (no transactions on dynalite): a key whose
+   * run is not readable yet is either being written (a retry waits a little, then answers
+   * IdempotencyInProgressError) or was claimed by a request that died — only once the claim is
+   * older than any request can live (`claimedAt`, renewed while writing) is it taken over.
    */
   async #claimKey(runId: string, claim: IdempotencyClaim): Promise<RunRecord | undefined> {
-    const key = marshall({ [RunTable.partitionKey]: idempotencyPartition(claim), [RunTable.sortKey]: 'IDEM' });
-    const item = { ...unmarshall(key), runId, caller: claim.caller, requestHash: claim.requestHash, [RunTable.ttlAttribute]: this.#epoch() + 86_400 };
-    const put = (condition: string, values: Record<string, unknown>) => this.#client.send(new PutItemCommand({
-      TableName: this.#table, Item: marshall(item), ConditionExpression: condition,
-      ExpressionAttributeNames: { '#pk': RunTable.partitionKey, '#ttl': RunTable.ttlAttribute, ...(values[':held'] === undefined ? {} : { '#run': 'runId' }) },
-      ExpressionAttributeValues: marshall(values),
-    }));
+    const key = { [RunTable.partitionKey]: idempotencyPartition(claim), [RunTable.sortKey]: 'IDEM' };
+    const mine = () => ({ ...key, runId, caller: claim.caller, requestHash: claim.requestHash, claimedAt: this.#now().getTime(), [RunTable.ttlAttribute]: this.#epoch() + 86_400 });
     try {
-      await put('attribute_not_exists(#pk) OR #ttl < :now', { ':now': this.#epoch() });
+      await this.#client.send(new PutItemCommand({
+        TableName: this.#table, Item: marshall(mine()),
+        ConditionExpression: 'attribute_not_exists(#pk) OR #ttl < :now',
+        ExpressionAttributeNames: { '#pk': RunTable.partitionKey, '#ttl': RunTable.ttlAttribute },
+        ExpressionAttributeValues: marshall({ ':now': this.#epoch() }),
+      }));
       return undefined;
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
     }
-    const held = await this.#client.send(new GetItemCommand({ TableName: this.#table, Key: key, ConsistentRead: true }));
-    const earlier = idempotencyItem.parse(held.Item ? unmarshall(held.Item) : {});
-    if (earlier.requestHash !== undefined && earlier.requestHash !== claim.requestHash) throw new IdempotencyConflictError(claim.key);
-    for (let attempt = 0; attempt < 40; attempt++) {
+    const looks = Math.max(1, Math.ceil(this.#waitMs / 100));
+    for (let look = 1; ; look++) {
+      const held = await this.#client.send(new GetItemCommand({ TableName: this.#table, Key: marshall(key), ConsistentRead: true }));
+      // Gone meanwhile (expired and deleted): nobody holds it, claim it anew.
+      if (!held.Item) return this.#claimKey(runId, claim);
+      const earlier = idempotencyItem.parse(unmarshall(held.Item));
+      if (earlier.requestHash !== undefined && earlier.requestHash !== claim.requestHash) throw new IdempotencyConflictError(claim.key);
       const existing = await this.getRun(earlier.runId);
       if (existing) return existing;
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      if (this.#abandoned(earlier) && await this.#takeOver(key, earlier, mine())) return undefined;
+      if (look >= looks) throw new IdempotencyInProgressError(claim.key);
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
+  }
+
+  /** Whether the request that claimed the key is certainly over (a key from before `claimedAt` was recorded: long over). */
+  #abandoned(held: HeldKey): boolean {
+    return this.#now().getTime() - (held.claimedAt ?? 0) > this.#takeoverMs;
+  }
+
+  /** Replaces the abandoned claim, unless another request took it over (or its holder renewed it) meanwhile. */
+  async #takeOver(key: Record<string, string>, held: HeldKey, item: Record<string, unknown>): Promise<boolean> {
     try {
-      await put('#run = :held', { ':held': earlier.runId });
-      return undefined;
+      await this.#client.send(new PutItemCommand({
+        TableName: this.#table, Item: marshall(item),
+        ConditionExpression: held.claimedAt === undefined ? '#run = :held AND attribute_not_exists(#at)' : '#run = :held AND #at = :at',
+        ExpressionAttributeNames: { '#run': 'runId', '#at': 'claimedAt' },
+        ExpressionAttributeValues: marshall({ ':held': held.runId, ...(held.claimedAt === undefined ? {} : { ':at': held.claimedAt }) }),
+      }));
+      return true;
     } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException)) throw err;
-      throw new IdempotencyConflictError(claim.key); // a third request took it over meanwhile
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
+  }
+
+  /** Renews this request's claim on its key; when another request took the key over, that one makes the run. */
+  async #renewKey(runId: string, claim: IdempotencyClaim, at: number): Promise<void> {
+    try {
+      await this.#client.send(new UpdateItemCommand({
+        TableName: this.#table,
+        Key: marshall({ [RunTable.partitionKey]: idempotencyPartition(claim), [RunTable.sortKey]: 'IDEM' }),
+        UpdateExpression: 'SET #at = :at',
+        ConditionExpression: '#run = :mine',
+        ExpressionAttributeNames: { '#at': 'claimedAt', '#run': 'runId' },
+        ExpressionAttributeValues: marshall({ ':at': at, ':mine': runId }),
+      }));
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) throw new IdempotencyInProgressError(claim.key);
+      throw err;
     }
   }
 

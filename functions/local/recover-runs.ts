@@ -2,7 +2,7 @@ import { describeError } from '../oci/errors.js';
 import type { Logger } from '../oci/log.js';
 import { countImages, type RunRecord } from '../runs/model.js';
 import type { CredentialVault, EventPublisher, WorkflowStarter } from '../runs/ports.js';
-import type { RunStore } from '../runs/store.js';
+import { closeOpenImages, type RunStore } from '../runs/store.js';
 
 /** Why a run that was in progress when `ferry serve` stopped could not be resumed. */
 export const lostCredentialsMessage = "ferry serve restarted; the run's inline credentials were held in memory only — start the run again";
@@ -54,9 +54,7 @@ async function credentialsLost(run: RunRecord, vault: CredentialVault): Promise<
 
 /** The run ends as the workflow's Finish would have ended it: final images, final status, the event. */
 async function failRun(run: RunRecord, store: RunStore, events: EventPublisher): Promise<void> {
-  const open = (await store.listImages(run.runId)).filter((i) => i.status === 'pending' || i.status === 'in-progress');
-  await Promise.all(open.map((i) => store.finishImage(run.runId, i.index, { status: 'failed', message: `not copied: ${lostCredentialsMessage}` })));
-  const counts = countImages(await store.listImages(run.runId));
+  const counts = countImages(await closeOpenImages(store, run.runId, `not copied: ${lostCredentialsMessage}`));
   await store.finishRun(run.runId, { status: 'failed', message: lostCredentialsMessage, ...counts });
   await events.runFinished({
     runId: run.runId, status: 'failed', totalImages: run.totalImages, imagesFailed: counts.imagesFailed, bytesCopied: counts.bytesCopied,

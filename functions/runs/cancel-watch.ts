@@ -6,7 +6,7 @@ import type { RunStore } from './store.js';
 export interface CancelWatch {
   /** Aborted once the run is cancelled: the copy engine stops streaming and pushes nothing more. */
   readonly signal: AbortSignal;
-  /** Asks the run store now (before a push); throws when the run was cancelled. */
+  /** Asks the run store now (before a push); throws when the run was cancelled, never because the store could not be read. */
   readonly checkpoint: () => Promise<void>;
   /** Ends the watch (the copy is over). */
   stop(): void;
@@ -39,7 +39,10 @@ export function watchCancel(runId: string, deps: { store: RunStore; cancellation
   return {
     signal: controller.signal,
     checkpoint: async () => {
-      await look();
+      // A look that fails (a throttled or unreachable run store) is no reason to fail the image:
+      // this push goes ahead, and the next checkpoint or poll decides. (Thrown on, a store error
+      // is no Ferry error: the image would be recorded as failed for good.)
+      await look().catch(() => undefined);
       controller.signal.throwIfAborted();
     },
     stop: () => {

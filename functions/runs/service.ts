@@ -7,7 +7,7 @@ import { BadRequestError, type CredentialInput, parseJsonBody, parseRunRequest, 
 import { cancelledMessage, type RunCancellations } from './cancellation.js';
 import { type EcrScope, checkEcrScope } from './ecr-scope.js';
 import { idempotencyClaim } from './idempotency.js';
-import { type IdempotencyClaim, IdempotencyConflictError, type RunStore } from './store.js';
+import { closeOpenImages, type IdempotencyClaim, IdempotencyConflictError, IdempotencyInProgressError, type RunStore } from './store.js';
 
 /** The run as `GET /v1/runs/{runId}` shows it (pinned shape). */
 export interface RunView {
@@ -110,10 +110,10 @@ export class RunService {
     // Copies under way here stop now (a Lambda's copy notices by polling); the workflow starts no more.
     this.#deps.cancellations?.cancel(runId);
     if (run.executionId) await this.#deps.workflow.stop(run.executionId).catch(() => undefined);
-    // The stopped workflow never reaches Finish: images that never started are final now; those
-    // under way are finalised by their copy when it stops.
-    const images = await this.#deps.store.listImages(runId);
-    await Promise.all(images.filter((i) => i.status === 'pending').map((i) => this.#deps.store.finishImage(runId, i.index, { status: 'failed', message: cancelledMessage })));
+    // The stopped workflow never reaches Finish: every open image is final now — also one in
+    // progress, whose Lambda may have died or which waits between retries that will never come.
+    // A copy really under way that finishes first keeps its result (finishImage is conditional).
+    await closeOpenImages(this.#deps.store, runId, cancelledMessage);
     return toView((await this.#deps.store.getRun(runId)) ?? run);
   }
 
@@ -184,12 +184,15 @@ export class RunService {
     return { view: toView(stored), created };
   }
 
-  /** A key reused for another request is the caller's conflict: 409 naming the key. */
+  /**
+   * A key reused for another request is the caller's conflict: 409 naming the key. So is a key
+   * whose first request is still writing its run (409 saying to retry, as Stripe answers).
+   */
   async #conflictsAsHttp<T>(step: () => Promise<T>): Promise<T> {
     try {
       return await step();
     } catch (err) {
-      if (err instanceof IdempotencyConflictError) throw new ConflictError(err.message);
+      if (err instanceof IdempotencyConflictError || err instanceof IdempotencyInProgressError) throw new ConflictError(err.message);
       throw err;
     }
   }

@@ -1,4 +1,5 @@
-import type { ImageRecord, ImageStatus, RunRecord, RunStatus } from './model.js';
+import { Limiter } from '../mirror/limiter.js';
+import { type ImageRecord, type ImageStatus, openImageStatuses, type RunRecord, type RunStatus } from './model.js';
 
 export interface Page<T> {
   readonly items: T[];
@@ -30,6 +31,17 @@ export class IdempotencyConflictError extends Error {
   }
 }
 
+/**
+ * Another request with this caller's key (the same request: a concurrent retry) is still writing
+ * its run: retry shortly, it will answer with that run. Never a second run for one key.
+ */
+export class IdempotencyInProgressError extends Error {
+  override readonly name = 'IdempotencyInProgressError';
+  constructor(readonly key: string) {
+    super(`Idempotency-Key "${key}": a request with this key is still being processed; retry in a few seconds`);
+  }
+}
+
 /** What `startImage` found. */
 export type StartImageResult =
   | { readonly kind: 'started'; readonly image: ImageRecord; readonly run: RunRecord }
@@ -45,12 +57,14 @@ export interface RunStore {
   /**
    * Writes a new run and its images. With an idempotency key this caller used before for the
    * same request, writes nothing and returns the earlier run (`created: false`); for another
-   * request, throws IdempotencyConflictError.
+   * request, throws IdempotencyConflictError; while that earlier request is still writing its
+   * run, throws IdempotencyInProgressError.
    */
   createRun(run: RunRecord, images: readonly ImageRecord[], idempotency?: IdempotencyClaim): Promise<{ run: RunRecord; created: boolean }>;
   /**
    * The run this caller's key already stands for (undefined: none yet); throws
-   * IdempotencyConflictError when the key was used for another request. A look before anything
+   * IdempotencyConflictError when the key was used for another request, and
+   * IdempotencyInProgressError while the request holding the key is still writing its run. A look before anything
    * is prepared for a new run (run-scoped secrets); `createRun` still decides atomically.
    */
   findByIdempotencyKey(claim: IdempotencyClaim): Promise<RunRecord | undefined>;
@@ -73,4 +87,24 @@ export interface RunStore {
   finishRun(runId: string, result: { status: Exclude<RunStatus, 'in-progress'>; message?: string; imagesProcessed: number; imagesFailed: number; bytesCopied: number }): Promise<boolean>;
   /** Takes the lock of a schedule for a run unless the run holding it is still in progress. */
   acquireScheduleLock(schedule: string, runId: string): Promise<{ acquired: true } | { acquired: false; heldBy: string }>;
+}
+
+/**
+ * Ends every image of the run still pending or in progress as failed with `message`: when a run
+ * ends without its workflow finishing them (cancel, a failed preflight, Finish after the workflow
+ * stopped early, a run ferry serve cannot resume). Each write is conditional, so an image whose
+ * copy reached a final status first keeps it, and a copy that finishes later changes nothing.
+ * Returns the run's images afterwards (`images`: as already listed, saving a read when none is open).
+ * `statuses`: which open images to close (Finish leaves copies still under way to finish themselves).
+ */
+export async function closeOpenImages(
+  store: RunStore, runId: string, message: string, options: { images?: readonly ImageRecord[]; statuses?: readonly ImageStatus[] } = {},
+): Promise<ImageRecord[]> {
+  const listed = options.images ?? (await store.listImages(runId));
+  const statuses = options.statuses ?? openImageStatuses;
+  const open = listed.filter((i) => statuses.includes(i.status));
+  if (open.length === 0) return [...listed];
+  const limiter = new Limiter(25);
+  await Promise.all(open.map((i) => limiter.run(() => store.finishImage(runId, i.index, { status: 'failed', message }))));
+  return store.listImages(runId);
 }

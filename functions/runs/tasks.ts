@@ -12,7 +12,7 @@ import { cancelledMessage, type RunCancellations } from './cancellation.js';
 import type { EngineFactory, RunEngine } from './engine.js';
 import { countImages, finalStatus, type ImageRecord, type RunRecord } from './model.js';
 import type { CredentialVault, EventPublisher } from './ports.js';
-import type { ImageOutcome, RunStore } from './store.js';
+import { closeOpenImages, type ImageOutcome, type RunStore } from './store.js';
 
 /** Runs with more images than this use the Distributed Map. */
 export const distributedThreshold = 200;
@@ -196,13 +196,11 @@ export class WorkflowTasks {
     const { runId } = planInput.parse(input);
     const run = await this.#deps.store.getRun(runId);
     if (!run) return { status: 'missing' };
-    let images = await this.#deps.store.listImages(runId);
-    if (run.status !== 'cancelled' && images.some((i) => i.status === 'pending')) {
-      // The workflow stopped early: say why the rest were not copied.
-      const message = run.options.failFast ? 'not copied: the run stopped at the first failure (failFast)' : 'not copied: the workflow ended before this image ran';
-      await Promise.all(images.filter((i) => i.status === 'pending').map((i) => this.#deps.store.finishImage(runId, i.index, { status: 'failed', message })));
-      images = await this.#deps.store.listImages(runId);
-    }
+    // The workflow stopped early (failFast, cancel): say why the rest were not copied. Copies
+    // still under way (failFast ends the Map while they run) finish and record themselves.
+    const message = run.status === 'cancelled' ? cancelledMessage
+      : run.options.failFast ? 'not copied: the run stopped at the first failure (failFast)' : 'not copied: the workflow ended before this image ran';
+    const images = await closeOpenImages(this.#deps.store, runId, message, { statuses: ['pending'] });
     const counts = countImages(images);
     // A cancelled run keeps its status; finishRun then only records the final counts.
     const summary = run.options.dryRun ? dryRunSummary(images) : undefined;
@@ -233,9 +231,8 @@ export class WorkflowTasks {
 
   async #failRun(run: RunRecord, images: readonly ImageRecord[], message: string): Promise<void> {
     this.#logger.warn('preflight failed', { runId: run.runId, message });
-    await Promise.all(images.filter((i) => i.status === 'pending' || i.status === 'in-progress').map((i) =>
-      this.#deps.store.finishImage(run.runId, i.index, { status: 'failed', message: `not copied: ${message}` })));
-    await this.#deps.store.finishRun(run.runId, { status: 'failed', message, ...countImages(await this.#deps.store.listImages(run.runId)) });
+    const closed = await closeOpenImages(this.#deps.store, run.runId, `not copied: ${message}`, { images });
+    await this.#deps.store.finishRun(run.runId, { status: 'failed', message, ...countImages(closed) });
   }
 }
 

@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Env } from '../../functions/aws/table.js';
+import { startRequestTimeoutSeconds } from '../../functions/runs/idempotency.js';
 
 export interface FerryFunctionProps {
   /** Handler file under functions/handlers, without extension (`workflow/copy-image`). */
@@ -40,7 +41,8 @@ export class FerryFunction extends NodejsFunction {
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
-      timeout: props.timeout ?? Duration.seconds(30),
+      // The functions that start runs keep this default: an Idempotency-Key's takeover waits for it.
+      timeout: props.timeout ?? Duration.seconds(startRequestTimeoutSeconds),
       tracing: Tracing.ACTIVE,
       ...(props.reservedConcurrentExecutions === undefined ? {} : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
       loggingFormat: LoggingFormat.JSON,

@@ -4,6 +4,8 @@ import { MemoryVault } from '../../functions/local/memory-vault.js';
 import type { RunningServer } from '../../functions/local/serve.js';
 import { silentLogger } from '../../functions/oci/log.js';
 import { EngineFactory } from '../../functions/runs/engine.js';
+import { RunService } from '../../functions/runs/service.js';
+import type { RunStore } from '../../functions/runs/store.js';
 import type { ImageRecord, RunRecord } from '../../functions/runs/model.js';
 import { WorkflowTasks } from '../../functions/runs/tasks.js';
 import { skopeoDigest } from '../support/cli.js';
@@ -117,17 +119,55 @@ describe('cancel seen by a copy-image Lambda (another process: no in-process sig
     await dynamo?.stop();
   });
 
-  /** A run of one image, as the API Lambda writes it, and the Lambda's tasks with a given poll interval. */
-  async function lambdaRun(proxy: HeldProxy, repo: string, cancelPollMs: number): Promise<{ runId: string; tasks: WorkflowTasks }> {
+  /** A run of `count` images, as the API Lambda writes it, and the Lambda's tasks (on `taskStore`) with a given poll interval. */
+  async function lambdaRun(source: { host: string }, repo: string, cancelPollMs: number, taskStore: RunStore = store, count = 1): Promise<{ runId: string; tasks: WorkflowTasks }> {
     const runId = `run-${rng.int(1e9)}`;
     const run: RunRecord = {
-      runId, status: 'in-progress', startTime: new Date().toISOString(), endTime: null, totalImages: 1, imagesProcessed: 0, imagesFailed: 0, bytesCopied: 0,
+      runId, status: 'in-progress', startTime: new Date().toISOString(), endTime: null, totalImages: count, imagesProcessed: 0, imagesFailed: 0, bytesCopied: 0,
       options: { destination: { registry: dst.host, insecure: false }, sourceCredentials: {}, platforms: [], referrers: false, override: true, failFast: false, dryRun: false },
     };
-    const image: ImageRecord = { runId, index: 0, source: `${proxy.host}/${repo}:v1`, destination: `${dst.host}/${repo}:v1`, status: 'pending' };
-    await store.createRun(run, [image]);
-    return { runId, tasks: new WorkflowTasks({ store, engines, events: { runFinished: () => Promise.resolve() }, cancelPollMs }) };
+    const images: ImageRecord[] = Array.from({ length: count }, (_, index) => ({
+      runId, index, source: `${source.host}/${repo}:v1`, destination: `${dst.host}/${repo}${index === 0 ? '' : `-${index}`}:v1`, status: 'pending',
+    }));
+    await store.createRun(run, images);
+    return { runId, tasks: new WorkflowTasks({ store: taskStore, engines, events: { runFinished: () => Promise.resolve() }, cancelPollMs }) };
   }
+
+  it('cancel ends images left in progress (their Lambda died, or they wait for a retry that never comes) as well as pending ones', async () => {
+    const { runId } = await lambdaRun(src, `cancel/died-${rng.int(1e9)}`, 20, store, 3);
+    const service = new RunService({ store, vault: new MemoryVault(), workflow: { start: () => Promise.resolve('exec'), stop: () => Promise.resolve() } });
+    await store.startImage(runId, 0); // its Lambda died mid-copy
+    await store.startImage(runId, 1);
+    await store.finishImage(runId, 1, { status: 'completed', bytes: 10 }); // finished before the cancel: keeps its result
+    expect(await service.cancelRun(runId)).toMatchObject({ status: 'cancelled' });
+    expect((await store.listImages(runId)).map((i) => [i.status, i.message])).toEqual([['failed', 'cancelled'], ['completed', undefined], ['failed', 'cancelled']]);
+    // A copy that was really under way and finishes after the cancel changes nothing.
+    expect(await store.finishImage(runId, 0, { status: 'completed', bytes: 10 })).toBe(false);
+    expect(await service.getRun(runId)).toMatchObject({ status: 'cancelled', imagesProcessed: 3, imagesFailed: 2, bytesCopied: 10 });
+  });
+
+  it('copies on when a look at the run store fails once (a throttle is no failure of the image)', async () => {
+    const repo = `cancel/throttled-${rng.int(1e9)}`;
+    const image = buildImage({ layers: [rng.bytes(20_000)] });
+    await push(src.url, repo, 'v1', image);
+    let failures = 1;
+    const throttled = new Proxy(store, {
+      get(target, property) {
+        if (property === 'getRun' && failures > 0) {
+          failures--;
+          return () => Promise.reject(Object.assign(new Error('Rate of requests exceeds the allowed throughput'), { name: 'ThrottlingException' }));
+        }
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    // Polling too slow to matter: the first look is the first checkpoint's.
+    const { runId, tasks } = await lambdaRun(src, repo, 3_600_000, throttled);
+    expect(await tasks.copyImage({ runId, index: 0 })).toEqual({ status: 'completed' });
+    expect(failures).toBe(0);
+    expect(await remoteDigest(dst.url, repo, 'v1')).toBe(image.digest);
+    expect(await store.getImage(runId, 0)).toMatchObject({ status: 'completed' });
+  });
 
   it('notices the cancelled run by polling and stops the streaming copy', async () => {
     const { repo, layer } = await heldImage('poll');

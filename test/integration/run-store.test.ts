@@ -1,8 +1,9 @@
+import { BatchWriteItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoBlobIndex } from '../../functions/aws/dynamo-blob-index.js';
 import { createRunTable, DynamoRunStore, InvalidTokenError } from '../../functions/aws/dynamo-run-store.js';
 import type { ImageRecord, RunRecord } from '../../functions/runs/model.js';
-import { IdempotencyConflictError } from '../../functions/runs/store.js';
+import { IdempotencyConflictError, IdempotencyInProgressError } from '../../functions/runs/store.js';
 import { type RunningDynamo, startDynalite, startDynamoDbLocal } from '../support/dynamodb.js';
 
 const options = { destination: { registry: 'r.example', insecure: false }, sourceCredentials: {}, platforms: [], referrers: false, override: true, failFast: false, dryRun: false };
@@ -13,6 +14,25 @@ function newRun(startTime = new Date().toISOString(), total = 3): { run: RunReco
     run: { runId, status: 'in-progress', startTime, endTime: null, totalImages: total, imagesProcessed: 0, imagesFailed: 0, bytesCopied: 0, options },
     images: Array.from({ length: total }, (_, index) => ({ runId, index, source: `src.example/app${index}:1`, destination: `r.example/app${index}:1`, status: 'pending' as const })),
   };
+}
+
+/** The engine's client, with every BatchWriteItem (createRun's image writes) first passing `before`. */
+function beforeBatches(client: DynamoDBClient, before: () => Promise<void>): DynamoDBClient {
+  return new Proxy(client, {
+    get(target, property) {
+      if (property !== 'send') return Reflect.get(target, property, target) as unknown;
+      return async (command: Parameters<DynamoDBClient['send']>[0]) => {
+        if (command instanceof BatchWriteItemCommand) await before();
+        return target.send(command);
+      };
+    },
+  });
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
 }
 
 describe.each([
@@ -61,6 +81,65 @@ describe.each([
     expect(await store.findByIdempotencyKey({ ...claim, caller: 'arn:aws:iam::444455556666:user/b' })).toBeUndefined();
     const stranger = await store.createRun(third.run, third.images, { ...claim, caller: 'arn:aws:iam::444455556666:user/b' });
     expect(stranger).toEqual({ run: third.run, created: true });
+  });
+
+  describe('an Idempotency-Key whose run is not written yet', () => {
+    const window = 60_000;
+    const clock = { now: Date.parse('2033-01-01T00:00:00Z') };
+    const storeWith = (client: DynamoDBClient) => new DynamoRunStore({
+      client, tableName: table, now: () => new Date(clock.now), idempotencyTakeoverMs: window, idempotencyWaitMs: 0,
+    });
+    const claimOf = () => ({ key: `key-${counter++}`, caller: 'arn:aws:iam::111122223333:user/a', requestHash: 'sha256:1' });
+
+    it('is taken over once its request died (after the takeover window, not before), and then stands for the new run', async () => {
+      const claim = claimOf();
+      const first = newRun();
+      const dying = storeWith(beforeBatches(engine.client, () => Promise.reject(new Error('Task timed out after 30.00 seconds'))));
+      await expect(dying.createRun(first.run, first.images, claim)).rejects.toThrow('Task timed out');
+      const retry = newRun();
+      clock.now += window - 1_000;
+      await expect(storeWith(engine.client).findByIdempotencyKey(claim)).rejects.toBeInstanceOf(IdempotencyInProgressError);
+      await expect(storeWith(engine.client).createRun(retry.run, retry.images, claim)).rejects.toBeInstanceOf(IdempotencyInProgressError);
+      expect(await store.getRun(retry.run.runId)).toBeUndefined();
+      clock.now += 2_000;
+      expect(await storeWith(engine.client).findByIdempotencyKey(claim)).toBeUndefined();
+      expect(await storeWith(engine.client).createRun(retry.run, retry.images, claim)).toEqual({ run: retry.run, created: true });
+      const later = newRun();
+      expect(await storeWith(engine.client).createRun(later.run, later.images, claim)).toEqual({ run: retry.run, created: false });
+      expect(await store.getRun(first.run.runId)).toBeUndefined();
+      expect(await store.getRun(later.run.runId)).toBeUndefined();
+    });
+
+    it('is never taken over while its request is still writing the run (retries answer "in progress"; one run)', async () => {
+      const claim = claimOf();
+      const first = newRun(undefined, 75); // three batches of images before the run item
+      const stops = [deferred(), deferred()].map((release) => ({ reached: deferred(), release }));
+      let batches = 0;
+      const holder = storeWith(beforeBatches(engine.client, async () => {
+        const stop = stops[batches++ - 1]; // held before its second and third batch
+        if (stop) {
+          stop.reached.resolve();
+          await stop.release.promise;
+        }
+      }));
+      const writing = holder.createRun(first.run, first.images, claim);
+      const retry = newRun();
+      await stops[0]!.reached.promise;
+      clock.now += window / 3;
+      await expect(storeWith(engine.client).createRun(retry.run, retry.images, claim)).rejects.toBeInstanceOf(IdempotencyInProgressError);
+      stops[0]!.release.resolve();
+      await stops[1]!.reached.promise;
+      // Longer than the window since the key was first claimed: the writer renewed its claim meanwhile.
+      clock.now += window;
+      await expect(storeWith(engine.client).createRun(retry.run, retry.images, claim)).rejects.toBeInstanceOf(IdempotencyInProgressError);
+      await expect(storeWith(engine.client).findByIdempotencyKey(claim)).rejects.toBeInstanceOf(IdempotencyInProgressError);
+      stops[1]!.release.resolve();
+      expect(await writing).toEqual({ run: first.run, created: true });
+      expect(await storeWith(engine.client).createRun(retry.run, retry.images, claim)).toEqual({ run: first.run, created: false });
+      expect(await store.getRun(retry.run.runId)).toBeUndefined();
+      expect(await store.listImages(retry.run.runId)).toEqual([]);
+      expect(await store.listImages(first.run.runId)).toHaveLength(75);
+    });
   });
 
   it('reopens an interrupted image (in-progress → pending) and nothing else', async () => {
