@@ -43,7 +43,13 @@ export async function startHeldProxy(upstream: string, hold: (method: string, ur
       const answer = (): void => {
         resumes.delete(answer);
         heldNow--;
-        // Answered late: a client that gave up meanwhile hangs up on the body.
+        // Answered late: a client that gave up meanwhile has hung up already (its abort closed the
+        // connection while it waited), or hangs up on the body now.
+        if (req.socket.destroyed) {
+          abandoned++;
+          res.destroy();
+          return;
+        }
         res.on('close', () => {
           if (!res.writableFinished) abandoned++;
         });
