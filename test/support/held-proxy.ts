@@ -22,7 +22,8 @@ export interface HeldProxy {
  * An HTTP proxy in front of a real registry that stalls chosen responses mid-body: the headers
  * and the first 64 KiB go out, the rest waits for `release()`. A copy whose source blob is
  * stalled like this is "a copy already streaming" (cancel and crash tests). `silent`: the
- * request itself waits (no headers) until `release()`, then the whole response goes out.
+ * request itself waits (no headers) until `release()`, then its headers and first 64 KiB go out
+ * and the rest never does (the client is expected to hang up).
  */
 export async function startHeldProxy(upstream: string, hold: (method: string, url: string) => boolean, options: { silent?: boolean } = {}): Promise<HeldProxy> {
   const target = new URL(upstream);
@@ -53,19 +54,28 @@ export async function startHeldProxy(upstream: string, hold: (method: string, ur
         res.on('close', () => {
           if (!res.writableFinished) abandoned++;
         });
-        forward();
+        forward(true);
       };
       resumes.add(answer);
       notify();
       return;
     }
     forward();
-    function forward(): void {
+    /** `late`: a silent request answered after all — its body stalls after the first bytes, so only a client that hangs up ends it. */
+    function forward(late = false): void {
       const upstreamReq = httpRequest({
         host: target.hostname, port: target.port, method: req.method, path: req.url,
         headers: { ...req.headers, host: target.host },
       }, (up: IncomingMessage) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
+        if (late) {
+          let passed = 0;
+          up.on('data', (chunk: Buffer) => {
+            if (passed < headBytes) res.write(chunk.subarray(0, headBytes - passed));
+            passed += chunk.length;
+          });
+          return;
+        }
         if (options.silent || !holding || !hold(req.method ?? 'GET', req.url ?? '/')) {
           up.pipe(res);
           return;
