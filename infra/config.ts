@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { NetworkGuard } from '../functions/oci/network-guard.js';
+import { ecrRepositoryPrefixSchema } from '../functions/runs/ecr-scope.js';
+import { secretArnPattern } from '../functions/runs/run-request.js';
 
 /** A schedule that re-runs a stored image set. */
 const scheduleSchema = z.strictObject({
@@ -14,8 +16,13 @@ const scheduleSchema = z.strictObject({
 /** A forward proxy's URL, as HTTPS_PROXY takes it. */
 const proxyUrl = z.string().regex(/^http:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?\/?$/, 'must be http://HOST[:PORT] (no credentials: they would be stored in plaintext in the template)');
 
-/** An ECR repository name prefix (IAM resource pattern: `*` matches any characters). */
-const ecrPrefix = z.string().regex(/^[a-z0-9._/*-]{1,256}$/, 'must be an ECR repository name prefix (a-z 0-9 . _ / - and *)');
+/**
+ * A registry secret's ARN, or an IAM pattern of one: `*` only inside the name and never first (a
+ * bare `*` would read every secret). The part before the first `*` is itself a secret ARN, and
+ * so is the whole with each `*` taken as a name character.
+ */
+const registrySecretArn = z.string().max(2048).refine((arn) => secretArnPattern.test(arn.split('*')[0]!) && secretArnPattern.test(arn.replaceAll('*', 'x')),
+  'must be a Secrets Manager secret ARN whose name starts with a character other than * (tag secrets ferry:registry to opt in many)');
 
 /** Stack configuration, from the CDK context key `ferry` (cdk.json or `-c ferry=…`). */
 export const ferryConfigSchema = z.strictObject({
@@ -48,16 +55,16 @@ export const ferryConfigSchema = z.strictObject({
     noProxy: z.string().regex(/^[A-Za-z0-9.:*/[\],-]{1,4096}$/, 'must be a NO_PROXY list: hosts, .domains, IPs and CIDRs separated by commas').optional(),
   }).optional(),
   /**
-   * ECR repository name prefixes runs may read from and write to (IAM and a run-time check). None
-   * (the default) refuses every ECR repository; `["*"]` opts in to all of the account's repositories.
+   * ECR repository name prefixes runs may read from and write to (IAM and a run-time check), each
+   * ending in `/` (`mirror/`: mirror/*) or `*` (`team-*`). None (the default) refuses every ECR
+   * repository; `["*"]` opts in to all of the account's repositories.
    */
-  ecrRepositoryPrefixes: z.array(ecrPrefix).default([]),
+  ecrRepositoryPrefixes: z.array(ecrRepositoryPrefixSchema).default([]),
   /**
    * Registry credentials the service may read besides its own run secrets (`ferry/runs/*`) and the
    * secrets tagged `ferry:registry`: full Secrets Manager ARNs (a trailing `*` matches the random suffix).
    */
-  registrySecretArns: z.array(z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-][A-Za-z0-9/_+=.@*-]*$/,
-    'must be a Secrets Manager secret ARN whose name starts with a character other than * (tag secrets ferry:registry to opt in many)')).default([]),
+  registrySecretArns: z.array(registrySecretArn).default([]),
   /**
    * Customer managed KMS keys that encrypt opted-in registry secrets: the Plan and Copy roles may
    * decrypt with them through Secrets Manager only (the key policy must allow the account too).

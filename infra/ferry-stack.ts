@@ -5,6 +5,7 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { Env } from '../functions/aws/table.js';
+import { ecrRepositoryPattern, formatEcrRepositoryPrefixes } from '../functions/runs/ecr-scope.js';
 import { registryTag, runSecretPrefix } from '../functions/runs/secret-names.js';
 import type { FerryConfig } from './config.js';
 import { FerryApi } from './constructs/ferry-api.js';
@@ -32,7 +33,7 @@ export class FerryStack extends Stack {
     const common = {
       [Env.tableName]: table.tableName, [Env.retentionDays]: String(config.retentionDays), FERRY_ACCOUNT_ID: this.account,
       FERRY_ECR_REPOSITORIES: JSON.stringify(config.ecrRepositories),
-      [Env.ecrRepositoryPrefixes]: JSON.stringify(config.ecrRepositoryPrefixes),
+      [Env.ecrRepositoryPrefixes]: formatEcrRepositoryPrefixes(config.ecrRepositoryPrefixes),
       [Env.allowPrivateNetworks]: JSON.stringify(config.allowPrivateRegistries),
     };
     const fn = (id: string, entry: string, task: string, extra: Partial<ConstructorParameters<typeof FerryFunction>[2]> = {}) =>
@@ -100,7 +101,7 @@ export class FerryStack extends Stack {
     }
     new Rule(this, 'SweepSchedule', { description: 'Delete run secrets of runs that never finished', schedule: Schedule.rate(Duration.hours(1)), targets: [new LambdaFunction(sweep, { retryAttempts: 0 })] });
     // ECR: only repositories under the configured prefixes (none configured: no ECR access at all).
-    const repositoryArns = config.ecrRepositoryPrefixes.map((prefix) => this.formatArn({ service: 'ecr', region: '*', resource: 'repository', resourceName: prefix.endsWith('*') ? prefix : `${prefix}*` }));
+    const repositoryArns = config.ecrRepositoryPrefixes.map((prefix) => this.formatArn({ service: 'ecr', region: '*', resource: 'repository', resourceName: ecrRepositoryPattern(prefix) }));
     for (const f of [plan, copyImage]) {
       if (repositoryArns.length > 0) {
         // Tokens: no resource-level permission exists. Pull/push/create only on the prefixes.

@@ -1,5 +1,6 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+import { ecrRepositoryPattern } from '../functions/runs/ecr-scope.js';
 
 const ack = (scope: IConstruct, id: string, reason: string): void => Validations.of(scope).acknowledge({ id: `AwsSolutions::AwsSolutions-${id}`, reason });
 
@@ -14,8 +15,7 @@ export function acknowledgeNagFindings(stack: Stack, ids: { table: string; funct
   ack(stack, 'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]', 'API Gateway\'s account-level role for execution logs; AWS provides no narrower policy.');
   ack(stack, 'IAM5[Resource::*]', 'ecr:GetAuthorizationToken, secretsmanager:ListSecrets (finding a run\'s secrets to delete them; it returns no values), X-Ray PutTraceSegments/PutTelemetryRecords and the CloudWatch Logs delivery APIs (state-machine logging) support no resource-level permissions.');
   for (const prefix of ids.ecrRepositoryPrefixes) {
-    const name = prefix.endsWith('*') ? prefix : `${prefix}*`;
-    ack(stack, `IAM5[Resource::arn:<AWS::Partition>:ecr:*:<AWS::AccountId>:repository/${name}]`, `Ferry mirrors into (and creates) ECR repositories under the configured prefix "${prefix}", in any region (cross-region sync).`);
+    ack(stack, `IAM5[Resource::arn:<AWS::Partition>:ecr:*:<AWS::AccountId>:repository/${ecrRepositoryPattern(prefix)}]`, `Ferry mirrors into (and creates) ECR repositories under the configured prefix "${prefix}", in any region (cross-region sync).`);
   }
   ack(stack, `IAM5[Resource::<${ids.table}.Arn>/index/*]`, 'Read access to the run table\'s own index (listing runs newest first), granted by grantReadWriteData.');
   for (const fn of Object.values(ids.functions)) {

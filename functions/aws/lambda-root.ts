@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { Logger } from '../oci/log.js';
 import { NetworkGuard } from '../oci/network-guard.js';
 import { proxySettingsFromEnv } from '../oci/proxy.js';
-import { EcrScope } from '../runs/ecr-scope.js';
+import { EcrScope, parseEcrRepositoryPrefixes } from '../runs/ecr-scope.js';
 import { EngineFactory } from '../runs/engine.js';
 import { RunService } from '../runs/service.js';
 import { WorkflowTasks } from '../runs/tasks.js';
@@ -27,7 +27,7 @@ const envSchema = z.object({
   [Env.allowPrivateNetworks]: z.string().optional(),
   AWS_REGION: z.string().optional(),
   FERRY_ACCOUNT_ID: z.string().optional(),
-  /** JSON list of ECR repository prefixes; absent: no limit. */
+  /** Comma-separated ECR repository prefixes (parseEcrRepositoryPrefixes); absent: no limit. */
   [Env.ecrRepositoryPrefixes]: z.string().optional(),
   [Env.runSecretMaxAgeHours]: z.coerce.number().positive().optional(),
   /** JSON EcrRepositorySettings for repositories Ferry creates. */
@@ -71,7 +71,7 @@ export function lambdaServices(): LambdaServices {
   const guard = new NetworkGuard(z.array(z.string()).parse(JSON.parse(env[Env.allowPrivateNetworks] ?? '[]')));
   const ecr = new EcrAccessFactory(ecrSettingsSchema.parse(JSON.parse(env.FERRY_ECR_REPOSITORIES ?? '{}')));
   const prefixes = env[Env.ecrRepositoryPrefixes];
-  const ecrScope = prefixes === undefined ? undefined : new EcrScope(z.array(z.string()).parse(JSON.parse(prefixes)));
+  const ecrScope = prefixes === undefined ? undefined : new EcrScope(parseEcrRepositoryPrefixes(prefixes));
   const blobIndex = new DynamoBlobIndex({ client: dynamo, tableName: env[Env.tableName] });
   const engines = new EngineFactory({
     vault, logger: lambdaLogger,

@@ -3,6 +3,7 @@ import { registryEndpoints } from '../cli/runtime.js';
 import { proxySettingsFromEnv } from '../oci/proxy.js';
 import { createCliLogger } from '../cli/log.js';
 import type { ServeFlags } from '../cli/main.js';
+import { parseEcrRepositoryPrefixes } from '../runs/ecr-scope.js';
 import { serve } from './serve.js';
 
 /** `ferry serve`: starts the local API and runs until SIGINT/SIGTERM. */
@@ -13,8 +14,9 @@ export async function runServe(flags: ServeFlags): Promise<number> {
     return [pair.slice(0, eq), pair.slice(eq + 1)] as const;
   }));
   const home = flags.homeRegistry;
-  // The developer's own credentials: no ECR limit unless FERRY_ECR_REPOSITORY_PREFIXES (comma-separated) names one, as the stack's setting does.
-  const ecrPrefixes = process.env.FERRY_ECR_REPOSITORY_PREFIXES?.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  // The developer's own credentials: no ECR limit unless FERRY_ECR_REPOSITORY_PREFIXES (comma-separated) is set, read as the Lambdas read it.
+  const rawPrefixes = process.env.FERRY_ECR_REPOSITORY_PREFIXES;
+  const ecrPrefixes = rawPrefixes === undefined ? undefined : parseEcrRepositoryPrefixes(rawPrefixes);
   const server = await serve({
     ...(ecrPrefixes ? { ecrRepositoryPrefixes: ecrPrefixes } : {}),
     host: flags.host, port: flags.port,

@@ -7,14 +7,27 @@ export interface EcrHost {
   readonly dnsSuffix: string;
 }
 
-// <account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]
-const ecrHost = /^(\d{12})\.dkr\.ecr(-fips)?\.([a-z]{2}(?:-[a-z]+)+-\d)\.(amazonaws\.com(?:\.cn)?)$/;
+// <account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn][:port]
+const ecrHost = /^(\d{12})\.dkr\.ecr(-fips)?\.([a-z]{2}(?:-[a-z]+)+-\d)\.(amazonaws\.com(?:\.cn)?)(?::(\d+))?$/;
 
-/** Recognises ECR registry hosts, including FIPS endpoints and the China partition. */
+/**
+ * Recognises ECR registry hosts, including FIPS endpoints and the China partition. `:443` is the
+ * same endpoint (HTTPS's default port), so it is ECR too: every ECR rule (IAM tokens, the
+ * repository scope, no `insecure`) must see `host:443` as it sees `host`.
+ */
 export function parseEcrHost(host: string): EcrHost | undefined {
   const match = ecrHost.exec(host.toLowerCase());
-  if (!match) return undefined;
+  if (!match || (match[5] !== undefined && match[5] !== '443')) return undefined;
   return { account: match[1]!, region: match[3]!, fips: match[2] !== undefined, dnsSuffix: match[4]! };
+}
+
+/**
+ * An ECR host name with a port other than 443: ECR listens on 443 only, so this is a mistake or a
+ * way around the ECR rules (it is not {@link parseEcrHost}'s ECR), and callers refuse it.
+ */
+export function isEcrHostWithOtherPort(host: string): boolean {
+  const port = ecrHost.exec(host.toLowerCase())?.[5];
+  return port !== undefined && port !== '443';
 }
 
 /** The ECR registry host of an account in a region (same partition and FIPS-ness as `like`). */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { normaliseAuthKey } from '../oci/auth/credentials.js';
 import { FerryError } from '../oci/errors.js';
+import { registryHostPattern } from './registry-host.js';
 
 /**
  * A registry credential Ferry may not use: unreadable, malformed, or bound to another registry.
@@ -21,8 +22,8 @@ const controlChars = /[\u0000-\u001f\u007f]/;
 const username = z.string().min(1).max(1024).refine((v) => !controlChars.test(v) && !v.includes(':'), 'must have no ":" and no control characters');
 const password = z.string().min(1).max(8192).refine((v) => !controlChars.test(v), 'must have no control characters');
 
-/** A registry host as a binding names it: `host[:port]`, lower-case letters, digits, dots, dashes, or `[ipv6]`. */
-export const bindingHost = z.string().max(260).regex(/^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9a-fA-F:.]+\])(?::\d{1,5})?$/, 'must be a registry host[:port]');
+/** A registry host as a binding names it: `host[:port]` (see {@link registryHostPattern}). */
+export const bindingHost = z.string().max(260).regex(registryHostPattern, 'must be a registry host[:port]');
 
 /** `{username, password}` as API callers give them inline (400s name the field). */
 export const inlineCredential = z.strictObject({ username, password });

@@ -1,5 +1,6 @@
-import { parseEcrHost } from '../oci/ecr-host.js';
-import { FerryError } from '../oci/errors.js';
+import { z } from 'zod';
+import { isEcrHostWithOtherPort, parseEcrHost } from '../oci/ecr-host.js';
+import { FerryError, UsageError } from '../oci/errors.js';
 import { parseImageReference } from '../oci/reference.js';
 import { BadRequestError } from './run-request.js';
 
@@ -13,9 +14,53 @@ export class EcrScopeError extends FerryError {
 }
 
 /**
+ * One ECR repository name prefix, as the stack's `ecrRepositoryPrefixes` and serve's
+ * FERRY_ECR_REPOSITORY_PREFIXES take it. It must end in `/` (every repository under that
+ * namespace) or `*` (IAM's wildcard: every name starting so). A bare `mirror` is refused rather
+ * than read as `mirror*`, which would also grant `mirror-evil/x`; nor is it taken as one exact
+ * repository, which would silently narrow what such a setting meant before.
+ */
+export const ecrRepositoryPrefixSchema = z.string()
+  .regex(/^[a-z0-9._/*-]{1,256}$/, 'must be an ECR repository name prefix (a-z 0-9 . _ / - and *)')
+  .refine((p) => p.endsWith('/') || p.endsWith('*'),
+    'must end in "/" (every repository under it, e.g. "mirror/") or "*" (every name that starts so, e.g. "mirror-*")');
+
+/** The IAM resource name pattern (`repository/<pattern>`) that grants a prefix: the stack and the run-time check both use it. */
+export function ecrRepositoryPattern(prefix: string): string {
+  return prefix.endsWith('*') ? prefix : `${prefix}*`;
+}
+
+/** A prefix's IAM pattern as a RegExp: `*` matches any characters, `/` included. */
+function patternRegExp(prefix: string): RegExp {
+  return new RegExp(`^${ecrRepositoryPattern(prefix).split('*').map(escape).join('.*')}$`);
+}
+
+/** Validates prefixes; throws UsageError naming the bad one. */
+function checkPrefixes(prefixes: readonly string[], where: string): readonly string[] {
+  for (const prefix of prefixes) {
+    const parsed = ecrRepositoryPrefixSchema.safeParse(prefix);
+    if (!parsed.success) throw new UsageError(`${where}: "${prefix}" ${parsed.error.issues[0]?.message ?? 'is invalid'}`);
+  }
+  return prefixes;
+}
+
+/** The environment variable (FERRY_ECR_REPOSITORY_PREFIXES) format: prefixes separated by commas. */
+export function formatEcrRepositoryPrefixes(prefixes: readonly string[]): string {
+  return prefixes.join(',');
+}
+
+/**
+ * Reads FERRY_ECR_REPOSITORY_PREFIXES (the stack sets it for the Lambdas, a developer for
+ * `ferry serve`): comma-separated prefixes, blanks ignored; empty means no ECR repository at all.
+ */
+export function parseEcrRepositoryPrefixes(text: string, where = 'FERRY_ECR_REPOSITORY_PREFIXES'): string[] {
+  return [...checkPrefixes(text.split(',').map((p) => p.trim()).filter((p) => p !== ''), where)];
+}
+
+/**
  * The ECR repositories runs may read and write: names matching one of the configured prefixes,
- * with IAM's wildcard meaning (`mirror/` = `mirror/*`, `*` matches anything). The stack grants
- * the same resources; this check refuses a run before any request, with a message that says what
+ * with IAM's wildcard meaning (`mirror/` = `mirror/*`, `*` matches anything): the stack grants
+ * the same resources ({@link ecrRepositoryPattern}); this check refuses a run before any request, with a message that says what
  * to configure. Registries that are not ECR are not limited here.
  */
 export class EcrScope {
@@ -23,12 +68,13 @@ export class EcrScope {
   readonly #patterns: readonly RegExp[];
 
   constructor(prefixes: readonly string[]) {
-    this.#prefixes = prefixes;
-    this.#patterns = prefixes.map((p) => new RegExp(`^${(p.endsWith('*') ? p : `${p}*`).split('*').map(escape).join('.*')}$`));
+    this.#prefixes = checkPrefixes(prefixes, 'ECR repository prefixes');
+    this.#patterns = prefixes.map(patternRegExp);
   }
 
   /** Why `registry/repository` is refused, or undefined when allowed (or not ECR). */
   refusal(registry: string, repository: string): string | undefined {
+    if (isEcrHostWithOtherPort(registry)) return `ECR registry ${registry}: ECR listens on port 443 only`;
     if (!parseEcrHost(registry)) return undefined;
     if (this.#patterns.some((p) => p.test(repository))) return undefined;
     return this.#prefixes.length === 0

@@ -1,26 +1,36 @@
 import { z } from 'zod';
 import { describeError } from '../oci/errors.js';
-import { parseEcrHost } from '../oci/ecr-host.js';
+import { isEcrHostWithOtherPort, parseEcrHost } from '../oci/ecr-host.js';
 import { parsePlatform } from '../oci/manifest.js';
 import { type ImageReference, parseImageReference, parseLocation } from '../oci/reference.js';
 import { runSecretPrefix } from './secret-names.js';
 import { inlineCredential, sameRegistry } from './credential-binding.js';
+import { registryHostPattern } from './registry-host.js';
 
 /** A request the caller got wrong: answered 400 with this message, nothing written. */
 export class BadRequestError extends Error {
   override readonly name = 'BadRequestError';
 }
 
+/**
+ * A Secrets Manager secret ARN: partition, region, account and a secret name in the characters
+ * Secrets Manager allows (letters, digits, `/_+=.@-`). The one definition: the stack's
+ * `registrySecretArns` check builds on it.
+ */
+export const secretArnPattern = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
+
 const secretRef = z.strictObject({
-  secretArn: z.string().max(2048).regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@!-]+$/, 'must be a Secrets Manager secret ARN')
+  secretArn: z.string().max(2048).regex(secretArnPattern, 'must be a Secrets Manager secret ARN')
     // Run secrets hold other callers' inline credentials: only their own run may use them.
     .refine((arn) => !arn.includes(`:secret:${runSecretPrefix}`), `must not name a run secret (${runSecretPrefix}…): those belong to the run that created them`),
 });
 export const credentialInput = z.union([secretRef, inlineCredential], { error: 'must be {"secretArn": "…"} or {"username": "…", "password": "…"} (no ":" in the username, no control characters)' });
 export type CredentialInput = z.infer<typeof credentialInput>;
 
-const hostPattern = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::\d{1,5})?$/;
 const prefixPattern = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
+
+// An ECR name on another port would be neither ECR (no token, no scope, "insecure" allowed) nor reachable.
+const ecrPortMessage = 'is an ECR registry, which listens on port 443 only';
 
 /** A `host[:port]` whose port, if any, is 1-65535. */
 function portInRange(host: string): boolean {
@@ -35,8 +45,9 @@ function portInRange(host: string): boolean {
  */
 const registryHost = z.string()
   .max(255, 'must be at most 255 characters')
-  .regex(hostPattern, 'must be a registry host[:port] (no scheme, user or path)')
+  .regex(registryHostPattern, 'must be a registry host[:port] (no scheme, user or path)')
   .refine(portInRange, 'has a port out of range (1-65535)')
+  .refine((host) => !isEcrHostWithOtherPort(host), ecrPortMessage)
   .refine((host) => host.includes('.') || host.includes(':') || host.toLowerCase() === 'localhost',
     'needs a dot or a port (or localhost); a bare name would be a Docker Hub namespace');
 
@@ -82,6 +93,7 @@ export function parseRunRequest(body: string | null | undefined): ValidatedRunRe
     })();
     if (location.kind !== 'registry') throw new BadRequestError(`images[${i}]: "${image}" is not a registry image (oci: layouts are for the CLI)`);
     if (!portInRange(location.ref.registry)) throw new BadRequestError(`images[${i}]: registry ${location.ref.registry} has a port out of range (1-65535)`);
+    if (isEcrHostWithOtherPort(location.ref.registry)) throw new BadRequestError(`images[${i}]: registry ${location.ref.registry} ${ecrPortMessage}`);
     return location.ref;
   });
   request.platforms.forEach((platform, i) => {
@@ -97,6 +109,7 @@ export function parseRunRequest(body: string | null | undefined): ValidatedRunRe
     throw new BadRequestError(`destination: ${describeError(err)}`);
   }
   // ECR is always TLS with AWS credentials: "insecure" there would only let an interceptor read them.
+  // (`host:443` is ECR too: parseEcrHost says so, and other ports were refused above.)
   if (request.destination.insecure && parseEcrHost(request.destination.registry)) {
     throw new BadRequestError('destination.insecure: ECR registries are always reached over verified TLS');
   }

@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { routePath } from '../../functions/handlers/api/stage.js';
 import { RetryableErrorNames } from '../../functions/oci/errors.js';
+import { EcrScope } from '../../functions/runs/ecr-scope.js';
 import { createApp } from '../../infra/app.js';
 import { parseFerryConfig } from '../../infra/config.js';
 import { extractWorkflowDefinition } from '../../infra/workflow-definition.js';
@@ -11,7 +12,7 @@ const config = {
   trustedAccounts: ['111122223333'],
   trustedOrganizationId: 'o-abcdefghij',
   mapConcurrency: 7,
-  ecrRepositoryPrefixes: ['mirror/'],
+  ecrRepositoryPrefixes: ['mirror/', 'team-*/cache/'],
   registrySecretArns: ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:registry/quay-*'],
   registrySecretKmsKeyArns: ['arn:aws:kms:eu-west-1:123456789012:key/0f0e0d0c-0000-4000-8000-000000000000'],
   api: { rateLimit: 5, burstLimit: 9, reservedConcurrency: 3 },
@@ -190,8 +191,26 @@ describe('FerryStack', () => {
     const api = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles).includes('ApiServiceRole'));
     expect(JSON.stringify(api)).not.toContain('ecr:');
     template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ FERRY_TASK: 'copyImage', FERRY_ECR_REPOSITORIES: '{"tagMutability":"IMMUTABLE","scanOnPush":true}' }) } });
-    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ FERRY_TASK: 'api', FERRY_ECR_REPOSITORY_PREFIXES: '["mirror/"]' }) } });
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ FERRY_TASK: 'api', FERRY_ECR_REPOSITORY_PREFIXES: 'mirror/,team-*/cache/' }) } });
   });
+  it('grants exactly the ECR repositories the run-time check allows (the synthesized IAM patterns against EcrScope)', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles).includes('CopyImageServiceRole'));
+    const push = policies.flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]).find((s) => [s.Action].flat().includes('ecr:PutImage'))!;
+    // Each resource is Fn::Join ['', ['arn:', {Ref: Partition}, ':ecr:*:', {Ref: AccountId}, ':repository/<pattern>']].
+    const patterns = [push.Resource].flat().map((r) => {
+      const parts = (r as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+      return /:repository\/(.+)$/.exec(String(parts.at(-1)))![1]!;
+    });
+    expect(patterns).toEqual(['mirror/*', 'team-*/cache/*']);
+    // IAM's matching: `*` any characters (`/` too), the rest literal.
+    const iamMatches = (pattern: string, name: string): boolean => new RegExp(`^${pattern.split('*').map((t) => t.replace(/[.+?^${}()|[\]\\/]/g, '\\$&')).join('.*')}$`).test(name);
+    const scope = new EcrScope(config.ecrRepositoryPrefixes);
+    const names = ['mirror/a', 'mirror/a/b', 'mirror', 'mirror-evil/x', 'mirrorx/a', 'prod/mirror/a', 'team-a/cache/x', 'team-b/cache/x/y', 'team/cache/x', 'team-a/cache', 'team-a/cachex/y'];
+    const allowed = names.filter((name) => scope.refusal('123456789012.dkr.ecr.eu-west-1.amazonaws.com', name) === undefined);
+    expect(allowed).toEqual(names.filter((name) => patterns.some((p) => iamMatches(p, name))));
+    expect(allowed).toEqual(['mirror/a', 'mirror/a/b', 'team-a/cache/x', 'team-b/cache/x/y']);
+  });
+
   it('sends the registry traffic of Plan and Copy (only) through the configured proxy', () => {
     for (const task of ['plan', 'copyImage']) {
       template.hasResourceProperties('AWS::Lambda::Function', {
@@ -209,8 +228,21 @@ describe('stack configuration', () => {
     [{ proxy: { httpsProxy: 'http://user:secret@proxy:3128' } }, /no credentials.*at proxy\.httpsProxy/s],
     [{ proxy: { httpsProxy: 'socks5://proxy:1080' } }, /proxy\.httpsProxy/],
     [{ allowPrivateRegistries: ['10.0.0.0/99'] }, /10\.0\.0\.0\/99.*at allowPrivateRegistries/s],
+    // `mirror` used to become IAM `mirror*`: mirror-evil/x too.
+    [{ ecrRepositoryPrefixes: ['mirror/', 'mirror'] }, /must end in "\/" \(every repository under it, e\.g\. "mirror\/"\) or "\*".*at ecrRepositoryPrefixes\[1\]/s],
+    [{ ecrRepositoryPrefixes: ['Mirror/'] }, /must be an ECR repository name prefix.*at ecrRepositoryPrefixes\[0\]/s],
+    [{ registrySecretArns: ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:*'] }, /must be a Secrets Manager secret ARN whose name starts with a character other than \*.*at registrySecretArns\[0\]/s],
+    [{ registrySecretArns: ['arn:aws:secretsmanager:*:123456789012:secret:team/quay-*'] }, /at registrySecretArns\[0\]/],
+    [{ registrySecretArns: ['arn:aws:secretsmanager:eu-west-1:1234567890*2:secret:team/quay'] }, /at registrySecretArns\[0\]/],
+    [{ registrySecretArns: ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:team/quay\n-*'] }, /at registrySecretArns\[0\]/],
   ])('refuses %j at synth, naming the key', (ferry, message) => {
     expect(() => parseFerryConfig(ferry)).toThrow(message);
+  });
+
+  it('takes namespace and wildcard prefixes, and secret ARN patterns with * in the name after its first character', () => {
+    const parsed = parseFerryConfig({ ecrRepositoryPrefixes: ['mirror/', 'team-*', '*'], registrySecretArns: ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:registry/quay-*', 'arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:a*b-AbCdEf'] });
+    expect(parsed.ecrRepositoryPrefixes).toEqual(['mirror/', 'team-*', '*']);
+    expect(parsed.registrySecretArns).toHaveLength(2);
   });
 });
 
@@ -226,7 +258,7 @@ describe('FerryStack with the default configuration', () => {
     const policies = JSON.stringify(defaults.findResources('AWS::IAM::Policy'));
     expect(policies).not.toContain('ecr:');
     for (const task of ['api', 'plan', 'copyImage', 'scheduledRun', 'syncRequest']) {
-      defaults.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ FERRY_TASK: task, FERRY_ECR_REPOSITORY_PREFIXES: '[]' }) } });
+      defaults.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ FERRY_TASK: task, FERRY_ECR_REPOSITORY_PREFIXES: '' }) } });
     }
   });
 

@@ -8,7 +8,7 @@ const ecrHost = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
  * wrongly accepts (as today's did) starts a run that fails at once instead of looking up a public name.
  */
 const deadEnds = ['quay.io:99999', 'quay.io:0', 'registry.example:5000', 'registry.example:0', 'registry.example:99999', `${'a'.repeat(250)}.example`, 'quay.io',
-  'docker.io', 'registry-1.docker.io', 'index.docker.io', ecrHost];
+  'docker.io', 'registry-1.docker.io', 'index.docker.io', ecrHost, `${ecrHost}:443`, `${ecrHost}:8443`];
 
 let server: RunningServer;
 beforeAll(async () => {
@@ -39,6 +39,11 @@ const cases: [string, object, RegExp][] = [
   ['a prefix with a path trick', { ...valid, destination: { ...valid.destination, prefix: '../etc' } }, /^destination\.prefix: must be a lowercase repository path$/],
   ['a very long prefix', { ...valid, destination: { ...valid.destination, prefix: 'a'.repeat(201) } }, /^destination\.prefix: must be at most 200 characters$/],
   ['insecure for an ECR destination', { ...valid, destination: { registry: ecrHost, insecure: true } }, /^destination\.insecure: ECR registries are always reached over verified TLS$/],
+  ['insecure for an ECR destination written with :443', { ...valid, destination: { registry: `${ecrHost}:443`, insecure: true } }, /^destination\.insecure: ECR registries are always reached over verified TLS$/],
+  ['an ECR destination on another port', { ...valid, destination: { registry: `${ecrHost}:8443`, insecure: true } }, /^destination\.registry: is an ECR registry, which listens on port 443 only$/],
+  ['an ECR source key on another port', withSource(`${ecrHost}:8443`), /^sourceCredentials\.123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com:8443: key is an ECR registry, which listens on port 443 only$/],
+  ['an image from an ECR registry on another port', { ...valid, images: [`${ecrHost}:8443/private/db:1`] }, /^images\[0\]: registry 123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com:8443 is an ECR registry, which listens on port 443 only$/],
+  ['a secret ARN with a character Secrets Manager names never hold', withSource('quay.io', { secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:x!y' }), /^sourceCredentials\.quay\.io(\.secretArn)?: must be/],
   ['a source key with no dot or port', withSource('myregistry'), /^sourceCredentials\.myregistry: key needs a dot or a port/],
   ['a source key port out of range', withSource('quay.io:99999'), /^sourceCredentials\.quay\.io:99999: key has a port out of range \(1-65535\)$/],
   ['a source key port 0', withSource('quay.io:0'), /^sourceCredentials\.quay\.io:0: key has a port out of range/],

@@ -7,7 +7,7 @@ import { MemoryVault } from '../../functions/local/memory-vault.js';
 import type { RunningServer } from '../../functions/local/serve.js';
 import { ecrHostFor } from '../../functions/oci/ecr-host.js';
 import { silentLogger } from '../../functions/oci/log.js';
-import { EcrScope } from '../../functions/runs/ecr-scope.js';
+import { EcrScope, ecrRepositoryPattern, parseEcrRepositoryPrefixes } from '../../functions/runs/ecr-scope.js';
 import { EngineFactory } from '../../functions/runs/engine.js';
 import type { RunRecord } from '../../functions/runs/model.js';
 import { WorkflowTasks } from '../../functions/runs/tasks.js';
@@ -28,7 +28,7 @@ describe('the API refuses ECR repositories outside the configured prefixes (400,
   const start = async (ecrRepositoryPrefixes: string[]) => {
     const server = await startService({
       // Names resolve to a closed loopback port: a run wrongly accepted fails at once, it looks up no public name.
-      transport: { endpoints: new Map([ecrHost, ecrHostFor(account, 'us-west-2'), 'quay.io', 'evil.example'].map((h) => [h, 'http://127.0.0.1:1'])), retry: { attempts: 1 } },
+      transport: { endpoints: new Map([ecrHost, `${ecrHost}:443`, ecrHostFor(account, 'us-west-2'), 'quay.io', 'evil.example'].map((h) => [h, 'http://127.0.0.1:1'])), retry: { attempts: 1 } },
       ecrRepositoryPrefixes, home: { registry: ecrHost, registryForRegion: (region) => ecrHostFor(account, region) },
     });
     servers.push(server);
@@ -56,6 +56,14 @@ describe('the API refuses ECR repositories outside the configured prefixes (400,
       .toBe(`destination: ECR repository ${ecrHost}/prod/org/app is outside the repository prefixes this deployment may use (mirror/, team-a/*); add a prefix to "ecrRepositoryPrefixes" in cdk.json's "ferry" context`);
   });
 
+  it('sees an ECR host written with :443 as ECR (the same endpoint), as destination and as source', async () => {
+    const server = await start(['mirror/']);
+    expect(await post(server, '/v1/runs', { images: ['quay.io/org/app:1'], destination: { registry: `${ecrHost}:443`, prefix: 'prod' } }))
+      .toBe(`destination: ECR repository ${ecrHost}:443/prod/org/app is outside the repository prefixes this deployment may use (mirror/); add a prefix to "ecrRepositoryPrefixes" in cdk.json's "ferry" context`);
+    expect(await post(server, '/v1/runs', { images: [`${ecrHost}:443/private/db:1`], destination: { registry: 'evil.example' } }))
+      .toMatch(/^images\[0\]: ECR repository .*:443\/private\/db is outside the repository prefixes/);
+  });
+
   it('refuses reading a private ECR repository outside the prefixes out to another registry', async () => {
     const server = await start(['mirror/']);
     expect(await post(server, '/v1/runs', { images: ['quay.io/org/ok:1', `${ecrHost}/private/db:1`], destination: { registry: 'evil.example' } }))
@@ -80,6 +88,17 @@ describe('the ferry serve command', () => {
     } finally {
       await server.stop();
     }
+  });
+
+  it('refuses to start with a prefix that is not a namespace or an explicit wildcard (mirror would grant mirror-evil/x)', async () => {
+    const outcome = await startServeProcess([], cleanEnv({ FERRY_ECR_REPOSITORY_PREFIXES: 'mirror/,mirror' })).then(
+      async (server) => {
+        await server.stop();
+        return 'it started';
+      },
+      (err: Error) => err.message,
+    );
+    expect(outcome).toMatch(/FERRY_ECR_REPOSITORY_PREFIXES: "mirror" must end in "\/"/);
   });
 });
 
@@ -140,12 +159,28 @@ describe('the copy engine refuses out-of-scope ECR repositories before any reque
     expect(requests.length).toBeGreaterThan(0);
   });
 
-  it('matches prefixes as IAM does', () => {
-    const scope = new EcrScope(['mirror/', 'team-*/cache', '*.io/x']);
-    const allowed = ['mirror/a', 'mirror/a/b', 'team-a/cache', 'team-b/cache/x', 'quay.io/x'];
-    const refused = ['mirror', 'mirrorx/a', 'prod/mirror/a', 'team/cache', 'quay/x'];
-    expect(allowed.filter((r) => scope.refusal(ecrHost, r) !== undefined)).toEqual([]);
-    expect(refused.filter((r) => scope.refusal(ecrHost, r) === undefined)).toEqual([]);
+  it('matches prefixes as the IAM patterns the stack grants do (the stack\'s own helper; test/infra/stack.test.ts checks the template)', () => {
+    const prefixes = ['mirror/', 'team-*/cache/', '*.io/x*', 'exact-*'];
+    const scope = new EcrScope(prefixes);
+    // IAM's matching of a resource name pattern: `*` any characters (`/` too), `?` one, the rest literal.
+    const iamMatches = (pattern: string, name: string): boolean =>
+      new RegExp(`^${pattern.split('').map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\/]/g, '\\$&'))).join('')}$`).test(name);
+    const names = ['mirror/a', 'mirror/a/b', 'mirror', 'mirror-evil/x', 'mirrorx/a', 'prod/mirror/a', 'team-a/cache/x', 'team-b/cache/x/y', 'team/cache/x',
+      'team-a/cache', 'quay.io/x', 'quay.io/xy/z', 'quay/x', 'exact-', 'exact-x/y', 'exact'];
+    const granted = names.filter((name) => prefixes.some((p) => iamMatches(ecrRepositoryPattern(p), name)));
+    expect(names.filter((name) => scope.refusal(ecrHost, name) === undefined)).toEqual(granted);
+    expect(granted).not.toContain('mirror-evil/x');
     expect(scope.refusal('quay.io', 'anything')).toBeUndefined();
+    expect(scope.refusal(`${ecrHost}:443`, 'prod/x')).toMatch(/outside the repository prefixes/);
+    expect(scope.refusal(`${ecrHost}:443`, 'mirror/x')).toBeUndefined();
+    expect(scope.refusal(`${ecrHost}:8443`, 'mirror/x')).toBe(`ECR registry ${ecrHost}:8443: ECR listens on port 443 only`);
+  });
+
+  it('takes only prefixes that end in / or * (a bare name would match other repositories too), from one comma-separated format', () => {
+    expect(parseEcrRepositoryPrefixes(' mirror/, team-* ,')).toEqual(['mirror/', 'team-*']);
+    expect(parseEcrRepositoryPrefixes('')).toEqual([]);
+    expect(() => parseEcrRepositoryPrefixes('mirror/,mirror')).toThrow('FERRY_ECR_REPOSITORY_PREFIXES: "mirror" must end in "/" (every repository under it, e.g. "mirror/") or "*" (every name that starts so, e.g. "mirror-*")');
+    expect(() => parseEcrRepositoryPrefixes('Mirror/')).toThrow(/"Mirror\/" must be an ECR repository name prefix/);
+    expect(() => new EcrScope(['mirror'])).toThrow(/"mirror" must end in/);
   });
 });
