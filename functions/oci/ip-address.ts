@@ -127,8 +127,11 @@ const deniedV6: readonly SpecialRange[] = [
   range('64:ff9b:1::/48', 'local-use NAT64'),
   range('100::/64', 'discard-only'),
   range('2001:2::/48', 'benchmarking'),
+  range('2001:10::/28', 'ORCHID (deprecated)'),
+  range('2001:20::/28', 'ORCHIDv2'),
   range('2001:db8::/32', 'documentation'),
   range('3fff::/20', 'documentation'),
+  range('5f00::/16', 'SRv6 SIDs'),
   // fd00:ec2::254 is the EC2 metadata service over IPv6.
   range('fc00::/7', 'unique local (private)'),
   range('fe80::/10', 'link-local'),

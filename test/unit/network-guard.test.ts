@@ -56,7 +56,8 @@ describe('NetworkGuard (SSRF)', () => {
     ['::', 'unspecified'], ['::1', 'loopback'], ['0:0:0:0:0:0:0:1', 'loopback'], ['fd00:ec2::254', 'unique local'], ['fc00::1', 'unique local'],
     ['fe80::1', 'link-local'], ['fe80::1%eth0', 'link-local'], ['febf::1', 'link-local'], ['fec0::1', 'site-local'], ['ff02::1', 'multicast'],
     ['ff05::1:3', 'multicast'], ['2001:db8::1', 'documentation'], ['3fff::1', 'documentation'], ['100::1', 'discard'], ['2001:2::1', 'benchmarking'],
-    ['64:ff9b:1::a9fe:a9fe', 'local-use NAT64'],
+    ['64:ff9b:1::a9fe:a9fe', 'local-use NAT64'], ['2001:10::1', 'ORCHID'], ['2001:1f:ffff::1', 'ORCHID'], ['2001:20::1', 'ORCHIDv2'],
+    ['2001:2f:ffff::1', 'ORCHIDv2'], ['5f00::1', 'SRv6'], ['5f00:ffff::1', 'SRv6'],
     // IPv6 forms that carry a forbidden IPv4 address, in every spelling.
     ['::ffff:169.254.169.254', 'link-local'], ['::ffff:a9fe:a9fe', 'link-local'], ['0:0:0:0:0:ffff:a9fe:a9fe', 'link-local'],
     ['::FFFF:A9FE:A9FE', 'link-local'], ['::ffff:127.0.0.1', 'loopback'], ['::ffff:7f00:1', 'loopback'], ['::ffff:10.0.0.1', 'private'],
