@@ -109,14 +109,25 @@ export class DigestMismatchError extends FerryError {
   }
 }
 
+/**
+ * An error and the causes below it, outermost first, `depth` levels at most (Node's and undici's
+ * network errors wrap their cause one or two levels down; a cycle cannot loop for ever). A cause
+ * that is not an Error is yielded and ends the chain.
+ */
+export function* causes(err: unknown, depth = 4): Generator<unknown> {
+  let current = err;
+  for (let level = 0; current !== undefined && level < depth; level++) {
+    yield current;
+    current = current instanceof Error ? current.cause : undefined;
+  }
+}
+
 /** One line for a user: the message and the causes below it, never a stack. */
 export function describeError(err: unknown): string {
   const parts: string[] = [];
-  let current: unknown = err;
-  for (let depth = 0; current !== undefined && depth < 4; depth++) {
-    const text = current instanceof Error ? current.message : String(current);
+  for (const cause of causes(err)) {
+    const text = cause instanceof Error ? cause.message : String(cause);
     if (text && !parts.some((p) => p.includes(text))) parts.push(text);
-    current = current instanceof Error ? current.cause : undefined;
   }
   return parts.join(': ');
 }
@@ -124,8 +135,8 @@ export function describeError(err: unknown): string {
 /** The `code`s of an error and of the causes below it (Node's and undici's network errors carry one). */
 export function errorCodes(err: unknown): string[] {
   const codes: string[] = [];
-  for (let current: unknown = err, depth = 0; current instanceof Error && depth < 4; depth++, current = current.cause) {
-    const code = (current as { code?: unknown }).code;
+  for (const cause of causes(err)) {
+    const code = cause instanceof Error ? (cause as { code?: unknown }).code : undefined;
     if (typeof code === 'string') codes.push(code);
   }
   return codes;

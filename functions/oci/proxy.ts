@@ -202,6 +202,17 @@ export class ProxyRoutes {
   }
 }
 
+/**
+ * A request target in absolute form (RFC 9112 §3.2.2) for a proxy: the URL, or with `address`
+ * (the checked address, IPv6 in brackets) in place of its host name and the port spelled out.
+ */
+export function absoluteForm(url: URL, address?: string): string {
+  const path = `${url.pathname}${url.search}`;
+  if (address === undefined) return `${url.origin}${path}`;
+  const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
+  return `${url.protocol}//${isIP(address) === 6 ? `[${address}]` : address}:${port}${path}`;
+}
+
 /** The proxy refused or failed a CONNECT: `EFERRYPROXY`, retryable for 5xx answers (the proxy's upstream failed). */
 function proxyError(message: string, status: number | undefined): Error {
   return Object.assign(new Error(message), { code: 'EFERRYPROXY', status, retryable: status === undefined || status >= 500 });
@@ -213,7 +224,8 @@ const maxConnectHeadBytes = 16 * 1024;
  * Opens a TCP connection to `proxy` and asks it for a tunnel to `host:port` (HTTP `CONNECT`,
  * RFC 9110 §9.3.6). Resolves with the raw socket once the proxy answered 2xx; TLS to the target
  * then runs over it. The proxy address is operator configuration: it is connected without the
- * SSRF guard (the caller checks the target).
+ * SSRF guard. Under a guard, `host` is the target's checked address, not its name (the caller
+ * resolves and checks it: see `resolveTarget` in proxy-agents.ts).
  */
 export function openTunnel(proxy: ProxyEndpoint, host: string, port: number, options: { signal?: AbortSignal | undefined; timeoutMs: number }): Promise<Socket> {
   return new Promise((resolve, reject) => {

@@ -1,3 +1,5 @@
+import { causes } from './errors.js';
+
 /** Capped exponential backoff with full jitter, honouring a server's `Retry-After`. */
 export interface RetryPolicy {
   /** Attempts in all, including the first. */
@@ -48,13 +50,7 @@ const transientCodes = new Set([
   'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED',
 ]);
 
-/** Whether a thrown network error is one a retry may cure. */
+/** Whether a thrown network error is one a retry may cure: a transient code, or marked `retryable`, at any level of its causes. */
 export function isTransientNetworkError(err: unknown): boolean {
-  for (let current: unknown = err, depth = 0; current instanceof Error && depth < 4; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && transientCodes.has(code)) return true;
-    if ((current as { retryable?: unknown }).retryable === true) return true;
-    current = current.cause;
-  }
-  return false;
+  return [...causes(err)].some((cause) => cause instanceof Error && (transientCodes.has(String((cause as { code?: unknown }).code)) || (cause as { retryable?: unknown }).retryable === true));
 }

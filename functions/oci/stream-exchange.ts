@@ -2,7 +2,7 @@ import { connect as connectTcp, isIP, type LookupFunction, type OnReadOpts, type
 import { Readable } from 'node:stream';
 import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 import type { BufferPool } from './buffer-pool.js';
-import { openTunnel, type ProxyEndpoint } from './proxy.js';
+import { absoluteForm, openTunnel, type ProxyEndpoint } from './proxy.js';
 
 /** One HTTP/1.1 request whose body (or response body) is a blob: a stream of many megabytes. */
 export interface StreamRequest {
@@ -29,6 +29,12 @@ export interface StreamConnectOptions {
    * configuration; the caller checks the target).
    */
   readonly proxy?: ProxyEndpoint | undefined;
+  /**
+   * With `proxy`, under the SSRF guard: the target's checked address, which the proxy is asked to
+   * reach instead of the URL's name (`CONNECT <address>:port`, or an absolute-form URL naming it).
+   * TLS is still verified against the name, and `Host` still names it.
+   */
+  readonly proxyAddress?: string | undefined;
 }
 
 export interface StreamResponse {
@@ -124,7 +130,7 @@ export function streamExchange(req: StreamRequest, options: StreamConnectOptions
       if (req.signal?.aborted) return onAbort();
       req.signal?.addEventListener('abort', onAbort, { once: true });
       socket.once('close', () => req.signal?.removeEventListener('abort', onAbort));
-      writeRequest(socket, req, pool, fail, https ? undefined : proxy);
+      writeRequest(socket, req, pool, fail, https || proxy === undefined ? undefined : { proxy, address: options.proxyAddress });
     };
 
     const fail = (err: Error): void => {
@@ -207,7 +213,7 @@ export function streamExchange(req: StreamRequest, options: StreamConnectOptions
     };
 
     if (https && proxy !== undefined) {
-      openTunnel(proxy, host, port, { signal: req.signal, timeoutMs: options.idleTimeoutMs }).then((tunnel) => start(connectTls(tlsOptions(tunnel)), true), reject);
+      openTunnel(proxy, options.proxyAddress ?? host, port, { signal: req.signal, timeoutMs: options.idleTimeoutMs }).then((tunnel) => start(connectTls(tlsOptions(tunnel)), true), reject);
     } else if (https) {
       start(connectTls(tlsOptions(undefined)));
     } else if (proxy !== undefined) {
@@ -230,9 +236,10 @@ function waitingForBody(req: StreamRequest, socket: Socket): boolean {
 }
 
 /** Writes the request head, then the body with backpressure; each body chunk goes back to the pool once written. */
-function writeRequest(socket: Socket, req: StreamRequest, pool: BufferPool, fail: (err: Error) => void, proxy: ProxyEndpoint | undefined): void {
+function writeRequest(socket: Socket, req: StreamRequest, pool: BufferPool, fail: (err: Error) => void, forward: { proxy: ProxyEndpoint; address: string | undefined } | undefined): void {
   // To a proxy (plain-http target): the absolute form, RFC 9112 §3.2.2; the proxy consumes Proxy-Authorization.
-  const target = `${proxy === undefined ? '' : req.url.origin}${req.url.pathname}${req.url.search}`;
+  const proxy = forward?.proxy;
+  const target = forward === undefined ? `${req.url.pathname}${req.url.search}` : absoluteForm(req.url, forward.address);
   const lines = [`${req.method} ${target} HTTP/1.1`, `host: ${req.url.host}`, 'connection: close'];
   if (proxy?.authorization !== undefined) lines.push(`proxy-authorization: ${proxy.authorization}`);
   for (const [name, value] of Object.entries(req.headers)) {

@@ -18,7 +18,7 @@ import { streamExchange } from './stream-exchange.js';
 import { Header } from './media-types.js';
 import { defaultRetryPolicy, type RetryPolicy } from './retry.js';
 import { ProxyRoutes, type ProxySettings } from './proxy.js';
-import { checkTarget, ProxyAgents, proxyFailureOf } from './proxy-agents.js';
+import { ProxyAgents, proxyFailureOf, resolveTarget } from './proxy-agents.js';
 
 export interface TransportOptions {
   /** Hosts (`host[:port]`) reached over plain HTTP or without TLS verification, as the caller marked them. */
@@ -54,7 +54,8 @@ export interface TransportOptions {
   /**
    * Forward proxies (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`, read by the composition root).
    * https targets go through a `CONNECT` tunnel, http targets as absolute-form requests; loopback
-   * is always direct. The SSRF guard checks the target, never the proxy (operator configuration).
+   * is always direct. The SSRF guard checks the target, never the proxy (operator configuration),
+   * and the proxy is then sent the checked address instead of the name.
    */
   readonly proxy?: ProxySettings;
 }
@@ -121,7 +122,7 @@ export class Transport {
     this.#secure = new Agent({ ...pool, connect: { ...lookup, ...(ca === undefined ? {} : { ca }) } });
     this.#insecure = new Agent({ ...pool, connect: { ...lookup, rejectUnauthorized: false } });
     this.#proxies = new ProxyRoutes(options.proxy);
-    this.#proxied = new ProxyAgents(pool, ca);
+    this.#proxied = new ProxyAgents({ pool, ca, idleTimeoutMs: this.#idleTimeoutMs, guard: options.guard });
     this.#guard = options.guard;
     this.#ca = ca;
     this.#streamThreshold = options.streamThreshold ?? 1 << 20;
@@ -223,17 +224,21 @@ export class Transport {
     const headers: Record<string, string> = { [Header.userAgent]: this.userAgent, ...req.headers };
     const proxy = this.#proxies.forUrl(req.url);
     try {
-      // Through a proxy the target is never connected here: check its name before asking the proxy.
-      if (proxy !== undefined && this.#guard !== undefined) await checkTarget(this.#guard, req.url.hostname);
-      if (this.#streams(req)) {
+      const streams = this.#streams(req);
+      // Through a proxy the target is never connected here: under the guard, the proxy is sent the
+      // checked address, never the name (see resolveTarget). Pooled https tunnels check at connect time.
+      const proxyAddress = proxy !== undefined && this.#guard !== undefined && (streams || req.url.protocol !== 'https:')
+        ? await resolveTarget(this.#guard, req.url.hostname)
+        : undefined;
+      if (streams) {
         const res = await streamExchange({ method: req.method, url: req.url, headers, body: req.body instanceof Readable ? req.body : null, signal: req.signal }, {
-          rejectUnauthorized: !insecure, ca: this.#ca, lookup: this.#guard?.lookup, pool: sharedBufferPool, idleTimeoutMs: this.#idleTimeoutMs, proxy,
+          rejectUnauthorized: !insecure, ca: this.#ca, lookup: this.#guard?.lookup, pool: sharedBufferPool, idleTimeoutMs: this.#idleTimeoutMs, proxy, proxyAddress,
         });
         return { ...res, url: req.url };
       }
       const route = proxy === undefined
         ? { agent: insecure ? this.#insecure : this.#secure, origin: req.url.origin, path: `${req.url.pathname}${req.url.search}`, headers: {} }
-        : this.#proxied.route(req.url, insecure, proxy);
+        : this.#proxied.route(req.url, insecure, proxy, proxyAddress);
       const res = await undiciRequest.call(route.agent, {
         origin: route.origin,
         path: route.path,

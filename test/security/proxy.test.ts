@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,25 +11,41 @@ import { makeNameCertificates, type Namespace, readLog, startNamespace, startNam
 const ferryBin = join(repoRoot, 'bin', 'ferry.js');
 const driver = join(repoRoot, 'test', 'support', 'proxy-driver.mjs');
 
+const recordingProxy = join(repoRoot, 'test', 'support', 'recording-proxy.mjs');
+
 interface DriverOutput {
   results: { name: string; status?: number; bytes?: number; received?: string; error?: string; errorName?: string; retryable?: boolean }[];
-  proxyRecords: { kind: string; target?: string; url?: string; proxyAuthorization?: string; authorization?: string }[];
-  seenByTargets: { method: string; url: string; host: string; headers: string[]; authorization?: string }[];
+  proxyRecords: { kind: string; target?: string; url?: string; host?: string; proxyAuthorization?: string; authorization?: string }[];
+  seenByTargets: { method: string; url: string; host: string; address: string; headers: string[]; authorization?: string }[];
 }
 
-// The transport itself, both paths (undici and the pooled blob exchange), against a recording
-// proxy in a namespace whose hosts file names allowed.ferry.test and internal.ferry.test (both
-// 127.0.0.1), under the deployed service's SSRF guard with allowed.ferry.test allow-listed.
+/** A command run with its own /etc/hosts, and /etc/nsswitch.conf resolving from files only (an unknown name: ENOTFOUND at once). */
+function withOwnHosts(dir: string, name: string, hosts: string, command: string): string[] {
+  const hostsFile = join(dir, `${name}.hosts`);
+  const nsswitch = join(dir, `${name}.nsswitch.conf`);
+  writeFileSync(hostsFile, hosts);
+  writeFileSync(nsswitch, `${readFileSync('/etc/nsswitch.conf', 'utf8').replace(/^hosts:.*$/m, '')}\nhosts: files\n`);
+  return ['-m', '--propagation', 'private', 'sh', '-c', `mount --bind ${hostsFile} /etc/hosts && mount --bind ${nsswitch} /etc/nsswitch.conf && exec ${command}`];
+}
+
+// The transport itself, both paths (undici and the pooled blob exchange), under the deployed
+// service's SSRF guard, against a recording proxy that dials what it is asked for and resolves
+// names with a hosts file of its own — in which rebind.ferry.test is 127.0.0.2, where Ferry's says
+// 127.0.0.1 (the only address the guard allows, besides the name allowed.ferry.test): DNS
+// rebinding, or a proxy whose DNS differs from the Lambda's. Under the guard the proxy must be
+// sent the checked address, never the name, so it has nothing left to resolve.
 describe('Transport through a proxy, with the SSRF guard (network namespace)', () => {
   let output: DriverOutput;
   beforeAll(async () => {
     const ns = await startNamespace();
     try {
-      const certs = makeNameCertificates(ns.dir, ['allowed.ferry.test']);
-      const hosts = join(ns.dir, 'hosts');
-      writeFileSync(hosts, '127.0.0.1 localhost allowed.ferry.test internal.ferry.test\n');
-      const run = await ns.run('unshare', ['-m', '--propagation', 'private', 'sh', '-c',
-        `mount --bind ${hosts} /etc/hosts && exec ${process.execPath} ${driver} ${certs.caFile} ${certs.certFile} ${certs.keyFile}`]);
+      const certs = makeNameCertificates(ns.dir, ['allowed.ferry.test', 'rebind.ferry.test']);
+      const records = join(ns.dir, 'proxy.jsonl');
+      ns.spawn('unshare', withOwnHosts(ns.dir, 'proxy', '127.0.0.1 localhost allowed.ferry.test\n127.0.0.2 rebind.ferry.test internal.ferry.test\n',
+        `${process.execPath} ${recordingProxy} 3128 ${records} --listen 127.0.0.4 --dial`), { log: 'proxy.log' });
+      await ns.waitForPort(3128, '127.0.0.4');
+      const run = await ns.run('unshare', withOwnHosts(ns.dir, 'ferry', '127.0.0.1 localhost allowed.ferry.test rebind.ferry.test\n127.0.0.3 internal.ferry.test\n',
+        `${process.execPath} ${driver} ${certs.caFile} ${certs.certFile} ${certs.keyFile} http://ferry:s3cret@127.0.0.4:3128 ${records}`));
       expect(run.stderr).toBe('');
       output = JSON.parse(run.stdout) as DriverOutput;
     } finally {
@@ -39,14 +55,20 @@ describe('Transport through a proxy, with the SSRF guard (network namespace)', (
   const result = (name: string): DriverOutput['results'][number] | undefined => output.results.find((r) => r.name === name);
   const basic = `Basic ${Buffer.from('ferry:s3cret').toString('base64')}`;
 
-  it.each([['https-undici', 2], ['https-stream', 2 << 20]])('%s: tunnels https with CONNECT, Proxy-Authorization to the proxy only, Authorization to the target only', (name, bytes) => {
+  it('asks the proxy for checked addresses only, never a name (CONNECT 127.0.0.1:443, http://127.0.0.1:80/…)', () => {
+    const asked = output.proxyRecords.map((r) => r.target ?? r.url ?? '');
+    expect(asked.length).toBeGreaterThan(0);
+    expect(asked.filter((t) => !/^(?:127\.0\.0\.1:443|http:\/\/127\.0\.0\.1:80\/\S*)$/.test(t))).toEqual([]);
+  });
+
+  it.each([['https-undici', 2], ['https-stream', 2 << 20]])('%s: tunnels https with CONNECT to the checked address, TLS verified against the name, Proxy-Authorization to the proxy only, Authorization to the target only', (name, bytes) => {
     expect(result(name)).toMatchObject({ status: 200, bytes });
     const path = name === 'https-undici' ? '/small' : '/big';
     const seen = output.seenByTargets.find((r) => r.url === path && r.method === 'GET' && r.host === 'allowed.ferry.test');
-    expect(seen?.authorization).toBe('Bearer registry-token');
+    expect(seen).toMatchObject({ address: '127.0.0.1', authorization: 'Bearer registry-token' });
     expect(seen?.headers).not.toContain('proxy-authorization');
     const connects = output.proxyRecords.filter((r) => r.kind === 'connect');
-    expect(connects.map((r) => r.target)).toContain('allowed.ferry.test:443');
+    expect(connects.map((r) => r.target)).toContain('127.0.0.1:443');
     for (const connect of connects) {
       expect(connect.proxyAuthorization).toBe(basic);
       expect(connect.authorization).toBeUndefined();
@@ -57,11 +79,21 @@ describe('Transport through a proxy, with the SSRF guard (network namespace)', (
     expect(result('https-stream-upload')).toMatchObject({ status: 201, received: String(2 << 20) });
   });
 
-  it.each([['http-undici', '/small', 2], ['http-stream', '/big', 2 << 20]])('%s: sends plain-http requests in absolute form to the proxy, with its credentials', (name, path, bytes) => {
+  it.each([['http-undici', '/small', 2], ['http-stream', '/big', 2 << 20]])('%s: sends plain-http requests in absolute form naming the checked address, Host naming the registry, with the proxy\'s credentials', (name, path, bytes) => {
     expect(result(name)).toMatchObject({ status: 200, bytes });
-    const asked = output.proxyRecords.filter((r) => r.kind === 'request' && r.url === `http://allowed.ferry.test${path}`);
+    const asked = output.proxyRecords.filter((r) => r.kind === 'request' && r.url === `http://127.0.0.1:80${path}` && r.host === 'allowed.ferry.test');
     expect(asked).toHaveLength(1);
     expect(asked[0]?.proxyAuthorization).toBe(basic);
+  });
+
+  it.each([['rebind-https-undici'], ['rebind-https-stream'], ['rebind-http-undici'], ['rebind-http-stream']])('%s: a name the proxy resolves elsewhere reaches only the address Ferry checked', (name) => {
+    expect(result(name)).toMatchObject({ status: 200 });
+    const seen = output.seenByTargets.filter((r) => r.host === 'rebind.ferry.test');
+    expect(seen.map((r) => r.address)).toEqual(['127.0.0.1', '127.0.0.1', '127.0.0.1', '127.0.0.1']);
+  });
+
+  it('nothing ever reached the address only the proxy\'s resolver gives', () => {
+    expect(output.seenByTargets.filter((r) => r.address !== '127.0.0.1')).toEqual([]);
   });
 
   it.each([['guard-name-undici'], ['guard-name-stream'], ['guard-literal-undici'], ['guard-literal-stream']])('%s: the guard refuses the target before the proxy is asked', (name) => {
@@ -69,9 +101,14 @@ describe('Transport through a proxy, with the SSRF guard (network namespace)', (
     expect(result(name)?.error).toMatch(/refused|loopback, link-local or private/);
   });
 
-  it('never asked the proxy for a refused target, and used the loopback proxy the guard would refuse', () => {
-    const asked = output.proxyRecords.map((r) => r.target ?? r.url ?? '');
-    expect(asked.filter((t) => /internal\.ferry\.test|169\.254|10\.0\.0\.1/.test(t))).toEqual([]);
+  it.each([['unresolved-undici'], ['unresolved-stream']])('%s: a name that does not resolve here fails at once, not retryable, saying the service resolves names itself', (name) => {
+    expect(result(name)).toMatchObject({ errorName: 'TransportError', retryable: false });
+    expect(result(name)?.error).toMatch(/nowhere\.ferry\.test does not resolve here: the deployed service resolves registry names itself before asking the proxy .*needs DNS/);
+  });
+
+  it('never asked the proxy for a refused or unresolved target, and used the loopback proxy the guard would refuse', () => {
+    const asked = output.proxyRecords.map((r) => `${r.target ?? r.url ?? ''} ${r.host ?? ''}`);
+    expect(asked.filter((t) => /internal\.ferry\.test|nowhere|127\.0\.0\.3|169\.254|10\.0\.0\.1/.test(t))).toEqual([]);
     expect(asked.length).toBeGreaterThan(0);
   });
 });

@@ -18,8 +18,8 @@ export interface Namespace {
   spawn(command: string, args: readonly string[], options?: { env?: NodeJS.ProcessEnv; log?: string }): ChildProcess;
   /** Runs a command inside to completion. */
   run(command: string, args: readonly string[], options?: { env?: NodeJS.ProcessEnv }): Promise<CliResult>;
-  /** Waits until something accepts TCP connections on 127.0.0.1:port inside the namespace. */
-  waitForPort(port: number): Promise<void>;
+  /** Waits until something accepts TCP connections on host:port (127.0.0.1 unless told) inside the namespace. */
+  waitForPort(port: number, host?: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -62,11 +62,11 @@ export async function startNamespace(): Promise<Namespace> {
         });
       });
     },
-    async waitForPort(port) {
+    async waitForPort(port, host = '127.0.0.1') {
       // One process polls (bounded), rather than a process per attempt.
-      const probe = `const net=require('net');let n=0;(function t(){const s=net.connect(${port},'127.0.0.1',()=>{s.destroy();process.exit(0)});s.on('error',()=>{if(++n>400)process.exit(1);setTimeout(t,25)})})()`;
+      const probe = `const net=require('net');let n=0;(function t(){const s=net.connect(${port},${JSON.stringify(host)},()=>{s.destroy();process.exit(0)});s.on('error',()=>{if(++n>400)process.exit(1);setTimeout(t,25)})})()`;
       const result = await namespace.run(process.execPath, ['-e', probe]);
-      if (result.code !== 0) throw new Error(`nothing listens on 127.0.0.1:${port} in the namespace`);
+      if (result.code !== 0) throw new Error(`nothing listens on ${host}:${port} in the namespace`);
     },
     async close() {
       const all = [...children];
