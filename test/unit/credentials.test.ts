@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AuthFileCredentials, decodeDockerAuth, defaultAuthFilePaths, normaliseAuthKey, parseUserPass } from '../../functions/oci/auth/credentials.js';
 import { registrySecretSchema } from '../../functions/runs/credential-binding.js';
+import { bindCredential } from '../../functions/cli/credential-flags.js';
 
 function file(content: object): string {
   const path = join(mkdtempSync(join(tmpdir(), 'ferry-unit-')), 'auth.json');
@@ -97,5 +98,26 @@ describe('user:password decoding', () => {
       expect(registrySecretSchema.safeParse({ auth, registry: 'quay.io' }).success).toBe(false);
       await expect(new AuthFileCredentials([file({ auths: { 'quay.io': { auth } } })]).get('quay.io')).rejects.toThrow(/not base64/);
     }
+  });
+});
+
+describe('a --src-creds / --dest-creds credential is bound to its side\'s one registry', () => {
+  const found = { credential: { kind: 'basic' as const, username: 'u', password: 'p' }, from: '--src-creds' };
+
+  it('goes to that host only: not to another host, nor to another port of the same host', async () => {
+    const store = bindCredential(found, ['127.0.0.1:5000', '127.0.0.1:5000'], 'source')!;
+    expect(await store.get('127.0.0.1:5000')).toEqual(found.credential);
+    expect(await store.get('127.0.0.1:5001')).toBeUndefined();
+    expect(await store.get('quay.io')).toBeUndefined();
+  });
+
+  it('is unused by a side with no registry (an oci: layout), and absent when none was given', () => {
+    expect(bindCredential(found, [], 'source')).toBeUndefined();
+    expect(bindCredential(undefined, ['quay.io'], 'source')).toBeUndefined();
+  });
+
+  it('is a usage error for a side on two registries, naming both', () => {
+    expect(() => bindCredential(found, ['quay.io', 'ghcr.io', 'quay.io'], 'source'))
+      .toThrow('--src-creds is for one registry, but the images come from 2 registries (quay.io, ghcr.io)');
   });
 });
