@@ -172,7 +172,7 @@ async function runCopy(source: string, destination: string, flags: CopyCommandFl
   const logger = createCliLogger(global.debug === true);
   // Progress bars only on a TTY; loaded lazily so scripted runs do not pay for them.
   const bars = !flags.json && process.stderr.isTTY ? (await import('./progress.js')).createProgress(process.stderr) : undefined;
-  const runtime = await createRuntime(flags, logger, bars?.progress);
+  const runtime = await createRuntime(flags, logger, { source: registriesOf([src]), destination: registriesOf([dst]) }, bars?.progress);
   try {
     const sourceRef = locationRef(src, undefined);
     const result = await runtime.copier.copy(
@@ -200,7 +200,9 @@ async function runMirror(images: string[], flags: MirrorCommandFlags, global: Gl
   if (all.length === 0) throw new UsageError('mirror needs at least one IMAGE or --images-file');
   const pairs = planMirror(all, flags.to);
   const logger = createCliLogger(global.debug === true);
-  const runtime = await createRuntime(flags, logger);
+  const runtime = await createRuntime(flags, logger, {
+    source: pairs.map((p) => p.source.registry), destination: pairs.map((p) => p.destination.registry),
+  });
   const started = Date.now();
   try {
     const results = await mirrorImages(pairs, runtime.registries, runtime.copier, {
@@ -226,6 +228,11 @@ async function readImagesFile(path: string): Promise<string[]> {
     throw new UsageError(`cannot read --images-file ${path}`, { cause: err });
   }
   return text.split('\n').map((line) => line.replace(/#.*/, '').trim()).filter((line) => line !== '');
+}
+
+/** The registry hosts of locations (a layout has none): where a side's credential may go. */
+function registriesOf(locations: readonly Location[]): string[] {
+  return locations.flatMap((l) => (l.kind === 'registry' ? [l.ref.registry] : []));
 }
 
 /** The manifest reference for a location; an untagged layout destination takes the source's tag. */

@@ -12,7 +12,7 @@ import { ImageCopier, type PrepareDestination } from '../mirror/copy-image.js';
 import type { RepositoryPreparer } from '../aws/ecr-repositories.js';
 import { parseEcrHost } from '../oci/ecr-host.js';
 import { defaultMinimumRate } from '../mirror/rate-floor.js';
-import { resolveCredentials } from './credential-flags.js';
+import { bindCredential, resolveCredentials } from './credential-flags.js';
 
 /** Options every copying command shares (the pinned copy flags). */
 export interface CopyFlags {
@@ -47,17 +47,6 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-/** Same credential for every host (a `--src-creds` applies to every source registry). */
-class EveryHost implements CredentialStore {
-  readonly #credential: Credential;
-  constructor(credential: Credential) {
-    this.#credential = credential;
-  }
-  get(): Promise<Credential | undefined> {
-    return Promise.resolve(this.#credential);
-  }
-}
-
 /**
  * ECR through the default AWS credential chain, loaded only when an ECR host shows up (the AWS SDK
  * stays out of every other run's start-up).
@@ -84,14 +73,24 @@ function ecrPreparer(flags: CopyFlags): PrepareDestination | undefined {
   };
 }
 
-/** The CLI's composition root: one transport, one set of clients, one copier per process. */
-export async function createRuntime(flags: CopyFlags, logger: Logger, progress?: BlobProgress): Promise<Runtime> {
+/** The registry hosts each side of a command talks to (none for an `oci:` layout). */
+export interface Sides {
+  readonly source: readonly string[];
+  readonly destination: readonly string[];
+}
+
+/**
+ * The CLI's composition root: one transport, one set of clients, one copier per process.
+ * `--src-creds`/`--dest-creds` (and their files and variables) are bound to `sides`' registry.
+ */
+export async function createRuntime(flags: CopyFlags, logger: Logger, sides: Sides, progress?: BlobProgress): Promise<Runtime> {
   const authFile = new AuthFileCredentials(flags.authfile ? [flags.authfile] : defaultAuthFilePaths(), { required: flags.authfile !== undefined });
   const ecr = new EcrOnDemand();
-  const store = (credential: Credential | undefined): CredentialStore =>
-    new ChainedCredentials([...(credential === undefined ? [] : [new EveryHost(credential)]), authFile, ecr]);
-  const sourceCredential = await resolveCredentials({ value: flags.srcCreds, file: flags.srcCredsFile, flag: '--src-creds', envName: 'FERRY_SRC_CREDS' });
-  const destinationCredential = await resolveCredentials({ value: flags.destCreds, file: flags.destCredsFile, flag: '--dest-creds', envName: 'FERRY_DEST_CREDS' });
+  const store = (bound: CredentialStore | undefined): CredentialStore => new ChainedCredentials([...(bound === undefined ? [] : [bound]), authFile, ecr]);
+  const sourceCredential = bindCredential(
+    await resolveCredentials({ value: flags.srcCreds, file: flags.srcCredsFile, flag: '--src-creds', envName: 'FERRY_SRC_CREDS' }), sides.source, 'source');
+  const destinationCredential = bindCredential(
+    await resolveCredentials({ value: flags.destCreds, file: flags.destCredsFile, flag: '--dest-creds', envName: 'FERRY_DEST_CREDS' }), sides.destination, 'destination');
   let ca: Buffer | undefined;
   if (flags.caFile !== undefined) {
     try {

@@ -162,9 +162,26 @@ function invalid(input: string, why: string): InvalidReferenceError {
 }
 
 /**
+ * A trailing `@algorithm:encoded` (any case, possibly malformed): the digest, which is no
+ * userinfo. `@host:port` looks the same, so a short all-digit `encoded` counts as a port.
+ */
+const digestSuffix = /@[A-Za-z0-9]+(?:[+._-][A-Za-z0-9]+)*:(?!\d{1,5}$)[A-Za-z0-9=_-]*$/;
+
+/**
  * A reference echoed back in a message never carries a password: `user:pass@quay.io/app` (a URL
- * habit, not reference grammar) becomes `user:***@quay.io/app`. `name:tag@sha256:…` is left alone.
+ * habit, not reference grammar) becomes `user:***@quay.io/app`. The password may hold `/`, `@`
+ * and `:`, so everything up to the last `@` before the digest (reference grammar has no other
+ * `@`) is userinfo; the user is what precedes its first `:`. `name:tag@sha256:…` is left alone,
+ * and so is an `oci:` path.
  */
 export function redactUserinfo(input: string): string {
-  return input.replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?[^/@]*?):[^/@]*@(?![a-z0-9]+(?:[+._-][a-z0-9]+)*:[A-Za-z0-9=_-]+$)/, '$1:***@');
+  if (input.startsWith('oci:')) return input;
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(input)?.[0] ?? '';
+  const body = input.slice(scheme.length);
+  const digest = digestSuffix.exec(body)?.[0] ?? '';
+  const name = body.slice(0, body.length - digest.length);
+  const at = name.lastIndexOf('@');
+  const colon = name.indexOf(':');
+  if (at < 0 || colon < 0 || colon > at) return input;
+  return `${scheme}${name.slice(0, colon)}:***@${name.slice(at + 1)}${digest}`;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { normaliseAuthKey } from '../oci/auth/credentials.js';
+import { decodeDockerAuth, normaliseAuthKey } from '../oci/auth/credentials.js';
 import { FerryError } from '../oci/errors.js';
 import { registryHostPattern } from './registry-host.js';
 
@@ -38,10 +38,9 @@ export const inlineCredential = z.strictObject({ username, password });
 export const registrySecretSchema = z.union([
   z.strictObject({ username, password, registry: bindingHost.optional() }),
   z.strictObject({ auth: z.string().min(1).max(12_000), registry: bindingHost.optional() }).transform((v, ctx) => {
-    const decoded = Buffer.from(v.auth, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    const parts = z.strictObject({ username, password }).safeParse({ username: decoded.slice(0, Math.max(colon, 0)), password: decoded.slice(colon + 1) });
-    if (colon <= 0 || !parts.success) {
+    const pair = decodeDockerAuth(v.auth);
+    const parts = pair === undefined ? undefined : z.strictObject({ username, password }).safeParse(pair);
+    if (!parts?.success) {
       ctx.addIssue({ code: 'custom', message: '"auth" must be base64 "user:password"' });
       return z.NEVER;
     }

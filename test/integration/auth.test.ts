@@ -1,13 +1,14 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, inject, it } from 'vitest';
 import { anonymous } from '../../functions/oci/auth/credentials.js';
 import { buildImage, push, remoteDigest, Rng } from '../support/fixtures.js';
 import { basicCreds, basicHeader, createEngine, tokenHeader } from '../support/engine.js';
 import { cleanEnv, runFerry, skopeoDigest } from '../support/cli.js';
+import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
 
-const { seed, src, basic, token } = inject('registries');
+const { seed, src, dst, basic, token } = inject('registries');
 const rng = new Rng(seed + 2);
 const repo = (name: string): string => `auth/${name}-${rng.int(1e9)}`;
 const basicAuth = basicHeader(basic.username, basic.password);
@@ -129,5 +130,77 @@ describe('Bearer token auth (token registry + JWT issuer)', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(token.host);
     expect(result.stderr).toMatch(/access denied|requires credentials|authentication/);
+  });
+});
+
+/**
+ * A registry (an open one behind a proxy) that asks for Basic auth whenever a request has none,
+ * forwards the rest, and records every request: it gets any credential Ferry holds for its host.
+ */
+async function challengingRegistry(upstream: string): Promise<FaultProxy> {
+  return startFaultProxy(upstream, (req) => (req.headers.authorization === undefined
+    ? { kind: 'respond', status: 401, headers: { 'www-authenticate': 'Basic realm="recorder"' }, body: '{"errors":[{"code":"UNAUTHORIZED"}]}' }
+    : undefined));
+}
+
+describe('--src-creds / --dest-creds go to one registry only (their side\'s)', () => {
+  const alice = `${basic.username}:${basic.password}`;
+  const aliceHeader = `Basic ${Buffer.from(alice).toString('base64')}`;
+  const bobHeader = `Basic ${Buffer.from('bob:builder').toString('base64')}`;
+  const authorizations = (proxy: FaultProxy): string[] => [...new Set(proxy.seen.map((r) => r.headers.authorization ?? '-'))];
+  let proxy: FaultProxy | undefined;
+  afterEach(async () => {
+    await proxy?.stop();
+    proxy = undefined;
+  });
+
+  it('copy: the source credential never reaches the destination registry, which gets only its own', async () => {
+    const image = buildImage({ layers: [rng.bytes(12_000)] });
+    const name = repo('bound-copy');
+    await push(basic.url, name, 'v1', image, basicAuth);
+    proxy = await challengingRegistry(dst.url);
+    const result = await runFerry(['copy', '--src-creds', alice, '--dest-creds', 'bob:builder', `${basic.host}/${name}:v1`, `${proxy.host}/${name}:v1`]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(await remoteDigest(dst.url, name, 'v1')).toBe(image.digest);
+    expect(authorizations(proxy).sort()).toEqual(['-', bobHeader]);
+    expect(proxy.seen.some((r) => r.headers.authorization === aliceHeader)).toBe(false);
+  });
+
+  it('mirror from one source registry: FERRY_SRC_CREDS goes to it, FERRY_DEST_CREDS to the --to registry, neither elsewhere', async () => {
+    const images = [buildImage({ layers: [rng.bytes(4_000)] }), buildImage({ layers: [rng.bytes(5_000)] })];
+    const names = [repo('bound-mirror-a'), repo('bound-mirror-b')];
+    await Promise.all(images.map((image, i) => push(basic.url, names[i]!, 'v1', image, basicAuth)));
+    proxy = await challengingRegistry(dst.url);
+    const result = await runFerry(['mirror', '--to', `${proxy.host}/m`, ...names.map((n) => `${basic.host}/${n}:v1`)],
+      cleanEnv({ FERRY_SRC_CREDS: alice, FERRY_DEST_CREDS: 'bob:builder' }));
+    expect(result.code, result.stderr).toBe(0);
+    for (const [i, name] of names.entries()) expect(await remoteDigest(dst.url, `m/${name}`, 'v1')).toBe(images[i]!.digest);
+    expect(authorizations(proxy).sort()).toEqual(['-', bobHeader]);
+  });
+
+  it('mirror from two source registries with --src-creds (or its file or FERRY_SRC_CREDS) is a usage error naming both; no registry is asked', async () => {
+    const image = buildImage({ layers: [rng.bytes(2_000)] });
+    const name = repo('two-sources');
+    await push(src.url, name, 'v1', image);
+    proxy = await challengingRegistry(src.url);
+    const imagesFile = join(mkdtempSync(join(tmpdir(), 'ferry-images-')), 'images.txt');
+    writeFileSync(imagesFile, `${basic.host}/${name}:v1\n${proxy.host}/${name}:v1\n`);
+    const credsFile = join(mkdtempSync(join(tmpdir(), 'ferry-creds-')), 'creds');
+    writeFileSync(credsFile, `${alice}\n`, { mode: 0o600 });
+    const runs: [string, string[], NodeJS.ProcessEnv][] = [
+      ['--src-creds', ['--src-creds', alice], cleanEnv()],
+      ['--src-creds-file', ['--src-creds-file', credsFile], cleanEnv()],
+      ['FERRY_SRC_CREDS', [], cleanEnv({ FERRY_SRC_CREDS: alice })],
+    ];
+    for (const [from, flags, env] of runs) {
+      const result = await runFerry(['mirror', ...flags, '--to', `${dst.host}/two`, '--images-file', imagesFile], env);
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr).toContain(`${from} is for one registry, but the images come from 2 registries (${basic.host}, ${proxy.host})`);
+      expect(result.stderr).toContain('auth file (--authfile)');
+      expect(result.stderr).not.toContain(basic.password);
+    }
+    expect(proxy.seen).toEqual([]);
+    expect(await remoteDigest(dst.url, `two/${name}`, 'v1')).toBeUndefined();
   });
 });

@@ -2,7 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AuthFileCredentials, defaultAuthFilePaths, normaliseAuthKey, parseUserPass } from '../../functions/oci/auth/credentials.js';
+import { AuthFileCredentials, decodeDockerAuth, defaultAuthFilePaths, normaliseAuthKey, parseUserPass } from '../../functions/oci/auth/credentials.js';
+import { registrySecretSchema } from '../../functions/runs/credential-binding.js';
+import { bindCredential } from '../../functions/cli/credential-flags.js';
 
 function file(content: object): string {
   const path = join(mkdtempSync(join(tmpdir(), 'ferry-unit-')), 'auth.json');
@@ -58,5 +60,64 @@ describe('auth files', () => {
   it('parses USER:PASS flags', () => {
     expect(parseUserPass('a:b:c', '--src-creds')).toEqual({ kind: 'basic', username: 'a', password: 'b:c' });
     expect(() => parseUserPass('nopass', '--src-creds')).toThrow(/--src-creds must be USER:PASS/);
+  });
+});
+
+// One decoder for `user:password`: flags, auth files' `auth` and registry secrets' `auth` agree.
+describe('user:password decoding', () => {
+  const cases: [string, { username: string; password: string } | undefined][] = [
+    ['bob:hunter2', { username: 'bob', password: 'hunter2' }],
+    ['bob:pa:ss@/x', { username: 'bob', password: 'pa:ss@/x' }],
+    ['bob:', { username: 'bob', password: '' }],
+    [':hunter2', undefined],
+    ['no-colon', undefined],
+    ['bob:hun\nter2', undefined],
+    ['b\tob:hunter2', undefined],
+  ];
+
+  it.each(cases)('decodes base64 %j the same way everywhere', async (userPass, expected) => {
+    const auth = b64(userPass);
+    expect(decodeDockerAuth(auth)).toEqual(expected);
+    const store = new AuthFileCredentials([file({ auths: { 'quay.io': { auth } } })]);
+    const secret = registrySecretSchema.safeParse({ auth, registry: 'quay.io' });
+    if (expected === undefined) {
+      await expect(store.get('quay.io')).rejects.toThrow(/the entry for quay.io is not base64 "user:password"/);
+      expect(secret.success).toBe(false);
+      expect(() => parseUserPass(userPass, '--src-creds')).toThrow(/--src-creds must be USER:PASS/);
+    } else {
+      expect(await store.get('quay.io')).toEqual({ kind: 'basic', ...expected });
+      expect(parseUserPass(userPass, '--src-creds')).toEqual({ kind: 'basic', ...expected });
+      // A secret's password must not be empty; otherwise it reads what the auth file reads.
+      expect(secret.success ? secret.data : undefined).toEqual(expected.password === '' ? undefined : { ...expected, registry: 'quay.io' });
+    }
+  });
+
+  it('refuses an auth that is not canonical base64 (user:password pasted unencoded, stray characters)', async () => {
+    for (const auth of ['bob:hunter2', `${b64('bob:hunter2')}!`, `${b64('bob:hunter2')}\n`, b64('bob:hunter2').replace(/=+$/, '')]) {
+      expect(decodeDockerAuth(auth)).toBeUndefined();
+      expect(registrySecretSchema.safeParse({ auth, registry: 'quay.io' }).success).toBe(false);
+      await expect(new AuthFileCredentials([file({ auths: { 'quay.io': { auth } } })]).get('quay.io')).rejects.toThrow(/not base64/);
+    }
+  });
+});
+
+describe('a --src-creds / --dest-creds credential is bound to its side\'s one registry', () => {
+  const found = { credential: { kind: 'basic' as const, username: 'u', password: 'p' }, from: '--src-creds' };
+
+  it('goes to that host only: not to another host, nor to another port of the same host', async () => {
+    const store = bindCredential(found, ['127.0.0.1:5000', '127.0.0.1:5000'], 'source')!;
+    expect(await store.get('127.0.0.1:5000')).toEqual(found.credential);
+    expect(await store.get('127.0.0.1:5001')).toBeUndefined();
+    expect(await store.get('quay.io')).toBeUndefined();
+  });
+
+  it('is unused by a side with no registry (an oci: layout), and absent when none was given', () => {
+    expect(bindCredential(found, [], 'source')).toBeUndefined();
+    expect(bindCredential(undefined, ['quay.io'], 'source')).toBeUndefined();
+  });
+
+  it('is a usage error for a side on two registries, naming both', () => {
+    expect(() => bindCredential(found, ['quay.io', 'ghcr.io', 'quay.io'], 'source'))
+      .toThrow('--src-creds is for one registry, but the images come from 2 registries (quay.io, ghcr.io)');
   });
 });

@@ -81,6 +81,19 @@ describe('redactUserinfo', () => {
     ['docker://user:s3cret@quay.io/org/app', 'docker://user:***@quay.io/org/app'],
     [`alpine:3.19@sha256:${hex64}`, `alpine:3.19@sha256:${hex64}`],
     ['quay.io/org/app:v1', 'quay.io/org/app:v1'],
+    // The password may hold '/', '@' and ':': everything up to the last '@' before the name is userinfo.
+    ['user:p/ss@quay.io/app', 'user:***@quay.io/app'],
+    ['user:pa@ss@quay.io', 'user:***@quay.io'],
+    ['user:p@s/s:x@quay.io/org/app:v1', 'user:***@quay.io/org/app:v1'],
+    ['user::pw@quay.io/app', 'user:***@quay.io/app'],
+    [`user:pa@ss/x@quay.io/app@sha256:${hex64}`, `user:***@quay.io/app@sha256:${hex64}`],
+    [`docker://user:p/w@quay.io/app:v1@sha256:${hex64}`, `docker://user:***@quay.io/app:v1@sha256:${hex64}`],
+    // '@host:port' is no digest; a digest stays, even a malformed one.
+    ['user:pw@localhost:5000', 'user:***@localhost:5000'],
+    [`quay.io:443/org/app:v1@sha256:${hex64}`, `quay.io:443/org/app:v1@sha256:${hex64}`],
+    ['quay.io/app@sha256:abc', 'quay.io/app@sha256:abc'],
+    ['user@quay.io/app', 'user@quay.io/app'],
+    ['oci:/tmp/a@b:v1', 'oci:/tmp/a@b:v1'],
   ])('%s → %s', (input, shown) => {
     expect(redactUserinfo(input)).toBe(shown);
   });

@@ -17,11 +17,35 @@ export interface CredentialStore {
 
 export const anonymous: CredentialStore = { get: () => Promise.resolve(undefined) };
 
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const controlChars = /[\u0000-\u001f\u007f]/;
+
+/**
+ * `user:password` split at the first colon (a Basic user-id holds none, RFC 7617 §2, while a
+ * password may). Undefined when there is no user, no colon, or a control character anywhere.
+ * The one decoder for flags, auth files and registry secrets.
+ */
+export function splitUserPass(value: string): { username: string; password: string } | undefined {
+  const colon = value.indexOf(':');
+  if (colon <= 0 || controlChars.test(value)) return undefined;
+  return { username: value.slice(0, colon), password: value.slice(colon + 1) };
+}
+
+/**
+ * Docker config's `auth`: standard base64 of `user:password`. Strict: text that is not canonical
+ * base64 (a `user:password` pasted unencoded, say) is refused rather than decoded into garbage.
+ */
+export function decodeDockerAuth(auth: string): { username: string; password: string } | undefined {
+  const bytes = Buffer.from(auth, 'base64');
+  if (auth === '' || bytes.toString('base64') !== auth) return undefined;
+  return splitUserPass(bytes.toString('utf8'));
+}
+
 /** `USER:PASS` as given to `--src-creds`/`--dest-creds`. */
 export function parseUserPass(value: string, flag: string): Credential {
-  const colon = value.indexOf(':');
-  if (colon <= 0) throw new UsageError(`${flag} must be USER:PASS`);
-  return { kind: 'basic', username: value.slice(0, colon), password: value.slice(colon + 1) };
+  const pair = splitUserPass(value);
+  if (!pair) throw new UsageError(`${flag} must be USER:PASS`);
+  return { kind: 'basic', ...pair };
 }
 
 /** Fixed credentials per registry host (flags, API input held in memory). */
@@ -175,8 +199,7 @@ function decodeAuthEntry(entry: AuthEntry, path: string, registry: string): Cred
   if (entry.identitytoken) return { kind: 'identityToken', token: entry.identitytoken };
   if (entry.username !== undefined && entry.password !== undefined) return { kind: 'basic', username: entry.username, password: entry.password };
   if (entry.auth === undefined || entry.auth === '') return undefined;
-  const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon <= 0) throw new UsageError(`auth file ${path}: the entry for ${registry} is not base64 "user:password"`);
-  return { kind: 'basic', username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+  const pair = decodeDockerAuth(entry.auth);
+  if (!pair) throw new UsageError(`auth file ${path}: the entry for ${registry} is not base64 "user:password"`);
+  return { kind: 'basic', ...pair };
 }
