@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { CliResult } from './cli.js';
+import { registryAuthConfig, registryConfig } from './registry-process.js';
 
 /**
  * A network namespace with loopback only (`unshare -n`, root): anything inside that looks up a
@@ -90,17 +91,8 @@ export async function startNamespace(): Promise<Namespace> {
 export async function startNamespaceRegistry(ns: Namespace, name: string, port: number, tls?: { certFile: string; keyFile: string }, users: Record<string, string> = {}): Promise<void> {
   const dir = join(ns.dir, name);
   execFileSync('mkdir', ['-p', dir]);
-  const htpasswd = join(dir, 'htpasswd');
-  writeFileSync(htpasswd, '');
-  for (const [user, password] of Object.entries(users)) execFileSync('htpasswd', ['-bB', '-C', '4', htpasswd, user, password], { stdio: 'ignore' });
-  const config = {
-    version: 0.1,
-    log: { level: 'error', accesslog: { disabled: true } },
-    storage: { filesystem: { rootdirectory: join(dir, 'data') }, delete: { enabled: true }, maintenance: { uploadpurging: { enabled: false } } },
-    http: { addr: `127.0.0.1:${port}`, secret: 'ferry-test-secret', ...(tls ? { tls: { certificate: tls.certFile, key: tls.keyFile } } : {}) },
-    health: { storagedriver: { enabled: false } },
-    ...(Object.keys(users).length > 0 ? { auth: { htpasswd: { realm: 'ferry-test', path: htpasswd } } } : {}),
-  };
+  const auth = Object.keys(users).length > 0 ? registryAuthConfig(dir, { kind: 'htpasswd', users }) : undefined;
+  const config = registryConfig(dir, port, tls, auth);
   writeFileSync(join(dir, 'config.yml'), stringify(config));
   ns.spawn('docker-registry', ['serve', join(dir, 'config.yml')], { log: `registry-${name}.log` });
   await ns.waitForPort(port);

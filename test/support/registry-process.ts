@@ -25,35 +25,44 @@ export interface RegistryTls {
   readonly keyFile: string;
 }
 
-/**
- * Starts a real `docker-registry` (CNCF distribution 2.8) on a random loopback port with its
- * own storage directory and config (never Debian's /etc/docker/registry/config.yml).
- */
-export async function startRegistry(auth: RegistryAuth = { kind: 'none' }, tls?: RegistryTls): Promise<RunningRegistry> {
-  const dir = mkdtempSync(join(tmpdir(), 'ferry-registry-'));
-  let authConfig: Record<string, unknown> | undefined;
+/** The `auth` section of a registry's config; an htpasswd file (bcrypt cost 4: the registry re-checks it per request) is written under `dir`. */
+export function registryAuthConfig(dir: string, auth: RegistryAuth): Record<string, unknown> | undefined {
   if (auth.kind === 'htpasswd') {
     const file = join(dir, 'htpasswd');
     writeFileSync(file, '');
     for (const [user, password] of Object.entries(auth.users)) {
       execFileSync('htpasswd', ['-bB', '-C', '4', file, user, password], { stdio: 'ignore' });
     }
-    authConfig = { htpasswd: { realm: 'ferry-test', path: file } };
-  } else if (auth.kind === 'token') {
-    authConfig = { token: { realm: auth.realm, service: auth.service, issuer: auth.issuer, rootcertbundle: auth.certFile } };
+    return { htpasswd: { realm: 'ferry-test', path: file } };
   }
+  if (auth.kind === 'token') return { token: { realm: auth.realm, service: auth.service, issuer: auth.issuer, rootcertbundle: auth.certFile } };
+  return undefined;
+}
+
+/** A test registry's config: storage under `dir`, 127.0.0.1:`port`, TLS and auth when given (never Debian's config.yml). */
+export function registryConfig(dir: string, port: number, tls?: RegistryTls, auth?: Record<string, unknown>): Record<string, unknown> {
+  return {
+    version: 0.1,
+    log: { level: 'error', accesslog: { disabled: true } },
+    storage: { filesystem: { rootdirectory: join(dir, 'data') }, delete: { enabled: true }, maintenance: { uploadpurging: { enabled: false } } },
+    http: { addr: `127.0.0.1:${port}`, secret: 'ferry-test-secret', ...(tls ? { tls: { certificate: tls.certFile, key: tls.keyFile } } : {}) },
+    health: { storagedriver: { enabled: false } },
+    // Foreign (non-distributable) layers are accepted by URL, as Docker Hub does for Windows bases.
+    validation: { manifests: { urls: { allow: ['^https?://'] } } },
+    ...(auth ? { auth } : {}),
+  };
+}
+
+/**
+ * Starts a real `docker-registry` (CNCF distribution 2.8) on a random loopback port with its
+ * own storage directory and config (never Debian's /etc/docker/registry/config.yml).
+ */
+export async function startRegistry(auth: RegistryAuth = { kind: 'none' }, tls?: RegistryTls): Promise<RunningRegistry> {
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-registry-'));
+  const authConfig = registryAuthConfig(dir, auth);
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
-    const config = {
-      version: 0.1,
-      log: { level: 'error', accesslog: { disabled: true } },
-      storage: { filesystem: { rootdirectory: join(dir, 'data') }, delete: { enabled: true }, maintenance: { uploadpurging: { enabled: false } } },
-      http: { addr: `127.0.0.1:${port}`, secret: 'ferry-test-secret', ...(tls ? { tls: { certificate: tls.certFile, key: tls.keyFile } } : {}) },
-      health: { storagedriver: { enabled: false } },
-      // Foreign (non-distributable) layers are accepted by URL, as Docker Hub does for Windows bases.
-      validation: { manifests: { urls: { allow: ['^https?://'] } } },
-      ...(authConfig ? { auth: authConfig } : {}),
-    };
+    const config = registryConfig(dir, port, tls, authConfig);
     const configFile = join(dir, 'config.yml');
     writeFileSync(configFile, stringify(config));
     // WARNING: the registry logs every 4xx at error level. Its output goes to a file, never a
