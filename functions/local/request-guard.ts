@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import { UsageError } from '../oci/errors.js';
+import { isLoopbackHost } from '../oci/transport.js';
 
 /** A refused request: the status and the one-line message `ferry serve` answers with. */
 export interface Refusal {
@@ -20,13 +21,6 @@ const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** The shortest token accepted: a guessable token would be no defence on a network. */
 export const minTokenLength = 16;
-
-/** Whether `host` (a --host value) only ever listens on loopback. */
-export function isLoopbackHost(host: string): boolean {
-  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
-  if (bare === 'localhost' || bare === '::1') return true;
-  return isIP(bare) === 4 && bare.startsWith('127.');
-}
 
 /**
  * Checks `ferry serve`'s listen options before anything starts: a token is required when the

@@ -171,3 +171,19 @@ export function embeddedIPv4(address: Uint8Array): EmbeddedIPv4[] {
 export function specialPurpose(address: Uint8Array): string | undefined {
   return (address.length === 4 ? deniedV4 : deniedV6).find((r) => inCidr(address, r))?.what;
 }
+
+/**
+ * `localhost`, 127.0.0.0/8 or ::1 (also IPv4-mapped, `::ffff:127.0.0.1`): a host name or literal without a port (brackets allowed). The
+ * hosts Docker treats as this machine's own: plain HTTP allowed, `ferry serve` needing no token,
+ * never proxied.
+ */
+export function isLoopbackName(host: string): boolean {
+  const bare = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (bare === 'localhost') return true;
+  const family = isIP(bare);
+  if (family === 4) return bare.startsWith('127.');
+  const bytes = family === 6 ? parseIp(bare) : undefined;
+  if (bytes === undefined || !bytes.subarray(0, 10).every((b) => b === 0)) return false;
+  // ::1, or an IPv4-mapped loopback address (::ffff:127.x.y.z).
+  return bytes.subarray(10, 15).every((b) => b === 0) ? bytes[15] === 1 : bytes[10] === 0xff && bytes[11] === 0xff && bytes[12] === 127;
+}

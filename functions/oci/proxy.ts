@@ -1,4 +1,5 @@
 import { BlockList, connect as connectTcp, isIP, type Socket } from 'node:net';
+import { isLoopbackName } from './ip-address.js';
 import { UsageError } from './errors.js';
 
 /**
@@ -160,16 +161,8 @@ function sameIp(a: string, b: string): boolean {
   return list.check(b, isIP(b) === 4 ? 'ipv4' : 'ipv6');
 }
 
-const loopback = new BlockList();
-loopback.addSubnet('127.0.0.0', 8, 'ipv4');
-loopback.addAddress('::1', 'ipv6');
-
-/** localhost (and `*.localhost`), 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. */
 function isLoopback(host: string): boolean {
-  if (host === 'localhost' || host.endsWith('.localhost')) return true;
-  const family = isIP(host);
-  if (family === 0) return false;
-  return loopback.check(host, family === 4 ? 'ipv4' : 'ipv6');
+  return host.endsWith('.localhost') || isLoopbackName(host);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
+import { isLoopbackName } from './ip-address.js';
 import { deniedCode, type NetworkGuard } from './network-guard.js';
 import type { Agent as AgentType, Dispatcher } from 'undici';
 // Only the connection pool and `request` are needed: importing them alone keeps fetch, WebSocket,
@@ -313,8 +314,7 @@ export function headerValue(headers: HttpResponse['headers'], name: string): str
 
 /** localhost, 127.0.0.0/8 and ::1, with or without a port. */
 export function isLoopbackHost(host: string): boolean {
-  const name = stripPort(host.toLowerCase());
-  return name === 'localhost' || name === '::1' || name === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(name);
+  return isLoopbackName(stripPort(host));
 }
 
 function stripPort(host: string): string {
