@@ -6,7 +6,7 @@ import { type Descriptor, type Manifest, parseManifest } from './manifest.js';
 import { Header, manifestAccept, maxManifestBytes, MediaType } from './media-types.js';
 import type { RegistryClient } from './registry-client.js';
 import type { BlobBody, ManifestHead, MountResult, Repository } from './repository.js';
-import { discardBody, headerValue } from './transport.js';
+import { discardBody, headerValue, readUpTo } from './transport.js';
 
 /**
  * How blobs are uploaded: `put` is POST then one streamed `PUT ?digest=` with the body
@@ -244,18 +244,9 @@ export class RegistryRepository implements Repository {
   }
 }
 
-/** Reads a whole body up to `limit` bytes; undefined when it is longer. */
+/** A whole body of at most `limit` bytes; undefined (and the body dropped) when it is longer. */
 async function readAtMost(body: Readable, limit: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    total += chunk.length;
-    if (total > limit) {
-      body.destroy();
-      return undefined;
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+  const { bytes, complete } = await readUpTo(body, limit);
+  return complete ? bytes : undefined;
 }
 

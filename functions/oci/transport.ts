@@ -336,11 +336,10 @@ function networkMessage(err: unknown): string {
 }
 
 /**
- * Reads a body as text, at most `limit` bytes of it. A longer body is cut off and destroyed —
- * which closes its connection — never drained: a peer could send an error or token body that
- * never ends.
+ * Reads a body up to `limit` bytes. Past the limit the body is destroyed — its connection dropped,
+ * never drained (an endless body would spin for ever) — and `complete` is false.
  */
-export async function readCapped(body: Readable, limit: number): Promise<string> {
+export async function readUpTo(body: Readable, limit: number): Promise<{ bytes: Buffer; complete: boolean }> {
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of body as AsyncIterable<Buffer>) {
@@ -348,10 +347,15 @@ export async function readCapped(body: Readable, limit: number): Promise<string>
     total += chunk.length;
     if (total > limit) {
       body.destroy();
-      break;
+      return { bytes: Buffer.concat(chunks), complete: false };
     }
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return { bytes: Buffer.concat(chunks), complete: true };
+}
+
+/** At most `limit` bytes of a body as text (an error or token body), the rest dropped with {@link readUpTo}. */
+export async function readCapped(body: Readable, limit: number): Promise<string> {
+  return (await readUpTo(body, limit)).bytes.toString('utf8');
 }
 
 /** Bytes of an unwanted body read before its connection is dropped instead (see {@link discardBody}). */
