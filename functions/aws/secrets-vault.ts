@@ -7,7 +7,6 @@ import type { CredentialRef } from '../runs/model.js';
 import type { BoundCredential, CredentialVault, RunSecretInventory } from '../runs/ports.js';
 import { registryTag, runSecretPrefix, runTag } from '../runs/secret-names.js';
 
-export { runSecretPrefix } from '../runs/secret-names.js';
 
 /** The part of the SDK client the vault uses (tests pass a fake). */
 export type SecretsClient = Pick<SecretsManagerClient, 'send'>;
