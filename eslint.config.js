@@ -1,6 +1,36 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * The layers of functions/ (DESIGN.md "Architecture"): dependencies point inward.
+ * oci ← mirror ← runs ← aws (adapters) ← handlers / local / cli (composition roots).
+ * Each entry forbids a folder's files from importing the rooms named, and the SDKs that do not
+ * belong there. `contract.ts` is shared by the runtime and infra/ and imports nothing.
+ */
+const awsSdk = {
+  group: ['@aws-sdk/*', '@smithy/*', 'aws-lambda', 'aws-cdk-lib', 'aws-cdk-lib/*'],
+  message: 'no AWS SDK here: adapters live in functions/aws',
+};
+function forbid(folder, rooms, extra = []) {
+  return {
+    files: [`functions/${folder}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...rooms.map((room) => ({
+              group: [`**/${room}/*`, `**/${room}/**`, `../${room}`, `../../${room}`],
+              message: `functions/${folder} must not import functions/${room} (dependencies point inward)`,
+            })),
+            ...extra,
+          ],
+        },
+      ],
+    },
+  };
+}
+
 export default tseslint.config(
   { ignores: ['dist/', 'cdk.out/', 'node_modules/', 'coverage/'] },
   js.configs.recommended,
@@ -12,6 +42,10 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  forbid('oci', ['mirror', 'runs', 'aws', 'handlers', 'local', 'cli'], [awsSdk]),
+  forbid('mirror', ['runs', 'aws', 'handlers', 'local', 'cli'], [awsSdk]),
+  forbid('runs', ['aws', 'handlers', 'local', 'cli'], [awsSdk]),
+  forbid('aws', ['handlers', 'local', 'cli']),
   {
     files: ['bin/**/*.js', 'bench/**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },

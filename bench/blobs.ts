@@ -9,7 +9,7 @@ import { blob, push, sha256 } from '../test/support/fixtures.js';
 export async function writeRandomFile(path: string, size: number): Promise<{ digest: string; size: number }> {
   const hash = createHash('sha256');
   const out = createWriteStream(path);
-  for (let written = 0; written < size; ) {
+  for (let written = 0; written < size;) {
     const piece = randomBytes(Math.min(1 << 20, size - written));
     hash.update(piece);
     written += piece.length;
@@ -29,19 +29,29 @@ export async function pushBlobFile(baseUrl: string, repository: string, path: st
   const location = new URL(start.headers.get('location')!, baseUrl);
   location.searchParams.set('digest', digest);
   await new Promise<void>((resolve, reject) => {
-    const req = request(location, {
-      method: 'PUT', headers: { 'content-type': 'application/octet-stream', 'content-length': String(statSync(path).size) },
-    }, (res) => {
-      res.resume();
-      res.on('end', () => (res.statusCode === 201 ? resolve() : reject(new Error(`PUT blob ${res.statusCode}`))));
-    });
+    const req = request(
+      location,
+      {
+        method: 'PUT',
+        headers: { 'content-type': 'application/octet-stream', 'content-length': String(statSync(path).size) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode === 201 ? resolve() : reject(new Error(`PUT blob ${res.statusCode}`))));
+      },
+    );
     req.on('error', reject);
     createReadStream(path, { highWaterMark: 1 << 20 }).pipe(req);
   });
 }
 
 /** A random layer of `size` bytes uploaded (streamed from a temporary file) to each of `repositories`. */
-export async function uploadRandomLayer(baseUrl: string, repositories: readonly string[], size: number, dir: string): Promise<{ digest: string; size: number }> {
+export async function uploadRandomLayer(
+  baseUrl: string,
+  repositories: readonly string[],
+  size: number,
+  dir: string,
+): Promise<{ digest: string; size: number }> {
   const file = join(dir, `layer-${process.pid}-${Date.now()}.bin`);
   const layer = await writeRandomFile(file, size);
   try {
@@ -53,14 +63,37 @@ export async function uploadRandomLayer(baseUrl: string, repositories: readonly 
 }
 
 /** Pushes an OCI image manifest (with a small config) over layers already in the repository. */
-export async function pushImageOver(baseUrl: string, repository: string, tag: string, layers: readonly { digest: string; size: number }[]): Promise<void> {
-  const config = blob(MediaTypes.config, Buffer.from(JSON.stringify({ os: 'linux', architecture: 'amd64', rootfs: { type: 'layers', diff_ids: layers.map((l) => l.digest) } })));
-  const bytes = Buffer.from(JSON.stringify({
-    schemaVersion: 2, mediaType: MediaTypes.manifest,
-    config: { mediaType: config.mediaType, digest: config.digest, size: config.size },
-    layers: layers.map((l) => ({ mediaType: MediaTypes.layer, digest: l.digest, size: l.size })),
-  }));
-  await push(baseUrl, repository, tag, { mediaType: MediaTypes.manifest, digest: sha256(bytes), bytes, blobs: [config], children: [] });
+export async function pushImageOver(
+  baseUrl: string,
+  repository: string,
+  tag: string,
+  layers: readonly { digest: string; size: number }[],
+): Promise<void> {
+  const config = blob(
+    MediaTypes.config,
+    Buffer.from(
+      JSON.stringify({
+        os: 'linux',
+        architecture: 'amd64',
+        rootfs: { type: 'layers', diff_ids: layers.map((l) => l.digest) },
+      }),
+    ),
+  );
+  const bytes = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaTypes.manifest,
+      config: { mediaType: config.mediaType, digest: config.digest, size: config.size },
+      layers: layers.map((l) => ({ mediaType: MediaTypes.layer, digest: l.digest, size: l.size })),
+    }),
+  );
+  await push(baseUrl, repository, tag, {
+    mediaType: MediaTypes.manifest,
+    digest: sha256(bytes),
+    bytes,
+    blobs: [config],
+    children: [],
+  });
 }
 
 const MediaTypes = {

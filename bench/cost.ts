@@ -18,12 +18,23 @@ const price = {
  */
 export function estimateCost(copySeconds: number, blobsPerImage = 4): string {
   const { app, stack } = createApp(new App({ context: { 'aws:cdk:bundling-stacks': [] } }));
-  const template = app.synth().getStackByName(stack.stackName).template as { Resources: Record<string, { Type: string; Properties: { MemorySize?: number; Environment?: { Variables?: Record<string, string> } } }> };
+  const template = app.synth().getStackByName(stack.stackName).template as {
+    Resources: Record<
+      string,
+      { Type: string; Properties: { MemorySize?: number; Environment?: { Variables?: Record<string, string> } } }
+    >;
+  };
   const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
-  const memoryOf = (task: string) => (functions.find((f) => f.Properties.Environment?.Variables?.FERRY_TASK === task)?.Properties.MemorySize ?? 128) / 1024;
-  const definition = extractWorkflowDefinition(template as never) as { States: Record<string, { ItemProcessor?: { States: Record<string, unknown> } }> };
+  const memoryOf = (task: string) =>
+    (functions.find((f) => f.Properties.Environment?.Variables?.FERRY_TASK === task)?.Properties.MemorySize ?? 128) /
+    1024;
+  const definition = extractWorkflowDefinition(template as never) as {
+    States: Record<string, { ItemProcessor?: { States: Record<string, unknown> } }>;
+  };
   // States one successful image passes through in the inline Map: its task, the failFast check, the end.
-  const perImageTransitions = Object.keys(definition.States.CopyImages!.ItemProcessor!.States).filter((s) => !/RecordFailure|ImageFailed/.test(s)).length;
+  const perImageTransitions = Object.keys(definition.States.CopyImages!.ItemProcessor!.States).filter(
+    (s) => !/RecordFailure|ImageFailed/.test(s),
+  ).length;
   const images = 1000;
   const copyGbS = images * copySeconds * memoryOf('copyImage');
   // Plan (resolve + preflight) and Finish, amortised: ~50 ms of 512/256 MB per image.

@@ -21,7 +21,12 @@ export interface LambdaShapeResult {
  * against one run table — with only per-process memory, or with the shared blob index and leases.
  */
 export async function measureLambdaShape(
-  src: RunningRegistry, dst: RunningRegistry, images: readonly string[], shared: boolean, reps: number, prefix: (name: string) => string,
+  src: RunningRegistry,
+  dst: RunningRegistry,
+  images: readonly string[],
+  shared: boolean,
+  reps: number,
+  prefix: (name: string) => string,
 ): Promise<LambdaShapeResult> {
   const dynamo = await startDynalite();
   const result: LambdaShapeResult = { seconds: [], bytes: [] };
@@ -33,20 +38,52 @@ export async function measureLambdaShape(
       const store = new DynamoRunStore({ client: dynamo.client, tableName });
       const runId = prefix('lambdas');
       const into = prefix(shared ? 'lambdas-shared' : 'lambdas-alone');
-      await store.createRun({
-        runId, status: 'in-progress', startTime: new Date().toISOString(), endTime: null, totalImages: images.length, imagesProcessed: 0, imagesFailed: 0, bytesCopied: 0,
-        options: { destination: { registry: dst.host, insecure: false }, sourceCredentials: {}, platforms: [], referrers: false, override: true, failFast: false, dryRun: false },
-      }, images.map((image, index) => ({ runId, index, source: `${src.host}/${image}`, destination: `${dst.host}/${into}/${image}`, status: 'pending' as const })));
+      await store.createRun(
+        {
+          runId,
+          status: 'in-progress',
+          startTime: new Date().toISOString(),
+          endTime: null,
+          totalImages: images.length,
+          imagesProcessed: 0,
+          imagesFailed: 0,
+          bytesCopied: 0,
+          options: {
+            destination: { registry: dst.host, insecure: false },
+            sourceCredentials: {},
+            platforms: [],
+            referrers: false,
+            override: true,
+            failFast: false,
+            dryRun: false,
+          },
+        },
+        images.map((image, index) => ({
+          runId,
+          index,
+          source: `${src.host}/${image}`,
+          destination: `${dst.host}/${into}/${image}`,
+          status: 'pending' as const,
+        })),
+      );
       const containers = images.map(() => {
         const index = new DynamoBlobIndex({ client: dynamo.client, tableName });
-        const engines = new EngineFactory({ vault: new MemoryVault(), logger: silentLogger, ...(shared ? { sharedBlobs: { index, leases: index } } : {}) });
-        return { engines, tasks: new WorkflowTasks({ store, engines, events: new LocalEvents(silentLogger), logger: silentLogger }) };
+        const engines = new EngineFactory({
+          vault: new MemoryVault(),
+          logger: silentLogger,
+          ...(shared ? { sharedBlobs: { index, leases: index } } : {}),
+        });
+        return {
+          engines,
+          tasks: new WorkflowTasks({ store, engines, events: new LocalEvents(silentLogger), logger: silentLogger }),
+        };
       });
       const started = process.hrtime.bigint();
       const outcomes = await Promise.all(containers.map((c, index) => c.tasks.copyImage({ runId, index })));
       result.seconds.push(Number(process.hrtime.bigint() - started) / 1e9);
       await Promise.all(containers.map((c) => c.engines.close()));
-      if (outcomes.some((o) => o.status !== 'completed')) throw new Error(`(f) an image did not complete: ${JSON.stringify(outcomes)}`);
+      if (outcomes.some((o) => o.status !== 'completed'))
+        throw new Error(`(f) an image did not complete: ${JSON.stringify(outcomes)}`);
       const records = await store.listImages(runId);
       result.bytes.push(records.reduce((n, r) => n + (r.bytes ?? 0), 0));
     }

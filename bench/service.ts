@@ -16,7 +16,12 @@ export interface OrchestrationResult {
  * the local service (`ferry serve`: API → dynalite → synthesized state machine → copy tasks).
  * The difference per image is what orchestration costs.
  */
-export async function measureOrchestration(src: RunningRegistry, dst: RunningRegistry, ferry: string, count = 200): Promise<OrchestrationResult> {
+export async function measureOrchestration(
+  src: RunningRegistry,
+  dst: RunningRegistry,
+  ferry: string,
+  count = 200,
+): Promise<OrchestrationResult> {
   const rng = new Rng(42);
   const refs: string[] = [];
   for (let i = 0; i < count; i++) {
@@ -25,17 +30,24 @@ export async function measureOrchestration(src: RunningRegistry, dst: RunningReg
   }
   const mirrorStart = process.hrtime.bigint();
   await new Promise<void>((resolve, reject) => {
-    spawn(process.execPath, [ferry, 'mirror', '--json', '--concurrency', '10', '--to', `${dst.host}/by-mirror`, ...refs], { stdio: 'ignore' })
-      .on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ferry mirror exited ${code}`))));
+    spawn(
+      process.execPath,
+      [ferry, 'mirror', '--json', '--concurrency', '10', '--to', `${dst.host}/by-mirror`, ...refs],
+      { stdio: 'ignore' },
+    ).on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ferry mirror exited ${code}`))));
   });
   const mirrorSeconds = Number(process.hrtime.bigint() - mirrorStart) / 1e9;
 
   const server = await serve({ port: 0 });
   try {
     const serviceStart = process.hrtime.bigint();
-    const started = (await (await fetch(`${server.url}/v1/runs`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ images: refs, destination: { registry: dst.host, prefix: 'by-service' } }),
-    })).json()) as { runId: string };
+    const started = (await (
+      await fetch(`${server.url}/v1/runs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ images: refs, destination: { registry: dst.host, prefix: 'by-service' } }),
+      })
+    ).json()) as { runId: string };
     let run: { status: string; images: Record<string, { startTime?: string; endTime?: string }> };
     for (;;) {
       run = (await (await fetch(`${server.url}/v1/runs/${started.runId}`)).json()) as typeof run;
@@ -44,7 +56,9 @@ export async function measureOrchestration(src: RunningRegistry, dst: RunningReg
     }
     const serviceSeconds = Number(process.hrtime.bigint() - serviceStart) / 1e9;
     if (run.status !== 'completed') throw new Error(`service run ended ${run.status}`);
-    const durations = Object.values(run.images).map((i) => Date.parse(i.endTime!) - Date.parse(i.startTime!)).sort((a, b) => a - b);
+    const durations = Object.values(run.images)
+      .map((i) => Date.parse(i.endTime!) - Date.parse(i.startTime!))
+      .sort((a, b) => a - b);
     return { images: count, mirrorSeconds, serviceSeconds, copyTaskMs: durations[Math.floor(durations.length / 2)]! };
   } finally {
     await server.close();

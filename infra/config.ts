@@ -14,22 +14,35 @@ const scheduleSchema = z.strictObject({
 });
 
 /** A forward proxy's URL, as HTTPS_PROXY takes it. */
-const proxyUrl = z.string().regex(/^http:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?\/?$/, 'must be http://HOST[:PORT] (no credentials: they would be stored in plaintext in the template)');
+const proxyUrl = z
+  .string()
+  .regex(
+    /^http:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?\/?$/,
+    'must be http://HOST[:PORT] (no credentials: they would be stored in plaintext in the template)',
+  );
 
 /**
  * A registry secret's ARN, or an IAM pattern of one: `*` only inside the name and never first (a
  * bare `*` would read every secret). The part before the first `*` is itself a secret ARN, and
  * so is the whole with each `*` taken as a name character.
  */
-const registrySecretArn = z.string().max(2048).refine((arn) => secretArnPattern.test(arn.split('*')[0]!) && secretArnPattern.test(arn.replaceAll('*', 'x')),
-  'must be a Secrets Manager secret ARN whose name starts with a character other than * (tag secrets ferry:registry to opt in many)');
+const registrySecretArn = z
+  .string()
+  .max(2048)
+  .refine(
+    (arn) => secretArnPattern.test(arn.split('*')[0]!) && secretArnPattern.test(arn.replaceAll('*', 'x')),
+    'must be a Secrets Manager secret ARN whose name starts with a character other than * (tag secrets ferry:registry to opt in many)',
+  );
 
 /** Stack configuration, from the CDK context key `ferry` (cdk.json or `-c ferry=…`). */
 export const ferryConfigSchema = z.strictObject({
   /** Other AWS accounts allowed to call the API and put sync requests on the bus. */
   trustedAccounts: z.array(z.string().regex(/^\d{12}$/)).default([]),
   /** An AWS Organization whose accounts are trusted the same way. */
-  trustedOrganizationId: z.string().regex(/^o-[a-z0-9]{10,32}$/).optional(),
+  trustedOrganizationId: z
+    .string()
+    .regex(/^o-[a-z0-9]{10,32}$/)
+    .optional(),
   /** Images copied at once per run (Map concurrency). */
   mapConcurrency: z.number().int().min(1).max(1000).default(10),
   /** Days finished runs are kept (DynamoDB TTL). */
@@ -38,22 +51,33 @@ export const ferryConfigSchema = z.strictObject({
   logRetentionDays: z.number().int().default(30),
   schedules: z.array(scheduleSchema).default([]),
   /** Registry hosts or networks (CIDRs) in private ranges the service may reach (the SSRF guard refuses them otherwise). */
-  allowPrivateRegistries: z.array(z.string().min(1).max(253)).default([]).superRefine((entries, ctx) => {
-    try {
-      new NetworkGuard(entries);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
-    }
-  }),
+  allowPrivateRegistries: z
+    .array(z.string().min(1).max(253))
+    .default([])
+    .superRefine((entries, ctx) => {
+      try {
+        new NetworkGuard(entries);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+      }
+    }),
   /**
    * A forward proxy between the Plan and Copy functions and the registries (their HTTPS_PROXY,
    * HTTP_PROXY and NO_PROXY). No credentials in the URL: the template would hold them in plaintext.
    */
-  proxy: z.strictObject({
-    httpsProxy: proxyUrl.optional(),
-    httpProxy: proxyUrl.optional(),
-    noProxy: z.string().regex(/^[A-Za-z0-9.:*/[\],-]{1,4096}$/, 'must be a NO_PROXY list: hosts, .domains, IPs and CIDRs separated by commas').optional(),
-  }).optional(),
+  proxy: z
+    .strictObject({
+      httpsProxy: proxyUrl.optional(),
+      httpProxy: proxyUrl.optional(),
+      noProxy: z
+        .string()
+        .regex(
+          /^[A-Za-z0-9.:*/[\],-]{1,4096}$/,
+          'must be a NO_PROXY list: hosts, .domains, IPs and CIDRs separated by commas',
+        )
+        .optional(),
+    })
+    .optional(),
   /**
    * ECR repository name prefixes runs may read from and write to (IAM and a run-time check), each
    * ending in `/` (`mirror/`: mirror/*) or `*` (`team-*`). None (the default) refuses every ECR
@@ -69,20 +93,35 @@ export const ferryConfigSchema = z.strictObject({
    * Customer managed KMS keys that encrypt opted-in registry secrets: the Plan and Copy roles may
    * decrypt with them through Secrets Manager only (the key policy must allow the account too).
    */
-  registrySecretKmsKeyArns: z.array(z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[a-f0-9-]+$/, 'must be a KMS key ARN')).default([]),
+  registrySecretKmsKeyArns: z
+    .array(z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[a-f0-9-]+$/, 'must be a KMS key ARN'))
+    .default([]),
   /** Hours after which the sweep deletes a run secret whose run never finished (runs that did are cleaned at Finish). */
-  runSecretMaxAgeHours: z.number().int().min(1).max(24 * 366).default(72),
+  runSecretMaxAgeHours: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 366)
+    .default(72),
   /** API Gateway stage throttling and the API Lambda's reserved concurrency (`null`: none reserved). */
-  api: z.strictObject({
-    rateLimit: z.number().min(1).max(10_000).default(10),
-    burstLimit: z.number().int().min(1).max(5_000).default(20),
-    reservedConcurrency: z.number().int().min(1).max(1000).nullable().default(5),
-  }).default({ rateLimit: 10, burstLimit: 20, reservedConcurrency: 5 }),
+  api: z
+    .strictObject({
+      rateLimit: z.number().min(1).max(10_000).default(10),
+      burstLimit: z.number().int().min(1).max(5_000).default(20),
+      reservedConcurrency: z.number().int().min(1).max(1000).nullable().default(5),
+    })
+    .default({ rateLimit: 10, burstLimit: 20, reservedConcurrency: 5 }),
   /** Settings of the ECR repositories Ferry creates before pushing. */
-  ecrRepositories: z.strictObject({
-    tagMutability: z.enum(['MUTABLE', 'IMMUTABLE']).optional(), scanOnPush: z.boolean().optional(), kmsKey: z.string().optional(),
-    lifecyclePolicy: z.string().optional(), tags: z.record(z.string(), z.string()).optional(), useCreationTemplate: z.boolean().optional(),
-  }).default({}),
+  ecrRepositories: z
+    .strictObject({
+      tagMutability: z.enum(['MUTABLE', 'IMMUTABLE']).optional(),
+      scanOnPush: z.boolean().optional(),
+      kmsKey: z.string().optional(),
+      lifecyclePolicy: z.string().optional(),
+      tags: z.record(z.string(), z.string()).optional(),
+      useCreationTemplate: z.boolean().optional(),
+    })
+    .default({}),
   /** IAM roles (other accounts) the copy function may assume to reach their ECR. */
   assumableRoles: z.array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/)).default([]),
 });
@@ -102,7 +141,9 @@ export function parseFerryConfig(raw: unknown): FerryConfig {
  */
 function refuseInlineCredentials(schedule: z.infer<typeof scheduleSchema>): void {
   const fail = (where: string): never => {
-    throw new Error(`invalid "ferry" context: schedule "${schedule.name}": ${where} holds inline credentials, which would be stored in plaintext in the template and the Scheduler target; put them in Secrets Manager and pass {"secretArn": "…"}`);
+    throw new Error(
+      `invalid "ferry" context: schedule "${schedule.name}": ${where} holds inline credentials, which would be stored in plaintext in the template and the Scheduler target; put them in Secrets Manager and pass {"secretArn": "…"}`,
+    );
   };
   const isRef = (value: unknown): boolean => z.strictObject({ secretArn: z.string() }).safeParse(value).success;
   const destination = schedule.run.destination as Record<string, unknown>;
@@ -110,7 +151,8 @@ function refuseInlineCredentials(schedule: z.infer<typeof scheduleSchema>): void
   const sources: unknown = schedule.run.sourceCredentials;
   if (sources !== undefined) {
     if (typeof sources !== 'object' || sources === null) fail('run.sourceCredentials');
-    for (const [host, value] of Object.entries(sources as Record<string, unknown>)) if (!isRef(value)) fail(`run.sourceCredentials["${host}"]`);
+    for (const [host, value] of Object.entries(sources as Record<string, unknown>))
+      if (!isRef(value)) fail(`run.sourceCredentials["${host}"]`);
   }
   const walk = (value: unknown, path: string): void => {
     if (Array.isArray(value)) value.forEach((v, i) => walk(v, `${path}[${i}]`));

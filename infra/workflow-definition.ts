@@ -22,14 +22,16 @@ export function extractWorkflowDefinition(template: Template): Json {
     const resource = template.Resources[logicalId];
     const env = resource?.Properties?.Environment as { Variables?: Record<string, Json> } | undefined;
     const task = env?.Variables?.[Env.task];
-    if (resource?.Type !== 'AWS::Lambda::Function' || typeof task !== 'string') throw new Error(`${logicalId} is not a Ferry task function`);
+    if (resource?.Type !== 'AWS::Lambda::Function' || typeof task !== 'string')
+      throw new Error(`${logicalId} is not a Ferry task function`);
     return task;
   };
   const resolve = (token: Json): string => {
     if (typeof token === 'string') return token;
     if (token && typeof token === 'object' && !Array.isArray(token)) {
       const getAtt = token['Fn::GetAtt'];
-      if (Array.isArray(getAtt) && getAtt[1] === 'Arn' && typeof getAtt[0] === 'string') return localTaskArn(taskOf(getAtt[0]));
+      if (Array.isArray(getAtt) && getAtt[1] === 'Arn' && typeof getAtt[0] === 'string')
+        return localTaskArn(taskOf(getAtt[0]));
       const ref = token.Ref;
       if (ref === 'AWS::Partition') return 'aws';
       if (ref === 'AWS::Region') return 'local';
@@ -40,7 +42,12 @@ export function extractWorkflowDefinition(template: Template): Json {
   };
   let text: string;
   if (typeof definition === 'string') text = definition;
-  else if (definition && typeof definition === 'object' && !Array.isArray(definition) && Array.isArray(definition['Fn::Join'])) {
+  else if (
+    definition &&
+    typeof definition === 'object' &&
+    !Array.isArray(definition) &&
+    Array.isArray(definition['Fn::Join'])
+  ) {
     const [separator, parts] = definition['Fn::Join'] as [string, Json[]];
     text = parts.map(resolve).join(separator);
   } else throw new Error('unexpected DefinitionString shape');

@@ -9,13 +9,22 @@ import { build } from 'esbuild';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const manifest: unknown = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-const version = typeof manifest === 'object' && manifest !== null && 'version' in manifest && typeof manifest.version === 'string' ? manifest.version : undefined;
+const version =
+  typeof manifest === 'object' && manifest !== null && 'version' in manifest && typeof manifest.version === 'string'
+    ? manifest.version
+    : undefined;
 if (version === undefined) throw new Error('package.json has no version');
 const outfile = join(root, 'dist', 'ferry.cjs');
 await build({
   entryPoints: [join(root, 'dist', 'functions', 'cli', 'main.js')],
-  bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning',
-  external: ['@aws-sdk/*'], outfile, define: { FERRY_VERSION: JSON.stringify(version) },
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  logLevel: 'warning',
+  external: ['@aws-sdk/*'],
+  outfile,
+  define: { FERRY_VERSION: JSON.stringify(version) },
 });
 // The code cache belongs to the previous bundle.
 rmSync(`${outfile}.cache`, { force: true });

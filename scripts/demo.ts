@@ -33,12 +33,24 @@ try {
   process.stdout.write(`source digest      ${index.digest}\ndestination digest ${copied ?? '(missing)'}\n\n`);
   if (code !== 0 || copied !== index.digest) process.exitCode = 1;
 
-  for (const name of ['web', 'worker']) await push(source.url, `demo/${name}`, '2.0', buildImage({ layers: [rng.bytes(2 << 20)] }));
+  for (const name of ['web', 'worker'])
+    await push(source.url, `demo/${name}`, '2.0', buildImage({ layers: [rng.bytes(2 << 20)] }));
   const server = await serve({ port: 0 });
   try {
-    const body = { images: [`${source.host}/demo/app:1.0`, `${source.host}/demo/web:2.0`, `${source.host}/demo/worker:2.0`], destination: { registry: destination.host, prefix: 'service' } };
-    process.stdout.write(`$ curl -X POST ${server.url}/v1/runs -H 'Content-Type: application/json' -d '${JSON.stringify(body)}'\n`);
-    const started = (await (await fetch(`${server.url}/v1/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as { runId: string };
+    const body = {
+      images: [`${source.host}/demo/app:1.0`, `${source.host}/demo/web:2.0`, `${source.host}/demo/worker:2.0`],
+      destination: { registry: destination.host, prefix: 'service' },
+    };
+    process.stdout.write(
+      `$ curl -X POST ${server.url}/v1/runs -H 'Content-Type: application/json' -d '${JSON.stringify(body)}'\n`,
+    );
+    const started = (await (
+      await fetch(`${server.url}/v1/runs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+    ).json()) as { runId: string };
     let run: { status: string; images: Record<string, { status: string; digest?: string }> };
     do {
       run = (await (await fetch(`${server.url}/v1/runs/${started.runId}`)).json()) as typeof run;

@@ -1,4 +1,11 @@
-import { ConditionalCheckFailedException, DeleteItemCommand, type DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+} from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import type { BlobClaim, BlobIndex, BlobLeases } from '../mirror/blob-index.js';
@@ -39,14 +46,16 @@ export class DynamoBlobIndex implements BlobIndex, BlobLeases {
   }
 
   async locations(registry: string, digest: string): Promise<readonly string[]> {
-    const res = await this.#client.send(new QueryCommand({
-      TableName: this.#table,
-      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :repo)',
-      ExpressionAttributeNames: { '#pk': RunTable.partitionKey, '#sk': RunTable.sortKey },
-      ExpressionAttributeValues: marshall({ ':pk': blobPartition(registry, digest), ':repo': 'REPO#' }),
-      ConsistentRead: true,
-      Limit: maxLocations * 2,
-    }));
+    const res = await this.#client.send(
+      new QueryCommand({
+        TableName: this.#table,
+        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :repo)',
+        ExpressionAttributeNames: { '#pk': RunTable.partitionKey, '#sk': RunTable.sortKey },
+        ExpressionAttributeValues: marshall({ ':pk': blobPartition(registry, digest), ':repo': 'REPO#' }),
+        ConsistentRead: true,
+        Limit: maxLocations * 2,
+      }),
+    );
     const now = this.#epoch();
     // Expired items linger until DynamoDB deletes them (DynamoDB Local and dynalite never do): filter on read.
     return (res.Items ?? [])
@@ -57,30 +66,43 @@ export class DynamoBlobIndex implements BlobIndex, BlobLeases {
   }
 
   async record(registry: string, digest: string, repository: string): Promise<void> {
-    await this.#client.send(new PutItemCommand({
-      TableName: this.#table,
-      Item: marshall({
-        [RunTable.partitionKey]: blobPartition(registry, digest), [RunTable.sortKey]: `REPO#${repository}`,
-        repository, [RunTable.ttlAttribute]: this.#epoch() + this.#retentionSeconds,
+    await this.#client.send(
+      new PutItemCommand({
+        TableName: this.#table,
+        Item: marshall({
+          [RunTable.partitionKey]: blobPartition(registry, digest),
+          [RunTable.sortKey]: `REPO#${repository}`,
+          repository,
+          [RunTable.ttlAttribute]: this.#epoch() + this.#retentionSeconds,
+        }),
       }),
-    }));
+    );
   }
 
   async claim(registry: string, digest: string, holder: string, leaseMs: number): Promise<BlobClaim> {
     const now = this.#now().getTime();
     const key = { [RunTable.partitionKey]: blobPartition(registry, digest), [RunTable.sortKey]: 'LEASE' };
     try {
-      await this.#client.send(new PutItemCommand({
-        TableName: this.#table,
-        Item: marshall({ ...key, holder, leaseUntil: now + leaseMs, [RunTable.ttlAttribute]: this.#epoch() + 86_400 }),
-        ConditionExpression: 'attribute_not_exists(#pk) OR leaseUntil < :now OR holder = :holder',
-        ExpressionAttributeNames: { '#pk': RunTable.partitionKey },
-        ExpressionAttributeValues: marshall({ ':now': now, ':holder': holder }),
-      }));
+      await this.#client.send(
+        new PutItemCommand({
+          TableName: this.#table,
+          Item: marshall({
+            ...key,
+            holder,
+            leaseUntil: now + leaseMs,
+            [RunTable.ttlAttribute]: this.#epoch() + 86_400,
+          }),
+          ConditionExpression: 'attribute_not_exists(#pk) OR leaseUntil < :now OR holder = :holder',
+          ExpressionAttributeNames: { '#pk': RunTable.partitionKey },
+          ExpressionAttributeValues: marshall({ ':now': now, ':holder': holder }),
+        }),
+      );
       return { granted: true };
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
-      const held = await this.#client.send(new GetItemCommand({ TableName: this.#table, Key: marshall(key), ConsistentRead: true }));
+      const held = await this.#client.send(
+        new GetItemCommand({ TableName: this.#table, Key: marshall(key), ConsistentRead: true }),
+      );
       // Released between the two calls: the caller may claim again right away.
       return { granted: false, until: held.Item ? leaseItem.parse(unmarshall(held.Item)).leaseUntil : now };
     }
@@ -88,12 +110,14 @@ export class DynamoBlobIndex implements BlobIndex, BlobLeases {
 
   async release(registry: string, digest: string, holder: string): Promise<void> {
     try {
-      await this.#client.send(new DeleteItemCommand({
-        TableName: this.#table,
-        Key: marshall({ [RunTable.partitionKey]: blobPartition(registry, digest), [RunTable.sortKey]: 'LEASE' }),
-        ConditionExpression: 'holder = :holder',
-        ExpressionAttributeValues: marshall({ ':holder': holder }),
-      }));
+      await this.#client.send(
+        new DeleteItemCommand({
+          TableName: this.#table,
+          Key: marshall({ [RunTable.partitionKey]: blobPartition(registry, digest), [RunTable.sortKey]: 'LEASE' }),
+          ConditionExpression: 'holder = :holder',
+          ExpressionAttributeValues: marshall({ ':holder': holder }),
+        }),
+      );
     } catch (err) {
       // Taken over after the lease lapsed: it is the new holder's to release.
       if (!(err instanceof ConditionalCheckFailedException)) throw err;

@@ -15,11 +15,18 @@ export function assumeRole(roleArn: string, sts: STSClient = new STSClient({})):
   return async () => {
     const cached = current ? await current.catch(() => undefined) : undefined;
     if (cached && (cached.expiration?.getTime() ?? 0) - 5 * 60_000 > Date.now()) return cached;
-    current = sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'ferry', DurationSeconds: 3600 })).then((res) => {
-      const c = res.Credentials;
-      if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error(`STS returned no credentials for ${roleArn}`);
-      return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}), ...(c.Expiration ? { expiration: c.Expiration } : {}) };
-    });
+    current = sts
+      .send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'ferry', DurationSeconds: 3600 }))
+      .then((res) => {
+        const c = res.Credentials;
+        if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error(`STS returned no credentials for ${roleArn}`);
+        return {
+          accessKeyId: c.AccessKeyId,
+          secretAccessKey: c.SecretAccessKey,
+          ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}),
+          ...(c.Expiration ? { expiration: c.Expiration } : {}),
+        };
+      });
     return current;
   };
 }
@@ -47,13 +54,17 @@ export class EcrAccessFactory {
       const clients = new Map<string, ECRClient>();
       const client = (region: string): ECRClient => {
         let found = clients.get(region);
-        if (!found) clients.set(region, (found = new ECRClient({ region, ...(provider ? { credentials: provider } : {}) })));
+        if (!found)
+          clients.set(region, (found = new ECRClient({ region, ...(provider ? { credentials: provider } : {}) })));
         return found;
       };
       const repositories = new EcrRepositories(this.#settings, client);
       access = {
         credentials: new EcrCredentials({ client }),
-        prepare: (destination) => (destination.registry === undefined ? Promise.resolve() : repositories.prepare(destination.registry, destination.name)),
+        prepare: (destination) =>
+          destination.registry === undefined
+            ? Promise.resolve()
+            : repositories.prepare(destination.registry, destination.name),
       };
       this.#byRole.set(key, access);
     }

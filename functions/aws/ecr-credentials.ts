@@ -59,7 +59,9 @@ export class EcrCredentials implements CredentialStore {
   #client(region: string): ECRClient {
     let client = this.#clients.get(region);
     if (!client) {
-      client = this.#options.client?.(region) ?? new ECRClient({ region, ...(this.#options.credentials ? { credentials: this.#options.credentials } : {}) });
+      client =
+        this.#options.client?.(region) ??
+        new ECRClient({ region, ...(this.#options.credentials ? { credentials: this.#options.credentials } : {}) });
       this.#clients.set(region, client);
     }
     return client;

@@ -1,5 +1,8 @@
 import {
-  CreateRepositoryCommand, ECRClient, PutLifecyclePolicyCommand, RepositoryAlreadyExistsException,
+  CreateRepositoryCommand,
+  ECRClient,
+  PutLifecyclePolicyCommand,
+  RepositoryAlreadyExistsException,
 } from '@aws-sdk/client-ecr';
 import { parseEcrHost } from '../oci/ecr-host.js';
 
@@ -34,11 +37,13 @@ export class EcrRepositories implements RepositoryPreparer {
   /** `client` builds the ECR client of a region; by default the SDK's (default credential chain, `AWS_ENDPOINT_URL_ECR`). */
   constructor(settings: EcrRepositorySettings = {}, client?: (region: string) => ECRClient) {
     const clients = new Map<string, ECRClient>();
-    this.#client = client ?? ((region) => {
-      let found = clients.get(region);
-      if (!found) clients.set(region, (found = new ECRClient({ region })));
-      return found;
-    });
+    this.#client =
+      client ??
+      ((region) => {
+        let found = clients.get(region);
+        if (!found) clients.set(region, (found = new ECRClient({ region })));
+        return found;
+      });
     this.#settings = settings;
   }
 
@@ -59,20 +64,30 @@ export class EcrRepositories implements RepositoryPreparer {
     const client = this.#client(region);
     const s = this.#settings;
     try {
-      await client.send(new CreateRepositoryCommand({
-        registryId: account,
-        repositoryName: repository,
-        imageTagMutability: s.tagMutability ?? 'MUTABLE',
-        imageScanningConfiguration: { scanOnPush: s.scanOnPush ?? false },
-        encryptionConfiguration: s.kmsKey ? { encryptionType: 'KMS', kmsKey: s.kmsKey } : { encryptionType: 'AES256' },
-        tags: Object.entries(s.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
-      }));
+      await client.send(
+        new CreateRepositoryCommand({
+          registryId: account,
+          repositoryName: repository,
+          imageTagMutability: s.tagMutability ?? 'MUTABLE',
+          imageScanningConfiguration: { scanOnPush: s.scanOnPush ?? false },
+          encryptionConfiguration: s.kmsKey
+            ? { encryptionType: 'KMS', kmsKey: s.kmsKey }
+            : { encryptionType: 'AES256' },
+          tags: Object.entries(s.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
+        }),
+      );
     } catch (err) {
       if (err instanceof RepositoryAlreadyExistsException) return;
       throw err;
     }
     if (s.lifecyclePolicy) {
-      await client.send(new PutLifecyclePolicyCommand({ registryId: account, repositoryName: repository, lifecyclePolicyText: s.lifecyclePolicy }));
+      await client.send(
+        new PutLifecyclePolicyCommand({
+          registryId: account,
+          repositoryName: repository,
+          lifecyclePolicyText: s.lifecyclePolicy,
+        }),
+      );
     }
   }
 }

@@ -13,8 +13,17 @@ export class EventBridgePublisher implements EventPublisher {
     this.#busName = busName;
   }
   async runFinished(detail: Parameters<EventPublisher['runFinished']>[0]): Promise<void> {
-    await this.#client.send(new PutEventsCommand({
-      Entries: [{ EventBusName: this.#busName, Source: eventSource, DetailType: runFinishedDetailType, Detail: JSON.stringify(detail) }],
-    }));
+    await this.#client.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            EventBusName: this.#busName,
+            Source: eventSource,
+            DetailType: runFinishedDetailType,
+            Detail: JSON.stringify(detail),
+          },
+        ],
+      }),
+    );
   }
 }

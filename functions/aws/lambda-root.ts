@@ -35,8 +35,12 @@ const envSchema = z.object({
 });
 
 const ecrSettingsSchema = z.object({
-  tagMutability: z.enum(['MUTABLE', 'IMMUTABLE']).optional(), scanOnPush: z.boolean().optional(), kmsKey: z.string().optional(),
-  lifecyclePolicy: z.string().optional(), tags: z.record(z.string(), z.string()).optional(), useCreationTemplate: z.boolean().optional(),
+  tagMutability: z.enum(['MUTABLE', 'IMMUTABLE']).optional(),
+  scanOnPush: z.boolean().optional(),
+  kmsKey: z.string().optional(),
+  lifecyclePolicy: z.string().optional(),
+  tags: z.record(z.string(), z.string()).optional(),
+  useCreationTemplate: z.boolean().optional(),
 });
 
 /** JSON lines for CloudWatch; never credentials (none reach the logger). */
@@ -63,7 +67,11 @@ export function lambdaServices(): LambdaServices {
   if (services) return services;
   const env = envSchema.parse(process.env);
   const dynamo = new DynamoDBClient({});
-  const store = new DynamoRunStore({ client: dynamo, tableName: env[Env.tableName], retentionDays: env[Env.retentionDays] ?? 30 });
+  const store = new DynamoRunStore({
+    client: dynamo,
+    tableName: env[Env.tableName],
+    retentionDays: env[Env.retentionDays] ?? 30,
+  });
   const vault = new SecretsManagerVault(new SecretsManagerClient({}));
   const stateMachineArn = env[Env.stateMachineArn];
   const workflow = new StepFunctionsWorkflow(new SFNClient({}), stateMachineArn ?? 'unset');
@@ -74,7 +82,8 @@ export function lambdaServices(): LambdaServices {
   const ecrScope = prefixes === undefined ? undefined : new EcrScope(parseEcrRepositoryPrefixes(prefixes));
   const blobIndex = new DynamoBlobIndex({ client: dynamo, tableName: env[Env.tableName] });
   const engines = new EngineFactory({
-    vault, logger: lambdaLogger,
+    vault,
+    logger: lambdaLogger,
     ecr: (roleArn) => ecr.forRole(roleArn),
     // Registry traffic honours HTTPS_PROXY/HTTP_PROXY/NO_PROXY set on the function; the guard checks targets, not the proxy.
     transport: { guard, proxy: proxySettingsFromEnv(process.env) },
@@ -84,9 +93,13 @@ export function lambdaServices(): LambdaServices {
   });
   const events = new EventBridgePublisher(new EventBridgeClient({}), env[Env.eventBusName] ?? 'default');
   const account = env.FERRY_ACCOUNT_ID;
-  const home = account && env.AWS_REGION
-    ? { registry: ecrHostFor(account, env.AWS_REGION), registryForRegion: (region: string) => ecrHostFor(account, region) }
-    : undefined;
+  const home =
+    account && env.AWS_REGION
+      ? {
+          registry: ecrHostFor(account, env.AWS_REGION),
+          registryForRegion: (region: string) => ecrHostFor(account, region),
+        }
+      : undefined;
   services = {
     service: new RunService({ store, vault, workflow, ...(home ? { home } : {}), ...(ecrScope ? { ecrScope } : {}) }),
     tasks: new WorkflowTasks({ store, engines, events, logger: lambdaLogger, vault }),

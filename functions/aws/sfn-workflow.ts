@@ -10,10 +10,22 @@ export class StepFunctionsWorkflow implements WorkflowStarter {
     this.#stateMachineArn = stateMachineArn;
   }
   async start(runId: string): Promise<string> {
-    const res = await this.#client.send(new StartExecutionCommand({ stateMachineArn: this.#stateMachineArn, name: runId, input: JSON.stringify({ runId }) }));
+    const res = await this.#client.send(
+      new StartExecutionCommand({
+        stateMachineArn: this.#stateMachineArn,
+        name: runId,
+        input: JSON.stringify({ runId }),
+      }),
+    );
     return res.executionArn ?? runId;
   }
   async stop(executionId: string): Promise<void> {
-    await this.#client.send(new StopExecutionCommand({ executionArn: executionId, error: 'Cancelled', cause: 'run cancelled through the API' }));
+    await this.#client.send(
+      new StopExecutionCommand({
+        executionArn: executionId,
+        error: 'Cancelled',
+        cause: 'run cancelled through the API',
+      }),
+    );
   }
 }

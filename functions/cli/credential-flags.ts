@@ -26,7 +26,10 @@ export interface SideCredential {
  * together are a usage error (which one was meant?); either overrides the environment. A file or
  * the environment keeps the password out of the process table (`ps`, /proc/PID/cmdline).
  */
-export async function resolveCredentials(sources: CredentialSources, env: NodeJS.ProcessEnv = process.env): Promise<SideCredential | undefined> {
+export async function resolveCredentials(
+  sources: CredentialSources,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<SideCredential | undefined> {
   const { value, file, flag, envName } = sources;
   if (value !== undefined && file !== undefined) throw new UsageError(`${flag} and ${flag}-file are both set: use one`);
   if (value !== undefined) return { credential: parseUserPass(value, flag), from: flag };
@@ -42,7 +45,9 @@ export async function resolveCredentials(sources: CredentialSources, env: NodeJS
     return { credential: parseUserPass(creds, `${flag}-file ${file}`), from: `${flag}-file` };
   }
   const fromEnv = env[envName];
-  return fromEnv === undefined || fromEnv === '' ? undefined : { credential: parseUserPass(fromEnv, envName), from: envName };
+  return fromEnv === undefined || fromEnv === ''
+    ? undefined
+    : { credential: parseUserPass(fromEnv, envName), from: envName };
 }
 
 /**
@@ -52,12 +57,18 @@ export async function resolveCredentials(sources: CredentialSources, env: NodeJS
  * (`ferry mirror` from more than one) is a usage error: one password cannot be meant for all of
  * them, and each registry's own credentials belong in an auth file.
  */
-export function bindCredential(found: SideCredential | undefined, registries: readonly string[], side: 'source' | 'destination'): CredentialStore | undefined {
+export function bindCredential(
+  found: SideCredential | undefined,
+  registries: readonly string[],
+  side: 'source' | 'destination',
+): CredentialStore | undefined {
   if (found === undefined) return undefined;
   const hosts = [...new Set(registries)];
   if (hosts.length > 1) {
     const images = side === 'source' ? 'the images come from' : 'the images go to';
-    throw new UsageError(`${found.from} is for one registry, but ${images} ${hosts.length} registries (${hosts.join(', ')}): put each registry's credentials in an auth file (--authfile) instead`);
+    throw new UsageError(
+      `${found.from} is for one registry, but ${images} ${hosts.length} registries (${hosts.join(', ')}): put each registry's credentials in an auth file (--authfile) instead`,
+    );
   }
   return hosts.length === 0 ? undefined : new StaticCredentials(new Map([[hosts[0]!, found.credential]]));
 }

@@ -50,21 +50,50 @@ const port = (value: string): number => {
 
 function addCopyOptions(command: Command): Command {
   return command
-    .option('--platform <os/arch[/variant]>', 'copy only this platform (repeatable; several build a new index)', collect, [])
+    .option(
+      '--platform <os/arch[/variant]>',
+      'copy only this platform (repeatable; several build a new index)',
+      collect,
+      [],
+    )
     .option('--referrers', 'also copy referrers and cosign .sig/.att/.sbom tags')
-    .option('--src-creds <user:pass>', 'credentials for the source registry (visible in ps: prefer the file or FERRY_SRC_CREDS)')
-    .option('--dest-creds <user:pass>', 'credentials for the destination registry (visible in ps: prefer the file or FERRY_DEST_CREDS)')
+    .option(
+      '--src-creds <user:pass>',
+      'credentials for the source registry (visible in ps: prefer the file or FERRY_SRC_CREDS)',
+    )
+    .option(
+      '--dest-creds <user:pass>',
+      'credentials for the destination registry (visible in ps: prefer the file or FERRY_DEST_CREDS)',
+    )
     .option('--src-creds-file <path>', 'file holding USER:PASS for the source registry')
     .option('--dest-creds-file <path>', 'file holding USER:PASS for the destination registry')
     .option('--authfile <path>', 'containers-auth.json / Docker config.json to read credentials from')
     .option('--insecure <host[:port]>', 'allow plain HTTP / unverified TLS for this registry (repeatable)', collect, [])
     .option('--ca-file <path>', 'extra CA certificates (PEM) to trust')
-    .option('--tls-verify <host[:port]>', 'use https only and verify certificates for this registry, even on loopback (repeatable)', collect, [])
+    .option(
+      '--tls-verify <host[:port]>',
+      'use https only and verify certificates for this registry, even on loopback (repeatable)',
+      collect,
+      [],
+    )
     .option('--registry-endpoint <host=url>', 'reach a registry host at another base URL (repeatable)', collect, [])
     .addOption(new Option('--blob-concurrency <n>', 'blob transfers at once').argParser(positiveInt))
-    .addOption(new Option('--idle-timeout <seconds>', 'fail a request after this long without data (default 60)').argParser(parseSeconds))
-    .addOption(new Option('--min-rate <rate>', 'fail a blob moving slower than this, e.g. 1MiB/s (default 10KiB/s; 0: off)').argParser(parseRate))
-    .addOption(new Option('--min-rate-window <seconds>', 'the window --min-rate is averaged over (default 60)').argParser(parseSeconds))
+    .addOption(
+      new Option('--idle-timeout <seconds>', 'fail a request after this long without data (default 60)').argParser(
+        parseSeconds,
+      ),
+    )
+    .addOption(
+      new Option(
+        '--min-rate <rate>',
+        'fail a blob moving slower than this, e.g. 1MiB/s (default 10KiB/s; 0: off)',
+      ).argParser(parseRate),
+    )
+    .addOption(
+      new Option('--min-rate-window <seconds>', 'the window --min-rate is averaged over (default 60)').argParser(
+        parseSeconds,
+      ),
+    )
     .option('--include-foreign-layers', 'also copy non-distributable layers')
     .option('--no-create-repositories', 'do not create missing ECR repositories')
     .option('--ecr-immutable-tags', 'create ECR repositories with immutable tags')
@@ -118,14 +147,28 @@ export async function main(argv: readonly string[], hooks: MainHooks = {}): Prom
       exitCode = await runMirror(images, flags, program.opts<GlobalFlags>());
     });
 
-  program.command('serve')
+  program
+    .command('serve')
     .description('the Ferry HTTP API on localhost, on embedded defaults')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .addOption(new Option('--port <port>', 'port to listen on (0: any free port)').argParser(port).default(8080))
-    .option('--data-dir <dir>', 'where run state is kept (in memory when absent); runs left in progress are resumed on restart')
-    .addOption(new Option('--token <token>', 'require Authorization: Bearer TOKEN on every request (needed when --host is not loopback)').env('FERRY_SERVE_TOKEN'))
+    .option(
+      '--data-dir <dir>',
+      'where run state is kept (in memory when absent); runs left in progress are resumed on restart',
+    )
+    .addOption(
+      new Option(
+        '--token <token>',
+        'require Authorization: Bearer TOKEN on every request (needed when --host is not loopback)',
+      ).env('FERRY_SERVE_TOKEN'),
+    )
     .option('--insecure <host[:port]>', 'allow plain HTTP / unverified TLS for this registry (repeatable)', collect, [])
-    .option('--tls-verify <host[:port]>', 'use https only and verify certificates for this registry, even on loopback (repeatable)', collect, [])
+    .option(
+      '--tls-verify <host[:port]>',
+      'use https only and verify certificates for this registry, even on loopback (repeatable)',
+      collect,
+      [],
+    )
     .option('--registry-endpoint <host=url>', 'reach a registry host at another base URL (repeatable)', collect, [])
     .option('--home-registry <host>', 'the registry sync_images replicates from')
     .option('--region-registry <region=host>', 'the registry of a region, for sync_images (repeatable)', collect, [])
@@ -139,7 +182,9 @@ export async function main(argv: readonly string[], hooks: MainHooks = {}): Prom
     return exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {
-      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? 0 : 2;
+      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help'
+        ? 0
+        : 2;
     }
     const debug = program.opts<GlobalFlags>().debug === true;
     process.stderr.write(`ferry: ${describeError(err)}\n`);
@@ -165,25 +210,40 @@ function parsePlatforms(values: readonly string[]): Platform[] {
   }
 }
 
-async function runCopy(source: string, destination: string, flags: CopyCommandFlags, global: GlobalFlags): Promise<number> {
+async function runCopy(
+  source: string,
+  destination: string,
+  flags: CopyCommandFlags,
+  global: GlobalFlags,
+): Promise<number> {
   const src = parseLocation(source);
   const dst = parseLocation(destination);
   const platforms = parsePlatforms(flags.platform);
   const logger = createCliLogger(global.debug === true);
   // Progress bars only on a TTY; loaded lazily so scripted runs do not pay for them.
-  const bars = !flags.json && process.stderr.isTTY ? (await import('./progress.js')).createProgress(process.stderr) : undefined;
-  const runtime = await createRuntime(flags, logger, { source: registriesOf([src]), destination: registriesOf([dst]) }, bars?.progress);
+  const bars =
+    !flags.json && process.stderr.isTTY ? (await import('./progress.js')).createProgress(process.stderr) : undefined;
+  const runtime = await createRuntime(
+    flags,
+    logger,
+    { source: registriesOf([src]), destination: registriesOf([dst]) },
+    bars?.progress,
+  );
   try {
     const sourceRef = locationRef(src, undefined);
     const result = await runtime.copier.copy(
-      runtime.registries.repository(src, 'source'), sourceRef,
-      runtime.registries.repository(dst, 'destination'), locationRef(dst, src),
+      runtime.registries.repository(src, 'source'),
+      sourceRef,
+      runtime.registries.repository(dst, 'destination'),
+      locationRef(dst, src),
       { platforms, referrers: flags.referrers === true, includeForeignLayers: flags.includeForeignLayers === true },
     );
     bars?.stop();
     process.stdout.write(flags.json ? `${JSON.stringify(jsonResult(result))}\n` : `${describeResult(result)}\n`);
     if (result.digestChanged && !flags.json) {
-      process.stderr.write(`ferry: note: --platform built a new index; its digest ${result.digest} differs from the source's\n`);
+      process.stderr.write(
+        `ferry: note: --platform built a new index; its digest ${result.digest} differs from the source's\n`,
+      );
     }
     return 0;
   } catch (err) {
@@ -201,14 +261,25 @@ async function runMirror(images: string[], flags: MirrorCommandFlags, global: Gl
   const pairs = planMirror(all, flags.to);
   const logger = createCliLogger(global.debug === true);
   const runtime = await createRuntime(flags, logger, {
-    source: pairs.map((p) => p.source.registry), destination: pairs.map((p) => p.destination.registry),
+    source: pairs.map((p) => p.source.registry),
+    destination: pairs.map((p) => p.destination.registry),
   });
   const started = Date.now();
   try {
-    const results = await mirrorImages(pairs, runtime.registries, runtime.copier, {
-      platforms: parsePlatforms(flags.platform), referrers: flags.referrers === true, includeForeignLayers: flags.includeForeignLayers === true,
-      concurrency: flags.concurrency, failFast: flags.failFast === true,
-    }, (result) => process.stdout.write(flags.json ? `${JSON.stringify(jsonResult(result))}\n` : `${describeResult(result)}\n`));
+    const results = await mirrorImages(
+      pairs,
+      runtime.registries,
+      runtime.copier,
+      {
+        platforms: parsePlatforms(flags.platform),
+        referrers: flags.referrers === true,
+        includeForeignLayers: flags.includeForeignLayers === true,
+        concurrency: flags.concurrency,
+        failFast: flags.failFast === true,
+      },
+      (result) =>
+        process.stdout.write(flags.json ? `${JSON.stringify(jsonResult(result))}\n` : `${describeResult(result)}\n`),
+    );
     const failed = results.filter((r) => r.status === 'failed').length;
     const copied = results.filter((r) => r.status === 'copied').length;
     const bytes = results.reduce((sum, r) => sum + (r.status === 'failed' ? 0 : r.bytes), 0);
@@ -227,7 +298,10 @@ async function readImagesFile(path: string): Promise<string[]> {
   } catch (err) {
     throw new UsageError(`cannot read --images-file ${path}`, { cause: err });
   }
-  return text.split('\n').map((line) => line.replace(/#.*/, '').trim()).filter((line) => line !== '');
+  return text
+    .split('\n')
+    .map((line) => line.replace(/#.*/, '').trim())
+    .filter((line) => line !== '');
 }
 
 /** The registry hosts of locations (a layout has none): where a side's credential may go. */
@@ -246,13 +320,25 @@ function locationRef(location: Location, source: Location | undefined): string {
 function jsonResult(result: MirrorResult): object {
   if (result.status === 'failed') return result;
   const { source, destination, digest, mediaType, status, blobs, bytes } = result;
-  return { source, destination, digest, mediaType, status, blobs, bytes, ...(result.referrers === undefined ? {} : { referrers: result.referrers }) };
+  return {
+    source,
+    destination,
+    digest,
+    mediaType,
+    status,
+    blobs,
+    bytes,
+    ...(result.referrers === undefined ? {} : { referrers: result.referrers }),
+  };
 }
 
 function describeResult(result: MirrorResult | CopyResult): string {
   if (result.status === 'failed') return `failed   ${result.source} → ${result.destination}: ${result.error}`;
   const { blobs } = result;
-  const referrers = 'referrers' in result && result.referrers !== undefined ? `; ${result.referrers} referrer${result.referrers === 1 ? '' : 's'}` : '';
+  const referrers =
+    'referrers' in result && result.referrers !== undefined
+      ? `; ${result.referrers} referrer${result.referrers === 1 ? '' : 's'}`
+      : '';
   return `${result.status.padEnd(8)} ${result.source} → ${result.destination} ${result.digest} (${blobs.copied} copied, ${blobs.mounted} mounted, ${blobs.skipped} skipped; ${formatBytes(result.bytes)}${referrers})`;
 }
 

@@ -6,7 +6,10 @@ import type { Descriptor } from '../oci/manifest.js';
 export function createProgress(stream: NodeJS.WriteStream): { progress: BlobProgress; stop(): void } {
   const bars = new cliProgress.MultiBar(
     {
-      stream, clearOnComplete: true, hideCursor: true, fps: 8,
+      stream,
+      clearOnComplete: true,
+      hideCursor: true,
+      fps: 8,
       format: ' {digest} [{bar}] {percentage}% {done}/{size} {rate}',
     },
     cliProgress.Presets.shades_classic,
@@ -14,7 +17,12 @@ export function createProgress(stream: NodeJS.WriteStream): { progress: BlobProg
   const active = new Map<string, { bar: cliProgress.SingleBar; started: number }>();
   const progress: BlobProgress = {
     onStart(descriptor: Descriptor) {
-      const bar = bars.create(descriptor.size, 0, { digest: descriptor.digest.slice(7, 19), done: mib(0), size: mib(descriptor.size), rate: '' });
+      const bar = bars.create(descriptor.size, 0, {
+        digest: descriptor.digest.slice(7, 19),
+        done: mib(0),
+        size: mib(descriptor.size),
+        rate: '',
+      });
       active.set(descriptor.digest, { bar, started: Date.now() });
     },
     onBytes(descriptor: Descriptor, done: number) {

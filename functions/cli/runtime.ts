@@ -1,6 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import {
-  AuthFileCredentials, ChainedCredentials, type Credential, type CredentialStore, defaultAuthFilePaths,
+  AuthFileCredentials,
+  ChainedCredentials,
+  type Credential,
+  type CredentialStore,
+  defaultAuthFilePaths,
 } from '../oci/auth/credentials.js';
 import { UsageError } from '../oci/errors.js';
 import type { Logger } from '../oci/log.js';
@@ -65,10 +69,14 @@ function ecrPreparer(flags: CopyFlags): PrepareDestination | undefined {
   let repositories: Promise<RepositoryPreparer> | undefined;
   return async (destination) => {
     if (destination.registry === undefined || !parseEcrHost(destination.registry)) return;
-    repositories ??= import('../aws/ecr-repositories.js').then((m) => new m.EcrRepositories({
-      tagMutability: flags.ecrImmutableTags ? 'IMMUTABLE' : 'MUTABLE', scanOnPush: flags.ecrScanOnPush === true,
-      ...(flags.ecrKmsKey ? { kmsKey: flags.ecrKmsKey } : {}),
-    }));
+    repositories ??= import('../aws/ecr-repositories.js').then(
+      (m) =>
+        new m.EcrRepositories({
+          tagMutability: flags.ecrImmutableTags ? 'IMMUTABLE' : 'MUTABLE',
+          scanOnPush: flags.ecrScanOnPush === true,
+          ...(flags.ecrKmsKey ? { kmsKey: flags.ecrKmsKey } : {}),
+        }),
+    );
     await (await repositories).prepare(destination.registry, destination.name);
   };
 }
@@ -83,14 +91,38 @@ export interface Sides {
  * The CLI's composition root: one transport, one set of clients, one copier per process.
  * `--src-creds`/`--dest-creds` (and their files and variables) are bound to `sides`' registry.
  */
-export async function createRuntime(flags: CopyFlags, logger: Logger, sides: Sides, progress?: BlobProgress): Promise<Runtime> {
-  const authFile = new AuthFileCredentials(flags.authfile ? [flags.authfile] : defaultAuthFilePaths(), { required: flags.authfile !== undefined });
+export async function createRuntime(
+  flags: CopyFlags,
+  logger: Logger,
+  sides: Sides,
+  progress?: BlobProgress,
+): Promise<Runtime> {
+  const authFile = new AuthFileCredentials(flags.authfile ? [flags.authfile] : defaultAuthFilePaths(), {
+    required: flags.authfile !== undefined,
+  });
   const ecr = new EcrOnDemand();
-  const store = (bound: CredentialStore | undefined): CredentialStore => new ChainedCredentials([...(bound === undefined ? [] : [bound]), authFile, ecr]);
+  const store = (bound: CredentialStore | undefined): CredentialStore =>
+    new ChainedCredentials([...(bound === undefined ? [] : [bound]), authFile, ecr]);
   const sourceCredential = bindCredential(
-    await resolveCredentials({ value: flags.srcCreds, file: flags.srcCredsFile, flag: '--src-creds', envName: 'FERRY_SRC_CREDS' }), sides.source, 'source');
+    await resolveCredentials({
+      value: flags.srcCreds,
+      file: flags.srcCredsFile,
+      flag: '--src-creds',
+      envName: 'FERRY_SRC_CREDS',
+    }),
+    sides.source,
+    'source',
+  );
   const destinationCredential = bindCredential(
-    await resolveCredentials({ value: flags.destCreds, file: flags.destCredsFile, flag: '--dest-creds', envName: 'FERRY_DEST_CREDS' }), sides.destination, 'destination');
+    await resolveCredentials({
+      value: flags.destCreds,
+      file: flags.destCredsFile,
+      flag: '--dest-creds',
+      envName: 'FERRY_DEST_CREDS',
+    }),
+    sides.destination,
+    'destination',
+  );
   let ca: Buffer | undefined;
   if (flags.caFile !== undefined) {
     try {
@@ -108,14 +140,28 @@ export async function createRuntime(flags: CopyFlags, logger: Logger, sides: Sid
     proxy: proxySettingsFromEnv(process.env),
   });
   const registries = new Registries({
-    transport, logger,
+    transport,
+    logger,
     sourceCredentials: store(sourceCredential),
     destinationCredentials: store(destinationCredential),
   });
-  const minRate = { bytesPerSecond: flags.minRate ?? defaultMinimumRate.bytesPerSecond, windowMs: flags.minRateWindow ?? defaultMinimumRate.windowMs };
-  const blobs = new BlobCopier({ logger, minRate, ...(progress ? { progress } : {}), ...(flags.blobConcurrency ? { concurrency: flags.blobConcurrency } : {}) });
+  const minRate = {
+    bytesPerSecond: flags.minRate ?? defaultMinimumRate.bytesPerSecond,
+    windowMs: flags.minRateWindow ?? defaultMinimumRate.windowMs,
+  };
+  const blobs = new BlobCopier({
+    logger,
+    minRate,
+    ...(progress ? { progress } : {}),
+    ...(flags.blobConcurrency ? { concurrency: flags.blobConcurrency } : {}),
+  });
   const prepareDestination = ecrPreparer(flags);
-  return { transport, registries, copier: new ImageCopier(blobs, { logger, ...(prepareDestination ? { prepareDestination } : {}) }), close: () => transport.close() };
+  return {
+    transport,
+    registries,
+    copier: new ImageCopier(blobs, { logger, ...(prepareDestination ? { prepareDestination } : {}) }),
+    close: () => transport.close(),
+  };
 }
 
 /** Registry endpoint overrides: `FERRY_REGISTRY_ENDPOINTS` (pinned), then `--registry-endpoint` flags. */
@@ -130,7 +176,8 @@ export function parseEndpoints(pairs: readonly string[]): Map<string, string> {
     const eq = pair.indexOf('=');
     const host = pair.slice(0, eq).trim().toLowerCase();
     const url = pair.slice(eq + 1).trim();
-    if (eq <= 0 || !/^https?:\/\/[^/]+/.test(url)) throw new UsageError(`registry endpoint "${pair}" must be HOST=http(s)://ADDRESS`);
+    if (eq <= 0 || !/^https?:\/\/[^/]+/.test(url))
+      throw new UsageError(`registry endpoint "${pair}" must be HOST=http(s)://ADDRESS`);
     map.set(host, url);
   }
   return map;

@@ -29,9 +29,15 @@ export function lockDataDir(dir: string): DataDirLock {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = readHolder(file);
-      const alive = holder !== undefined && holder.pid !== process.pid && (holder.boot === undefined || holder.boot === boot) && isRunning(holder.pid);
+      const alive =
+        holder !== undefined &&
+        holder.pid !== process.pid &&
+        (holder.boot === undefined || holder.boot === boot) &&
+        isRunning(holder.pid);
       if (alive || attempt >= 2) {
-        throw new UsageError(`--data-dir ${dir} is in use by another ferry serve (pid ${holder?.pid ?? 'unknown'}); stop it or choose another directory`);
+        throw new UsageError(
+          `--data-dir ${dir} is in use by another ferry serve (pid ${holder?.pid ?? 'unknown'}); stop it or choose another directory`,
+        );
       }
       // Stale: its process is gone. Removed only while it is still the lock read, so that of two
       // servers taking it over at once, the second does not remove the first's fresh lock.

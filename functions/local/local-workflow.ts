@@ -63,13 +63,22 @@ export class LocalWorkflow implements WorkflowStarter {
 
   start(runId: string): Promise<string> {
     const executionId = `local:${runId}:${randomUUID()}`;
-    const execution = this.#machine.run({ runId }, {
-      overrides: { taskResourceLocalHandlers: this.#overrides, retryIntervalOverrides: this.#retryOverrides },
-    });
-    const result = execution.result.then(
-      (output: unknown) => output,
-      (err: unknown) => this.#logger.warn('local execution ended with an error', { runId, error: err instanceof Error ? err.message : String(err) }),
-    ).finally(() => this.#running.delete(executionId));
+    const execution = this.#machine.run(
+      { runId },
+      {
+        overrides: { taskResourceLocalHandlers: this.#overrides, retryIntervalOverrides: this.#retryOverrides },
+      },
+    );
+    const result = execution.result
+      .then(
+        (output: unknown) => output,
+        (err: unknown) =>
+          this.#logger.warn('local execution ended with an error', {
+            runId,
+            error: err instanceof Error ? err.message : String(err),
+          }),
+      )
+      .finally(() => this.#running.delete(executionId));
     this.#running.set(executionId, { abort: () => execution.abort(), result });
     return Promise.resolve(executionId);
   }
@@ -82,7 +91,10 @@ export class LocalWorkflow implements WorkflowStarter {
   /** Waits for every running execution and every task invocation still under way. */
   async drain(): Promise<void> {
     while (this.#running.size > 0 || this.#tasks.size > 0) {
-      await Promise.all([...[...this.#running.values()].map((r) => r.result), ...[...this.#tasks].map((t) => t.catch(() => undefined))]);
+      await Promise.all([
+        ...[...this.#running.values()].map((r) => r.result),
+        ...[...this.#tasks].map((t) => t.catch(() => undefined)),
+      ]);
     }
   }
 
@@ -104,7 +116,8 @@ function taskStates(definition: Json): [string, string][] {
       for (const nested of [state.ItemProcessor, state.Iterator]) {
         if (nested && typeof nested === 'object' && !Array.isArray(nested)) walk(nested.States ?? null);
       }
-      if (Array.isArray(state.Branches)) for (const b of state.Branches) if (b && typeof b === 'object' && !Array.isArray(b)) walk(b.States ?? null);
+      if (Array.isArray(state.Branches))
+        for (const b of state.Branches) if (b && typeof b === 'object' && !Array.isArray(b)) walk(b.States ?? null);
     }
   };
   if (definition && typeof definition === 'object' && !Array.isArray(definition)) walk(definition.States ?? null);

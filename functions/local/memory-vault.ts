@@ -12,7 +12,12 @@ import type { BoundCredential, CredentialVault } from '../runs/ports.js';
 export class MemoryVault implements CredentialVault {
   readonly #secrets = new Map<string, { runId: string } & BoundCredential>();
 
-  store(runId: string, _name: string, registry: string, credential: Extract<Credential, { kind: 'basic' }>): Promise<CredentialRef> {
+  store(
+    runId: string,
+    _name: string,
+    registry: string,
+    credential: Extract<Credential, { kind: 'basic' }>,
+  ): Promise<CredentialRef> {
     const ref = `arn:aws:secretsmanager:local:000000000000:secret:ferry/runs/memory-${randomUUID()}`;
     this.#secrets.set(ref, { runId, registry, credential });
     return Promise.resolve({ secretArn: ref });
@@ -21,7 +26,12 @@ export class MemoryVault implements CredentialVault {
   resolve(ref: CredentialRef): Promise<BoundCredential> {
     const found = this.#secrets.get(ref.secretArn);
     if (!found) {
-      return Promise.reject(new CredentialError('CREDENTIAL_UNREADABLE', `secret ${ref.secretArn} is not available to ferry serve (pass {"username","password"} inline; a finished run's credentials are forgotten)`));
+      return Promise.reject(
+        new CredentialError(
+          'CREDENTIAL_UNREADABLE',
+          `secret ${ref.secretArn} is not available to ferry serve (pass {"username","password"} inline; a finished run's credentials are forgotten)`,
+        ),
+      );
     }
     return Promise.resolve({ credential: found.credential, registry: found.registry });
   }

@@ -5,7 +5,8 @@ import type { CredentialVault, EventPublisher, WorkflowStarter } from '../runs/p
 import { closeOpenImages, type RunStore } from '../runs/store.js';
 
 /** Why a run that was in progress when `ferry serve` stopped could not be resumed. */
-export const lostCredentialsMessage = "ferry serve restarted; the run's inline credentials were held in memory only — start the run again";
+export const lostCredentialsMessage =
+  "ferry serve restarted; the run's inline credentials were held in memory only — start the run again";
 
 export interface RecoveredRuns {
   readonly resumed: string[];
@@ -19,7 +20,13 @@ export interface RecoveredRuns {
  * copies are keyed by digest — or, when a credential it needs lived only in that process's
  * memory, failed with a message saying so. None stays in progress forever.
  */
-export async function recoverRuns(deps: { store: RunStore; vault: CredentialVault; workflow: WorkflowStarter; events: EventPublisher; logger: Logger }): Promise<RecoveredRuns> {
+export async function recoverRuns(deps: {
+  store: RunStore;
+  vault: CredentialVault;
+  workflow: WorkflowStarter;
+  events: EventPublisher;
+  logger: Logger;
+}): Promise<RecoveredRuns> {
   const found: RunRecord[] = [];
   let nextToken: string | undefined;
   do {
@@ -48,7 +55,16 @@ export async function recoverRuns(deps: { store: RunStore; vault: CredentialVaul
 /** Whether a credential of the run no longer resolves (inline ones were in the old process's memory). */
 async function credentialsLost(run: RunRecord, vault: CredentialVault): Promise<boolean> {
   const refs = [run.options.destination.credentials, ...Object.values(run.options.sourceCredentials)];
-  const lost = await Promise.all(refs.map((ref) => (ref === undefined ? false : vault.resolve(ref).then(() => false, () => true))));
+  const lost = await Promise.all(
+    refs.map((ref) =>
+      ref === undefined
+        ? false
+        : vault.resolve(ref).then(
+            () => false,
+            () => true,
+          ),
+    ),
+  );
   return lost.includes(true);
 }
 
@@ -57,7 +73,11 @@ async function failRun(run: RunRecord, store: RunStore, events: EventPublisher):
   const counts = countImages(await closeOpenImages(store, run.runId, `not copied: ${lostCredentialsMessage}`));
   await store.finishRun(run.runId, { status: 'failed', message: lostCredentialsMessage, ...counts });
   await events.runFinished({
-    runId: run.runId, status: 'failed', totalImages: run.totalImages, imagesFailed: counts.imagesFailed, bytesCopied: counts.bytesCopied,
+    runId: run.runId,
+    status: 'failed',
+    totalImages: run.totalImages,
+    imagesFailed: counts.imagesFailed,
+    bytesCopied: counts.bytesCopied,
     ...(run.options.schedule ? { schedule: run.options.schedule } : {}),
   });
 }

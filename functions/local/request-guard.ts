@@ -31,7 +31,9 @@ export function checkServeExposure(host: string, token: string | undefined): voi
     throw new UsageError(`--token must be at least ${minTokenLength} characters (or set FERRY_SERVE_TOKEN)`);
   }
   if (token === undefined && !isLoopbackHost(host)) {
-    throw new UsageError(`--host ${host} is not a loopback address: anyone who reaches it could start runs with your credentials; pass --token TOKEN (or set FERRY_SERVE_TOKEN), or listen on 127.0.0.1`);
+    throw new UsageError(
+      `--host ${host} is not a loopback address: anyone who reaches it could start runs with your credentials; pass --token TOKEN (or set FERRY_SERVE_TOKEN), or listen on 127.0.0.1`,
+    );
   }
 }
 
@@ -58,10 +60,12 @@ export class RequestGuard {
     const wildcard = bare === '0.0.0.0' || bare === '::';
     const named = isIP(bare) === 6 ? `[${bare}]` : bare;
     this.#served = `${named}:${port}`;
-    this.#hosts = wildcard ? undefined : new Set([
-      this.#served,
-      ...(isLoopbackHost(host) ? ['127.0.0.1', 'localhost', '[::1]'].map((h) => `${h}:${port}`) : []),
-    ]);
+    this.#hosts = wildcard
+      ? undefined
+      : new Set([
+          this.#served,
+          ...(isLoopbackHost(host) ? ['127.0.0.1', 'localhost', '[::1]'].map((h) => `${h}:${port}`) : []),
+        ]);
     this.#tokenHash = token === undefined ? undefined : digest(token);
   }
 
@@ -69,22 +73,35 @@ export class RequestGuard {
   check(req: GuardedRequest): Refusal | undefined {
     const host = single(req.headers.host)?.toLowerCase();
     if (this.#hosts && (host === undefined || !this.#hosts.has(host))) {
-      return { status: 421, message: `Host ${host === undefined ? '(none)' : `"${host}"`} is not the address ferry serve listens on (${this.#served}); refused (DNS rebinding protection)` };
+      return {
+        status: 421,
+        message: `Host ${host === undefined ? '(none)' : `"${host}"`} is not the address ferry serve listens on (${this.#served}); refused (DNS rebinding protection)`,
+      };
     }
     const origin = single(req.headers.origin);
     if (origin !== undefined && !this.#sameOrigin(origin, host)) {
-      return { status: 403, message: `Origin "${origin}" is not ferry serve's own (http://${host ?? this.#served}); cross-site requests are refused` };
+      return {
+        status: 403,
+        message: `Origin "${origin}" is not ferry serve's own (http://${host ?? this.#served}); cross-site requests are refused`,
+      };
     }
     if (this.#tokenHash) {
       const presented = /^Bearer ([^\s]+)$/i.exec(single(req.headers.authorization) ?? '')?.[1];
       if (presented === undefined || !timingSafeEqual(digest(presented), this.#tokenHash)) {
-        return { status: 401, message: 'Authorization: Bearer TOKEN (the --token ferry serve was started with) is required', headers: { 'www-authenticate': 'Bearer realm="ferry"' } };
+        return {
+          status: 401,
+          message: 'Authorization: Bearer TOKEN (the --token ferry serve was started with) is required',
+          headers: { 'www-authenticate': 'Bearer realm="ferry"' },
+        };
       }
     }
     if (!safeMethods.has(req.method.toUpperCase())) {
       const type = single(req.headers['content-type'])?.split(';')[0]?.trim().toLowerCase();
       if (type !== 'application/json') {
-        return { status: 415, message: `Content-Type: application/json is required for ${req.method} (got ${type === undefined || type === '' ? 'none' : `"${type}"`})` };
+        return {
+          status: 415,
+          message: `Content-Type: application/json is required for ${req.method} (got ${type === undefined || type === '' ? 'none' : `"${type}"`})`,
+        };
       }
     }
     return undefined;
@@ -103,7 +120,9 @@ export class RequestGuard {
 
   /** Who calls: the token's identity, so idempotency keys of token holders and of others never mix. */
   caller(): string {
-    return this.#tokenHash ? `ferry-serve:token-${this.#tokenHash.subarray(0, 8).toString('hex')}` : 'ferry-serve:local';
+    return this.#tokenHash
+      ? `ferry-serve:token-${this.#tokenHash.subarray(0, 8).toString('hex')}`
+      : 'ferry-serve:local';
   }
 }
 

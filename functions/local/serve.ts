@@ -86,11 +86,18 @@ async function start(options: ServeOptions): Promise<RunningServer> {
   const logger = options.logger ?? silentLogger;
   // The SDK warns about Node < 22 on every client; locally it only ever talks to dynalite.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const db = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(options.dataDir ? { path: resolve(options.dataDir) } : {}) });
+  const db = dynalite({
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+    ...(options.dataDir ? { path: resolve(options.dataDir) } : {}),
+  });
   await new Promise<void>((done) => db.listen(0, '127.0.0.1', done));
   const dbPort = (db.address() as AddressInfo).port;
   const client = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${dbPort}`, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    endpoint: `http://127.0.0.1:${dbPort}`,
+    region: 'local',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
   const tableName = 'ferry-runs';
   await createRunTable(client, tableName);
@@ -101,7 +108,8 @@ async function start(options: ServeOptions): Promise<RunningServer> {
   const ecrScope = options.ecrRepositoryPrefixes ? new EcrScope(options.ecrRepositoryPrefixes) : undefined;
   const definitionFile = workflowDefinitionFile();
   const engines = new EngineFactory({
-    vault, logger,
+    vault,
+    logger,
     // Every Map iteration runs in this process: give each image the blob streams its own Lambda would have.
     blobConcurrency: blobsPerImage * mapConcurrency(definitionFile),
     // No shared blob index: every image of a run is copied in this process, whose own memory
@@ -125,7 +133,14 @@ async function start(options: ServeOptions): Promise<RunningServer> {
     },
     ...(options.retryIntervalMs === undefined ? {} : { retryIntervalMs: options.retryIntervalMs }),
   });
-  const service = new RunService({ store, vault, workflow, cancellations, ...(options.home ? { home: options.home } : {}), ...(ecrScope ? { ecrScope } : {}) });
+  const service = new RunService({
+    store,
+    vault,
+    workflow,
+    cancellations,
+    ...(options.home ? { home: options.home } : {}),
+    ...(ecrScope ? { ecrScope } : {}),
+  });
 
   // Set once listening: the guard checks the port actually bound (--port 0).
   const bound: { guard?: RequestGuard } = {};
@@ -136,21 +151,33 @@ async function start(options: ServeOptions): Promise<RunningServer> {
     const refusal = guard.check({ method: req.method ?? 'GET', headers: req.headers });
     if (refusal !== undefined) return refuse(req, res, refusal);
     const caller = guard.caller();
-    readBody(req).then(async (body) => {
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      const response = body === undefined
-        ? json(400, { message: `request body is larger than ${maxBodyBytes} bytes` })
-        : await route({
-          httpMethod: req.method ?? 'GET', path: url.pathname, body,
-          headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v])),
-          queryStringParameters: Object.fromEntries(url.searchParams),
-          requestContext: { identity: { caller, userArn: undefined, accountId: undefined } },
-        }, service, logger);
-      res.writeHead(response.statusCode, response.headers).end(response.body);
-    }).catch((err: unknown) => {
-      logger.warn('request failed', { error: String(err) });
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end('{"message":"internal error"}');
-    });
+    readBody(req)
+      .then(async (body) => {
+        const url = new URL(req.url ?? '/', 'http://localhost');
+        const response =
+          body === undefined
+            ? json(400, { message: `request body is larger than ${maxBodyBytes} bytes` })
+            : await route(
+                {
+                  httpMethod: req.method ?? 'GET',
+                  path: url.pathname,
+                  body,
+                  headers: Object.fromEntries(
+                    Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v]),
+                  ),
+                  queryStringParameters: Object.fromEntries(url.searchParams),
+                  requestContext: { identity: { caller, userArn: undefined, accountId: undefined } },
+                },
+                service,
+                logger,
+              );
+        res.writeHead(response.statusCode, response.headers).end(response.body);
+      })
+      .catch((err: unknown) => {
+        logger.warn('request failed', { error: String(err) });
+        if (!res.headersSent)
+          res.writeHead(500, { 'content-type': 'application/json' }).end('{"message":"internal error"}');
+      });
   });
   const port = options.port ?? 8080;
   const listenHost = options.host ?? '127.0.0.1';
@@ -167,12 +194,16 @@ async function start(options: ServeOptions): Promise<RunningServer> {
     client.destroy();
     await new Promise<void>((done) => db.close(() => done()));
     const code = (err as NodeJS.ErrnoException).code;
-    throw new UsageError(`cannot listen on ${listenHost}:${port}: ${code === 'EADDRINUSE' ? 'the address is in use (--port 0 picks a free port)' : code ?? String(err)}`);
+    throw new UsageError(
+      `cannot listen on ${listenHost}:${port}: ${code === 'EADDRINUSE' ? 'the address is in use (--port 0 picks a free port)' : (code ?? String(err))}`,
+    );
   }
   // Once the address is ours (a server that cannot listen resumes nothing); requests meanwhile get a 503.
   const none: RecoveredRuns = { resumed: [], failed: [] };
   const recovered = options.dataDir
-    ? await recoverRuns({ store, vault, workflow, events, logger }).catch((err: unknown) => (logger.warn('could not look for runs left in progress', { error: String(err) }), none))
+    ? await recoverRuns({ store, vault, workflow, events, logger }).catch(
+        (err: unknown) => (logger.warn('could not look for runs left in progress', { error: String(err) }), none),
+      )
     : none;
   const address = server.address() as AddressInfo;
   bound.guard = new RequestGuard(listenHost, address.port, options.token);
@@ -186,7 +217,9 @@ async function start(options: ServeOptions): Promise<RunningServer> {
       const items: unknown[] = [];
       let start: Record<string, unknown> | undefined;
       do {
-        const page = await client.send(new ScanCommand({ TableName: tableName, ...(start ? { ExclusiveStartKey: start as never } : {}) }));
+        const page = await client.send(
+          new ScanCommand({ TableName: tableName, ...(start ? { ExclusiveStartKey: start as never } : {}) }),
+        );
         items.push(...(page.Items ?? []));
         start = page.LastEvaluatedKey;
       } while (start);
@@ -208,16 +241,24 @@ async function start(options: ServeOptions): Promise<RunningServer> {
  * (dist/functions/local → dist/workflow.asl.json), or under dist/ when running from source.
  */
 function workflowDefinitionFile(): string {
-  const candidates = [resolve(import.meta.dirname, '..', '..', 'workflow.asl.json'), resolve(import.meta.dirname, '..', '..', 'dist', 'workflow.asl.json')];
+  const candidates = [
+    resolve(import.meta.dirname, '..', '..', 'workflow.asl.json'),
+    resolve(import.meta.dirname, '..', '..', 'dist', 'workflow.asl.json'),
+  ];
   const found = candidates.find((c) => existsSync(c));
-  if (!found) throw new Error('dist/workflow.asl.json is missing: run `npm run build` (it synthesizes the stack and extracts the workflow)');
+  if (!found)
+    throw new Error(
+      'dist/workflow.asl.json is missing: run `npm run build` (it synthesizes the stack and extracts the workflow)',
+    );
   return found;
 }
 
 /** Answers a refused request without reading its body, and closes the connection. */
 function refuse(req: IncomingMessage, res: ServerResponse, refusal: Refusal): void {
   req.resume();
-  res.writeHead(refusal.status, { 'content-type': 'application/json', connection: 'close', ...refusal.headers }).end(JSON.stringify({ message: refusal.message }));
+  res
+    .writeHead(refusal.status, { 'content-type': 'application/json', connection: 'close', ...refusal.headers })
+    .end(JSON.stringify({ message: refusal.message }));
 }
 
 /** The request body, or undefined when it exceeds the API's limit (the rest is discarded). */
@@ -231,7 +272,9 @@ function readBody(req: IncomingMessage): Promise<string | null | undefined> {
       if (size > maxBodyBytes) tooLarge = true;
       else chunks.push(chunk);
     });
-    req.on('end', () => resolvePromise(tooLarge ? undefined : size === 0 ? null : Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () =>
+      resolvePromise(tooLarge ? undefined : size === 0 ? null : Buffer.concat(chunks).toString('utf8')),
+    );
     req.on('error', reject);
   });
 }

@@ -13,9 +13,14 @@ import { defaultMinimumRate, type MinimumRate, RateFloor } from './rate-floor.js
 /** A source body's failure as one line naming registry, repository and blob (undici's own errors name none). */
 function bodyError(source: Repository, descriptor: Descriptor, err: unknown): unknown {
   if (err instanceof FerryError) return err;
-  const cause = errorCodes(err).includes('UND_ERR_BODY_TIMEOUT') ? 'no data within the idle timeout' : describeError(err);
+  const cause = errorCodes(err).includes('UND_ERR_BODY_TIMEOUT')
+    ? 'no data within the idle timeout'
+    : describeError(err);
   return new TransportError(`${source.display}: blob ${descriptor.digest}: ${cause}`, {
-    registry: source.registry ?? source.display, repository: source.name, retryable: isTransientNetworkError(err), cause: err,
+    registry: source.registry ?? source.display,
+    repository: source.name,
+    retryable: isTransientNetworkError(err),
+    cause: err,
   });
 }
 
@@ -99,7 +104,12 @@ export class BlobCopier {
     this.#minRate = options.minRate ?? defaultMinimumRate;
   }
 
-  async copy(source: Repository, destination: Repository, descriptor: Descriptor, signal?: AbortSignal): Promise<BlobOutcome> {
+  async copy(
+    source: Repository,
+    destination: Repository,
+    descriptor: Descriptor,
+    signal?: AbortSignal,
+  ): Promise<BlobOutcome> {
     const registryKey = destination.registry ?? destination.display;
     const key = `${registryKey} ${descriptor.digest}`;
     for (;;) {
@@ -117,7 +127,13 @@ export class BlobCopier {
     }
   }
 
-  async #ladder(source: Repository, destination: Repository, descriptor: Descriptor, registryKey: string, signal?: AbortSignal): Promise<BlobOutcome> {
+  async #ladder(
+    source: Repository,
+    destination: Repository,
+    descriptor: Descriptor,
+    registryKey: string,
+    signal?: AbortSignal,
+  ): Promise<BlobOutcome> {
     // Queued behind the limiter while the copy was cancelled: start nothing.
     signal?.throwIfAborted();
     const { digest } = descriptor;
@@ -128,7 +144,14 @@ export class BlobCopier {
       return { kind: 'skipped', bytes: 0 };
     }
     const tried = new Set<string>();
-    const first = await this.#mount(source, destination, descriptor, registryKey, await this.#locations(registryKey, descriptor), tried);
+    const first = await this.#mount(
+      source,
+      destination,
+      descriptor,
+      registryKey,
+      await this.#locations(registryKey, descriptor),
+      tried,
+    );
     if (first.outcome) return first.outcome;
     let session = first.session;
     const claim = await this.#claimOrWait(source, destination, descriptor, registryKey, tried, signal);
@@ -153,7 +176,12 @@ export class BlobCopier {
    * refused mount may open an upload session, kept for streaming.
    */
   async #mount(
-    source: Repository, destination: Repository, descriptor: Descriptor, registryKey: string, locations: readonly string[], tried: Set<string>,
+    source: Repository,
+    destination: Repository,
+    descriptor: Descriptor,
+    registryKey: string,
+    locations: readonly string[],
+    tried: Set<string>,
   ): Promise<{ outcome?: BlobOutcome; session?: string }> {
     if (destination.registry === undefined) return {};
     const candidates = locations.filter((r) => r !== destination.name);
@@ -178,10 +206,16 @@ export class BlobCopier {
    * it; takes over when the holder's lease lapses; streams anyway after `maxWaitMs`.
    */
   async #claimOrWait(
-    source: Repository, destination: Repository, descriptor: Descriptor, registryKey: string, tried: Set<string>, signal?: AbortSignal,
+    source: Repository,
+    destination: Repository,
+    descriptor: Descriptor,
+    registryKey: string,
+    tried: Set<string>,
+    signal?: AbortSignal,
   ): Promise<{ outcome: BlobOutcome } | { holder: string | undefined; waited: boolean }> {
     const leases = this.#shared?.leases;
-    if (!leases || destination.registry === undefined || descriptor.size < this.#sharedMinBytes) return { holder: undefined, waited: false };
+    if (!leases || destination.registry === undefined || descriptor.size < this.#sharedMinBytes)
+      return { holder: undefined, waited: false };
     const { digest } = descriptor;
     const holder = `${destination.name} ${randomUUID()}`;
     const deadline = Date.now() + this.#maxWaitMs;
@@ -197,25 +231,33 @@ export class BlobCopier {
       }
       if (claim.granted) {
         // The lease lapsed or was given up: the holder may have finished before we polled again.
-        if (waited && await destination.headBlob(descriptor)) {
+        if (waited && (await destination.headBlob(descriptor))) {
           await this.#release(registryKey, digest, holder);
           return { outcome: { kind: 'skipped', bytes: 0 } };
         }
         return { holder, waited };
       }
-      if (!waited) this.#logger.debug('blob being copied by another process: waiting to mount it', { digest, destination: destination.display });
+      if (!waited)
+        this.#logger.debug('blob being copied by another process: waiting to mount it', {
+          digest,
+          destination: destination.display,
+        });
       waited = true;
       while (Date.now() < Math.min(claim.until, deadline)) {
         await sleep(delay, signal);
         delay = Math.min(delay * 1.5, 2_000);
         const locations = await this.#locations(registryKey, descriptor);
         // The other process was copying into this very repository (another tag of it): it is here now.
-        if (locations.includes(destination.name) && await destination.headBlob(descriptor)) return { outcome: { kind: 'skipped', bytes: 0 } };
+        if (locations.includes(destination.name) && (await destination.headBlob(descriptor)))
+          return { outcome: { kind: 'skipped', bytes: 0 } };
         const mounted = await this.#mount(source, destination, descriptor, registryKey, locations, tried);
         if (mounted.outcome) return { outcome: mounted.outcome };
       }
       if (Date.now() >= deadline) {
-        this.#logger.warn('waited too long for another process to copy a blob; streaming it', { digest, waitedMs: this.#maxWaitMs });
+        this.#logger.warn('waited too long for another process to copy a blob; streaming it', {
+          digest,
+          waitedMs: this.#maxWaitMs,
+        });
         return { holder: undefined, waited };
       }
     }
@@ -223,9 +265,14 @@ export class BlobCopier {
 
   /** Renews the lease while the blob streams, so a long layer is not taken over. */
   #heartbeat(registry: string, digest: string, holder: string): ReturnType<typeof setInterval> {
-    const timer = setInterval(() => {
-      this.#shared?.leases?.claim(registry, digest, holder, this.#leaseMs).catch((err: unknown) => this.#logger.warn('blob lease renewal failed', { digest, error: String(err) }));
-    }, Math.max(1, Math.floor(this.#leaseMs / 3)));
+    const timer = setInterval(
+      () => {
+        this.#shared?.leases
+          ?.claim(registry, digest, holder, this.#leaseMs)
+          .catch((err: unknown) => this.#logger.warn('blob lease renewal failed', { digest, error: String(err) }));
+      },
+      Math.max(1, Math.floor(this.#leaseMs / 3)),
+    );
     timer.unref();
     return timer;
   }
@@ -243,9 +290,12 @@ export class BlobCopier {
     const near = await this.#memory.locations(registry, descriptor.digest);
     if (!this.#shared || descriptor.size < this.#sharedMinBytes) return near;
     try {
-      return [...new Set([...near, ...await this.#shared.index.locations(registry, descriptor.digest)])];
+      return [...new Set([...near, ...(await this.#shared.index.locations(registry, descriptor.digest))])];
     } catch (err) {
-      this.#logger.warn('blob index lookup failed; not mounting from other processes\' copies', { digest: descriptor.digest, error: String(err) });
+      this.#logger.warn("blob index lookup failed; not mounting from other processes' copies", {
+        digest: descriptor.digest,
+        error: String(err),
+      });
       return near;
     }
   }
@@ -262,7 +312,13 @@ export class BlobCopier {
     }
   }
 
-  async #stream(source: Repository, destination: Repository, descriptor: Descriptor, session: string | undefined, signal?: AbortSignal): Promise<void> {
+  async #stream(
+    source: Repository,
+    destination: Repository,
+    descriptor: Descriptor,
+    session: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<void> {
     this.#progress.onStart?.(descriptor, destination.display);
     let outcome: BlobOutcome | undefined;
     try {
@@ -270,7 +326,11 @@ export class BlobCopier {
         const floor = new RateFloor(this.#minRate, source, destination, descriptor);
         try {
           // One stream from source to upload: read (resuming with Range), verify, send.
-          const chunks = verifyDigest(this.#read(source, descriptor, floor, signal), descriptor.digest, descriptor.size);
+          const chunks = verifyDigest(
+            this.#read(source, descriptor, floor, signal),
+            descriptor.digest,
+            descriptor.size,
+          );
           const body = Readable.from(chunks, { objectMode: false, highWaterMark: 1 << 20 });
           await destination.writeBlob(descriptor, body, attempt === 0 ? session : undefined);
           outcome = { kind: 'copied', bytes: descriptor.size };
@@ -279,7 +339,12 @@ export class BlobCopier {
           const retryable = err instanceof FerryError ? err.retryable : isTransientNetworkError(err);
           if (!retryable || attempt + 1 >= this.#retry.attempts || signal?.aborted) throw err;
           const delay = backoffDelay(this.#retry, attempt);
-          this.#logger.warn('blob transfer failed; restarting', { digest: descriptor.digest, attempt: attempt + 1, delay, error: String(err) });
+          this.#logger.warn('blob transfer failed; restarting', {
+            digest: descriptor.digest,
+            attempt: attempt + 1,
+            delay,
+            error: String(err),
+          });
           await sleep(delay, signal);
         } finally {
           // Also when the body was not read to its end (the upload failed first).
@@ -296,7 +361,12 @@ export class BlobCopier {
    * from the byte reached, so one hiccup does not restart a large layer; one slower than the
    * `floor` fails the attempt.
    */
-  async *#read(source: Repository, descriptor: Descriptor, floor: RateFloor, signal?: AbortSignal): AsyncGenerator<Buffer> {
+  async *#read(
+    source: Repository,
+    descriptor: Descriptor,
+    floor: RateFloor,
+    signal?: AbortSignal,
+  ): AsyncGenerator<Buffer> {
     let offset = 0;
     let failures = 0;
     floor.start();
@@ -336,14 +406,19 @@ export class BlobCopier {
         }
       } catch (err) {
         if (floor.failure) throw floor.failure;
-        if (signal?.aborted || !isTransientNetworkError(err) || ++failures >= this.#retry.attempts) throw signal?.aborted ? err : bodyError(source, descriptor, err);
+        if (signal?.aborted || !isTransientNetworkError(err) || ++failures >= this.#retry.attempts)
+          throw signal?.aborted ? err : bodyError(source, descriptor, err);
         this.#logger.warn('source body broke off; resuming with Range', { digest: descriptor.digest, offset });
         continue;
       }
       if (offset >= descriptor.size) return;
       // Ended early without an error: a truncated body. Resume from where it stopped.
       if (++failures >= this.#retry.attempts) return; // the verifier reports the short count
-      this.#logger.warn('source body ended early; resuming with Range', { digest: descriptor.digest, offset, size: descriptor.size });
+      this.#logger.warn('source body ended early; resuming with Range', {
+        digest: descriptor.digest,
+        offset,
+        size: descriptor.size,
+      });
     }
   }
 }
@@ -357,11 +432,14 @@ function unlessAborted(opening: Promise<BlobBody>, signal: AbortSignal | undefin
   return new Promise((resolve, reject) => {
     const onAbort = (): void => {
       reject(signal.reason);
-      opening.then((late) => {
-        // WARNING: undici's body emits 'error' when destroyed: unheard, it would crash the process.
-        late.body.on('error', () => undefined);
-        late.body.destroy();
-      }, () => undefined);
+      opening.then(
+        (late) => {
+          // WARNING: undici's body emits 'error' when destroyed: unheard, it would crash the process.
+          late.body.on('error', () => undefined);
+          late.body.destroy();
+        },
+        () => undefined,
+      );
     };
     if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort, { once: true });

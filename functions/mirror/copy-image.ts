@@ -80,7 +80,10 @@ export class ImageCopier {
   readonly #logger: Logger;
   readonly #prepare: PrepareDestination | undefined;
 
-  constructor(blobs: BlobCopier, options: { manifestConcurrency?: number; logger?: Logger; prepareDestination?: PrepareDestination } = {}) {
+  constructor(
+    blobs: BlobCopier,
+    options: { manifestConcurrency?: number; logger?: Logger; prepareDestination?: PrepareDestination } = {},
+  ) {
     this.#blobs = blobs;
     this.#manifests = new Limiter(options.manifestConcurrency ?? 8);
     this.#logger = options.logger ?? silentLogger;
@@ -92,14 +95,26 @@ export class ImageCopier {
     return this.#prepare?.(destination) ?? Promise.resolve();
   }
 
-  async copy(source: Repository, sourceRef: string, destination: Repository, destinationRef: string, options: CopyOptions = {}): Promise<CopyResult> {
+  async copy(
+    source: Repository,
+    sourceRef: string,
+    destination: Repository,
+    destinationRef: string,
+    options: CopyOptions = {},
+  ): Promise<CopyResult> {
     const found = await this.#resolve(source, sourceRef, destination, destinationRef, options);
     const tally = new CopyTally();
     const { digest, mediaType } = found.kind === 'current' ? found.head : found.top;
     const target = found.kind === 'current' ? destinationRef : found.target;
     const result = (status: CopyResult['status'], extra: Partial<CopyResult> = {}): CopyResult => ({
-      source: `${source.display}${refSuffix(sourceRef)}`, destination: `${destination.display}${refSuffix(target)}`,
-      digest, mediaType, status, blobs: tally.blobs, bytes: tally.bytes, ...extra,
+      source: `${source.display}${refSuffix(sourceRef)}`,
+      destination: `${destination.display}${refSuffix(target)}`,
+      digest,
+      mediaType,
+      status,
+      blobs: tally.blobs,
+      bytes: tally.bytes,
+      ...extra,
     });
     if (found.kind === 'resolved' && found.kept !== undefined) return result('skipped', { note: found.kept });
     const upToDate = found.kind === 'current' || found.existing?.digest === digest;
@@ -107,10 +122,14 @@ export class ImageCopier {
       await this.prepare(destination);
       await this.copyTree(source, destination, found.top, target, tally, options);
     }
-    const referrers = options.referrers ? await copyReferrers(this, source, destination, digest, tally, options) : undefined;
+    const referrers = options.referrers
+      ? await copyReferrers(this, source, destination, digest, tally, options)
+      : undefined;
     return result(upToDate && tally.blobs.copied === 0 && tally.blobs.mounted === 0 ? 'skipped' : 'copied', {
       // Only a new index changes the digest; one platform picked out of an index is that platform's own manifest.
-      ...(found.kind === 'resolved' && found.top.kind === 'index' && digest !== found.original.digest ? { digestChanged: true } : {}),
+      ...(found.kind === 'resolved' && found.top.kind === 'index' && digest !== found.original.digest
+        ? { digestChanged: true }
+        : {}),
       ...(referrers === undefined ? {} : { referrers }),
     });
   }
@@ -119,17 +138,37 @@ export class ImageCopier {
    * What `copy` would do, without writing: the same resolution and platform selection, then the
    * manifest tree walked with HEADs at the destination. Only manifests are read from the source.
    */
-  async plan(source: Repository, sourceRef: string, destination: Repository, destinationRef: string, options: CopyOptions = {}): Promise<CopyPlan> {
+  async plan(
+    source: Repository,
+    sourceRef: string,
+    destination: Repository,
+    destinationRef: string,
+    options: CopyOptions = {},
+  ): Promise<CopyPlan> {
     const found = await this.#resolve(source, sourceRef, destination, destinationRef, options);
-    if (found.kind === 'current') return { digest: found.head.digest, status: 'up-to-date', missing: { blobs: 0, bytes: 0 }, present: 0, manifestGets: 0 };
+    if (found.kind === 'current')
+      return {
+        digest: found.head.digest,
+        status: 'up-to-date',
+        missing: { blobs: 0, bytes: 0 },
+        present: 0,
+        manifestGets: 0,
+      };
     const { original, top } = found;
     // The source manifest, and the platform's own manifest when one platform was picked from an index.
-    const walk = { manifestGets: top === original || top.kind === 'index' ? 1 : 2, blobs: new Map<string, { size: number; present: boolean }>() };
+    const walk = {
+      manifestGets: top === original || top.kind === 'index' ? 1 : 2,
+      blobs: new Map<string, { size: number; present: boolean }>(),
+    };
     const plan = (status: CopyPlan['status'], note?: string): CopyPlan => {
       const missing = [...walk.blobs.values()].filter((b) => !b.present);
       return {
-        digest: top.digest, status, missing: { blobs: missing.length, bytes: missing.reduce((n, b) => n + b.size, 0) },
-        present: walk.blobs.size - missing.length, manifestGets: walk.manifestGets, ...(note === undefined ? {} : { note }),
+        digest: top.digest,
+        status,
+        missing: { blobs: missing.length, bytes: missing.reduce((n, b) => n + b.size, 0) },
+        present: walk.blobs.size - missing.length,
+        manifestGets: walk.manifestGets,
+        ...(note === undefined ? {} : { note }),
       };
     };
     if (found.kept !== undefined) return plan('tag-kept', found.kept);
@@ -144,9 +183,22 @@ export class ImageCopier {
    * destination reference (`target`: the tag, or the digest), and `kept` when its tag points
    * elsewhere and is to be left alone.
    */
-  async #resolve(source: Repository, sourceRef: string, destination: Repository, destinationRef: string, options: CopyOptions): Promise<
+  async #resolve(
+    source: Repository,
+    sourceRef: string,
+    destination: Repository,
+    destinationRef: string,
+    options: CopyOptions,
+  ): Promise<
     | { kind: 'current'; head: ManifestHead }
-    | { kind: 'resolved'; original: Manifest; top: Manifest; target: string; existing: ManifestHead | undefined; kept?: string }
+    | {
+        kind: 'resolved';
+        original: Manifest;
+        top: Manifest;
+        target: string;
+        existing: ManifestHead | undefined;
+        kept?: string;
+      }
   > {
     const byDigest = isDigest(destinationRef);
     const current = await this.#upToDate(source, sourceRef, destination, destinationRef, options);
@@ -159,28 +211,48 @@ export class ImageCopier {
     const top = await selectPlatforms(source, original, options.platforms ?? []);
     const target = byDigest ? top.digest : destinationRef;
     const existing = byDigest ? await destination.headManifest(target) : existingTag;
-    if (existing?.digest === top.digest) this.#logger.debug('destination already has this digest: skip image', { destination: `${destination.display}${refSuffix(target)}`, digest: top.digest });
-    const kept = existing !== undefined && existing.digest !== top.digest && options.keepExistingTags && !byDigest
-      ? `destination tag exists with ${existing.digest}; not overridden` : undefined;
+    if (existing?.digest === top.digest)
+      this.#logger.debug('destination already has this digest: skip image', {
+        destination: `${destination.display}${refSuffix(target)}`,
+        digest: top.digest,
+      });
+    const kept =
+      existing !== undefined && existing.digest !== top.digest && options.keepExistingTags && !byDigest
+        ? `destination tag exists with ${existing.digest}; not overridden`
+        : undefined;
     return { kind: 'resolved', original, top, target, existing, ...(kept === undefined ? {} : { kept }) };
   }
 
   async #planTree(
-    source: Repository, destination: Repository, manifest: Manifest, walk: { manifestGets: number; blobs: Map<string, { size: number; present: boolean }> }, options: CopyOptions,
+    source: Repository,
+    destination: Repository,
+    manifest: Manifest,
+    walk: { manifestGets: number; blobs: Map<string, { size: number; present: boolean }> },
+    options: CopyOptions,
   ): Promise<void> {
     if (manifest.kind === 'index') {
-      await Promise.all(manifest.index.manifests.map((child) => this.#manifests.run(async () => {
-        if ((await destination.headManifest(child.digest))?.digest === child.digest) return;
-        walk.manifestGets++;
-        await this.#planTree(source, destination, await source.getManifest(child.digest), walk, options);
-      })));
+      await Promise.all(
+        manifest.index.manifests.map((child) =>
+          this.#manifests.run(async () => {
+            if ((await destination.headManifest(child.digest))?.digest === child.digest) return;
+            walk.manifestGets++;
+            await this.#planTree(source, destination, await source.getManifest(child.digest), walk, options);
+          }),
+        ),
+      );
       return;
     }
-    const blobs = blobsOf(manifest.image).filter((blob) => (options.includeForeignLayers || !isForeign(blob)) && !walk.blobs.has(blob.digest));
+    const blobs = blobsOf(manifest.image).filter(
+      (blob) => (options.includeForeignLayers || !isForeign(blob)) && !walk.blobs.has(blob.digest),
+    );
     for (const blob of blobs) walk.blobs.set(blob.digest, { size: blob.size, present: false });
-    await Promise.all(blobs.map((blob) => this.#manifests.run(async () => {
-      walk.blobs.set(blob.digest, { size: blob.size, present: await destination.headBlob(blob) });
-    })));
+    await Promise.all(
+      blobs.map((blob) =>
+        this.#manifests.run(async () => {
+          walk.blobs.set(blob.digest, { size: blob.size, present: await destination.headBlob(blob) });
+        }),
+      ),
+    );
   }
 
   /**
@@ -190,7 +262,11 @@ export class ImageCopier {
    * HEAD when it was asked (`null`: not asked).
    */
   async #upToDate(
-    source: Repository, sourceRef: string, destination: Repository, destinationRef: string, options: CopyOptions,
+    source: Repository,
+    sourceRef: string,
+    destination: Repository,
+    destinationRef: string,
+    options: CopyOptions,
   ): Promise<{ head?: ManifestHead; existing: ManifestHead | undefined | null }> {
     if (isDigest(destinationRef) || (options.platforms ?? []).length > 0) return { existing: null };
     const [wanted, existing] = await Promise.all([
@@ -198,14 +274,24 @@ export class ImageCopier {
       destination.headManifest(destinationRef),
     ]);
     if (existing !== undefined && wanted === existing.digest) {
-      this.#logger.debug('destination already has this digest: skip image', { destination: `${destination.display}:${destinationRef}`, digest: existing.digest });
+      this.#logger.debug('destination already has this digest: skip image', {
+        destination: `${destination.display}:${destinationRef}`,
+        digest: existing.digest,
+      });
       return { head: existing, existing };
     }
     return { existing };
   }
 
   /** Copies a manifest and everything below it, then pushes it under `reference` (a tag or its digest). */
-  async copyTree(source: Repository, destination: Repository, manifest: Manifest, reference: string, tally: CopyTally, options: CopyOptions): Promise<{ subjectIndexed: boolean }> {
+  async copyTree(
+    source: Repository,
+    destination: Repository,
+    manifest: Manifest,
+    reference: string,
+    tally: CopyTally,
+    options: CopyOptions,
+  ): Promise<{ subjectIndexed: boolean }> {
     if (manifest.kind === 'index') {
       await Promise.all(
         manifest.index.manifests.map((child) =>
@@ -218,7 +304,9 @@ export class ImageCopier {
       );
     } else {
       const blobs = blobsOf(manifest.image).filter((blob) => options.includeForeignLayers || !isForeign(blob));
-      const outcomes = await Promise.all(blobs.map((blob) => this.#blobs.copy(source, destination, blob, options.signal)));
+      const outcomes = await Promise.all(
+        blobs.map((blob) => this.#blobs.copy(source, destination, blob, options.signal)),
+      );
       outcomes.forEach((o) => tally.add(o));
     }
     // WARNING: nothing is pushed once the copy was aborted (a cancelled run must not gain a tag).

@@ -1,5 +1,11 @@
 import { describeError } from '../oci/errors.js';
-import { formatReference, type ImageReference, manifestRef, mirrorDestination, parseImageReference } from '../oci/reference.js';
+import {
+  formatReference,
+  type ImageReference,
+  manifestRef,
+  mirrorDestination,
+  parseImageReference,
+} from '../oci/reference.js';
 import type { Registries } from '../oci/registries.js';
 import type { CopyOptions, CopyResult, ImageCopier } from './copy-image.js';
 import { Limiter } from './limiter.js';
@@ -38,7 +44,10 @@ export function planMirror(images: readonly string[], target: string): MirrorPai
  * once. Results arrive per image through `onResult` and are returned in input order.
  */
 export async function mirrorImages(
-  pairs: readonly MirrorPair[], registries: Registries, copier: ImageCopier, options: MirrorOptions = {},
+  pairs: readonly MirrorPair[],
+  registries: Registries,
+  copier: ImageCopier,
+  options: MirrorOptions = {},
   onResult: (result: MirrorResult) => void = () => {},
 ): Promise<MirrorResult[]> {
   const limiter = new Limiter(options.concurrency ?? 4);
@@ -48,16 +57,29 @@ export async function mirrorImages(
       limiter.run(async (): Promise<MirrorResult> => {
         let result: MirrorResult;
         if (failed && options.failFast) {
-          result = { source: formatReference(source), destination: formatReference(destination), status: 'failed', error: 'not started: an earlier image failed (--fail-fast)' };
+          result = {
+            source: formatReference(source),
+            destination: formatReference(destination),
+            status: 'failed',
+            error: 'not started: an earlier image failed (--fail-fast)',
+          };
         } else {
           try {
             result = await copier.copy(
-              registries.repository({ kind: 'registry', ref: source }, 'source'), manifestRef(source),
-              registries.repository({ kind: 'registry', ref: destination }, 'destination'), manifestRef(destination), options,
+              registries.repository({ kind: 'registry', ref: source }, 'source'),
+              manifestRef(source),
+              registries.repository({ kind: 'registry', ref: destination }, 'destination'),
+              manifestRef(destination),
+              options,
             );
           } catch (err) {
             failed = true;
-            result = { source: formatReference(source), destination: formatReference(destination), status: 'failed', error: describeError(err) };
+            result = {
+              source: formatReference(source),
+              destination: formatReference(destination),
+              status: 'failed',
+              error: describeError(err),
+            };
           }
         }
         onResult(result);

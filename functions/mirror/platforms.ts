@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import { verifyDigest } from '../oci/digest.js';
 import { ManifestInvalidError, NotFoundError } from '../oci/errors.js';
-import { formatPlatform, type ImageManifest, type Manifest, parseManifest, type Platform, platformMatches } from '../oci/manifest.js';
+import {
+  formatPlatform,
+  type ImageManifest,
+  type Manifest,
+  parseManifest,
+  type Platform,
+  platformMatches,
+} from '../oci/manifest.js';
 import { MediaType } from '../oci/media-types.js';
 import type { Repository } from '../oci/repository.js';
 
@@ -9,7 +16,11 @@ import type { Repository } from '../oci/repository.js';
 const imageConfigTypes: readonly string[] = [MediaType.ociConfig, MediaType.dockerConfig];
 /** Image configs are small JSON documents; a larger one is not read just to learn a platform. */
 const maxConfigBytes = 4 * 1024 * 1024;
-const configPlatform = z.looseObject({ os: z.string().min(1), architecture: z.string().min(1), variant: z.string().optional() });
+const configPlatform = z.looseObject({
+  os: z.string().min(1),
+  architecture: z.string().min(1),
+  variant: z.string().optional(),
+});
 
 /**
  * The manifest to copy for the wanted platforms (all when none): an index narrowed to them — its
@@ -18,13 +29,20 @@ const configPlatform = z.looseObject({ os: z.string().min(1), architecture: z.st
  * A platform the source does not have fails with a {@link NotFoundError} naming what it has:
  * never a silent copy of another platform.
  */
-export async function selectPlatforms(source: Repository, manifest: Manifest, platforms: readonly Platform[]): Promise<Manifest> {
+export async function selectPlatforms(
+  source: Repository,
+  manifest: Manifest,
+  platforms: readonly Platform[],
+): Promise<Manifest> {
   if (platforms.length === 0) return manifest;
   if (manifest.kind === 'image') {
     const own = await imagePlatform(source, manifest.image);
     const missing = platforms.filter((p) => !platformMatches(own, p));
     if (missing.length > 0) {
-      const has = own === undefined ? `it has no platform: an artifact, config ${manifest.image.config.mediaType}` : `available: ${formatPlatform(own)} only, not a multi-platform index`;
+      const has =
+        own === undefined
+          ? `it has no platform: an artifact, config ${manifest.image.config.mediaType}`
+          : `available: ${formatPlatform(own)} only, not a multi-platform index`;
       throw noManifest(source, missing, has);
     }
     return manifest;
@@ -32,7 +50,8 @@ export async function selectPlatforms(source: Repository, manifest: Manifest, pl
   const entries = manifest.index.manifests;
   const selected = entries.filter((d) => platforms.some((p) => platformMatches(d.platform, p)));
   const missing = platforms.filter((p) => !selected.some((d) => platformMatches(d.platform, p)));
-  if (missing.length > 0) throw noManifest(source, missing, `available: ${entries.map((d) => formatPlatform(d.platform)).join(', ')}`);
+  if (missing.length > 0)
+    throw noManifest(source, missing, `available: ${entries.map((d) => formatPlatform(d.platform)).join(', ')}`);
   if (selected.length === 1) return source.getManifest(selected[0]!.digest);
   // Every entry wanted: the index as it is, digest preserved.
   if (selected.length === entries.length) return manifest;
@@ -44,7 +63,8 @@ export async function selectPlatforms(source: Repository, manifest: Manifest, pl
 
 function noManifest(source: Repository, missing: readonly Platform[], has: string): NotFoundError {
   return new NotFoundError(`${source.display}: no manifest for ${missing.map(formatPlatform).join(', ')} (${has})`, {
-    registry: source.registry ?? source.display, repository: source.name,
+    registry: source.registry ?? source.display,
+    repository: source.name,
   });
 }
 
@@ -58,7 +78,8 @@ export async function imagePlatform(source: Repository, image: ImageManifest): P
   const { body } = await source.openBlob(config, 0);
   const chunks: Buffer[] = [];
   try {
-    for await (const chunk of verifyDigest(body as AsyncIterable<Buffer>, config.digest, config.size)) chunks.push(Buffer.from(chunk));
+    for await (const chunk of verifyDigest(body as AsyncIterable<Buffer>, config.digest, config.size))
+      chunks.push(Buffer.from(chunk));
   } finally {
     body.destroy();
   }

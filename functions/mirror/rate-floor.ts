@@ -31,10 +31,11 @@ export class RateFloor {
 
   constructor(rate: MinimumRate, source: Repository, destination: Repository, descriptor: Descriptor) {
     this.#rate = rate;
-    this.#describe = (bytesPerSecond) => new TransportError(
-      `blob ${descriptor.digest} from ${source.display} to ${destination.display} moved ${formatBytes(Math.floor(bytesPerSecond))}/s over ${seconds(rate.windowMs)}, below the minimum rate of ${formatBytes(rate.bytesPerSecond)}/s`,
-      { registry: source.registry ?? source.display, repository: source.name, retryable: true },
-    );
+    this.#describe = (bytesPerSecond) =>
+      new TransportError(
+        `blob ${descriptor.digest} from ${source.display} to ${destination.display} moved ${formatBytes(Math.floor(bytesPerSecond))}/s over ${seconds(rate.windowMs)}, below the minimum rate of ${formatBytes(rate.bytesPerSecond)}/s`,
+        { registry: source.registry ?? source.display, repository: source.name, retryable: true },
+      );
   }
 
   /** Starts the clock (on the first read, so that queueing and upload set-up do not count). */

@@ -21,7 +21,12 @@ export const cosignSuffixes = ['sig', 'att', 'sbom'] as const;
  * referrer manifests were found.
  */
 export async function copyReferrers(
-  copier: ImageCopier, source: Repository, destination: Repository, subject: Digest, tally: CopyTally, options: CopyOptions,
+  copier: ImageCopier,
+  source: Repository,
+  destination: Repository,
+  subject: Digest,
+  tally: CopyTally,
+  options: CopyOptions,
   seen: Set<string> = new Set(),
 ): Promise<number> {
   if (seen.has(subject)) return 0;
@@ -38,7 +43,14 @@ export async function copyReferrers(
   for (const descriptor of descriptors) {
     if ((await destination.headManifest(descriptor.digest))?.digest !== descriptor.digest) {
       const referrer = await source.getManifest(descriptor.digest);
-      const { subjectIndexed } = await copier.copyTree(source, destination, referrer, descriptor.digest, tally, options);
+      const { subjectIndexed } = await copier.copyTree(
+        source,
+        destination,
+        referrer,
+        descriptor.digest,
+        tally,
+        options,
+      );
       destinationIndexes &&= subjectIndexed;
     } else {
       destinationApi ??= destination.referrers(subject).then((found) => found !== undefined);
@@ -62,17 +74,27 @@ export async function copyReferrers(
   return count;
 }
 
-async function writeFallbackTag(destination: Repository, tag: string, descriptors: readonly Descriptor[], sourceFallback: Manifest | undefined): Promise<void> {
+async function writeFallbackTag(
+  destination: Repository,
+  tag: string,
+  descriptors: readonly Descriptor[],
+  sourceFallback: Manifest | undefined,
+): Promise<void> {
   const existing = await getIfPresent(destination, tag);
   const existingDescriptors = existing?.kind === 'index' ? existing.index.manifests : [];
   const merged = [...existingDescriptors];
   for (const d of descriptors) if (!merged.some((m) => m.digest === d.digest)) merged.push(d);
   if (existing && merged.length === existingDescriptors.length) return;
-  const sameAsSource = sourceFallback?.kind === 'index' && sourceFallback.index.manifests.length === merged.length &&
+  const sameAsSource =
+    sourceFallback?.kind === 'index' &&
+    sourceFallback.index.manifests.length === merged.length &&
     merged.every((m) => sourceFallback.index.manifests.some((s) => s.digest === m.digest));
   const manifest = sameAsSource
     ? sourceFallback
-    : parseManifest(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: merged })), MediaType.ociIndex);
+    : parseManifest(
+        Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: merged })),
+        MediaType.ociIndex,
+      );
   await destination.putManifest(tag, manifest);
 }
 

@@ -55,7 +55,11 @@ export function digestOf(bytes: Uint8Array, algorithm: DigestAlgorithm = 'sha256
  * so a consumer that commits on the last byte (an upload with `Content-Length`) never
  * receives complete, wrong content.
  */
-export async function* verifyDigest(source: AsyncIterable<Buffer>, digest: Digest, size: number): AsyncGenerator<Buffer> {
+export async function* verifyDigest(
+  source: AsyncIterable<Buffer>,
+  digest: Digest,
+  size: number,
+): AsyncGenerator<Buffer> {
   const hash = createHash(digestAlgorithm(digest));
   let bytes = 0;
   let held: Buffer | undefined;

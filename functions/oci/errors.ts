@@ -60,7 +60,8 @@ export class RegistryError extends FerryError {
   readonly codes: string[];
   constructor(message: string, details: RegistryErrorDetails) {
     const status = details.status;
-    const retryable = details.retryable ?? (status === 408 || status === 429 || (status !== undefined && status >= 500));
+    const retryable =
+      details.retryable ?? (status === 408 || status === 429 || (status !== undefined && status >= 500));
     super(message, { cause: details.cause, retryable });
     this.registry = details.registry;
     this.repository = details.repository;

@@ -158,11 +158,17 @@ export function embeddedIPv4(address: Uint8Array): EmbeddedIPv4[] {
   const last = address.slice(12, 16);
   if (inCidr(address, mapped)) return [{ bytes: last, form: 'IPv4-mapped' }];
   if (inCidr(address, translated)) return [{ bytes: last, form: 'IPv4-translated' }];
-  if (inCidr(address, compatible)) return address[12] === 0 && address[13] === 0 && address[14] === 0 && address[15]! <= 1 ? [] : [{ bytes: last, form: 'IPv4-compatible' }];
+  if (inCidr(address, compatible))
+    return address[12] === 0 && address[13] === 0 && address[14] === 0 && address[15]! <= 1
+      ? []
+      : [{ bytes: last, form: 'IPv4-compatible' }];
   if (inCidr(address, nat64)) return [{ bytes: last, form: 'NAT64' }];
   if (inCidr(address, sixToFour)) return [{ bytes: address.slice(2, 6), form: '6to4' }];
   if (inCidr(address, teredo)) {
-    return [{ bytes: address.slice(4, 8), form: 'Teredo server' }, { bytes: last.map((b) => b ^ 0xff), form: 'Teredo client' }];
+    return [
+      { bytes: address.slice(4, 8), form: 'Teredo server' },
+      { bytes: last.map((b) => b ^ 0xff), form: 'Teredo client' },
+    ];
   }
   return [];
 }
@@ -185,5 +191,7 @@ export function isLoopbackName(host: string): boolean {
   const bytes = family === 6 ? parseIp(bare) : undefined;
   if (bytes === undefined || !bytes.subarray(0, 10).every((b) => b === 0)) return false;
   // ::1, or an IPv4-mapped loopback address (::ffff:127.x.y.z).
-  return bytes.subarray(10, 15).every((b) => b === 0) ? bytes[15] === 1 : bytes[10] === 0xff && bytes[11] === 0xff && bytes[12] === 127;
+  return bytes.subarray(10, 15).every((b) => b === 0)
+    ? bytes[15] === 1
+    : bytes[10] === 0xff && bytes[11] === 0xff && bytes[12] === 127;
 }

@@ -39,22 +39,33 @@ export class LayoutRepository implements Repository {
 
   async getManifest(reference: string): Promise<Manifest> {
     const descriptor = await this.#resolve(reference);
-    if (!descriptor) throw new NotFoundError(`${this.display}: no image "${reference}" in index.json`, { registry: this.display });
+    if (!descriptor)
+      throw new NotFoundError(`${this.display}: no image "${reference}" in index.json`, { registry: this.display });
     let bytes: Buffer;
     try {
       bytes = await readFile(this.#blobPath(descriptor.digest));
     } catch {
-      throw new NotFoundError(`${this.display}: manifest ${descriptor.digest} is missing from blobs/`, { registry: this.display });
+      throw new NotFoundError(`${this.display}: manifest ${descriptor.digest} is missing from blobs/`, {
+        registry: this.display,
+      });
     }
-    if (bytes.length > maxManifestBytes) throw new ManifestInvalidError(`${this.display}: manifest ${descriptor.digest} is larger than ${maxManifestBytes} bytes`);
-    const manifest = parseManifest(bytes, descriptor.mediaType === 'application/octet-stream' ? undefined : descriptor.mediaType);
-    if (manifest.digest !== descriptor.digest) throw new DigestMismatchError(`${this.display}: blob ${descriptor.digest} does not match its digest`);
+    if (bytes.length > maxManifestBytes)
+      throw new ManifestInvalidError(
+        `${this.display}: manifest ${descriptor.digest} is larger than ${maxManifestBytes} bytes`,
+      );
+    const manifest = parseManifest(
+      bytes,
+      descriptor.mediaType === 'application/octet-stream' ? undefined : descriptor.mediaType,
+    );
+    if (manifest.digest !== descriptor.digest)
+      throw new DigestMismatchError(`${this.display}: blob ${descriptor.digest} does not match its digest`);
     return manifest;
   }
 
   async putManifest(reference: string, manifest: Manifest): Promise<{ subjectIndexed: boolean }> {
     await this.#ensureLayout();
-    if (!(await this.#hasBlob(manifest.digest, manifest.bytes.length))) await this.#writeFileAtomic(this.#blobPath(manifest.digest), manifest.bytes);
+    if (!(await this.#hasBlob(manifest.digest, manifest.bytes.length)))
+      await this.#writeFileAtomic(this.#blobPath(manifest.digest), manifest.bytes);
     if (!isDigest(reference)) {
       await this.#updateIndex((index) => {
         const kept = index.manifests.filter((d) => d.annotations?.[refNameAnnotation] !== reference);
@@ -93,7 +104,12 @@ export class LayoutRepository implements Repository {
     } catch (err) {
       await rm(temp, { force: true });
       // A failing source or digest check is reported as it is; a failing file names its path.
-      throw body.errored ?? (err instanceof Error && !(err instanceof LocalPathError) && isErrno(err) ? this.#pathError('cannot write', temp, err) : err);
+      throw (
+        body.errored ??
+        (err instanceof Error && !(err instanceof LocalPathError) && isErrno(err)
+          ? this.#pathError('cannot write', temp, err)
+          : err)
+      );
     }
   }
 
@@ -107,7 +123,9 @@ export class LayoutRepository implements Repository {
 
   async listTags(): Promise<string[]> {
     const index = await this.#readIndex();
-    return index.manifests.flatMap((d) => (d.annotations?.[refNameAnnotation] === undefined ? [] : [d.annotations[refNameAnnotation]]));
+    return index.manifests.flatMap((d) =>
+      d.annotations?.[refNameAnnotation] === undefined ? [] : [d.annotations[refNameAnnotation]],
+    );
   }
 
   /** A tag, a digest, or — for an untagged `oci:DIR` — the only image in index.json. */
@@ -135,7 +153,8 @@ export class LayoutRepository implements Repository {
       bytes = await readFile(path);
     } catch (err) {
       // No index yet (a new destination) is an empty layout; anything else (no access, not a directory) is an error.
-      if (isErrno(err) && err.code === 'ENOENT') return { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] };
+      if (isErrno(err) && err.code === 'ENOENT')
+        return { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] };
       throw this.#pathError('cannot read', path, err);
     }
     const parsed = parseManifest(bytes, MediaType.ociIndex);
@@ -167,7 +186,9 @@ export class LayoutRepository implements Repository {
     try {
       await stat(marker);
     } catch {
-      await this.#local('cannot write', marker, () => writeFile(marker, JSON.stringify({ imageLayoutVersion: '1.0.0' })));
+      await this.#local('cannot write', marker, () =>
+        writeFile(marker, JSON.stringify({ imageLayoutVersion: '1.0.0' })),
+      );
     }
   }
 
@@ -205,7 +226,11 @@ export class LayoutRepository implements Repository {
 
 /** An error from the OS (it has an errno `code` such as ENOENT, EACCES, EROFS). */
 function isErrno(err: unknown): err is NodeJS.ErrnoException & { code: string } {
-  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && typeof (err as NodeJS.ErrnoException).syscall === 'string';
+  return (
+    err instanceof Error &&
+    typeof (err as NodeJS.ErrnoException).code === 'string' &&
+    typeof (err as NodeJS.ErrnoException).syscall === 'string'
+  );
 }
 
 /**
@@ -215,7 +240,8 @@ function isErrno(err: unknown): err is NodeJS.ErrnoException & { code: string } 
  * exists (under /proc, /sys), Node's recursive mkdir retries forever at 100 % CPU.
  */
 async function makeDirectory(path: string, display: string): Promise<void> {
-  const fail = (err: unknown): LocalPathError => new LocalPathError(`${display}: cannot create directory ${path}`, { cause: err });
+  const fail = (err: unknown): LocalPathError =>
+    new LocalPathError(`${display}: cannot create directory ${path}`, { cause: err });
   try {
     await mkdir(path);
     return;
@@ -233,7 +259,7 @@ async function makeDirectory(path: string, display: string): Promise<void> {
   try {
     await mkdir(path);
   } catch (err) {
-    if (!(isErrno(err) && err.code === 'EEXIST' && await isDirectory(path))) throw fail(err);
+    if (!(isErrno(err) && err.code === 'EEXIST' && (await isDirectory(path)))) throw fail(err);
   }
 }
 

@@ -1,9 +1,18 @@
 import { z } from 'zod';
 import { type Digest, digestOf, isDigest } from './digest.js';
 import { ManifestInvalidError } from './errors.js';
-import { imageManifestMediaTypes, indexMediaTypes, maxManifestBytes, MediaType, schema1MediaTypes } from './media-types.js';
+import {
+  imageManifestMediaTypes,
+  indexMediaTypes,
+  maxManifestBytes,
+  MediaType,
+  schema1MediaTypes,
+} from './media-types.js';
 
-const digestSchema = z.string().refine(isDigest, 'invalid digest').transform((d) => d as Digest);
+const digestSchema = z
+  .string()
+  .refine(isDigest, 'invalid digest')
+  .transform((d) => d as Digest);
 
 export const platformSchema = z.object({
   architecture: z.string(),
@@ -49,8 +58,20 @@ export type ImageManifest = z.infer<typeof imageSchema>;
 
 /** A manifest as read: its exact bytes (never re-serialised), its media type and digest, and its parsed form. */
 export type Manifest =
-  | { readonly kind: 'index'; readonly mediaType: string; readonly digest: Digest; readonly bytes: Buffer; readonly index: IndexManifest }
-  | { readonly kind: 'image'; readonly mediaType: string; readonly digest: Digest; readonly bytes: Buffer; readonly image: ImageManifest };
+  | {
+      readonly kind: 'index';
+      readonly mediaType: string;
+      readonly digest: Digest;
+      readonly bytes: Buffer;
+      readonly index: IndexManifest;
+    }
+  | {
+      readonly kind: 'image';
+      readonly mediaType: string;
+      readonly digest: Digest;
+      readonly bytes: Buffer;
+      readonly image: ImageManifest;
+    };
 
 /**
  * Parses manifest bytes. The media type comes from the document's `mediaType` field, else the
@@ -67,23 +88,31 @@ export function parseManifest(bytes: Buffer, contentType?: string, digest?: Dige
     throw new ManifestInvalidError('manifest is not valid JSON', { cause: err });
   }
   const header = contentType?.split(';')[0]?.trim();
-  const declared = typeof doc === 'object' && doc !== null && 'mediaType' in doc && typeof doc.mediaType === 'string' ? doc.mediaType : undefined;
-  const schemaVersion = typeof doc === 'object' && doc !== null && 'schemaVersion' in doc ? doc.schemaVersion : undefined;
+  const declared =
+    typeof doc === 'object' && doc !== null && 'mediaType' in doc && typeof doc.mediaType === 'string'
+      ? doc.mediaType
+      : undefined;
+  const schemaVersion =
+    typeof doc === 'object' && doc !== null && 'schemaVersion' in doc ? doc.schemaVersion : undefined;
   if (schemaVersion === 1 || schema1MediaTypes.includes(declared ?? '') || schema1MediaTypes.includes(header ?? '')) {
     throw new ManifestInvalidError(
       'Docker schema 1 manifests are deprecated and not supported; re-push the image with a current client (schema 2 or OCI)',
     );
   }
   const hasManifests = typeof doc === 'object' && doc !== null && 'manifests' in doc;
-  const mediaType = declared ?? (header && header !== 'application/json' ? header : hasManifests ? MediaType.ociIndex : MediaType.ociManifest);
+  const mediaType =
+    declared ??
+    (header && header !== 'application/json' ? header : hasManifests ? MediaType.ociIndex : MediaType.ociManifest);
   const actualDigest = digest ?? digestOf(bytes);
   if (indexMediaTypes.includes(mediaType) || (hasManifests && !imageManifestMediaTypes.includes(mediaType))) {
     const parsed = indexSchema.safeParse(doc);
-    if (!parsed.success) throw new ManifestInvalidError(`invalid index (${mediaType}): ${z.prettifyError(parsed.error)}`);
+    if (!parsed.success)
+      throw new ManifestInvalidError(`invalid index (${mediaType}): ${z.prettifyError(parsed.error)}`);
     return { kind: 'index', mediaType, digest: actualDigest, bytes, index: parsed.data };
   }
   const parsed = imageSchema.safeParse(doc);
-  if (!parsed.success) throw new ManifestInvalidError(`invalid manifest (${mediaType}): ${z.prettifyError(parsed.error)}`);
+  if (!parsed.success)
+    throw new ManifestInvalidError(`invalid manifest (${mediaType}): ${z.prettifyError(parsed.error)}`);
   return { kind: 'image', mediaType, digest: actualDigest, bytes, image: parsed.data };
 }
 

@@ -28,7 +28,8 @@ export class NetworkGuard {
     for (const entry of allow) {
       const cidr = parseCidr(entry);
       if (cidr !== undefined) this.#allowed.push(cidr);
-      else if (entry.includes('/')) throw new Error(`network guard: "${entry}" is not a network (expected ADDRESS/BITS)`);
+      else if (entry.includes('/'))
+        throw new Error(`network guard: "${entry}" is not a network (expected ADDRESS/BITS)`);
       else this.#allowedHosts.add(entry.toLowerCase());
     }
   }
@@ -64,15 +65,19 @@ export class NetworkGuard {
    * default since Node 20: answer with the list) or without (answer with one address and family).
    */
   readonly lookup = (
-    hostname: string, options: LookupOptions, callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+    hostname: string,
+    options: LookupOptions,
+    callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
   ): void => {
     dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return callback(err, '', 0);
       const refused = addresses.map((a) => this.refusal(hostname, a.address)).find((r) => r !== undefined);
-      if (refused !== undefined) return callback(Object.assign(new Error(`refused: ${refused}`), { code: deniedCode }), '', 0);
+      if (refused !== undefined)
+        return callback(Object.assign(new Error(`refused: ${refused}`), { code: deniedCode }), '', 0);
       const first = addresses[0];
       if (options.all === true) callback(null, addresses);
-      else if (first === undefined) callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), '', 0);
+      else if (first === undefined)
+        callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), '', 0);
       else callback(null, first.address, first.family);
     });
   };

@@ -47,7 +47,10 @@ export async function writePooled(path: string, pool: BufferPool): Promise<Writa
       close().then(() => done(), done);
     },
     destroy(err, done) {
-      close().then(() => done(err), () => done(err));
+      close().then(
+        () => done(err),
+        () => done(err),
+      );
     },
   });
 }

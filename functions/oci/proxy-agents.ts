@@ -54,7 +54,13 @@ export class ProxyAgents {
    * guard): the checked address the absolute-form URL names instead of the host name.
    */
   route(url: URL, insecure: boolean, proxy: ProxyEndpoint, address?: string): ProxyRoute {
-    if (url.protocol === 'https:') return { agent: this.#tunnelAgent(proxy, insecure), origin: url.origin, path: `${url.pathname}${url.search}`, headers: {} };
+    if (url.protocol === 'https:')
+      return {
+        agent: this.#tunnelAgent(proxy, insecure),
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
+        headers: {},
+      };
     const key = `forward ${proxy.url.href}`;
     let agent = this.#agents.get(key);
     if (!agent) {
@@ -73,7 +79,10 @@ export class ProxyAgents {
       const { pool, ca, guard, idleTimeoutMs } = this.#options;
       // A custom `connect` bypasses the pool's connectTimeout: the TLS handshake gets the same bound here.
       const timeout = pool.connectTimeout ?? undefined;
-      const tls = buildConnector({ timeout, ...(insecure ? { rejectUnauthorized: false } : ca === undefined ? {} : { ca }) });
+      const tls = buildConnector({
+        timeout,
+        ...(insecure ? { rejectUnauthorized: false } : ca === undefined ? {} : { ca }),
+      });
       agent = new Agent({
         ...pool,
         // `opts.hostname` stays the target's name: undici's connector takes the TLS servername
@@ -82,8 +91,16 @@ export class ProxyAgents {
           const name = opts.hostname.replace(/^\[|\]$/g, '');
           // Checked per connection: a pooled tunnel outlives the request that opened it.
           (guard === undefined ? Promise.resolve(name) : resolveTarget(guard, name))
-            .then((address) => openTunnel(proxy, address, Number(opts.port) || 443, { timeoutMs: idleTimeoutMs, signal: this.#closing.signal }))
-            .then((socket) => tls({ ...opts, httpSocket: socket }, callback), (err: Error) => callback(err, null));
+            .then((address) =>
+              openTunnel(proxy, address, Number(opts.port) || 443, {
+                timeoutMs: idleTimeoutMs,
+                signal: this.#closing.signal,
+              }),
+            )
+            .then(
+              (socket) => tls({ ...opts, httpSocket: socket }, callback),
+              (err: Error) => callback(err, null),
+            );
         },
       });
       this.#agents.set(key, agent);
@@ -125,8 +142,9 @@ export function resolveTarget(guard: NetworkGuard, hostname: string): Promise<st
 }
 
 function unresolved(name: string, cause: Error | undefined): Error {
-  const message = `${name} does not resolve here: the deployed service resolves registry names itself before asking the proxy `
-    + '(the SSRF guard checks the address the proxy is sent to), so its VPC needs DNS for them';
+  const message =
+    `${name} does not resolve here: the deployed service resolves registry names itself before asking the proxy ` +
+    '(the SSRF guard checks the address the proxy is sent to), so its VPC needs DNS for them';
   return Object.assign(new Error(message, { cause }), { code: 'EFERRYPROXY', retryable: false });
 }
 
@@ -137,7 +155,8 @@ function unresolved(name: string, cause: Error | undefined): Error {
  */
 export function proxyFailureOf(err: unknown): { message: string; retryable: boolean } | undefined {
   for (const cause of causes(err)) {
-    if (cause instanceof Error && (cause as { code?: unknown }).code === 'EFERRYPROXY') return { message: cause.message, retryable: (cause as { retryable?: unknown }).retryable === true };
+    if (cause instanceof Error && (cause as { code?: unknown }).code === 'EFERRYPROXY')
+      return { message: cause.message, retryable: (cause as { retryable?: unknown }).retryable === true };
   }
   return undefined;
 }

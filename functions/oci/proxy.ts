@@ -61,11 +61,13 @@ export function parseProxyUrl(value: string, variable = 'proxy'): ProxyEndpoint 
   } catch (err) {
     throw new UsageError(`${variable}: "${redactProxyValue(value)}" is not a proxy URL`, { cause: err });
   }
-  if (url.protocol !== 'http:') throw new UsageError(`${variable}: ${url.protocol}// proxies are not supported (use an http:// proxy URL)`);
+  if (url.protocol !== 'http:')
+    throw new UsageError(`${variable}: ${url.protocol}// proxies are not supported (use an http:// proxy URL)`);
   if (url.hostname === '') throw new UsageError(`${variable}: "${redactProxyValue(value)}" names no proxy host`);
-  const authorization = url.username === '' && url.password === ''
-    ? undefined
-    : `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
+  const authorization =
+    url.username === '' && url.password === ''
+      ? undefined
+      : `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const port = Number(url.port) || 80;
   return { url: new URL(`http://${url.host}/`), host, port, authorization };
@@ -122,7 +124,9 @@ export class NoProxy {
         continue;
       }
       const name = host.replace(/^\*\./, '.').replace(/\.$/, '');
-      this.#domains.push(name.startsWith('.') ? { suffix: name, exact: false, port } : { suffix: `.${name}`, exact: true, port });
+      this.#domains.push(
+        name.startsWith('.') ? { suffix: name, exact: false, port } : { suffix: `.${name}`, exact: true, port },
+      );
     }
     this.#all = all;
   }
@@ -132,7 +136,10 @@ export class NoProxy {
    * (IPv6 in brackets or not).
    */
   bypasses(hostname: string, port: number | string): boolean {
-    const host = hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
+    const host = hostname
+      .toLowerCase()
+      .replace(/^\[|\]$/g, '')
+      .replace(/\.$/, '');
     const portText = String(port);
     if (isLoopback(host)) return true;
     if (this.#all) return true;
@@ -141,7 +148,10 @@ export class NoProxy {
       if (this.#ips.some((m) => sameIp(m.ip, host) && (m.port === '' || m.port === portText))) return true;
       return this.#nets.check(host, family === 4 ? 'ipv4' : 'ipv6');
     }
-    return this.#domains.some((m) => (host.endsWith(m.suffix) || (m.exact && host === m.suffix.slice(1))) && (m.port === '' || m.port === portText));
+    return this.#domains.some(
+      (m) =>
+        (host.endsWith(m.suffix) || (m.exact && host === m.suffix.slice(1))) && (m.port === '' || m.port === portText),
+    );
   }
 }
 
@@ -177,8 +187,10 @@ export class ProxyRoutes {
   readonly #noProxy: NoProxy;
 
   constructor(settings: ProxySettings = {}) {
-    this.#http = settings.httpProxy === undefined ? undefined : parseProxyUrl(settings.httpProxy, 'HTTP_PROXY (or ALL_PROXY)');
-    this.#https = settings.httpsProxy === undefined ? undefined : parseProxyUrl(settings.httpsProxy, 'HTTPS_PROXY (or ALL_PROXY)');
+    this.#http =
+      settings.httpProxy === undefined ? undefined : parseProxyUrl(settings.httpProxy, 'HTTP_PROXY (or ALL_PROXY)');
+    this.#https =
+      settings.httpsProxy === undefined ? undefined : parseProxyUrl(settings.httpsProxy, 'HTTPS_PROXY (or ALL_PROXY)');
     this.#noProxy = new NoProxy(settings.noProxy);
   }
 
@@ -209,7 +221,11 @@ export function absoluteForm(url: URL, address?: string): string {
 
 /** The proxy refused or failed a CONNECT: `EFERRYPROXY`, retryable for 5xx answers (the proxy's upstream failed). */
 function proxyError(message: string, status: number | undefined): Error {
-  return Object.assign(new Error(message), { code: 'EFERRYPROXY', status, retryable: status === undefined || status >= 500 });
+  return Object.assign(new Error(message), {
+    code: 'EFERRYPROXY',
+    status,
+    retryable: status === undefined || status >= 500,
+  });
 }
 
 const maxConnectHeadBytes = 16 * 1024;
@@ -221,7 +237,12 @@ const maxConnectHeadBytes = 16 * 1024;
  * SSRF guard. Under a guard, `host` is the target's checked address, not its name (the caller
  * resolves and checks it: see `resolveTarget` in proxy-agents.ts).
  */
-export function openTunnel(proxy: ProxyEndpoint, host: string, port: number, options: { signal?: AbortSignal | undefined; timeoutMs: number }): Promise<Socket> {
+export function openTunnel(
+  proxy: ProxyEndpoint,
+  host: string,
+  port: number,
+  options: { signal?: AbortSignal | undefined; timeoutMs: number },
+): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const authority = `${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
     const socket = connectTcp({ host: proxy.host, port: proxy.port });
@@ -242,30 +263,54 @@ export function openTunnel(proxy: ProxyEndpoint, host: string, port: number, opt
         resolve(socket);
       }
     };
-    const onAbort = (): void => finish(options.signal?.reason instanceof Error ? options.signal.reason : new Error('aborted'));
+    const onAbort = (): void =>
+      finish(options.signal?.reason instanceof Error ? options.signal.reason : new Error('aborted'));
     const onData = (chunk: Buffer): void => {
       head = Buffer.concat([head, chunk]);
       const end = head.indexOf('\r\n\r\n');
       if (end < 0) {
-        if (head.length > maxConnectHeadBytes) finish(proxyError(`proxy ${proxy.url.host} sent an oversized answer to CONNECT ${authority}`, undefined));
+        if (head.length > maxConnectHeadBytes)
+          finish(proxyError(`proxy ${proxy.url.host} sent an oversized answer to CONNECT ${authority}`, undefined));
         return;
       }
       const status = /^HTTP\/1\.[01] (\d{3})/.exec(head.toString('latin1', 0, end));
-      if (!status) return finish(proxyError(`proxy ${proxy.url.host} sent a malformed answer to CONNECT ${authority}`, undefined));
+      if (!status)
+        return finish(proxyError(`proxy ${proxy.url.host} sent a malformed answer to CONNECT ${authority}`, undefined));
       const code = Number(status[1]);
       if (code < 200 || code > 299) {
         const hint = code === 407 ? ' (proxy authentication required: put user:password in the proxy URL)' : '';
-        return finish(proxyError(`proxy ${proxy.url.host} answered CONNECT ${authority} with HTTP ${code}${hint}`, code));
+        return finish(
+          proxyError(`proxy ${proxy.url.host} answered CONNECT ${authority} with HTTP ${code}${hint}`, code),
+        );
       }
       // The target speaks only after the client (TLS ClientHello): bytes here would be lost.
-      if (head.length > end + 4) return finish(proxyError(`proxy ${proxy.url.host} sent data before the tunnel to ${authority} was used`, undefined));
+      if (head.length > end + 4)
+        return finish(
+          proxyError(`proxy ${proxy.url.host} sent data before the tunnel to ${authority} was used`, undefined),
+        );
       finish(undefined);
     };
     socket.on('data', onData);
     // The proxy's own address in the message (the target's would mislead); the code stays for the retry layer.
-    socket.once('error', (err: Error & { code?: string }) => finish(Object.assign(new Error(`proxy ${proxy.url.host}: ${err.message}`, { cause: err }), { code: err.code })));
-    socket.once('close', () => finish(Object.assign(new Error(`proxy ${proxy.url.host} closed the connection before answering CONNECT ${authority}`), { code: 'ECONNRESET' })));
-    socket.setTimeout(options.timeoutMs, () => finish(Object.assign(new Error(`proxy ${proxy.url.host} did not answer CONNECT ${authority} in ${options.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+    socket.once('error', (err: Error & { code?: string }) =>
+      finish(Object.assign(new Error(`proxy ${proxy.url.host}: ${err.message}`, { cause: err }), { code: err.code })),
+    );
+    socket.once('close', () =>
+      finish(
+        Object.assign(
+          new Error(`proxy ${proxy.url.host} closed the connection before answering CONNECT ${authority}`),
+          { code: 'ECONNRESET' },
+        ),
+      ),
+    );
+    socket.setTimeout(options.timeoutMs, () =>
+      finish(
+        Object.assign(
+          new Error(`proxy ${proxy.url.host} did not answer CONNECT ${authority} in ${options.timeoutMs} ms`),
+          { code: 'ETIMEDOUT' },
+        ),
+      ),
+    );
     if (options.signal?.aborted) return onAbort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
     const lines = [`CONNECT ${authority} HTTP/1.1`, `host: ${authority}`];

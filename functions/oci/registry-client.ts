@@ -6,7 +6,15 @@ import { AuthenticationError, NotFoundError, RegistryError, TransportError } fro
 import { silentLogger, type Logger } from './log.js';
 import { Header } from './media-types.js';
 import { backoffDelay, parseRetryAfter, sleep } from './retry.js';
-import { discardBody, headerValue, type HttpResponse, readCapped, redactUrl, type RequestBody, type Transport } from './transport.js';
+import {
+  discardBody,
+  headerValue,
+  type HttpResponse,
+  readCapped,
+  redactUrl,
+  type RequestBody,
+  type Transport,
+} from './transport.js';
 
 export interface RegistryRequest {
   readonly method: Dispatcher.HttpMethod;
@@ -55,16 +63,22 @@ export class RegistryClient {
     let reauthenticated = false;
     let redirects = 0;
     const policy = this.transport.retry;
-    for (let attempt = 0; ; ) {
+    for (let attempt = 0; ;) {
       const headers: Record<string, string> = { ...req.headers };
       if (authorization !== undefined && url.origin === base.origin) headers[Header.authorization] = authorization;
       let res: HttpResponse;
       try {
         res = await this.transport.send({
-          method: req.method, url, headers, body: req.body ?? null, signal: req.signal, ...(req.streamBytes === undefined ? {} : { streamBytes: req.streamBytes }),
+          method: req.method,
+          url,
+          headers,
+          body: req.body ?? null,
+          signal: req.signal,
+          ...(req.streamBytes === undefined ? {} : { streamBytes: req.streamBytes }),
         });
       } catch (err) {
-        if (!replayable || attempt + 1 >= policy.attempts || !(err instanceof TransportError) || !err.retryable) throw this.#withRepo(err, req);
+        if (!replayable || attempt + 1 >= policy.attempts || !(err instanceof TransportError) || !err.retryable)
+          throw this.#withRepo(err, req);
         const delay = backoffDelay(policy, attempt++);
         this.#logger.debug('retrying after network error', { url: redactUrl(url), delay, error: String(err) });
         await this.#backoff(delay, req.signal);
@@ -81,16 +95,24 @@ export class RegistryClient {
       if (isRedirect(status) && req.followRedirects && redirects++ < maxRedirects) {
         const location = headerValue(res.headers, Header.location);
         discardBody(res.body);
-        if (location === undefined) throw new RegistryError(`redirect without Location from ${redactUrl(url)}`, this.#details(req, status));
+        if (location === undefined)
+          throw new RegistryError(`redirect without Location from ${redactUrl(url)}`, this.#details(req, status));
         url = new URL(location, url);
-        if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new RegistryError(`redirect to a ${url.protocol} URL from ${redactUrl(res.url)}`, this.#details(req, status));
+        if (url.protocol !== 'https:' && url.protocol !== 'http:')
+          throw new RegistryError(
+            `redirect to a ${url.protocol} URL from ${redactUrl(res.url)}`,
+            this.#details(req, status),
+          );
         continue;
       }
       if ((status === 429 || status === 408 || status >= 500) && replayable && attempt + 1 < policy.attempts) {
         const retryAfter = parseRetryAfter(headerValue(res.headers, Header.retryAfter));
         discardBody(res.body);
         if (retryAfter !== undefined && retryAfter > policy.maxRetryAfterMs) {
-          throw new RegistryError(`${this.registry} asked to retry after ${Math.round(retryAfter / 1000)} s (HTTP ${status})`, this.#details(req, status));
+          throw new RegistryError(
+            `${this.registry} asked to retry after ${Math.round(retryAfter / 1000)} s (HTTP ${status})`,
+            this.#details(req, status),
+          );
         }
         const delay = retryAfter ?? backoffDelay(policy, attempt);
         attempt++;
@@ -114,18 +136,28 @@ export class RegistryClient {
     const what = `${req.method} ${req.repository === undefined ? this.registry : `${this.registry}/${req.repository}`}`;
     const detail = messages.length > 0 ? messages.join('; ') : `HTTP ${status}`;
     const details = { ...this.#details(req, status), codes };
-    if (status === 401 || status === 403) return new AuthenticationError(`${what}: access denied (${detail})`, { ...details, retryable: false });
+    if (status === 401 || status === 403)
+      return new AuthenticationError(`${what}: access denied (${detail})`, { ...details, retryable: false });
     if (status === 404) return new NotFoundError(`${what}: not found (${detail})`, details);
     return new RegistryError(`${what}: ${detail}`, details);
   }
 
   #details(req: RegistryRequest, status?: number): { registry: string; repository?: string; status?: number } {
-    return { registry: this.registry, ...(req.repository === undefined ? {} : { repository: req.repository }), ...(status === undefined ? {} : { status }) };
+    return {
+      registry: this.registry,
+      ...(req.repository === undefined ? {} : { repository: req.repository }),
+      ...(status === undefined ? {} : { status }),
+    };
   }
 
   #withRepo(err: unknown, req: RegistryRequest): unknown {
     if (err instanceof TransportError && err.repository === undefined && req.repository !== undefined) {
-      return new TransportError(err.message, { registry: this.registry, repository: req.repository, retryable: err.retryable, cause: err.cause });
+      return new TransportError(err.message, {
+        registry: this.registry,
+        repository: req.repository,
+        retryable: err.retryable,
+        cause: err.cause,
+      });
     }
     return err;
   }
@@ -140,9 +172,13 @@ function parseErrorBody(text: string): { codes: string[]; messages: string[] } {
     const doc: unknown = JSON.parse(text);
     if (typeof doc === 'object' && doc !== null && 'errors' in doc && Array.isArray(doc.errors)) {
       const errors = doc.errors as unknown[];
-      const codes = errors.flatMap((e) => (typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? [e.code] : []));
+      const codes = errors.flatMap((e) =>
+        typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? [e.code] : [],
+      );
       const messages = errors.flatMap((e) =>
-        typeof e === 'object' && e !== null && 'message' in e && typeof e.message === 'string' ? [`${'code' in e ? String(e.code) : ''} ${e.message}`.trim()] : [],
+        typeof e === 'object' && e !== null && 'message' in e && typeof e.message === 'string'
+          ? [`${'code' in e ? String(e.code) : ''} ${e.message}`.trim()]
+          : [],
       );
       return { codes, messages };
     }

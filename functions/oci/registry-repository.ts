@@ -40,8 +40,12 @@ export class RegistryRepository implements Repository {
 
   async headManifest(reference: string): Promise<ManifestHead | undefined> {
     const res = await this.#client.request({
-      method: 'HEAD', path: this.#path('manifests', reference), repository: this.name, scopes: this.#scopes,
-      expect: [200, 404], headers: { [Header.accept]: manifestAccept },
+      method: 'HEAD',
+      path: this.#path('manifests', reference),
+      repository: this.name,
+      scopes: this.#scopes,
+      expect: [200, 404],
+      headers: { [Header.accept]: manifestAccept },
     });
     discardBody(res.body);
     if (res.status === 404) return undefined;
@@ -58,16 +62,24 @@ export class RegistryRepository implements Repository {
 
   async getManifest(reference: string): Promise<Manifest> {
     const res = await this.#client.request({
-      method: 'GET', path: this.#path('manifests', reference), repository: this.name, scopes: this.#scopes,
-      expect: [200], headers: { [Header.accept]: manifestAccept }, followRedirects: true,
+      method: 'GET',
+      path: this.#path('manifests', reference),
+      repository: this.name,
+      scopes: this.#scopes,
+      expect: [200],
+      headers: { [Header.accept]: manifestAccept },
+      followRedirects: true,
     });
     const declared = Number(headerValue(res.headers, Header.contentLength));
     if (declared > maxManifestBytes) {
       res.body.destroy();
-      throw new ManifestInvalidError(`${this.display}:${reference}: manifest is ${declared} bytes; the limit is ${maxManifestBytes}`);
+      throw new ManifestInvalidError(
+        `${this.display}:${reference}: manifest is ${declared} bytes; the limit is ${maxManifestBytes}`,
+      );
     }
     const bytes = await readAtMost(res.body, maxManifestBytes);
-    if (bytes === undefined) throw new ManifestInvalidError(`${this.display}:${reference}: manifest is larger than ${maxManifestBytes} bytes`);
+    if (bytes === undefined)
+      throw new ManifestInvalidError(`${this.display}:${reference}: manifest is larger than ${maxManifestBytes} bytes`);
     const digest = isDigest(reference) ? parseDigest(reference) : undefined;
     if (digest !== undefined && digestOf(bytes, digest.startsWith('sha512:') ? 'sha512' : 'sha256') !== digest) {
       throw new DigestMismatchError(`${this.display}@${reference}: manifest content does not match its digest`);
@@ -75,28 +87,45 @@ export class RegistryRepository implements Repository {
     try {
       return parseManifest(bytes, headerValue(res.headers, Header.contentType), digest);
     } catch (err) {
-      if (err instanceof ManifestInvalidError) throw new ManifestInvalidError(`${this.display}:${reference}: ${err.message}`);
+      if (err instanceof ManifestInvalidError)
+        throw new ManifestInvalidError(`${this.display}:${reference}: ${err.message}`);
       throw err;
     }
   }
 
   async putManifest(reference: string, manifest: Manifest): Promise<{ subjectIndexed: boolean }> {
     const res = await this.#client.request({
-      method: 'PUT', path: this.#path('manifests', reference), repository: this.name, scopes: this.#scopes,
-      expect: [200, 201], headers: { [Header.contentType]: manifest.mediaType }, body: manifest.bytes,
+      method: 'PUT',
+      path: this.#path('manifests', reference),
+      repository: this.name,
+      scopes: this.#scopes,
+      expect: [200, 201],
+      headers: { [Header.contentType]: manifest.mediaType },
+      body: manifest.bytes,
     });
     discardBody(res.body);
     const returned = headerValue(res.headers, Header.contentDigest);
-    if (returned !== undefined && returned.startsWith('sha256:') && manifest.digest.startsWith('sha256:') && returned !== manifest.digest) {
-      throw new DigestMismatchError(`${this.display}:${reference}: registry stored the manifest as ${returned}, expected ${manifest.digest}`);
+    if (
+      returned !== undefined &&
+      returned.startsWith('sha256:') &&
+      manifest.digest.startsWith('sha256:') &&
+      returned !== manifest.digest
+    ) {
+      throw new DigestMismatchError(
+        `${this.display}:${reference}: registry stored the manifest as ${returned}, expected ${manifest.digest}`,
+      );
     }
     return { subjectIndexed: headerValue(res.headers, Header.ociSubject) !== undefined };
   }
 
   async headBlob(descriptor: Descriptor): Promise<boolean> {
     const res = await this.#client.request({
-      method: 'HEAD', path: this.#path('blobs', descriptor.digest), repository: this.name, scopes: this.#scopes,
-      expect: [200, 404], followRedirects: true,
+      method: 'HEAD',
+      path: this.#path('blobs', descriptor.digest),
+      repository: this.name,
+      scopes: this.#scopes,
+      expect: [200, 404],
+      followRedirects: true,
     });
     discardBody(res.body);
     if (res.status === 404) return false;
@@ -107,8 +136,14 @@ export class RegistryRepository implements Repository {
   async openBlob(descriptor: Descriptor, offset: number): Promise<BlobBody> {
     const headers: Record<string, string> = offset > 0 ? { [Header.range]: `bytes=${offset}-` } : {};
     const res = await this.#client.request({
-      method: 'GET', path: this.#path('blobs', descriptor.digest), repository: this.name, scopes: this.#scopes,
-      expect: [200, 206], headers, followRedirects: true, streamBytes: descriptor.size - offset,
+      method: 'GET',
+      path: this.#path('blobs', descriptor.digest),
+      repository: this.name,
+      scopes: this.#scopes,
+      expect: [200, 206],
+      headers,
+      followRedirects: true,
+      streamBytes: descriptor.size - offset,
     });
     return { body: res.body, offset: res.status === 206 ? offset : 0 };
   }
@@ -116,8 +151,11 @@ export class RegistryRepository implements Repository {
   async mountBlob(descriptor: Descriptor, fromRepository: string): Promise<MountResult> {
     const query = new URLSearchParams({ mount: descriptor.digest, from: fromRepository });
     const res = await this.#client.request({
-      method: 'POST', path: `v2/${this.name}/blobs/uploads/?${query}`, repository: this.name,
-      scopes: [...this.#scopes, pullScope(fromRepository)], expect: [201, 202],
+      method: 'POST',
+      path: `v2/${this.name}/blobs/uploads/?${query}`,
+      repository: this.name,
+      scopes: [...this.#scopes, pullScope(fromRepository)],
+      expect: [201, 202],
     });
     discardBody(res.body);
     if (res.status === 201) return { mounted: true };
@@ -143,8 +181,13 @@ export class RegistryRepository implements Repository {
 
   async referrers(digest: Digest): Promise<Descriptor[] | undefined> {
     const res = await this.#client.request({
-      method: 'GET', path: this.#path('referrers', digest), repository: this.name, scopes: this.#scopes,
-      expect: [200, 400, 404, 405], headers: { [Header.accept]: MediaType.ociIndex }, followRedirects: true,
+      method: 'GET',
+      path: this.#path('referrers', digest),
+      repository: this.name,
+      scopes: this.#scopes,
+      expect: [200, 400, 404, 405],
+      headers: { [Header.accept]: MediaType.ociIndex },
+      followRedirects: true,
     });
     const contentType = headerValue(res.headers, Header.contentType) ?? '';
     if (res.status !== 200 || !contentType.startsWith(MediaType.ociIndex)) {
@@ -152,7 +195,8 @@ export class RegistryRepository implements Repository {
       return undefined;
     }
     const bytes = await readAtMost(res.body, maxManifestBytes);
-    if (bytes === undefined) throw new ManifestInvalidError(`${this.display}: referrers list of ${digest} is too large`);
+    if (bytes === undefined)
+      throw new ManifestInvalidError(`${this.display}: referrers list of ${digest} is too large`);
     const manifest = parseManifest(bytes, contentType);
     return manifest.kind === 'index' ? manifest.index.manifests : undefined;
   }
@@ -165,7 +209,13 @@ export class RegistryRepository implements Repository {
     const tags: string[] = [];
     let path: string | URL = `v2/${this.name}/tags/list?n=1000`;
     for (let page = 0; page < 1000; page++) {
-      const res = await this.#client.request({ method: 'GET', path, repository: this.name, scopes: this.#scopes, expect: [200, 404] });
+      const res = await this.#client.request({
+        method: 'GET',
+        path,
+        repository: this.name,
+        scopes: this.#scopes,
+        expect: [200, 404],
+      });
       if (res.status === 404) {
         discardBody(res.body);
         return tags;
@@ -184,7 +234,11 @@ export class RegistryRepository implements Repository {
 
   async #startUpload(): Promise<string> {
     const res = await this.#client.request({
-      method: 'POST', path: `v2/${this.name}/blobs/uploads/`, repository: this.name, scopes: this.#scopes, expect: [202],
+      method: 'POST',
+      path: `v2/${this.name}/blobs/uploads/`,
+      repository: this.name,
+      scopes: this.#scopes,
+      expect: [202],
     });
     discardBody(res.body);
     return this.#location(res.headers);
@@ -193,16 +247,26 @@ export class RegistryRepository implements Repository {
   /** One streamed PATCH with the whole blob. ECR answers 201 instead of 202. */
   async #patchUpload(location: string, descriptor: Descriptor, body: Readable): Promise<string> {
     const res = await this.#client.request({
-      method: 'PATCH', path: await this.#uploadUrl(location), repository: this.name, scopes: this.#scopes, expect: [201, 202, 204],
-      headers: { [Header.contentType]: 'application/octet-stream', [Header.contentLength]: String(descriptor.size) }, body,
+      method: 'PATCH',
+      path: await this.#uploadUrl(location),
+      repository: this.name,
+      scopes: this.#scopes,
+      expect: [201, 202, 204],
+      headers: { [Header.contentType]: 'application/octet-stream', [Header.contentLength]: String(descriptor.size) },
+      body,
     });
     discardBody(res.body);
     const range = headerValue(res.headers, Header.range);
     const end = range === undefined ? undefined : Number(/-(\d+)$/.exec(range)?.[1]);
     if (end !== undefined && !Number.isNaN(end) && end + 1 !== descriptor.size && descriptor.size > 0) {
-      throw new RegistryError(`${this.display}: upload of ${descriptor.digest} stopped at ${end + 1} of ${descriptor.size} bytes`, {
-        registry: this.registry, repository: this.name, retryable: true,
-      });
+      throw new RegistryError(
+        `${this.display}: upload of ${descriptor.digest} stopped at ${end + 1} of ${descriptor.size} bytes`,
+        {
+          registry: this.registry,
+          repository: this.name,
+          retryable: true,
+        },
+      );
     }
     return headerValue(res.headers, Header.location) ?? location;
   }
@@ -212,8 +276,13 @@ export class RegistryRepository implements Repository {
     url.searchParams.set('digest', descriptor.digest);
     const size = body === null ? 0 : descriptor.size;
     const res = await this.#client.request({
-      method: 'PUT', path: url, repository: this.name, scopes: this.#scopes, expect: [201, 204],
-      headers: { [Header.contentType]: 'application/octet-stream', [Header.contentLength]: String(size) }, body,
+      method: 'PUT',
+      path: url,
+      repository: this.name,
+      scopes: this.#scopes,
+      expect: [201, 204],
+      headers: { [Header.contentType]: 'application/octet-stream', [Header.contentLength]: String(size) },
+      body,
     });
     discardBody(res.body);
   }
@@ -221,7 +290,11 @@ export class RegistryRepository implements Repository {
   async #cancelUpload(location: string): Promise<void> {
     try {
       const res = await this.#client.request({
-        method: 'DELETE', path: await this.#uploadUrl(location), repository: this.name, scopes: this.#scopes, expect: [202, 204, 404],
+        method: 'DELETE',
+        path: await this.#uploadUrl(location),
+        repository: this.name,
+        scopes: this.#scopes,
+        expect: [202, 204, 404],
       });
       discardBody(res.body);
     } catch {
@@ -231,7 +304,11 @@ export class RegistryRepository implements Repository {
 
   #location(headers: Record<string, string | string[] | undefined>): string {
     const location = headerValue(headers, Header.location);
-    if (location === undefined) throw new RegistryError(`${this.display}: upload started without a Location`, { registry: this.registry, repository: this.name });
+    if (location === undefined)
+      throw new RegistryError(`${this.display}: upload started without a Location`, {
+        registry: this.registry,
+        repository: this.name,
+      });
     return location;
   }
 
@@ -249,4 +326,3 @@ async function readAtMost(body: Readable, limit: number): Promise<Buffer | undef
   const { bytes, complete } = await readUpTo(body, limit);
   return complete ? bytes : undefined;
 }
-

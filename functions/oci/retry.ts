@@ -10,7 +10,12 @@ export interface RetryPolicy {
   readonly maxRetryAfterMs: number;
 }
 
-export const defaultRetryPolicy: RetryPolicy = { attempts: 5, baseDelayMs: 250, maxDelayMs: 8_000, maxRetryAfterMs: 60_000 };
+export const defaultRetryPolicy: RetryPolicy = {
+  attempts: 5,
+  baseDelayMs: 250,
+  maxDelayMs: 8_000,
+  maxRetryAfterMs: 60_000,
+};
 
 export function backoffDelay(policy: RetryPolicy, attempt: number, random: () => number = Math.random): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
@@ -46,11 +51,26 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 const transientCodes = new Set([
-  'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH',
-  'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CLOSED',
 ]);
 
 /** Whether a thrown network error is one a retry may cure: a transient code, or marked `retryable`, at any level of its causes. */
 export function isTransientNetworkError(err: unknown): boolean {
-  return [...causes(err)].some((cause) => cause instanceof Error && (transientCodes.has(String((cause as { code?: unknown }).code)) || (cause as { retryable?: unknown }).retryable === true));
+  return [...causes(err)].some(
+    (cause) =>
+      cause instanceof Error &&
+      (transientCodes.has(String((cause as { code?: unknown }).code)) ||
+        (cause as { retryable?: unknown }).retryable === true),
+  );
 }

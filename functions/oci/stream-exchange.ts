@@ -101,8 +101,11 @@ export function streamExchange(req: StreamRequest, options: StreamConnectOptions
     // events in Node's own buffers and are fed to the same callback (the pool ignores them when given back).
     const tlsOptions = (tunnel: Socket | undefined): ConnectionOptions & { onread: OnReadOpts } => ({
       ...(tunnel === undefined ? { host, port, ...lookup } : { socket: tunnel }),
-      rejectUnauthorized: options.rejectUnauthorized, ALPNProtocols: ['http/1.1'], onread,
-      ...(isIP(host) === 0 ? { servername: host } : {}), ...(options.ca === undefined ? {} : { ca: options.ca }),
+      rejectUnauthorized: options.rejectUnauthorized,
+      ALPNProtocols: ['http/1.1'],
+      onread,
+      ...(isIP(host) === 0 ? { servername: host } : {}),
+      ...(options.ca === undefined ? {} : { ca: options.ca }),
     });
     /** Set by {@link start} once connected (after the tunnel, through a proxy). */
     let socket!: Socket;
@@ -114,12 +117,21 @@ export function streamExchange(req: StreamRequest, options: StreamConnectOptions
         });
       }
       socket.setNoDelay(true);
-      socket.setTimeout(options.idleTimeoutMs, () => waitingForBody(req, socket) || socket.destroy(networkError(`no data from ${req.url.host} for ${options.idleTimeoutMs} ms (idle timeout)`, 'ETIMEDOUT')));
+      socket.setTimeout(
+        options.idleTimeoutMs,
+        () =>
+          waitingForBody(req, socket) ||
+          socket.destroy(
+            networkError(`no data from ${req.url.host} for ${options.idleTimeoutMs} ms (idle timeout)`, 'ETIMEDOUT'),
+          ),
+      );
       socket.on('error', fail);
       socket.on('end', () => {
-        if (framing === undefined) return fail(networkError(`${req.url.host} closed the connection before answering`, 'ECONNRESET'));
+        if (framing === undefined)
+          return fail(networkError(`${req.url.host} closed the connection before answering`, 'ECONNRESET'));
         if (framing.kind === 'until-close') return endBody();
-        if (!finished) fail(networkError(`${req.url.host} closed the connection before the response body ended`, 'ECONNRESET'));
+        if (!finished)
+          fail(networkError(`${req.url.host} closed the connection before the response body ended`, 'ECONNRESET'));
       });
       socket.on('close', () => {
         if (!finished) fail(networkError(`connection to ${req.url.host} closed`, 'ECONNRESET'));
@@ -130,7 +142,13 @@ export function streamExchange(req: StreamRequest, options: StreamConnectOptions
       if (req.signal?.aborted) return onAbort();
       req.signal?.addEventListener('abort', onAbort, { once: true });
       socket.once('close', () => req.signal?.removeEventListener('abort', onAbort));
-      writeRequest(socket, req, pool, fail, https || proxy === undefined ? undefined : { proxy, address: options.proxyAddress });
+      writeRequest(
+        socket,
+        req,
+        pool,
+        fail,
+        https || proxy === undefined ? undefined : { proxy, address: options.proxyAddress },
+      );
     };
 
     const fail = (err: Error): void => {
@@ -155,7 +173,8 @@ export function streamExchange(req: StreamRequest, options: StreamConnectOptions
       head = Buffer.concat([head, chunk]);
       const end = head.indexOf(crlf2);
       if (end < 0) {
-        if (head.length > maxHeadBytes) socket.destroy(new Error(`${req.url.host} sent a response head over ${maxHeadBytes} bytes`));
+        if (head.length > maxHeadBytes)
+          socket.destroy(new Error(`${req.url.host} sent a response head over ${maxHeadBytes} bytes`));
         return;
       }
       const parsed = parseHead(head.subarray(0, end).toString('latin1'));
@@ -213,7 +232,10 @@ export function streamExchange(req: StreamRequest, options: StreamConnectOptions
     };
 
     if (https && proxy !== undefined) {
-      openTunnel(proxy, options.proxyAddress ?? host, port, { signal: req.signal, timeoutMs: options.idleTimeoutMs }).then((tunnel) => start(connectTls(tlsOptions(tunnel)), true), reject);
+      openTunnel(proxy, options.proxyAddress ?? host, port, {
+        signal: req.signal,
+        timeoutMs: options.idleTimeoutMs,
+      }).then((tunnel) => start(connectTls(tlsOptions(tunnel)), true), reject);
     } else if (https) {
       start(connectTls(tlsOptions(undefined)));
     } else if (proxy !== undefined) {
@@ -236,10 +258,17 @@ function waitingForBody(req: StreamRequest, socket: Socket): boolean {
 }
 
 /** Writes the request head, then the body with backpressure; each body chunk goes back to the pool once written. */
-function writeRequest(socket: Socket, req: StreamRequest, pool: BufferPool, fail: (err: Error) => void, forward: { proxy: ProxyEndpoint; address: string | undefined } | undefined): void {
+function writeRequest(
+  socket: Socket,
+  req: StreamRequest,
+  pool: BufferPool,
+  fail: (err: Error) => void,
+  forward: { proxy: ProxyEndpoint; address: string | undefined } | undefined,
+): void {
   // To a proxy (plain-http target): the absolute form, RFC 9112 §3.2.2; the proxy consumes Proxy-Authorization.
   const proxy = forward?.proxy;
-  const target = forward === undefined ? `${req.url.pathname}${req.url.search}` : absoluteForm(req.url, forward.address);
+  const target =
+    forward === undefined ? `${req.url.pathname}${req.url.search}` : absoluteForm(req.url, forward.address);
   const lines = [`${req.method} ${target} HTTP/1.1`, `host: ${req.url.host}`, 'connection: close'];
   if (proxy?.authorization !== undefined) lines.push(`proxy-authorization: ${proxy.authorization}`);
   for (const [name, value] of Object.entries(req.headers)) {
@@ -286,7 +315,8 @@ function parseHead(text: string): { status: number; headers: Record<string, stri
 function framingOf(method: string, status: number, headers: Record<string, string | string[]>): Framing {
   if (method === 'HEAD' || status === 204 || status === 304) return { kind: 'none' };
   const encoding = headers['transfer-encoding'];
-  if (encoding !== undefined && String(encoding).toLowerCase().includes('chunked')) return { kind: 'chunked', decoder: new ChunkedDecoder() };
+  if (encoding !== undefined && String(encoding).toLowerCase().includes('chunked'))
+    return { kind: 'chunked', decoder: new ChunkedDecoder() };
   const length = headers['content-length'];
   if (length !== undefined) {
     const value = Number(Array.isArray(length) ? length[0] : length);

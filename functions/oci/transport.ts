@@ -11,7 +11,10 @@ import requestFunction from 'undici/lib/api/api-request.js';
 
 const Agent = AgentClass as unknown as typeof AgentType;
 type Agent = AgentType;
-const undiciRequest = requestFunction as unknown as (this: Agent, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
+const undiciRequest = requestFunction as unknown as (
+  this: Agent,
+  options: Dispatcher.RequestOptions,
+) => Promise<Dispatcher.ResponseData>;
 import { sharedBufferPool } from './buffer-pool.js';
 import { dockerHubRegistry } from './reference.js';
 import { errorCodes, TransportError } from './errors.js';
@@ -116,7 +119,11 @@ export class Transport {
   constructor(options: TransportOptions = {}) {
     this.#idleTimeoutMs = options.idleTimeoutMs ?? defaultIdleTimeoutMs;
     // A TLS handshake that never answers is silence too: undici's 10 s connect bound, or less.
-    const idle = { headersTimeout: this.#idleTimeoutMs, bodyTimeout: this.#idleTimeoutMs, connectTimeout: Math.min(10_000, this.#idleTimeoutMs) };
+    const idle = {
+      headersTimeout: this.#idleTimeoutMs,
+      bodyTimeout: this.#idleTimeoutMs,
+      connectTimeout: Math.min(10_000, this.#idleTimeoutMs),
+    };
     const pool = { connections: options.connections ?? 16, keepAliveTimeout: 30_000, ...idle };
     const lookup = options.guard ? { lookup: options.guard.lookup } : {};
     const ca = options.ca === undefined ? undefined : withPublicRoots(options.ca);
@@ -220,7 +227,11 @@ export class Transport {
     // IP literals never reach the resolver: check them here (names are checked at connect time).
     // Every request passes here — registry hosts, token realms, redirects, upload Locations, Link pages.
     const refused = this.#guard?.literalRefusal(req.url);
-    if (refused !== undefined) throw new TransportError(`${req.method} ${redactUrl(req.url)}: refused: ${refused}`, { registry: req.url.host, retryable: false });
+    if (refused !== undefined)
+      throw new TransportError(`${req.method} ${redactUrl(req.url)}: refused: ${refused}`, {
+        registry: req.url.host,
+        retryable: false,
+      });
     const insecure = this.isInsecure(req.url.host);
     const headers: Record<string, string> = { [Header.userAgent]: this.userAgent, ...req.headers };
     const proxy = this.#proxies.forUrl(req.url);
@@ -228,18 +239,40 @@ export class Transport {
       const streams = this.#streams(req);
       // Through a proxy the target is never connected here: under the guard, the proxy is sent the
       // checked address, never the name (see resolveTarget). Pooled https tunnels check at connect time.
-      const proxyAddress = proxy !== undefined && this.#guard !== undefined && (streams || req.url.protocol !== 'https:')
-        ? await resolveTarget(this.#guard, req.url.hostname)
-        : undefined;
+      const proxyAddress =
+        proxy !== undefined && this.#guard !== undefined && (streams || req.url.protocol !== 'https:')
+          ? await resolveTarget(this.#guard, req.url.hostname)
+          : undefined;
       if (streams) {
-        const res = await streamExchange({ method: req.method, url: req.url, headers, body: req.body instanceof Readable ? req.body : null, signal: req.signal }, {
-          rejectUnauthorized: !insecure, ca: this.#ca, lookup: this.#guard?.lookup, pool: sharedBufferPool, idleTimeoutMs: this.#idleTimeoutMs, proxy, proxyAddress,
-        });
+        const res = await streamExchange(
+          {
+            method: req.method,
+            url: req.url,
+            headers,
+            body: req.body instanceof Readable ? req.body : null,
+            signal: req.signal,
+          },
+          {
+            rejectUnauthorized: !insecure,
+            ca: this.#ca,
+            lookup: this.#guard?.lookup,
+            pool: sharedBufferPool,
+            idleTimeoutMs: this.#idleTimeoutMs,
+            proxy,
+            proxyAddress,
+          },
+        );
         return { ...res, url: req.url };
       }
-      const route = proxy === undefined
-        ? { agent: insecure ? this.#insecure : this.#secure, origin: req.url.origin, path: `${req.url.pathname}${req.url.search}`, headers: {} }
-        : this.#proxied.route(req.url, insecure, proxy, proxyAddress);
+      const route =
+        proxy === undefined
+          ? {
+              agent: insecure ? this.#insecure : this.#secure,
+              origin: req.url.origin,
+              path: `${req.url.pathname}${req.url.search}`,
+              headers: {},
+            }
+          : this.#proxied.route(req.url, insecure, proxy, proxyAddress);
       const res = await undiciRequest.call(route.agent, {
         origin: route.origin,
         path: route.path,
@@ -256,28 +289,59 @@ export class Transport {
     } catch (err) {
       if (req.signal?.aborted) throw err;
       // Requests still in flight when the command is done (a sibling lookup of a copy that failed) are not retried.
-      if (this.#closing.signal.aborted) throw new TransportError(`${req.method} ${redactUrl(req.url)}: the transport was closed`, { registry: req.url.host, retryable: false, cause: err });
-      if (errorCodes(err).includes(deniedCode)) throw new TransportError(`${req.method} ${redactUrl(req.url)}: ${networkMessage(err)}`, { registry: req.url.host, retryable: false, cause: err });
+      if (this.#closing.signal.aborted)
+        throw new TransportError(`${req.method} ${redactUrl(req.url)}: the transport was closed`, {
+          registry: req.url.host,
+          retryable: false,
+          cause: err,
+        });
+      if (errorCodes(err).includes(deniedCode))
+        throw new TransportError(`${req.method} ${redactUrl(req.url)}: ${networkMessage(err)}`, {
+          registry: req.url.host,
+          retryable: false,
+          cause: err,
+        });
       const proxyFailure = proxyFailureOf(err);
-      if (proxyFailure) throw new TransportError(`${req.method} ${redactUrl(req.url)}: ${proxyFailure.message}`, { registry: req.url.host, retryable: proxyFailure.retryable, cause: err });
+      if (proxyFailure)
+        throw new TransportError(`${req.method} ${redactUrl(req.url)}: ${proxyFailure.message}`, {
+          registry: req.url.host,
+          retryable: proxyFailure.retryable,
+          cause: err,
+        });
       // A failing request body (a digest check, a source that broke) is the real cause.
       if (req.body instanceof Readable && req.body.errored) throw req.body.errored;
       if (errorCodes(err).some((code) => certificateCode.test(code))) {
         // Retrying cannot make a certificate trusted: fail at once, and say what would.
         const verifyEntry = this.#verifyEntry(req.url.host);
-        const remedy = verifyEntry === undefined ? `mark ${req.url.host} insecure` : `drop ${verifyEntry} from --tls-verify`;
-        throw new TransportError(`${req.method} ${redactUrl(req.url)}: ${networkMessage(err)} (certificate not trusted: add its CA, or ${remedy})`, {
-          registry: req.url.host, retryable: false, cause: err,
-        });
+        const remedy =
+          verifyEntry === undefined ? `mark ${req.url.host} insecure` : `drop ${verifyEntry} from --tls-verify`;
+        throw new TransportError(
+          `${req.method} ${redactUrl(req.url)}: ${networkMessage(err)} (certificate not trusted: add its CA, or ${remedy})`,
+          {
+            registry: req.url.host,
+            retryable: false,
+            cause: err,
+          },
+        );
       }
-      const idle = errorCodes(err).includes('UND_ERR_HEADERS_TIMEOUT') ? `no response within ${this.#idleTimeoutMs / 1000} s (idle timeout)` : undefined;
-      throw new TransportError(`${req.method} ${redactUrl(req.url)}: ${idle ?? networkMessage(err)}`, { registry: req.url.host, cause: err });
+      const idle = errorCodes(err).includes('UND_ERR_HEADERS_TIMEOUT')
+        ? `no response within ${this.#idleTimeoutMs / 1000} s (idle timeout)`
+        : undefined;
+      throw new TransportError(`${req.method} ${redactUrl(req.url)}: ${idle ?? networkMessage(err)}`, {
+        registry: req.url.host,
+        cause: err,
+      });
     }
   }
 
   /** Whether a request moves a blob large enough for {@link streamExchange}: a blob GET, or a streamed upload of known length. */
   #streams(req: HttpRequest): boolean {
-    const bytes = req.body instanceof Readable ? Number(req.headers?.[Header.contentLength]) : req.method === 'GET' ? req.streamBytes : undefined;
+    const bytes =
+      req.body instanceof Readable
+        ? Number(req.headers?.[Header.contentLength])
+        : req.method === 'GET'
+          ? req.streamBytes
+          : undefined;
     return bytes !== undefined && bytes >= this.#streamThreshold;
   }
 

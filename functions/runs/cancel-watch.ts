@@ -17,7 +17,10 @@ export interface CancelWatch {
  * signals (`ferry serve`, at once), a periodic look at the run's status (a Lambda, which the
  * stopped execution does not stop), and checkpoints before every push.
  */
-export function watchCancel(runId: string, deps: { store: RunStore; cancellations?: RunCancellations; pollMs: number }): CancelWatch {
+export function watchCancel(
+  runId: string,
+  deps: { store: RunStore; cancellations?: RunCancellations; pollMs: number },
+): CancelWatch {
   const controller = new AbortController();
   const local = deps.cancellations?.watch(runId);
   const onLocal = (): void => controller.abort(local?.signal.reason);
@@ -33,7 +36,9 @@ export function watchCancel(runId: string, deps: { store: RunStore; cancellation
     if (looking) return;
     looking = true;
     // A failed look is tried again at the next tick; the checkpoints still stand before every push.
-    void look().catch(() => undefined).finally(() => (looking = false));
+    void look()
+      .catch(() => undefined)
+      .finally(() => (looking = false));
   }, deps.pollMs);
   timer.unref();
   return {

@@ -19,8 +19,16 @@ export class CredentialError extends FerryError {
 // No control characters anywhere; a Basic user-id cannot hold ':' (RFC 7617 §2).
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
 const controlChars = /[\u0000-\u001f\u007f]/;
-const username = z.string().min(1).max(1024).refine((v) => !controlChars.test(v) && !v.includes(':'), 'must have no ":" and no control characters');
-const password = z.string().min(1).max(8192).refine((v) => !controlChars.test(v), 'must have no control characters');
+const username = z
+  .string()
+  .min(1)
+  .max(1024)
+  .refine((v) => !controlChars.test(v) && !v.includes(':'), 'must have no ":" and no control characters');
+const password = z
+  .string()
+  .min(1)
+  .max(8192)
+  .refine((v) => !controlChars.test(v), 'must have no control characters');
 
 /** A registry host as a binding names it: `host[:port]` (see {@link registryHostPattern}). */
 export const bindingHost = z.string().max(260).regex(registryHostPattern, 'must be a registry host[:port]');
@@ -59,11 +67,17 @@ export function sameRegistry(a: string, b: string): boolean {
  */
 export function boundRegistry(secret: string, field: string | undefined, tag: string | undefined): string {
   if (field !== undefined && tag !== undefined && !sameRegistry(field, tag)) {
-    throw new CredentialError('CREDENTIAL_INVALID', `secret ${secret} names two registries (field "registry": ${field}, tag ferry:registry: ${tag})`);
+    throw new CredentialError(
+      'CREDENTIAL_INVALID',
+      `secret ${secret} names two registries (field "registry": ${field}, tag ferry:registry: ${tag})`,
+    );
   }
   const bound = field ?? tag;
   if (bound === undefined || !bindingHost.safeParse(bound).success) {
-    throw new CredentialError('CREDENTIAL_NOT_BOUND', `secret ${secret} is bound to no registry: tag it ferry:registry=<host> or add a "registry" field, so that Ferry knows where it may be sent`);
+    throw new CredentialError(
+      'CREDENTIAL_NOT_BOUND',
+      `secret ${secret} is bound to no registry: tag it ferry:registry=<host> or add a "registry" field, so that Ferry knows where it may be sent`,
+    );
   }
   return bound;
 }

@@ -20,10 +20,13 @@ export class EcrScopeError extends FerryError {
  * than read as `mirror*`, which would also grant `mirror-evil/x`; nor is it taken as one exact
  * repository, which would silently narrow what such a setting meant before.
  */
-export const ecrRepositoryPrefixSchema = z.string()
+export const ecrRepositoryPrefixSchema = z
+  .string()
   .regex(/^[a-z0-9._/*-]{1,256}$/, 'must be an ECR repository name prefix (a-z 0-9 . _ / - and *)')
-  .refine((p) => p.endsWith('/') || p.endsWith('*'),
-    'must end in "/" (every repository under it, e.g. "mirror/") or "*" (every name that starts so, e.g. "mirror-*")');
+  .refine(
+    (p) => p.endsWith('/') || p.endsWith('*'),
+    'must end in "/" (every repository under it, e.g. "mirror/") or "*" (every name that starts so, e.g. "mirror-*")',
+  );
 
 /** The IAM resource name pattern (`repository/<pattern>`) that grants a prefix: the stack and the run-time check both use it. */
 export function ecrRepositoryPattern(prefix: string): string {
@@ -39,7 +42,8 @@ function patternRegExp(prefix: string): RegExp {
 function checkPrefixes(prefixes: readonly string[], where: string): readonly string[] {
   for (const prefix of prefixes) {
     const parsed = ecrRepositoryPrefixSchema.safeParse(prefix);
-    if (!parsed.success) throw new UsageError(`${where}: "${prefix}" ${parsed.error.issues[0]?.message ?? 'is invalid'}`);
+    if (!parsed.success)
+      throw new UsageError(`${where}: "${prefix}" ${parsed.error.issues[0]?.message ?? 'is invalid'}`);
   }
   return prefixes;
 }
@@ -54,7 +58,15 @@ export function formatEcrRepositoryPrefixes(prefixes: readonly string[]): string
  * `ferry serve`): comma-separated prefixes, blanks ignored; empty means no ECR repository at all.
  */
 export function parseEcrRepositoryPrefixes(text: string, where = 'FERRY_ECR_REPOSITORY_PREFIXES'): string[] {
-  return [...checkPrefixes(text.split(',').map((p) => p.trim()).filter((p) => p !== ''), where)];
+  return [
+    ...checkPrefixes(
+      text
+        .split(',')
+        .map((p) => p.trim())
+        .filter((p) => p !== ''),
+      where,
+    ),
+  ];
 }
 
 /**

@@ -67,7 +67,10 @@ class RunCredentials implements CredentialStore {
   async #bound(ref: CredentialRef, registry: string): Promise<Credential> {
     const resolved = await this.#vault.resolve(ref);
     if (!sameRegistry(resolved.registry, registry)) {
-      throw new CredentialError('CREDENTIAL_NOT_BOUND', `credential ${ref.secretArn} is bound to registry ${resolved.registry}, not ${registry}: Ferry sends a secret only to the registry it names (tag ferry:registry or its "registry" field)`);
+      throw new CredentialError(
+        'CREDENTIAL_NOT_BOUND',
+        `credential ${ref.secretArn} is bound to registry ${resolved.registry}, not ${registry}: Ferry sends a secret only to the registry it names (tag ferry:registry or its "registry" field)`,
+      );
     }
     return resolved.credential;
   }
@@ -105,15 +108,26 @@ export class EngineFactory {
       const options: RegistriesOptions = {
         transport: this.#transport(destination.insecure ? [destination.registry] : []),
         sourceCredentials: this.#withEcr(new RunCredentials(sourceCredentials, this.#deps.vault), this.#deps.ecr?.()),
-        destinationCredentials: this.#withEcr(new RunCredentials(destination.credentials ? { [destination.registry]: destination.credentials } : {}, this.#deps.vault), destinationEcr),
+        destinationCredentials: this.#withEcr(
+          new RunCredentials(
+            destination.credentials ? { [destination.registry]: destination.credentials } : {},
+            this.#deps.vault,
+          ),
+          destinationEcr,
+        ),
         logger: this.#deps.logger,
       };
-      const registries = this.#deps.ecrScope ? new ScopedRegistries(options, this.#deps.ecrScope) : new Registries(options);
+      const registries = this.#deps.ecrScope
+        ? new ScopedRegistries(options, this.#deps.ecrScope)
+        : new Registries(options);
       const blobs = new BlobCopier({
-        logger: this.#deps.logger, concurrency: this.#deps.blobConcurrency ?? blobsPerImage, ...(this.#deps.sharedBlobs ? { shared: this.#deps.sharedBlobs } : {}),
+        logger: this.#deps.logger,
+        concurrency: this.#deps.blobConcurrency ?? blobsPerImage,
+        ...(this.#deps.sharedBlobs ? { shared: this.#deps.sharedBlobs } : {}),
       });
       const copier = new ImageCopier(blobs, {
-        logger: this.#deps.logger, ...(destinationEcr ? { prepareDestination: destinationEcr.prepare } : {}),
+        logger: this.#deps.logger,
+        ...(destinationEcr ? { prepareDestination: destinationEcr.prepare } : {}),
       });
       engine = { registries, copier };
       this.#engines.set(run.runId, engine);

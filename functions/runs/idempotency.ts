@@ -25,10 +25,13 @@ export function idempotencyClaim(key: string, caller: string, request: unknown):
 }
 
 function canonicalize(value: unknown): Canonical {
-  if (value === null || typeof value === 'boolean' || typeof value === 'number' || typeof value === 'string') return value;
+  if (value === null || typeof value === 'boolean' || typeof value === 'number' || typeof value === 'string')
+    return value;
   if (Array.isArray(value)) return value.map(canonicalize);
   if (typeof value !== 'object') return null;
   const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
   if (entries.some(([k]) => k === 'password')) return { inline: true };
-  return Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => [k, canonicalize(v)]));
+  return Object.fromEntries(
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => [k, canonicalize(v)]),
+  );
 }

@@ -64,12 +64,22 @@ export interface ImageRecord {
 }
 
 /** The final run status: `failed` when any image failed, else `completed`. */
-export function finalStatus(images: readonly Pick<ImageRecord, 'status'>[]): Extract<RunStatus, 'completed' | 'failed'> {
+export function finalStatus(
+  images: readonly Pick<ImageRecord, 'status'>[],
+): Extract<RunStatus, 'completed' | 'failed'> {
   return images.some((i) => i.status === 'failed') ? 'failed' : 'completed';
 }
 
 /** Counts over a run's images: the finished ones, the failed ones, the bytes copied. */
-export function countImages(images: readonly Pick<ImageRecord, 'status' | 'bytes'>[]): { imagesProcessed: number; imagesFailed: number; bytesCopied: number } {
+export function countImages(images: readonly Pick<ImageRecord, 'status' | 'bytes'>[]): {
+  imagesProcessed: number;
+  imagesFailed: number;
+  bytesCopied: number;
+} {
   const done = images.filter((i) => !openImageStatuses.includes(i.status));
-  return { imagesProcessed: done.length, imagesFailed: done.filter((i) => i.status === 'failed').length, bytesCopied: done.reduce((n, i) => n + (i.bytes ?? 0), 0) };
+  return {
+    imagesProcessed: done.length,
+    imagesFailed: done.filter((i) => i.status === 'failed').length,
+    bytesCopied: done.reduce((n, i) => n + (i.bytes ?? 0), 0),
+  };
 }

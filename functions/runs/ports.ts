@@ -15,7 +15,12 @@ export interface BoundCredential {
  */
 export interface CredentialVault {
   /** Keeps an inline credential for a run, bound to `registry`; `name` tells the run's credentials apart. */
-  store(runId: string, name: string, registry: string, credential: Extract<Credential, { kind: 'basic' }>): Promise<CredentialRef>;
+  store(
+    runId: string,
+    name: string,
+    registry: string,
+    credential: Extract<Credential, { kind: 'basic' }>,
+  ): Promise<CredentialRef>;
   /** The credential and its bound registry; a CredentialError when unreadable, malformed or unbound. */
   resolve(ref: CredentialRef): Promise<BoundCredential>;
   /** Forgets (deletes) the run's own credentials; other secrets are never touched. Idempotent. */
@@ -35,5 +40,12 @@ export interface WorkflowStarter {
 
 /** Publishes run lifecycle events (EventBridge `Ferry Run Finished`). */
 export interface EventPublisher {
-  runFinished(detail: { runId: string; status: string; totalImages: number; imagesFailed: number; bytesCopied: number; schedule?: string }): Promise<void>;
+  runFinished(detail: {
+    runId: string;
+    status: string;
+    totalImages: number;
+    imagesFailed: number;
+    bytesCopied: number;
+    schedule?: string;
+  }): Promise<void>;
 }

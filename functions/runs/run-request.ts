@@ -20,11 +20,20 @@ export class BadRequestError extends Error {
 export const secretArnPattern = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
 
 const secretRef = z.strictObject({
-  secretArn: z.string().max(2048).regex(secretArnPattern, 'must be a Secrets Manager secret ARN')
+  secretArn: z
+    .string()
+    .max(2048)
+    .regex(secretArnPattern, 'must be a Secrets Manager secret ARN')
     // Run secrets hold other callers' inline credentials: only their own run may use them.
-    .refine((arn) => !arn.includes(`:secret:${runSecretPrefix}`), `must not name a run secret (${runSecretPrefix}…): those belong to the run that created them`),
+    .refine(
+      (arn) => !arn.includes(`:secret:${runSecretPrefix}`),
+      `must not name a run secret (${runSecretPrefix}…): those belong to the run that created them`,
+    ),
 });
-export const credentialInput = z.union([secretRef, inlineCredential], { error: 'must be {"secretArn": "…"} or {"username": "…", "password": "…"} (no ":" in the username, no control characters)' });
+export const credentialInput = z.union([secretRef, inlineCredential], {
+  error:
+    'must be {"secretArn": "…"} or {"username": "…", "password": "…"} (no ":" in the username, no control characters)',
+});
 export type CredentialInput = z.infer<typeof credentialInput>;
 
 const prefixPattern = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
@@ -43,25 +52,40 @@ function portInRange(host: string): boolean {
  * `localhost` — as Docker tells a registry from a Docker Hub namespace (`myregistry/app` is
  * `docker.io/myregistry/app`), so a bare name is a mistake, not silently Docker Hub.
  */
-const registryHost = z.string()
+const registryHost = z
+  .string()
   .max(255, 'must be at most 255 characters')
   .regex(registryHostPattern, 'must be a registry host[:port] (no scheme, user or path)')
   .refine(portInRange, 'has a port out of range (1-65535)')
   .refine((host) => !isEcrHostWithOtherPort(host), ecrPortMessage)
-  .refine((host) => host.includes('.') || host.includes(':') || host.toLowerCase() === 'localhost',
-    'needs a dot or a port (or localhost); a bare name would be a Docker Hub namespace');
+  .refine(
+    (host) => host.includes('.') || host.includes(':') || host.toLowerCase() === 'localhost',
+    'needs a dot or a port (or localhost); a bare name would be a Docker Hub namespace',
+  );
 
 /** `POST /v1/runs` (pinned shape). */
 export const runRequestSchema = z.strictObject({
-  images: z.array(z.string().max(2048, 'must be at most 2048 characters')).min(1, 'needs at least one image').max(10_000, 'at most 10000 images per run'),
+  images: z
+    .array(z.string().max(2048, 'must be at most 2048 characters'))
+    .min(1, 'needs at least one image')
+    .max(10_000, 'at most 10000 images per run'),
   destination: z.strictObject({
     registry: registryHost,
-    prefix: z.string().max(200, 'must be at most 200 characters').regex(prefixPattern, 'must be a lowercase repository path').optional(),
+    prefix: z
+      .string()
+      .max(200, 'must be at most 200 characters')
+      .regex(prefixPattern, 'must be a lowercase repository path')
+      .optional(),
     insecure: z.boolean().default(false),
     credentials: credentialInput.optional(),
-    roleArn: z.string().max(2048).regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'must be an IAM role ARN').optional(),
+    roleArn: z
+      .string()
+      .max(2048)
+      .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'must be an IAM role ARN')
+      .optional(),
   }),
-  sourceCredentials: z.record(registryHost, credentialInput)
+  sourceCredentials: z
+    .record(registryHost, credentialInput)
     .refine((r) => Object.keys(r).length <= 100, 'at most 100 registries')
     .default({}),
   platforms: z.array(z.string().max(64, 'must be at most 64 characters')).max(32, 'at most 32 platforms').default([]),
@@ -91,9 +115,12 @@ export function parseRunRequest(body: string | null | undefined): ValidatedRunRe
         throw new BadRequestError(`images[${i}]: ${describeError(err)}`);
       }
     })();
-    if (location.kind !== 'registry') throw new BadRequestError(`images[${i}]: "${image}" is not a registry image (oci: layouts are for the CLI)`);
-    if (!portInRange(location.ref.registry)) throw new BadRequestError(`images[${i}]: registry ${location.ref.registry} has a port out of range (1-65535)`);
-    if (isEcrHostWithOtherPort(location.ref.registry)) throw new BadRequestError(`images[${i}]: registry ${location.ref.registry} ${ecrPortMessage}`);
+    if (location.kind !== 'registry')
+      throw new BadRequestError(`images[${i}]: "${image}" is not a registry image (oci: layouts are for the CLI)`);
+    if (!portInRange(location.ref.registry))
+      throw new BadRequestError(`images[${i}]: registry ${location.ref.registry} has a port out of range (1-65535)`);
+    if (isEcrHostWithOtherPort(location.ref.registry))
+      throw new BadRequestError(`images[${i}]: registry ${location.ref.registry} ${ecrPortMessage}`);
     return location.ref;
   });
   request.platforms.forEach((platform, i) => {
@@ -122,8 +149,10 @@ export function parseRunRequest(body: string | null | undefined): ValidatedRunRe
 
 /** Parses a JSON body against a schema, with 400s that name the field. */
 export function parseJsonBody<T extends z.ZodType>(body: string | null | undefined, schema: T): z.infer<T> {
-  if (body === null || body === undefined || body.trim() === '') throw new BadRequestError('request body is required (JSON)');
-  if (Buffer.byteLength(body) > maxBodyBytes) throw new BadRequestError(`request body is larger than ${maxBodyBytes} bytes`);
+  if (body === null || body === undefined || body.trim() === '')
+    throw new BadRequestError('request body is required (JSON)');
+  if (Buffer.byteLength(body) > maxBodyBytes)
+    throw new BadRequestError(`request body is larger than ${maxBodyBytes} bytes`);
   let json: unknown;
   try {
     json = JSON.parse(body);
@@ -133,7 +162,13 @@ export function parseJsonBody<T extends z.ZodType>(body: string | null | undefin
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const path = issue.path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${JSON.stringify(String(p).slice(0, 100)).slice(1, -1)}`)).join('');
+    const path = issue.path
+      .map((p, i) =>
+        typeof p === 'number'
+          ? `[${p}]`
+          : `${i === 0 ? '' : '.'}${JSON.stringify(String(p).slice(0, 100)).slice(1, -1)}`,
+      )
+      .join('');
     // A record key that failed its own schema: say which key, and why.
     const message = issue.code === 'invalid_key' ? `key ${issue.issues[0]?.message ?? 'is invalid'}` : issue.message;
     throw new BadRequestError(`${path === '' ? 'body' : path}: ${message}`);

@@ -1,13 +1,32 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { formatReference, mirrorDestination } from '../oci/reference.js';
-import { countImages, type CredentialRef, type ImageRecord, type ImageStatus, type RunOptions, type RunRecord } from './model.js';
+import {
+  countImages,
+  type CredentialRef,
+  type ImageRecord,
+  type ImageStatus,
+  type RunOptions,
+  type RunRecord,
+} from './model.js';
 import type { CredentialVault, WorkflowStarter } from './ports.js';
-import { BadRequestError, type CredentialInput, parseJsonBody, parseRunRequest, type RunRequest } from './run-request.js';
+import {
+  BadRequestError,
+  type CredentialInput,
+  parseJsonBody,
+  parseRunRequest,
+  type RunRequest,
+} from './run-request.js';
 import { cancelledMessage, type RunCancellations } from './cancellation.js';
 import { type EcrScope, checkEcrScope } from './ecr-scope.js';
 import { idempotencyClaim } from './idempotency.js';
-import { closeOpenImages, type IdempotencyClaim, IdempotencyConflictError, IdempotencyInProgressError, type RunStore } from './store.js';
+import {
+  closeOpenImages,
+  type IdempotencyClaim,
+  IdempotencyConflictError,
+  IdempotencyInProgressError,
+  type RunStore,
+} from './store.js';
 
 /** The run as `GET /v1/runs/{runId}` shows it (pinned shape). */
 export interface RunView {
@@ -20,7 +39,18 @@ export interface RunView {
   imagesFailed: number;
   bytesCopied: number;
   message?: string;
-  images?: Record<string, { source: string; status: ImageStatus; message?: string; startTime?: string; endTime?: string; digest?: string; bytes?: number }>;
+  images?: Record<
+    string,
+    {
+      source: string;
+      status: ImageStatus;
+      message?: string;
+      startTime?: string;
+      endTime?: string;
+      digest?: string;
+      bytes?: number;
+    }
+  >;
 }
 
 export class NotFoundError extends Error {
@@ -34,7 +64,10 @@ export class ConflictError extends Error {
 /** A schedule's previous run is still in progress: no second run is started. */
 export class ScheduleBusyError extends Error {
   override readonly name = 'ScheduleBusyError';
-  constructor(readonly schedule: string, readonly heldBy: string) {
+  constructor(
+    readonly schedule: string,
+    readonly heldBy: string,
+  ) {
     super(`run ${heldBy} of schedule ${schedule} is still in progress`);
   }
 }
@@ -56,7 +89,12 @@ export interface RunServiceDeps {
 const syncImagesSchema = z.strictObject({
   imageTag: z.array(z.string().regex(/^[\w][\w.-]{0,127}$/, 'must be a tag')).min(1, 'needs at least one tag'),
   override: z.boolean().default(false),
-  remoteNamespace: z.string().regex(/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/, 'must be a lowercase namespace'),
+  remoteNamespace: z
+    .string()
+    .regex(
+      /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/,
+      'must be a lowercase namespace',
+    ),
   remoteRegionId: z.string().regex(/^[a-z]{2}(?:-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1'),
 });
 
@@ -81,12 +119,29 @@ export class RunService {
   }
 
   /** Validates, stores and starts a run. Invalid input throws BadRequestError before anything is written. */
-  async startRun(body: string | null | undefined, options: StartOptions = {}): Promise<{ view: RunView; created: boolean }> {
+  async startRun(
+    body: string | null | undefined,
+    options: StartOptions = {},
+  ): Promise<{ view: RunView; created: boolean }> {
     const { request, sources } = parseRunRequest(body);
-    return this.#createAndStart(request, sources.map((source) => ({
-      source: formatReference(source),
-      destination: formatReference(mirrorDestination(source, request.destination.prefix ? `${request.destination.registry}/${request.destination.prefix}` : request.destination.registry)),
-    })), { ...(options.schedule === undefined ? {} : { schedule: options.schedule }), ...claimOf(options, { route: 'runs', request }) });
+    return this.#createAndStart(
+      request,
+      sources.map((source) => ({
+        source: formatReference(source),
+        destination: formatReference(
+          mirrorDestination(
+            source,
+            request.destination.prefix
+              ? `${request.destination.registry}/${request.destination.prefix}`
+              : request.destination.registry,
+          ),
+        ),
+      })),
+      {
+        ...(options.schedule === undefined ? {} : { schedule: options.schedule }),
+        ...claimOf(options, { route: 'runs', request }),
+      },
+    );
   }
 
   async getRun(runId: string): Promise<RunView> {
@@ -95,7 +150,11 @@ export class RunService {
     const images = await this.#deps.store.listImages(runId);
     // The images are read anyway, so the counts come from them (the run item's counters are
     // updated per image without a transaction and serve listings).
-    return { ...toView(run), ...countImages(images), images: Object.fromEntries(images.map((i) => [i.destination, imageView(i)])) };
+    return {
+      ...toView(run),
+      ...countImages(images),
+      images: Object.fromEntries(images.map((i) => [i.destination, imageView(i)])),
+    };
   }
 
   async listRuns(limit: number, nextToken?: string): Promise<{ runs: RunView[]; nextToken?: string }> {
@@ -106,7 +165,8 @@ export class RunService {
   async cancelRun(runId: string): Promise<RunView> {
     const run = await this.#deps.store.getRun(runId);
     if (!run) throw new NotFoundError(`run ${runId} not found`);
-    if (!(await this.#deps.store.cancelRun(runId))) throw new ConflictError(`run ${runId} is ${run.status}; only runs in progress can be cancelled`);
+    if (!(await this.#deps.store.cancelRun(runId)))
+      throw new ConflictError(`run ${runId} is ${run.status}; only runs in progress can be cancelled`);
     // Copies under way here stop now (a Lambda's copy notices by polling); the workflow starts no more.
     this.#deps.cancellations?.cancel(runId);
     if (run.executionId) await this.#deps.workflow.stop(run.executionId).catch(() => undefined);
@@ -126,7 +186,12 @@ export class RunService {
   }
 
   /** Huawei SWR's `sync_images`: replicate tags of a repository of the home registry to another region and namespace. */
-  async syncImages(namespace: string, repository: string, body: string | null | undefined, options: StartOptions = {}): Promise<{ view: RunView; created: boolean }> {
+  async syncImages(
+    namespace: string,
+    repository: string,
+    body: string | null | undefined,
+    options: StartOptions = {},
+  ): Promise<{ view: RunView; created: boolean }> {
     const input = parseJsonBody(body, syncImagesSchema);
     const home = this.#deps.home;
     if (!home) throw new BadRequestError('sync_images needs a home registry; this deployment has none configured');
@@ -138,13 +203,25 @@ export class RunService {
     });
     const { request, sources } = parseRunRequest(run);
     const destinationRegistry = request.destination.registry;
-    return this.#createAndStart(request, sources.map((source) => ({
-      source: formatReference(source),
-      destination: formatReference({ ...source, registry: destinationRegistry, repository: `${input.remoteNamespace}/${repository}` }),
-    })), claimOf(options, { route: 'sync_images', namespace, repository, input }));
+    return this.#createAndStart(
+      request,
+      sources.map((source) => ({
+        source: formatReference(source),
+        destination: formatReference({
+          ...source,
+          registry: destinationRegistry,
+          repository: `${input.remoteNamespace}/${repository}`,
+        }),
+      })),
+      claimOf(options, { route: 'sync_images', namespace, repository, input }),
+    );
   }
 
-  async #createAndStart(request: RunRequest, pairs: { source: string; destination: string }[], options: { idempotency?: IdempotencyClaim; schedule?: string }): Promise<{ view: RunView; created: boolean }> {
+  async #createAndStart(
+    request: RunRequest,
+    pairs: { source: string; destination: string }[],
+    options: { idempotency?: IdempotencyClaim; schedule?: string },
+  ): Promise<{ view: RunView; created: boolean }> {
     const duplicates = pairs.map((p) => p.destination).filter((d, i, all) => all.indexOf(d) !== i);
     if (duplicates.length > 0) throw new BadRequestError(`images: two images map to the destination ${duplicates[0]}`);
     if (this.#deps.ecrScope) checkEcrScope(this.#deps.ecrScope, pairs);
@@ -162,14 +239,41 @@ export class RunService {
         ...(request.destination.prefix ? { prefix: request.destination.prefix } : {}),
         insecure: request.destination.insecure,
         ...(request.destination.roleArn ? { roleArn: request.destination.roleArn } : {}),
-        ...(request.destination.credentials ? { credentials: await this.#credential(runId, 'destination', request.destination.registry, request.destination.credentials) } : {}),
+        ...(request.destination.credentials
+          ? {
+              credentials: await this.#credential(
+                runId,
+                'destination',
+                request.destination.registry,
+                request.destination.credentials,
+              ),
+            }
+          : {}),
       },
-      sourceCredentials: Object.fromEntries(await Promise.all(Object.entries(request.sourceCredentials).map(async ([host, c]) => [host, await this.#credential(runId, `source-${host}`, host, c)] as const))),
-      platforms: request.platforms, referrers: request.referrers, override: request.override, failFast: request.failFast, dryRun: request.dryRun,
+      sourceCredentials: Object.fromEntries(
+        await Promise.all(
+          Object.entries(request.sourceCredentials).map(
+            async ([host, c]) => [host, await this.#credential(runId, `source-${host}`, host, c)] as const,
+          ),
+        ),
+      ),
+      platforms: request.platforms,
+      referrers: request.referrers,
+      override: request.override,
+      failFast: request.failFast,
+      dryRun: request.dryRun,
       ...(options.schedule ? { schedule: options.schedule } : {}),
     };
     const run: RunRecord = {
-      runId, status: 'in-progress', startTime, endTime: null, totalImages: pairs.length, imagesProcessed: 0, imagesFailed: 0, bytesCopied: 0, options: options_,
+      runId,
+      status: 'in-progress',
+      startTime,
+      endTime: null,
+      totalImages: pairs.length,
+      imagesProcessed: 0,
+      imagesFailed: 0,
+      bytesCopied: 0,
+      options: options_,
     };
     const images: ImageRecord[] = pairs.map((pair, index) => ({ runId, index, ...pair, status: 'pending' }));
     if (options.schedule !== undefined) {
@@ -192,7 +296,8 @@ export class RunService {
     try {
       return await step();
     } catch (err) {
-      if (err instanceof IdempotencyConflictError || err instanceof IdempotencyInProgressError) throw new ConflictError(err.message);
+      if (err instanceof IdempotencyConflictError || err instanceof IdempotencyInProgressError)
+        throw new ConflictError(err.message);
       throw err;
     }
   }
@@ -200,7 +305,11 @@ export class RunService {
   /** A caller's secret by reference, or an inline credential moved into the vault, bound to `registry`. */
   async #credential(runId: string, name: string, registry: string, input: CredentialInput): Promise<CredentialRef> {
     if ('secretArn' in input) return { secretArn: input.secretArn };
-    return this.#deps.vault.store(runId, name, registry, { kind: 'basic', username: input.username, password: input.password });
+    return this.#deps.vault.store(runId, name, registry, {
+      kind: 'basic',
+      username: input.username,
+      password: input.password,
+    });
   }
 }
 
@@ -208,19 +317,34 @@ export class RunService {
 function claimOf(options: StartOptions, request: unknown): { idempotency?: IdempotencyClaim } {
   const key = options.idempotencyKey;
   if (key === undefined) return {};
-  if (!/^[\w.:-]{1,128}$/.test(key)) throw new BadRequestError('Idempotency-Key: 1 to 128 letters, digits, ".", ":", "_" or "-"');
+  if (!/^[\w.:-]{1,128}$/.test(key))
+    throw new BadRequestError('Idempotency-Key: 1 to 128 letters, digits, ".", ":", "_" or "-"');
   return { idempotency: idempotencyClaim(key, options.caller ?? 'anonymous', request) };
 }
 
 export function toView(run: RunRecord): RunView {
   return {
-    runId: run.runId, status: run.status, startTime: run.startTime, endTime: run.endTime, totalImages: run.totalImages,
-    imagesProcessed: run.imagesProcessed, imagesFailed: run.imagesFailed, bytesCopied: run.bytesCopied,
+    runId: run.runId,
+    status: run.status,
+    startTime: run.startTime,
+    endTime: run.endTime,
+    totalImages: run.totalImages,
+    imagesProcessed: run.imagesProcessed,
+    imagesFailed: run.imagesFailed,
+    bytesCopied: run.bytesCopied,
     ...(run.message === undefined ? {} : { message: run.message }),
   };
 }
 
 function imageView(image: ImageRecord): NonNullable<RunView['images']>[string] {
   const { source, status, message, startTime, endTime, digest, bytes } = image;
-  return { source, status, ...(message === undefined ? {} : { message }), ...(startTime ? { startTime } : {}), ...(endTime ? { endTime } : {}), ...(digest ? { digest } : {}), ...(bytes === undefined ? {} : { bytes }) };
+  return {
+    source,
+    status,
+    ...(message === undefined ? {} : { message }),
+    ...(startTime ? { startTime } : {}),
+    ...(endTime ? { endTime } : {}),
+    ...(digest ? { digest } : {}),
+    ...(bytes === undefined ? {} : { bytes }),
+  };
 }

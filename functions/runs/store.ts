@@ -60,7 +60,11 @@ export interface RunStore {
    * request, throws IdempotencyConflictError; while that earlier request is still writing its
    * run, throws IdempotencyInProgressError.
    */
-  createRun(run: RunRecord, images: readonly ImageRecord[], idempotency?: IdempotencyClaim): Promise<{ run: RunRecord; created: boolean }>;
+  createRun(
+    run: RunRecord,
+    images: readonly ImageRecord[],
+    idempotency?: IdempotencyClaim,
+  ): Promise<{ run: RunRecord; created: boolean }>;
   /**
    * The run this caller's key already stands for (undefined: none yet); throws
    * IdempotencyConflictError when the key was used for another request, and
@@ -84,9 +88,21 @@ export interface RunStore {
   /** in-progress → cancelled. Returns false when the run was not in progress. */
   cancelRun(runId: string): Promise<boolean>;
   /** in-progress → completed|failed with recounted totals. Returns false when the run had already ended (cancelled). */
-  finishRun(runId: string, result: { status: Exclude<RunStatus, 'in-progress'>; message?: string; imagesProcessed: number; imagesFailed: number; bytesCopied: number }): Promise<boolean>;
+  finishRun(
+    runId: string,
+    result: {
+      status: Exclude<RunStatus, 'in-progress'>;
+      message?: string;
+      imagesProcessed: number;
+      imagesFailed: number;
+      bytesCopied: number;
+    },
+  ): Promise<boolean>;
   /** Takes the lock of a schedule for a run unless the run holding it is still in progress. */
-  acquireScheduleLock(schedule: string, runId: string): Promise<{ acquired: true } | { acquired: false; heldBy: string }>;
+  acquireScheduleLock(
+    schedule: string,
+    runId: string,
+  ): Promise<{ acquired: true } | { acquired: false; heldBy: string }>;
 }
 
 /**
@@ -98,13 +114,18 @@ export interface RunStore {
  * `statuses`: which open images to close (Finish leaves copies still under way to finish themselves).
  */
 export async function closeOpenImages(
-  store: RunStore, runId: string, message: string, options: { images?: readonly ImageRecord[]; statuses?: readonly ImageStatus[] } = {},
+  store: RunStore,
+  runId: string,
+  message: string,
+  options: { images?: readonly ImageRecord[]; statuses?: readonly ImageStatus[] } = {},
 ): Promise<ImageRecord[]> {
   const listed = options.images ?? (await store.listImages(runId));
   const statuses = options.statuses ?? openImageStatuses;
   const open = listed.filter((i) => statuses.includes(i.status));
   if (open.length === 0) return [...listed];
   const limiter = new Limiter(25);
-  await Promise.all(open.map((i) => limiter.run(() => store.finishImage(runId, i.index, { status: 'failed', message }))));
+  await Promise.all(
+    open.map((i) => limiter.run(() => store.finishImage(runId, i.index, { status: 'failed', message }))),
+  );
   return store.listImages(runId);
 }

@@ -19,7 +19,9 @@ export const distributedThreshold = 200;
 
 export const planInput = z.object({ runId: z.string() });
 export const imageInput = z.object({ runId: z.string(), index: z.number().int().nonnegative() });
-export const failureInput = imageInput.extend({ error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional() });
+export const failureInput = imageInput.extend({
+  error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
+});
 
 /** Source repository and reference, destination repository and reference: what `copy` and `plan` take first. */
 type ImagePair = [source: Repository, sourceRef: string, destination: Repository, destinationRef: string];
@@ -94,25 +96,41 @@ export class WorkflowTasks {
       await this.#deps.store.finishImage(runId, index, outcome);
     };
     let refused: string | undefined;
-    await Promise.all(images.filter((i) => i.status === 'pending').map((image) => limiter.run(async () => {
-      if (refused !== undefined) return;
-      const ref = parseImageReference(image.source);
-      try {
-        const head = await engine.registries.repository({ kind: 'registry', ref }, 'source').headManifest(manifestRef(ref));
-        if (!head) return await finish(image.index, { status: 'failed', message: `source ${image.source} not found` });
-        await this.#deps.store.annotateImage(runId, image.index, { digest: head.digest });
-      } catch (err) {
-        // An image that is missing or unreadable fails alone; a registry that refuses or cannot be reached fails the run.
-        if (err instanceof FerryError && !err.retryable && !(err instanceof AuthenticationError)) await finish(image.index, { status: 'failed', message: describeError(err) });
-        else refused ??= `source ${ref.registry}: ${describeError(err)}`;
-      }
-    })));
+    await Promise.all(
+      images
+        .filter((i) => i.status === 'pending')
+        .map((image) =>
+          limiter.run(async () => {
+            if (refused !== undefined) return;
+            const ref = parseImageReference(image.source);
+            try {
+              const head = await engine.registries
+                .repository({ kind: 'registry', ref }, 'source')
+                .headManifest(manifestRef(ref));
+              if (!head)
+                return await finish(image.index, { status: 'failed', message: `source ${image.source} not found` });
+              await this.#deps.store.annotateImage(runId, image.index, { digest: head.digest });
+            } catch (err) {
+              // An image that is missing or unreadable fails alone; a registry that refuses or cannot be reached fails the run.
+              if (err instanceof FerryError && !err.retryable && !(err instanceof AuthenticationError))
+                await finish(image.index, { status: 'failed', message: describeError(err) });
+              else refused ??= `source ${ref.registry}: ${describeError(err)}`;
+            }
+          }),
+        ),
+    );
     if (refused !== undefined) {
       await this.#failRun(run, images, refused);
       return stop;
     }
     const open = images.filter((i) => i.status === 'pending' && !finished.has(i.index)).map((i) => i.index);
-    return { runId, proceed: open.length > 0, indexes: open, failFast: run.options.failFast, distributed: open.length > distributedThreshold };
+    return {
+      runId,
+      proceed: open.length > 0,
+      indexes: open,
+      failFast: run.options.failFast,
+      distributed: open.length > distributedThreshold,
+    };
   }
 
   async copyImage(input: unknown): Promise<{ status: string }> {
@@ -121,7 +139,11 @@ export class WorkflowTasks {
     if (started.kind === 'run-not-active') return { status: started.status };
     if (started.kind === 'already-final') return { status: started.image.status };
     const { run, image } = started;
-    const cancel = watchCancel(runId, { store: this.#deps.store, ...(this.#deps.cancellations ? { cancellations: this.#deps.cancellations } : {}), pollMs: this.#deps.cancelPollMs ?? 5_000 });
+    const cancel = watchCancel(runId, {
+      store: this.#deps.store,
+      ...(this.#deps.cancellations ? { cancellations: this.#deps.cancellations } : {}),
+      pollMs: this.#deps.cancelPollMs ?? 5_000,
+    });
     try {
       return await this.#copy(run, image, cancel);
     } finally {
@@ -136,20 +158,29 @@ export class WorkflowTasks {
     const destination = parseImageReference(image.destination);
     // The digest Plan resolved the tag to: a tag that moves during the run does not change what it copies.
     const pair: ImagePair = [
-      engine.registries.repository({ kind: 'registry', ref: source }, 'source'), image.digest ?? manifestRef(source),
+      engine.registries.repository({ kind: 'registry', ref: source }, 'source'),
+      image.digest ?? manifestRef(source),
       // Every blob and manifest push first asks whether the run was cancelled: no tag after a cancel.
-      withCheckpoints(engine.registries.repository({ kind: 'registry', ref: destination }, 'destination'), cancel.checkpoint), manifestRef(destination),
+      withCheckpoints(
+        engine.registries.repository({ kind: 'registry', ref: destination }, 'destination'),
+        cancel.checkpoint,
+      ),
+      manifestRef(destination),
     ];
     try {
       if (run.options.dryRun) return await this.#dryRun(run, index, engine, pair);
-      const result = await engine.copier.copy(
-        ...pair,
-        {
-          platforms: run.options.platforms.map(parsePlatform), referrers: run.options.referrers, keepExistingTags: !run.options.override, signal: cancel.signal,
-        },
-      );
+      const result = await engine.copier.copy(...pair, {
+        platforms: run.options.platforms.map(parsePlatform),
+        referrers: run.options.referrers,
+        keepExistingTags: !run.options.override,
+        signal: cancel.signal,
+      });
       const status = result.status === 'copied' ? 'completed' : 'skipped';
-      const message = result.note ?? (result.status === 'skipped' ? 'destination is up to date' : `copied ${result.blobs.copied} blobs, mounted ${result.blobs.mounted}, ${result.blobs.skipped} already there`);
+      const message =
+        result.note ??
+        (result.status === 'skipped'
+          ? 'destination is up to date'
+          : `copied ${result.blobs.copied} blobs, mounted ${result.blobs.mounted}, ${result.blobs.skipped} already there`);
       await this.#deps.store.finishImage(runId, index, { status, digest: result.digest, bytes: result.bytes, message });
       return { status };
     } catch (err) {
@@ -172,21 +203,32 @@ export class WorkflowTasks {
    * with `bytes` = what a copy would move.
    */
   async #dryRun(run: RunRecord, index: number, engine: RunEngine, pair: ImagePair): Promise<{ status: string }> {
-    const plan = await engine.copier.plan(
-      ...pair,
-      { platforms: run.options.platforms.map(parsePlatform), keepExistingTags: !run.options.override },
-    );
-    const message = plan.status === 'up-to-date' ? 'dry run: destination is up to date'
-      : plan.status === 'tag-kept' ? `dry run: ${plan.note ?? 'destination tag kept'}`
-        : `dry run: would copy ${plan.missing.blobs} blobs (${formatBytes(plan.missing.bytes)}), ${plan.present} already there; ${plan.manifestGets} manifest GETs from the source`;
-    await this.#deps.store.finishImage(run.runId, index, { status: 'skipped', digest: plan.digest, bytes: plan.missing.bytes, message });
+    const plan = await engine.copier.plan(...pair, {
+      platforms: run.options.platforms.map(parsePlatform),
+      keepExistingTags: !run.options.override,
+    });
+    const message =
+      plan.status === 'up-to-date'
+        ? 'dry run: destination is up to date'
+        : plan.status === 'tag-kept'
+          ? `dry run: ${plan.note ?? 'destination tag kept'}`
+          : `dry run: would copy ${plan.missing.blobs} blobs (${formatBytes(plan.missing.bytes)}), ${plan.present} already there; ${plan.manifestGets} manifest GETs from the source`;
+    await this.#deps.store.finishImage(run.runId, index, {
+      status: 'skipped',
+      digest: plan.digest,
+      bytes: plan.missing.bytes,
+      message,
+    });
     return { status: 'skipped' };
   }
 
   /** After the state machine gave up retrying an image. */
   async recordFailure(input: unknown): Promise<{ status: 'failed' }> {
     const { runId, index, error } = failureInput.parse(input);
-    await this.#deps.store.finishImage(runId, index, { status: 'failed', message: `${causeMessage(error?.Cause) ?? error?.Error ?? 'failed'} (gave up after retries)` });
+    await this.#deps.store.finishImage(runId, index, {
+      status: 'failed',
+      message: `${causeMessage(error?.Cause) ?? error?.Error ?? 'failed'} (gave up after retries)`,
+    });
     const run = await this.#deps.store.getRun(runId);
     if (run) await this.#stopIfFailFast(run);
     return { status: 'failed' };
@@ -198,17 +240,29 @@ export class WorkflowTasks {
     if (!run) return { status: 'missing' };
     // The workflow stopped early (failFast, cancel): say why the rest were not copied. Copies
     // still under way (failFast ends the Map while they run) finish and record themselves.
-    const message = run.status === 'cancelled' ? cancelledMessage
-      : run.options.failFast ? 'not copied: the run stopped at the first failure (failFast)' : 'not copied: the workflow ended before this image ran';
+    const message =
+      run.status === 'cancelled'
+        ? cancelledMessage
+        : run.options.failFast
+          ? 'not copied: the run stopped at the first failure (failFast)'
+          : 'not copied: the workflow ended before this image ran';
     const images = await closeOpenImages(this.#deps.store, runId, message, { statuses: ['pending'] });
     const counts = countImages(images);
     // A cancelled run keeps its status; finishRun then only records the final counts.
     const summary = run.options.dryRun ? dryRunSummary(images) : undefined;
-    await this.#deps.store.finishRun(runId, { status: finalStatus(images), ...counts, ...(summary === undefined ? {} : { message: summary }) });
+    await this.#deps.store.finishRun(runId, {
+      status: finalStatus(images),
+      ...counts,
+      ...(summary === undefined ? {} : { message: summary }),
+    });
     const ended = (await this.#deps.store.getRun(runId)) ?? run;
     await this.#releaseCredentials(runId);
     await this.#deps.events.runFinished({
-      runId, status: ended.status, totalImages: run.totalImages, imagesFailed: counts.imagesFailed, bytesCopied: counts.bytesCopied,
+      runId,
+      status: ended.status,
+      totalImages: run.totalImages,
+      imagesFailed: counts.imagesFailed,
+      bytesCopied: counts.bytesCopied,
       ...(run.options.schedule ? { schedule: run.options.schedule } : {}),
     });
     return { status: ended.status };
@@ -226,7 +280,11 @@ export class WorkflowTasks {
   /** failFast: the first failure ends the run at once, so no further image starts (startImage checks the run). */
   async #stopIfFailFast(run: RunRecord): Promise<void> {
     if (!run.options.failFast) return;
-    await this.#deps.store.finishRun(run.runId, { status: 'failed', message: 'stopped at the first failure (failFast)', ...countImages(await this.#deps.store.listImages(run.runId)) });
+    await this.#deps.store.finishRun(run.runId, {
+      status: 'failed',
+      message: 'stopped at the first failure (failFast)',
+      ...countImages(await this.#deps.store.listImages(run.runId)),
+    });
   }
 
   async #failRun(run: RunRecord, images: readonly ImageRecord[], message: string): Promise<void> {

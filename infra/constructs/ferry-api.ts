@@ -1,6 +1,13 @@
 import { Stack } from 'aws-cdk-lib';
 import {
-  AccessLogFormat, AuthorizationType, EndpointType, LambdaIntegration, LogGroupLogDestination, MethodLoggingLevel, RequestValidator, RestApi,
+  AccessLogFormat,
+  AuthorizationType,
+  EndpointType,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  RequestValidator,
+  RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
 import { AnyPrincipal, Effect, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -33,12 +40,24 @@ export class FerryApi extends Construct {
     const invoke = 'execute-api:Invoke';
     const policy = new PolicyDocument({
       statements: [
-        new PolicyStatement({ effect: Effect.ALLOW, principals: [new AnyPrincipal()], actions: [invoke], resources: ['execute-api:/*'],
-          conditions: { StringEquals: { 'aws:PrincipalAccount': principals } } }),
-        ...(props.trustedOrganizationId ? [new PolicyStatement({
-          effect: Effect.ALLOW, principals: [new AnyPrincipal()], actions: [invoke], resources: ['execute-api:/*'],
-          conditions: { StringEquals: { 'aws:PrincipalOrgID': props.trustedOrganizationId } },
-        })] : []),
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          principals: [new AnyPrincipal()],
+          actions: [invoke],
+          resources: ['execute-api:/*'],
+          conditions: { StringEquals: { 'aws:PrincipalAccount': principals } },
+        }),
+        ...(props.trustedOrganizationId
+          ? [
+              new PolicyStatement({
+                effect: Effect.ALLOW,
+                principals: [new AnyPrincipal()],
+                actions: [invoke],
+                resources: ['execute-api:/*'],
+                conditions: { StringEquals: { 'aws:PrincipalOrgID': props.trustedOrganizationId } },
+              }),
+            ]
+          : []),
       ],
     });
     this.api = new RestApi(this, 'Api', {
@@ -55,14 +74,21 @@ export class FerryApi extends Construct {
         throttlingBurstLimit: props.throttle.burstLimit,
         loggingLevel: MethodLoggingLevel.ERROR,
         tracingEnabled: true,
-        accessLogDestination: new LogGroupLogDestination(new LogGroup(this, 'AccessLogs', { retention: props.logRetention })),
+        accessLogDestination: new LogGroupLogDestination(
+          new LogGroup(this, 'AccessLogs', { retention: props.logRetention }),
+        ),
         accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
       },
       defaultMethodOptions: { authorizationType: AuthorizationType.IAM },
     });
-    const validator = new RequestValidator(this, 'Validator', { restApi: this.api, validateRequestParameters: true, validateRequestBody: true });
+    const validator = new RequestValidator(this, 'Validator', {
+      restApi: this.api,
+      validateRequestParameters: true,
+      validateRequestBody: true,
+    });
     const integration = new LambdaIntegration(props.handler);
-    const method = (resource: ReturnType<RestApi['root']['addResource']>, verb: string) => resource.addMethod(verb, integration, { requestValidator: validator });
+    const method = (resource: ReturnType<RestApi['root']['addResource']>, verb: string) =>
+      resource.addMethod(verb, integration, { requestValidator: validator });
     const root = this.api.root;
     const runs = root.addResource('runs');
     method(runs, 'POST');

@@ -23,7 +23,8 @@ export interface FerryFunctionProps {
 
 /** The repository root (this file runs from infra/ under vitest and from dist/infra/ when compiled). */
 function findRoot(start: string): string {
-  for (let dir = start; dir !== dirname(dir); dir = dirname(dir)) if (existsSync(resolve(dir, 'package-lock.json'))) return dir;
+  for (let dir = start; dir !== dirname(dir); dir = dirname(dir))
+    if (existsSync(resolve(dir, 'package-lock.json'))) return dir;
   throw new Error('package-lock.json not found above infra/');
 }
 const root = findRoot(import.meta.dirname);
@@ -44,7 +45,9 @@ export class FerryFunction extends NodejsFunction {
       // The functions that start runs keep this default: an Idempotency-Key's takeover waits for it.
       timeout: props.timeout ?? Duration.seconds(startRequestTimeoutSeconds),
       tracing: Tracing.ACTIVE,
-      ...(props.reservedConcurrentExecutions === undefined ? {} : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
+      ...(props.reservedConcurrentExecutions === undefined
+        ? {}
+        : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
       loggingFormat: LoggingFormat.JSON,
       logGroup,
       projectRoot: root,
@@ -56,7 +59,8 @@ export class FerryFunction extends NodejsFunction {
         sourceMap: true,
         minify: true,
         mainFields: ['module', 'main'],
-        banner: "import { createRequire as __ferryRequire } from 'node:module'; const require = __ferryRequire(import.meta.url);",
+        banner:
+          "import { createRequire as __ferryRequire } from 'node:module'; const require = __ferryRequire(import.meta.url);",
       },
     });
   }

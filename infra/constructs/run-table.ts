@@ -17,11 +17,13 @@ export class RunTable extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: Names.ttlAttribute,
       removalPolicy: RemovalPolicy.RETAIN,
-      globalSecondaryIndexes: [{
-        indexName: Names.listIndex,
-        partitionKey: { name: Names.listPartitionKey, type: AttributeType.STRING },
-        sortKey: { name: Names.listSortKey, type: AttributeType.STRING },
-      }],
+      globalSecondaryIndexes: [
+        {
+          indexName: Names.listIndex,
+          partitionKey: { name: Names.listPartitionKey, type: AttributeType.STRING },
+          sortKey: { name: Names.listSortKey, type: AttributeType.STRING },
+        },
+      ],
     });
   }
 }

@@ -2,8 +2,20 @@ import { Duration } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
-  Choice, Condition, DefinitionBody, DistributedMap, Fail, JitterType, JsonPath, LogLevel, Map as MapState, type IChainable, type INextable,
-  StateMachine, StateMachineType, Succeed,
+  Choice,
+  Condition,
+  DefinitionBody,
+  DistributedMap,
+  Fail,
+  JitterType,
+  JsonPath,
+  LogLevel,
+  Map as MapState,
+  type IChainable,
+  type INextable,
+  StateMachine,
+  StateMachineType,
+  Succeed,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
@@ -19,7 +31,12 @@ export interface RunWorkflowProps {
 }
 
 /** Errors of the Lambda service itself, worth retrying. */
-const lambdaServiceErrors = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'];
+const lambdaServiceErrors = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+];
 
 /**
  * The run workflow, defined once: Plan → Map over images (Distributed for large runs) → Finish.
@@ -31,8 +48,19 @@ export class RunWorkflow extends Construct {
   constructor(scope: Construct, id: string, props: RunWorkflowProps) {
     super(scope, id);
     const invoke = (name: string, fn: IFunction, resultPath: string): LambdaInvoke => {
-      const task = new LambdaInvoke(this, name, { lambdaFunction: fn, payloadResponseOnly: true, resultPath, retryOnServiceExceptions: false });
-      task.addRetry({ errors: lambdaServiceErrors, interval: Duration.seconds(1), backoffRate: 2, maxAttempts: 4, jitterStrategy: JitterType.FULL });
+      const task = new LambdaInvoke(this, name, {
+        lambdaFunction: fn,
+        payloadResponseOnly: true,
+        resultPath,
+        retryOnServiceExceptions: false,
+      });
+      task.addRetry({
+        errors: lambdaServiceErrors,
+        interval: Duration.seconds(1),
+        backoffRate: 2,
+        maxAttempts: 4,
+        jitterStrategy: JitterType.FULL,
+      });
       return task;
     };
     const finish = invoke('Finish', props.finish, '$.finish');
@@ -40,12 +68,23 @@ export class RunWorkflow extends Construct {
 
     const perImage = (prefix: string): IChainable => {
       const copy = invoke(`${prefix}CopyImage`, props.copyImage, '$.copy');
-      copy.addRetry({ errors: [...RetryableErrorNames, 'States.Timeout'], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 3, jitterStrategy: JitterType.FULL });
+      copy.addRetry({
+        errors: [...RetryableErrorNames, 'States.Timeout'],
+        interval: Duration.seconds(2),
+        backoffRate: 2,
+        maxAttempts: 3,
+        jitterStrategy: JitterType.FULL,
+      });
       const record = invoke(`${prefix}RecordFailure`, props.recordFailure, '$.copy');
       copy.addCatch(record, { errors: ['States.ALL'], resultPath: '$.error' });
       const check = new Choice(this, `${prefix}StopOnFailure`)
-        .when(Condition.and(Condition.booleanEquals('$.failFast', true), Condition.stringEquals('$.copy.status', 'failed')),
-          new Fail(this, `${prefix}ImageFailed`, { error: 'ImageFailed', cause: 'an image failed and the run is failFast' }))
+        .when(
+          Condition.and(Condition.booleanEquals('$.failFast', true), Condition.stringEquals('$.copy.status', 'failed')),
+          new Fail(this, `${prefix}ImageFailed`, {
+            error: 'ImageFailed',
+            cause: 'an image failed and the run is failFast',
+          }),
+        )
         .otherwise(new Succeed(this, `${prefix}ImageDone`));
       copy.next(check);
       record.next(check);
@@ -56,10 +95,19 @@ export class RunWorkflow extends Construct {
       index: JsonPath.numberAt('$$.Map.Item.Value'),
       failFast: JsonPath.stringAt('$.plan.failFast'),
     };
-    const inline = new MapState(this, 'CopyImages', { itemsPath: '$.plan.indexes', itemSelector, maxConcurrency: props.mapConcurrency, resultPath: JsonPath.DISCARD });
+    const inline = new MapState(this, 'CopyImages', {
+      itemsPath: '$.plan.indexes',
+      itemSelector,
+      maxConcurrency: props.mapConcurrency,
+      resultPath: JsonPath.DISCARD,
+    });
     inline.itemProcessor(perImage('Inline'));
     const distributed = new DistributedMap(this, 'CopyImagesAtScale', {
-      itemsPath: '$.plan.indexes', itemSelector, maxConcurrency: props.mapConcurrency, resultPath: JsonPath.DISCARD, toleratedFailurePercentage: 100,
+      itemsPath: '$.plan.indexes',
+      itemSelector,
+      maxConcurrency: props.mapConcurrency,
+      resultPath: JsonPath.DISCARD,
+      toleratedFailurePercentage: 100,
     });
     distributed.itemProcessor(perImage('Distributed'));
     for (const map of [inline, distributed] as (INextable & { addCatch: MapState['addCatch'] })[]) {
@@ -69,16 +117,22 @@ export class RunWorkflow extends Construct {
 
     const plan = invoke('Plan', props.plan, '$.plan');
     plan.addCatch(finish, { errors: ['States.ALL'], resultPath: '$.planError' });
-    plan.next(new Choice(this, 'Proceed')
-      .when(Condition.booleanEquals('$.plan.proceed', false), finish)
-      .when(Condition.booleanEquals('$.plan.distributed', true), distributed)
-      .otherwise(inline));
+    plan.next(
+      new Choice(this, 'Proceed')
+        .when(Condition.booleanEquals('$.plan.proceed', false), finish)
+        .when(Condition.booleanEquals('$.plan.distributed', true), distributed)
+        .otherwise(inline),
+    );
 
     this.stateMachine = new StateMachine(this, 'StateMachine', {
       definitionBody: DefinitionBody.fromChainable(plan),
       stateMachineType: StateMachineType.STANDARD,
       tracingEnabled: true,
-      logs: { destination: new LogGroup(this, 'Logs', { retention: props.logRetention }), level: LogLevel.ALL, includeExecutionData: false },
+      logs: {
+        destination: new LogGroup(this, 'Logs', { retention: props.logRetention }),
+        level: LogLevel.ALL,
+        includeExecutionData: false,
+      },
     });
   }
 }

@@ -16,10 +16,14 @@ export class Schedules extends Construct {
     super(scope, id);
     if (props.schedules.length === 0) return;
     const role = new Role(this, 'Role', {
-      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } } }),
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
       description: 'Lets EventBridge Scheduler start Ferry scheduled runs',
     });
-    role.addToPolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [props.handler.functionArn] }));
+    role.addToPolicy(
+      new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [props.handler.functionArn] }),
+    );
     for (const schedule of props.schedules) {
       new CfnSchedule(this, `Schedule-${schedule.name}`, {
         name: `ferry-${schedule.name}`,

@@ -21,14 +21,24 @@ export class SyncBus extends Construct {
   constructor(scope: Construct, id: string, props: SyncBusProps) {
     super(scope, id);
     this.bus = new EventBus(this, 'Bus', { description: 'Ferry run events and cross-account sync requests' });
-    props.trustedAccounts.forEach((account, i) => new CfnEventBusPolicy(this, `Account${i}`, {
-      eventBusName: this.bus.eventBusName, statementId: `ferry-sync-${account}`, action: 'events:PutEvents', principal: account,
-    }));
+    props.trustedAccounts.forEach(
+      (account, i) =>
+        new CfnEventBusPolicy(this, `Account${i}`, {
+          eventBusName: this.bus.eventBusName,
+          statementId: `ferry-sync-${account}`,
+          action: 'events:PutEvents',
+          principal: account,
+        }),
+    );
     if (props.trustedOrganizationId) {
       new CfnEventBusPolicy(this, 'Organization', {
-        eventBusName: this.bus.eventBusName, statementId: 'ferry-sync-organization',
+        eventBusName: this.bus.eventBusName,
+        statementId: 'ferry-sync-organization',
         statement: {
-          Effect: 'Allow', Principal: '*', Action: 'events:PutEvents', Resource: this.bus.eventBusArn,
+          Effect: 'Allow',
+          Principal: '*',
+          Action: 'events:PutEvents',
+          Resource: this.bus.eventBusArn,
           Condition: { StringEquals: { 'aws:PrincipalOrgID': props.trustedOrganizationId } },
         },
       });

@@ -11,15 +11,33 @@ describe('the deployed Lambda bundles', () => {
     const outdir = mkdtempSync(join(tmpdir(), 'ferry-synth-'));
     const { app, stack } = createApp(new App({ outdir }));
     const assembly = app.synth();
-    const template = assembly.getStackByName(stack.stackName).template as { Resources: Record<string, { Type: string; Properties: { Environment?: { Variables?: Record<string, string> }; Code?: { S3Key?: string } } }> };
-    const api = Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.FERRY_TASK === 'api')!;
+    const template = assembly.getStackByName(stack.stackName).template as {
+      Resources: Record<
+        string,
+        {
+          Type: string;
+          Properties: { Environment?: { Variables?: Record<string, string> }; Code?: { S3Key?: string } };
+        }
+      >;
+    };
+    const api = Object.values(template.Resources).find(
+      (r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.FERRY_TASK === 'api',
+    )!;
     // The function's code is the asset whose hash names the S3 key; CDK stages it as asset.<hash>.
     const asset = `asset.${api.Properties.Code!.S3Key!.replace(/\.zip$/, '')}`;
     Object.assign(process.env, { FERRY_TABLE_NAME: 'runs', AWS_REGION: 'us-east-1' });
-    const module = (await import(pathToFileURL(join(outdir, asset, 'index.mjs')).href)) as { handler: (event: object) => Promise<{ statusCode: number; body: string }> };
+    const module = (await import(pathToFileURL(join(outdir, asset, 'index.mjs')).href)) as {
+      handler: (event: object) => Promise<{ statusCode: number; body: string }>;
+    };
     // API Gateway passes the path without the stage (v1): the function routes it as /v1/runs.
-    const res = await module.handler({ httpMethod: 'POST', path: '/runs', body: JSON.stringify({ images: ['busybox'], destination: { registry: 'bad host' } }) });
+    const res = await module.handler({
+      httpMethod: 'POST',
+      path: '/runs',
+      body: JSON.stringify({ images: ['busybox'], destination: { registry: 'bad host' } }),
+    });
     expect(res.statusCode).toBe(400);
-    expect(JSON.parse(res.body)).toEqual({ message: 'destination.registry: must be a registry host[:port] (no scheme, user or path)' });
+    expect(JSON.parse(res.body)).toEqual({
+      message: 'destination.registry: must be a registry host[:port] (no scheme, user or path)',
+    });
   }, 120_000);
 });

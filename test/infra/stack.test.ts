@@ -20,7 +20,16 @@ const config = {
   allowPrivateRegistries: ['registry.internal', '10.20.0.0/16'],
   proxy: { httpsProxy: 'http://proxy.corp.example:3128', noProxy: '.corp.example,10.0.0.0/8' },
   ecrRepositories: { tagMutability: 'IMMUTABLE', scanOnPush: true },
-  schedules: [{ name: 'nightly', expression: 'cron(0 3 * * ? *)', run: { images: ['docker.io/library/busybox:1.36'], destination: { registry: '123456789012.dkr.ecr.eu-west-1.amazonaws.com', prefix: 'mirror' } } }],
+  schedules: [
+    {
+      name: 'nightly',
+      expression: 'cron(0 3 * * ? *)',
+      run: {
+        images: ['docker.io/library/busybox:1.36'],
+        destination: { registry: '123456789012.dkr.ecr.eu-west-1.amazonaws.com', prefix: 'mirror' },
+      },
+    },
+  ],
 };
 
 type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown };
@@ -32,7 +41,10 @@ beforeAll(() => {
   // cdk-nag (AwsSolutions) runs as a validation plugin: any unacknowledged finding makes synth throw.
   const assembly = app.synth();
   template = Template.fromStack(stack);
-  definition = extractWorkflowDefinition(assembly.getStackByName(stack.stackName).template as never) as Record<string, unknown>;
+  definition = extractWorkflowDefinition(assembly.getStackByName(stack.stackName).template as never) as Record<
+    string,
+    unknown
+  >;
 }, 120_000);
 
 describe('FerryStack', () => {
@@ -42,14 +54,24 @@ describe('FerryStack', () => {
 
   it('runs every Lambda on Node 24 / arm64 with tracing, explicit memory and timeout, and retained logs', () => {
     const functions = template.findResources('AWS::Lambda::Function');
-    const ferry = Object.values(functions).filter((f) => (f.Properties.Environment?.Variables ?? {}).FERRY_TASK !== undefined);
+    const ferry = Object.values(functions).filter(
+      (f) => (f.Properties.Environment?.Variables ?? {}).FERRY_TASK !== undefined,
+    );
     expect(ferry.length).toBe(8);
     for (const f of ferry) {
-      expect(f.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
+      expect(f.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+      });
       expect(f.Properties.MemorySize).toBeGreaterThanOrEqual(256);
       expect(f.Properties.Timeout).toBeGreaterThan(0);
     }
-    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ FERRY_TASK: 'copyImage' }) }, Timeout: 900, MemorySize: 1024 });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ FERRY_TASK: 'copyImage' }) },
+      Timeout: 900,
+      MemorySize: 1024,
+    });
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
 
@@ -68,17 +90,40 @@ describe('FerryStack', () => {
     });
     const states = definition.States as Record<string, Record<string, unknown>>;
     expect(definition.StartAt).toBe('Plan');
-    expect(states.CopyImages).toMatchObject({ Type: 'Map', MaxConcurrency: 7, ItemsPath: '$.plan.indexes', ResultPath: null });
-    expect(states.CopyImagesAtScale).toMatchObject({ Type: 'Map', MaxConcurrency: 7, ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } } });
+    expect(states.CopyImages).toMatchObject({
+      Type: 'Map',
+      MaxConcurrency: 7,
+      ItemsPath: '$.plan.indexes',
+      ResultPath: null,
+    });
+    expect(states.CopyImagesAtScale).toMatchObject({
+      Type: 'Map',
+      MaxConcurrency: 7,
+      ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } },
+    });
     const inner = (states.CopyImages!.ItemProcessor as { States: Record<string, Record<string, unknown>> }).States;
-    expect(inner.InlineCopyImage!.Retry).toContainEqual(expect.objectContaining({ ErrorEquals: [...RetryableErrorNames, 'States.Timeout'], MaxAttempts: 3, BackoffRate: 2, JitterStrategy: 'FULL' }));
-    expect(inner.InlineCopyImage!.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'InlineRecordFailure' }]);
+    expect(inner.InlineCopyImage!.Retry).toContainEqual(
+      expect.objectContaining({
+        ErrorEquals: [...RetryableErrorNames, 'States.Timeout'],
+        MaxAttempts: 3,
+        BackoffRate: 2,
+        JitterStrategy: 'FULL',
+      }),
+    );
+    expect(inner.InlineCopyImage!.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'InlineRecordFailure' },
+    ]);
     expect(inner.InlineStopOnFailure).toMatchObject({ Type: 'Choice' });
-    expect(states.Finish).toMatchObject({ Type: 'Task', Resource: 'arn:aws:lambda:local:000000000000:function:ferry-finish' });
+    expect(states.Finish).toMatchObject({
+      Type: 'Task',
+      Resource: 'arn:aws:lambda:local:000000000000:function:ferry-finish',
+    });
   });
 
   it('protects the API with IAM auth and a resource policy for this account, the trusted account and the organization', () => {
-    const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).filter((m) => m.Properties.HttpMethod !== 'OPTIONS');
+    const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).filter(
+      (m) => m.Properties.HttpMethod !== 'OPTIONS',
+    );
     expect(methods).toHaveLength(6);
     for (const m of methods) expect(m.Properties.AuthorizationType).toBe('AWS_IAM');
     const api = Object.values(template.findResources('AWS::ApiGateway::RestApi'))[0]!;
@@ -89,19 +134,30 @@ describe('FerryStack', () => {
 
   it('declares configured schedules and lets trusted accounts put sync requests on the bus', () => {
     template.hasResourceProperties('AWS::Scheduler::Schedule', {
-      Name: 'ferry-nightly', ScheduleExpression: 'cron(0 3 * * ? *)',
+      Name: 'ferry-nightly',
+      ScheduleExpression: 'cron(0 3 * * ? *)',
       Target: Match.objectLike({ Input: Match.stringLikeRegexp('"schedule":"nightly"') }),
     });
-    template.hasResourceProperties('AWS::Events::EventBusPolicy', { Action: 'events:PutEvents', Principal: '111122223333' });
-    template.hasResourceProperties('AWS::Events::EventBusPolicy', { Statement: Match.objectLike({ Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-abcdefghij' } } }) });
+    template.hasResourceProperties('AWS::Events::EventBusPolicy', {
+      Action: 'events:PutEvents',
+      Principal: '111122223333',
+    });
+    template.hasResourceProperties('AWS::Events::EventBusPolicy', {
+      Statement: Match.objectLike({ Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-abcdefghij' } } }),
+    });
     template.hasResourceProperties('AWS::Events::Rule', { EventPattern: { 'detail-type': ['Ferry Sync Requested'] } });
   });
 
   it('grants least privilege: no wildcard actions, secrets scoped, the API may only start and stop its state machine', () => {
     const policies = Object.values(template.findResources('AWS::IAM::Policy'));
-    const actions = policies.flatMap((p) => (p.Properties.PolicyDocument.Statement as { Action: string | string[] }[]).flatMap((s) => [s.Action].flat()));
+    const actions = policies.flatMap((p) =>
+      (p.Properties.PolicyDocument.Statement as { Action: string | string[] }[]).flatMap((s) => [s.Action].flat()),
+    );
     expect(actions.filter((a) => a === '*' || a.endsWith(':*'))).toEqual([]);
-    const byRole = (fragment: string) => policies.filter((p) => JSON.stringify(p.Properties.Roles).includes(fragment)).flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+    const byRole = (fragment: string) =>
+      policies
+        .filter((p) => JSON.stringify(p.Properties.Roles).includes(fragment))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
     const api = byRole('ApiServiceRole');
     expect(api.some((s) => [s.Action].flat().includes('states:StartExecution'))).toBe(true);
     expect(api.some((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'))).toBe(false);
@@ -114,15 +170,27 @@ describe('FerryStack', () => {
 
   it('reads only run secrets, secrets tagged ferry:registry and the configured ARNs: no secret:* read without the tag condition', () => {
     const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) =>
-      (p.Properties.PolicyDocument.Statement as Statement[]).map((s) => ({ ...s, roles: JSON.stringify(p.Properties.Roles) })));
-    const reads = statements.filter((s) => [s.Action].flat().some((a) => a === 'secretsmanager:GetSecretValue' || a === 'secretsmanager:DescribeSecret'));
-    expect(new Set(reads.map((s) => /"(\w+?)ServiceRole/.exec(s.roles)?.[1]))).toEqual(new Set(['PlanRun', 'CopyImage']));
+      (p.Properties.PolicyDocument.Statement as Statement[]).map((s) => ({
+        ...s,
+        roles: JSON.stringify(p.Properties.Roles),
+      })),
+    );
+    const reads = statements.filter((s) =>
+      [s.Action].flat().some((a) => a === 'secretsmanager:GetSecretValue' || a === 'secretsmanager:DescribeSecret'),
+    );
+    expect(new Set(reads.map((s) => /"(\w+?)ServiceRole/.exec(s.roles)?.[1]))).toEqual(
+      new Set(['PlanRun', 'CopyImage']),
+    );
     for (const read of reads) {
       const resources = JSON.stringify(read.Resource);
       if (resources.includes(':secret:*"')) {
         expect(read.Condition).toEqual({ Null: { 'secretsmanager:ResourceTag/ferry:registry': 'false' } });
       } else {
-        expect(resources.includes(':secret:ferry/runs/*') || resources === '"arn:aws:secretsmanager:eu-west-1:123456789012:secret:registry/quay-*"', resources).toBe(true);
+        expect(
+          resources.includes(':secret:ferry/runs/*') ||
+            resources === '"arn:aws:secretsmanager:eu-west-1:123456789012:secret:registry/quay-*"',
+          resources,
+        ).toBe(true);
         expect(read.Condition).toBeUndefined();
       }
     }
@@ -139,22 +207,48 @@ describe('FerryStack', () => {
 
   it('deletes run secrets only under ferry/runs/, from Finish and the hourly sweep', () => {
     const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) =>
-      (p.Properties.PolicyDocument.Statement as Statement[]).map((s) => ({ ...s, roles: JSON.stringify(p.Properties.Roles) })));
-    const deletes = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('secretsmanager:') && /Delete|PutSecretValue|UpdateSecret|RestoreSecret/.test(a)));
+      (p.Properties.PolicyDocument.Statement as Statement[]).map((s) => ({
+        ...s,
+        roles: JSON.stringify(p.Properties.Roles),
+      })),
+    );
+    const deletes = statements.filter((s) =>
+      [s.Action]
+        .flat()
+        .some((a) => a.startsWith('secretsmanager:') && /Delete|PutSecretValue|UpdateSecret|RestoreSecret/.test(a)),
+    );
     expect(deletes.length).toBe(2);
     for (const d of deletes) {
       expect(d.Action).toBe('secretsmanager:DeleteSecret');
-      expect(d.Resource).toEqual({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':secretsmanager:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':secret:ferry/runs/*']] });
+      expect(d.Resource).toEqual({
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':secretsmanager:',
+            { Ref: 'AWS::Region' },
+            ':',
+            { Ref: 'AWS::AccountId' },
+            ':secret:ferry/runs/*',
+          ],
+        ],
+      });
     }
     expect(deletes.map((d) => /"(\w+?)ServiceRole/.exec(d.roles)?.[1]).sort()).toEqual(['FinishRun', 'SweepSecrets']);
     const creates = statements.filter((s) => [s.Action].flat().includes('secretsmanager:CreateSecret'));
     for (const c of creates) expect(JSON.stringify(c.Resource)).toContain(':secret:ferry/runs/*');
-    const sweep = Object.entries(template.findResources('AWS::Lambda::Function')).find(([, f]) => f.Properties.Environment?.Variables?.FERRY_TASK === 'sweepSecrets')!;
-    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 hour)', Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [sweep[0], 'Arn'] } })] });
+    const sweep = Object.entries(template.findResources('AWS::Lambda::Function')).find(
+      ([, f]) => f.Properties.Environment?.Variables?.FERRY_TASK === 'sweepSecrets',
+    )!;
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 hour)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [sweep[0], 'Arn'] } })],
+    });
     expect(sweep[1].Properties.Environment.Variables.FERRY_RUN_SECRET_MAX_AGE_HOURS).toBe('72');
   });
 
-  it('serves /v1/runs (stage v1, resources without a second /v1), throttles the stage and reserves the API function\'s concurrency', () => {
+  it("serves /v1/runs (stage v1, resources without a second /v1), throttles the stage and reserves the API function's concurrency", () => {
     const resources = template.findResources('AWS::ApiGateway::Resource');
     const pathOf = (id: string): string => {
       const r = resources[id];
@@ -162,40 +256,86 @@ describe('FerryStack', () => {
       const parent = r.Properties.ParentId as { Ref?: string; 'Fn::GetAtt'?: [string, string] };
       return `${parent.Ref ? pathOf(parent.Ref) : ''}/${r.Properties.PathPart as string}`;
     };
-    const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).filter((m) => m.Properties.HttpMethod !== 'OPTIONS')
-      .map((m) => `${m.Properties.HttpMethod as string} /v1${pathOf((m.Properties.ResourceId as { Ref: string }).Ref)}`).sort();
+    const methods = Object.values(template.findResources('AWS::ApiGateway::Method'))
+      .filter((m) => m.Properties.HttpMethod !== 'OPTIONS')
+      .map((m) => `${m.Properties.HttpMethod as string} /v1${pathOf((m.Properties.ResourceId as { Ref: string }).Ref)}`)
+      .sort();
     expect(methods).toEqual([
-      'GET /v1/runs', 'GET /v1/runs/{runId}', 'GET /v1/runs/{runId}/mapping', 'POST /v1/repos/{namespace}/{repository}/sync_images',
-      'POST /v1/runs', 'POST /v1/runs/{runId}/cancel',
+      'GET /v1/runs',
+      'GET /v1/runs/{runId}',
+      'GET /v1/runs/{runId}/mapping',
+      'POST /v1/repos/{namespace}/{repository}/sync_images',
+      'POST /v1/runs',
+      'POST /v1/runs/{runId}/cancel',
     ]);
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: 'v1',
-      MethodSettings: Match.arrayWith([Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 5, ThrottlingBurstLimit: 9 })]),
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 5, ThrottlingBurstLimit: 9 }),
+      ]),
     });
-    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ FERRY_TASK: 'api' }) }, ReservedConcurrentExecutions: 3 });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ FERRY_TASK: 'api' }) },
+      ReservedConcurrentExecutions: 3,
+    });
     // API Gateway passes event.path without the stage; the function routes what ferry serve serves.
-    expect(['/runs', '/runs/abc/cancel', '/repos/team/app/sync_images', '/v1/runs'].map(routePath))
-      .toEqual(['/v1/runs', '/v1/runs/abc/cancel', '/v1/repos/team/app/sync_images', '/v1/runs']);
+    expect(['/runs', '/runs/abc/cancel', '/repos/team/app/sync_images', '/v1/runs'].map(routePath)).toEqual([
+      '/v1/runs',
+      '/v1/runs/abc/cancel',
+      '/v1/repos/team/app/sync_images',
+      '/v1/runs',
+    ]);
   });
 
   it('gives the copy function exactly the ECR actions it needs, on repositories under the configured prefixes', () => {
-    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles).includes('CopyImageServiceRole'));
-    const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+      JSON.stringify(p.Properties.Roles).includes('CopyImageServiceRole'),
+    );
+    const statements = policies.flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
+    );
     const token = statements.find((s) => [s.Action].flat().includes('ecr:GetAuthorizationToken'))!;
     expect(token).toMatchObject({ Action: 'ecr:GetAuthorizationToken', Resource: '*' });
     const push = statements.find((s) => [s.Action].flat().includes('ecr:PutImage'))!;
-    expect([push.Action].flat()).toEqual(expect.arrayContaining(['ecr:CreateRepository', 'ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload', 'ecr:BatchGetImage']));
+    expect([push.Action].flat()).toEqual(
+      expect.arrayContaining([
+        'ecr:CreateRepository',
+        'ecr:InitiateLayerUpload',
+        'ecr:UploadLayerPart',
+        'ecr:CompleteLayerUpload',
+        'ecr:BatchGetImage',
+      ]),
+    );
     expect(JSON.stringify(push.Resource)).toContain(':repository/mirror/*');
     expect(JSON.stringify(push.Resource)).not.toContain(':repository/*"');
-    expect(statements.find((s) => [s.Action].flat().includes('sts:AssumeRole'))).toMatchObject({ Resource: 'arn:aws:iam::444455556666:role/ferry-push' });
-    const api = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles).includes('ApiServiceRole'));
+    expect(statements.find((s) => [s.Action].flat().includes('sts:AssumeRole'))).toMatchObject({
+      Resource: 'arn:aws:iam::444455556666:role/ferry-push',
+    });
+    const api = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+      JSON.stringify(p.Properties.Roles).includes('ApiServiceRole'),
+    );
     expect(JSON.stringify(api)).not.toContain('ecr:');
-    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ FERRY_TASK: 'copyImage', FERRY_ECR_REPOSITORIES: '{"tagMutability":"IMMUTABLE","scanOnPush":true}' }) } });
-    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ FERRY_TASK: 'api', FERRY_ECR_REPOSITORY_PREFIXES: 'mirror/,team-*/cache/' }) } });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          FERRY_TASK: 'copyImage',
+          FERRY_ECR_REPOSITORIES: '{"tagMutability":"IMMUTABLE","scanOnPush":true}',
+        }),
+      },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ FERRY_TASK: 'api', FERRY_ECR_REPOSITORY_PREFIXES: 'mirror/,team-*/cache/' }),
+      },
+    });
   });
   it('grants exactly the ECR repositories the run-time check allows (the synthesized IAM patterns against EcrScope)', () => {
-    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles).includes('CopyImageServiceRole'));
-    const push = policies.flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]).find((s) => [s.Action].flat().includes('ecr:PutImage'))!;
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+      JSON.stringify(p.Properties.Roles).includes('CopyImageServiceRole'),
+    );
+    const push = policies
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[])
+      .find((s) => [s.Action].flat().includes('ecr:PutImage'))!;
     // Each resource is Fn::Join ['', ['arn:', {Ref: Partition}, ':ecr:*:', {Ref: AccountId}, ':repository/<pattern>']].
     const patterns = [push.Resource].flat().map((r) => {
       const parts = (r as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
@@ -203,10 +343,30 @@ describe('FerryStack', () => {
     });
     expect(patterns).toEqual(['mirror/*', 'team-*/cache/*']);
     // IAM's matching: `*` any characters (`/` too), the rest literal.
-    const iamMatches = (pattern: string, name: string): boolean => new RegExp(`^${pattern.split('*').map((t) => t.replace(/[.+?^${}()|[\]\\/]/g, '\\$&')).join('.*')}$`).test(name);
+    const iamMatches = (pattern: string, name: string): boolean =>
+      new RegExp(
+        `^${pattern
+          .split('*')
+          .map((t) => t.replace(/[.+?^${}()|[\]\\/]/g, '\\$&'))
+          .join('.*')}$`,
+      ).test(name);
     const scope = new EcrScope(config.ecrRepositoryPrefixes);
-    const names = ['mirror/a', 'mirror/a/b', 'mirror', 'mirror-evil/x', 'mirrorx/a', 'prod/mirror/a', 'team-a/cache/x', 'team-b/cache/x/y', 'team/cache/x', 'team-a/cache', 'team-a/cachex/y'];
-    const allowed = names.filter((name) => scope.refusal('123456789012.dkr.ecr.eu-west-1.amazonaws.com', name) === undefined);
+    const names = [
+      'mirror/a',
+      'mirror/a/b',
+      'mirror',
+      'mirror-evil/x',
+      'mirrorx/a',
+      'prod/mirror/a',
+      'team-a/cache/x',
+      'team-b/cache/x/y',
+      'team/cache/x',
+      'team-a/cache',
+      'team-a/cachex/y',
+    ];
+    const allowed = names.filter(
+      (name) => scope.refusal('123456789012.dkr.ecr.eu-west-1.amazonaws.com', name) === undefined,
+    );
     expect(allowed).toEqual(names.filter((name) => patterns.some((p) => iamMatches(p, name))));
     expect(allowed).toEqual(['mirror/a', 'mirror/a/b', 'team-a/cache/x', 'team-b/cache/x/y']);
   });
@@ -214,11 +374,21 @@ describe('FerryStack', () => {
   it('sends the registry traffic of Plan and Copy (only) through the configured proxy', () => {
     for (const task of ['plan', 'copyImage']) {
       template.hasResourceProperties('AWS::Lambda::Function', {
-        Environment: { Variables: Match.objectLike({ FERRY_TASK: task, HTTPS_PROXY: 'http://proxy.corp.example:3128', NO_PROXY: '.corp.example,10.0.0.0/8' }) },
+        Environment: {
+          Variables: Match.objectLike({
+            FERRY_TASK: task,
+            HTTPS_PROXY: 'http://proxy.corp.example:3128',
+            NO_PROXY: '.corp.example,10.0.0.0/8',
+          }),
+        },
       });
     }
-    const functions = Object.values(template.findResources('AWS::Lambda::Function')) as { Properties: { Environment?: { Variables?: Record<string, unknown> } } }[];
-    const proxied = functions.filter((f) => f.Properties.Environment?.Variables?.HTTPS_PROXY !== undefined).map((f) => f.Properties.Environment?.Variables?.FERRY_TASK);
+    const functions = Object.values(template.findResources('AWS::Lambda::Function')) as {
+      Properties: { Environment?: { Variables?: Record<string, unknown> } };
+    }[];
+    const proxied = functions
+      .filter((f) => f.Properties.Environment?.Variables?.HTTPS_PROXY !== undefined)
+      .map((f) => f.Properties.Environment?.Variables?.FERRY_TASK);
     expect(proxied.sort()).toEqual(['copyImage', 'plan']);
   });
 });
@@ -229,18 +399,39 @@ describe('stack configuration', () => {
     [{ proxy: { httpsProxy: 'socks5://proxy:1080' } }, /proxy\.httpsProxy/],
     [{ allowPrivateRegistries: ['10.0.0.0/99'] }, /10\.0\.0\.0\/99.*at allowPrivateRegistries/s],
     // `mirror` used to become IAM `mirror*`: mirror-evil/x too.
-    [{ ecrRepositoryPrefixes: ['mirror/', 'mirror'] }, /must end in "\/" \(every repository under it, e\.g\. "mirror\/"\) or "\*".*at ecrRepositoryPrefixes\[1\]/s],
+    [
+      { ecrRepositoryPrefixes: ['mirror/', 'mirror'] },
+      /must end in "\/" \(every repository under it, e\.g\. "mirror\/"\) or "\*".*at ecrRepositoryPrefixes\[1\]/s,
+    ],
     [{ ecrRepositoryPrefixes: ['Mirror/'] }, /must be an ECR repository name prefix.*at ecrRepositoryPrefixes\[0\]/s],
-    [{ registrySecretArns: ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:*'] }, /must be a Secrets Manager secret ARN whose name starts with a character other than \*.*at registrySecretArns\[0\]/s],
-    [{ registrySecretArns: ['arn:aws:secretsmanager:*:123456789012:secret:team/quay-*'] }, /at registrySecretArns\[0\]/],
-    [{ registrySecretArns: ['arn:aws:secretsmanager:eu-west-1:1234567890*2:secret:team/quay'] }, /at registrySecretArns\[0\]/],
-    [{ registrySecretArns: ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:team/quay\n-*'] }, /at registrySecretArns\[0\]/],
+    [
+      { registrySecretArns: ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:*'] },
+      /must be a Secrets Manager secret ARN whose name starts with a character other than \*.*at registrySecretArns\[0\]/s,
+    ],
+    [
+      { registrySecretArns: ['arn:aws:secretsmanager:*:123456789012:secret:team/quay-*'] },
+      /at registrySecretArns\[0\]/,
+    ],
+    [
+      { registrySecretArns: ['arn:aws:secretsmanager:eu-west-1:1234567890*2:secret:team/quay'] },
+      /at registrySecretArns\[0\]/,
+    ],
+    [
+      { registrySecretArns: ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:team/quay\n-*'] },
+      /at registrySecretArns\[0\]/,
+    ],
   ])('refuses %j at synth, naming the key', (ferry, message) => {
     expect(() => parseFerryConfig(ferry)).toThrow(message);
   });
 
   it('takes namespace and wildcard prefixes, and secret ARN patterns with * in the name after its first character', () => {
-    const parsed = parseFerryConfig({ ecrRepositoryPrefixes: ['mirror/', 'team-*', '*'], registrySecretArns: ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:registry/quay-*', 'arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:a*b-AbCdEf'] });
+    const parsed = parseFerryConfig({
+      ecrRepositoryPrefixes: ['mirror/', 'team-*', '*'],
+      registrySecretArns: [
+        'arn:aws:secretsmanager:eu-west-1:123456789012:secret:registry/quay-*',
+        'arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:a*b-AbCdEf',
+      ],
+    });
     expect(parsed.ecrRepositoryPrefixes).toEqual(['mirror/', 'team-*', '*']);
     expect(parsed.registrySecretArns).toHaveLength(2);
   });
@@ -258,12 +449,19 @@ describe('FerryStack with the default configuration', () => {
     const policies = JSON.stringify(defaults.findResources('AWS::IAM::Policy'));
     expect(policies).not.toContain('ecr:');
     for (const task of ['api', 'plan', 'copyImage', 'scheduledRun', 'syncRequest']) {
-      defaults.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ FERRY_TASK: task, FERRY_ECR_REPOSITORY_PREFIXES: '' }) } });
+      defaults.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ FERRY_TASK: task, FERRY_ECR_REPOSITORY_PREFIXES: '' }) },
+      });
     }
   });
 
   it('throttles the API by default (10/s, burst 20) and reserves 5 concurrent executions for its function', () => {
-    defaults.hasResourceProperties('AWS::ApiGateway::Stage', { MethodSettings: Match.arrayWith([Match.objectLike({ ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 })]) });
-    defaults.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ FERRY_TASK: 'api' }) }, ReservedConcurrentExecutions: 5 });
+    defaults.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: Match.arrayWith([Match.objectLike({ ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 })]),
+    });
+    defaults.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ FERRY_TASK: 'api' }) },
+      ReservedConcurrentExecutions: 5,
+    });
   });
 });

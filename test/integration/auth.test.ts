@@ -17,7 +17,9 @@ const tokenAuth = tokenHeader(token.realm, 'ferry-test-registry', token.username
 function authFile(entries: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'ferry-auth-'));
   const path = join(dir, 'auth.json');
-  const auths = Object.fromEntries(Object.entries(entries).map(([host, userPass]) => [host, { auth: Buffer.from(userPass).toString('base64') }]));
+  const auths = Object.fromEntries(
+    Object.entries(entries).map(([host, userPass]) => [host, { auth: Buffer.from(userPass).toString('base64') }]),
+  );
   writeFileSync(path, JSON.stringify({ auths }));
   return path;
 }
@@ -27,14 +29,28 @@ describe('Basic auth (htpasswd registry)', () => {
     const image = buildImage({ layers: [rng.bytes(30_000)] });
     const name = repo('basic');
     await push(src.url, name, 'v1', image);
-    const into = await runFerry(['copy', '--json', '--dest-creds', `${basic.username}:${basic.password}`, `${src.host}/${name}:v1`, `${basic.host}/${name}:v1`]);
+    const into = await runFerry([
+      'copy',
+      '--json',
+      '--dest-creds',
+      `${basic.username}:${basic.password}`,
+      `${src.host}/${name}:v1`,
+      `${basic.host}/${name}:v1`,
+    ]);
     expect(into.stderr).toBe('');
     expect(into.code).toBe(0);
     expect(JSON.parse(into.stdout)).toMatchObject({ digest: image.digest, status: 'copied', blobs: { copied: 2 } });
     expect(await remoteDigest(basic.url, name, 'v1', basicAuth)).toBe(image.digest);
     expect(await skopeoDigest(`${basic.host}/${name}:v1`, `${basic.username}:${basic.password}`)).toBe(image.digest);
 
-    const out = await runFerry(['copy', '--json', '--src-creds', `${basic.username}:${basic.password}`, `${basic.host}/${name}:v1`, `${src.host}/${name}-back:v1`]);
+    const out = await runFerry([
+      'copy',
+      '--json',
+      '--src-creds',
+      `${basic.username}:${basic.password}`,
+      `${basic.host}/${name}:v1`,
+      `${src.host}/${name}-back:v1`,
+    ]);
     expect(out.code).toBe(0);
     expect(await remoteDigest(src.url, `${name}-back`, 'v1')).toBe(image.digest);
   });
@@ -46,7 +62,10 @@ describe('Basic auth (htpasswd registry)', () => {
     const file = authFile({ [basic.host]: `${basic.username}:${basic.password}` });
     const withFlag = await runFerry(['copy', '--authfile', file, `${src.host}/${name}:v1`, `${basic.host}/${name}:v1`]);
     expect(withFlag.code).toBe(0);
-    const viaEnv = await runFerry(['copy', `${src.host}/${name}:v1`, `${basic.host}/${name}:v2`], cleanEnv({ REGISTRY_AUTH_FILE: file }));
+    const viaEnv = await runFerry(
+      ['copy', `${src.host}/${name}:v1`, `${basic.host}/${name}:v2`],
+      cleanEnv({ REGISTRY_AUTH_FILE: file }),
+    );
     expect(viaEnv.code).toBe(0);
     expect(await remoteDigest(basic.url, name, 'v2', basicAuth)).toBe(image.digest);
   });
@@ -57,12 +76,18 @@ describe('Basic auth (htpasswd registry)', () => {
     await push(src.url, name, 'v1', image);
     const env = cleanEnv();
     const bin = mkdtempSync(join(tmpdir(), 'ferry-helper-'));
-    writeFileSync(join(bin, 'docker-credential-ferrytest'),
-      `#!/bin/sh\nread host\n[ "$host" = "${basic.host}" ] || exit 1\necho '{"ServerURL":"${basic.host}","Username":"${basic.username}","Secret":"${basic.password}"}'\n`, { mode: 0o755 });
+    writeFileSync(
+      join(bin, 'docker-credential-ferrytest'),
+      `#!/bin/sh\nread host\n[ "$host" = "${basic.host}" ] || exit 1\necho '{"ServerURL":"${basic.host}","Username":"${basic.username}","Secret":"${basic.password}"}'\n`,
+      { mode: 0o755 },
+    );
     const dockerDir = join(env.HOME!, '.docker');
     await import('node:fs/promises').then((fs) => fs.mkdir(dockerDir, { recursive: true }));
     writeFileSync(join(dockerDir, 'config.json'), JSON.stringify({ credHelpers: { [basic.host]: 'ferrytest' } }));
-    const result = await runFerry(['copy', `${src.host}/${name}:v1`, `${basic.host}/${name}:v1`], { ...env, PATH: `${bin}:${env.PATH}` });
+    const result = await runFerry(['copy', `${src.host}/${name}:v1`, `${basic.host}/${name}:v1`], {
+      ...env,
+      PATH: `${bin}:${env.PATH}`,
+    });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(await remoteDigest(basic.url, name, 'v1', basicAuth)).toBe(image.digest);
@@ -72,7 +97,13 @@ describe('Basic auth (htpasswd registry)', () => {
     const image = buildImage({ layers: [rng.bytes(1_000)] });
     const name = repo('wrong');
     await push(src.url, name, 'v1', image);
-    const result = await runFerry(['copy', '--dest-creds', 'alice:wrong', `${src.host}/${name}:v1`, `${basic.host}/${name}:v1`]);
+    const result = await runFerry([
+      'copy',
+      '--dest-creds',
+      'alice:wrong',
+      `${src.host}/${name}:v1`,
+      `${basic.host}/${name}:v1`,
+    ]);
     expect(result.code).toBe(1);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toContain(`${basic.host}/${name}`);
@@ -92,8 +123,16 @@ describe('Bearer token auth (token registry + JWT issuer)', () => {
     });
     try {
       const into = await engine.copier.copy(
-        engine.registries.repository({ kind: 'registry', ref: { registry: src.host, repository: name, tag: 'v1' } }, 'source'), 'v1',
-        engine.registries.repository({ kind: 'registry', ref: { registry: token.host, repository: name, tag: 'v1' } }, 'destination'), 'v1',
+        engine.registries.repository(
+          { kind: 'registry', ref: { registry: src.host, repository: name, tag: 'v1' } },
+          'source',
+        ),
+        'v1',
+        engine.registries.repository(
+          { kind: 'registry', ref: { registry: token.host, repository: name, tag: 'v1' } },
+          'destination',
+        ),
+        'v1',
       );
       expect(into.blobs.copied).toBe(3);
       expect(await remoteDigest(token.url, name, 'v1', tokenAuth)).toBe(image.digest);
@@ -101,7 +140,14 @@ describe('Bearer token auth (token registry + JWT issuer)', () => {
       await engine.close();
     }
     const file = authFile({ [`https://${token.host}`]: `${token.username}:${token.password}` });
-    const out = await runFerry(['copy', '--json', '--authfile', file, `${token.host}/${name}:v1`, `${src.host}/${name}-out:v1`]);
+    const out = await runFerry([
+      'copy',
+      '--json',
+      '--authfile',
+      file,
+      `${token.host}/${name}:v1`,
+      `${src.host}/${name}-out:v1`,
+    ]);
     expect(out.stderr).toBe('');
     expect(JSON.parse(out.stdout)).toMatchObject({ digest: image.digest, status: 'copied' });
   });
@@ -113,8 +159,16 @@ describe('Bearer token auth (token registry + JWT issuer)', () => {
     const engine = createEngine({ sourceCredentials: anonymous });
     try {
       const result = await engine.copier.copy(
-        engine.registries.repository({ kind: 'registry', ref: { registry: token.host, repository: name, tag: 'v1' } }, 'source'), 'v1',
-        engine.registries.repository({ kind: 'registry', ref: { registry: src.host, repository: name, tag: 'v1' } }, 'destination'), 'v1',
+        engine.registries.repository(
+          { kind: 'registry', ref: { registry: token.host, repository: name, tag: 'v1' } },
+          'source',
+        ),
+        'v1',
+        engine.registries.repository(
+          { kind: 'registry', ref: { registry: src.host, repository: name, tag: 'v1' } },
+          'destination',
+        ),
+        'v1',
       );
       expect(result.digest).toBe(image.digest);
     } finally {
@@ -138,16 +192,25 @@ describe('Bearer token auth (token registry + JWT issuer)', () => {
  * forwards the rest, and records every request: it gets any credential Ferry holds for its host.
  */
 async function challengingRegistry(upstream: string): Promise<FaultProxy> {
-  return startFaultProxy(upstream, (req) => (req.headers.authorization === undefined
-    ? { kind: 'respond', status: 401, headers: { 'www-authenticate': 'Basic realm="recorder"' }, body: '{"errors":[{"code":"UNAUTHORIZED"}]}' }
-    : undefined));
+  return startFaultProxy(upstream, (req) =>
+    req.headers.authorization === undefined
+      ? {
+          kind: 'respond',
+          status: 401,
+          headers: { 'www-authenticate': 'Basic realm="recorder"' },
+          body: '{"errors":[{"code":"UNAUTHORIZED"}]}',
+        }
+      : undefined,
+  );
 }
 
-describe('--src-creds / --dest-creds go to one registry only (their side\'s)', () => {
+describe("--src-creds / --dest-creds go to one registry only (their side's)", () => {
   const alice = `${basic.username}:${basic.password}`;
   const aliceHeader = `Basic ${Buffer.from(alice).toString('base64')}`;
   const bobHeader = `Basic ${Buffer.from('bob:builder').toString('base64')}`;
-  const authorizations = (proxy: FaultProxy): string[] => [...new Set(proxy.seen.map((r) => r.headers.authorization ?? '-'))];
+  const authorizations = (proxy: FaultProxy): string[] => [
+    ...new Set(proxy.seen.map((r) => r.headers.authorization ?? '-')),
+  ];
   let proxy: FaultProxy | undefined;
   afterEach(async () => {
     await proxy?.stop();
@@ -159,7 +222,15 @@ describe('--src-creds / --dest-creds go to one registry only (their side\'s)', (
     const name = repo('bound-copy');
     await push(basic.url, name, 'v1', image, basicAuth);
     proxy = await challengingRegistry(dst.url);
-    const result = await runFerry(['copy', '--src-creds', alice, '--dest-creds', 'bob:builder', `${basic.host}/${name}:v1`, `${proxy.host}/${name}:v1`]);
+    const result = await runFerry([
+      'copy',
+      '--src-creds',
+      alice,
+      '--dest-creds',
+      'bob:builder',
+      `${basic.host}/${name}:v1`,
+      `${proxy.host}/${name}:v1`,
+    ]);
     expect(result.code, result.stderr).toBe(0);
     expect(await remoteDigest(dst.url, name, 'v1')).toBe(image.digest);
     expect(authorizations(proxy).sort()).toEqual(['-', bobHeader]);
@@ -171,10 +242,13 @@ describe('--src-creds / --dest-creds go to one registry only (their side\'s)', (
     const names = [repo('bound-mirror-a'), repo('bound-mirror-b')];
     await Promise.all(images.map((image, i) => push(basic.url, names[i]!, 'v1', image, basicAuth)));
     proxy = await challengingRegistry(dst.url);
-    const result = await runFerry(['mirror', '--to', `${proxy.host}/m`, ...names.map((n) => `${basic.host}/${n}:v1`)],
-      cleanEnv({ FERRY_SRC_CREDS: alice, FERRY_DEST_CREDS: 'bob:builder' }));
+    const result = await runFerry(
+      ['mirror', '--to', `${proxy.host}/m`, ...names.map((n) => `${basic.host}/${n}:v1`)],
+      cleanEnv({ FERRY_SRC_CREDS: alice, FERRY_DEST_CREDS: 'bob:builder' }),
+    );
     expect(result.code, result.stderr).toBe(0);
-    for (const [i, name] of names.entries()) expect(await remoteDigest(dst.url, `m/${name}`, 'v1')).toBe(images[i]!.digest);
+    for (const [i, name] of names.entries())
+      expect(await remoteDigest(dst.url, `m/${name}`, 'v1')).toBe(images[i]!.digest);
     expect(authorizations(proxy).sort()).toEqual(['-', bobHeader]);
   });
 
@@ -196,7 +270,9 @@ describe('--src-creds / --dest-creds go to one registry only (their side\'s)', (
       const result = await runFerry(['mirror', ...flags, '--to', `${dst.host}/two`, '--images-file', imagesFile], env);
       expect(result.code, result.stderr).toBe(2);
       expect(result.stderr.trim().split('\n')).toHaveLength(1);
-      expect(result.stderr).toContain(`${from} is for one registry, but the images come from 2 registries (${basic.host}, ${proxy.host})`);
+      expect(result.stderr).toContain(
+        `${from} is for one registry, but the images come from 2 registries (${basic.host}, ${proxy.host})`,
+      );
       expect(result.stderr).toContain('auth file (--authfile)');
       expect(result.stderr).not.toContain(basic.password);
     }

@@ -35,7 +35,8 @@ afterAll(async () => {
 function container(durable: boolean, leases?: BlobLeases): WorkflowTasks {
   const index = new DynamoBlobIndex({ client: dynamo.client, tableName: table });
   const engines = new EngineFactory({
-    vault: new MemoryVault(), logger: silentLogger,
+    vault: new MemoryVault(),
+    logger: silentLogger,
     ...(durable ? { sharedBlobs: { index, ...(leases ? { leases } : {}) } } : {}),
   });
   return new WorkflowTasks({ store, engines, events: new LocalEvents(silentLogger), logger: silentLogger });
@@ -54,18 +55,42 @@ async function twoImageRun(name: string, options: { sameRepository?: boolean; so
   for (const [i, image] of images.entries()) await push(src.url, repo(i), tag(i), image);
   const runId = `run-${name}-${rng.int(1e9)}`;
   const run: RunRecord = {
-    runId, status: 'in-progress', startTime: new Date().toISOString(), endTime: null, totalImages: 2, imagesProcessed: 0, imagesFailed: 0, bytesCopied: 0,
-    options: { destination: { registry: proxy.host, insecure: false }, sourceCredentials: {}, platforms: [], referrers: false, override: true, failFast: false, dryRun: false },
+    runId,
+    status: 'in-progress',
+    startTime: new Date().toISOString(),
+    endTime: null,
+    totalImages: 2,
+    imagesProcessed: 0,
+    imagesFailed: 0,
+    bytesCopied: 0,
+    options: {
+      destination: { registry: proxy.host, insecure: false },
+      sourceCredentials: {},
+      platforms: [],
+      referrers: false,
+      override: true,
+      failFast: false,
+      dryRun: false,
+    },
   };
-  await store.createRun(run, images.map((_, index) => ({
-    runId, index, source: `${options.sourceHost ?? src.host}/${repo(index)}:${tag(index)}`, destination: `${proxy.host}/${repo(index)}:${tag(index)}`, status: 'pending' as const,
-  })));
+  await store.createRun(
+    run,
+    images.map((_, index) => ({
+      runId,
+      index,
+      source: `${options.sourceHost ?? src.host}/${repo(index)}:${tag(index)}`,
+      destination: `${proxy.host}/${repo(index)}:${tag(index)}`,
+      status: 'pending' as const,
+    })),
+  );
   const baseDigest = images[0]!.blobs[1]!.digest;
   /** How the second image's base layer reached the destination. */
   const baseArrival = () => {
     const requests = proxy.seen.filter((r) => r.url.startsWith(`/v2/${prefix}/app1/blobs/uploads/`));
     return {
-      mountedFrom: requests.map((r) => /[?&]mount=([^&]+)&from=([^&]+)/.exec(r.url)).find((m) => m && decodeURIComponent(m[1]!) === baseDigest)?.[2],
+      mountedFrom: requests
+        .map((r) => /[?&]mount=([^&]+)&from=([^&]+)/.exec(r.url))
+        .find((m) => m && decodeURIComponent(m[1]!) === baseDigest)?.[2],
       uploaded: requests.some((r) => r.method === 'PUT' && decodeURIComponent(r.url).includes(`digest=${baseDigest}`)),
     };
   };
@@ -79,9 +104,14 @@ describe('the blob index shared by copy-image Lambdas', () => {
     expect(await container(true).copyImage({ runId, index: 1 })).toEqual({ status: 'completed' });
     expect(baseArrival()).toEqual({ mountedFrom: encodeURIComponent(`${prefix}/app0`), uploaded: false });
     const second = await store.getImage(runId, 1);
-    expect(second).toMatchObject({ status: 'completed', digest: images[1]!.digest, message: 'copied 2 blobs, mounted 1, 0 already there' });
+    expect(second).toMatchObject({
+      status: 'completed',
+      digest: images[1]!.digest,
+      message: 'copied 2 blobs, mounted 1, 0 already there',
+    });
     expect(second?.bytes).toBeLessThan(baseSize);
-    for (const [i, image] of images.entries()) expect(await remoteDigest(dst.url, `${prefix}/app${i}`, 'v1')).toBe(image.digest);
+    for (const [i, image] of images.entries())
+      expect(await remoteDigest(dst.url, `${prefix}/app${i}`, 'v1')).toBe(image.digest);
   });
 
   it('streams the layer again when each Lambda only has its own memory (the control)', async () => {
@@ -118,9 +148,12 @@ describe('the blob index shared by copy-image Lambdas', () => {
       };
       const run = await twoImageRun(name, { sameRepository, sourceHost: source.host });
       baseDigest = run.baseDigest;
-      const results = await Promise.all([0, 1].map((index) => container(true, leases).copyImage({ runId: run.runId, index })));
+      const results = await Promise.all(
+        [0, 1].map((index) => container(true, leases).copyImage({ runId: run.runId, index })),
+      );
       expect(results).toEqual([{ status: 'completed' }, { status: 'completed' }]);
-      for (const [i, image] of run.images.entries()) expect(await remoteDigest(dst.url, run.repo(i), run.tag(i))).toBe(image.digest);
+      for (const [i, image] of run.images.entries())
+        expect(await remoteDigest(dst.url, run.repo(i), run.tag(i))).toBe(image.digest);
       const images = await Promise.all([0, 1].map((i) => store.getImage(run.runId, i)));
       return { baseGets, messages: images.map((i) => i?.message), bytes: images.map((i) => i?.bytes ?? 0) };
     } finally {
@@ -131,14 +164,18 @@ describe('the blob index shared by copy-image Lambdas', () => {
   it('streams a layer shared by images copied at once by two Lambdas once: one claims it, the other waits and mounts it', async () => {
     const { baseGets, messages, bytes } = await together('claimed', false);
     expect(baseGets).toBe(1);
-    expect(messages.sort()).toEqual(['copied 2 blobs, mounted 1, 0 already there', 'copied 3 blobs, mounted 0, 0 already there'].sort());
+    expect(messages.sort()).toEqual(
+      ['copied 2 blobs, mounted 1, 0 already there', 'copied 3 blobs, mounted 0, 0 already there'].sort(),
+    );
     expect(bytes.filter((b) => b > baseSize)).toHaveLength(1);
   });
 
   it('waits for another tag of the same repository to bring the layer, then finds it there', async () => {
     const { baseGets, messages } = await together('sametag', true);
     expect(baseGets).toBe(1);
-    expect(messages.sort()).toEqual(['copied 2 blobs, mounted 0, 1 already there', 'copied 3 blobs, mounted 0, 0 already there'].sort());
+    expect(messages.sort()).toEqual(
+      ['copied 2 blobs, mounted 0, 1 already there', 'copied 3 blobs, mounted 0, 0 already there'].sort(),
+    );
   });
 
   it('takes a claim over when its holder went away (lease lapsed) and streams the layer itself', async () => {
@@ -146,12 +183,18 @@ describe('the blob index shared by copy-image Lambdas', () => {
     const { prefix, images, baseDigest } = await twoImageRun('lapsed');
     await durable.claim(proxy.host, baseDigest, 'a Lambda that timed out', 300);
     const said: string[] = [];
-    const logger = { debug: (m: string) => said.push(m), info: (m: string) => said.push(m), warn: (m: string) => said.push(m) };
+    const logger = {
+      debug: (m: string) => said.push(m),
+      info: (m: string) => said.push(m),
+      warn: (m: string) => said.push(m),
+    };
     const engine = createEngine({ blobs: { shared: { index: durable, leases: durable }, pollMs: 20, logger } });
     try {
       const result = await engine.copier.copy(
-        engine.registries.repository(parseLocation(`${src.host}/${prefix}/app0:v1`), 'source'), 'v1',
-        engine.registries.repository(parseLocation(`${proxy.host}/${prefix}/app0:v1`), 'destination'), 'v1',
+        engine.registries.repository(parseLocation(`${src.host}/${prefix}/app0:v1`), 'source'),
+        'v1',
+        engine.registries.repository(parseLocation(`${proxy.host}/${prefix}/app0:v1`), 'destination'),
+        'v1',
       );
       expect(result).toMatchObject({ status: 'copied', digest: images[0]!.digest, blobs: { copied: 3, mounted: 0 } });
       expect(said).toContain('blob being copied by another process: waiting to mount it');
@@ -174,12 +217,23 @@ describe('the blob index shared by copy-image Lambdas', () => {
       record: (...args) => index.record(...args),
       release: (...args) => index.release(...args),
     };
-    const engines = new EngineFactory({ vault: new MemoryVault(), logger: silentLogger, sharedBlobs: { index: counting, leases: counting } });
-    await new WorkflowTasks({ store, engines, events: new LocalEvents(silentLogger), logger: silentLogger }).copyImage({ runId, index: 0 });
+    const engines = new EngineFactory({
+      vault: new MemoryVault(),
+      logger: silentLogger,
+      sharedBlobs: { index: counting, leases: counting },
+    });
+    await new WorkflowTasks({ store, engines, events: new LocalEvents(silentLogger), logger: silentLogger }).copyImage({
+      runId,
+      index: 0,
+    });
     const image = await store.getImage(runId, 0);
     expect(image?.status).toBe('completed');
     // Three blobs went up (config, 2 KB layer, base), and only the base was looked up and claimed.
-    expect(proxy.seen.slice(before).filter((r) => r.method === 'PUT' && r.url.startsWith(`/v2/${prefix}/app0/blobs/uploads/`))).toHaveLength(3);
+    expect(
+      proxy.seen
+        .slice(before)
+        .filter((r) => r.method === 'PUT' && r.url.startsWith(`/v2/${prefix}/app0/blobs/uploads/`)),
+    ).toHaveLength(3);
     expect(new Set(asked).size).toBe(1);
     expect(asked).toHaveLength(2);
   });

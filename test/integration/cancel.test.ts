@@ -54,9 +54,15 @@ describe('cancel over ferry serve', () => {
   it('stops copies already streaming: the held source is abandoned, no tag is written, every image ends failed "cancelled"', async () => {
     const images = [await heldImage('a'), await heldImage('b')];
     const layers = new Set(images.map((i) => i.layer));
-    const proxy = await startHeldProxy(src.url, (method, url) => method === 'GET' && [...layers].some((l) => url.includes(`/blobs/${l}`)));
+    const proxy = await startHeldProxy(
+      src.url,
+      (method, url) => method === 'GET' && [...layers].some((l) => url.includes(`/blobs/${l}`)),
+    );
     proxies.push(proxy);
-    const started = await api(server.url, 'POST', '/v1/runs', { images: images.map((i) => `${proxy.host}/${i.repo}:v1`), destination: { registry: dst.host } });
+    const started = await api(server.url, 'POST', '/v1/runs', {
+      images: images.map((i) => `${proxy.host}/${i.repo}:v1`),
+      destination: { registry: dst.host },
+    });
     expect(started.status).toBe(202);
     const { runId } = started.json as RunView;
     await proxy.waitHeld(2);
@@ -70,7 +76,10 @@ describe('cancel over ferry serve', () => {
 
     const run = (await api(server.url, 'GET', `/v1/runs/${runId}`)).json as RunView;
     expect(run.status).toBe('cancelled');
-    expect(Object.values(run.images).map((i) => [i.status, i.message])).toEqual([['failed', 'cancelled'], ['failed', 'cancelled']]);
+    expect(Object.values(run.images).map((i) => [i.status, i.message])).toEqual([
+      ['failed', 'cancelled'],
+      ['failed', 'cancelled'],
+    ]);
     expect(run).toMatchObject({ imagesProcessed: 2, imagesFailed: 2 });
     proxy.release();
     for (const image of images) await expectNoTag(image.repo);
@@ -82,10 +91,15 @@ describe('cancel over ferry serve, source silent', () => {
     const server = await startService();
     // Below 1 MiB: undici's body, which errors when destroyed before its end.
     const { repo, layer } = await heldImage('silent', 300_000);
-    const silent = await startHeldProxy(src.url, (method, url) => method === 'GET' && url.includes(`/blobs/${layer}`), { silent: true });
+    const silent = await startHeldProxy(src.url, (method, url) => method === 'GET' && url.includes(`/blobs/${layer}`), {
+      silent: true,
+    });
     proxies.push(silent);
     try {
-      const started = await api(server.url, 'POST', '/v1/runs', { images: [`${silent.host}/${repo}:v1`], destination: { registry: dst.host } });
+      const started = await api(server.url, 'POST', '/v1/runs', {
+        images: [`${silent.host}/${repo}:v1`],
+        destination: { registry: dst.host },
+      });
       const { runId } = started.json as RunView;
       await silent.waitHeld(1);
       expect((await api(server.url, 'POST', `/v1/runs/${runId}/cancel`)).status).toBe(200);
@@ -112,7 +126,11 @@ describe('cancel seen by a copy-image Lambda (another process: no in-process sig
     dynamo = await startDynalite();
     await createRunTable(dynamo.client, 'runs');
     store = new DynamoRunStore({ client: dynamo.client, tableName: 'runs' });
-    engines = new EngineFactory({ vault: new MemoryVault(), logger: silentLogger, transport: { retry: { baseDelayMs: 5, maxDelayMs: 20 } } });
+    engines = new EngineFactory({
+      vault: new MemoryVault(),
+      logger: silentLogger,
+      transport: { retry: { baseDelayMs: 5, maxDelayMs: 20 } },
+    });
   });
   afterAll(async () => {
     await engines?.close();
@@ -120,30 +138,76 @@ describe('cancel seen by a copy-image Lambda (another process: no in-process sig
   });
 
   /** A run of `count` images, as the API Lambda writes it, and the Lambda's tasks (on `taskStore`) with a given poll interval. */
-  async function lambdaRun(source: { host: string }, repo: string, cancelPollMs: number, taskStore: RunStore = store, count = 1): Promise<{ runId: string; tasks: WorkflowTasks }> {
+  async function lambdaRun(
+    source: { host: string },
+    repo: string,
+    cancelPollMs: number,
+    taskStore: RunStore = store,
+    count = 1,
+  ): Promise<{ runId: string; tasks: WorkflowTasks }> {
     const runId = `run-${rng.int(1e9)}`;
     const run: RunRecord = {
-      runId, status: 'in-progress', startTime: new Date().toISOString(), endTime: null, totalImages: count, imagesProcessed: 0, imagesFailed: 0, bytesCopied: 0,
-      options: { destination: { registry: dst.host, insecure: false }, sourceCredentials: {}, platforms: [], referrers: false, override: true, failFast: false, dryRun: false },
+      runId,
+      status: 'in-progress',
+      startTime: new Date().toISOString(),
+      endTime: null,
+      totalImages: count,
+      imagesProcessed: 0,
+      imagesFailed: 0,
+      bytesCopied: 0,
+      options: {
+        destination: { registry: dst.host, insecure: false },
+        sourceCredentials: {},
+        platforms: [],
+        referrers: false,
+        override: true,
+        failFast: false,
+        dryRun: false,
+      },
     };
     const images: ImageRecord[] = Array.from({ length: count }, (_, index) => ({
-      runId, index, source: `${source.host}/${repo}:v1`, destination: `${dst.host}/${repo}${index === 0 ? '' : `-${index}`}:v1`, status: 'pending',
+      runId,
+      index,
+      source: `${source.host}/${repo}:v1`,
+      destination: `${dst.host}/${repo}${index === 0 ? '' : `-${index}`}:v1`,
+      status: 'pending',
     }));
     await store.createRun(run, images);
-    return { runId, tasks: new WorkflowTasks({ store: taskStore, engines, events: { runFinished: () => Promise.resolve() }, cancelPollMs }) };
+    return {
+      runId,
+      tasks: new WorkflowTasks({
+        store: taskStore,
+        engines,
+        events: { runFinished: () => Promise.resolve() },
+        cancelPollMs,
+      }),
+    };
   }
 
   it('cancel ends images left in progress (their Lambda died, or they wait for a retry that never comes) as well as pending ones', async () => {
     const { runId } = await lambdaRun(src, `cancel/died-${rng.int(1e9)}`, 20, store, 3);
-    const service = new RunService({ store, vault: new MemoryVault(), workflow: { start: () => Promise.resolve('exec'), stop: () => Promise.resolve() } });
+    const service = new RunService({
+      store,
+      vault: new MemoryVault(),
+      workflow: { start: () => Promise.resolve('exec'), stop: () => Promise.resolve() },
+    });
     await store.startImage(runId, 0); // its Lambda died mid-copy
     await store.startImage(runId, 1);
     await store.finishImage(runId, 1, { status: 'completed', bytes: 10 }); // finished before the cancel: keeps its result
     expect(await service.cancelRun(runId)).toMatchObject({ status: 'cancelled' });
-    expect((await store.listImages(runId)).map((i) => [i.status, i.message])).toEqual([['failed', 'cancelled'], ['completed', undefined], ['failed', 'cancelled']]);
+    expect((await store.listImages(runId)).map((i) => [i.status, i.message])).toEqual([
+      ['failed', 'cancelled'],
+      ['completed', undefined],
+      ['failed', 'cancelled'],
+    ]);
     // A copy that was really under way and finishes after the cancel changes nothing.
     expect(await store.finishImage(runId, 0, { status: 'completed', bytes: 10 })).toBe(false);
-    expect(await service.getRun(runId)).toMatchObject({ status: 'cancelled', imagesProcessed: 3, imagesFailed: 2, bytesCopied: 10 });
+    expect(await service.getRun(runId)).toMatchObject({
+      status: 'cancelled',
+      imagesProcessed: 3,
+      imagesFailed: 2,
+      bytesCopied: 10,
+    });
   });
 
   it('copies on when a look at the run store fails once (a throttle is no failure of the image)', async () => {
@@ -155,7 +219,12 @@ describe('cancel seen by a copy-image Lambda (another process: no in-process sig
       get(target, property) {
         if (property === 'getRun' && failures > 0) {
           failures--;
-          return () => Promise.reject(Object.assign(new Error('Rate of requests exceeds the allowed throughput'), { name: 'ThrottlingException' }));
+          return () =>
+            Promise.reject(
+              Object.assign(new Error('Rate of requests exceeds the allowed throughput'), {
+                name: 'ThrottlingException',
+              }),
+            );
         }
         const value: unknown = Reflect.get(target, property, target);
         return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;

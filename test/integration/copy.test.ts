@@ -31,8 +31,15 @@ function multiArch() {
 async function copy(from: string, to: string, options = {}) {
   const s = parseLocation(from);
   const d = parseLocation(to);
-  const ref = (l: ReturnType<typeof parseLocation>) => (l.kind === 'registry' ? (l.ref.digest ?? l.ref.tag!) : (l.ref.tag ?? 'latest'));
-  return engine.copier.copy(engine.registries.repository(s, 'source'), ref(s), engine.registries.repository(d, 'destination'), ref(d), options);
+  const ref = (l: ReturnType<typeof parseLocation>) =>
+    l.kind === 'registry' ? (l.ref.digest ?? l.ref.tag!) : (l.ref.tag ?? 'latest');
+  return engine.copier.copy(
+    engine.registries.repository(s, 'source'),
+    ref(s),
+    engine.registries.repository(d, 'destination'),
+    ref(d),
+    options,
+  );
 }
 
 describe('copy between real registries', () => {
@@ -63,7 +70,12 @@ describe('copy between real registries', () => {
       const gets = () => proxy.seen.filter((r) => r.method === 'GET' && r.url.includes('/manifests/')).length;
       expect(gets()).toBe(1);
       const again = await copy(`${proxy.host}/${name}:v1`, `${dst.host}/${name}:v1`);
-      expect(again).toMatchObject({ status: 'skipped', digest: image.digest, bytes: 0, blobs: { copied: 0, mounted: 0, skipped: 0 } });
+      expect(again).toMatchObject({
+        status: 'skipped',
+        digest: image.digest,
+        bytes: 0,
+        blobs: { copied: 0, mounted: 0, skipped: 0 },
+      });
       expect(gets()).toBe(1);
       // By digest, the source is not even asked.
       const before = proxy.seen.length;
@@ -78,7 +90,9 @@ describe('copy between real registries', () => {
     const index = multiArch();
     const name = repo('one-platform');
     await push(src.url, name, 'v1', index);
-    const result = await copy(`${src.host}/${name}:v1`, `${dst.host}/${name}:arm64`, { platforms: [parsePlatform('linux/arm64')] });
+    const result = await copy(`${src.host}/${name}:v1`, `${dst.host}/${name}:arm64`, {
+      platforms: [parsePlatform('linux/arm64')],
+    });
     const arm64 = index.children[1]!;
     expect(result.digest).toBe(arm64.digest);
     expect(await skopeoDigest(`${dst.host}/${name}:arm64`)).toBe(arm64.digest);
@@ -104,8 +118,9 @@ describe('copy between real registries', () => {
     const index = multiArch();
     const name = repo('missing-platform');
     await push(src.url, name, 'v1', index);
-    await expect(copy(`${src.host}/${name}:v1`, `${dst.host}/${name}:v1`, { platforms: [parsePlatform('windows/amd64')] }))
-      .rejects.toThrow(/no manifest for windows\/amd64 \(available: linux\/amd64, linux\/arm64\/v8, linux\/arm\/v7\)/);
+    await expect(
+      copy(`${src.host}/${name}:v1`, `${dst.host}/${name}:v1`, { platforms: [parsePlatform('windows/amd64')] }),
+    ).rejects.toThrow(/no manifest for windows\/amd64 \(available: linux\/amd64, linux\/arm64\/v8, linux\/arm\/v7\)/);
   });
 
   it('copies a Docker schema 2 image and manifest list byte for byte', async () => {
@@ -123,8 +138,11 @@ describe('copy between real registries', () => {
 
   it('copies an OCI artifact with artifactType and a custom config media type', async () => {
     const artifact = buildImage({
-      artifactType: 'application/vnd.example.chart.v1', configMediaType: 'application/vnd.oci.empty.v1+json', config: Buffer.from('{}'),
-      layers: [layer(5)], layerMediaType: 'application/vnd.example.chart.content.v1.tar+gzip',
+      artifactType: 'application/vnd.example.chart.v1',
+      configMediaType: 'application/vnd.oci.empty.v1+json',
+      config: Buffer.from('{}'),
+      layers: [layer(5)],
+      layerMediaType: 'application/vnd.example.chart.content.v1.tar+gzip',
     });
     const name = repo('artifact');
     await push(src.url, name, '1.0.0', artifact);
@@ -222,11 +240,21 @@ describe('non-distributable (foreign) layers', () => {
   it('leaves them where their urls point unless asked, and copies them with includeForeignLayers', async () => {
     const foreignData = layer(6);
     const image = buildImage({ layers: [layer(10)], docker: true });
-    const foreign = { mediaType: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip', digest: sha256(foreignData), size: foreignData.length, urls: ['https://example.invalid/windows-base.tar.gz'] };
+    const foreign = {
+      mediaType: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
+      digest: sha256(foreignData),
+      size: foreignData.length,
+      urls: ['https://example.invalid/windows-base.tar.gz'],
+    };
     const doc = JSON.parse(image.bytes.toString()) as { layers: object[] };
     doc.layers.unshift(foreign);
     const bytes = Buffer.from(JSON.stringify(doc));
-    const withForeign = { ...image, bytes, digest: sha256(bytes), blobs: [...image.blobs, { ...foreign, data: foreignData }] };
+    const withForeign = {
+      ...image,
+      bytes,
+      digest: sha256(bytes),
+      blobs: [...image.blobs, { ...foreign, data: foreignData }],
+    };
     const name = repo('foreign');
     await push(src.url, name, 'v1', withForeign);
 

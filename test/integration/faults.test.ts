@@ -19,37 +19,57 @@ afterAll(async () => {
   await Promise.all([...proxies.map((p) => p.stop()), ...transports.map((t) => t.close())]);
 });
 
-async function proxy(upstream: string, decide?: (req: SeenRequest, count: number) => Fault | undefined): Promise<FaultProxy> {
+async function proxy(
+  upstream: string,
+  decide?: (req: SeenRequest, count: number) => Fault | undefined,
+): Promise<FaultProxy> {
   const p = await startFaultProxy(upstream, decide);
   proxies.push(p);
   return p;
 }
 
 interface EngineOptions {
-  patch?: boolean; destinationCredentials?: StaticCredentials; sourceCredentials?: StaticCredentials; streamThreshold?: number; blobConcurrency?: number;
+  patch?: boolean;
+  destinationCredentials?: StaticCredentials;
+  sourceCredentials?: StaticCredentials;
+  streamThreshold?: number;
+  blobConcurrency?: number;
 }
 
 function makeEngine(options: EngineOptions = {}) {
-  const transport = new Transport({ retry: { baseDelayMs: 5, maxDelayMs: 20 }, ...(options.streamThreshold === undefined ? {} : { streamThreshold: options.streamThreshold }) });
+  const transport = new Transport({
+    retry: { baseDelayMs: 5, maxDelayMs: 20 },
+    ...(options.streamThreshold === undefined ? {} : { streamThreshold: options.streamThreshold }),
+  });
   transports.push(transport);
   const registries = new Registries({
-    transport, sourceCredentials: options.sourceCredentials ?? anonymous, destinationCredentials: options.destinationCredentials ?? anonymous,
+    transport,
+    sourceCredentials: options.sourceCredentials ?? anonymous,
+    destinationCredentials: options.destinationCredentials ?? anonymous,
     uploadMode: () => (options.patch ? 'patch' : 'put'),
   });
-  const copier = new ImageCopier(new BlobCopier({
-    retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 5_000 }, ...(options.blobConcurrency === undefined ? {} : { concurrency: options.blobConcurrency }),
-  }));
+  const copier = new ImageCopier(
+    new BlobCopier({
+      retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 5_000 },
+      ...(options.blobConcurrency === undefined ? {} : { concurrency: options.blobConcurrency }),
+    }),
+  );
   return (from: string, fromRepo: string, to: string, toRepo: string, tag = 'v1') =>
     copier.copy(
-      registries.repository({ kind: 'registry', ref: { registry: from, repository: fromRepo, tag } }, 'source'), tag,
-      registries.repository({ kind: 'registry', ref: { registry: to, repository: toRepo, tag } }, 'destination'), tag,
+      registries.repository({ kind: 'registry', ref: { registry: from, repository: fromRepo, tag } }, 'source'),
+      tag,
+      registries.repository({ kind: 'registry', ref: { registry: to, repository: toRepo, tag } }, 'destination'),
+      tag,
     );
 }
 
 const isBlobGet = (r: SeenRequest, digest: string) => r.method === 'GET' && r.url.endsWith(`/blobs/${digest}`);
 
 // Every fault twice: blob bodies through undici, and through the pooled stream exchange (threshold 0).
-describe.each([['undici', Infinity], ['pooled streams', 0]] as const)('protocol faults a real registry will not produce on demand (blobs via %s)', (_via, streamThreshold) => {
+describe.each([
+  ['undici', Infinity],
+  ['pooled streams', 0],
+] as const)('protocol faults a real registry will not produce on demand (blobs via %s)', (_via, streamThreshold) => {
   const engine = (options: EngineOptions = {}) => makeEngine({ ...options, streamThreshold });
   it('retries 429 (Retry-After in seconds and as an HTTP date) and 5xx bursts', async () => {
     const image = buildImage({ layers: [rng.bytes(50_000)] });
@@ -60,8 +80,15 @@ describe.each([['undici', Infinity], ['pooled streams', 0]] as const)('protocol 
     const source = await proxy(src.url, (r) => {
       if (r.method !== 'GET' || !r.url.includes('/manifests/')) return undefined;
       manifestGets++;
-      if (manifestGets === 1) return { kind: 'respond', status: 429, headers: { 'retry-after': '0' }, body: '{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}' };
-      if (manifestGets === 2) return { kind: 'respond', status: 429, headers: { 'retry-after': new Date(Date.now() - 1000).toUTCString() } };
+      if (manifestGets === 1)
+        return {
+          kind: 'respond',
+          status: 429,
+          headers: { 'retry-after': '0' },
+          body: '{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}',
+        };
+      if (manifestGets === 2)
+        return { kind: 'respond', status: 429, headers: { 'retry-after': new Date(Date.now() - 1000).toUTCString() } };
       return undefined;
     });
     const destination = await proxy(dst.url, (r) => {
@@ -79,7 +106,9 @@ describe.each([['undici', Infinity], ['pooled streams', 0]] as const)('protocol 
     const image = buildImage({ layers: [rng.bytes(1_000)] });
     const name = repo('down');
     await push(src.url, name, 'v1', image);
-    const source = await proxy(src.url, (r) => (r.url.includes('/manifests/') ? { kind: 'respond', status: 503 } : undefined));
+    const source = await proxy(src.url, (r) =>
+      r.url.includes('/manifests/') ? { kind: 'respond', status: 503 } : undefined,
+    );
     await expect(engine()(source.host, name, dst.host, name)).rejects.toThrow(/HTTP 503/);
     expect(source.seen.filter((r) => r.url.includes('/manifests/'))).toHaveLength(5);
   });
@@ -91,7 +120,9 @@ describe.each([['undici', Infinity], ['pooled streams', 0]] as const)('protocol 
     const name = repo('reset');
     await push(src.url, name, 'v1', image);
     let gets = 0;
-    const source = await proxy(src.url, (r) => (isBlobGet(r, layer.digest) && ++gets === 1 ? { kind: 'reset', bytes: 1 << 20 } : undefined));
+    const source = await proxy(src.url, (r) =>
+      isBlobGet(r, layer.digest) && ++gets === 1 ? { kind: 'reset', bytes: 1 << 20 } : undefined,
+    );
     const result = await engine()(source.host, name, dst.host, name);
     expect(result.blobs.copied).toBe(2);
     const ranged = source.seen.filter((r) => isBlobGet(r, layer.digest));
@@ -107,7 +138,9 @@ describe.each([['undici', Infinity], ['pooled streams', 0]] as const)('protocol 
     const name = repo('truncated');
     await push(src.url, name, 'v1', image);
     let gets = 0;
-    const source = await proxy(src.url, (r) => (isBlobGet(r, layer.digest) && ++gets === 1 ? { kind: 'truncate', bytes: 700_000 } : undefined));
+    const source = await proxy(src.url, (r) =>
+      isBlobGet(r, layer.digest) && ++gets === 1 ? { kind: 'truncate', bytes: 700_000 } : undefined,
+    );
     await engine()(source.host, name, dst.host, name);
     const ranged = source.seen.filter((r) => isBlobGet(r, layer.digest));
     expect(ranged[1]!.headers.range).toBe('bytes=700000-');
@@ -119,7 +152,9 @@ describe.each([['undici', Infinity], ['pooled streams', 0]] as const)('protocol 
     const layer = image.blobs[1]!;
     const name = repo('corrupt');
     await push(src.url, name, 'v1', image);
-    const source = await proxy(src.url, (r) => (isBlobGet(r, layer.digest) ? { kind: 'corrupt', at: 1234 } : undefined));
+    const source = await proxy(src.url, (r) =>
+      isBlobGet(r, layer.digest) ? { kind: 'corrupt', at: 1234 } : undefined,
+    );
     const destination = await proxy(dst.url);
     const error = await engine()(source.host, name, destination.host, name).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DigestMismatchError);
@@ -128,15 +163,26 @@ describe.each([['undici', Infinity], ['pooled streams', 0]] as const)('protocol 
     const head = await fetch(`${dst.url}/v2/${name}/blobs/${layer.digest}`, { method: 'HEAD' });
     expect(head.status).toBe(404);
     expect(await remoteDigest(dst.url, name, 'v1')).toBeUndefined();
-    expect(destination.seen.filter((r) => r.method === 'DELETE' && r.url.includes('/blobs/uploads/')).length).toBeGreaterThan(0);
-    expect(destination.seen.some((r) => r.method === 'PUT' && r.url.includes(`digest=${encodeURIComponent(layer.digest)}`) && r.url.includes('manifests'))).toBe(false);
+    expect(
+      destination.seen.filter((r) => r.method === 'DELETE' && r.url.includes('/blobs/uploads/')).length,
+    ).toBeGreaterThan(0);
+    expect(
+      destination.seen.some(
+        (r) =>
+          r.method === 'PUT' &&
+          r.url.includes(`digest=${encodeURIComponent(layer.digest)}`) &&
+          r.url.includes('manifests'),
+      ),
+    ).toBe(false);
   });
 
   it('uploads with one streamed PATCH when the registry answers 201 instead of 202 (as ECR does)', async () => {
     const image = buildImage({ layers: [rng.bytes(400_000)] });
     const name = repo('ecr-patch');
     await push(src.url, name, 'v1', image);
-    const destination = await proxy(dst.url, (r) => (r.method === 'PATCH' ? { kind: 'rewrite', status: 201 } : undefined));
+    const destination = await proxy(dst.url, (r) =>
+      r.method === 'PATCH' ? { kind: 'rewrite', status: 201 } : undefined,
+    );
     const result = await engine({ patch: true })(src.host, name, destination.host, name);
     expect(result.blobs.copied).toBe(2);
     expect(destination.seen.filter((r) => r.method === 'PATCH')).toHaveLength(2);
@@ -151,16 +197,35 @@ describe.each([['undici', Infinity], ['pooled streams', 0]] as const)('protocol 
     const layer = image.blobs[1]!;
     const requireAuth = (r: SeenRequest): Fault | undefined =>
       r.headers.authorization === undefined
-        ? { kind: 'respond', status: 401, headers: { 'www-authenticate': 'Basic realm="fake"' }, body: '{"errors":[{"code":"UNAUTHORIZED","message":"auth"}]}' }
+        ? {
+            kind: 'respond',
+            status: 401,
+            headers: { 'www-authenticate': 'Basic realm="fake"' },
+            body: '{"errors":[{"code":"UNAUTHORIZED","message":"auth"}]}',
+          }
         : undefined;
     const storage = await proxy(dst.url);
     const sourceStorage = await proxy(src.url);
-    const front = await proxy(dst.url, (r) =>
-      requireAuth(r) ?? (r.method === 'POST' ? { kind: 'rewrite', location: (l) => l.replace(front.host, storage.host) } : undefined));
-    const sourceFront = await proxy(src.url, (r) =>
-      requireAuth(r) ?? (isBlobGet(r, layer.digest) ? { kind: 'respond', status: 307, headers: { location: `${sourceStorage.url}${r.url}` } } : undefined));
-    const creds = (host: string) => new StaticCredentials(new Map([[host, { kind: 'basic' as const, username: 'u', password: 'secret' }]]));
-    const result = await engine({ destinationCredentials: creds(front.host), sourceCredentials: creds(sourceFront.host) })(sourceFront.host, name, front.host, name);
+    const front = await proxy(
+      dst.url,
+      (r) =>
+        requireAuth(r) ??
+        (r.method === 'POST' ? { kind: 'rewrite', location: (l) => l.replace(front.host, storage.host) } : undefined),
+    );
+    const sourceFront = await proxy(
+      src.url,
+      (r) =>
+        requireAuth(r) ??
+        (isBlobGet(r, layer.digest)
+          ? { kind: 'respond', status: 307, headers: { location: `${sourceStorage.url}${r.url}` } }
+          : undefined),
+    );
+    const creds = (host: string) =>
+      new StaticCredentials(new Map([[host, { kind: 'basic' as const, username: 'u', password: 'secret' }]]));
+    const result = await engine({
+      destinationCredentials: creds(front.host),
+      sourceCredentials: creds(sourceFront.host),
+    })(sourceFront.host, name, front.host, name);
     expect(result.blobs.copied).toBe(2);
     expect(storage.seen.filter((r) => r.method === 'PUT').length).toBe(2);
     expect(storage.seen.every((r) => r.headers.authorization === undefined)).toBe(true);
@@ -194,12 +259,22 @@ describe('connections', () => {
 describe('closing', () => {
   it('stops a request waiting out a Retry-After when the transport closes, without sending it again', async () => {
     const name = repo('closing');
-    const source = await proxy(src.url, (r) => (r.url.includes('/manifests/') ? { kind: 'respond', status: 503, headers: { 'retry-after': '50' } } : undefined));
+    const source = await proxy(src.url, (r) =>
+      r.url.includes('/manifests/') ? { kind: 'respond', status: 503, headers: { 'retry-after': '50' } } : undefined,
+    );
     const transport = new Transport({ retry: { maxRetryAfterMs: 60_000 } });
     const registries = new Registries({ transport, sourceCredentials: anonymous, destinationCredentials: anonymous });
-    const pending = registries.repository({ kind: 'registry', ref: { registry: source.host, repository: name, tag: 'v1' } }, 'source').getManifest('v1');
-    const outcome = pending.then(() => 'resolved', (e: unknown) => e);
-    await waitFor(() => Promise.resolve(source.seen.some((r) => r.url.includes('/manifests/'))), 'the first manifest request');
+    const pending = registries
+      .repository({ kind: 'registry', ref: { registry: source.host, repository: name, tag: 'v1' } }, 'source')
+      .getManifest('v1');
+    const outcome = pending.then(
+      () => 'resolved',
+      (e: unknown) => e,
+    );
+    await waitFor(
+      () => Promise.resolve(source.seen.some((r) => r.url.includes('/manifests/'))),
+      'the first manifest request',
+    );
     await transport.close();
     const error = await outcome;
     expect(String(error)).toMatch(/transport was closed/);
@@ -216,28 +291,59 @@ describe('the SSRF guard (deployed service)', () => {
     await push(src.url, name, 'v1', image);
     const guarded = new Transport({ guard: new NetworkGuard(), retry: { baseDelayMs: 5, maxDelayMs: 20 } });
     transports.push(guarded);
-    const registries = new Registries({ transport: guarded, sourceCredentials: anonymous, destinationCredentials: anonymous });
-    const byAddress = registries.repository({ kind: 'registry', ref: { registry: src.host, repository: name, tag: 'v1' } }, 'source');
-    await expect(byAddress.getManifest('v1')).rejects.toThrow(/refused: 127\.0\.0\.1 .*loopback, link-local or private/);
+    const registries = new Registries({
+      transport: guarded,
+      sourceCredentials: anonymous,
+      destinationCredentials: anonymous,
+    });
+    const byAddress = registries.repository(
+      { kind: 'registry', ref: { registry: src.host, repository: name, tag: 'v1' } },
+      'source',
+    );
+    await expect(byAddress.getManifest('v1')).rejects.toThrow(
+      /refused: 127\.0\.0\.1 .*loopback, link-local or private/,
+    );
     const port = src.host.split(':')[1];
-    const byName = registries.repository({ kind: 'registry', ref: { registry: `localhost:${port}`, repository: name, tag: 'v1' } }, 'source');
+    const byName = registries.repository(
+      { kind: 'registry', ref: { registry: `localhost:${port}`, repository: name, tag: 'v1' } },
+      'source',
+    );
     await expect(byName.getManifest('v1')).rejects.toThrow(/refused: localhost resolves to (127\.0\.0\.1|::1)/);
 
     // Blob bodies on the pooled stream path go through the same guard.
     const streaming = new Transport({ guard: new NetworkGuard(), streamThreshold: 0, retry: { attempts: 1 } });
     transports.push(streaming);
-    const blobs = new Registries({ transport: streaming, sourceCredentials: anonymous, destinationCredentials: anonymous });
-    const layer = { mediaType: image.blobs[1]!.mediaType, digest: parseDigest(image.blobs[1]!.digest), size: image.blobs[1]!.size };
-    await expect(blobs.repository({ kind: 'registry', ref: { registry: src.host, repository: name, tag: 'v1' } }, 'source').openBlob(layer, 0))
-      .rejects.toThrow(/refused: 127\.0\.0\.1 .*loopback, link-local or private/);
+    const blobs = new Registries({
+      transport: streaming,
+      sourceCredentials: anonymous,
+      destinationCredentials: anonymous,
+    });
+    const layer = {
+      mediaType: image.blobs[1]!.mediaType,
+      digest: parseDigest(image.blobs[1]!.digest),
+      size: image.blobs[1]!.size,
+    };
+    await expect(
+      blobs
+        .repository({ kind: 'registry', ref: { registry: src.host, repository: name, tag: 'v1' } }, 'source')
+        .openBlob(layer, 0),
+    ).rejects.toThrow(/refused: 127\.0\.0\.1 .*loopback, link-local or private/);
     // By name, the stream path's own connect-time lookup refuses it.
-    await expect(streaming.send({ method: 'GET', url: new URL(`http://localhost:${port}/v2/${name}/blobs/${layer.digest}`), streamBytes: layer.size }))
-      .rejects.toThrow(/refused: localhost resolves to (127\.0\.0\.1|::1)/);
+    await expect(
+      streaming.send({
+        method: 'GET',
+        url: new URL(`http://localhost:${port}/v2/${name}/blobs/${layer.digest}`),
+        streamBytes: layer.size,
+      }),
+    ).rejects.toThrow(/refused: localhost resolves to (127\.0\.0\.1|::1)/);
 
     const allowed = new Transport({ guard: new NetworkGuard(['127.0.0.0/8']) });
     transports.push(allowed);
-    const ok = new Registries({ transport: allowed, sourceCredentials: anonymous, destinationCredentials: anonymous })
-      .repository({ kind: 'registry', ref: { registry: src.host, repository: name, tag: 'v1' } }, 'source');
+    const ok = new Registries({
+      transport: allowed,
+      sourceCredentials: anonymous,
+      destinationCredentials: anonymous,
+    }).repository({ kind: 'registry', ref: { registry: src.host, repository: name, tag: 'v1' } }, 'source');
     expect((await ok.getManifest('v1')).digest).toBe(image.digest);
   });
 });

@@ -23,7 +23,12 @@ afterAll(async () => {
 /** Runs the built CLI, killed after `killAfterMs` (a regression must fail the test, not hang the suite). */
 function ferry(args: string[], killAfterMs = 45_000): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'ferry.js'), ...args], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'], timeout: killAfterMs, killSignal: 'SIGKILL' });
+    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'ferry.js'), ...args], {
+      env: cleanEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: killAfterMs,
+      killSignal: 'SIGKILL',
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -41,10 +46,13 @@ async function silentPeer(): Promise<string> {
     socket.on('error', () => undefined);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  stops.push(() => new Promise((resolve) => {
-    for (const socket of sockets) socket.destroy();
-    server.close(() => resolve());
-  }));
+  stops.push(
+    () =>
+      new Promise((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  );
   const address = server.address();
   return `127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
 }
@@ -61,12 +69,20 @@ async function slowRegistry(image: BuiltManifest, mode: 'trickle' | 'stall'): Pr
     const head = req.method === 'HEAD';
     if (url === '/v2/') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     if (url.includes('/manifests/')) {
-      res.writeHead(200, { 'content-type': image.mediaType, 'docker-content-digest': image.digest, 'content-length': image.bytes.length });
+      res.writeHead(200, {
+        'content-type': image.mediaType,
+        'docker-content-digest': image.digest,
+        'content-length': image.bytes.length,
+      });
       return void res.end(head ? undefined : image.bytes);
     }
     const blob = image.blobs.find((b) => url.endsWith(`/blobs/${b.digest}`));
     if (!blob) return void res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': blob.size, 'docker-content-digest': blob.digest });
+    res.writeHead(200, {
+      'content-type': 'application/octet-stream',
+      'content-length': blob.size,
+      'docker-content-digest': blob.digest,
+    });
     if (head) return void res.end();
     if (blob !== slow) return void res.end(blob.data);
     if (mode === 'stall') return void res.write(blob.data.subarray(0, blob.size >> 1));
@@ -78,10 +94,13 @@ async function slowRegistry(image: BuiltManifest, mode: 'trickle' | 'stall'): Pr
   });
   server.on('connection', (socket) => socket.on('error', () => undefined));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  stops.push(() => new Promise((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  }));
+  stops.push(
+    () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
   const address = server.address();
   return `127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
 }
@@ -101,12 +120,25 @@ describe('a registry that accepts the connection and never answers', () => {
 });
 
 // A small layer goes through undici, a 2 MiB one through the pooled stream exchange: both paths.
-describe.each([['undici', 32 * 1024], ['pooled streams', 2 << 20]] as const)('a registry whose blob body misbehaves (via %s)', (_via, layerBytes) => {
+describe.each([
+  ['undici', 32 * 1024],
+  ['pooled streams', 2 << 20],
+] as const)('a registry whose blob body misbehaves (via %s)', (_via, layerBytes) => {
   it('fails a blob that trickles below --min-rate with one retryable-error line naming registry, repository, digest and rate', async () => {
     const image = buildImage({ layers: [rng.bytes(layerBytes)] });
     const host = await slowRegistry(image, 'trickle');
     const name = repo('trickle');
-    const result = await ferry(['copy', '--idle-timeout', '30', '--min-rate', '1KiB/s', '--min-rate-window', '1', `${host}/${name}:v1`, `${dst.host}/${name}:v1`]);
+    const result = await ferry([
+      'copy',
+      '--idle-timeout',
+      '30',
+      '--min-rate',
+      '1KiB/s',
+      '--min-rate-window',
+      '1',
+      `${host}/${name}:v1`,
+      `${dst.host}/${name}:v1`,
+    ]);
     expect(result.code, result.stderr).toBe(1);
     expect(oneLine(result.stderr)).toHaveLength(1);
     const layer = image.blobs[image.blobs.length - 1]!;
@@ -128,7 +160,7 @@ describe.each([['undici', 32 * 1024], ['pooled streams', 2 << 20]] as const)('a 
 });
 
 describe('local paths', () => {
-  it('fails at once on a layout directory that cannot be created (oci:/proc/…: Node\'s recursive mkdir would spin forever)', async () => {
+  it("fails at once on a layout directory that cannot be created (oci:/proc/…: Node's recursive mkdir would spin forever)", async () => {
     const layout = mkdtempSync(join(tmpdir(), 'ferry-hang-'));
     await writeLayout(layout, 'v1', buildImage({ layers: [rng.bytes(1000)] }));
     const target = `/proc/ferry-${rng.int(1e9)}/layout`;

@@ -11,10 +11,15 @@ const rng = new Rng(seed + 6);
 function runInTerminal(args: string[]): Promise<string> {
   const command = [process.execPath, join(repoRoot, 'bin', 'ferry.js'), ...args].map((a) => `'${a}'`).join(' ');
   return new Promise((resolve, reject) => {
-    execFile('script', ['-qfec', command, '/dev/null'], { env: { ...cleanEnv(), COLUMNS: '120', TERM: 'xterm' } }, (err, stdout) => {
-      if (err) reject(err);
-      else resolve(stdout);
-    });
+    execFile(
+      'script',
+      ['-qfec', command, '/dev/null'],
+      { env: { ...cleanEnv(), COLUMNS: '120', TERM: 'xterm' } },
+      (err, stdout) => {
+        if (err) reject(err);
+        else resolve(stdout);
+      },
+    );
   });
 }
 

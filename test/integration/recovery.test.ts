@@ -29,20 +29,28 @@ afterAll(async () => {
 describe('ferry serve after kill -9', () => {
   it('resumes runs that were copying on restart, and fails those whose inline credentials were only in memory, saying why', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'ferry-recover-'));
-    const plain = { repo: `recover/plain-${rng.int(1e9)}`, image: buildImage({ layers: [rng.bytes(1 << 20), rng.bytes(5_000)] }) };
+    const plain = {
+      repo: `recover/plain-${rng.int(1e9)}`,
+      image: buildImage({ layers: [rng.bytes(1 << 20), rng.bytes(5_000)] }),
+    };
     const secured = { repo: `recover/secured-${rng.int(1e9)}`, image: buildImage({ layers: [rng.bytes(1 << 20)] }) };
     await push(src.url, plain.repo, 'v1', plain.image);
     await push(basic.url, secured.repo, 'v1', secured.image, basicHeader(basic.username, basic.password));
     const big = (image: typeof plain.image) => image.blobs.filter((b) => b.size === 1 << 20).map((b) => b.digest);
-    const holdLayers = (layers: string[]) => (method: string, url: string) => method === 'GET' && layers.some((l) => url.includes(`/blobs/${l}`));
+    const holdLayers = (layers: string[]) => (method: string, url: string) =>
+      method === 'GET' && layers.some((l) => url.includes(`/blobs/${l}`));
     const plainSource = await startHeldProxy(src.url, holdLayers(big(plain.image)));
     const securedSource = await startHeldProxy(basic.url, holdLayers(big(secured.image)));
     proxies.push(plainSource, securedSource);
 
     const first = await startServe(dataDir);
-    const resumable = await api(first.url, 'POST', '/v1/runs', { images: [`${plainSource.host}/${plain.repo}:v1`], destination: { registry: dst.host, prefix: 'recovered' } });
+    const resumable = await api(first.url, 'POST', '/v1/runs', {
+      images: [`${plainSource.host}/${plain.repo}:v1`],
+      destination: { registry: dst.host, prefix: 'recovered' },
+    });
     const withInline = await api(first.url, 'POST', '/v1/runs', {
-      images: [`${securedSource.host}/${secured.repo}:v1`], destination: { registry: dst.host, prefix: 'recovered' },
+      images: [`${securedSource.host}/${secured.repo}:v1`],
+      destination: { registry: dst.host, prefix: 'recovered' },
       sourceCredentials: { [securedSource.host]: { username: basic.username, password: basic.password } },
     });
     expect([resumable.status, withInline.status]).toEqual([202, 202]);
@@ -51,13 +59,17 @@ describe('ferry serve after kill -9', () => {
     const during = (await api(first.url, 'GET', `/v1/runs/${(resumable.json as RunView).runId}`)).json as RunView;
     expect(Object.values(during.images)[0]!.status).toBe('in-progress');
     expect(await first.stop('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
-    expect(readFileSync(join(dataDir, 'ferry-serve.lock'), 'utf8')).toMatch(new RegExp(`^${first.child.pid} [0-9a-f-]+\n$`));
+    expect(readFileSync(join(dataDir, 'ferry-serve.lock'), 'utf8')).toMatch(
+      new RegExp(`^${first.child.pid} [0-9a-f-]+\n$`),
+    );
     plainSource.release();
     securedSource.release();
 
     const second = await startServe(dataDir);
     // The lock of the killed server is taken over.
-    expect(readFileSync(join(dataDir, 'ferry-serve.lock'), 'utf8')).toMatch(new RegExp(`^${second.child.pid} [0-9a-f-]+\n$`));
+    expect(readFileSync(join(dataDir, 'ferry-serve.lock'), 'utf8')).toMatch(
+      new RegExp(`^${second.child.pid} [0-9a-f-]+\n$`),
+    );
     expect(second.stderr).toMatch(/^Runs left in progress by the previous ferry serve: 1 resumed, 1 failed/m);
 
     const resumed = await waitForRun(second.url, (resumable.json as RunView).runId);

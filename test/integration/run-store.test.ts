@@ -6,13 +6,37 @@ import type { ImageRecord, RunRecord } from '../../functions/runs/model.js';
 import { IdempotencyConflictError, IdempotencyInProgressError } from '../../functions/runs/store.js';
 import { type RunningDynamo, startDynalite, startDynamoDbLocal } from '../support/dynamodb.js';
 
-const options = { destination: { registry: 'r.example', insecure: false }, sourceCredentials: {}, platforms: [], referrers: false, override: true, failFast: false, dryRun: false };
+const options = {
+  destination: { registry: 'r.example', insecure: false },
+  sourceCredentials: {},
+  platforms: [],
+  referrers: false,
+  override: true,
+  failFast: false,
+  dryRun: false,
+};
 let counter = 0;
 function newRun(startTime = new Date().toISOString(), total = 3): { run: RunRecord; images: ImageRecord[] } {
   const runId = `run-${Date.now()}-${counter++}`;
   return {
-    run: { runId, status: 'in-progress', startTime, endTime: null, totalImages: total, imagesProcessed: 0, imagesFailed: 0, bytesCopied: 0, options },
-    images: Array.from({ length: total }, (_, index) => ({ runId, index, source: `src.example/app${index}:1`, destination: `r.example/app${index}:1`, status: 'pending' as const })),
+    run: {
+      runId,
+      status: 'in-progress',
+      startTime,
+      endTime: null,
+      totalImages: total,
+      imagesProcessed: 0,
+      imagesFailed: 0,
+      bytesCopied: 0,
+      options,
+    },
+    images: Array.from({ length: total }, (_, index) => ({
+      runId,
+      index,
+      source: `src.example/app${index}:1`,
+      destination: `r.example/app${index}:1`,
+      status: 'pending' as const,
+    })),
   };
 }
 
@@ -74,38 +98,66 @@ describe.each([
     const [first, other, third] = [newRun(), newRun(), newRun()];
     const claim = { key: `key-${counter}`, caller: 'arn:aws:iam::111122223333:user/a', requestHash: 'sha256:1' };
     await store.createRun(first.run, first.images, claim);
-    await expect(store.createRun(other.run, other.images, { ...claim, requestHash: 'sha256:2' })).rejects.toBeInstanceOf(IdempotencyConflictError);
+    await expect(
+      store.createRun(other.run, other.images, { ...claim, requestHash: 'sha256:2' }),
+    ).rejects.toBeInstanceOf(IdempotencyConflictError);
     expect(await store.getRun(other.run.runId)).toBeUndefined();
     expect(await store.findByIdempotencyKey(claim)).toEqual(first.run);
-    await expect(store.findByIdempotencyKey({ ...claim, requestHash: 'sha256:2' })).rejects.toBeInstanceOf(IdempotencyConflictError);
+    await expect(store.findByIdempotencyKey({ ...claim, requestHash: 'sha256:2' })).rejects.toBeInstanceOf(
+      IdempotencyConflictError,
+    );
     expect(await store.findByIdempotencyKey({ ...claim, caller: 'arn:aws:iam::444455556666:user/b' })).toBeUndefined();
-    const stranger = await store.createRun(third.run, third.images, { ...claim, caller: 'arn:aws:iam::444455556666:user/b' });
+    const stranger = await store.createRun(third.run, third.images, {
+      ...claim,
+      caller: 'arn:aws:iam::444455556666:user/b',
+    });
     expect(stranger).toEqual({ run: third.run, created: true });
   });
 
   describe('an Idempotency-Key whose run is not written yet', () => {
     const window = 60_000;
     const clock = { now: Date.parse('2033-01-01T00:00:00Z') };
-    const storeWith = (client: DynamoDBClient) => new DynamoRunStore({
-      client, tableName: table, now: () => new Date(clock.now), idempotencyTakeoverMs: window, idempotencyWaitMs: 0,
+    const storeWith = (client: DynamoDBClient) =>
+      new DynamoRunStore({
+        client,
+        tableName: table,
+        now: () => new Date(clock.now),
+        idempotencyTakeoverMs: window,
+        idempotencyWaitMs: 0,
+      });
+    const claimOf = () => ({
+      key: `key-${counter++}`,
+      caller: 'arn:aws:iam::111122223333:user/a',
+      requestHash: 'sha256:1',
     });
-    const claimOf = () => ({ key: `key-${counter++}`, caller: 'arn:aws:iam::111122223333:user/a', requestHash: 'sha256:1' });
 
     it('is taken over once its request died (after the takeover window, not before), and then stands for the new run', async () => {
       const claim = claimOf();
       const first = newRun();
-      const dying = storeWith(beforeBatches(engine.client, () => Promise.reject(new Error('Task timed out after 30.00 seconds'))));
+      const dying = storeWith(
+        beforeBatches(engine.client, () => Promise.reject(new Error('Task timed out after 30.00 seconds'))),
+      );
       await expect(dying.createRun(first.run, first.images, claim)).rejects.toThrow('Task timed out');
       const retry = newRun();
       clock.now += window - 1_000;
-      await expect(storeWith(engine.client).findByIdempotencyKey(claim)).rejects.toBeInstanceOf(IdempotencyInProgressError);
-      await expect(storeWith(engine.client).createRun(retry.run, retry.images, claim)).rejects.toBeInstanceOf(IdempotencyInProgressError);
+      await expect(storeWith(engine.client).findByIdempotencyKey(claim)).rejects.toBeInstanceOf(
+        IdempotencyInProgressError,
+      );
+      await expect(storeWith(engine.client).createRun(retry.run, retry.images, claim)).rejects.toBeInstanceOf(
+        IdempotencyInProgressError,
+      );
       expect(await store.getRun(retry.run.runId)).toBeUndefined();
       clock.now += 2_000;
       expect(await storeWith(engine.client).findByIdempotencyKey(claim)).toBeUndefined();
-      expect(await storeWith(engine.client).createRun(retry.run, retry.images, claim)).toEqual({ run: retry.run, created: true });
+      expect(await storeWith(engine.client).createRun(retry.run, retry.images, claim)).toEqual({
+        run: retry.run,
+        created: true,
+      });
       const later = newRun();
-      expect(await storeWith(engine.client).createRun(later.run, later.images, claim)).toEqual({ run: retry.run, created: false });
+      expect(await storeWith(engine.client).createRun(later.run, later.images, claim)).toEqual({
+        run: retry.run,
+        created: false,
+      });
       expect(await store.getRun(first.run.runId)).toBeUndefined();
       expect(await store.getRun(later.run.runId)).toBeUndefined();
     });
@@ -115,27 +167,38 @@ describe.each([
       const first = newRun(undefined, 75); // three batches of images before the run item
       const stops = [deferred(), deferred()].map((release) => ({ reached: deferred(), release }));
       let batches = 0;
-      const holder = storeWith(beforeBatches(engine.client, async () => {
-        const stop = stops[batches++ - 1]; // held before its second and third batch
-        if (stop) {
-          stop.reached.resolve();
-          await stop.release.promise;
-        }
-      }));
+      const holder = storeWith(
+        beforeBatches(engine.client, async () => {
+          const stop = stops[batches++ - 1]; // held before its second and third batch
+          if (stop) {
+            stop.reached.resolve();
+            await stop.release.promise;
+          }
+        }),
+      );
       const writing = holder.createRun(first.run, first.images, claim);
       const retry = newRun();
       await stops[0]!.reached.promise;
       clock.now += window / 3;
-      await expect(storeWith(engine.client).createRun(retry.run, retry.images, claim)).rejects.toBeInstanceOf(IdempotencyInProgressError);
+      await expect(storeWith(engine.client).createRun(retry.run, retry.images, claim)).rejects.toBeInstanceOf(
+        IdempotencyInProgressError,
+      );
       stops[0]!.release.resolve();
       await stops[1]!.reached.promise;
       // Longer than the window since the key was first claimed: the writer renewed its claim meanwhile.
       clock.now += window;
-      await expect(storeWith(engine.client).createRun(retry.run, retry.images, claim)).rejects.toBeInstanceOf(IdempotencyInProgressError);
-      await expect(storeWith(engine.client).findByIdempotencyKey(claim)).rejects.toBeInstanceOf(IdempotencyInProgressError);
+      await expect(storeWith(engine.client).createRun(retry.run, retry.images, claim)).rejects.toBeInstanceOf(
+        IdempotencyInProgressError,
+      );
+      await expect(storeWith(engine.client).findByIdempotencyKey(claim)).rejects.toBeInstanceOf(
+        IdempotencyInProgressError,
+      );
       stops[1]!.release.resolve();
       expect(await writing).toEqual({ run: first.run, created: true });
-      expect(await storeWith(engine.client).createRun(retry.run, retry.images, claim)).toEqual({ run: first.run, created: false });
+      expect(await storeWith(engine.client).createRun(retry.run, retry.images, claim)).toEqual({
+        run: first.run,
+        created: false,
+      });
       expect(await store.getRun(retry.run.runId)).toBeUndefined();
       expect(await store.listImages(retry.run.runId)).toEqual([]);
       expect(await store.listImages(first.run.runId)).toHaveLength(75);
@@ -180,7 +243,9 @@ describe.each([
     expect(await store.cancelRun(run.runId)).toBe(true);
     expect(await store.cancelRun(run.runId)).toBe(false);
     expect(await store.startImage(run.runId, 0)).toEqual({ kind: 'run-not-active', status: 'cancelled' });
-    expect(await store.finishRun(run.runId, { status: 'completed', imagesProcessed: 0, imagesFailed: 0, bytesCopied: 0 })).toBe(false);
+    expect(
+      await store.finishRun(run.runId, { status: 'completed', imagesProcessed: 0, imagesFailed: 0, bytesCopied: 0 }),
+    ).toBe(false);
     expect(await store.getRun(run.runId)).toMatchObject({ status: 'cancelled', message: 'run cancelled' });
     expect((await store.getRun(run.runId))?.endTime).not.toBeNull();
   });
@@ -199,19 +264,35 @@ describe.each([
     expect(second.items.slice(0, 2).map((r) => r.runId)).toEqual(created.slice(0, 2).reverse());
     await expect(store.listRuns(3, 'not-a-token')).rejects.toBeInstanceOf(InvalidTokenError);
     // Well-formed JSON of the wrong shape must not reach the engine (a ValidationException, a 500).
-    for (const forged of [{}, { a: 'b' }, { pk: 'RUN#x', sk: 'RUN' }, { pk: 'IDEM#x', sk: 'IDEM', gsi1pk: 'RUNS', gsi1sk: 'x' }]) {
-      await expect(store.listRuns(3, Buffer.from(JSON.stringify(forged)).toString('base64url'))).rejects.toBeInstanceOf(InvalidTokenError);
+    for (const forged of [
+      {},
+      { a: 'b' },
+      { pk: 'RUN#x', sk: 'RUN' },
+      { pk: 'IDEM#x', sk: 'IDEM', gsi1pk: 'RUNS', gsi1sk: 'x' },
+    ]) {
+      await expect(store.listRuns(3, Buffer.from(JSON.stringify(forged)).toString('base64url'))).rejects.toBeInstanceOf(
+        InvalidTokenError,
+      );
     }
   });
 
   it('hides finished runs past their TTL (engines that never expire items included)', async () => {
     const now = Date.now();
-    const early = new DynamoRunStore({ client: engine.client, tableName: table, retentionDays: 1, now: () => new Date(now) });
+    const early = new DynamoRunStore({
+      client: engine.client,
+      tableName: table,
+      retentionDays: 1,
+      now: () => new Date(now),
+    });
     const { run, images } = newRun(new Date(now).toISOString(), 1);
     await early.createRun(run, images);
     await early.finishRun(run.runId, { status: 'completed', imagesProcessed: 1, imagesFailed: 0, bytesCopied: 0 });
     expect(await early.getRun(run.runId)).toMatchObject({ status: 'completed' });
-    const later = new DynamoRunStore({ client: engine.client, tableName: table, now: () => new Date(now + 2 * 86_400_000) });
+    const later = new DynamoRunStore({
+      client: engine.client,
+      tableName: table,
+      now: () => new Date(now + 2 * 86_400_000),
+    });
     expect(await later.getRun(run.runId)).toBeUndefined();
     expect((await later.listRuns(100)).items.some((r) => r.runId === run.runId)).toBe(false);
   });
@@ -221,19 +302,28 @@ describe.each([
     const b = newRun();
     await store.createRun(a.run, a.images);
     expect(await store.acquireScheduleLock(`nightly-${counter}`, a.run.runId)).toEqual({ acquired: true });
-    expect(await store.acquireScheduleLock(`nightly-${counter}`, b.run.runId)).toEqual({ acquired: false, heldBy: a.run.runId });
+    expect(await store.acquireScheduleLock(`nightly-${counter}`, b.run.runId)).toEqual({
+      acquired: false,
+      heldBy: a.run.runId,
+    });
     await store.finishRun(a.run.runId, { status: 'completed', imagesProcessed: 3, imagesFailed: 0, bytesCopied: 0 });
     expect(await store.acquireScheduleLock(`nightly-${counter}`, b.run.runId)).toEqual({ acquired: true });
   });
 
   it('keeps where blobs are per registry, refreshes a location when recorded again, and forgets it past its TTL', async () => {
     const now = Date.parse('2031-01-01T00:00:00Z');
-    const at = (days: number) => new DynamoBlobIndex({ client: engine.client, tableName: table, retentionDays: 7, now: () => new Date(now + days * 86_400_000) });
+    const at = (days: number) =>
+      new DynamoBlobIndex({
+        client: engine.client,
+        tableName: table,
+        retentionDays: 7,
+        now: () => new Date(now + days * 86_400_000),
+      });
     const digest = `sha256:${'ab'.repeat(31)}${String(counter++).padStart(2, '0')}`;
     await at(0).record('r.example', digest, 'team/base');
     await at(0).record('r.example', digest, 'team/app');
     await at(0).record('other.example', digest, 'elsewhere');
-    expect([...await at(1).locations('r.example', digest)].sort()).toEqual(['team/app', 'team/base']);
+    expect([...(await at(1).locations('r.example', digest))].sort()).toEqual(['team/app', 'team/base']);
     expect(await at(1).locations('other.example', digest)).toEqual(['elsewhere']);
     expect(await at(1).locations('r.example', `sha256:${'cd'.repeat(32)}`)).toEqual([]);
     await at(5).record('r.example', digest, 'team/app');

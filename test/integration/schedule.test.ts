@@ -31,11 +31,17 @@ describe('scheduled runs', () => {
   it('start no second run while the schedule’s previous run is in progress', async () => {
     const workflow = new RecordingWorkflow();
     const service = new RunService({ store, vault: new MemoryVault(), workflow });
-    const body = JSON.stringify({ images: ['docker.io/library/busybox:1.36'], destination: { registry: 'registry.example' } });
+    const body = JSON.stringify({
+      images: ['docker.io/library/busybox:1.36'],
+      destination: { registry: 'registry.example' },
+    });
     const first = await startScheduledRun(service, 'nightly', body);
     expect(first.started).toBe(true);
     const overlapping = await startScheduledRun(service, 'nightly', body);
-    expect(overlapping).toEqual({ started: false, skippedBecause: `run ${first.runId} of schedule nightly is still in progress` });
+    expect(overlapping).toEqual({
+      started: false,
+      skippedBecause: `run ${first.runId} of schedule nightly is still in progress`,
+    });
     expect(workflow.started).toEqual([first.runId]);
     expect((await startScheduledRun(service, 'weekly', body)).started).toBe(true);
 

@@ -15,7 +15,10 @@ const rng = new Rng(seed + 8);
 
 /** Runs `ferry serve` expecting it to refuse to start: its exit code and stderr. */
 function refusedServe(args: string[]): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'ferry.js'), 'serve', ...args], { env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'ferry.js'), 'serve', ...args], {
+    env: cleanEnv(),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   return new Promise((resolve) => {
@@ -27,7 +30,6 @@ function refusedServe(args: string[]): Promise<{ code: number | null; stderr: st
   });
 }
 
-
 describe('the ferry serve command', () => {
   it('serves the API on embedded defaults, and keeps runs in --data-dir across restarts', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'ferry-serve-'));
@@ -35,7 +37,10 @@ describe('the ferry serve command', () => {
     const image = buildImage({ layers: [rng.bytes(30_000)] });
     await push(src.url, repo, 'v1', image);
     const first = await startServe(dataDir);
-    const started = await api(first.url, 'POST', '/v1/runs', { images: [`${src.host}/${repo}:v1`], destination: { registry: dst.host, prefix: 'served' } });
+    const started = await api(first.url, 'POST', '/v1/runs', {
+      images: [`${src.host}/${repo}:v1`],
+      destination: { registry: dst.host, prefix: 'served' },
+    });
     expect(started.status).toBe(202);
     const { runId } = started.json as RunView;
     const run = await waitForRun(first.url, runId);
@@ -56,11 +61,15 @@ describe('the ferry serve command', () => {
     try {
       const sameDir = await refusedServe(['--port', '0', '--data-dir', dataDir]);
       expect(sameDir.code).toBe(2);
-      expect(sameDir.stderr).toBe(`ferry: --data-dir ${dataDir} is in use by another ferry serve (pid ${first.child.pid}); stop it or choose another directory\n`);
+      expect(sameDir.stderr).toBe(
+        `ferry: --data-dir ${dataDir} is in use by another ferry serve (pid ${first.child.pid}); stop it or choose another directory\n`,
+      );
       const port = new URL(first.url).port;
       const samePort = await refusedServe(['--port', port, '--data-dir', mkdtempSync(join(tmpdir(), 'ferry-serve-'))]);
       expect(samePort.code).toBe(2);
-      expect(samePort.stderr).toBe(`ferry: cannot listen on 127.0.0.1:${port}: the address is in use (--port 0 picks a free port)\n`);
+      expect(samePort.stderr).toBe(
+        `ferry: cannot listen on 127.0.0.1:${port}: the address is in use (--port 0 picks a free port)\n`,
+      );
       // The first server is untouched.
       expect((await api(first.url, 'GET', '/v1/runs')).status).toBe(200);
     } finally {
@@ -85,6 +94,9 @@ describe('the ferry serve command', () => {
     expect((await afterReboot.stop()).code).toBe(0);
     writeFileSync(join(dataDir, 'ferry-serve.lock'), `${process.pid} ${boot}\n`);
     const held = await refusedServe(['--port', '0', '--data-dir', dataDir]);
-    expect(held).toEqual({ code: 2, stderr: `ferry: --data-dir ${dataDir} is in use by another ferry serve (pid ${process.pid}); stop it or choose another directory\n` });
+    expect(held).toEqual({
+      code: 2,
+      stderr: `ferry: --data-dir ${dataDir} is in use by another ferry serve (pid ${process.pid}); stop it or choose another directory\n`,
+    });
   });
 });

@@ -26,26 +26,45 @@ describe('ferry serve: runs over HTTP', () => {
   it('runs 22 images (multi-arch, auth-required, one missing, one present) to failed with the right per-image statuses', async () => {
     const multi = buildIndex([
       { image: buildImage({ layers: [rng.bytes(20_000)] }), platform: { os: 'linux', architecture: 'amd64' } },
-      { image: buildImage({ layers: [rng.bytes(20_000)], platform: { os: 'linux', architecture: 'arm64' } }), platform: { os: 'linux', architecture: 'arm64' } },
+      {
+        image: buildImage({ layers: [rng.bytes(20_000)], platform: { os: 'linux', architecture: 'arm64' } }),
+        platform: { os: 'linux', architecture: 'arm64' },
+      },
     ]);
     const base = rng.bytes(50_000);
     const prefix = ns('run');
     const images: { ref: string; digest?: string; dest: string }[] = [];
     const multiRepo = `${prefix}/multi`;
     await push(src.url, multiRepo, 'v1', multi);
-    images.push({ ref: `${src.host}/${multiRepo}:v1`, digest: multi.digest, dest: `${dst.host}/mirror/${multiRepo}:v1` });
+    images.push({
+      ref: `${src.host}/${multiRepo}:v1`,
+      digest: multi.digest,
+      dest: `${dst.host}/mirror/${multiRepo}:v1`,
+    });
     for (let i = 0; i < 18; i++) {
       const image = buildImage({ layers: [base, rng.bytes(3_000)] });
       await push(src.url, `${prefix}/app${i}`, '1.0', image);
-      images.push({ ref: `${src.host}/${prefix}/app${i}:1.0`, digest: image.digest, dest: `${dst.host}/mirror/${prefix}/app${i}:1.0` });
+      images.push({
+        ref: `${src.host}/${prefix}/app${i}:1.0`,
+        digest: image.digest,
+        dest: `${dst.host}/mirror/${prefix}/app${i}:1.0`,
+      });
     }
     const secured = buildImage({ layers: [rng.bytes(8_000)] });
     await push(basic.url, `${prefix}/secured`, 'v1', secured, basicHeader(basic.username, basic.password));
-    images.push({ ref: `${basic.host}/${prefix}/secured:v1`, digest: secured.digest, dest: `${dst.host}/mirror/${prefix}/secured:v1` });
+    images.push({
+      ref: `${basic.host}/${prefix}/secured:v1`,
+      digest: secured.digest,
+      dest: `${dst.host}/mirror/${prefix}/secured:v1`,
+    });
     const present = buildImage({ layers: [rng.bytes(4_000)] });
     await push(src.url, `${prefix}/present`, 'v1', present);
     await push(dst.url, `mirror/${prefix}/present`, 'v1', present);
-    images.push({ ref: `${src.host}/${prefix}/present:v1`, digest: present.digest, dest: `${dst.host}/mirror/${prefix}/present:v1` });
+    images.push({
+      ref: `${src.host}/${prefix}/present:v1`,
+      digest: present.digest,
+      dest: `${dst.host}/mirror/${prefix}/present:v1`,
+    });
     images.push({ ref: `${src.host}/${prefix}/missing:v1`, dest: `${dst.host}/mirror/${prefix}/missing:v1` });
 
     const started = await api(server.url, 'POST', '/v1/runs', {
@@ -89,7 +108,9 @@ describe('ferry serve: runs over HTTP', () => {
     const mapping = await api(server.url, 'GET', `/v1/runs/${runId}/mapping`);
     expect(mapping.text.trim().split('\n')).toHaveLength(22);
     expect(mapping.text).toContain(`${images[0]!.ref}=${images[0]!.dest}\n`);
-    expect(server.events.published.some((e) => e.runId === runId && e.status === 'failed' && e.imagesFailed === 1)).toBe(true);
+    expect(
+      server.events.published.some((e) => e.runId === runId && e.status === 'failed' && e.imagesFailed === 1),
+    ).toBe(true);
   });
 
   it('fails fast with a clear message when destination credentials are wrong, copying nothing', async () => {
@@ -97,7 +118,8 @@ describe('ferry serve: runs over HTTP', () => {
     const repo = ns('preflight');
     await push(src.url, repo, 'v1', image);
     const started = await api(server.url, 'POST', '/v1/runs', {
-      images: [`${src.host}/${repo}:v1`], destination: { registry: basic.host, credentials: { username: 'alice', password: 'wrong' } },
+      images: [`${src.host}/${repo}:v1`],
+      destination: { registry: basic.host, credentials: { username: 'alice', password: 'wrong' } },
     });
     const run = await waitForRun(server.url, (started.json as RunView).runId);
     expect(run.status).toBe('failed');
@@ -109,7 +131,9 @@ describe('ferry serve: runs over HTTP', () => {
   it('shows per-image progress while running, and cancel stops new copies', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const proxy = await startFaultProxy(src.url, (r) => (r.method === 'GET' && r.url.includes('/blobs/') ? { kind: 'hold', until: gate } : undefined));
+    const proxy = await startFaultProxy(src.url, (r) =>
+      r.method === 'GET' && r.url.includes('/blobs/') ? { kind: 'hold', until: gate } : undefined,
+    );
     proxies.push(proxy);
     const prefix = ns('cancel');
     const refs: string[] = [];
@@ -120,10 +144,14 @@ describe('ferry serve: runs over HTTP', () => {
     const started = await api(server.url, 'POST', '/v1/runs', { images: refs, destination: { registry: dst.host } });
     const { runId } = started.json as RunView;
     let during!: RunView;
-    await waitFor(async () => {
-      during = (await api(server.url, 'GET', `/v1/runs/${runId}`)).json as RunView;
-      return Object.values(during.images).filter((i) => i.status === 'in-progress').length === 10;
-    }, 'ten images in progress', 400);
+    await waitFor(
+      async () => {
+        during = (await api(server.url, 'GET', `/v1/runs/${runId}`)).json as RunView;
+        return Object.values(during.images).filter((i) => i.status === 'in-progress').length === 10;
+      },
+      'ten images in progress',
+      400,
+    );
     expect(during.status).toBe('in-progress');
     expect(Object.values(during.images).filter((i) => i.status === 'pending')).toHaveLength(5);
 
@@ -140,7 +168,8 @@ describe('ferry serve: runs over HTTP', () => {
     expect(pending).toHaveLength(5);
     const blobRequests = proxy.seen.filter((r) => r.method === 'GET' && r.url.includes('/blobs/'));
     const repoOf = (ref: string) => ref.slice(ref.indexOf('/') + 1, ref.lastIndexOf(':'));
-    for (const image of pending) expect(blobRequests.some((r) => r.url.startsWith(`/v2/${repoOf(image.source)}/blobs/`))).toBe(false);
+    for (const image of pending)
+      expect(blobRequests.some((r) => r.url.startsWith(`/v2/${repoOf(image.source)}/blobs/`))).toBe(false);
     const started10 = Object.values(run.images).filter((i) => !pending.includes(i));
     expect(started10).toHaveLength(10);
     // The ten under way stopped where the cancel found them (some before their first blob): test/integration/cancel.test.ts.
@@ -173,12 +202,14 @@ describe('ferry serve: runs over HTTP', () => {
       images.push(image);
     }
     const started = await api(server.url, 'POST', '/v1/runs', {
-      images: images.map((_, i) => `${proxy.host}/${prefix}/app${i}:v1`), destination: { registry: dst.host },
+      images: images.map((_, i) => `${proxy.host}/${prefix}/app${i}:v1`),
+      destination: { registry: dst.host },
     });
     const run = await waitForRun(server.url, (started.json as RunView).runId);
     expect(run).toMatchObject({ status: 'completed', imagesProcessed: width, imagesFailed: 0 });
     expect(held.size).toBe(width);
-    for (const [i, image] of images.entries()) expect(await remoteDigest(dst.url, `${prefix}/app${i}`, 'v1')).toBe(image.digest);
+    for (const [i, image] of images.entries())
+      expect(await remoteDigest(dst.url, `${prefix}/app${i}`, 'v1')).toBe(image.digest);
   });
 
   it('stops at the first failure with failFast', async () => {
@@ -190,7 +221,8 @@ describe('ferry serve: runs over HTTP', () => {
     const layers = new Set<string>();
     const proxy = await startFaultProxy(src.url, (r) => {
       if (r.method !== 'GET' || !r.url.includes('/blobs/')) return undefined;
-      if (r.url.includes(`${prefix}/app0/`)) return { kind: 'respond', status: 403, body: '{"errors":[{"code":"DENIED","message":"blob access denied"}]}' };
+      if (r.url.includes(`${prefix}/app0/`))
+        return { kind: 'respond', status: 403, body: '{"errors":[{"code":"DENIED","message":"blob access denied"}]}' };
       return layers.has(r.url.slice(r.url.lastIndexOf('/') + 1)) ? { kind: 'hold', until: gate } : undefined;
     });
     proxies.push(proxy);
@@ -203,7 +235,11 @@ describe('ferry serve: runs over HTTP', () => {
     }
     let runId: string;
     try {
-      const started = await api(server.url, 'POST', '/v1/runs', { images: refs, destination: { registry: dst.host }, failFast: true });
+      const started = await api(server.url, 'POST', '/v1/runs', {
+        images: refs,
+        destination: { registry: dst.host },
+        failFast: true,
+      });
       runId = (started.json as RunView).runId;
       const stopped = await waitForRun(server.url, runId, 1200);
       expect(stopped.status).toBe('failed');
@@ -235,18 +271,29 @@ describe('ferry serve: runs over HTTP', () => {
     await push(src.url, repo, 'v1', planned);
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const proxy = await startFaultProxy(src.url, (r) => (r.method === 'GET' && r.url.includes('/manifests/') ? { kind: 'hold', until: gate } : undefined));
+    const proxy = await startFaultProxy(src.url, (r) =>
+      r.method === 'GET' && r.url.includes('/manifests/') ? { kind: 'hold', until: gate } : undefined,
+    );
     proxies.push(proxy);
-    const started = await api(server.url, 'POST', '/v1/runs', { images: [`${proxy.host}/${repo}:v1`], destination: { registry: dst.host } });
+    const started = await api(server.url, 'POST', '/v1/runs', {
+      images: [`${proxy.host}/${repo}:v1`],
+      destination: { registry: dst.host },
+    });
     // The copy asks for its manifest: the tag moves meanwhile.
-    await waitFor(() => Promise.resolve(proxy.seen.some((r) => r.method === 'GET' && r.url.includes('/manifests/'))), 'the copy to ask for the manifest', 400);
+    await waitFor(
+      () => Promise.resolve(proxy.seen.some((r) => r.method === 'GET' && r.url.includes('/manifests/'))),
+      'the copy to ask for the manifest',
+      400,
+    );
     await push(src.url, repo, 'v1', later);
     release();
     const run = await waitForRun(server.url, (started.json as RunView).runId);
     expect(run.status).toBe('completed');
     expect(Object.values(run.images)[0]).toMatchObject({ status: 'completed', digest: planned.digest });
     expect(await remoteDigest(dst.url, repo, 'v1')).toBe(planned.digest);
-    expect(proxy.seen.find((r) => r.method === 'GET' && r.url.includes('/manifests/'))?.url).toBe(`/v2/${repo}/manifests/${planned.digest}`);
+    expect(proxy.seen.find((r) => r.method === 'GET' && r.url.includes('/manifests/'))?.url).toBe(
+      `/v2/${repo}/manifests/${planned.digest}`,
+    );
   });
 
   it('returns the same run for a repeated Idempotency-Key', async () => {
@@ -272,7 +319,10 @@ describe('ferry serve: runs over HTTP', () => {
     const current = buildImage({ layers: [rng.bytes(3_000)] });
     const multi = buildIndex([
       { image: buildImage({ layers: [rng.bytes(7_000)] }), platform: { os: 'linux', architecture: 'amd64' } },
-      { image: buildImage({ layers: [rng.bytes(6_000)], platform: { os: 'linux', architecture: 'arm64' } }), platform: { os: 'linux', architecture: 'arm64' } },
+      {
+        image: buildImage({ layers: [rng.bytes(6_000)], platform: { os: 'linux', architecture: 'arm64' } }),
+        platform: { os: 'linux', architecture: 'arm64' },
+      },
     ]);
     await push(src.url, `${prefix}/fresh`, 'v1', fresh);
     await push(src.url, `${prefix}/partly`, 'v1', partly);
@@ -282,25 +332,47 @@ describe('ferry serve: runs over HTTP', () => {
     // The destination repository of `partly` already holds the shared layer (under another tag).
     await push(dst.url, `${prefix}/partly`, 'old', buildImage({ layers: [shared] }));
     const started = await api(server.url, 'POST', '/v1/runs', {
-      images: ['fresh', 'partly', 'current', 'multi'].map((n) => `${src.host}/${prefix}/${n}:v1`), destination: { registry: dst.host }, dryRun: true,
+      images: ['fresh', 'partly', 'current', 'multi'].map((n) => `${src.host}/${prefix}/${n}:v1`),
+      destination: { registry: dst.host },
+      dryRun: true,
     });
     const run = await waitForRun(server.url, (started.json as RunView).runId);
     expect(run.status).toBe('completed');
     const image = (name: string) => run.images[`${dst.host}/${prefix}/${name}:v1`]!;
     const size = (i: BuiltManifest) => i.blobs.reduce((n, b) => n + b.size, 0);
     expect(image('fresh')).toMatchObject({
-      status: 'skipped', digest: fresh.digest, bytes: size(fresh), message: `dry run: would copy 3 blobs (${kib(size(fresh))}), 0 already there; 1 manifest GETs from the source`,
+      status: 'skipped',
+      digest: fresh.digest,
+      bytes: size(fresh),
+      message: `dry run: would copy 3 blobs (${kib(size(fresh))}), 0 already there; 1 manifest GETs from the source`,
     });
     // Config and own layer missing; the shared layer is there.
     const partlyBytes = partly.blobs[0]!.size + partly.blobs[2]!.size;
-    expect(image('partly')).toMatchObject({ status: 'skipped', bytes: partlyBytes, message: `dry run: would copy 2 blobs (${kib(partlyBytes)}), 1 already there; 1 manifest GETs from the source` });
-    expect(image('current')).toMatchObject({ status: 'skipped', digest: current.digest, bytes: 0, message: 'dry run: destination is up to date' });
+    expect(image('partly')).toMatchObject({
+      status: 'skipped',
+      bytes: partlyBytes,
+      message: `dry run: would copy 2 blobs (${kib(partlyBytes)}), 1 already there; 1 manifest GETs from the source`,
+    });
+    expect(image('current')).toMatchObject({
+      status: 'skipped',
+      digest: current.digest,
+      bytes: 0,
+      message: 'dry run: destination is up to date',
+    });
     const multiBytes = multi.children.reduce((n, c) => n + size(c), 0);
-    expect(image('multi')).toMatchObject({ status: 'skipped', digest: multi.digest, bytes: multiBytes, message: `dry run: would copy 4 blobs (${kib(multiBytes)}), 0 already there; 3 manifest GETs from the source` });
-    expect(run.message).toBe(`dry run: 3 of 4 images would copy, ${kib(size(fresh) + partlyBytes + multiBytes)} at most`);
+    expect(image('multi')).toMatchObject({
+      status: 'skipped',
+      digest: multi.digest,
+      bytes: multiBytes,
+      message: `dry run: would copy 4 blobs (${kib(multiBytes)}), 0 already there; 3 manifest GETs from the source`,
+    });
+    expect(run.message).toBe(
+      `dry run: 3 of 4 images would copy, ${kib(size(fresh) + partlyBytes + multiBytes)} at most`,
+    );
     expect(run.bytesCopied).toBe(size(fresh) + partlyBytes + multiBytes);
     // Read-only: nothing was pushed.
-    for (const name of ['fresh', 'partly', 'multi']) expect(await remoteDigest(dst.url, `${prefix}/${name}`, 'v1')).toBeUndefined();
+    for (const name of ['fresh', 'partly', 'multi'])
+      expect(await remoteDigest(dst.url, `${prefix}/${name}`, 'v1')).toBeUndefined();
   });
 
   it('lists runs newest first with pagination', async () => {
@@ -309,15 +381,28 @@ describe('ferry serve: runs over HTTP', () => {
     expect(page.runs).toHaveLength(2);
     expect(page.runs[0]!.startTime >= page.runs[1]!.startTime).toBe(true);
     expect(page.nextToken).toBeDefined();
-    const next = (await api(server.url, 'GET', `/v1/runs?limit=2&nextToken=${page.nextToken}`)).json as { runs: RunView[] };
+    const next = (await api(server.url, 'GET', `/v1/runs?limit=2&nextToken=${page.nextToken}`)).json as {
+      runs: RunView[];
+    };
     expect(next.runs[0]!.runId).not.toBe(page.runs[0]!.runId);
     expect((await api(server.url, 'GET', '/v1/runs?limit=0')).status).toBe(400);
     expect((await api(server.url, 'GET', '/v1/runs?nextToken=garbage')).status).toBe(400);
     // Well-formed tokens of the wrong shape are 400s too (not the engine's ValidationException as a 500).
-    for (const forged of [{}, { pk: 'x' }, { pk: 'RUN#x', sk: 'RUN', gsi1pk: 'RUNS', gsi1sk: 'x', extra: 'y' }, { pk: 1 }]) {
-      const res = await api(server.url, 'GET', `/v1/runs?nextToken=${Buffer.from(JSON.stringify(forged)).toString('base64url')}`);
+    for (const forged of [
+      {},
+      { pk: 'x' },
+      { pk: 'RUN#x', sk: 'RUN', gsi1pk: 'RUNS', gsi1sk: 'x', extra: 'y' },
+      { pk: 1 },
+    ]) {
+      const res = await api(
+        server.url,
+        'GET',
+        `/v1/runs?nextToken=${Buffer.from(JSON.stringify(forged)).toString('base64url')}`,
+      );
       expect(res.status).toBe(400);
-      expect((res.json as { message: string }).message).toBe('nextToken: not a token this API returned (pass the nextToken of the previous page unchanged)');
+      expect((res.json as { message: string }).message).toBe(
+        'nextToken: not a token this API returned (pass the nextToken of the previous page unchanged)',
+      );
     }
   });
 });
@@ -332,21 +417,56 @@ describe('ferry serve: bad input', () => {
     ['empty images', { ...valid, images: [] }, /images: needs at least one image/],
     ['images of the wrong type', { ...valid, images: 'busybox' }, /^images: .*expected array/],
     ['a number among images', { ...valid, images: ['busybox', 7] }, /^images\[1\]: .*expected string/],
-    ['malformed reference', { ...valid, images: ['busybox', 'Upper/Case'] }, /^images\[1\]: invalid reference "Upper\/Case": repository names must be lowercase/],
+    [
+      'malformed reference',
+      { ...valid, images: ['busybox', 'Upper/Case'] },
+      /^images\[1\]: invalid reference "Upper\/Case": repository names must be lowercase/,
+    ],
     ['bad digest', { ...valid, images: ['busybox@sha256:abc'] }, /^images\[0\]: .*64 lowercase hex/],
-    ['unknown registry scheme', { ...valid, images: ['ftp://host/repo:1'] }, /^images\[0\]: .*unknown transport "ftp:\/\/"/],
+    [
+      'unknown registry scheme',
+      { ...valid, images: ['ftp://host/repo:1'] },
+      /^images\[0\]: .*unknown transport "ftp:\/\/"/,
+    ],
     ['oci layout in the service', { ...valid, images: ['oci:/tmp/x:1'] }, /^images\[0\]: .* not a registry image/],
     ['missing destination', { images: valid.images }, /^destination: /],
-    ['bad destination host', { ...valid, destination: { registry: 'bad host!' } }, /^destination\.registry: must be a registry host/],
+    [
+      'bad destination host',
+      { ...valid, destination: { registry: 'bad host!' } },
+      /^destination\.registry: must be a registry host/,
+    ],
     ['bad prefix', { ...valid, destination: { ...valid.destination, prefix: 'Mirror' } }, /^destination\.prefix: /],
-    ['insecure of the wrong type', { ...valid, destination: { ...valid.destination, insecure: 'yes' } }, /^destination\.insecure: .*expected boolean/],
-    ['half a credential', { ...valid, destination: { ...valid.destination, credentials: { username: 'u' } } }, /^destination\.credentials: must be/],
-    ['bad secret ARN', { ...valid, sourceCredentials: { 'docker.io': { secretArn: 'nope' } } }, /^sourceCredentials\.docker\.io(\.secretArn)?: must be/],
+    [
+      'insecure of the wrong type',
+      { ...valid, destination: { ...valid.destination, insecure: 'yes' } },
+      /^destination\.insecure: .*expected boolean/,
+    ],
+    [
+      'half a credential',
+      { ...valid, destination: { ...valid.destination, credentials: { username: 'u' } } },
+      /^destination\.credentials: must be/,
+    ],
+    [
+      'bad secret ARN',
+      { ...valid, sourceCredentials: { 'docker.io': { secretArn: 'nope' } } },
+      /^sourceCredentials\.docker\.io(\.secretArn)?: must be/,
+    ],
     ['bad platform', { ...valid, platforms: ['linux'] }, /^platforms\[0\]: .*OS\/ARCH/],
     ['failFast of the wrong type', { ...valid, failFast: 'true' }, /^failFast: .*expected boolean/],
     ['unknown field', { ...valid, imagez: [] }, /^body: .*imagez/],
-    ['two images to one destination', { ...valid, images: ['busybox:1', 'docker.io/library/busybox:1'] }, /two images map to the destination/],
-    ['oversized body', { ...valid, images: Array.from({ length: 40_000 }, (_, i) => `registry.example/some/long/repository/name/${i}:tag`) }, /larger than 1048576 bytes/],
+    [
+      'two images to one destination',
+      { ...valid, images: ['busybox:1', 'docker.io/library/busybox:1'] },
+      /two images map to the destination/,
+    ],
+    [
+      'oversized body',
+      {
+        ...valid,
+        images: Array.from({ length: 40_000 }, (_, i) => `registry.example/some/long/repository/name/${i}:tag`),
+      },
+      /larger than 1048576 bytes/,
+    ],
   ];
 
   it.each(cases)('%s → 400 naming the problem, nothing written', async (_name, body, message) => {
@@ -373,11 +493,20 @@ describe('ferry serve: a run of 1,000 images', () => {
     const repo = ns('thousand');
     const image = buildImage({ layers: [rng.bytes(500)] });
     await push(src.url, repo, 't0', image);
-    await Promise.all(Array.from({ length: 999 }, (_, i) => fetch(`${src.url}/v2/${repo}/manifests/t${i + 1}`, {
-      method: 'PUT', headers: { 'content-type': image.mediaType }, body: image.bytes,
-    }).then((r) => r.arrayBuffer())));
+    await Promise.all(
+      Array.from({ length: 999 }, (_, i) =>
+        fetch(`${src.url}/v2/${repo}/manifests/t${i + 1}`, {
+          method: 'PUT',
+          headers: { 'content-type': image.mediaType },
+          body: image.bytes,
+        }).then((r) => r.arrayBuffer()),
+      ),
+    );
     const images = Array.from({ length: 1000 }, (_, i) => `${src.host}/${repo}:t${i}`);
-    const started = await api(server.url, 'POST', '/v1/runs', { images, destination: { registry: dst.host, prefix: 'big' } });
+    const started = await api(server.url, 'POST', '/v1/runs', {
+      images,
+      destination: { registry: dst.host, prefix: 'big' },
+    });
     expect(started.status).toBe(202);
     expect(started.json).toMatchObject({ totalImages: 1000, status: 'in-progress' });
     const run = await waitForRun(server.url, (started.json as RunView).runId, 8000);

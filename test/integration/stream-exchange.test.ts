@@ -36,7 +36,8 @@ async function scripted(script: (socket: Socket, head: string) => void): Promise
 }
 
 const options = (pool = new BufferPool(64 * 1024, 16)) => ({ rejectUnauthorized: true, pool, idleTimeoutMs: 5_000 });
-const get = (url: URL, pool?: BufferPool): Promise<StreamResponse> => streamExchange({ method: 'GET', url, headers: {}, body: null }, options(pool));
+const get = (url: URL, pool?: BufferPool): Promise<StreamResponse> =>
+  streamExchange({ method: 'GET', url, headers: {}, body: null }, options(pool));
 
 async function readAll(body: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -49,8 +50,12 @@ describe('the pooled stream exchange (HTTP/1.1 for blob bodies)', () => {
     const payload = rng.bytes(70_000);
     const wire = Buffer.concat([
       Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n'),
-      Buffer.from(`${(30_000).toString(16)};ext=1\r\n`), payload.subarray(0, 30_000), Buffer.from('\r\n'),
-      Buffer.from(`${(40_000).toString(16)}\r\n`), payload.subarray(30_000), Buffer.from('\r\n'),
+      Buffer.from(`${(30_000).toString(16)};ext=1\r\n`),
+      payload.subarray(0, 30_000),
+      Buffer.from('\r\n'),
+      Buffer.from(`${(40_000).toString(16)}\r\n`),
+      payload.subarray(30_000),
+      Buffer.from('\r\n'),
       Buffer.from('0\r\nx-trailer: yes\r\n\r\n'),
     ]);
     const url = await scripted((socket) => {
@@ -99,25 +104,37 @@ describe('the pooled stream exchange (HTTP/1.1 for blob bodies)', () => {
 
   it('fails a silent peer after the idle timeout with a transient error', async () => {
     const url = await scripted(() => undefined);
-    const error: unknown = await streamExchange({ method: 'GET', url, headers: {}, body: null }, { ...options(), idleTimeoutMs: 50 }).catch((e: unknown) => e);
+    const error: unknown = await streamExchange(
+      { method: 'GET', url, headers: {}, body: null },
+      { ...options(), idleTimeoutMs: 50 },
+    ).catch((e: unknown) => e);
     expect((error as { code?: string }).code).toBe('ETIMEDOUT');
     expect(isTransientNetworkError(error)).toBe(true);
   });
 
   it('answers an early error response to an upload without waiting for the body', async () => {
-    const url = await scripted((socket) => socket.end('HTTP/1.1 413 Payload Too Large\r\nContent-Length: 4\r\n\r\nbig!'));
+    const url = await scripted((socket) =>
+      socket.end('HTTP/1.1 413 Payload Too Large\r\nContent-Length: 4\r\n\r\nbig!'),
+    );
     // A body that would never end on its own: the exchange must not wait for it.
     const body = new Readable({ read() {} });
     body.push(Buffer.alloc(1000));
-    const res = await streamExchange({ method: 'PUT', url, headers: { 'content-length': String(1 << 30) }, body }, options());
+    const res = await streamExchange(
+      { method: 'PUT', url, headers: { 'content-length': String(1 << 30) }, body },
+      options(),
+    );
     expect(res.status).toBe(413);
     expect((await readAll(res.body)).toString()).toBe('big!');
   });
 
   it('refuses header values with line breaks', async () => {
     const url = await scripted((socket) => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'));
-    await expect(streamExchange({ method: 'GET', url, headers: { authorization: 'Bearer x\r\nX-Evil: 1' }, body: null }, options()))
-      .rejects.toThrow(/line break/);
+    await expect(
+      streamExchange(
+        { method: 'GET', url, headers: { authorization: 'Bearer x\r\nX-Evil: 1' }, body: null },
+        options(),
+      ),
+    ).rejects.toThrow(/line break/);
   });
 
   it('pipes a real registry blob into a real upload, handing the read buffers back to the pool', async () => {
@@ -131,11 +148,23 @@ describe('the pooled stream exchange (HTTP/1.1 for blob bodies)', () => {
     const start = await fetch(`${dst.url}/v2/${repository}/blobs/uploads/`, { method: 'POST' });
     const location = new URL(start.headers.get('location')!, dst.url);
     location.searchParams.set('digest', digest);
-    const upload = await streamExchange({ method: 'PUT', url: location, headers: { 'content-length': String(size), 'content-type': 'application/octet-stream' }, body: source.body }, options(pool));
+    const upload = await streamExchange(
+      {
+        method: 'PUT',
+        url: location,
+        headers: { 'content-length': String(size), 'content-type': 'application/octet-stream' },
+        body: source.body,
+      },
+      options(pool),
+    );
     expect(upload.status).toBe(201);
     await readAll(upload.body);
     expect(pool.available).toBeGreaterThan(0);
     const stored = await fetch(`${dst.url}/v2/${repository}/blobs/${digest}`);
-    expect(createHash('sha256').update(Buffer.from(await stored.arrayBuffer())).digest('hex')).toBe(digest.slice(7));
+    expect(
+      createHash('sha256')
+        .update(Buffer.from(await stored.arrayBuffer()))
+        .digest('hex'),
+    ).toBe(digest.slice(7));
   });
 });

@@ -19,17 +19,45 @@ let planes: FaultProxy[];
 let ecr: EcrDouble;
 let server: RunningServer;
 const saved = { ...process.env };
-const lifecycle = JSON.stringify({ rules: [{ rulePriority: 1, selection: { tagStatus: 'untagged', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 14 }, action: { type: 'expire' } }] });
+const lifecycle = JSON.stringify({
+  rules: [
+    {
+      rulePriority: 1,
+      selection: { tagStatus: 'untagged', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 14 },
+      action: { type: 'expire' },
+    },
+  ],
+});
 
 beforeAll(async () => {
-  regions = await Promise.all([startRegistry({ kind: 'htpasswd', users: { AWS: password } }), startRegistry({ kind: 'htpasswd', users: { AWS: password } })]);
+  regions = await Promise.all([
+    startRegistry({ kind: 'htpasswd', users: { AWS: password } }),
+    startRegistry({ kind: 'htpasswd', users: { AWS: password } }),
+  ]);
   ecr = await startEcrDouble(password);
   planes = await Promise.all(regions.map((r) => startEcrDataPlane(r.url, ecr)));
-  Object.assign(process.env, { AWS_ENDPOINT_URL_ECR: ecr.url, AWS_ENDPOINT_URL_STS: ecr.url, AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret', AWS_REGION: 'us-east-1' });
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL_ECR: ecr.url,
+    AWS_ENDPOINT_URL_STS: ecr.url,
+    AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+    AWS_SECRET_ACCESS_KEY: 'secret',
+    AWS_REGION: 'us-east-1',
+  });
   server = await startService({
-    transport: { endpoints: new Map([[home, planes[0]!.url], [replica, planes[1]!.url]]), retry: { baseDelayMs: 5, maxDelayMs: 20 } },
+    transport: {
+      endpoints: new Map([
+        [home, planes[0]!.url],
+        [replica, planes[1]!.url],
+      ]),
+      retry: { baseDelayMs: 5, maxDelayMs: 20 },
+    },
     home: { registry: home, registryForRegion: (region) => ecrHostFor(account, region) },
-    ecrRepositories: { tagMutability: 'IMMUTABLE', scanOnPush: true, lifecyclePolicy: lifecycle, tags: { team: 'platform' } },
+    ecrRepositories: {
+      tagMutability: 'IMMUTABLE',
+      scanOnPush: true,
+      lifecyclePolicy: lifecycle,
+      tags: { team: 'platform' },
+    },
   });
 });
 afterAll(async () => {
@@ -49,17 +77,30 @@ describe('sync_images between two ECR stand-in regions', () => {
     createRepository(ecr, 'replica/app');
     await push(regions[1]!.url, 'replica/app', 'v2', other, auth);
 
-    const started = await api(server.url, 'POST', '/v1/repos/team/app/sync_images', { imageTag: ['v1', 'v2'], remoteNamespace: 'replica', remoteRegionId: 'eu-west-1' });
+    const started = await api(server.url, 'POST', '/v1/repos/team/app/sync_images', {
+      imageTag: ['v1', 'v2'],
+      remoteNamespace: 'replica',
+      remoteRegionId: 'eu-west-1',
+    });
     expect(started.status).toBe(202);
     const run = await waitForRun(server.url, (started.json as RunView).runId);
     expect(run.status).toBe('completed');
-    expect(run.images[`${replica}/replica/app:v1`]).toMatchObject({ source: `${home}/team/app:v1`, status: 'completed', digest: v1.digest });
+    expect(run.images[`${replica}/replica/app:v1`]).toMatchObject({
+      source: `${home}/team/app:v1`,
+      status: 'completed',
+      digest: v1.digest,
+    });
     expect(run.images[`${replica}/replica/app:v2`]).toMatchObject({ status: 'skipped' });
     expect(run.images[`${replica}/replica/app:v2`]!.message).toMatch(/not overridden/);
     expect(await remoteDigest(regions[1]!.url, 'replica/app', 'v1', auth)).toBe(v1.digest);
     expect(await remoteDigest(regions[1]!.url, 'replica/app', 'v2', auth)).toBe(other.digest);
 
-    const forced = await api(server.url, 'POST', '/v1/repos/team/app/sync_images', { imageTag: ['v2'], remoteNamespace: 'replica', remoteRegionId: 'eu-west-1', override: true });
+    const forced = await api(server.url, 'POST', '/v1/repos/team/app/sync_images', {
+      imageTag: ['v2'],
+      remoteNamespace: 'replica',
+      remoteRegionId: 'eu-west-1',
+      override: true,
+    });
     const second = await waitForRun(server.url, (forced.json as RunView).runId);
     expect(second.images[`${replica}/replica/app:v2`]).toMatchObject({ status: 'completed', digest: v2.digest });
     expect(await remoteDigest(regions[1]!.url, 'replica/app', 'v2', auth)).toBe(v2.digest);
@@ -69,16 +110,27 @@ describe('sync_images between two ECR stand-in regions', () => {
     const image = buildImage({ layers: [rng.bytes(3_000)] });
     createRepository(ecr, 'team/new');
     await push(regions[0]!.url, 'team/new', '1.0', image, auth);
-    const started = await api(server.url, 'POST', '/v1/repos/team/new/sync_images', { imageTag: ['1.0'], remoteNamespace: 'dr', remoteRegionId: 'eu-west-1' });
+    const started = await api(server.url, 'POST', '/v1/repos/team/new/sync_images', {
+      imageTag: ['1.0'],
+      remoteNamespace: 'dr',
+      remoteRegionId: 'eu-west-1',
+    });
     const run = await waitForRun(server.url, (started.json as RunView).runId);
     expect(run.status).toBe('completed');
     expect(ecr.repositories.get('dr/new')).toMatchObject({
-      imageTagMutability: 'IMMUTABLE', scanOnPush: true, lifecyclePolicyText: lifecycle, tags: [{ Key: 'team', Value: 'platform' }],
+      imageTagMutability: 'IMMUTABLE',
+      scanOnPush: true,
+      lifecyclePolicyText: lifecycle,
+      tags: [{ Key: 'team', Value: 'platform' }],
     });
     expect(await remoteDigest(regions[1]!.url, 'dr/new', '1.0', auth)).toBe(image.digest);
 
     // A re-run finds everything in place: all skipped, nothing moved, no tag rewritten (immutable).
-    const again = await api(server.url, 'POST', '/v1/repos/team/new/sync_images', { imageTag: ['1.0'], remoteNamespace: 'dr', remoteRegionId: 'eu-west-1' });
+    const again = await api(server.url, 'POST', '/v1/repos/team/new/sync_images', {
+      imageTag: ['1.0'],
+      remoteNamespace: 'dr',
+      remoteRegionId: 'eu-west-1',
+    });
     const rerun = await waitForRun(server.url, (again.json as RunView).runId);
     expect(rerun).toMatchObject({ status: 'completed', bytesCopied: 0 });
     expect(Object.values(rerun.images).map((i) => i.status)).toEqual(['skipped']);
@@ -90,7 +142,10 @@ describe('sync_images between two ECR stand-in regions', () => {
     await push(regions[0]!.url, 'team/cross', '1.0', image, auth);
     const signersBefore = ecr.signers.length;
     const role = 'arn:aws:iam::123456789012:role/ferry-push';
-    const started = await api(server.url, 'POST', '/v1/runs', { images: [`${home}/team/cross:1.0`], destination: { registry: replica, prefix: 'partner', roleArn: role } });
+    const started = await api(server.url, 'POST', '/v1/runs', {
+      images: [`${home}/team/cross:1.0`],
+      destination: { registry: replica, prefix: 'partner', roleArn: role },
+    });
     expect(started.status).toBe(202);
     const run = await waitForRun(server.url, (started.json as RunView).runId);
     expect(run.status).toBe('completed');
@@ -99,13 +154,19 @@ describe('sync_images between two ECR stand-in regions', () => {
     expect(signers).toContain('ASIAASSUMEDROLE'); // destination token and CreateRepository as the role
     // The source (this account) is read as the function's own role, the destination only as the assumed one.
     expect(signers.filter((k) => k !== 'ASIAASSUMEDROLE').every((k) => k === 'AKIDEXAMPLE')).toBe(true);
-    expect(ecr.signers.slice(signersBefore).filter((k, i) => ecr.calls[signersBefore + i] === 'CreateRepository')).toEqual(['ASIAASSUMEDROLE']);
+    expect(
+      ecr.signers.slice(signersBefore).filter((k, i) => ecr.calls[signersBefore + i] === 'CreateRepository'),
+    ).toEqual(['ASIAASSUMEDROLE']);
     expect(ecr.repositories.has('partner/team/cross')).toBe(true);
     expect(await remoteDigest(regions[1]!.url, 'partner/team/cross', '1.0', auth)).toBe(image.digest);
   });
 
   it('answers 400 naming the field for a bad body', async () => {
-    const res = await api(server.url, 'POST', '/v1/repos/team/app/sync_images', { imageTag: ['v1'], remoteNamespace: 'replica', remoteRegionId: 'mars' });
+    const res = await api(server.url, 'POST', '/v1/repos/team/app/sync_images', {
+      imageTag: ['v1'],
+      remoteNamespace: 'replica',
+      remoteRegionId: 'mars',
+    });
     expect(res.status).toBe(400);
     expect((res.json as { message: string }).message).toMatch(/^remoteRegionId: /);
   });

@@ -44,16 +44,31 @@ describe('TLS registries', () => {
     const built = image();
     const repo = `tls/untrusted-${rng.int(1e9)}`;
     await push(src.url, repo, 'v1', built);
-    const copy = await runFerry(['copy', '--tls-verify', secure.host, `${src.host}/${repo}:v1`, `${secure.host}/${repo}:v1`]);
+    const copy = await runFerry([
+      'copy',
+      '--tls-verify',
+      secure.host,
+      `${src.host}/${repo}:v1`,
+      `${secure.host}/${repo}:v1`,
+    ]);
     expect(copy.code).toBe(1);
     expect(copy.stderr.trim().split('\n')).toHaveLength(1);
     expect(copy.stderr).toContain(secure.host);
     expect(copy.stderr).toContain(`certificate not trusted: add its CA, or drop ${secure.host} from --tls-verify`);
     expect(copy.stderr).not.toMatch(/\bat .*\.(ts|js|cjs):\d+/);
     // A host-wide entry verifies every port of that host (here the registry by its other name).
-    const mirror = await runFerry(['mirror', '--tls-verify', 'localhost', '--to', `${byName()}/m`, `${src.host}/${repo}:v1`]);
+    const mirror = await runFerry([
+      'mirror',
+      '--tls-verify',
+      'localhost',
+      '--to',
+      `${byName()}/m`,
+      `${src.host}/${repo}:v1`,
+    ]);
     expect(mirror.code).toBe(1);
-    expect(`${mirror.stdout}${mirror.stderr}`).toContain('certificate not trusted: add its CA, or drop localhost from --tls-verify');
+    expect(`${mirror.stdout}${mirror.stderr}`).toContain(
+      'certificate not trusted: add its CA, or drop localhost from --tls-verify',
+    );
     await expect(skopeoDigest(`${secure.host}/${repo}:v1`)).rejects.toThrow();
     await expect(skopeoDigest(`${secure.host}/m/${repo}:v1`)).rejects.toThrow();
   });
@@ -64,7 +79,15 @@ describe('TLS registries', () => {
     await push(src.url, repo, 'v1', built);
     const plain = await runFerry(['copy', `${src.host}/${repo}:v1`, `${secure.host}/${repo}:v1`]);
     expect(plain.code).toBe(0);
-    const insecure = await runFerry(['copy', '--tls-verify', 'localhost', '--insecure', byName(), `${src.host}/${repo}:v1`, `${byName()}/${repo}:v2`]);
+    const insecure = await runFerry([
+      'copy',
+      '--tls-verify',
+      'localhost',
+      '--insecure',
+      byName(),
+      `${src.host}/${repo}:v1`,
+      `${byName()}/${repo}:v2`,
+    ]);
     expect(insecure.stderr).toBe('');
     expect(insecure.code).toBe(0);
     expect(await skopeoDigest(`${secure.host}/${repo}:v1`)).toBe(built.digest);

@@ -11,7 +11,13 @@ let registry: RunningRegistry;
 
 beforeAll(async () => {
   issuer = await startTokenIssuer({ bob: 'builder' });
-  registry = await startRegistry({ kind: 'token', realm: issuer.realm, service: issuer.service, issuer: issuer.issuer, certFile: issuer.certFile });
+  registry = await startRegistry({
+    kind: 'token',
+    realm: issuer.realm,
+    service: issuer.service,
+    issuer: issuer.issuer,
+    certFile: issuer.certFile,
+  });
 });
 afterAll(async () => {
   await registry.stop();
@@ -28,8 +34,16 @@ describe('Bearer tokens', () => {
       for (const [i, im] of images.entries()) {
         const tag = `v${i}`;
         const result = await engine.copier.copy(
-          engine.registries.repository({ kind: 'registry', ref: { registry: src.host, repository: name, tag } }, 'source'), tag,
-          engine.registries.repository({ kind: 'registry', ref: { registry: registry.host, repository: name, tag } }, 'destination'), tag,
+          engine.registries.repository(
+            { kind: 'registry', ref: { registry: src.host, repository: name, tag } },
+            'source',
+          ),
+          tag,
+          engine.registries.repository(
+            { kind: 'registry', ref: { registry: registry.host, repository: name, tag } },
+            'destination',
+          ),
+          tag,
         );
         expect(result.digest).toBe(im.digest);
       }

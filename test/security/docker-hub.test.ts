@@ -53,10 +53,25 @@ describe('ferry copy docker.io/… through HTTPS_PROXY (network namespace)', () 
     await writeLayout(join(ns.dir, 'layout'), '1.36', image);
     await startNamespaceRegistry(ns, 'hub', hubPort, certs, { hubuser: 'hubpass' });
     await startNamespaceRegistry(ns, 'dest', destPort);
-    ns.spawn(process.execPath, [recordingProxy, String(proxyPort), join(ns.dir, 'proxy.jsonl'), `registry-1.docker.io:443=127.0.0.1:${hubPort}`], { log: 'proxy.log' });
+    ns.spawn(
+      process.execPath,
+      [recordingProxy, String(proxyPort), join(ns.dir, 'proxy.jsonl'), `registry-1.docker.io:443=127.0.0.1:${hubPort}`],
+      { log: 'proxy.log' },
+    );
     await ns.waitForPort(proxyPort);
     // Loopback: never proxied; the stand-in is seeded with Ferry itself.
-    const seeded = await ns.run(process.execPath, [ferryBin, 'copy', `oci:${join(ns.dir, 'layout')}:1.36`, `127.0.0.1:${hubPort}/library/busybox:1.36`, '--dest-creds', 'hubuser:hubpass'], { env: cleanEnv() });
+    const seeded = await ns.run(
+      process.execPath,
+      [
+        ferryBin,
+        'copy',
+        `oci:${join(ns.dir, 'layout')}:1.36`,
+        `127.0.0.1:${hubPort}/library/busybox:1.36`,
+        '--dest-creds',
+        'hubuser:hubpass',
+      ],
+      { env: cleanEnv() },
+    );
     expect(seeded.stderr).toBe('');
     expect(seeded.code).toBe(0);
   });
@@ -68,15 +83,36 @@ describe('ferry copy docker.io/… through HTTPS_PROXY (network namespace)', () 
     const env = cleanEnv({ HTTPS_PROXY: `http://127.0.0.1:${proxyPort}` });
     // Docker's own auth-file key for Docker Hub: the credential still belongs to "docker.io".
     mkdirSync(join(env.HOME!, '.docker'));
-    writeFileSync(join(env.HOME!, '.docker', 'config.json'), JSON.stringify({ auths: { 'https://index.docker.io/v1/': { auth: Buffer.from('hubuser:hubpass').toString('base64') } } }));
-    const result = await ns.run(process.execPath, [ferryBin, 'copy', 'docker.io/library/busybox:1.36', `127.0.0.1:${destPort}/x:y`, '--ca-file', caFile, '--json'], { env });
-    const records = readFileSync(join(ns.dir, 'proxy.jsonl'), 'utf8').trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { kind: string; target?: string });
+    writeFileSync(
+      join(env.HOME!, '.docker', 'config.json'),
+      JSON.stringify({
+        auths: { 'https://index.docker.io/v1/': { auth: Buffer.from('hubuser:hubpass').toString('base64') } },
+      }),
+    );
+    const result = await ns.run(
+      process.execPath,
+      [ferryBin, 'copy', 'docker.io/library/busybox:1.36', `127.0.0.1:${destPort}/x:y`, '--ca-file', caFile, '--json'],
+      { env },
+    );
+    const records = readFileSync(join(ns.dir, 'proxy.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as { kind: string; target?: string });
     const targets = new Set(records.map((r) => `${r.kind} ${r.target ?? ''}`));
     expect([...targets]).toEqual(['connect registry-1.docker.io:443']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ source: 'docker.io/library/busybox:1.36', digest, status: 'copied' });
-    const inspected = await ns.run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://127.0.0.1:${destPort}/x:y`], { env: cleanEnv() });
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      source: 'docker.io/library/busybox:1.36',
+      digest,
+      status: 'copied',
+    });
+    const inspected = await ns.run(
+      'skopeo',
+      ['inspect', '--raw', '--tls-verify=false', `docker://127.0.0.1:${destPort}/x:y`],
+      { env: cleanEnv() },
+    );
     expect(inspected.code).toBe(0);
     expect(`sha256:${createHash('sha256').update(inspected.stdout).digest('hex')}`).toBe(digest);
   });

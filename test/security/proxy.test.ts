@@ -6,7 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTunnel, parseProxyUrl } from '../../functions/oci/proxy.js';
 import { cleanEnv, repoRoot } from '../support/cli.js';
 import { buildImage, Rng, writeLayout } from '../support/fixtures.js';
-import { makeNameCertificates, type Namespace, readLog, startNamespace, startNamespaceRegistry } from '../support/netns.js';
+import {
+  makeNameCertificates,
+  type Namespace,
+  readLog,
+  startNamespace,
+  startNamespaceRegistry,
+} from '../support/netns.js';
 
 const ferryBin = join(repoRoot, 'bin', 'ferry.js');
 const driver = join(repoRoot, 'test', 'support', 'proxy-driver.mjs');
@@ -14,9 +20,31 @@ const driver = join(repoRoot, 'test', 'support', 'proxy-driver.mjs');
 const recordingProxy = join(repoRoot, 'test', 'support', 'recording-proxy.mjs');
 
 interface DriverOutput {
-  results: { name: string; status?: number; bytes?: number; received?: string; error?: string; errorName?: string; retryable?: boolean }[];
-  proxyRecords: { kind: string; target?: string; url?: string; host?: string; proxyAuthorization?: string; authorization?: string }[];
-  seenByTargets: { method: string; url: string; host: string; address: string; headers: string[]; authorization?: string }[];
+  results: {
+    name: string;
+    status?: number;
+    bytes?: number;
+    received?: string;
+    error?: string;
+    errorName?: string;
+    retryable?: boolean;
+  }[];
+  proxyRecords: {
+    kind: string;
+    target?: string;
+    url?: string;
+    host?: string;
+    proxyAuthorization?: string;
+    authorization?: string;
+  }[];
+  seenByTargets: {
+    method: string;
+    url: string;
+    host: string;
+    address: string;
+    headers: string[];
+    authorization?: string;
+  }[];
 }
 
 /** A command run with its own /etc/hosts, and /etc/nsswitch.conf resolving from files only (an unknown name: ENOTFOUND at once). */
@@ -25,7 +53,14 @@ function withOwnHosts(dir: string, name: string, hosts: string, command: string)
   const nsswitch = join(dir, `${name}.nsswitch.conf`);
   writeFileSync(hostsFile, hosts);
   writeFileSync(nsswitch, `${readFileSync('/etc/nsswitch.conf', 'utf8').replace(/^hosts:.*$/m, '')}\nhosts: files\n`);
-  return ['-m', '--propagation', 'private', 'sh', '-c', `mount --bind ${hostsFile} /etc/hosts && mount --bind ${nsswitch} /etc/nsswitch.conf && exec ${command}`];
+  return [
+    '-m',
+    '--propagation',
+    'private',
+    'sh',
+    '-c',
+    `mount --bind ${hostsFile} /etc/hosts && mount --bind ${nsswitch} /etc/nsswitch.conf && exec ${command}`,
+  ];
 }
 
 // The transport itself, both paths (undici and the pooled blob exchange), under the deployed
@@ -41,18 +76,34 @@ describe('Transport through a proxy, with the SSRF guard (network namespace)', (
     try {
       const certs = makeNameCertificates(ns.dir, ['allowed.ferry.test', 'rebind.ferry.test']);
       const records = join(ns.dir, 'proxy.jsonl');
-      ns.spawn('unshare', withOwnHosts(ns.dir, 'proxy', '127.0.0.1 localhost allowed.ferry.test\n127.0.0.2 rebind.ferry.test internal.ferry.test\n',
-        `${process.execPath} ${recordingProxy} 3128 ${records} --listen 127.0.0.4 --dial`), { log: 'proxy.log' });
+      ns.spawn(
+        'unshare',
+        withOwnHosts(
+          ns.dir,
+          'proxy',
+          '127.0.0.1 localhost allowed.ferry.test\n127.0.0.2 rebind.ferry.test internal.ferry.test\n',
+          `${process.execPath} ${recordingProxy} 3128 ${records} --listen 127.0.0.4 --dial`,
+        ),
+        { log: 'proxy.log' },
+      );
       await ns.waitForPort(3128, '127.0.0.4');
-      const run = await ns.run('unshare', withOwnHosts(ns.dir, 'ferry', '127.0.0.1 localhost allowed.ferry.test rebind.ferry.test\n127.0.0.3 internal.ferry.test\n',
-        `${process.execPath} ${driver} ${certs.caFile} ${certs.certFile} ${certs.keyFile} http://ferry:s3cret@127.0.0.4:3128 ${records}`));
+      const run = await ns.run(
+        'unshare',
+        withOwnHosts(
+          ns.dir,
+          'ferry',
+          '127.0.0.1 localhost allowed.ferry.test rebind.ferry.test\n127.0.0.3 internal.ferry.test\n',
+          `${process.execPath} ${driver} ${certs.caFile} ${certs.certFile} ${certs.keyFile} http://ferry:s3cret@127.0.0.4:3128 ${records}`,
+        ),
+      );
       expect(run.stderr).toBe('');
       output = JSON.parse(run.stdout) as DriverOutput;
     } finally {
       await ns.close();
     }
   });
-  const result = (name: string): DriverOutput['results'][number] | undefined => output.results.find((r) => r.name === name);
+  const result = (name: string): DriverOutput['results'][number] | undefined =>
+    output.results.find((r) => r.name === name);
   const basic = `Basic ${Buffer.from('ferry:s3cret').toString('base64')}`;
 
   it('asks the proxy for checked addresses only, never a name (CONNECT 127.0.0.1:443, http://127.0.0.1:80/…)', () => {
@@ -61,50 +112,77 @@ describe('Transport through a proxy, with the SSRF guard (network namespace)', (
     expect(asked.filter((t) => !/^(?:127\.0\.0\.1:443|http:\/\/127\.0\.0\.1:80\/\S*)$/.test(t))).toEqual([]);
   });
 
-  it.each([['https-undici', 2], ['https-stream', 2 << 20]])('%s: tunnels https with CONNECT to the checked address, TLS verified against the name, Proxy-Authorization to the proxy only, Authorization to the target only', (name, bytes) => {
-    expect(result(name)).toMatchObject({ status: 200, bytes });
-    const path = name === 'https-undici' ? '/small' : '/big';
-    const seen = output.seenByTargets.find((r) => r.url === path && r.method === 'GET' && r.host === 'allowed.ferry.test');
-    expect(seen).toMatchObject({ address: '127.0.0.1', authorization: 'Bearer registry-token' });
-    expect(seen?.headers).not.toContain('proxy-authorization');
-    const connects = output.proxyRecords.filter((r) => r.kind === 'connect');
-    expect(connects.map((r) => r.target)).toContain('127.0.0.1:443');
-    for (const connect of connects) {
-      expect(connect.proxyAuthorization).toBe(basic);
-      expect(connect.authorization).toBeUndefined();
-    }
-  });
+  it.each([
+    ['https-undici', 2],
+    ['https-stream', 2 << 20],
+  ])(
+    '%s: tunnels https with CONNECT to the checked address, TLS verified against the name, Proxy-Authorization to the proxy only, Authorization to the target only',
+    (name, bytes) => {
+      expect(result(name)).toMatchObject({ status: 200, bytes });
+      const path = name === 'https-undici' ? '/small' : '/big';
+      const seen = output.seenByTargets.find(
+        (r) => r.url === path && r.method === 'GET' && r.host === 'allowed.ferry.test',
+      );
+      expect(seen).toMatchObject({ address: '127.0.0.1', authorization: 'Bearer registry-token' });
+      expect(seen?.headers).not.toContain('proxy-authorization');
+      const connects = output.proxyRecords.filter((r) => r.kind === 'connect');
+      expect(connects.map((r) => r.target)).toContain('127.0.0.1:443');
+      for (const connect of connects) {
+        expect(connect.proxyAuthorization).toBe(basic);
+        expect(connect.authorization).toBeUndefined();
+      }
+    },
+  );
 
   it('streams an upload through the tunnel', () => {
     expect(result('https-stream-upload')).toMatchObject({ status: 201, received: String(2 << 20) });
   });
 
-  it.each([['http-undici', '/small', 2], ['http-stream', '/big', 2 << 20]])('%s: sends plain-http requests in absolute form naming the checked address, Host naming the registry, with the proxy\'s credentials', (name, path, bytes) => {
-    expect(result(name)).toMatchObject({ status: 200, bytes });
-    const asked = output.proxyRecords.filter((r) => r.kind === 'request' && r.url === `http://127.0.0.1:80${path}` && r.host === 'allowed.ferry.test');
-    expect(asked).toHaveLength(1);
-    expect(asked[0]?.proxyAuthorization).toBe(basic);
-  });
+  it.each([
+    ['http-undici', '/small', 2],
+    ['http-stream', '/big', 2 << 20],
+  ])(
+    "%s: sends plain-http requests in absolute form naming the checked address, Host naming the registry, with the proxy's credentials",
+    (name, path, bytes) => {
+      expect(result(name)).toMatchObject({ status: 200, bytes });
+      const asked = output.proxyRecords.filter(
+        (r) => r.kind === 'request' && r.url === `http://127.0.0.1:80${path}` && r.host === 'allowed.ferry.test',
+      );
+      expect(asked).toHaveLength(1);
+      expect(asked[0]?.proxyAuthorization).toBe(basic);
+    },
+  );
 
-  it.each([['rebind-https-undici'], ['rebind-https-stream'], ['rebind-http-undici'], ['rebind-http-stream']])('%s: a name the proxy resolves elsewhere reaches only the address Ferry checked', (name) => {
-    expect(result(name)).toMatchObject({ status: 200 });
-    const seen = output.seenByTargets.filter((r) => r.host === 'rebind.ferry.test');
-    expect(seen.map((r) => r.address)).toEqual(['127.0.0.1', '127.0.0.1', '127.0.0.1', '127.0.0.1']);
-  });
+  it.each([['rebind-https-undici'], ['rebind-https-stream'], ['rebind-http-undici'], ['rebind-http-stream']])(
+    '%s: a name the proxy resolves elsewhere reaches only the address Ferry checked',
+    (name) => {
+      expect(result(name)).toMatchObject({ status: 200 });
+      const seen = output.seenByTargets.filter((r) => r.host === 'rebind.ferry.test');
+      expect(seen.map((r) => r.address)).toEqual(['127.0.0.1', '127.0.0.1', '127.0.0.1', '127.0.0.1']);
+    },
+  );
 
-  it('nothing ever reached the address only the proxy\'s resolver gives', () => {
+  it("nothing ever reached the address only the proxy's resolver gives", () => {
     expect(output.seenByTargets.filter((r) => r.address !== '127.0.0.1')).toEqual([]);
   });
 
-  it.each([['guard-name-undici'], ['guard-name-stream'], ['guard-literal-undici'], ['guard-literal-stream']])('%s: the guard refuses the target before the proxy is asked', (name) => {
-    expect(result(name)).toMatchObject({ errorName: 'TransportError', retryable: false });
-    expect(result(name)?.error).toMatch(/refused|loopback, link-local or private/);
-  });
+  it.each([['guard-name-undici'], ['guard-name-stream'], ['guard-literal-undici'], ['guard-literal-stream']])(
+    '%s: the guard refuses the target before the proxy is asked',
+    (name) => {
+      expect(result(name)).toMatchObject({ errorName: 'TransportError', retryable: false });
+      expect(result(name)?.error).toMatch(/refused|loopback, link-local or private/);
+    },
+  );
 
-  it.each([['unresolved-undici'], ['unresolved-stream']])('%s: a name that does not resolve here fails at once, not retryable, saying the service resolves names itself', (name) => {
-    expect(result(name)).toMatchObject({ errorName: 'TransportError', retryable: false });
-    expect(result(name)?.error).toMatch(/nowhere\.ferry\.test does not resolve here: the deployed service resolves registry names itself before asking the proxy .*needs DNS/);
-  });
+  it.each([['unresolved-undici'], ['unresolved-stream']])(
+    '%s: a name that does not resolve here fails at once, not retryable, saying the service resolves names itself',
+    (name) => {
+      expect(result(name)).toMatchObject({ errorName: 'TransportError', retryable: false });
+      expect(result(name)?.error).toMatch(
+        /nowhere\.ferry\.test does not resolve here: the deployed service resolves registry names itself before asking the proxy .*needs DNS/,
+      );
+    },
+  );
 
   it('never asked the proxy for a refused or unresolved target, and used the loopback proxy the guard would refuse', () => {
     const asked = output.proxyRecords.map((r) => `${r.target ?? r.url ?? ''} ${r.host ?? ''}`);
@@ -127,10 +205,14 @@ describe('ferry copy through HTTP_PROXY / HTTPS_PROXY (tinyproxy, network namesp
   const b = `registry-b.ferry.test:${ports.b}`;
   const c = `registry-c.ferry.test:${ports.c}`;
   const proxyUrl = `http://ferry:s3cret@127.0.0.1:${ports.proxy}`;
-  const proxied = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => cleanEnv({ HTTP_PROXY: proxyUrl, HTTPS_PROXY: proxyUrl, ...extra });
-  const ferry = (args: string[], env: NodeJS.ProcessEnv): ReturnType<Namespace['run']> => ns.run(process.execPath, [ferryBin, ...args], { env });
+  const proxied = (extra: Record<string, string> = {}): NodeJS.ProcessEnv =>
+    cleanEnv({ HTTP_PROXY: proxyUrl, HTTPS_PROXY: proxyUrl, ...extra });
+  const ferry = (args: string[], env: NodeJS.ProcessEnv): ReturnType<Namespace['run']> =>
+    ns.run(process.execPath, [ferryBin, ...args], { env });
   const digestIn = async (host: string, name: string): Promise<string> => {
-    const inspected = await ns.run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${host}/${name}`], { env: cleanEnv() });
+    const inspected = await ns.run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${host}/${name}`], {
+      env: cleanEnv(),
+    });
     expect(inspected.stderr).toBe('');
     return `sha256:${createHash('sha256').update(inspected.stdout).digest('hex')}`;
   };
@@ -142,14 +224,38 @@ describe('ferry copy through HTTP_PROXY / HTTPS_PROXY (tinyproxy, network namesp
     const hosts = join(ns.dir, 'hosts');
     writeFileSync(hosts, '127.0.0.1 localhost registry-a.ferry.test registry-b.ferry.test registry-c.ferry.test\n');
     const config = join(ns.dir, 'tinyproxy.conf');
-    writeFileSync(config, [
-      'User nobody', 'Group nogroup', `Port ${ports.proxy}`, 'Listen 127.0.0.1', 'Timeout 120', 'LogLevel Info', 'MaxClients 100',
-      'Allow 127.0.0.1', `ConnectPort ${ports.c}`, 'BasicAuth ferry s3cret', 'DisableViaHeader Yes', '',
-    ].join('\n'));
+    writeFileSync(
+      config,
+      [
+        'User nobody',
+        'Group nogroup',
+        `Port ${ports.proxy}`,
+        'Listen 127.0.0.1',
+        'Timeout 120',
+        'LogLevel Info',
+        'MaxClients 100',
+        'Allow 127.0.0.1',
+        `ConnectPort ${ports.c}`,
+        'BasicAuth ferry s3cret',
+        'DisableViaHeader Yes',
+        '',
+      ].join('\n'),
+    );
     await startNamespaceRegistry(ns, 'a', ports.a);
     await startNamespaceRegistry(ns, 'b', ports.b);
     await startNamespaceRegistry(ns, 'c', ports.c, certs);
-    ns.spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', `mount --bind ${hosts} /etc/hosts && exec tinyproxy -d -c ${config}`], { log: 'tinyproxy.log' });
+    ns.spawn(
+      'unshare',
+      [
+        '-m',
+        '--propagation',
+        'private',
+        'sh',
+        '-c',
+        `mount --bind ${hosts} /etc/hosts && exec tinyproxy -d -c ${config}`,
+      ],
+      { log: 'tinyproxy.log' },
+    );
     await ns.waitForPort(ports.proxy);
 
     const rng = new Rng(Number(process.env.FERRY_TEST_SEED ?? 9));
@@ -158,7 +264,10 @@ describe('ferry copy through HTTP_PROXY / HTTPS_PROXY (tinyproxy, network namesp
     digest = image.digest;
     bigLayer = image.blobs.find((blob) => blob.size === 2 << 20)!.digest;
     await writeLayout(join(ns.dir, 'layout'), 'v1', image);
-    const seeded = await ferry(['copy', `oci:${join(ns.dir, 'layout')}:v1`, `127.0.0.1:${ports.a}/fixture:v1`], cleanEnv());
+    const seeded = await ferry(
+      ['copy', `oci:${join(ns.dir, 'layout')}:v1`, `127.0.0.1:${ports.a}/fixture:v1`],
+      cleanEnv(),
+    );
     expect(seeded.stderr).toBe('');
     expect(seeded.code).toBe(0);
   });
@@ -167,12 +276,18 @@ describe('ferry copy through HTTP_PROXY / HTTPS_PROXY (tinyproxy, network namesp
   });
 
   it('cannot resolve the registry names itself (only the proxy can)', async () => {
-    const looked = await ns.run(process.execPath, ['-e', "require('dns').lookup('registry-a.ferry.test', (e) => { console.log(e ? e.code : 'resolved'); })"]);
+    const looked = await ns.run(process.execPath, [
+      '-e',
+      "require('dns').lookup('registry-a.ferry.test', (e) => { console.log(e ? e.code : 'resolved'); })",
+    ]);
     expect(looked.stdout.trim()).toMatch(/^(ENOTFOUND|EAI_AGAIN)$/);
   });
 
   it('copies between plain-HTTP registries as absolute-form requests through the proxy', async () => {
-    const result = await ferry(['copy', `${a}/fixture:v1`, `${b}/copy:v1`, '--insecure', a, '--insecure', b, '--json'], proxied());
+    const result = await ferry(
+      ['copy', `${a}/fixture:v1`, `${b}/copy:v1`, '--insecure', a, '--insecure', b, '--json'],
+      proxied(),
+    );
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ digest, status: 'copied', blobs: { copied: 4 } });
@@ -184,21 +299,30 @@ describe('ferry copy through HTTP_PROXY / HTTPS_PROXY (tinyproxy, network namesp
   });
 
   it('copies to and from a TLS registry through CONNECT tunnels, verifying its certificate', async () => {
-    const pushed = await ferry(['copy', `${a}/fixture:v1`, `${c}/copy:v1`, '--insecure', a, '--ca-file', caFile, '--json'], proxied());
+    const pushed = await ferry(
+      ['copy', `${a}/fixture:v1`, `${c}/copy:v1`, '--insecure', a, '--ca-file', caFile, '--json'],
+      proxied(),
+    );
     expect(pushed.stderr).toBe('');
     expect(pushed.code).toBe(0);
     expect(JSON.parse(pushed.stdout)).toMatchObject({ digest, status: 'copied', blobs: { copied: 4 } });
     expect(await digestIn(`127.0.0.1:${ports.c}`, 'copy:v1')).toBe(digest);
     expect(readLog(ns, 'tinyproxy.log')).toContain(`CONNECT ${c} HTTP/1.1`);
     // And back out of it: the large blobs' GETs stream through the tunnel too.
-    const pulled = await ferry(['copy', `${c}/copy:v1`, `${b}/from-tls:v1`, '--insecure', b, '--ca-file', caFile, '--json'], proxied());
+    const pulled = await ferry(
+      ['copy', `${c}/copy:v1`, `${b}/from-tls:v1`, '--insecure', b, '--ca-file', caFile, '--json'],
+      proxied(),
+    );
     expect(pulled.stderr).toBe('');
     expect(JSON.parse(pulled.stdout)).toMatchObject({ digest, status: 'copied', blobs: { copied: 4 } });
     expect(await digestIn(`127.0.0.1:${ports.b}`, 'from-tls:v1')).toBe(digest);
   });
 
   it('ferry serve copies through the proxy too (its composition root reads the same variables)', async () => {
-    ns.spawn(process.execPath, [ferryBin, 'serve', '--port', '8080', '--insecure', a], { env: proxied(), log: 'serve.log' });
+    ns.spawn(process.execPath, [ferryBin, 'serve', '--port', '8080', '--insecure', a], {
+      env: proxied(),
+      log: 'serve.log',
+    });
     await ns.waitForPort(8080);
     // A client inside the namespace: start a run, then poll it (bounded) until it is over.
     const client = `
@@ -215,14 +339,20 @@ describe('ferry copy through HTTP_PROXY / HTTPS_PROXY (tinyproxy, network namesp
         console.log('{}');
       })();`;
     const result = await ns.run(process.execPath, ['-e', client], { env: cleanEnv() });
-    const run = JSON.parse(result.stdout) as { status?: string; images?: Record<string, { status: string; message?: string; digest?: string }> };
+    const run = JSON.parse(result.stdout) as {
+      status?: string;
+      images?: Record<string, { status: string; message?: string; digest?: string }>;
+    };
     expect(run.images?.[`${b}/served/fixture:v1`]).toMatchObject({ status: 'completed', digest });
     expect(run.status).toBe('completed');
     expect(await digestIn(`127.0.0.1:${ports.b}`, 'served/fixture:v1')).toBe(digest);
   });
 
   it('goes direct for a NO_PROXY host, and then fails in one line: the name does not resolve here', async () => {
-    const result = await ferry(['copy', `${a}/fixture:v1`, `${b}/direct:v1`, '--insecure', a, '--insecure', b], proxied({ NO_PROXY: '.ferry.test' }));
+    const result = await ferry(
+      ['copy', `${a}/fixture:v1`, `${b}/direct:v1`, '--insecure', a, '--insecure', b],
+      proxied({ NO_PROXY: '.ferry.test' }),
+    );
     expect(result.code).toBe(1);
     const lines = result.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
@@ -231,7 +361,10 @@ describe('ferry copy through HTTP_PROXY / HTTPS_PROXY (tinyproxy, network namesp
   });
 
   it('fails in one line when the proxy wants credentials the URL does not carry (HTTP 407)', async () => {
-    const result = await ferry(['copy', `${a}/fixture:v1`, `${c}/noauth:v1`, '--insecure', a, '--ca-file', caFile], proxied({ HTTPS_PROXY: `http://127.0.0.1:${ports.proxy}` }));
+    const result = await ferry(
+      ['copy', `${a}/fixture:v1`, `${c}/noauth:v1`, '--insecure', a, '--ca-file', caFile],
+      proxied({ HTTPS_PROXY: `http://127.0.0.1:${ports.proxy}` }),
+    );
     expect(result.code).toBe(1);
     const lines = result.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
@@ -242,7 +375,10 @@ describe('ferry copy through HTTP_PROXY / HTTPS_PROXY (tinyproxy, network namesp
 // openTunnel against scripted proxies on loopback: only the proxy address is ever dialled (the
 // target name is text in the CONNECT line), so these need no namespace.
 describe('CONNECT tunnel answers', () => {
-  const withProxy = async (answer: string | undefined, test: (proxyUrl: string) => Promise<void>): Promise<string[]> => {
+  const withProxy = async (
+    answer: string | undefined,
+    test: (proxyUrl: string) => Promise<void>,
+  ): Promise<string[]> => {
     const asked: string[] = [];
     const server: Server = createServer((socket) => {
       socket.once('data', (data) => {
@@ -269,7 +405,9 @@ describe('CONNECT tunnel answers', () => {
       const socket = (await open(url)) as { destroy(): void };
       socket.destroy();
     });
-    expect(asked[0]).toBe(`CONNECT registry.ferry.test:443 HTTP/1.1\r\nhost: registry.ferry.test:443\r\nproxy-authorization: Basic ${Buffer.from('u:p').toString('base64')}\r\n\r\n`);
+    expect(asked[0]).toBe(
+      `CONNECT registry.ferry.test:443 HTTP/1.1\r\nhost: registry.ferry.test:443\r\nproxy-authorization: Basic ${Buffer.from('u:p').toString('base64')}\r\n\r\n`,
+    );
   });
   it.each([
     ['HTTP/1.1 502 Bad Gateway\r\n\r\n', /answered CONNECT registry\.ferry\.test:443 with HTTP 502/, true],
@@ -279,12 +417,19 @@ describe('CONNECT tunnel answers', () => {
     ['garbage\r\n\r\n', /malformed answer/, true],
   ])('refuses %j', async (answer, message, retryable) => {
     await withProxy(answer, async (url) => {
-      await expect(open(url)).rejects.toMatchObject({ code: 'EFERRYPROXY', message: expect.stringMatching(message), retryable });
+      await expect(open(url)).rejects.toMatchObject({
+        code: 'EFERRYPROXY',
+        message: expect.stringMatching(message),
+        retryable,
+      });
     });
   });
   it('fails as a reset when the proxy hangs up, naming the proxy', async () => {
     await withProxy(undefined, async (url) => {
-      await expect(open(url)).rejects.toMatchObject({ code: 'ECONNRESET', message: expect.stringMatching(/^proxy 127\.0\.0\.1:\d+ closed the connection/) });
+      await expect(open(url)).rejects.toMatchObject({
+        code: 'ECONNRESET',
+        message: expect.stringMatching(/^proxy 127\.0\.0\.1:\d+ closed the connection/),
+      });
     });
   });
   it('stops when aborted', async () => {

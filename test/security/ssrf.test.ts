@@ -51,10 +51,15 @@ function recorder(): Logger & { lines: string[] } {
 }
 
 async function refusedWithoutConnecting(attempt: Promise<unknown>, logger?: { lines: string[] }): Promise<Error> {
-  const err = await attempt.then(() => undefined, (e: unknown) => e);
+  const err = await attempt.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(Error);
   const error = err as Error & { retryable?: boolean };
-  expect(error.message).toMatch(/refused: (127\.0\.0\.1|::ffff:7f00:1|localhost) (is|resolves|embeds).*not a public address \(loopback\)/);
+  expect(error.message).toMatch(
+    /refused: (127\.0\.0\.1|::ffff:7f00:1|localhost) (is|resolves|embeds).*not a public address \(loopback\)/,
+  );
   expect(error.name).toBe('TransportError');
   expect(error.retryable).toBe(false);
   if (logger) expect(logger.lines.filter((l) => l.startsWith('retrying'))).toEqual([]);
@@ -73,16 +78,24 @@ describe('the SSRF guard refuses before connecting', () => {
   describe.each(Object.entries(pools))('on the %s path', (_path, streamThreshold) => {
     it.each(spellings)('a blob GET to %s', async (host) => {
       const url = new URL(`http://${at(host)}/v2/x/blobs/${blob.digest}`);
-      await refusedWithoutConnecting(transport(new NetworkGuard(), streamThreshold).send({ method: 'GET', url, streamBytes: blob.size }));
+      await refusedWithoutConnecting(
+        transport(new NetworkGuard(), streamThreshold).send({ method: 'GET', url, streamBytes: blob.size }),
+      );
     });
 
     it.each(spellings)('a blob redirect (307) to %s', async (host) => {
       const registry = await front((req, res) => {
-        if (req.url?.startsWith('/v2/x/blobs/')) res.writeHead(307, { location: `http://${at(host)}/storage/blob` }).end();
+        if (req.url?.startsWith('/v2/x/blobs/'))
+          res.writeHead(307, { location: `http://${at(host)}/storage/blob` }).end();
         else res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       });
       const logger = recorder();
-      const client = new RegistryClient(registry.host, transport(new NetworkGuard(['::1']), streamThreshold), anonymous, logger);
+      const client = new RegistryClient(
+        registry.host,
+        transport(new NetworkGuard(['::1']), streamThreshold),
+        anonymous,
+        logger,
+      );
       await refusedWithoutConnecting(new RegistryRepository(client, 'x').openBlob(blob, 0), logger);
       expect(registry.requests).toContain(`GET /v2/x/blobs/${blob.digest}`);
     });
@@ -93,7 +106,12 @@ describe('the SSRF guard refuses before connecting', () => {
         else res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       });
       const logger = recorder();
-      const client = new RegistryClient(registry.host, transport(new NetworkGuard(['::1']), streamThreshold), anonymous, logger);
+      const client = new RegistryClient(
+        registry.host,
+        transport(new NetworkGuard(['::1']), streamThreshold),
+        anonymous,
+        logger,
+      );
       const repository = new RegistryRepository(client, 'x', { push: true });
       const body = Readable.from([Buffer.alloc(blob.size)]);
       await refusedWithoutConnecting(repository.writeBlob(blob, body), logger);
@@ -105,22 +123,38 @@ describe('the SSRF guard refuses before connecting', () => {
   it.each(spellings)('a registry host %s', async (host) => {
     const logger = recorder();
     const client = new RegistryClient(at(host), transport(new NetworkGuard(), Infinity), anonymous, logger);
-    await refusedWithoutConnecting(client.request({ method: 'GET', path: 'v2/x/manifests/v1', scopes: [], expect: [200] }), logger);
+    await refusedWithoutConnecting(
+      client.request({ method: 'GET', path: 'v2/x/manifests/v1', scopes: [], expect: [200] }),
+      logger,
+    );
   });
 
   it.each(spellings)('a token realm on %s', async (host) => {
     const registry = await front((_req, res) => {
-      res.writeHead(401, { 'www-authenticate': `Bearer realm="http://${at(host)}/token",service="s"`, 'content-type': 'application/json' }).end('{}');
+      res
+        .writeHead(401, {
+          'www-authenticate': `Bearer realm="http://${at(host)}/token",service="s"`,
+          'content-type': 'application/json',
+        })
+        .end('{}');
     });
     const logger = recorder();
     const client = new RegistryClient(registry.host, transport(new NetworkGuard(['::1']), Infinity), anonymous, logger);
-    await refusedWithoutConnecting(client.request({ method: 'GET', path: 'v2/x/manifests/v1', scopes: ['repository:x:pull'], expect: [200] }), logger);
+    await refusedWithoutConnecting(
+      client.request({ method: 'GET', path: 'v2/x/manifests/v1', scopes: ['repository:x:pull'], expect: [200] }),
+      logger,
+    );
     expect(registry.requests).toEqual(['GET /v2/']);
   });
 
   it.each(spellings)('a Link next page on %s', async (host) => {
     const registry = await front((req, res) => {
-      const headers = { 'content-type': 'application/json', ...(req.url?.startsWith('/v2/x/tags/list') ? { link: `<http://${at(host)}/v2/x/tags/list?n=1&last=a>; rel="next"` } : {}) };
+      const headers = {
+        'content-type': 'application/json',
+        ...(req.url?.startsWith('/v2/x/tags/list')
+          ? { link: `<http://${at(host)}/v2/x/tags/list?n=1&last=a>; rel="next"` }
+          : {}),
+      };
       res.writeHead(200, headers).end(req.url?.startsWith('/v2/x/tags/list') ? '{"name":"x","tags":["a"]}' : '{}');
     });
     const logger = recorder();
@@ -133,19 +167,32 @@ describe('the SSRF guard refuses before connecting', () => {
 describe("the guard's connect-time lookup", () => {
   // Node calls `lookup` with { all: true } when it races addresses (autoSelectFamily, undici's
   // default through net.connect) and without it otherwise: both answers must have the right shape.
-  it.each([[true], [false]])('refuses a name that resolves to loopback (autoSelectFamily %s) and connects to allowed ones', async (autoSelectFamily) => {
-    const own = await countingTarget();
-    peers.push(own);
-    const refused = netConnect({ host: 'localhost', port: own.port, lookup: new NetworkGuard().lookup, autoSelectFamily });
-    const [err] = (await once(refused, 'error')) as [Error & { code?: string }];
-    expect(err.code).toBe('EFERRYDENIED');
-    expect(err.message).toMatch(/refused: localhost resolves to 127\.0\.0\.1, not a public address \(loopback\)/);
-    expect(own.connections()).toBe(0);
+  it.each([[true], [false]])(
+    'refuses a name that resolves to loopback (autoSelectFamily %s) and connects to allowed ones',
+    async (autoSelectFamily) => {
+      const own = await countingTarget();
+      peers.push(own);
+      const refused = netConnect({
+        host: 'localhost',
+        port: own.port,
+        lookup: new NetworkGuard().lookup,
+        autoSelectFamily,
+      });
+      const [err] = (await once(refused, 'error')) as [Error & { code?: string }];
+      expect(err.code).toBe('EFERRYDENIED');
+      expect(err.message).toMatch(/refused: localhost resolves to 127\.0\.0\.1, not a public address \(loopback\)/);
+      expect(own.connections()).toBe(0);
 
-    const allowed = netConnect({ host: 'localhost', port: own.port, lookup: new NetworkGuard(['127.0.0.0/8']).lookup, autoSelectFamily });
-    allowed.on('error', () => undefined);
-    await once(allowed, 'connect');
-    allowed.destroy();
-    expect(own.connections()).toBe(1);
-  });
+      const allowed = netConnect({
+        host: 'localhost',
+        port: own.port,
+        lookup: new NetworkGuard(['127.0.0.0/8']).lookup,
+        autoSelectFamily,
+      });
+      allowed.on('error', () => undefined);
+      await once(allowed, 'connect');
+      allowed.destroy();
+      expect(own.connections()).toBe(1);
+    },
+  );
 });

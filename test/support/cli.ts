@@ -37,7 +37,13 @@ export function runFerry(args: string[], env: NodeJS.ProcessEnv = cleanEnv()): P
 
 /** The digest of the manifest as skopeo (an independent client) reads it. */
 export function skopeoDigest(reference: string, creds?: string): Promise<string> {
-  const args = ['inspect', '--raw', '--tls-verify=false', ...(creds ? ['--creds', creds] : []), `docker://${reference}`];
+  const args = [
+    'inspect',
+    '--raw',
+    '--tls-verify=false',
+    ...(creds ? ['--creds', creds] : []),
+    `docker://${reference}`,
+  ];
   return new Promise((resolvePromise, reject) => {
     execFile('skopeo', args, { encoding: 'buffer', maxBuffer: 16 << 20, env: cleanEnv() }, (err, stdout, stderr) => {
       if (err) reject(new Error(`skopeo ${args.join(' ')}: ${stderr.toString()}`));

@@ -42,36 +42,62 @@ export async function startEcrDouble(password: string): Promise<EcrDouble> {
         const role = new URLSearchParams(body).get('RoleArn') ?? '';
         assumedRoles.push(role);
         const expiration = new Date(Date.now() + 3600_000).toISOString();
-        res.writeHead(200, { 'content-type': 'text/xml' }).end(`<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials><AccessKeyId>ASIAASSUMEDROLE</AccessKeyId><SecretAccessKey>assumed-secret</SecretAccessKey><SessionToken>assumed-token</SessionToken><Expiration>${expiration}</Expiration></Credentials><AssumedRoleUser><Arn>${role}/ferry</Arn><AssumedRoleId>AROA:ferry</AssumedRoleId></AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></AssumeRoleResponse>`);
+        res
+          .writeHead(200, { 'content-type': 'text/xml' })
+          .end(
+            `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials><AccessKeyId>ASIAASSUMEDROLE</AccessKeyId><SecretAccessKey>assumed-secret</SecretAccessKey><SessionToken>assumed-token</SessionToken><Expiration>${expiration}</Expiration></Credentials><AssumedRoleUser><Arn>${role}/ferry</Arn><AssumedRoleId>AROA:ferry</AssumedRoleId></AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></AssumeRoleResponse>`,
+          );
         return;
       }
       signers.push(/Credential=([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1] ?? '');
-      const op = String(req.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
+      const op =
+        String(req.headers['x-amz-target'] ?? '')
+          .split('.')
+          .pop() ?? '';
       calls.push(op);
       const input = JSON.parse(body || '{}') as Record<string, unknown>;
-      const reply = (status: number, payload: object) => res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify(payload));
+      const reply = (status: number, payload: object) =>
+        res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify(payload));
       if (throttle > 0) {
         throttle--;
         return reply(400, { __type: 'ThrottlingException', message: 'Rate exceeded' });
       }
       if (op === 'GetAuthorizationToken') {
         const account = (input.registryIds as string[] | undefined)?.[0] ?? '123456789012';
-        return reply(200, { authorizationData: [{
-          authorizationToken: Buffer.from(`AWS:${password}`).toString('base64'),
-          expiresAt: Math.floor(Date.now() / 1000) + 12 * 3600, proxyEndpoint: `https://${account}.dkr.ecr.us-east-1.amazonaws.com`,
-        }] });
+        return reply(200, {
+          authorizationData: [
+            {
+              authorizationToken: Buffer.from(`AWS:${password}`).toString('base64'),
+              expiresAt: Math.floor(Date.now() / 1000) + 12 * 3600,
+              proxyEndpoint: `https://${account}.dkr.ecr.us-east-1.amazonaws.com`,
+            },
+          ],
+        });
       }
       if (op === 'CreateRepository') {
         const name = String(input.repositoryName);
-        if (repositories.has(name)) return reply(400, { __type: 'RepositoryAlreadyExistsException', message: `The repository with name '${name}' already exists` });
+        if (repositories.has(name))
+          return reply(400, {
+            __type: 'RepositoryAlreadyExistsException',
+            message: `The repository with name '${name}' already exists`,
+          });
         const record: EcrRepositoryRecord = {
-          repositoryName: name, imageTagMutability: String(input.imageTagMutability ?? 'MUTABLE'),
+          repositoryName: name,
+          imageTagMutability: String(input.imageTagMutability ?? 'MUTABLE'),
           scanOnPush: (input.imageScanningConfiguration as { scanOnPush?: boolean } | undefined)?.scanOnPush ?? false,
-          encryption: (input.encryptionConfiguration as EcrRepositoryRecord['encryption'] | undefined) ?? { encryptionType: 'AES256' },
+          encryption: (input.encryptionConfiguration as EcrRepositoryRecord['encryption'] | undefined) ?? {
+            encryptionType: 'AES256',
+          },
           tags: (input.tags as EcrRepositoryRecord['tags'] | undefined) ?? [],
         };
         repositories.set(name, record);
-        return reply(200, { repository: { repositoryName: name, registryId: '123456789012', repositoryArn: `arn:aws:ecr:us-east-1:123456789012:repository/${name}` } });
+        return reply(200, {
+          repository: {
+            repositoryName: name,
+            registryId: '123456789012',
+            repositoryArn: `arn:aws:ecr:us-east-1:123456789012:repository/${name}`,
+          },
+        });
       }
       if (op === 'PutLifecyclePolicy') {
         const record = repositories.get(String(input.repositoryName));
@@ -85,7 +111,15 @@ export async function startEcrDouble(password: string): Promise<EcrDouble> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  return { url: `http://127.0.0.1:${port}`, repositories, calls, signers, assumedRoles, throttleNext: (n) => (throttle = n), stop: () => new Promise((resolve) => server.close(() => resolve())) };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    repositories,
+    calls,
+    signers,
+    assumedRoles,
+    throttleNext: (n) => (throttle = n),
+    stop: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
 
 /**
@@ -99,16 +133,47 @@ export function startEcrDataPlane(registryUrl: string, ecr: EcrDouble): Promise<
     const repo = /^\/v2\/(.+?)\/(manifests|blobs)\//.exec(req.url)?.[1];
     if (repo === undefined) return undefined;
     if (!ecr.repositories.has(repo)) {
-      return { kind: 'respond', status: 404, body: JSON.stringify({ errors: [{ code: 'NAME_UNKNOWN', message: `The repository with name '${repo}' does not exist in the registry with id '123456789012'` }] }) };
+      return {
+        kind: 'respond',
+        status: 404,
+        body: JSON.stringify({
+          errors: [
+            {
+              code: 'NAME_UNKNOWN',
+              message: `The repository with name '${repo}' does not exist in the registry with id '123456789012'`,
+            },
+          ],
+        }),
+      };
     }
     if (req.method === 'PATCH') return { kind: 'rewrite', status: 201 };
     if (req.method === 'PUT' && req.url.includes('/blobs/uploads/') && Number(req.headers['content-length'] ?? 0) > 0) {
-      return { kind: 'respond', status: 400, body: '{"errors":[{"code":"UNSUPPORTED","message":"monolithic upload not supported"}]}' };
+      return {
+        kind: 'respond',
+        status: 400,
+        body: '{"errors":[{"code":"UNSUPPORTED","message":"monolithic upload not supported"}]}',
+      };
     }
     const tag = /\/manifests\/([^/?]+)$/.exec(req.url)?.[1];
-    if (req.method === 'PUT' && tag !== undefined && !tag.startsWith('sha256:') && ecr.repositories.get(repo)!.imageTagMutability === 'IMMUTABLE') {
+    if (
+      req.method === 'PUT' &&
+      tag !== undefined &&
+      !tag.startsWith('sha256:') &&
+      ecr.repositories.get(repo)!.imageTagMutability === 'IMMUTABLE'
+    ) {
       if (pushedTags.has(`${repo}:${tag}`)) {
-        return { kind: 'respond', status: 400, body: JSON.stringify({ errors: [{ code: 'TAG_INVALID', message: `The image tag '${tag}' already exists in the '${repo}' repository and cannot be overwritten because the repository is immutable.` }] }) };
+        return {
+          kind: 'respond',
+          status: 400,
+          body: JSON.stringify({
+            errors: [
+              {
+                code: 'TAG_INVALID',
+                message: `The image tag '${tag}' already exists in the '${repo}' repository and cannot be overwritten because the repository is immutable.`,
+              },
+            ],
+          }),
+        };
       }
       pushedTags.add(`${repo}:${tag}`);
     }
@@ -118,5 +183,11 @@ export function startEcrDataPlane(registryUrl: string, ecr: EcrDouble): Promise<
 
 /** Registers a repository with the double directly (as if created in the console). */
 export function createRepository(ecr: EcrDouble, name: string, mutability = 'MUTABLE'): void {
-  ecr.repositories.set(name, { repositoryName: name, imageTagMutability: mutability, scanOnPush: false, encryption: { encryptionType: 'AES256' }, tags: [] });
+  ecr.repositories.set(name, {
+    repositoryName: name,
+    imageTagMutability: mutability,
+    scanOnPush: false,
+    encryption: { encryptionType: 'AES256' },
+    tags: [],
+  });
 }

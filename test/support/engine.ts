@@ -12,14 +12,26 @@ export interface Engine {
 }
 
 /** The copy engine wired as the CLI wires it, with test-sized retry delays. */
-export function createEngine(options: {
-  sourceCredentials?: CredentialStore; destinationCredentials?: CredentialStore; transport?: TransportOptions; blobs?: BlobCopierOptions;
-} = {}): Engine {
+export function createEngine(
+  options: {
+    sourceCredentials?: CredentialStore;
+    destinationCredentials?: CredentialStore;
+    transport?: TransportOptions;
+    blobs?: BlobCopierOptions;
+  } = {},
+): Engine {
   const transport = new Transport({ retry: { baseDelayMs: 5, maxDelayMs: 50 }, ...options.transport });
   const registries = new Registries({
-    transport, sourceCredentials: options.sourceCredentials ?? anonymous, destinationCredentials: options.destinationCredentials ?? anonymous,
+    transport,
+    sourceCredentials: options.sourceCredentials ?? anonymous,
+    destinationCredentials: options.destinationCredentials ?? anonymous,
   });
-  const copier = new ImageCopier(new BlobCopier({ retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 50, maxRetryAfterMs: 5_000 }, ...options.blobs }));
+  const copier = new ImageCopier(
+    new BlobCopier({
+      retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 50, maxRetryAfterMs: 5_000 },
+      ...options.blobs,
+    }),
+  );
   return { transport, registries, copier, close: () => transport.close() };
 }
 
@@ -32,12 +44,19 @@ export function basicHeader(username: string, password: string): (repository: st
 }
 
 /** Fetches a push token from the test issuer (for fixtures pushed outside Ferry). */
-export function tokenHeader(realm: string, service: string, username: string, password: string): (repository: string) => Promise<string> {
+export function tokenHeader(
+  realm: string,
+  service: string,
+  username: string,
+  password: string,
+): (repository: string) => Promise<string> {
   return async (repository) => {
     const url = new URL(realm);
     url.searchParams.set('service', service);
     url.searchParams.set('scope', `repository:${repository}:pull,push`);
-    const res = await fetch(url, { headers: { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` } });
+    const res = await fetch(url, {
+      headers: { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` },
+    });
     const body = (await res.json()) as { token: string };
     return `Bearer ${body.token}`;
   };

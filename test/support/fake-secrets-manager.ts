@@ -1,5 +1,9 @@
 import {
-  CreateSecretCommand, DeleteSecretCommand, DescribeSecretCommand, GetSecretValueCommand, ListSecretsCommand,
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  ListSecretsCommand,
 } from '@aws-sdk/client-secrets-manager';
 import type { SecretsClient } from '../../functions/aws/secrets-vault.js';
 
@@ -27,7 +31,13 @@ export class FakeSecretsManager {
   /** Puts a secret as an operator would (tags optional); returns its ARN. */
   put(name: string, value: unknown, tags: Record<string, string> = {}, created = new Date()): string {
     const arn = `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${name}-${String(++this.#counter).padStart(6, 'a')}`;
-    this.secrets.set(arn, { arn, name, value: typeof value === 'string' ? value : JSON.stringify(value), tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })), created });
+    this.secrets.set(arn, {
+      arn,
+      name,
+      value: typeof value === 'string' ? value : JSON.stringify(value),
+      tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+      created,
+    });
     return arn;
   }
 
@@ -69,7 +79,9 @@ export class FakeSecretsManager {
     if (command instanceof ListSecretsCommand) {
       const filters = (input.Filters as { Key: string; Values: string[] }[] | undefined) ?? [];
       const prefixes = filters.filter((f) => f.Key === 'name').flatMap((f) => f.Values);
-      const list = [...this.secrets.values()].filter((s) => prefixes.length === 0 || prefixes.some((p) => s.name.startsWith(p)));
+      const list = [...this.secrets.values()].filter(
+        (s) => prefixes.length === 0 || prefixes.some((p) => s.name.startsWith(p)),
+      );
       return { SecretList: list.map((s) => ({ ARN: s.arn, Name: s.name, Tags: s.tags, CreatedDate: s.created })) };
     }
     if (command instanceof DeleteSecretCommand) {

@@ -1,4 +1,10 @@
-import { createServer, type IncomingMessage, request as httpRequest, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  request as httpRequest,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 
 export interface SeenRequest {
   method: string;
@@ -34,7 +40,10 @@ export interface FaultProxy {
  * the proxy injects what a real registry will not produce on demand (429s, resets, truncation,
  * corruption, ECR's 201 on PATCH, cross-host Locations and redirects).
  */
-export async function startFaultProxy(upstream: string, decide: (req: SeenRequest, count: number) => Fault | undefined = () => undefined): Promise<FaultProxy> {
+export async function startFaultProxy(
+  upstream: string,
+  decide: (req: SeenRequest, count: number) => Fault | undefined = () => undefined,
+): Promise<FaultProxy> {
   const seen: SeenRequest[] = [];
   const target = new URL(upstream);
   const server: Server = createServer((req, res) => {
@@ -58,53 +67,61 @@ export async function startFaultProxy(upstream: string, decide: (req: SeenReques
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   return {
-    host: `127.0.0.1:${port}`, url: `http://127.0.0.1:${port}`, seen, connections: () => connections,
-    stop: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    host: `127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${port}`,
+    seen,
+    connections: () => connections,
+    stop: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
 function forward(req: IncomingMessage, res: ServerResponse, target: URL, fault: Fault | undefined): void {
   // The Host header stays the proxy's, so the registry's Locations point back through the proxy.
   const headers = { ...req.headers };
-  const upstream = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers }, (up) => {
-    // Hop-by-hop headers stay on their hop: the client's connection to the proxy is kept alive on its own terms.
-    const { connection: _connection, 'keep-alive': _keepAlive, ...outHeaders } = up.headers;
-    let status = up.statusCode ?? 502;
-    if (fault?.kind === 'rewrite') {
-      if (fault.status !== undefined) status = fault.status;
-      if (fault.location && typeof outHeaders.location === 'string') outHeaders.location = fault.location(outHeaders.location);
-      Object.assign(outHeaders, fault.headers);
-    }
-    if (fault?.kind === 'truncate') delete outHeaders['content-length'];
-    res.writeHead(status, outHeaders);
-    let sent = 0;
-    up.on('data', (chunk: Buffer) => {
-      if (fault?.kind === 'reset' && sent + chunk.length >= fault.bytes) {
-        res.write(chunk.subarray(0, fault.bytes - sent));
-        res.socket?.destroy();
-        up.destroy();
-        return;
+  const upstream = httpRequest(
+    { host: target.hostname, port: target.port, method: req.method, path: req.url, headers },
+    (up) => {
+      // Hop-by-hop headers stay on their hop: the client's connection to the proxy is kept alive on its own terms.
+      const { connection: _connection, 'keep-alive': _keepAlive, ...outHeaders } = up.headers;
+      let status = up.statusCode ?? 502;
+      if (fault?.kind === 'rewrite') {
+        if (fault.status !== undefined) status = fault.status;
+        if (fault.location && typeof outHeaders.location === 'string')
+          outHeaders.location = fault.location(outHeaders.location);
+        Object.assign(outHeaders, fault.headers);
       }
-      if (fault?.kind === 'truncate' && sent + chunk.length >= fault.bytes) {
-        res.end(chunk.subarray(0, fault.bytes - sent));
-        up.destroy();
-        return;
-      }
-      let out = chunk;
-      if (fault?.kind === 'corrupt' && fault.at >= sent && fault.at < sent + chunk.length) {
-        out = Buffer.from(chunk);
-        out[fault.at - sent] = out[fault.at - sent]! ^ 0xff;
-      }
-      sent += chunk.length;
-      res.write(out);
-    });
-    up.on('end', () => {
-      if (!res.writableEnded) res.end();
-    });
-  });
+      if (fault?.kind === 'truncate') delete outHeaders['content-length'];
+      res.writeHead(status, outHeaders);
+      let sent = 0;
+      up.on('data', (chunk: Buffer) => {
+        if (fault?.kind === 'reset' && sent + chunk.length >= fault.bytes) {
+          res.write(chunk.subarray(0, fault.bytes - sent));
+          res.socket?.destroy();
+          up.destroy();
+          return;
+        }
+        if (fault?.kind === 'truncate' && sent + chunk.length >= fault.bytes) {
+          res.end(chunk.subarray(0, fault.bytes - sent));
+          up.destroy();
+          return;
+        }
+        let out = chunk;
+        if (fault?.kind === 'corrupt' && fault.at >= sent && fault.at < sent + chunk.length) {
+          out = Buffer.from(chunk);
+          out[fault.at - sent] = out[fault.at - sent]! ^ 0xff;
+        }
+        sent += chunk.length;
+        res.write(out);
+      });
+      up.on('end', () => {
+        if (!res.writableEnded) res.end();
+      });
+    },
+  );
   upstream.on('error', () => res.socket?.destroy());
   req.pipe(upstream);
 }

@@ -32,7 +32,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
     startRegistry(),
     startRegistry(),
     startRegistry({ kind: 'htpasswd', users }),
-    startRegistry({ kind: 'token', realm: issuer.realm, service: issuer.service, issuer: issuer.issuer, certFile: issuer.certFile }),
+    startRegistry({
+      kind: 'token',
+      realm: issuer.realm,
+      service: issuer.service,
+      issuer: issuer.issuer,
+      certFile: issuer.certFile,
+    }),
   ]);
   project.provide('registries', {
     seed,

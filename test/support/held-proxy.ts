@@ -25,7 +25,11 @@ export interface HeldProxy {
  * request itself waits (no headers) until `release()`, then its headers and first 64 KiB go out
  * and the rest never does (the client is expected to hang up).
  */
-export async function startHeldProxy(upstream: string, hold: (method: string, url: string) => boolean, options: { silent?: boolean } = {}): Promise<HeldProxy> {
+export async function startHeldProxy(
+  upstream: string,
+  hold: (method: string, url: string) => boolean,
+  options: { silent?: boolean } = {},
+): Promise<HeldProxy> {
   const target = new URL(upstream);
   let holding = true;
   let heldNow = 0;
@@ -63,69 +67,75 @@ export async function startHeldProxy(upstream: string, hold: (method: string, ur
     forward();
     /** `late`: a silent request answered after all — its body stalls after the first bytes, so only a client that hangs up ends it. */
     function forward(late = false): void {
-      const upstreamReq = httpRequest({
-        host: target.hostname, port: target.port, method: req.method, path: req.url,
-        headers: { ...req.headers, host: target.host },
-      }, (up: IncomingMessage) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        if (late) {
-          let passed = 0;
-          up.on('data', (chunk: Buffer) => {
-            if (passed < headBytes) res.write(chunk.subarray(0, headBytes - passed));
-            passed += chunk.length;
-          });
-          return;
-        }
-        if (options.silent || !holding || !hold(req.method ?? 'GET', req.url ?? '/')) {
-          up.pipe(res);
-          return;
-        }
-        let sent = 0;
-        let isHeld = false;
-        let done = false;
-        let piped = false;
-        const resume = (): void => {
-          piped = true;
-          resumes.delete(resume);
-          if (isHeld) heldNow--;
-          isHeld = false;
-          up.off('data', onData);
-          up.pipe(res);
-          up.resume();
-        };
-        const onData = (chunk: Buffer): void => {
-          if (isHeld) return;
-          const room = headBytes - sent;
-          const first = room >= chunk.length ? chunk : chunk.subarray(0, room);
-          res.write(first);
-          sent += first.length;
-          if (sent < headBytes) return;
-          // The rest of this chunk waits with the stream: unshift keeps it in order.
-          up.pause();
-          if (first.length < chunk.length) up.unshift(chunk.subarray(first.length));
-          isHeld = true;
-          heldNow++;
-          heldTotal++;
-          resumes.add(resume);
-          notify();
-        };
-        up.on('data', onData);
-        up.on('end', () => {
-          done = true;
-          if (!piped) res.end(); // shorter than the held head: it was all sent
-        });
-        res.on('close', () => {
-          if (!done && !res.writableFinished) {
-            if (isHeld) {
-              abandoned++;
-              heldNow--;
-              isHeld = false;
-              resumes.delete(resume);
-            }
-            up.destroy();
+      const upstreamReq = httpRequest(
+        {
+          host: target.hostname,
+          port: target.port,
+          method: req.method,
+          path: req.url,
+          headers: { ...req.headers, host: target.host },
+        },
+        (up: IncomingMessage) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          if (late) {
+            let passed = 0;
+            up.on('data', (chunk: Buffer) => {
+              if (passed < headBytes) res.write(chunk.subarray(0, headBytes - passed));
+              passed += chunk.length;
+            });
+            return;
           }
-        });
-      });
+          if (options.silent || !holding || !hold(req.method ?? 'GET', req.url ?? '/')) {
+            up.pipe(res);
+            return;
+          }
+          let sent = 0;
+          let isHeld = false;
+          let done = false;
+          let piped = false;
+          const resume = (): void => {
+            piped = true;
+            resumes.delete(resume);
+            if (isHeld) heldNow--;
+            isHeld = false;
+            up.off('data', onData);
+            up.pipe(res);
+            up.resume();
+          };
+          const onData = (chunk: Buffer): void => {
+            if (isHeld) return;
+            const room = headBytes - sent;
+            const first = room >= chunk.length ? chunk : chunk.subarray(0, room);
+            res.write(first);
+            sent += first.length;
+            if (sent < headBytes) return;
+            // The rest of this chunk waits with the stream: unshift keeps it in order.
+            up.pause();
+            if (first.length < chunk.length) up.unshift(chunk.subarray(first.length));
+            isHeld = true;
+            heldNow++;
+            heldTotal++;
+            resumes.add(resume);
+            notify();
+          };
+          up.on('data', onData);
+          up.on('end', () => {
+            done = true;
+            if (!piped) res.end(); // shorter than the held head: it was all sent
+          });
+          res.on('close', () => {
+            if (!done && !res.writableFinished) {
+              if (isHeld) {
+                abandoned++;
+                heldNow--;
+                isHeld = false;
+                resumes.delete(resume);
+              }
+              up.destroy();
+            }
+          });
+        },
+      );
       upstreamReq.on('error', () => res.destroy());
       req.pipe(upstreamReq);
     }
@@ -142,10 +152,11 @@ export async function startHeldProxy(upstream: string, hold: (method: string, ur
     url: `http://127.0.0.1:${port}`,
     held: () => heldNow,
     abandoned: () => abandoned,
-    waitHeld: (count) => new Promise((resolve) => {
-      if (heldTotal >= count) resolve();
-      else waiters.push({ count, resolve });
-    }),
+    waitHeld: (count) =>
+      new Promise((resolve) => {
+        if (heldTotal >= count) resolve();
+        else waiters.push({ count, resolve });
+      }),
     release: () => {
       holding = false;
       for (const resume of [...resumes]) resume();

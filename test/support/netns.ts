@@ -27,16 +27,23 @@ export interface Namespace {
 export async function startNamespace(): Promise<Namespace> {
   const dir = mkdtempSync(join(tmpdir(), 'ferry-netns-'));
   // unshare and bash exec: the holder's pid is the namespace's first process.
-  const holder = spawn('unshare', ['-n', 'bash', '-c', 'ip link set lo up && echo up && exec sleep infinity'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const holder = spawn('unshare', ['-n', 'bash', '-c', 'ip link set lo up && echo up && exec sleep infinity'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const children = new Set<ChildProcess>();
   await new Promise<void>((resolve, reject) => {
     let err = '';
     holder.stderr.on('data', (d: Buffer) => (err += d.toString()));
     holder.stdout.once('data', () => resolve());
-    holder.once('exit', (code) => reject(new Error(`unshare -n failed (${code}): ${err} (the namespace tests need root)`)));
+    holder.once('exit', (code) =>
+      reject(new Error(`unshare -n failed (${code}): ${err} (the namespace tests need root)`)),
+    );
   });
   const pid = String(holder.pid);
-  const enter = (command: string, args: readonly string[]): [string, string[]] => ['nsenter', ['-t', pid, '-n', command, ...args]];
+  const enter = (command: string, args: readonly string[]): [string, string[]] => [
+    'nsenter',
+    ['-t', pid, '-n', command, ...args],
+  ];
 
   const namespace: Namespace = {
     dir,
@@ -71,11 +78,16 @@ export async function startNamespace(): Promise<Namespace> {
     },
     async close() {
       const all = [...children];
-      await Promise.all(all.map((child) => new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGKILL');
-      })));
+      await Promise.all(
+        all.map(
+          (child) =>
+            new Promise<void>((resolve) => {
+              if (child.exitCode !== null || child.signalCode !== null) return resolve();
+              child.once('exit', () => resolve());
+              child.kill('SIGKILL');
+            }),
+        ),
+      );
       await new Promise<void>((resolve) => {
         if (holder.exitCode !== null || holder.signalCode !== null) return resolve();
         holder.once('exit', () => resolve());
@@ -88,7 +100,13 @@ export async function startNamespace(): Promise<Namespace> {
 }
 
 /** Starts a `docker-registry` on 127.0.0.1:port inside the namespace (TLS with `tls`, Basic auth with `users`). */
-export async function startNamespaceRegistry(ns: Namespace, name: string, port: number, tls?: { certFile: string; keyFile: string }, users: Record<string, string> = {}): Promise<void> {
+export async function startNamespaceRegistry(
+  ns: Namespace,
+  name: string,
+  port: number,
+  tls?: { certFile: string; keyFile: string },
+  users: Record<string, string> = {},
+): Promise<void> {
   const dir = join(ns.dir, name);
   execFileSync('mkdir', ['-p', dir]);
   const auth = Object.keys(users).length > 0 ? registryAuthConfig(dir, { kind: 'htpasswd', users }) : undefined;
@@ -99,15 +117,48 @@ export async function startNamespaceRegistry(ns: Namespace, name: string, port: 
 }
 
 /** A throwaway CA and a server certificate for DNS `names`, made with openssl (files in `dir`). */
-export function makeNameCertificates(dir: string, names: readonly string[]): { caFile: string; certFile: string; keyFile: string } {
+export function makeNameCertificates(
+  dir: string,
+  names: readonly string[],
+): { caFile: string; certFile: string; keyFile: string } {
   const file = (name: string): string => join(dir, name);
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   const run = (args: string[]): void => void execFileSync('openssl', args, { stdio: 'ignore' });
-  run(['req', '-x509', ...ec, '-keyout', file('ca.key'), '-out', file('ca.pem'), '-days', '2', '-subj', '/CN=ferry-test-ca']);
+  run([
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    file('ca.key'),
+    '-out',
+    file('ca.pem'),
+    '-days',
+    '2',
+    '-subj',
+    '/CN=ferry-test-ca',
+  ]);
   run(['req', ...ec, '-keyout', file('server.key'), '-out', file('server.csr'), '-subj', `/CN=${names[0]}`]);
-  writeFileSync(file('ext.cnf'), `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`);
-  run(['x509', '-req', '-in', file('server.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-CAcreateserial',
-    '-out', file('server.pem'), '-days', '2', '-extfile', file('ext.cnf')]);
+  writeFileSync(
+    file('ext.cnf'),
+    `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`,
+  );
+  run([
+    'x509',
+    '-req',
+    '-in',
+    file('server.csr'),
+    '-CA',
+    file('ca.pem'),
+    '-CAkey',
+    file('ca.key'),
+    '-CAcreateserial',
+    '-out',
+    file('server.pem'),
+    '-days',
+    '2',
+    '-extfile',
+    file('ext.cnf'),
+  ]);
   return { caFile: file('ca.pem'), certFile: file('server.pem'), keyFile: file('server.key') };
 }
 

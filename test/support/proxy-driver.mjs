@@ -27,7 +27,12 @@ const handler = (req, res) => {
   req.on('data', (chunk) => (received += chunk.length));
   req.on('end', () => {
     seenByTargets.push({
-      method: req.method, url: req.url, host: req.headers.host, address: req.socket.localAddress, headers: Object.keys(req.headers), authorization: req.headers.authorization,
+      method: req.method,
+      url: req.url,
+      host: req.headers.host,
+      address: req.socket.localAddress,
+      headers: Object.keys(req.headers),
+      authorization: req.headers.authorization,
     });
     if (req.method === 'PUT') {
       res.writeHead(201, { 'content-length': '0', 'x-received': String(received) });
@@ -75,7 +80,10 @@ const results = [
   await attempt('https-undici', get('https://allowed.ferry.test/small')),
   await attempt('https-stream', get('https://allowed.ferry.test/big', { streamBytes: big.length })),
   await attempt('https-stream-upload', {
-    method: 'PUT', url: new URL('https://allowed.ferry.test/upload'), headers: { authorization, 'content-length': String(big.length) }, body: Readable.from([big.subarray(0, 1 << 20), big.subarray(1 << 20)]),
+    method: 'PUT',
+    url: new URL('https://allowed.ferry.test/upload'),
+    headers: { authorization, 'content-length': String(big.length) },
+    body: Readable.from([big.subarray(0, 1 << 20), big.subarray(1 << 20)]),
   }),
   await attempt('http-undici', get('http://allowed.ferry.test/small')),
   await attempt('http-stream', get('http://allowed.ferry.test/big', { streamBytes: big.length })),
@@ -84,15 +92,30 @@ const results = [
   await attempt('rebind-http-undici', get('http://rebind.ferry.test/small')),
   await attempt('rebind-http-stream', get('http://rebind.ferry.test/big', { streamBytes: big.length })),
   await attempt('guard-name-undici', { method: 'GET', url: new URL('https://internal.ferry.test/small') }),
-  await attempt('guard-name-stream', { method: 'GET', url: new URL('https://internal.ferry.test/big'), streamBytes: big.length }),
+  await attempt('guard-name-stream', {
+    method: 'GET',
+    url: new URL('https://internal.ferry.test/big'),
+    streamBytes: big.length,
+  }),
   await attempt('guard-literal-undici', { method: 'GET', url: new URL('http://169.254.169.254/small') }),
-  await attempt('guard-literal-stream', { method: 'GET', url: new URL('http://10.0.0.1/big'), streamBytes: big.length }),
+  await attempt('guard-literal-stream', {
+    method: 'GET',
+    url: new URL('http://10.0.0.1/big'),
+    streamBytes: big.length,
+  }),
   await attempt('unresolved-undici', { method: 'GET', url: new URL('https://nowhere.ferry.test/small') }),
-  await attempt('unresolved-stream', { method: 'GET', url: new URL('http://nowhere.ferry.test/big'), streamBytes: big.length }),
+  await attempt('unresolved-stream', {
+    method: 'GET',
+    url: new URL('http://nowhere.ferry.test/big'),
+    streamBytes: big.length,
+  }),
 ];
 await transport.close();
 for (const server of servers) server.close();
 // The proxy appends each record before it answers: every request above is in the file.
-const proxyRecords = readFileSync(proxyRecordFile, 'utf8').split('\n').filter((line) => line !== '').map((line) => JSON.parse(line));
+const proxyRecords = readFileSync(proxyRecordFile, 'utf8')
+  .split('\n')
+  .filter((line) => line !== '')
+  .map((line) => JSON.parse(line));
 process.stdout.write(`${JSON.stringify({ results, proxyRecords, seenByTargets })}\n`);
 process.exit(0);

@@ -35,22 +35,36 @@ export function startRecordingProxy({ port, host = '127.0.0.1', map = {}, dial =
     } catch {
       url = undefined;
     }
-    onRecord({ kind: 'request', method: req.method, url: req.url, host: req.headers.host, proxyAuthorization: req.headers['proxy-authorization'] });
+    onRecord({
+      kind: 'request',
+      method: req.method,
+      url: req.url,
+      host: req.headers.host,
+      proxyAuthorization: req.headers['proxy-authorization'],
+    });
     const to = url && destination(url.host, 80);
     if (!to) {
       res.writeHead(502, { 'content-length': '0' });
       return res.end();
     }
     const { 'proxy-authorization': _auth, 'proxy-connection': _pc, ...headers } = req.headers;
-    const upstream = request({ host: to.host, port: to.port, method: req.method, path: `${url.pathname}${url.search}`, headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
+    const upstream = request(
+      { host: to.host, port: to.port, method: req.method, path: `${url.pathname}${url.search}`, headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
   });
   server.on('connect', (req, socket, head) => {
-    onRecord({ kind: 'connect', target: req.url, proxyAuthorization: req.headers['proxy-authorization'], authorization: req.headers.authorization });
+    onRecord({
+      kind: 'connect',
+      target: req.url,
+      proxyAuthorization: req.headers['proxy-authorization'],
+      authorization: req.headers.authorization,
+    });
     socket.on('error', () => undefined);
     const to = destination(req.url ?? '', 443);
     if (!to) return void socket.end('HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n');
@@ -62,7 +76,9 @@ export function startRecordingProxy({ port, host = '127.0.0.1', map = {}, dial =
       upstream.pipe(socket);
       socket.pipe(upstream);
     });
-    upstream.on('error', () => (connected ? socket.destroy() : socket.end('HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n')));
+    upstream.on('error', () =>
+      connected ? socket.destroy() : socket.end('HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n'),
+    );
     socket.on('close', () => upstream.destroy());
   });
   return new Promise((resolve) => server.listen(port, host, () => resolve(server)));
@@ -79,5 +95,11 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     else pairs.push(rest[i]);
   }
   const map = Object.fromEntries(pairs.map((pair) => pair.split('=')));
-  await startRecordingProxy({ port: Number(port), host, map, dial, onRecord: (record) => appendFileSync(file, `${JSON.stringify(record)}\n`) });
+  await startRecordingProxy({
+    port: Number(port),
+    host,
+    map,
+    dial,
+    onRecord: (record) => appendFileSync(file, `${JSON.stringify(record)}\n`),
+  });
 }

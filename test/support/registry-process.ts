@@ -35,17 +35,31 @@ export function registryAuthConfig(dir: string, auth: RegistryAuth): Record<stri
     }
     return { htpasswd: { realm: 'ferry-test', path: file } };
   }
-  if (auth.kind === 'token') return { token: { realm: auth.realm, service: auth.service, issuer: auth.issuer, rootcertbundle: auth.certFile } };
+  if (auth.kind === 'token')
+    return { token: { realm: auth.realm, service: auth.service, issuer: auth.issuer, rootcertbundle: auth.certFile } };
   return undefined;
 }
 
 /** A test registry's config: storage under `dir`, 127.0.0.1:`port`, TLS and auth when given (never Debian's config.yml). */
-export function registryConfig(dir: string, port: number, tls?: RegistryTls, auth?: Record<string, unknown>): Record<string, unknown> {
+export function registryConfig(
+  dir: string,
+  port: number,
+  tls?: RegistryTls,
+  auth?: Record<string, unknown>,
+): Record<string, unknown> {
   return {
     version: 0.1,
     log: { level: 'error', accesslog: { disabled: true } },
-    storage: { filesystem: { rootdirectory: join(dir, 'data') }, delete: { enabled: true }, maintenance: { uploadpurging: { enabled: false } } },
-    http: { addr: `127.0.0.1:${port}`, secret: 'ferry-test-secret', ...(tls ? { tls: { certificate: tls.certFile, key: tls.keyFile } } : {}) },
+    storage: {
+      filesystem: { rootdirectory: join(dir, 'data') },
+      delete: { enabled: true },
+      maintenance: { uploadpurging: { enabled: false } },
+    },
+    http: {
+      addr: `127.0.0.1:${port}`,
+      secret: 'ferry-test-secret',
+      ...(tls ? { tls: { certificate: tls.certFile, key: tls.keyFile } } : {}),
+    },
     health: { storagedriver: { enabled: false } },
     // Foreign (non-distributable) layers are accepted by URL, as Docker Hub does for Windows bases.
     validation: { manifests: { urls: { allow: ['^https?://'] } } },
@@ -57,7 +71,10 @@ export function registryConfig(dir: string, port: number, tls?: RegistryTls, aut
  * Starts a real `docker-registry` (CNCF distribution 2.8) on a random loopback port with its
  * own storage directory and config (never Debian's /etc/docker/registry/config.yml).
  */
-export async function startRegistry(auth: RegistryAuth = { kind: 'none' }, tls?: RegistryTls): Promise<RunningRegistry> {
+export async function startRegistry(
+  auth: RegistryAuth = { kind: 'none' },
+  tls?: RegistryTls,
+): Promise<RunningRegistry> {
   const dir = mkdtempSync(join(tmpdir(), 'ferry-registry-'));
   const authConfig = registryAuthConfig(dir, auth);
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -68,7 +85,9 @@ export async function startRegistry(auth: RegistryAuth = { kind: 'none' }, tls?:
     // WARNING: the registry logs every 4xx at error level. Its output goes to a file, never a
     // pipe: a parent that stops reading a pipe (spawnSync, a busy loop) would block the registry.
     const logFile = join(dir, `registry-${port}.log`);
-    const child = spawn('docker-registry', ['serve', configFile], { stdio: ['ignore', 'ignore', openSync(logFile, 'a')] });
+    const child = spawn('docker-registry', ['serve', configFile], {
+      stdio: ['ignore', 'ignore', openSync(logFile, 'a')],
+    });
     let exited = false;
     child.once('exit', () => (exited = true));
     const host = `127.0.0.1:${port}`;

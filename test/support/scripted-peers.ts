@@ -42,18 +42,26 @@ async function listen(server: NetServer, address: string): Promise<number> {
  * An HTTP (or, with `tls`, HTTPS) server on a loopback address (`127.0.0.1` or `::1`) that answers
  * every request with `handle`: a registry, token server or storage host as a test scripts it.
  */
-export async function scriptedHttp(address: '127.0.0.1' | '::1', handle: Handler, tls?: { key: Buffer; cert: Buffer }): Promise<Peer> {
+export async function scriptedHttp(
+  address: '127.0.0.1' | '::1',
+  handle: Handler,
+  tls?: { key: Buffer; cert: Buffer },
+): Promise<Peer> {
   const requests: string[] = [];
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     requests.push(`${req.method ?? 'GET'} ${req.url ?? '/'}`);
     handle(req, res);
   };
-  const server: Server = tls ? createHttpsServer({ key: tls.key, cert: tls.cert }, onRequest) : createHttpServer(onRequest);
+  const server: Server = tls
+    ? createHttpsServer({ key: tls.key, cert: tls.cert }, onRequest)
+    : createHttpServer(onRequest);
   const counts = track(server);
   const port = await listen(server, address);
   return {
     host: address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`,
-    port, requests, ...counts,
+    port,
+    requests,
+    ...counts,
     close: async () => {
       server.closeAllConnections();
       server.close();
@@ -68,7 +76,11 @@ export async function countingTarget(): Promise<Peer> {
   const counts = track(server);
   const port = await listen(server, '127.0.0.1');
   return {
-    host: `127.0.0.1:${port}`, port, requests: [], connections: counts.connections, open: counts.open,
+    host: `127.0.0.1:${port}`,
+    port,
+    requests: [],
+    connections: counts.connections,
+    open: counts.open,
     close: async () => {
       for (const socket of counts.sockets) socket.destroy();
       server.close();

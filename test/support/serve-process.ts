@@ -13,13 +13,21 @@ export interface ServeProcess {
 }
 
 /** Starts the real `ferry serve` command (a child process, `--port 0`) and resolves once it listens. */
-export function startServeProcess(args: readonly string[] = [], env: NodeJS.ProcessEnv = cleanEnv()): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'ferry.js'), 'serve', '--port', '0', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  const stop = (signal: NodeJS.Signals = 'SIGTERM'): Promise<{ code: number | null; signal: NodeJS.Signals | null }> => new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve({ code: child.exitCode, signal: child.signalCode });
-    child.once('exit', (code, by) => resolve({ code, signal: by }));
-    child.kill(signal);
+export function startServeProcess(
+  args: readonly string[] = [],
+  env: NodeJS.ProcessEnv = cleanEnv(),
+): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'ferry.js'), 'serve', '--port', '0', ...args], {
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
+  const stop = (signal: NodeJS.Signals = 'SIGTERM'): Promise<{ code: number | null; signal: NodeJS.Signals | null }> =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null)
+        return resolve({ code: child.exitCode, signal: child.signalCode });
+      child.once('exit', (code, by) => resolve({ code, signal: by }));
+      child.kill(signal);
+    });
   return new Promise((resolve, reject) => {
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => {

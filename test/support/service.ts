@@ -11,7 +11,18 @@ export interface RunView {
   startTime: string;
   endTime: string | null;
   message?: string;
-  images: Record<string, { source: string; status: string; message?: string; digest?: string; bytes?: number; startTime?: string; endTime?: string }>;
+  images: Record<
+    string,
+    {
+      source: string;
+      status: string;
+      message?: string;
+      digest?: string;
+      bytes?: number;
+      startTime?: string;
+      endTime?: string;
+    }
+  >;
 }
 
 /** `ferry serve` in-process on a random port, with test-sized retry timing. */
@@ -19,10 +30,20 @@ export function startService(options: ServeOptions = {}): Promise<RunningServer>
   return serve({ port: 0, retryIntervalMs: 10, transport: { retry: { baseDelayMs: 5, maxDelayMs: 20 } }, ...options });
 }
 
-export async function api(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: unknown; text: string }> {
+export async function api(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: unknown; text: string }> {
   const res = await fetch(`${base}${path}`, {
     // ferry serve takes state-changing requests only as JSON (a cross-site form cannot send that).
-    method, headers: { ...(body === undefined && (method === 'GET' || method === 'HEAD') ? {} : { 'content-type': 'application/json' }), ...headers },
+    method,
+    headers: {
+      ...(body === undefined && (method === 'GET' || method === 'HEAD') ? {} : { 'content-type': 'application/json' }),
+      ...headers,
+    },
     ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
   });
   const text = await res.text();
@@ -38,9 +59,13 @@ export async function api(base: string, method: string, path: string, body?: unk
 /** Polls the run until it leaves in-progress (bounded; no fixed sleeps). */
 export async function waitForRun(base: string, runId: string, attempts = 2000): Promise<RunView> {
   let view: RunView | undefined;
-  await waitFor(async () => {
-    view = (await api(base, 'GET', `/v1/runs/${runId}`)).json as RunView;
-    return view.status !== 'in-progress';
-  }, `run ${runId} to finish`, attempts);
+  await waitFor(
+    async () => {
+      view = (await api(base, 'GET', `/v1/runs/${runId}`)).json as RunView;
+      return view.status !== 'in-progress';
+    },
+    `run ${runId} to finish`,
+    attempts,
+  );
   return view!;
 }

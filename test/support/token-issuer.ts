@@ -23,8 +23,27 @@ export async function startTokenIssuer(users: Record<string, string>): Promise<T
   const dir = mkdtempSync(join(tmpdir(), 'ferry-token-'));
   const keyFile = join(dir, 'key.pem');
   const certFile = join(dir, 'cert.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', '/CN=ferry-test-issuer'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=ferry-test-issuer',
+    ],
+    { stdio: 'ignore' },
+  );
   const key = readFileSync(keyFile);
   const certDer = execFileSync('openssl', ['x509', '-in', certFile, '-outform', 'DER']);
   const service = 'ferry-test-registry';
@@ -48,13 +67,27 @@ export async function startTokenIssuer(users: Record<string, string>): Promise<T
     const access = scopes.flatMap((scope) => {
       const [type, name, actions] = scope.split(':');
       if (type !== 'repository' || name === undefined || actions === undefined) return [];
-      const granted = user ? actions.split(',') : name.startsWith('public/') ? actions.split(',').filter((a) => a === 'pull') : [];
+      const granted = user
+        ? actions.split(',')
+        : name.startsWith('public/')
+          ? actions.split(',').filter((a) => a === 'pull')
+          : [];
       return granted.length > 0 ? [{ type, name, actions: granted }] : [];
     });
     const now = Math.floor(Date.now() / 1000);
-    const b64 = (v: object | Buffer): string => Buffer.from(v instanceof Buffer ? v : JSON.stringify(v)).toString('base64url');
+    const b64 = (v: object | Buffer): string =>
+      Buffer.from(v instanceof Buffer ? v : JSON.stringify(v)).toString('base64url');
     const head = b64({ alg: 'ES256', typ: 'JWT', x5c: [certDer.toString('base64')] });
-    const body = b64({ iss: issuer, aud: service, sub: user ?? '', exp: now + 300, nbf: now - 10, iat: now, jti: randomUUID(), access });
+    const body = b64({
+      iss: issuer,
+      aud: service,
+      sub: user ?? '',
+      exp: now + 300,
+      nbf: now - 10,
+      iat: now,
+      jti: randomUUID(),
+      access,
+    });
     const signature = sign('sha256', Buffer.from(`${head}.${body}`), { key, dsaEncoding: 'ieee-p1363' });
     const token = `${head}.${body}.${signature.toString('base64url')}`;
     res.writeHead(200, { 'content-type': 'application/json' });
@@ -64,7 +97,11 @@ export async function startTokenIssuer(users: Record<string, string>): Promise<T
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   return {
-    realm: `http://127.0.0.1:${port}/token`, service, issuer, certFile, requests,
+    realm: `http://127.0.0.1:${port}/token`,
+    service,
+    issuer,
+    certFile,
+    requests,
     stop: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

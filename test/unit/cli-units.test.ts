@@ -3,8 +3,16 @@ import { parseRate, parseSeconds } from '../../functions/cli/units.js';
 
 describe('--min-rate values', () => {
   it.each([
-    ['0', 0], ['500', 500], ['500B/s', 500], ['10KiB/s', 10240], ['10k', 10240], ['10KB/s', 10000],
-    ['1.5MiB/s', 1572864], ['1MB', 1000000], ['2GiB/s', 2 * 1024 ** 3], ['10 kib/s', 10240],
+    ['0', 0],
+    ['500', 500],
+    ['500B/s', 500],
+    ['10KiB/s', 10240],
+    ['10k', 10240],
+    ['10KB/s', 10000],
+    ['1.5MiB/s', 1572864],
+    ['1MB', 1000000],
+    ['2GiB/s', 2 * 1024 ** 3],
+    ['10 kib/s', 10240],
   ])('%s → %d bytes/s', (value, bytes) => {
     expect(parseRate(value)).toBe(bytes);
   });

@@ -2,7 +2,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AuthFileCredentials, decodeDockerAuth, defaultAuthFilePaths, normaliseAuthKey, parseUserPass } from '../../functions/oci/auth/credentials.js';
+import {
+  AuthFileCredentials,
+  decodeDockerAuth,
+  defaultAuthFilePaths,
+  normaliseAuthKey,
+  parseUserPass,
+} from '../../functions/oci/auth/credentials.js';
 import { registrySecretSchema } from '../../functions/runs/credential-binding.js';
 import { bindCredential } from '../../functions/cli/credential-flags.js';
 
@@ -16,7 +22,10 @@ const b64 = (s: string) => Buffer.from(s).toString('base64');
 describe('auth files', () => {
   it('follows the pinned lookup order', () => {
     expect(defaultAuthFilePaths({ REGISTRY_AUTH_FILE: '/a.json', XDG_RUNTIME_DIR: '/run/user/1' }, '/home/u')).toEqual([
-      '/a.json', '/run/user/1/containers/auth.json', '/home/u/.config/containers/auth.json', '/home/u/.docker/config.json',
+      '/a.json',
+      '/run/user/1/containers/auth.json',
+      '/home/u/.config/containers/auth.json',
+      '/home/u/.docker/config.json',
     ]);
   });
 
@@ -28,7 +37,9 @@ describe('auth files', () => {
 
   it('decodes auths, identity tokens and passwords with colons; the first file with the host wins', async () => {
     const first = file({ auths: { 'quay.io': { auth: b64('bob:pa:ss') }, 'ghcr.io': { identitytoken: 'refresh' } } });
-    const second = file({ auths: { 'quay.io': { auth: b64('other:x') }, 'https://index.docker.io/v1/': { auth: b64('hub:pw') } } });
+    const second = file({
+      auths: { 'quay.io': { auth: b64('other:x') }, 'https://index.docker.io/v1/': { auth: b64('hub:pw') } },
+    });
     const store = new AuthFileCredentials([first, '/nonexistent/auth.json', second]);
     expect(await store.get('quay.io')).toEqual({ kind: 'basic', username: 'bob', password: 'pa:ss' });
     expect(await store.get('ghcr.io')).toEqual({ kind: 'identityToken', token: 'refresh' });
@@ -42,7 +53,9 @@ describe('auth files', () => {
     const store = new AuthFileCredentials([path], {
       runHelper: (helper, registry) => {
         calls.push(`${helper} ${registry}`);
-        return Promise.resolve(JSON.stringify(helper === 'one' ? { Username: 'u', Secret: 's' } : { Username: '<token>', Secret: 't' }));
+        return Promise.resolve(
+          JSON.stringify(helper === 'one' ? { Username: 'u', Secret: 's' } : { Username: '<token>', Secret: 't' }),
+        );
       },
     });
     expect(await store.get('a.io')).toEqual({ kind: 'basic', username: 'u', password: 's' });
@@ -51,7 +64,9 @@ describe('auth files', () => {
   });
 
   it('fails clearly on an unreadable --authfile or bad JSON', async () => {
-    await expect(new AuthFileCredentials(['/nonexistent.json'], { required: true }).get('x')).rejects.toThrow(/cannot read auth file/);
+    await expect(new AuthFileCredentials(['/nonexistent.json'], { required: true }).get('x')).rejects.toThrow(
+      /cannot read auth file/,
+    );
     const bad = join(mkdtempSync(join(tmpdir(), 'ferry-unit-')), 'bad.json');
     writeFileSync(bad, '{');
     await expect(new AuthFileCredentials([bad]).get('x')).rejects.toThrow(/not valid JSON/);
@@ -88,20 +103,29 @@ describe('user:password decoding', () => {
       expect(await store.get('quay.io')).toEqual({ kind: 'basic', ...expected });
       expect(parseUserPass(userPass, '--src-creds')).toEqual({ kind: 'basic', ...expected });
       // A secret's password must not be empty; otherwise it reads what the auth file reads.
-      expect(secret.success ? secret.data : undefined).toEqual(expected.password === '' ? undefined : { ...expected, registry: 'quay.io' });
+      expect(secret.success ? secret.data : undefined).toEqual(
+        expected.password === '' ? undefined : { ...expected, registry: 'quay.io' },
+      );
     }
   });
 
   it('refuses an auth that is not canonical base64 (user:password pasted unencoded, stray characters)', async () => {
-    for (const auth of ['bob:hunter2', `${b64('bob:hunter2')}!`, `${b64('bob:hunter2')}\n`, b64('bob:hunter2').replace(/=+$/, '')]) {
+    for (const auth of [
+      'bob:hunter2',
+      `${b64('bob:hunter2')}!`,
+      `${b64('bob:hunter2')}\n`,
+      b64('bob:hunter2').replace(/=+$/, ''),
+    ]) {
       expect(decodeDockerAuth(auth)).toBeUndefined();
       expect(registrySecretSchema.safeParse({ auth, registry: 'quay.io' }).success).toBe(false);
-      await expect(new AuthFileCredentials([file({ auths: { 'quay.io': { auth } } })]).get('quay.io')).rejects.toThrow(/not base64/);
+      await expect(new AuthFileCredentials([file({ auths: { 'quay.io': { auth } } })]).get('quay.io')).rejects.toThrow(
+        /not base64/,
+      );
     }
   });
 });
 
-describe('a --src-creds / --dest-creds credential is bound to its side\'s one registry', () => {
+describe("a --src-creds / --dest-creds credential is bound to its side's one registry", () => {
   const found = { credential: { kind: 'basic' as const, username: 'u', password: 'p' }, from: '--src-creds' };
 
   it('goes to that host only: not to another host, nor to another port of the same host', async () => {
@@ -117,7 +141,8 @@ describe('a --src-creds / --dest-creds credential is bound to its side\'s one re
   });
 
   it('is a usage error for a side on two registries, naming both', () => {
-    expect(() => bindCredential(found, ['quay.io', 'ghcr.io', 'quay.io'], 'source'))
-      .toThrow('--src-creds is for one registry, but the images come from 2 registries (quay.io, ghcr.io)');
+    expect(() => bindCredential(found, ['quay.io', 'ghcr.io', 'quay.io'], 'source')).toThrow(
+      '--src-creds is for one registry, but the images come from 2 registries (quay.io, ghcr.io)',
+    );
   });
 });

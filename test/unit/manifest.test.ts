@@ -4,34 +4,52 @@ import { parseManifest, parsePlatform, platformMatches } from '../../functions/o
 import { MediaType } from '../../functions/oci/media-types.js';
 
 const d = (c: string) => `sha256:${c.repeat(64)}`;
-const image = { schemaVersion: 2, config: { mediaType: MediaType.ociConfig, digest: d('a'), size: 2 }, layers: [{ mediaType: MediaType.ociLayerGzip, digest: d('b'), size: 10 }] };
+const image = {
+  schemaVersion: 2,
+  config: { mediaType: MediaType.ociConfig, digest: d('a'), size: 2 },
+  layers: [{ mediaType: MediaType.ociLayerGzip, digest: d('b'), size: 10 }],
+};
 
 describe('parseManifest', () => {
   it('keeps the exact bytes and takes the media type from the document, the header, or the shape', () => {
-    const bytes = Buffer.from(`{ "mediaType": "${MediaType.dockerManifest}",\n "schemaVersion": 2, "config": ${JSON.stringify(image.config)}, "layers": [] }`);
+    const bytes = Buffer.from(
+      `{ "mediaType": "${MediaType.dockerManifest}",\n "schemaVersion": 2, "config": ${JSON.stringify(image.config)}, "layers": [] }`,
+    );
     const m = parseManifest(bytes);
     expect(m.kind).toBe('image');
     expect(m.mediaType).toBe(MediaType.dockerManifest);
     expect(m.bytes).toBe(bytes);
-    expect(parseManifest(Buffer.from(JSON.stringify(image)), `${MediaType.ociManifest}; charset=utf-8`).mediaType).toBe(MediaType.ociManifest);
+    expect(parseManifest(Buffer.from(JSON.stringify(image)), `${MediaType.ociManifest}; charset=utf-8`).mediaType).toBe(
+      MediaType.ociManifest,
+    );
     expect(parseManifest(Buffer.from(JSON.stringify({ schemaVersion: 2, manifests: [] }))).kind).toBe('index');
   });
 
   it('accepts artifacts with any artifactType and config media type', () => {
-    const artifact = { ...image, artifactType: 'application/vnd.cncf.helm.chart', config: { mediaType: 'application/vnd.cncf.helm.config.v1+json', digest: d('c'), size: 3 } };
+    const artifact = {
+      ...image,
+      artifactType: 'application/vnd.cncf.helm.chart',
+      config: { mediaType: 'application/vnd.cncf.helm.config.v1+json', digest: d('c'), size: 3 },
+    };
     const m = parseManifest(Buffer.from(JSON.stringify(artifact)));
     expect(m.kind === 'image' && m.image.artifactType).toBe('application/vnd.cncf.helm.chart');
   });
 
   it('rejects schema 1 with a message that says what to do', () => {
-    expect(() => parseManifest(Buffer.from(JSON.stringify({ schemaVersion: 1, name: 'x', fsLayers: [] })))).toThrow(/schema 1 .* not supported; re-push/);
+    expect(() => parseManifest(Buffer.from(JSON.stringify({ schemaVersion: 1, name: 'x', fsLayers: [] })))).toThrow(
+      /schema 1 .* not supported; re-push/,
+    );
     expect(() => parseManifest(Buffer.from('{}'), MediaType.dockerManifestV1Signed)).toThrow(ManifestInvalidError);
   });
 
   it('rejects oversized, non-JSON and malformed manifests', () => {
     expect(() => parseManifest(Buffer.alloc(4 * 1024 * 1024 + 1, 0x20))).toThrow(/limit is 4194304/);
     expect(() => parseManifest(Buffer.from('not json'))).toThrow(/not valid JSON/);
-    expect(() => parseManifest(Buffer.from(JSON.stringify({ ...image, layers: [{ mediaType: 'x', digest: 'sha256:zz', size: 1 }] })))).toThrow(/invalid digest/);
+    expect(() =>
+      parseManifest(
+        Buffer.from(JSON.stringify({ ...image, layers: [{ mediaType: 'x', digest: 'sha256:zz', size: 1 }] })),
+      ),
+    ).toThrow(/invalid digest/);
   });
 });
 
@@ -40,8 +58,12 @@ describe('platforms', () => {
     expect(parsePlatform('linux/arm/v7')).toEqual({ os: 'linux', architecture: 'arm', variant: 'v7' });
     expect(() => parsePlatform('linux')).toThrow(/OS\/ARCH/);
     expect(platformMatches({ os: 'linux', architecture: 'arm64' }, parsePlatform('linux/arm64/v8'))).toBe(true);
-    expect(platformMatches({ os: 'linux', architecture: 'arm64', variant: 'v8' }, parsePlatform('linux/arm64'))).toBe(true);
-    expect(platformMatches({ os: 'linux', architecture: 'arm', variant: 'v6' }, parsePlatform('linux/arm/v7'))).toBe(false);
+    expect(platformMatches({ os: 'linux', architecture: 'arm64', variant: 'v8' }, parsePlatform('linux/arm64'))).toBe(
+      true,
+    );
+    expect(platformMatches({ os: 'linux', architecture: 'arm', variant: 'v6' }, parsePlatform('linux/arm/v7'))).toBe(
+      false,
+    );
     expect(platformMatches(undefined, parsePlatform('linux/amd64'))).toBe(false);
   });
 });

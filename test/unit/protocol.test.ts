@@ -1,13 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import { parseChallenge } from '../../functions/oci/auth/challenge.js';
-import { backoffDelay, defaultRetryPolicy, isTransientNetworkError, parseRetryAfter } from '../../functions/oci/retry.js';
+import {
+  backoffDelay,
+  defaultRetryPolicy,
+  isTransientNetworkError,
+  parseRetryAfter,
+} from '../../functions/oci/retry.js';
 import { isLoopbackHost, redactUrl } from '../../functions/oci/transport.js';
 import { describeError, TransportError } from '../../functions/oci/errors.js';
 
 describe('WWW-Authenticate', () => {
   it('parses Bearer challenges with quoted and token params', () => {
-    expect(parseChallenge('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/alpine:pull"')).toEqual({
-      scheme: 'bearer', params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/alpine:pull' },
+    expect(
+      parseChallenge(
+        'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/alpine:pull"',
+      ),
+    ).toEqual({
+      scheme: 'bearer',
+      params: {
+        realm: 'https://auth.docker.io/token',
+        service: 'registry.docker.io',
+        scope: 'repository:library/alpine:pull',
+      },
     });
     expect(parseChallenge('Basic realm=Registry')).toEqual({ scheme: 'basic', params: { realm: 'Registry' } });
     expect(parseChallenge('bearer realm="a\\"b"')?.params.realm).toBe('a"b');
@@ -36,22 +50,30 @@ describe('retries', () => {
 
   it('knows transient network errors through causes', () => {
     expect(isTransientNetworkError(Object.assign(new Error('x'), { code: 'ECONNRESET' }))).toBe(true);
-    expect(isTransientNetworkError(new Error('outer', { cause: Object.assign(new Error('x'), { code: 'UND_ERR_SOCKET' }) }))).toBe(true);
+    expect(
+      isTransientNetworkError(new Error('outer', { cause: Object.assign(new Error('x'), { code: 'UND_ERR_SOCKET' }) })),
+    ).toBe(true);
     expect(isTransientNetworkError(new Error('plain'))).toBe(false);
   });
 });
 
 describe('transport helpers', () => {
   it('treats only loopback hosts as implicitly insecure', () => {
-    for (const host of ['localhost', 'localhost:5000', '127.0.0.1', '127.1.2.3:80', '[::1]:5000', '::1']) expect(isLoopbackHost(host), host).toBe(true);
-    for (const host of ['10.0.0.1', 'example.com', '128.0.0.1', 'localhost.evil.com']) expect(isLoopbackHost(host), host).toBe(false);
+    for (const host of ['localhost', 'localhost:5000', '127.0.0.1', '127.1.2.3:80', '[::1]:5000', '::1'])
+      expect(isLoopbackHost(host), host).toBe(true);
+    for (const host of ['10.0.0.1', 'example.com', '128.0.0.1', 'localhost.evil.com'])
+      expect(isLoopbackHost(host), host).toBe(false);
   });
   it('redacts query strings and userinfo from URLs in messages', () => {
-    expect(redactUrl(new URL('https://u:p@s3.example.com/b/k?X-Amz-Signature=secret'))).toBe('https://s3.example.com/b/k');
+    expect(redactUrl(new URL('https://u:p@s3.example.com/b/k?X-Amz-Signature=secret'))).toBe(
+      'https://s3.example.com/b/k',
+    );
   });
   it('describes error chains on one line without repeats', () => {
     const inner = new TransportError('GET x: ECONNRESET', { registry: 'r' });
-    expect(describeError(new Error('copy failed: GET x: ECONNRESET', { cause: inner }))).toBe('copy failed: GET x: ECONNRESET');
+    expect(describeError(new Error('copy failed: GET x: ECONNRESET', { cause: inner }))).toBe(
+      'copy failed: GET x: ECONNRESET',
+    );
     expect(describeError(new Error('outer', { cause: new Error('inner') }))).toBe('outer: inner');
   });
 });

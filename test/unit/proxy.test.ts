@@ -54,17 +54,32 @@ describe('NO_PROXY matching (Go httpproxy semantics)', () => {
 
 describe('proxy settings from the environment', () => {
   it('reads the scheme variables, lower-case winning as in curl', () => {
-    expect(proxySettingsFromEnv({ HTTPS_PROXY: 'http://upper:1', https_proxy: 'http://lower:1', HTTP_PROXY: 'http://h:2', NO_PROXY: 'a', no_proxy: 'b' }))
-      .toEqual({ httpsProxy: 'http://lower:1', httpProxy: 'http://h:2', noProxy: 'b' });
+    expect(
+      proxySettingsFromEnv({
+        HTTPS_PROXY: 'http://upper:1',
+        https_proxy: 'http://lower:1',
+        HTTP_PROXY: 'http://h:2',
+        NO_PROXY: 'a',
+        no_proxy: 'b',
+      }),
+    ).toEqual({ httpsProxy: 'http://lower:1', httpProxy: 'http://h:2', noProxy: 'b' });
   });
   it('takes the upper-case form when the lower-case one is unset or empty', () => {
-    expect(proxySettingsFromEnv({ HTTPS_PROXY: 'http://upper:1', https_proxy: ' ', NO_PROXY: 'a' }))
-      .toEqual({ httpsProxy: 'http://upper:1', httpProxy: undefined, noProxy: 'a' });
+    expect(proxySettingsFromEnv({ HTTPS_PROXY: 'http://upper:1', https_proxy: ' ', NO_PROXY: 'a' })).toEqual({
+      httpsProxy: 'http://upper:1',
+      httpProxy: undefined,
+      noProxy: 'a',
+    });
   });
   it('falls back to ALL_PROXY for a scheme without its own variable', () => {
-    expect(proxySettingsFromEnv({ ALL_PROXY: 'http://all:3', https_proxy: 'http://s:1' }))
-      .toEqual({ httpsProxy: 'http://s:1', httpProxy: 'http://all:3', noProxy: undefined });
-    expect(proxySettingsFromEnv({ ALL_PROXY: 'http://upper:3', all_proxy: 'http://lower:3' }).httpsProxy).toBe('http://lower:3');
+    expect(proxySettingsFromEnv({ ALL_PROXY: 'http://all:3', https_proxy: 'http://s:1' })).toEqual({
+      httpsProxy: 'http://s:1',
+      httpProxy: 'http://all:3',
+      noProxy: undefined,
+    });
+    expect(proxySettingsFromEnv({ ALL_PROXY: 'http://upper:3', all_proxy: 'http://lower:3' }).httpsProxy).toBe(
+      'http://lower:3',
+    );
   });
   it('is empty without variables', () => {
     expect(new ProxyRoutes(proxySettingsFromEnv({})).enabled).toBe(false);
@@ -84,7 +99,9 @@ describe('proxy URLs', () => {
     expect(parseProxyUrl('[::1]:3128').host).toBe('::1');
   });
   it('refuse schemes other than http://, naming the variable and never echoing the password', () => {
-    expect(() => parseProxyUrl('socks5://u:secret@proxy:1080', 'HTTPS_PROXY')).toThrow(/HTTPS_PROXY: socks5:\/\/ proxies are not supported/);
+    expect(() => parseProxyUrl('socks5://u:secret@proxy:1080', 'HTTPS_PROXY')).toThrow(
+      /HTTPS_PROXY: socks5:\/\/ proxies are not supported/,
+    );
     expect(() => parseProxyUrl('https://proxy:443', 'HTTPS_PROXY')).toThrow(/not supported/);
     let message = '';
     try {
@@ -97,7 +114,11 @@ describe('proxy URLs', () => {
 });
 
 describe('proxy routes', () => {
-  const routes = new ProxyRoutes({ httpsProxy: 'http://s.proxy:3128', httpProxy: 'http://h.proxy:3128', noProxy: 'internal.example,10.0.0.0/8' });
+  const routes = new ProxyRoutes({
+    httpsProxy: 'http://s.proxy:3128',
+    httpProxy: 'http://h.proxy:3128',
+    noProxy: 'internal.example,10.0.0.0/8',
+  });
   it.each([
     ['https://registry.example/v2/', 's.proxy'],
     ['http://registry.example:5000/v2/', 'h.proxy'],
@@ -110,9 +131,13 @@ describe('proxy routes', () => {
     expect(routes.forUrl(new URL(url))?.host).toBe(proxyHost);
   });
   it('fail at start-up on an unusable proxy, naming the variables', () => {
-    expect(() => new ProxyRoutes(proxySettingsFromEnv({ ALL_PROXY: 'socks5://proxy:1080' }))).toThrow(/^HTTPS?_PROXY \(or ALL_PROXY\): socks5:\/\/ proxies are not supported/);
+    expect(() => new ProxyRoutes(proxySettingsFromEnv({ ALL_PROXY: 'socks5://proxy:1080' }))).toThrow(
+      /^HTTPS?_PROXY \(or ALL_PROXY\): socks5:\/\/ proxies are not supported/,
+    );
   });
   it('use no proxy for a scheme without one (Go and curl do not fall back to HTTP_PROXY for https)', () => {
-    expect(new ProxyRoutes({ httpProxy: 'http://h.proxy:3128' }).forUrl(new URL('https://registry.example/'))).toBeUndefined();
+    expect(
+      new ProxyRoutes({ httpProxy: 'http://h.proxy:3128' }).forUrl(new URL('https://registry.example/')),
+    ).toBeUndefined();
   });
 });

@@ -5,15 +5,25 @@ import { ErrorNames } from '../../functions/oci/errors.js';
 import type { Repository } from '../../functions/oci/repository.js';
 import { RateFloor } from '../../functions/mirror/rate-floor.js';
 
-const side = (registry: string, name: string): Repository => ({ registry, name, display: `${registry}/${name}` }) as Repository;
-const descriptor = { mediaType: 'application/octet-stream', digest: parseDigest(`sha256:${'a'.repeat(64)}`), size: 1 << 20 };
+const side = (registry: string, name: string): Repository =>
+  ({ registry, name, display: `${registry}/${name}` }) as Repository;
+const descriptor = {
+  mediaType: 'application/octet-stream',
+  digest: parseDigest(`sha256:${'a'.repeat(64)}`),
+  size: 1 << 20,
+};
 
 describe('RateFloor (the minimum rate of one blob attempt)', () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
 
   it('fails the body below the floor with a retryable TransportError naming both sides, the digest and the rate', () => {
-    const floor = new RateFloor({ bytesPerSecond: 1000, windowMs: 2000 }, side('src.example', 'app'), side('dst.example', 'mirror/app'), descriptor);
+    const floor = new RateFloor(
+      { bytesPerSecond: 1000, windowMs: 2000 },
+      side('src.example', 'app'),
+      side('dst.example', 'mirror/app'),
+      descriptor,
+    );
     const body = new PassThrough();
     body.on('error', () => undefined);
     floor.start();
@@ -23,8 +33,15 @@ describe('RateFloor (the minimum rate of one blob attempt)', () => {
     expect(floor.failure).toBeUndefined();
     floor.add(1000);
     vi.advanceTimersByTime(2000); // 1000 B in 2 s: 500 B/s
-    expect(floor.failure).toMatchObject({ name: ErrorNames.transport, retryable: true, registry: 'src.example', repository: 'app' });
-    expect(floor.failure?.message).toBe(`blob ${descriptor.digest} from src.example/app to dst.example/mirror/app moved 500 B/s over 2 s, below the minimum rate of 1000 B/s`);
+    expect(floor.failure).toMatchObject({
+      name: ErrorNames.transport,
+      retryable: true,
+      registry: 'src.example',
+      repository: 'app',
+    });
+    expect(floor.failure?.message).toBe(
+      `blob ${descriptor.digest} from src.example/app to dst.example/mirror/app moved 500 B/s over 2 s, below the minimum rate of 1000 B/s`,
+    );
     expect(body.destroyed).toBe(true);
     // A body opened after the floor broke (a Range resume) fails at once.
     const next = new PassThrough();

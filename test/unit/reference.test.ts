@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidReferenceError } from '../../functions/oci/errors.js';
-import { formatReference, mirrorDestination, parseImageReference, parseLocation, redactUserinfo } from '../../functions/oci/reference.js';
+import {
+  formatReference,
+  mirrorDestination,
+  parseImageReference,
+  parseLocation,
+  redactUserinfo,
+} from '../../functions/oci/reference.js';
 
 const hex64 = 'a'.repeat(64);
 
@@ -17,15 +23,29 @@ describe('parseImageReference', () => {
     ['[::1]:5000/app:x', '[::1]:5000', 'app', 'x'],
     ['registry.k8s.io/pause:3.9', 'registry.k8s.io', 'pause', '3.9'],
     ['ghcr.io/a__b/c--d.e_f:1', 'ghcr.io', 'a__b/c--d.e_f', '1'],
-    ['123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app:prod', '123456789012.dkr.ecr.us-east-1.amazonaws.com', 'team/app', 'prod'],
+    [
+      '123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app:prod',
+      '123456789012.dkr.ecr.us-east-1.amazonaws.com',
+      'team/app',
+      'prod',
+    ],
   ])('%s', (input, registry, repository, tag) => {
     expect(parseImageReference(input)).toEqual({ registry, repository, tag });
   });
 
   it('keeps digests (sha256 and sha512), with or without a tag', () => {
-    expect(parseImageReference(`quay.io/a/b@sha256:${hex64}`)).toEqual({ registry: 'quay.io', repository: 'a/b', digest: `sha256:${hex64}` });
+    expect(parseImageReference(`quay.io/a/b@sha256:${hex64}`)).toEqual({
+      registry: 'quay.io',
+      repository: 'a/b',
+      digest: `sha256:${hex64}`,
+    });
     const sha512 = `sha512:${'b'.repeat(128)}`;
-    expect(parseImageReference(`busybox:1@${sha512}`)).toEqual({ registry: 'docker.io', repository: 'library/busybox', tag: '1', digest: sha512 });
+    expect(parseImageReference(`busybox:1@${sha512}`)).toEqual({
+      registry: 'docker.io',
+      repository: 'library/busybox',
+      tag: '1',
+      digest: sha512,
+    });
   });
 
   it.each([
@@ -65,8 +85,12 @@ describe('parseLocation', () => {
 describe('mirrorDestination (pinned naming)', () => {
   it('is <registry>/<prefix>/<source path>:<tag>', () => {
     const source = parseImageReference('docker.io/library/busybox:1.36');
-    expect(formatReference(mirrorDestination(source, '123.dkr.ecr.us-east-1.amazonaws.com/mirror'))).toBe('123.dkr.ecr.us-east-1.amazonaws.com/mirror/library/busybox:1.36');
-    expect(formatReference(mirrorDestination(source, 'registry.local:5000'))).toBe('registry.local:5000/library/busybox:1.36');
+    expect(formatReference(mirrorDestination(source, '123.dkr.ecr.us-east-1.amazonaws.com/mirror'))).toBe(
+      '123.dkr.ecr.us-east-1.amazonaws.com/mirror/library/busybox:1.36',
+    );
+    expect(formatReference(mirrorDestination(source, 'registry.local:5000'))).toBe(
+      'registry.local:5000/library/busybox:1.36',
+    );
     expect(formatReference(mirrorDestination(source, 'r.io/a/b/'))).toBe('r.io/a/b/library/busybox:1.36');
   });
   it('keeps the digest of images referenced by digest', () => {

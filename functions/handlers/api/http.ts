@@ -12,7 +12,9 @@ export interface ApiEvent {
   readonly body?: string | null;
   readonly isBase64Encoded?: boolean;
   /** Who called: API Gateway's IAM identity; `ferry serve` fills `caller` with its own (token or local). */
-  readonly requestContext?: { readonly identity?: Readonly<Record<'userArn' | 'caller' | 'accountId', string | null | undefined>> | null } | null;
+  readonly requestContext?: {
+    readonly identity?: Readonly<Record<'userArn' | 'caller' | 'accountId', string | null | undefined>> | null;
+  } | null;
 }
 
 export interface ApiResponse {
@@ -22,10 +24,16 @@ export interface ApiResponse {
 }
 
 export const json = (statusCode: number, body: unknown): ApiResponse => ({
-  statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+  statusCode,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
 });
 
-export const text = (statusCode: number, body: string): ApiResponse => ({ statusCode, headers: { 'content-type': 'text/plain; charset=utf-8' }, body });
+export const text = (statusCode: number, body: string): ApiResponse => ({
+  statusCode,
+  headers: { 'content-type': 'text/plain; charset=utf-8' },
+  body,
+});
 
 /** A header, case-insensitively. */
 export function header(event: ApiEvent, name: string): string | undefined {

@@ -6,7 +6,10 @@ import { lambdaLogger, lambdaServices } from '../../aws/lambda-root.js';
  * is the idempotency key, so a redelivered event starts no second run.
  */
 export const handler = async (event: EventBridgeEvent<string, unknown>) => {
-  const { view, created } = await lambdaServices().service.startRun(JSON.stringify(event.detail), { idempotencyKey: `event-${event.id}`, caller: `events:${event.account}` });
+  const { view, created } = await lambdaServices().service.startRun(JSON.stringify(event.detail), {
+    idempotencyKey: `event-${event.id}`,
+    caller: `events:${event.account}`,
+  });
   lambdaLogger.info('sync request', { account: event.account, runId: view.runId, created });
   return { runId: view.runId, created };
 };

@@ -116,7 +116,11 @@ export class Authenticator {
     const service = challenge.params.service;
     let res;
     if (credential?.kind === 'identityToken') {
-      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: credential.token, client_id: 'ferry' });
+      const form = new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: credential.token,
+        client_id: 'ferry',
+      });
       if (service) form.set('service', service);
       if (scopes.length > 0) form.set('scope', scopes.join(' '));
       res = await this.#transport.send({
@@ -130,7 +134,8 @@ export class Authenticator {
       for (const scope of scopes) url.searchParams.append('scope', scope);
       const headers: Record<string, string> = {};
       if (credential?.kind === 'basic') {
-        headers[Header.authorization] = `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`;
+        headers[Header.authorization] =
+          `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`;
       }
       res = await this.#transport.send({ method: 'GET', url, headers });
     }
@@ -138,9 +143,16 @@ export class Authenticator {
       // Nothing in an error body is used: drop it (and its connection) rather than read it.
       res.body.destroy();
       if (res.status === 401 || res.status === 403) {
-        throw this.#denied(credential ? 'the token server rejected the credentials' : 'the registry requires credentials and none were given');
+        throw this.#denied(
+          credential
+            ? 'the token server rejected the credentials'
+            : 'the registry requires credentials and none were given',
+        );
       }
-      throw new RegistryError(`token request to ${url.host} failed with HTTP ${res.status}`, { registry: this.#registry, status: res.status });
+      throw new RegistryError(`token request to ${url.host} failed with HTTP ${res.status}`, {
+        registry: this.#registry,
+        status: res.status,
+      });
     }
     const text = await readCapped(res.body, maxTokenBody);
     let parsed;
@@ -151,7 +163,10 @@ export class Authenticator {
     }
     const value = parsed?.success ? (parsed.data.token ?? parsed.data.access_token) : undefined;
     if (!parsed?.success || value === undefined) {
-      throw new RegistryError(`token server ${url.host} returned no token`, { registry: this.#registry, retryable: false });
+      throw new RegistryError(`token server ${url.host} returned no token`, {
+        registry: this.#registry,
+        retryable: false,
+      });
     }
     const lifetimeMs = Math.max(60, parsed.data.expires_in ?? 60) * 1000;
     const issued = parsed.data.issued_at ? Date.parse(parsed.data.issued_at) : Number.NaN;
@@ -165,14 +180,21 @@ export class Authenticator {
    * Where the realm's address may be reached is the transport's SSRF guard's call, as for any request.
    */
   async #checkRealm(realm: URL): Promise<void> {
-    if (realm.protocol !== 'https:' && realm.protocol !== 'http:') throw this.#denied(`the token realm ${realm.host || realm.href} is not an http(s) URL`);
+    if (realm.protocol !== 'https:' && realm.protocol !== 'http:')
+      throw this.#denied(`the token realm ${realm.host || realm.href} is not an http(s) URL`);
     const base = await this.#transport.baseUrl(this.#registry);
     if (base.protocol === 'https:' && realm.protocol !== 'https:') {
-      throw this.#denied(`the registry is reached over https but its token realm http://${realm.host}${realm.pathname} is plain http; credentials and tokens never go in cleartext`);
+      throw this.#denied(
+        `the registry is reached over https but its token realm http://${realm.host}${realm.pathname} is plain http; credentials and tokens never go in cleartext`,
+      );
     }
   }
 
   #denied(why: string): AuthenticationError {
-    return new AuthenticationError(`authentication to ${this.#registry} failed: ${why}`, { registry: this.#registry, status: 401, retryable: false });
+    return new AuthenticationError(`authentication to ${this.#registry} failed: ${why}`, {
+      registry: this.#registry,
+      status: 401,
+      retryable: false,
+    });
   }
 }

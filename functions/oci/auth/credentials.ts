@@ -75,7 +75,17 @@ export class ChainedCredentials implements CredentialStore {
 }
 
 const authFileSchema = z.looseObject({
-  auths: z.record(z.string(), z.looseObject({ auth: z.string().optional(), identitytoken: z.string().optional(), username: z.string().optional(), password: z.string().optional() })).optional(),
+  auths: z
+    .record(
+      z.string(),
+      z.looseObject({
+        auth: z.string().optional(),
+        identitytoken: z.string().optional(),
+        username: z.string().optional(),
+        password: z.string().optional(),
+      }),
+    )
+    .optional(),
   credHelpers: z.record(z.string(), z.string()).optional(),
   credsStore: z.string().optional(),
 });
@@ -88,10 +98,18 @@ export type HelperRunner = (helper: string, registry: string) => Promise<string>
 /** Runs `docker-credential-<name> get` with the registry on stdin. */
 export const runCredentialHelper: HelperRunner = (helper, registry) =>
   new Promise((resolve, reject) => {
-    const child = execFile(`docker-credential-${helper}`, ['get'], { timeout: 30_000, maxBuffer: 1 << 20 }, (err, stdout) => {
-      if (err) reject(new UsageError(`credential helper docker-credential-${helper} failed for ${registry}`, { cause: err }));
-      else resolve(stdout);
-    });
+    const child = execFile(
+      `docker-credential-${helper}`,
+      ['get'],
+      { timeout: 30_000, maxBuffer: 1 << 20 },
+      (err, stdout) => {
+        if (err)
+          reject(
+            new UsageError(`credential helper docker-credential-${helper} failed for ${registry}`, { cause: err }),
+          );
+        else resolve(stdout);
+      },
+    );
     child.stdin?.end(registry);
   });
 
@@ -126,7 +144,8 @@ export class AuthFileCredentials implements CredentialStore {
     for (const { path, file } of await this.#load()) {
       const entry = findAuthEntry(file, registry);
       if (entry) return decodeAuthEntry(entry, path, registry);
-      const helper = file.credHelpers?.[registry] ?? (registry === 'docker.io' ? file.credHelpers?.['index.docker.io'] : undefined);
+      const helper =
+        file.credHelpers?.[registry] ?? (registry === 'docker.io' ? file.credHelpers?.['index.docker.io'] : undefined);
       const store = helper ?? file.credsStore;
       if (store) {
         const fromHelper = await this.#fromHelper(store, registry);
@@ -143,20 +162,24 @@ export class AuthFileCredentials implements CredentialStore {
       output = await this.#runHelper(helper, serverUrl);
     } catch (err) {
       // A store (credsStore) that simply lacks the host is not an error; the helper says so on stderr.
-      if (/credentials not found/i.test(String((err as { cause?: { stderr?: unknown } }).cause?.stderr ?? ''))) return undefined;
+      if (/credentials not found/i.test(String((err as { cause?: { stderr?: unknown } }).cause?.stderr ?? '')))
+        return undefined;
       throw err;
     }
     const parsed = helperOutputSchema.safeParse(JSON.parse(output || '{}'));
-    if (!parsed.success) throw new UsageError(`credential helper docker-credential-${helper} returned an unexpected answer for ${registry}`);
+    if (!parsed.success)
+      throw new UsageError(
+        `credential helper docker-credential-${helper} returned an unexpected answer for ${registry}`,
+      );
     return parsed.data.Username === '<token>'
       ? { kind: 'identityToken', token: parsed.data.Secret }
       : { kind: 'basic', username: parsed.data.Username, password: parsed.data.Secret };
   }
 
   #load(): Promise<{ path: string; file: AuthFile }[]> {
-    this.#files ??= Promise.all(this.#paths.map(async (path) => ({ path, file: await readAuthFile(path, this.#required) }))).then((files) =>
-      files.filter((f): f is { path: string; file: AuthFile } => f.file !== undefined),
-    );
+    this.#files ??= Promise.all(
+      this.#paths.map(async (path) => ({ path, file: await readAuthFile(path, this.#required) })),
+    ).then((files) => files.filter((f): f is { path: string; file: AuthFile } => f.file !== undefined));
     return this.#files;
   }
 }
@@ -176,7 +199,8 @@ async function readAuthFile(path: string, required: boolean): Promise<AuthFile |
     throw new UsageError(`auth file ${path} is not valid JSON`);
   }
   const parsed = authFileSchema.safeParse(json);
-  if (!parsed.success) throw new UsageError(`auth file ${path} is not a containers-auth.json / Docker config.json file`);
+  if (!parsed.success)
+    throw new UsageError(`auth file ${path} is not a containers-auth.json / Docker config.json file`);
   return parsed.data;
 }
 
@@ -191,13 +215,17 @@ function findAuthEntry(file: AuthFile, registry: string): AuthEntry | undefined 
 
 /** `https://index.docker.io/v1/` → `docker.io`; `https://host:5000/path` → `host:5000`. */
 export function normaliseAuthKey(key: string): string {
-  const host = key.replace(/^[a-z]+:\/\//i, '').split('/')[0]!.toLowerCase();
+  const host = key
+    .replace(/^[a-z]+:\/\//i, '')
+    .split('/')[0]!
+    .toLowerCase();
   return host === 'index.docker.io' || host === 'registry-1.docker.io' ? 'docker.io' : host;
 }
 
 function decodeAuthEntry(entry: AuthEntry, path: string, registry: string): Credential | undefined {
   if (entry.identitytoken) return { kind: 'identityToken', token: entry.identitytoken };
-  if (entry.username !== undefined && entry.password !== undefined) return { kind: 'basic', username: entry.username, password: entry.password };
+  if (entry.username !== undefined && entry.password !== undefined)
+    return { kind: 'basic', username: entry.username, password: entry.password };
   if (entry.auth === undefined || entry.auth === '') return undefined;
   const pair = decodeDockerAuth(entry.auth);
   if (!pair) throw new UsageError(`auth file ${path}: the entry for ${registry} is not base64 "user:password"`);
