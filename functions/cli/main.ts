@@ -232,10 +232,8 @@ async function runCopy(
   try {
     const sourceRef = locationRef(src, undefined);
     const result = await runtime.copier.copy(
-      runtime.registries.repository(src, 'source'),
-      sourceRef,
-      runtime.registries.repository(dst, 'destination'),
-      locationRef(dst, src),
+      { repository: runtime.registries.repository(src, 'source'), reference: sourceRef },
+      { repository: runtime.registries.repository(dst, 'destination'), reference: locationRef(dst, src) },
       { platforms, referrers: flags.referrers === true, includeForeignLayers: flags.includeForeignLayers === true },
     );
     bars?.stop();

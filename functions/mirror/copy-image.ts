@@ -2,7 +2,7 @@ import { type Digest, isDigest } from '../oci/digest.js';
 import { silentLogger, type Logger } from '../oci/log.js';
 import { blobsOf, type Descriptor, type Manifest, type Platform } from '../oci/manifest.js';
 import { foreignLayerMediaTypes } from '../oci/media-types.js';
-import type { ManifestHead, Repository } from '../oci/repository.js';
+import type { ManifestHead, Repository, RepositoryRef } from '../oci/repository.js';
 import type { BlobCopier, BlobOutcome } from './blob-copier.js';
 import { Limiter } from './limiter.js';
 import { selectPlatforms } from './platforms.js';
@@ -95,13 +95,9 @@ export class ImageCopier {
     return this.#prepare?.(destination) ?? Promise.resolve();
   }
 
-  async copy(
-    source: Repository,
-    sourceRef: string,
-    destination: Repository,
-    destinationRef: string,
-    options: CopyOptions = {},
-  ): Promise<CopyResult> {
+  async copy(from: RepositoryRef, to: RepositoryRef, options: CopyOptions = {}): Promise<CopyResult> {
+    const { repository: source, reference: sourceRef } = from;
+    const { repository: destination, reference: destinationRef } = to;
     const found = await this.#resolve(source, sourceRef, destination, destinationRef, options);
     const tally = new CopyTally();
     const { digest, mediaType } = found.kind === 'current' ? found.head : found.top;
@@ -138,13 +134,9 @@ export class ImageCopier {
    * What `copy` would do, without writing: the same resolution and platform selection, then the
    * manifest tree walked with HEADs at the destination. Only manifests are read from the source.
    */
-  async plan(
-    source: Repository,
-    sourceRef: string,
-    destination: Repository,
-    destinationRef: string,
-    options: CopyOptions = {},
-  ): Promise<CopyPlan> {
+  async plan(from: RepositoryRef, to: RepositoryRef, options: CopyOptions = {}): Promise<CopyPlan> {
+    const { repository: source, reference: sourceRef } = from;
+    const { repository: destination, reference: destinationRef } = to;
     const found = await this.#resolve(source, sourceRef, destination, destinationRef, options);
     if (found.kind === 'current')
       return {

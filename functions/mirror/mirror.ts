@@ -66,10 +66,14 @@ export async function mirrorImages(
         } else {
           try {
             result = await copier.copy(
-              registries.repository({ kind: 'registry', ref: source }, 'source'),
-              manifestRef(source),
-              registries.repository({ kind: 'registry', ref: destination }, 'destination'),
-              manifestRef(destination),
+              {
+                repository: registries.repository({ kind: 'registry', ref: source }, 'source'),
+                reference: manifestRef(source),
+              },
+              {
+                repository: registries.repository({ kind: 'registry', ref: destination }, 'destination'),
+                reference: manifestRef(destination),
+              },
               options,
             );
           } catch (err) {

@@ -17,6 +17,12 @@ export interface BlobBody {
 /** The answer to a mount attempt: mounted, or an upload session the registry opened instead. */
 export type MountResult = { readonly mounted: true } | { readonly mounted: false; readonly session?: string };
 
+/** One side of a copy: a repository and the tag or digest in it. */
+export interface RepositoryRef {
+  readonly repository: Repository;
+  readonly reference: string;
+}
+
 /**
  * One repository of images, in a registry or an OCI layout directory: the small set of protocol
  * steps the copy engine needs. Implementations verify what they read and write.

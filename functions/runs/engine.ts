@@ -13,8 +13,14 @@ import type { CredentialVault } from './ports.js';
 
 /** The copy engine for one run: its credentials, its transport, one blob copier shared by its images. */
 export interface RunEngine {
-  readonly registries: Registries;
+  /** A repository of the run as source or destination: its credentials, ECR scope and transport applied. */
+  repository(location: Location, role: 'source' | 'destination'): Repository;
   readonly copier: ImageCopier;
+}
+
+/** Where the workflow tasks get a run's engine (EngineFactory; an in-memory one in unit tests). */
+export interface RunEngines {
+  forRun(run: RunRecord): RunEngine;
 }
 
 export interface EngineFactoryDeps {
@@ -90,7 +96,7 @@ class ScopedRegistries extends Registries {
 }
 
 /** Builds (and keeps a few of) the engines of runs, so images of one run share in-flight blobs. */
-export class EngineFactory {
+export class EngineFactory implements RunEngines {
   readonly #deps: EngineFactoryDeps;
   readonly #engines = new Map<string, RunEngine>();
   /** One transport (connection pools, scheme cache) per set of insecure hosts, shared by runs. */
@@ -129,7 +135,7 @@ export class EngineFactory {
         logger: this.#deps.logger,
         ...(destinationEcr ? { prepareDestination: destinationEcr.prepare } : {}),
       });
-      engine = { registries, copier };
+      engine = { repository: (location, role) => registries.repository(location, role), copier };
       this.#engines.set(run.runId, engine);
       while (this.#engines.size > 8) this.#engines.delete(this.#engines.keys().next().value!);
     }

@@ -3,13 +3,13 @@ import { AuthenticationError, describeError, FerryError } from '../oci/errors.js
 import { silentLogger, type Logger } from '../oci/log.js';
 import { parsePlatform } from '../oci/manifest.js';
 import { manifestRef, parseImageReference } from '../oci/reference.js';
-import type { Repository } from '../oci/repository.js';
+import type { RepositoryRef } from '../oci/repository.js';
 import { isTransientNetworkError } from '../oci/retry.js';
 import { formatBytes } from '../mirror/format.js';
 import { Limiter } from '../mirror/limiter.js';
 import { type CancelWatch, watchCancel, withCheckpoints } from './cancel-watch.js';
 import { cancelledMessage, type RunCancellations } from './cancellation.js';
-import type { EngineFactory, RunEngine } from './engine.js';
+import type { RunEngine, RunEngines } from './engine.js';
 import { countImages, finalStatus, type ImageRecord, type RunRecord } from './model.js';
 import type { CredentialVault, EventPublisher } from './ports.js';
 import { closeOpenImages, type ImageOutcome, type RunStore } from './store.js';
@@ -24,7 +24,7 @@ export const failureInput = imageInput.extend({
 });
 
 /** Source repository and reference, destination repository and reference: what `copy` and `plan` take first. */
-type ImagePair = [source: Repository, sourceRef: string, destination: Repository, destinationRef: string];
+type ImagePair = readonly [source: RepositoryRef, destination: RepositoryRef];
 
 export interface PlanOutput {
   runId: string;
@@ -36,7 +36,7 @@ export interface PlanOutput {
 
 export interface WorkflowTaskDeps {
   readonly store: RunStore;
-  readonly engines: EngineFactory;
+  readonly engines: RunEngines;
   readonly events: EventPublisher;
   readonly logger?: Logger;
   /** Where the run's inline credentials live: Finish releases (deletes) them. */
@@ -74,7 +74,7 @@ export class WorkflowTasks {
     if (first) {
       const ref = parseImageReference(first.destination);
       try {
-        const destination = engine.registries.repository({ kind: 'registry', ref }, 'destination');
+        const destination = engine.repository({ kind: 'registry', ref }, 'destination');
         if (run.options.dryRun) {
           // A dry run writes nothing, not even a repository or an upload session: reading proves the credentials.
           await destination.headManifest(manifestRef(ref));
@@ -104,9 +104,7 @@ export class WorkflowTasks {
             if (refused !== undefined) return;
             const ref = parseImageReference(image.source);
             try {
-              const head = await engine.registries
-                .repository({ kind: 'registry', ref }, 'source')
-                .headManifest(manifestRef(ref));
+              const head = await engine.repository({ kind: 'registry', ref }, 'source').headManifest(manifestRef(ref));
               if (!head)
                 return await finish(image.index, { status: 'failed', message: `source ${image.source} not found` });
               await this.#deps.store.annotateImage(runId, image.index, { digest: head.digest });
@@ -158,14 +156,18 @@ export class WorkflowTasks {
     const destination = parseImageReference(image.destination);
     // The digest Plan resolved the tag to: a tag that moves during the run does not change what it copies.
     const pair: ImagePair = [
-      engine.registries.repository({ kind: 'registry', ref: source }, 'source'),
-      image.digest ?? manifestRef(source),
-      // Every blob and manifest push first asks whether the run was cancelled: no tag after a cancel.
-      withCheckpoints(
-        engine.registries.repository({ kind: 'registry', ref: destination }, 'destination'),
-        cancel.checkpoint,
-      ),
-      manifestRef(destination),
+      {
+        repository: engine.repository({ kind: 'registry', ref: source }, 'source'),
+        reference: image.digest ?? manifestRef(source),
+      },
+      {
+        // Every blob and manifest push first asks whether the run was cancelled: no tag after a cancel.
+        repository: withCheckpoints(
+          engine.repository({ kind: 'registry', ref: destination }, 'destination'),
+          cancel.checkpoint,
+        ),
+        reference: manifestRef(destination),
+      },
     ];
     try {
       if (run.options.dryRun) return await this.#dryRun(run, index, engine, pair);

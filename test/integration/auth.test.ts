@@ -123,16 +123,20 @@ describe('Bearer token auth (token registry + JWT issuer)', () => {
     });
     try {
       const into = await engine.copier.copy(
-        engine.registries.repository(
-          { kind: 'registry', ref: { registry: src.host, repository: name, tag: 'v1' } },
-          'source',
-        ),
-        'v1',
-        engine.registries.repository(
-          { kind: 'registry', ref: { registry: token.host, repository: name, tag: 'v1' } },
-          'destination',
-        ),
-        'v1',
+        {
+          repository: engine.registries.repository(
+            { kind: 'registry', ref: { registry: src.host, repository: name, tag: 'v1' } },
+            'source',
+          ),
+          reference: 'v1',
+        },
+        {
+          repository: engine.registries.repository(
+            { kind: 'registry', ref: { registry: token.host, repository: name, tag: 'v1' } },
+            'destination',
+          ),
+          reference: 'v1',
+        },
       );
       expect(into.blobs.copied).toBe(3);
       expect(await remoteDigest(token.url, name, 'v1', tokenAuth)).toBe(image.digest);
@@ -159,16 +163,20 @@ describe('Bearer token auth (token registry + JWT issuer)', () => {
     const engine = createEngine({ sourceCredentials: anonymous });
     try {
       const result = await engine.copier.copy(
-        engine.registries.repository(
-          { kind: 'registry', ref: { registry: token.host, repository: name, tag: 'v1' } },
-          'source',
-        ),
-        'v1',
-        engine.registries.repository(
-          { kind: 'registry', ref: { registry: src.host, repository: name, tag: 'v1' } },
-          'destination',
-        ),
-        'v1',
+        {
+          repository: engine.registries.repository(
+            { kind: 'registry', ref: { registry: token.host, repository: name, tag: 'v1' } },
+            'source',
+          ),
+          reference: 'v1',
+        },
+        {
+          repository: engine.registries.repository(
+            { kind: 'registry', ref: { registry: src.host, repository: name, tag: 'v1' } },
+            'destination',
+          ),
+          reference: 'v1',
+        },
       );
       expect(result.digest).toBe(image.digest);
     } finally {

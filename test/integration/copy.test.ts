@@ -34,10 +34,8 @@ async function copy(from: string, to: string, options = {}) {
   const ref = (l: ReturnType<typeof parseLocation>) =>
     l.kind === 'registry' ? (l.ref.digest ?? l.ref.tag!) : (l.ref.tag ?? 'latest');
   return engine.copier.copy(
-    engine.registries.repository(s, 'source'),
-    ref(s),
-    engine.registries.repository(d, 'destination'),
-    ref(d),
+    { repository: engine.registries.repository(s, 'source'), reference: ref(s) },
+    { repository: engine.registries.repository(d, 'destination'), reference: ref(d) },
     options,
   );
 }

@@ -56,10 +56,20 @@ function makeEngine(options: EngineOptions = {}) {
   );
   return (from: string, fromRepo: string, to: string, toRepo: string, tag = 'v1') =>
     copier.copy(
-      registries.repository({ kind: 'registry', ref: { registry: from, repository: fromRepo, tag } }, 'source'),
-      tag,
-      registries.repository({ kind: 'registry', ref: { registry: to, repository: toRepo, tag } }, 'destination'),
-      tag,
+      {
+        repository: registries.repository(
+          { kind: 'registry', ref: { registry: from, repository: fromRepo, tag } },
+          'source',
+        ),
+        reference: tag,
+      },
+      {
+        repository: registries.repository(
+          { kind: 'registry', ref: { registry: to, repository: toRepo, tag } },
+          'destination',
+        ),
+        reference: tag,
+      },
     );
 }
 

@@ -34,16 +34,20 @@ describe('Bearer tokens', () => {
       for (const [i, im] of images.entries()) {
         const tag = `v${i}`;
         const result = await engine.copier.copy(
-          engine.registries.repository(
-            { kind: 'registry', ref: { registry: src.host, repository: name, tag } },
-            'source',
-          ),
-          tag,
-          engine.registries.repository(
-            { kind: 'registry', ref: { registry: registry.host, repository: name, tag } },
-            'destination',
-          ),
-          tag,
+          {
+            repository: engine.registries.repository(
+              { kind: 'registry', ref: { registry: src.host, repository: name, tag } },
+              'source',
+            ),
+            reference: tag,
+          },
+          {
+            repository: engine.registries.repository(
+              { kind: 'registry', ref: { registry: registry.host, repository: name, tag } },
+              'destination',
+            ),
+            reference: tag,
+          },
         );
         expect(result.digest).toBe(im.digest);
       }

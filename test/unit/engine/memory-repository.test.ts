@@ -18,11 +18,15 @@ describe('MemoryRepository (the unit tier fake)', () => {
     const first = repo('mirror/app');
     const second = repo('other/app');
     const copier = new ImageCopier(new BlobCopier());
-    const result = await copier.copy(source, 'v1', first, 'v1', {});
+    const result = await copier.copy(
+      { repository: source, reference: 'v1' },
+      { repository: first, reference: 'v1' },
+      {},
+    );
     expect(result.digest).toBe(digest);
     expect(first.tags.get('v1')).toBe(digest);
     expect(first.count('writeBlob')).toBe(2);
-    await copier.copy(source, 'v1', second, 'v1', {});
+    await copier.copy({ repository: source, reference: 'v1' }, { repository: second, reference: 'v1' }, {});
     expect(second.count('writeBlob')).toBe(0);
     expect(second.calls.filter((c) => c.op === 'mountBlob' && c.from === 'mirror/app')).toHaveLength(2);
   });
