@@ -49,14 +49,16 @@ export interface BlobCopierOptions {
  * transferred once: other copies in this process wait for it and then skip or mount; with
  * leases, so do copies in other processes.
  *
- * Worst case per blob, for a source whose every GET fails: `retry.attempts` transfers (default 3)
- * × `transport.retry.attempts` sends per GET (default 5) = 15 GETs — the first GET of each
- * transfer retried by `RegistryClient` until it gets a body, each body breaking off, the last
- * error marked exhausted. A source that refuses outright costs 5 (the request layer gives up and
- * the ladder does not retry what it gave up on), one that cuts every body costs 3; and every
- * GET after the first spends a token of the source host's retry budget, so a dead host stops
- * costing retries within a few blobs. The state machine does not retry an exhausted error.
- * (test/unit/ladder/worst-case.test.ts counts these.)
+ * Worst case per blob, in GETs at a source that always fails (defaults: `retry.attempts` = 3
+ * transfers per blob, `transport.retry.attempts` = 5 sends per request):
+ * - every GET refused (5xx, reset before a body): 5 — `RegistryClient` retries, gives up, and marks
+ *   the error exhausted; the ladder does not retry what the request layer gave up on;
+ * - every body cut: 3 — one GET per transfer, each resumed with `Range` (or restarted);
+ * - the worst mix, each GET retried to a body that then breaks: 3 × 5 = 15, the upper bound.
+ * Every GET after a blob's first spends a token of the source host's retry budget (default 10,
+ * refilled at 1/s), so a dead host stops costing retries within a blob or two. The error the
+ * ladder gives up with is exhausted: the state machine does not retry it (see tasks.ts and
+ * run-workflow.ts). test/unit/ladder/worst-case.test.ts counts these GETs.
  */
 export class BlobCopier {
   readonly #limiter: Limiter;

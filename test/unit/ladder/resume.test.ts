@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { digestOf } from '../../../functions/oci/digest.js';
 import { isRetryable, RetryBudgets } from '../../../functions/oci/retry.js';
-import { MemoryRepository } from '../../support/memory-repository.js';
+import { MemoryRepository, type RepositoryFaults } from '../../support/memory-repository.js';
 import { FakeClock } from './fake-clock.js';
 import { bytes, copierFor, decisions } from './setup.js';
 
-function sides(faults: ConstructorParameters<typeof MemoryRepository>[1] extends infer O ? O : never = {}) {
-  const source = new MemoryRepository('app', { registry: 'src.test', ...faults });
+function sides(options: { faults?: RepositoryFaults } = {}) {
+  const source = new MemoryRepository('app', { registry: 'src.test', ...options });
   const destination = new MemoryRepository('mirror/app', { registry: 'dst.test' });
   return { source, destination };
 }

@@ -142,7 +142,7 @@ describe('the blob ladder, rung by rung', () => {
   it('reports a failed stream to progress with no outcome', async () => {
     const source = new MemoryRepository('app', { registry: 'src.test' });
     const destination = new MemoryRepository('mirror/app', { registry: 'dst.test' });
-    const descriptor = { mediaType: 'application/octet-stream', ...source.addBlob(bytes(100)) };
+    const descriptor = source.addBlob(bytes(100));
     source.blobs.clear(); // the source lost it: NotFoundError, permanent
     const ends: unknown[] = [];
     const { copier } = copierFor({ progress: { onEnd: (_d, outcome) => ends.push(outcome) } });
