@@ -171,4 +171,19 @@ describe('one transfer per blob: in-flight dedupe and shared leases', () => {
     await expect(copier.copy(source, destination, descriptor, cancel.signal)).rejects.toThrow('run cancelled');
     expect(source.count('openBlob')).toBe(0);
   });
+
+  it('keeps streaming when a renewal or the release fails: the claim lapses by itself', async () => {
+    const { clock, source, destination, descriptor, index, leases } = world();
+    destination.faults.before = (call) => {
+      if (call.op !== 'writeBlob') return;
+      leases.failing = true;
+      clock.advance(1000);
+    };
+    const { copier, logger } = copierFor({ shared: { index, leases }, leaseMs: 3000 }, clock);
+    expect(await copier.copy(source, destination, descriptor)).toEqual({ kind: 'copied', bytes: size });
+    await Promise.resolve(); // the renewal's rejection is handled on a later turn
+    const warnings = logger.lines.filter((l) => l.level === 'warn').map((l) => l.message);
+    expect(warnings).toEqual(['blob lease renewal failed', 'blob lease release failed (it lapses by itself)']);
+    expect(clock.running).toBe(0);
+  });
 });

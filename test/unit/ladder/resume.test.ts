@@ -147,4 +147,36 @@ describe('a broken body: one decision per failure, Range resume or restart', () 
     expect(opens(source)).toEqual([0, 1000, 2000]);
     expect(destination.blobs.has(descriptor.digest)).toBe(false);
   });
+
+  it('restarts a transfer whose source fell below the rate floor (measured on the injected clock)', async () => {
+    const { source, destination } = sides();
+    const data = bytes(6000);
+    const descriptor = source.addBlob(data);
+    const clock = new FakeClock();
+    // The first open takes a whole window without a byte: the floor fails that attempt.
+    let opened = 0;
+    source.faults.before = (call) => {
+      if (call.op === 'openBlob' && ++opened === 1) clock.advance(1000);
+    };
+    const { copier, logger } = copierFor({ minRate: { bytesPerSecond: 1000, windowMs: 1000 } }, clock);
+    expect(await copier.copy(source, destination, descriptor)).toEqual({ kind: 'copied', bytes: 6000 });
+    expect(decisions(logger.lines)).toEqual(['restart@0']);
+    expect(destination.count('writeBlob')).toBe(2);
+    expect(clock.running).toBe(0); // every floor's timer stopped
+  });
+
+  it('fails a source that stays below the rate floor after its attempts, naming the rate, exhausted', async () => {
+    const { source, destination } = sides();
+    const descriptor = source.addBlob(bytes(6000));
+    const clock = new FakeClock();
+    source.faults.before = (call) => {
+      if (call.op === 'openBlob') clock.advance(1000);
+    };
+    const { copier } = copierFor({ minRate: { bytesPerSecond: 1000, windowMs: 1000 } }, clock);
+    const error = await copier.copy(source, destination, descriptor).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'TransportError', registry: 'src.test', retriesExhausted: true });
+    expect(String(error)).toMatch(/below the minimum rate/);
+    expect(source.count('openBlob')).toBe(3);
+    expect(destination.blobs.has(descriptor.digest)).toBe(false);
+  });
 });
