@@ -151,6 +151,7 @@ export async function createRuntime(
   };
   const blobs = new BlobCopier({
     logger,
+    budgets: transport.budgets,
     minRate,
     ...(progress ? { progress } : {}),
     ...(flags.blobConcurrency ? { concurrency: flags.blobConcurrency } : {}),

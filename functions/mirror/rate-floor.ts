@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { TransportError } from '../oci/errors.js';
 import type { Descriptor } from '../oci/manifest.js';
 import type { Repository } from '../oci/repository.js';
+import { type Clock, systemClock } from '../oci/retry.js';
 import { formatBytes } from './format.js';
 
 /** The slowest a blob may move, averaged over a window; `bytesPerSecond: 0` turns the check off. */
@@ -24,13 +25,21 @@ export class RateFloor {
   readonly #describe: (bytesPerSecond: number) => TransportError;
   #bytes = 0;
   #atLastCheck = 0;
-  #timer: ReturnType<typeof setInterval> | undefined;
+  readonly #clock: Clock;
+  #stopTimer: (() => void) | undefined;
   #body: Readable | undefined;
   /** Set when the floor was broken: the attempt must fail with it. */
   failure: TransportError | undefined;
 
-  constructor(rate: MinimumRate, source: Repository, destination: Repository, descriptor: Descriptor) {
+  constructor(
+    rate: MinimumRate,
+    source: Repository,
+    destination: Repository,
+    descriptor: Descriptor,
+    clock: Clock = systemClock,
+  ) {
     this.#rate = rate;
+    this.#clock = clock;
     this.#describe = (bytesPerSecond) =>
       new TransportError(
         `blob ${descriptor.digest} from ${source.display} to ${destination.display} moved ${formatBytes(Math.floor(bytesPerSecond))}/s over ${seconds(rate.windowMs)}, below the minimum rate of ${formatBytes(rate.bytesPerSecond)}/s`,
@@ -40,9 +49,8 @@ export class RateFloor {
 
   /** Starts the clock (on the first read, so that queueing and upload set-up do not count). */
   start(): void {
-    if (this.#timer !== undefined || this.#rate.bytesPerSecond <= 0) return;
-    this.#timer = setInterval(() => this.#check(), this.#rate.windowMs);
-    this.#timer.unref();
+    if (this.#stopTimer !== undefined || this.#rate.bytesPerSecond <= 0) return;
+    this.#stopTimer = this.#clock.every(this.#rate.windowMs, () => this.#check());
   }
 
   /** The body being read now: destroyed when the floor is broken. */
@@ -56,8 +64,8 @@ export class RateFloor {
   }
 
   stop(): void {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
-    this.#timer = undefined;
+    this.#stopTimer?.();
+    this.#stopTimer = undefined;
   }
 
   #check(): void {

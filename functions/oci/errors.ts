@@ -22,6 +22,11 @@ export const RetryableErrorNames: readonly string[] = [ErrorNames.transport, Err
 export abstract class FerryError extends Error {
   abstract readonly code: string;
   readonly retryable: boolean;
+  /**
+   * Set by the retry layer that gave up on this error (attempts or the host's budget spent):
+   * nothing above it — the blob ladder, the state machine — retries it again (see `isRetryable`).
+   */
+  retriesExhausted = false;
   constructor(message: string, options?: { cause?: unknown; retryable?: boolean }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.retryable = options?.retryable ?? false;

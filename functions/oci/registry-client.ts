@@ -5,7 +5,7 @@ import type { CredentialStore } from './auth/credentials.js';
 import { AuthenticationError, NotFoundError, RegistryError, TransportError } from './errors.js';
 import { silentLogger, type Logger } from './log.js';
 import { Header } from './media-types.js';
-import { backoffDelay, parseRetryAfter, sleep } from './retry.js';
+import { decideRetry, exhausted, isRetryable, parseRetryAfter, type RetryRefusal } from './retry.js';
 import {
   discardBody,
   headerValue,
@@ -38,7 +38,9 @@ const maxErrorBody = 16 * 1024;
 /**
  * Requests to one registry host: authorization, redirects (never forwarding `Authorization`
  * to another host), retries of replayable requests (429 honouring `Retry-After`, 408, 5xx,
- * resets) with capped exponential backoff, and typed errors.
+ * resets) with capped exponential backoff within the host's retry budget, and typed errors.
+ * This is Ferry's one retry layer (see `retry.ts`): at most `transport.retry.attempts` sends
+ * per request; an error it gave up on is marked `retriesExhausted`.
  *
  * WARNING: a request whose body is a stream is sent once; its caller restarts or resumes.
  */
@@ -63,7 +65,9 @@ export class RegistryClient {
     let reauthenticated = false;
     let redirects = 0;
     const policy = this.transport.retry;
-    for (let attempt = 0; ;) {
+    const budget = this.transport.budgets.for(this.registry);
+    const clock = this.transport.budgets.clock;
+    for (let attempt = 0; ; attempt++) {
       const headers: Record<string, string> = { ...req.headers };
       if (authorization !== undefined && url.origin === base.origin) headers[Header.authorization] = authorization;
       let res: HttpResponse;
@@ -77,11 +81,17 @@ export class RegistryClient {
           ...(req.streamBytes === undefined ? {} : { streamBytes: req.streamBytes }),
         });
       } catch (err) {
-        if (!replayable || attempt + 1 >= policy.attempts || !(err instanceof TransportError) || !err.retryable)
-          throw this.#withRepo(err, req);
-        const delay = backoffDelay(policy, attempt++);
-        this.#logger.debug('retrying after network error', { url: redactUrl(url), delay, error: String(err) });
-        await this.#backoff(delay, req.signal);
+        // A streamed body cannot be sent again: its caller (the blob ladder) decides, once.
+        if (!replayable || !(err instanceof TransportError)) throw this.#withRepo(err, req);
+        const decision = decideRetry({ retryable: isRetryable(err) }, attempt, policy, budget);
+        if (!decision.retry) throw this.#gaveUp(this.#withRepo(err, req), decision.why);
+        this.#logger.debug('retrying after network error', {
+          url: redactUrl(url),
+          attempt: attempt + 1,
+          delay: decision.delayMs,
+          error: String(err),
+        });
+        await this.#backoff(decision.delayMs, req.signal);
         continue;
       }
       const { status } = res;
@@ -90,6 +100,7 @@ export class RegistryClient {
         discardBody(res.body);
         reauthenticated = true;
         authorization = await this.#auth.refresh(headerValue(res.headers, Header.wwwAuthenticate), req.scopes);
+        attempt--; // not a failure: the same attempt, now authorized
         continue;
       }
       if (isRedirect(status) && req.followRedirects && redirects++ < maxRedirects) {
@@ -103,30 +114,51 @@ export class RegistryClient {
             `redirect to a ${url.protocol} URL from ${redactUrl(res.url)}`,
             this.#details(req, status),
           );
+        attempt--; // following a redirect is not a retry
         continue;
       }
-      if ((status === 429 || status === 408 || status >= 500) && replayable && attempt + 1 < policy.attempts) {
-        const retryAfter = parseRetryAfter(headerValue(res.headers, Header.retryAfter));
-        discardBody(res.body);
-        if (retryAfter !== undefined && retryAfter > policy.maxRetryAfterMs) {
-          throw new RegistryError(
-            `${this.registry} asked to retry after ${Math.round(retryAfter / 1000)} s (HTTP ${status})`,
-            this.#details(req, status),
+      if ((status === 429 || status === 408 || status >= 500) && replayable) {
+        const retryAfterMs = parseRetryAfter(headerValue(res.headers, Header.retryAfter), clock.now());
+        const decision = decideRetry({ retryable: true, retryAfterMs }, attempt, policy, budget);
+        if (decision.retry) {
+          discardBody(res.body);
+          this.#logger.debug('retrying after HTTP status', {
+            url: redactUrl(url),
+            status,
+            attempt: attempt + 1,
+            delay: decision.delayMs,
+          });
+          await this.#backoff(decision.delayMs, req.signal);
+          continue;
+        }
+        if (decision.why === 'retry-after') {
+          discardBody(res.body);
+          throw this.#gaveUp(
+            new RegistryError(
+              `${this.registry} asked to retry after ${Math.round((retryAfterMs ?? 0) / 1000)} s (HTTP ${status})`,
+              this.#details(req, status),
+            ),
+            decision.why,
           );
         }
-        const delay = retryAfter ?? backoffDelay(policy, attempt);
-        attempt++;
-        this.#logger.debug('retrying after HTTP status', { url: redactUrl(url), status, delay });
-        await this.#backoff(delay, req.signal);
-        continue;
+        throw this.#gaveUp(await this.#errorFrom(res, req), decision.why);
       }
       throw await this.#errorFrom(res, req);
     }
   }
 
+  /** The error this layer stops retrying: marked so that no layer above retries it again. */
+  #gaveUp(err: unknown, why: RetryRefusal): unknown {
+    if (why === 'permanent') return err;
+    if (why === 'budget')
+      this.#logger.debug('not retrying: the host has spent its retry budget', { registry: this.registry });
+    return exhausted(err);
+  }
+
   /** Waits out a retry delay; ends early when the caller gives up or the transport closes. */
   #backoff(delay: number, signal: AbortSignal | undefined): Promise<void> {
-    return sleep(delay, signal ? AbortSignal.any([signal, this.transport.closed]) : this.transport.closed);
+    const closed = this.transport.closed;
+    return this.transport.budgets.clock.sleep(delay, signal ? AbortSignal.any([signal, closed]) : closed);
   }
 
   async #errorFrom(res: HttpResponse, req: RegistryRequest): Promise<RegistryError> {

@@ -17,10 +17,17 @@ const undiciRequest = requestFunction as unknown as (
 ) => Promise<Dispatcher.ResponseData>;
 import { sharedBufferPool } from './buffer-pool.js';
 import { dockerHubRegistry } from './reference.js';
-import { errorCodes, TransportError } from './errors.js';
+import { causes, errorCodes, TransportError } from './errors.js';
 import { streamExchange } from './stream-exchange.js';
 import { Header } from './media-types.js';
-import { defaultRetryPolicy, type RetryPolicy } from './retry.js';
+import {
+  type Clock,
+  defaultRetryPolicy,
+  type RetryBudgetOptions,
+  RetryBudgets,
+  type RetryPolicy,
+  systemClock,
+} from './retry.js';
 import { ProxyRoutes, type ProxySettings } from './proxy.js';
 import { ProxyAgents, proxyFailureOf, resolveTarget } from './proxy-agents.js';
 
@@ -39,6 +46,10 @@ export interface TransportOptions {
   readonly endpoints?: ReadonlyMap<string, string>;
   readonly userAgent?: string;
   readonly retry?: Partial<RetryPolicy>;
+  /** Retries per host (a token bucket shared by every request to it, and by the blob ladder). */
+  readonly retryBudget?: Partial<RetryBudgetOptions>;
+  /** Time for retry delays and budgets (tests inject a fake one). */
+  readonly clock?: Clock;
   /** Connections kept per origin. */
   readonly connections?: number;
   /**
@@ -99,7 +110,10 @@ export interface HttpResponse {
  * redirects — callers follow them so that `Authorization` never crosses hosts.
  */
 export class Transport {
+  /** The one retry policy of the requests sent through this transport (applied by `RegistryClient`). */
   readonly retry: RetryPolicy;
+  /** Per-host retry budgets: hand them to `BlobCopier` too, so its decisions draw on the same ones. */
+  readonly budgets: RetryBudgets;
   readonly userAgent: string;
   readonly #secure: Agent;
   readonly #insecure: Agent;
@@ -138,6 +152,7 @@ export class Transport {
     this.#verifyHosts = new Set([...(options.verifyHosts ?? [])].map((h) => h.toLowerCase()));
     this.#endpoints = options.endpoints ?? new Map();
     this.retry = { ...defaultRetryPolicy, ...options.retry };
+    this.budgets = new RetryBudgets(options.retryBudget, options.clock ?? systemClock);
     this.userAgent = options.userAgent ?? 'ferry/0.1';
   }
 
@@ -392,10 +407,12 @@ export function redactUrl(url: URL): string {
   return `${url.protocol}//${url.host}${url.pathname}`;
 }
 
+/** The error's code and message, and its cause's message (undici wraps the socket's error once). */
 function networkMessage(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const code = (err as { code?: unknown }).code;
-  const inner = err.cause instanceof Error ? err.cause.message : '';
+  const [, cause] = causes(err, 2);
+  const inner = cause instanceof Error ? cause.message : '';
   return [typeof code === 'string' ? code : '', err.message, inner].filter((s) => s !== '').join(' ');
 }
 

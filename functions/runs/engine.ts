@@ -128,6 +128,7 @@ export class EngineFactory implements RunEngines {
         : new Registries(options);
       const blobs = new BlobCopier({
         logger: this.#deps.logger,
+        budgets: options.transport.budgets,
         concurrency: this.#deps.blobConcurrency ?? blobsPerImage,
         ...(this.#deps.sharedBlobs ? { shared: this.#deps.sharedBlobs } : {}),
       });

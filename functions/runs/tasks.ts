@@ -4,7 +4,7 @@ import { silentLogger, type Logger } from '../oci/log.js';
 import { parsePlatform } from '../oci/manifest.js';
 import { manifestRef, parseImageReference } from '../oci/reference.js';
 import type { RepositoryRef } from '../oci/repository.js';
-import { isTransientNetworkError } from '../oci/retry.js';
+import { isRetryable } from '../oci/retry.js';
 import { formatBytes } from '../mirror/format.js';
 import { Limiter } from '../mirror/limiter.js';
 import { type CancelWatch, watchCancel, withCheckpoints } from './cancel-watch.js';
@@ -191,7 +191,7 @@ export class WorkflowTasks {
         await this.#deps.store.finishImage(runId, index, { status: 'failed', message: cancelledMessage });
         return { status: 'cancelled' };
       }
-      const retryable = err instanceof FerryError ? err.retryable : isTransientNetworkError(err);
+      const retryable = isRetryable(err);
       this.#logger.warn('image copy failed', { runId, index, retryable, error: describeError(err) });
       if (retryable) throw err;
       await this.#deps.store.finishImage(runId, index, { status: 'failed', message: describeError(err) });

@@ -68,6 +68,11 @@ export class RunWorkflow extends Construct {
 
     const perImage = (prefix: string): IChainable => {
       const copy = invoke(`${prefix}CopyImage`, props.copyImage, '$.copy');
+      // What the Lambda could not retry itself: a timeout (States.Timeout), and typed retryable
+      // errors raised outside the one retry layer (a token endpoint's reset, a manifest whose bytes
+      // did not match). Registry errors that layer — or the blob ladder — already gave up on are
+      // marked exhausted, and the task records them as failed instead of throwing them (isRetryable
+      // in functions/oci/retry.ts), so a failing registry is never retried a second round from here.
       copy.addRetry({
         errors: [...RetryableErrorNames, 'States.Timeout'],
         interval: Duration.seconds(2),

@@ -51,6 +51,7 @@ function makeEngine(options: EngineOptions = {}) {
   const copier = new ImageCopier(
     new BlobCopier({
       retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 5_000 },
+      budgets: transport.budgets,
       ...(options.blobConcurrency === undefined ? {} : { concurrency: options.blobConcurrency }),
     }),
   );

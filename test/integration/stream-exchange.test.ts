@@ -4,7 +4,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { BufferPool } from '../../functions/oci/buffer-pool.js';
-import { isTransientNetworkError } from '../../functions/oci/retry.js';
+import { isRetryable } from '../../functions/oci/retry.js';
 import { ChunkedDecoder, streamExchange, type StreamResponse } from '../../functions/oci/stream-exchange.js';
 import { buildImage, push, Rng } from '../support/fixtures.js';
 
@@ -99,7 +99,7 @@ describe('the pooled stream exchange (HTTP/1.1 for blob bodies)', () => {
     const res = await get(url);
     const error: unknown = await readAll(res.body).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
-    expect(isTransientNetworkError(error)).toBe(true);
+    expect(isRetryable(error)).toBe(true);
   });
 
   it('fails a silent peer after the idle timeout with a transient error', async () => {
@@ -109,7 +109,7 @@ describe('the pooled stream exchange (HTTP/1.1 for blob bodies)', () => {
       { ...options(), idleTimeoutMs: 50 },
     ).catch((e: unknown) => e);
     expect((error as { code?: string }).code).toBe('ETIMEDOUT');
-    expect(isTransientNetworkError(error)).toBe(true);
+    expect(isRetryable(error)).toBe(true);
   });
 
   it('answers an early error response to an upload without waiting for the body', async () => {

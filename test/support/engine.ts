@@ -29,6 +29,7 @@ export function createEngine(
   const copier = new ImageCopier(
     new BlobCopier({
       retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 50, maxRetryAfterMs: 5_000 },
+      budgets: transport.budgets,
       ...options.blobs,
     }),
   );

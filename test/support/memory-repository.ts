@@ -11,6 +11,8 @@ export interface RepositoryCall {
   readonly target: string;
   readonly offset?: number;
   readonly from?: string;
+  /** For writeBlob: the upload session it was handed (a refused mount's), if any. */
+  readonly session?: string;
 }
 
 /**
@@ -171,8 +173,8 @@ export class MemoryRepository implements Repository {
     return { mounted: true };
   }
 
-  async writeBlob(descriptor: Descriptor, body: Readable, _session?: string): Promise<void> {
-    await this.#log({ op: 'writeBlob', target: descriptor.digest });
+  async writeBlob(descriptor: Descriptor, body: Readable, session?: string): Promise<void> {
+    await this.#log({ op: 'writeBlob', target: descriptor.digest, ...(session === undefined ? {} : { session }) });
     const data = await buffer(body);
     if ((this.faults.writeFailures ?? 0) > 0) {
       this.faults.writeFailures! -= 1;

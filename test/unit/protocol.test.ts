@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseChallenge } from '../../functions/oci/auth/challenge.js';
-import {
-  backoffDelay,
-  defaultRetryPolicy,
-  isTransientNetworkError,
-  parseRetryAfter,
-} from '../../functions/oci/retry.js';
+import { backoffDelay, defaultRetryPolicy, isRetryable, parseRetryAfter } from '../../functions/oci/retry.js';
 import { isLoopbackHost, redactUrl } from '../../functions/oci/transport.js';
 import { describeError, TransportError } from '../../functions/oci/errors.js';
 
@@ -49,11 +44,11 @@ describe('retries', () => {
   });
 
   it('knows transient network errors through causes', () => {
-    expect(isTransientNetworkError(Object.assign(new Error('x'), { code: 'ECONNRESET' }))).toBe(true);
-    expect(
-      isTransientNetworkError(new Error('outer', { cause: Object.assign(new Error('x'), { code: 'UND_ERR_SOCKET' }) })),
-    ).toBe(true);
-    expect(isTransientNetworkError(new Error('plain'))).toBe(false);
+    expect(isRetryable(Object.assign(new Error('x'), { code: 'ECONNRESET' }))).toBe(true);
+    expect(isRetryable(new Error('outer', { cause: Object.assign(new Error('x'), { code: 'UND_ERR_SOCKET' }) }))).toBe(
+      true,
+    );
+    expect(isRetryable(new Error('plain'))).toBe(false);
   });
 });
 

@@ -1,0 +1,125 @@
+import type { Logger } from '../oci/log.js';
+import type { Descriptor } from '../oci/manifest.js';
+import type { Repository } from '../oci/repository.js';
+import type { BlobClaims, ClaimResult } from './blob-claims.js';
+import type { BlobLocations } from './blob-locations.js';
+import { type BlobOutcome, skipped } from './blob-outcome.js';
+import { type StreamContext, streamBlob } from './blob-stream.js';
+
+/** Mounts tried per round: each refused one costs a round trip. */
+const maxMountCandidates = 3;
+
+/**
+ * The ladder for one blob, one log line per decision:
+ * 1. destination HEAD → skip;
+ * 2. mount from a repository of the destination's registry known to hold it (the source's own
+ *    repository first when both are on one registry, then this process's, then the shared index's);
+ * 3. claim the transfer (large blobs, with leases) or wait for its holder and mount;
+ * 4. stream source → destination, into the upload session a refused mount opened.
+ */
+export class BlobLadder {
+  readonly #locations: BlobLocations;
+  readonly #claims: BlobClaims;
+  readonly #stream: StreamContext;
+  readonly #logger: Logger;
+
+  constructor(locations: BlobLocations, claims: BlobClaims, stream: StreamContext) {
+    this.#locations = locations;
+    this.#claims = claims;
+    this.#stream = stream;
+    this.#logger = stream.logger;
+  }
+
+  /** Climbs the ladder for `descriptor`; `registry` keys the destination's registry in the indexes. */
+  async climb(
+    source: Repository,
+    destination: Repository,
+    descriptor: Descriptor,
+    registry: string,
+    signal?: AbortSignal,
+  ): Promise<BlobOutcome> {
+    // Queued behind the limiter while the copy was cancelled: start nothing.
+    signal?.throwIfAborted();
+    const fields = { digest: descriptor.digest, destination: destination.display };
+    if (await destination.headBlob(descriptor)) {
+      this.#logger.debug('blob exists at destination: skip', fields);
+      await this.#locations.record(registry, descriptor, destination.name);
+      return skipped;
+    }
+    const tried = new Set<string>();
+    const mount = (locations: readonly string[]): Promise<{ outcome?: BlobOutcome; session?: string }> =>
+      this.#mount(source, destination, descriptor, registry, locations, tried);
+    const first = await mount(await this.#locations.locations(registry, descriptor));
+    if (first.outcome) return first.outcome;
+    let session = first.session;
+    const claim = await this.#claim(destination, descriptor, registry, mount, signal);
+    if ('outcome' in claim) return claim.outcome;
+    // An upload opened before a long wait may have lapsed: start a new one.
+    if (claim.waited) session = undefined;
+    try {
+      this.#logger.debug('blob streamed', { ...fields, size: descriptor.size });
+      await streamBlob(source, destination, descriptor, session, this.#stream, signal);
+      await this.#locations.record(registry, descriptor, destination.name);
+    } finally {
+      await claim.claim?.release();
+    }
+    return { kind: 'copied', bytes: descriptor.size };
+  }
+
+  /** Claims the transfer across processes when this blob uses the shared leases; else streams unclaimed. */
+  #claim(
+    destination: Repository,
+    descriptor: Descriptor,
+    registry: string,
+    mount: (locations: readonly string[]) => Promise<{ outcome?: BlobOutcome }>,
+    signal?: AbortSignal,
+  ): Promise<ClaimResult> {
+    const leases = this.#locations.leasesFor(descriptor);
+    if (!leases || destination.registry === undefined) return Promise.resolve({ claim: undefined, waited: false });
+    return this.#claims.claimOrWait(
+      leases,
+      registry,
+      descriptor,
+      destination,
+      {
+        poll: async () => {
+          const locations = await this.#locations.locations(registry, descriptor);
+          // The other process was copying into this very repository (another tag of it): it is here now.
+          if (locations.includes(destination.name) && (await destination.headBlob(descriptor))) return skipped;
+          return (await mount(locations)).outcome;
+        },
+        arrived: () => destination.headBlob(descriptor),
+      },
+      signal,
+    );
+  }
+
+  /**
+   * Mounts from a repository of the same registry known to hold the blob, skipping the ones
+   * `tried` already. A refused mount may open an upload session, kept for streaming.
+   */
+  async #mount(
+    source: Repository,
+    destination: Repository,
+    descriptor: Descriptor,
+    registry: string,
+    locations: readonly string[],
+    tried: Set<string>,
+  ): Promise<{ outcome?: BlobOutcome; session?: string }> {
+    if (destination.registry === undefined) return {};
+    const candidates = locations.filter((r) => r !== destination.name);
+    if (source.registry === destination.registry && source.name !== destination.name) candidates.unshift(source.name);
+    let session: string | undefined;
+    for (const from of candidates.filter((r) => !tried.has(r)).slice(0, maxMountCandidates)) {
+      tried.add(from);
+      const mount = await destination.mountBlob(descriptor, from);
+      if (mount.mounted) {
+        this.#logger.debug('blob mounted', { digest: descriptor.digest, destination: destination.display, from });
+        await this.#locations.record(registry, descriptor, destination.name);
+        return { outcome: { kind: 'mounted', bytes: 0, from } };
+      }
+      session ??= mount.session;
+    }
+    return session === undefined ? {} : { session };
+  }
+}
