@@ -1,5 +1,12 @@
 import { Limiter } from '../mirror/limiter.js';
-import { type ImageRecord, type ImageStatus, openImageStatuses, type RunRecord, type RunStatus } from './model.js';
+import {
+  type DryRunResult,
+  type ImageRecord,
+  type ImageStatus,
+  openImageStatuses,
+  type RunRecord,
+  type RunStatus,
+} from './model.js';
 
 export interface Page<T> {
   readonly items: T[];
@@ -11,6 +18,8 @@ export interface ImageOutcome {
   readonly message?: string;
   readonly digest?: string;
   readonly bytes?: number;
+  /** A dry run's finding, recorded on the image as data (the run summary counts it). */
+  readonly dryRun?: DryRunResult;
 }
 
 /**
