@@ -54,19 +54,19 @@ export class WorkflowTasks {
   }
 
   /** One Map iteration. Retryable errors are thrown with their name for the state's Retry. */
-  copyImage(input: unknown): Promise<CopyImageResult> {
+  async copyImage(input: unknown): Promise<CopyImageResult> {
     const { runId, index } = imageInput.parse(input);
     return this.#tasks.copyImage(runId, index);
   }
 
   /** The Catch of CopyImage, after the Retry gave up: the reason comes from the error envelope. */
-  recordFailure(input: unknown): Promise<{ status: 'failed' }> {
+  async recordFailure(input: unknown): Promise<{ status: 'failed' }> {
     const { runId, index, error } = failureInput.parse(input);
     return this.#tasks.recordFailure(runId, index, causeMessage(error?.Cause) ?? error?.Error ?? 'failed');
   }
 
   /** The Finish state. */
-  finish(input: unknown): Promise<{ status: RunStatus | 'missing' }> {
+  async finish(input: unknown): Promise<{ status: RunStatus | 'missing' }> {
     const { runId } = runInput.parse(input);
     return this.#tasks.finish(runId);
   }

@@ -107,7 +107,7 @@ describe('copyImage', () => {
     addImage(h.engines.repo(SRC, 'library/a'), 'v1', ['a']);
     const run = await ready(h, ['library/a:v1']);
     h.engines.repo(DST, 'mirror/library/a').faults.before = (call) => {
-      if (call.op === 'putManifest') throw new ManifestInvalidError('manifest refused', { registry: DST, status: 400 });
+      if (call.op === 'putManifest') throw new ManifestInvalidError('manifest refused');
     };
     expect(await h.tasks.copyImage(run.runId, 0)).toEqual({ status: 'failed' });
     expect(h.store.image(run.runId, 0)).toMatchObject({ status: 'failed', message: 'manifest refused' });
@@ -121,7 +121,7 @@ describe('copyImage', () => {
     addImage(b, 'v1', ['b']);
     const run = await ready(h, ['library/a:v1', 'library/b:v1'], { failFast: true });
     h.engines.repo(DST, 'mirror/library/a').faults.before = (call) => {
-      if (call.op === 'putManifest') throw new ManifestInvalidError('manifest refused', { registry: DST, status: 400 });
+      if (call.op === 'putManifest') throw new ManifestInvalidError('manifest refused');
     };
     expect(await h.tasks.copyImage(run.runId, 0)).toEqual({ status: 'failed' });
     expect(await h.store.getRun(run.runId)).toMatchObject({

@@ -34,7 +34,7 @@ describe('preflight', () => {
     const { store, engines, tasks } = harness();
     addImage(engines.repo(SRC, 'library/a'), 'v1', ['a']);
     engines.repo(SRC, 'library/bad').faults.before = (call) => {
-      if (call.op === 'headManifest') throw new ManifestInvalidError('bad manifest', { registry: SRC });
+      if (call.op === 'headManifest') throw new ManifestInvalidError('bad manifest');
     };
     const run = await createRun(store, ['library/a:v1', 'library/bad:v1']);
     expect((await tasks.preflight(run.runId)).indexes).toEqual([0]);
