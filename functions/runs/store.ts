@@ -85,7 +85,7 @@ export interface RunStore {
   listRuns(limit: number, nextToken?: string): Promise<Page<RunRecord>>;
   listImages(runId: string): Promise<ImageRecord[]>;
   getImage(runId: string, index: number): Promise<ImageRecord | undefined>;
-  /** Records what planning learned (resolved digest, a message) on a still-pending image. */
+  /** Records what preflight learned (resolved digest, a message) on a still-pending image. */
   annotateImage(runId: string, index: number, fields: { digest?: string; message?: string }): Promise<void>;
   /** in-progress → pending: an image whose copy was interrupted (a crashed server) is copied again. Returns false when it was not in progress. */
   reopenImage(runId: string, index: number): Promise<boolean>;
