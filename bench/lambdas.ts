@@ -4,7 +4,8 @@ import { LocalEvents } from '../functions/local/local-events.js';
 import { MemoryVault } from '../functions/local/memory-vault.js';
 import { silentLogger } from '../functions/oci/log.js';
 import { EngineFactory } from '../functions/runs/engine.js';
-import { WorkflowTasks } from '../functions/runs/tasks.js';
+import { WorkflowTasks } from '../functions/handlers/workflow/workflow-tasks.js';
+import { RunTasks } from '../functions/runs/tasks.js';
 import { startDynalite } from '../test/support/dynamodb.js';
 import type { RunningRegistry } from '../test/support/registry-process.js';
 
@@ -75,7 +76,9 @@ export async function measureLambdaShape(
         });
         return {
           engines,
-          tasks: new WorkflowTasks({ store, engines, events: new LocalEvents(silentLogger), logger: silentLogger }),
+          tasks: new WorkflowTasks(
+            new RunTasks({ store, engines, events: new LocalEvents(silentLogger), logger: silentLogger }),
+          ),
         };
       });
       const started = process.hrtime.bigint();

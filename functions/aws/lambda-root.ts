@@ -9,7 +9,7 @@ import { proxySettingsFromEnv } from '../oci/proxy.js';
 import { EcrScope, parseEcrRepositoryPrefixes } from '../runs/ecr-scope.js';
 import { EngineFactory } from '../runs/engine.js';
 import { RunService } from '../runs/service.js';
-import { WorkflowTasks } from '../runs/tasks.js';
+import { RunTasks } from '../runs/tasks.js';
 import { ecrHostFor } from '../oci/ecr-host.js';
 import { DynamoBlobIndex } from './dynamo-blob-index.js';
 import { DynamoRunStore } from './dynamo-run-store.js';
@@ -53,7 +53,7 @@ export const lambdaLogger: Logger = {
 /** What the Lambdas share: the use cases, and the pieces the secret sweep needs. */
 export interface LambdaServices {
   readonly service: RunService;
-  readonly tasks: WorkflowTasks;
+  readonly tasks: RunTasks;
   readonly sweep: { readonly vault: SecretsManagerVault; readonly store: DynamoRunStore; readonly maxAgeHours: number };
 }
 
@@ -102,7 +102,7 @@ export function lambdaServices(): LambdaServices {
       : undefined;
   services = {
     service: new RunService({ store, vault, workflow, ...(home ? { home } : {}), ...(ecrScope ? { ecrScope } : {}) }),
-    tasks: new WorkflowTasks({ store, engines, events, logger: lambdaLogger, vault }),
+    tasks: new RunTasks({ store, engines, events, logger: lambdaLogger, vault }),
     sweep: { vault, store, maxAgeHours: env[Env.runSecretMaxAgeHours] ?? 72 },
   };
   return services;

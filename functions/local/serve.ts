@@ -9,6 +9,7 @@ import { EcrAccessFactory } from '../aws/ecr-access.js';
 import type { EcrRepositorySettings } from '../aws/ecr-repositories.js';
 import { route } from '../handlers/api/router.js';
 import { json } from '../handlers/api/http.js';
+import { WorkflowTasks } from '../handlers/workflow/workflow-tasks.js';
 import { UsageError } from '../oci/errors.js';
 import { silentLogger, type Logger } from '../oci/log.js';
 import type { TransportOptions } from '../oci/transport.js';
@@ -17,7 +18,7 @@ import { blobsPerImage, EngineFactory } from '../runs/engine.js';
 import { maxBodyBytes } from '../runs/run-request.js';
 import { RunCancellations } from '../runs/cancellation.js';
 import { RunService } from '../runs/service.js';
-import { WorkflowTasks } from '../runs/tasks.js';
+import { RunTasks } from '../runs/tasks.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { LocalEvents } from './local-events.js';
 import { LocalWorkflow, mapConcurrency } from './local-workflow.js';
@@ -121,16 +122,11 @@ async function start(options: ServeOptions): Promise<RunningServer> {
   });
   const events = new LocalEvents(logger);
   const cancellations = new RunCancellations();
-  const tasks = new WorkflowTasks({ store, engines, events, logger, vault, cancellations });
+  const tasks = new WorkflowTasks(new RunTasks({ store, engines, events, logger, vault, cancellations }));
   const workflow = new LocalWorkflow({
     definitionFile,
     logger,
-    tasks: {
-      plan: (input) => tasks.plan(input),
-      copyImage: (input) => tasks.copyImage(input),
-      recordFailure: (input) => tasks.recordFailure(input),
-      finish: (input) => tasks.finish(input),
-    },
+    tasks: tasks.handlers(),
     ...(options.retryIntervalMs === undefined ? {} : { retryIntervalMs: options.retryIntervalMs }),
   });
   const service = new RunService({

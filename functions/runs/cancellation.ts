@@ -4,7 +4,7 @@ export const cancelledMessage = 'cancelled';
 /**
  * Cancel signals of the runs this process copies: `ferry serve` runs the API and every copy in
  * one process, so cancel aborts the copies at once. (A Lambda also polls the run's status; see
- * WorkflowTasks.copyImage.)
+ * RunTasks.copyImage.)
  */
 export class RunCancellations {
   readonly #controllers = new Map<string, { controller: AbortController; users: number }>();

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /** Run and image state as the API reports it (pinned shapes, see DESIGN.md). */
 export const runStatuses = ['in-progress', 'completed', 'failed', 'cancelled'] as const;
 export type RunStatus = (typeof runStatuses)[number];
@@ -12,56 +14,79 @@ export const openImageStatuses: readonly ImageStatus[] = ['pending', 'in-progres
  * Where a credential lives: a Secrets Manager ARN, or (for `ferry serve` and run-scoped secrets)
  * a reference the credential vault resolves. Never the credential itself.
  */
-export interface CredentialRef {
-  readonly secretArn: string;
-}
+export const credentialRefSchema = z.object({ secretArn: z.string() }).readonly();
+export type CredentialRef = z.infer<typeof credentialRefSchema>;
 
 /** A run's options as stored: everything of the request but the images and any secret. */
-export interface RunOptions {
-  readonly destination: {
-    readonly registry: string;
-    readonly prefix?: string;
-    readonly insecure: boolean;
-    readonly credentials?: CredentialRef;
-    /** An IAM role to assume for the destination (another account's ECR); not a secret. */
-    readonly roleArn?: string;
-  };
-  readonly sourceCredentials: Readonly<Record<string, CredentialRef>>;
-  readonly platforms: readonly string[];
-  readonly referrers: boolean;
-  readonly override: boolean;
-  readonly failFast: boolean;
-  readonly dryRun: boolean;
-  /** Set for runs a schedule started. */
-  readonly schedule?: string;
-}
+export const runOptionsSchema = z
+  .object({
+    destination: z
+      .object({
+        registry: z.string(),
+        prefix: z.string().optional(),
+        insecure: z.boolean(),
+        credentials: credentialRefSchema.optional(),
+        /** An IAM role to assume for the destination (another account's ECR); not a secret. */
+        roleArn: z.string().optional(),
+      })
+      .readonly(),
+    sourceCredentials: z.record(z.string(), credentialRefSchema).readonly(),
+    platforms: z.array(z.string()).readonly(),
+    referrers: z.boolean(),
+    override: z.boolean(),
+    failFast: z.boolean(),
+    dryRun: z.boolean(),
+    /** Set for runs a schedule started. */
+    schedule: z.string().optional(),
+  })
+  .readonly();
+export type RunOptions = z.infer<typeof runOptionsSchema>;
 
-export interface RunRecord {
-  readonly runId: string;
-  readonly status: RunStatus;
-  readonly startTime: string;
-  readonly endTime: string | null;
-  readonly totalImages: number;
-  readonly imagesProcessed: number;
-  readonly imagesFailed: number;
-  readonly bytesCopied: number;
-  readonly options: RunOptions;
-  readonly message?: string;
-  readonly executionId?: string;
-}
+/** The run record: the one definition of what a store holds for a run (the type is inferred from it). */
+export const runRecordSchema = z
+  .object({
+    runId: z.string(),
+    status: z.enum(runStatuses),
+    startTime: z.string(),
+    endTime: z.string().nullable(),
+    totalImages: z.number(),
+    imagesProcessed: z.number(),
+    imagesFailed: z.number(),
+    bytesCopied: z.number(),
+    options: runOptionsSchema,
+    message: z.string().optional(),
+    executionId: z.string().optional(),
+  })
+  .readonly();
+export type RunRecord = z.infer<typeof runRecordSchema>;
 
-export interface ImageRecord {
-  readonly runId: string;
-  readonly index: number;
-  readonly source: string;
-  readonly destination: string;
-  readonly status: ImageStatus;
-  readonly message?: string;
-  readonly startTime?: string;
-  readonly endTime?: string;
-  readonly digest?: string;
-  readonly bytes?: number;
-}
+/**
+ * What a dry run found for one image, as data: `copy` when a copy would move `blobs` blobs
+ * (`bytes` in all), `skip` when the destination is up to date or its tag is kept.
+ */
+export const dryRunResultSchema = z
+  .object({ action: z.enum(['copy', 'skip']), blobs: z.number(), bytes: z.number() })
+  .readonly();
+export type DryRunResult = z.infer<typeof dryRunResultSchema>;
+
+/** One image of a run: its source, its destination, where its copy stands. */
+export const imageRecordSchema = z
+  .object({
+    runId: z.string(),
+    index: z.number(),
+    source: z.string(),
+    destination: z.string(),
+    status: z.enum(imageStatuses),
+    message: z.string().optional(),
+    startTime: z.string().optional(),
+    endTime: z.string().optional(),
+    digest: z.string().optional(),
+    bytes: z.number().optional(),
+    /** Set on the images of a dry run: what a copy would do (the run's summary counts these). */
+    dryRun: dryRunResultSchema.optional(),
+  })
+  .readonly();
+export type ImageRecord = z.infer<typeof imageRecordSchema>;
 
 /** The final run status: `failed` when any image failed, else `completed`. */
 export function finalStatus(

@@ -1,5 +1,12 @@
 import { Limiter } from '../mirror/limiter.js';
-import { type ImageRecord, type ImageStatus, openImageStatuses, type RunRecord, type RunStatus } from './model.js';
+import {
+  type DryRunResult,
+  type ImageRecord,
+  type ImageStatus,
+  openImageStatuses,
+  type RunRecord,
+  type RunStatus,
+} from './model.js';
 
 export interface Page<T> {
   readonly items: T[];
@@ -11,6 +18,8 @@ export interface ImageOutcome {
   readonly message?: string;
   readonly digest?: string;
   readonly bytes?: number;
+  /** A dry run's finding, recorded on the image as data (the run summary counts it). */
+  readonly dryRun?: DryRunResult;
 }
 
 /**
@@ -76,7 +85,7 @@ export interface RunStore {
   listRuns(limit: number, nextToken?: string): Promise<Page<RunRecord>>;
   listImages(runId: string): Promise<ImageRecord[]>;
   getImage(runId: string, index: number): Promise<ImageRecord | undefined>;
-  /** Records what planning learned (resolved digest, a message) on a still-pending image. */
+  /** Records what preflight learned (resolved digest, a message) on a still-pending image. */
   annotateImage(runId: string, index: number, fields: { digest?: string; message?: string }): Promise<void>;
   /** in-progress → pending: an image whose copy was interrupted (a crashed server) is copied again. Returns false when it was not in progress. */
   reopenImage(runId: string, index: number): Promise<boolean>;

@@ -1,138 +1,48 @@
-import { z } from 'zod';
-import { AuthenticationError, describeError, FerryError } from '../oci/errors.js';
+import { describeError } from '../oci/errors.js';
 import { silentLogger, type Logger } from '../oci/log.js';
 import { parsePlatform } from '../oci/manifest.js';
 import { manifestRef, parseImageReference } from '../oci/reference.js';
 import type { RepositoryRef } from '../oci/repository.js';
 import { isRetryable } from '../oci/retry.js';
-import { formatBytes } from '../mirror/format.js';
-import { Limiter } from '../mirror/limiter.js';
 import { type CancelWatch, watchCancel, withCheckpoints } from './cancel-watch.js';
-import { cancelledMessage, type RunCancellations } from './cancellation.js';
-import type { RunEngine, RunEngines } from './engine.js';
-import { countImages, finalStatus, type ImageRecord, type RunRecord } from './model.js';
-import type { CredentialVault, EventPublisher } from './ports.js';
-import { closeOpenImages, type ImageOutcome, type RunStore } from './store.js';
+import { cancelledMessage } from './cancellation.js';
+import { assessImage } from './dry-run.js';
+import { finishRun, recordImageFailure, stopIfFailFast } from './finish-run.js';
+import type { ImageRecord, ImageStatus, RunRecord, RunStatus } from './model.js';
+import { type Preflight, preflightRun } from './preflight.js';
+import type { RunTaskDeps } from './task-deps.js';
 
-/** Runs with more images than this use the Distributed Map. */
-export const distributedThreshold = 200;
+export type { RunTaskDeps } from './task-deps.js';
+export type { Preflight } from './preflight.js';
 
-export const planInput = z.object({ runId: z.string() });
-export const imageInput = z.object({ runId: z.string(), index: z.number().int().nonnegative() });
-export const failureInput = imageInput.extend({
-  error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
-});
-
-/** Source repository and reference, destination repository and reference: what `copy` and `plan` take first. */
-type ImagePair = readonly [source: RepositoryRef, destination: RepositoryRef];
-
-export interface PlanOutput {
-  runId: string;
-  proceed: boolean;
-  indexes: number[];
-  failFast: boolean;
-  distributed: boolean;
-}
-
-export interface WorkflowTaskDeps {
-  readonly store: RunStore;
-  readonly engines: RunEngines;
-  readonly events: EventPublisher;
-  readonly logger?: Logger;
-  /** Where the run's inline credentials live: Finish releases (deletes) them. */
-  readonly vault?: CredentialVault;
-  /** Cancel signals of this process (`ferry serve`): a cancel reaches the copies at once. */
-  readonly cancellations?: RunCancellations;
-  /** How often a copy asks the run store whether its run was cancelled (default 5 s). */
-  readonly cancelPollMs?: number;
+/** Where one image's copy stands after `copyImage`: its own status, or the run's when the run had ended. */
+export interface CopyImageResult {
+  readonly status: ImageStatus | RunStatus;
 }
 
 /**
- * The Step Functions tasks of a run: Plan (resolve and preflight), CopyImage (one image),
- * RecordFailure (after retries), Finish (final status, event). Retryable errors are thrown for
- * the state machine's Retry; everything else is recorded on the image and returned as a value.
+ * The use cases of a run's workflow, on parsed values: preflight the run, copy one image, record
+ * an image the workflow gave up on, finish the run. Retryable copy errors are thrown (the
+ * workflow retries); everything else is recorded on the image and returned as a value. What the
+ * workflow engine passes and expects (task inputs, the Map's threshold, error envelopes) is the
+ * workflow adapter's (handlers/workflow), not this.
  */
-export class WorkflowTasks {
-  readonly #deps: WorkflowTaskDeps;
+export class RunTasks {
+  readonly #deps: RunTaskDeps;
   readonly #logger: Logger;
 
-  constructor(deps: WorkflowTaskDeps) {
+  constructor(deps: RunTaskDeps) {
     this.#deps = deps;
     this.#logger = deps.logger ?? silentLogger;
   }
 
-  async plan(input: unknown): Promise<PlanOutput> {
-    const { runId } = planInput.parse(input);
-    const run = await this.#deps.store.getRun(runId);
-    const stop = { runId, proceed: false, indexes: [], failFast: false, distributed: false };
-    if (!run || run.status !== 'in-progress') return stop;
-    const images = await this.#deps.store.listImages(runId);
-    const engine = this.#deps.engines.forRun(run);
-
-    // Preflight the destination first: one upload opened and cancelled proves the credentials.
-    const first = images[0];
-    if (first) {
-      const ref = parseImageReference(first.destination);
-      try {
-        const destination = engine.repository({ kind: 'registry', ref }, 'destination');
-        if (run.options.dryRun) {
-          // A dry run writes nothing, not even a repository or an upload session: reading proves the credentials.
-          await destination.headManifest(manifestRef(ref));
-        } else {
-          await engine.copier.prepare(destination);
-          await destination.checkWriteAccess();
-        }
-      } catch (err) {
-        await this.#failRun(run, images, `destination ${ref.registry}/${ref.repository}: ${describeError(err)}`);
-        return stop;
-      }
-    }
-
-    // Resolve every source (tags to digests); a registry that refuses credentials fails the run.
-    const limiter = new Limiter(16);
-    const finished = new Set<number>();
-    const finish = async (index: number, outcome: ImageOutcome): Promise<void> => {
-      finished.add(index);
-      await this.#deps.store.finishImage(runId, index, outcome);
-    };
-    let refused: string | undefined;
-    await Promise.all(
-      images
-        .filter((i) => i.status === 'pending')
-        .map((image) =>
-          limiter.run(async () => {
-            if (refused !== undefined) return;
-            const ref = parseImageReference(image.source);
-            try {
-              const head = await engine.repository({ kind: 'registry', ref }, 'source').headManifest(manifestRef(ref));
-              if (!head)
-                return await finish(image.index, { status: 'failed', message: `source ${image.source} not found` });
-              await this.#deps.store.annotateImage(runId, image.index, { digest: head.digest });
-            } catch (err) {
-              // An image that is missing or unreadable fails alone; a registry that refuses or cannot be reached fails the run.
-              if (err instanceof FerryError && !err.retryable && !(err instanceof AuthenticationError))
-                await finish(image.index, { status: 'failed', message: describeError(err) });
-              else refused ??= `source ${ref.registry}: ${describeError(err)}`;
-            }
-          }),
-        ),
-    );
-    if (refused !== undefined) {
-      await this.#failRun(run, images, refused);
-      return stop;
-    }
-    const open = images.filter((i) => i.status === 'pending' && !finished.has(i.index)).map((i) => i.index);
-    return {
-      runId,
-      proceed: open.length > 0,
-      indexes: open,
-      failFast: run.options.failFast,
-      distributed: open.length > distributedThreshold,
-    };
+  /** Checks credentials and sources before any copy; see preflightRun. */
+  preflight(runId: string): Promise<Preflight> {
+    return preflightRun(this.#deps, this.#logger, runId);
   }
 
-  async copyImage(input: unknown): Promise<{ status: string }> {
-    const { runId, index } = imageInput.parse(input);
+  /** Copies (or, in a dry run, assesses) one image of the run, unless the run has ended or the image is final. */
+  async copyImage(runId: string, index: number): Promise<CopyImageResult> {
     const started = await this.#deps.store.startImage(runId, index);
     if (started.kind === 'run-not-active') return { status: started.status };
     if (started.kind === 'already-final') return { status: started.image.status };
@@ -149,29 +59,41 @@ export class WorkflowTasks {
     }
   }
 
-  async #copy(run: RunRecord, image: ImageRecord, cancel: CancelWatch): Promise<{ status: string }> {
+  /** An image the workflow gave up on after its retries: failed with `reason`; a failFast run stops. */
+  async recordFailure(runId: string, index: number, reason: string): Promise<{ status: 'failed' }> {
+    await recordImageFailure(this.#deps.store, runId, index, reason);
+    return { status: 'failed' };
+  }
+
+  /** Final status and counts, credentials released, the event published; see finishRun. */
+  finish(runId: string): Promise<{ status: RunStatus | 'missing' }> {
+    return finishRun(this.#deps, this.#logger, runId);
+  }
+
+  async #copy(run: RunRecord, image: ImageRecord, cancel: CancelWatch): Promise<CopyImageResult> {
     const { runId, index } = image;
     const engine = this.#deps.engines.forRun(run);
     const source = parseImageReference(image.source);
     const destination = parseImageReference(image.destination);
-    // The digest Plan resolved the tag to: a tag that moves during the run does not change what it copies.
-    const pair: ImagePair = [
-      {
-        repository: engine.repository({ kind: 'registry', ref: source }, 'source'),
-        reference: image.digest ?? manifestRef(source),
-      },
-      {
-        // Every blob and manifest push first asks whether the run was cancelled: no tag after a cancel.
-        repository: withCheckpoints(
-          engine.repository({ kind: 'registry', ref: destination }, 'destination'),
-          cancel.checkpoint,
-        ),
-        reference: manifestRef(destination),
-      },
-    ];
+    // The digest preflight resolved the tag to: a tag that moves during the run does not change what it copies.
+    const from: RepositoryRef = {
+      repository: engine.repository({ kind: 'registry', ref: source }, 'source'),
+      reference: image.digest ?? manifestRef(source),
+    };
+    const to: RepositoryRef = {
+      // Every blob and manifest push first asks whether the run was cancelled: no tag after a cancel.
+      repository: withCheckpoints(
+        engine.repository({ kind: 'registry', ref: destination }, 'destination'),
+        cancel.checkpoint,
+      ),
+      reference: manifestRef(destination),
+    };
     try {
-      if (run.options.dryRun) return await this.#dryRun(run, index, engine, pair);
-      const result = await engine.copier.copy(...pair, {
+      if (run.options.dryRun) {
+        await this.#deps.store.finishImage(runId, index, await assessImage(run, engine, from, to));
+        return { status: 'skipped' };
+      }
+      const result = await engine.copier.copy(from, to, {
         platforms: run.options.platforms.map(parsePlatform),
         referrers: run.options.referrers,
         keepExistingTags: !run.options.override,
@@ -195,122 +117,8 @@ export class WorkflowTasks {
       this.#logger.warn('image copy failed', { runId, index, retryable, error: describeError(err) });
       if (retryable) throw err;
       await this.#deps.store.finishImage(runId, index, { status: 'failed', message: describeError(err) });
-      await this.#stopIfFailFast(run);
+      await stopIfFailFast(this.#deps.store, run);
       return { status: 'failed' };
     }
   }
-
-  /**
-   * A dry run's image: what copying it would do, found by reading only, reported as `skipped`
-   * with `bytes` = what a copy would move.
-   */
-  async #dryRun(run: RunRecord, index: number, engine: RunEngine, pair: ImagePair): Promise<{ status: string }> {
-    const plan = await engine.copier.plan(...pair, {
-      platforms: run.options.platforms.map(parsePlatform),
-      keepExistingTags: !run.options.override,
-    });
-    const message =
-      plan.status === 'up-to-date'
-        ? 'dry run: destination is up to date'
-        : plan.status === 'tag-kept'
-          ? `dry run: ${plan.note ?? 'destination tag kept'}`
-          : `dry run: would copy ${plan.missing.blobs} blobs (${formatBytes(plan.missing.bytes)}), ${plan.present} already there; ${plan.manifestGets} manifest GETs from the source`;
-    await this.#deps.store.finishImage(run.runId, index, {
-      status: 'skipped',
-      digest: plan.digest,
-      bytes: plan.missing.bytes,
-      message,
-    });
-    return { status: 'skipped' };
-  }
-
-  /** After the state machine gave up retrying an image. */
-  async recordFailure(input: unknown): Promise<{ status: 'failed' }> {
-    const { runId, index, error } = failureInput.parse(input);
-    await this.#deps.store.finishImage(runId, index, {
-      status: 'failed',
-      message: `${causeMessage(error?.Cause) ?? error?.Error ?? 'failed'} (gave up after retries)`,
-    });
-    const run = await this.#deps.store.getRun(runId);
-    if (run) await this.#stopIfFailFast(run);
-    return { status: 'failed' };
-  }
-
-  async finish(input: unknown): Promise<{ status: string }> {
-    const { runId } = planInput.parse(input);
-    const run = await this.#deps.store.getRun(runId);
-    if (!run) return { status: 'missing' };
-    // The workflow stopped early (failFast, cancel): say why the rest were not copied. Copies
-    // still under way (failFast ends the Map while they run) finish and record themselves.
-    const message =
-      run.status === 'cancelled'
-        ? cancelledMessage
-        : run.options.failFast
-          ? 'not copied: the run stopped at the first failure (failFast)'
-          : 'not copied: the workflow ended before this image ran';
-    const images = await closeOpenImages(this.#deps.store, runId, message, { statuses: ['pending'] });
-    const counts = countImages(images);
-    // A cancelled run keeps its status; finishRun then only records the final counts.
-    const summary = run.options.dryRun ? dryRunSummary(images) : undefined;
-    await this.#deps.store.finishRun(runId, {
-      status: finalStatus(images),
-      ...counts,
-      ...(summary === undefined ? {} : { message: summary }),
-    });
-    const ended = (await this.#deps.store.getRun(runId)) ?? run;
-    await this.#releaseCredentials(runId);
-    await this.#deps.events.runFinished({
-      runId,
-      status: ended.status,
-      totalImages: run.totalImages,
-      imagesFailed: counts.imagesFailed,
-      bytesCopied: counts.bytesCopied,
-      ...(run.options.schedule ? { schedule: run.options.schedule } : {}),
-    });
-    return { status: ended.status };
-  }
-
-  /** The run's own secrets go when it ends; a failure here leaves them to the sweep, it does not fail the run. */
-  async #releaseCredentials(runId: string): Promise<void> {
-    try {
-      await this.#deps.vault?.release(runId);
-    } catch (err) {
-      this.#logger.warn('run secrets not deleted (the sweep will)', { runId, error: describeError(err) });
-    }
-  }
-
-  /** failFast: the first failure ends the run at once, so no further image starts (startImage checks the run). */
-  async #stopIfFailFast(run: RunRecord): Promise<void> {
-    if (!run.options.failFast) return;
-    await this.#deps.store.finishRun(run.runId, {
-      status: 'failed',
-      message: 'stopped at the first failure (failFast)',
-      ...countImages(await this.#deps.store.listImages(run.runId)),
-    });
-  }
-
-  async #failRun(run: RunRecord, images: readonly ImageRecord[], message: string): Promise<void> {
-    this.#logger.warn('preflight failed', { runId: run.runId, message });
-    const closed = await closeOpenImages(this.#deps.store, run.runId, `not copied: ${message}`, { images });
-    await this.#deps.store.finishRun(run.runId, { status: 'failed', message, ...countImages(closed) });
-  }
-}
-
-/** Lambda's Cause is JSON `{errorType, errorMessage}`; the local interpreter's is the message. */
-function causeMessage(cause: string | undefined): string | undefined {
-  if (cause === undefined) return undefined;
-  try {
-    const parsed = z.object({ errorMessage: z.string() }).safeParse(JSON.parse(cause));
-    return parsed.success ? parsed.data.errorMessage : cause;
-  } catch {
-    return cause;
-  }
-}
-
-/** A dry run's result in one line: how many images would copy, and the bytes (per image: a blob shared by images counts in each). */
-function dryRunSummary(images: readonly ImageRecord[]): string {
-  const wouldCopy = images.filter((i) => i.message?.startsWith('dry run: would copy'));
-  const bytes = wouldCopy.reduce((n, i) => n + (i.bytes ?? 0), 0);
-  const failed = images.filter((i) => i.status === 'failed').length;
-  return `dry run: ${wouldCopy.length} of ${images.length} images would copy, ${formatBytes(bytes)} at most${failed > 0 ? `; ${failed} failed` : ''}`;
 }

@@ -6,7 +6,8 @@ import { MemoryVault } from '../../functions/local/memory-vault.js';
 import { silentLogger } from '../../functions/oci/log.js';
 import { EngineFactory } from '../../functions/runs/engine.js';
 import type { RunRecord } from '../../functions/runs/model.js';
-import { WorkflowTasks } from '../../functions/runs/tasks.js';
+import { WorkflowTasks } from '../../functions/handlers/workflow/workflow-tasks.js';
+import { RunTasks } from '../../functions/runs/tasks.js';
 import type { BlobIndex, BlobLeases } from '../../functions/mirror/blob-index.js';
 import { type RunningDynamo, startDynalite } from '../support/dynamodb.js';
 import { createEngine } from '../support/engine.js';
@@ -39,7 +40,9 @@ function container(durable: boolean, leases?: BlobLeases): WorkflowTasks {
     logger: silentLogger,
     ...(durable ? { sharedBlobs: { index, ...(leases ? { leases } : {}) } } : {}),
   });
-  return new WorkflowTasks({ store, engines, events: new LocalEvents(silentLogger), logger: silentLogger });
+  return new WorkflowTasks(
+    new RunTasks({ store, engines, events: new LocalEvents(silentLogger), logger: silentLogger }),
+  );
 }
 
 /** Above the size from which blobs go through the shared index (1 MiB). */
@@ -226,7 +229,9 @@ describe('the blob index shared by copy-image Lambdas', () => {
       logger: silentLogger,
       sharedBlobs: { index: counting, leases: counting },
     });
-    await new WorkflowTasks({ store, engines, events: new LocalEvents(silentLogger), logger: silentLogger }).copyImage({
+    await new WorkflowTasks(
+      new RunTasks({ store, engines, events: new LocalEvents(silentLogger), logger: silentLogger }),
+    ).copyImage({
       runId,
       index: 0,
     });

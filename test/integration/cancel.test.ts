@@ -7,7 +7,8 @@ import { EngineFactory } from '../../functions/runs/engine.js';
 import { RunService } from '../../functions/runs/service.js';
 import type { RunStore } from '../../functions/runs/store.js';
 import type { ImageRecord, RunRecord } from '../../functions/runs/model.js';
-import { WorkflowTasks } from '../../functions/runs/tasks.js';
+import { WorkflowTasks } from '../../functions/handlers/workflow/workflow-tasks.js';
+import { RunTasks } from '../../functions/runs/tasks.js';
 import { skopeoDigest } from '../support/cli.js';
 import { type RunningDynamo, startDynalite } from '../support/dynamodb.js';
 import { buildImage, type BuiltManifest, push, remoteDigest, Rng } from '../support/fixtures.js';
@@ -175,12 +176,14 @@ describe('cancel seen by a copy-image Lambda (another process: no in-process sig
     await store.createRun(run, images);
     return {
       runId,
-      tasks: new WorkflowTasks({
-        store: taskStore,
-        engines,
-        events: { runFinished: () => Promise.resolve() },
-        cancelPollMs,
-      }),
+      tasks: new WorkflowTasks(
+        new RunTasks({
+          store: taskStore,
+          engines,
+          events: { runFinished: () => Promise.resolve() },
+          cancelPollMs,
+        }),
+      ),
     };
   }
 

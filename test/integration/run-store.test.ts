@@ -237,6 +237,24 @@ describe.each([
     expect(await store.getImage(run.runId, 1)).toMatchObject({ status: 'failed', message: 'boom' });
   });
 
+  it("keeps a dry run's finding on the image as data (the run summary counts it)", async () => {
+    const { run, images } = newRun();
+    await store.createRun(run, images);
+    const dryRun = { action: 'copy' as const, blobs: 3, bytes: 4096 };
+    expect(
+      await store.finishImage(run.runId, 0, {
+        status: 'skipped',
+        digest: 'sha256:a',
+        bytes: 4096,
+        message: 'm',
+        dryRun,
+      }),
+    ).toBe(true);
+    expect(await store.getImage(run.runId, 0)).toMatchObject({ status: 'skipped', digest: 'sha256:a', dryRun });
+    expect((await store.listImages(run.runId))[0]?.dryRun).toEqual(dryRun);
+    expect((await store.getImage(run.runId, 1))?.dryRun).toBeUndefined();
+  });
+
   it('starts no image of a cancelled run and never restarts a finished one', async () => {
     const { run, images } = newRun();
     await store.createRun(run, images);

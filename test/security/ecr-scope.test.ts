@@ -10,7 +10,8 @@ import { silentLogger } from '../../functions/oci/log.js';
 import { EcrScope, ecrRepositoryPattern, parseEcrRepositoryPrefixes } from '../../functions/runs/ecr-scope.js';
 import { EngineFactory } from '../../functions/runs/engine.js';
 import type { RunRecord } from '../../functions/runs/model.js';
-import { WorkflowTasks } from '../../functions/runs/tasks.js';
+import { WorkflowTasks } from '../../functions/handlers/workflow/workflow-tasks.js';
+import { RunTasks } from '../../functions/runs/tasks.js';
 import { type RunningDynamo, startDynalite } from '../support/dynamodb.js';
 import { Rng } from '../support/fixtures.js';
 import { cleanEnv } from '../support/cli.js';
@@ -207,7 +208,9 @@ describe('the copy engine refuses out-of-scope ECR repositories before any reque
       transport: { endpoints: new Map([[ecrHost, standIn]]) },
       ...(scope ? { ecrScope: scope } : {}),
     });
-    await new WorkflowTasks({ store, engines, events: new LocalEvents(silentLogger), logger: silentLogger }).plan({
+    await new WorkflowTasks(
+      new RunTasks({ store, engines, events: new LocalEvents(silentLogger), logger: silentLogger }),
+    ).plan({
       runId,
     });
     return { run: await store.getRun(runId), image: await store.getImage(runId, 0) };

@@ -11,7 +11,8 @@ import { EngineFactory } from '../../functions/runs/engine.js';
 import type { CredentialRef, RunRecord } from '../../functions/runs/model.js';
 import type { CredentialVault } from '../../functions/runs/ports.js';
 import { sweepRunSecrets } from '../../functions/runs/sweep-secrets.js';
-import { WorkflowTasks } from '../../functions/runs/tasks.js';
+import { WorkflowTasks } from '../../functions/handlers/workflow/workflow-tasks.js';
+import { RunTasks } from '../../functions/runs/tasks.js';
 import { createApp } from '../../infra/app.js';
 import { parseFerryConfig } from '../../infra/config.js';
 import { type RunningDynamo, startDynalite } from '../support/dynamodb.js';
@@ -62,13 +63,15 @@ afterAll(async () => {
 });
 
 function tasksWith(vault: CredentialVault): WorkflowTasks {
-  return new WorkflowTasks({
-    store,
-    engines: new EngineFactory({ vault, logger: silentLogger }),
-    events: new LocalEvents(silentLogger),
-    logger: silentLogger,
-    vault,
-  });
+  return new WorkflowTasks(
+    new RunTasks({
+      store,
+      engines: new EngineFactory({ vault, logger: silentLogger }),
+      events: new LocalEvents(silentLogger),
+      logger: silentLogger,
+      vault,
+    }),
+  );
 }
 
 /** Stores a one-image run and returns its id. */

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { type Digest, digestOf, isDigest } from '../../functions/oci/digest.js';
-import { NotFoundError, TransportError } from '../../functions/oci/errors.js';
+import { AuthenticationError, NotFoundError, TransportError } from '../../functions/oci/errors.js';
 import { type Descriptor, type Manifest, parseManifest } from '../../functions/oci/manifest.js';
 import type { BlobBody, ManifestHead, MountResult, Repository } from '../../functions/oci/repository.js';
 
@@ -31,6 +31,8 @@ export interface RepositoryFaults {
   refuseMounts?: boolean;
   /** Writes that fail with a retryable TransportError after reading the body. */
   writeFailures?: number;
+  /** `checkWriteAccess` refuses (AuthenticationError, as a registry's 401/403 on opening an upload). */
+  writeAccessDenied?: boolean;
   /** Called before every operation; throw to inject anything else. */
   before?: (call: RepositoryCall) => void | Promise<void>;
 }
@@ -190,7 +192,10 @@ export class MemoryRepository implements Repository {
     return this.referrersApi ? [...(this.referrersApi.get(digest) ?? [])] : undefined;
   }
 
-  async checkWriteAccess(): Promise<void> {}
+  async checkWriteAccess(): Promise<void> {
+    if (this.faults.writeAccessDenied)
+      throw new AuthenticationError(`${this.display}: push access denied`, { ...this.#details(), status: 403 });
+  }
 
   async listTags(): Promise<string[]> {
     return [...this.tags.keys()].sort();

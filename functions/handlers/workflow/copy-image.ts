@@ -1,4 +1,4 @@
-import { lambdaServices } from '../../aws/lambda-root.js';
+import { lambdaWorkflowTasks } from './lambda-tasks.js';
 
-/** Step Functions task: see WorkflowTasks.copyImage. */
-export const handler = (event: unknown) => lambdaServices().tasks.copyImage(event);
+/** Step Functions task, the CopyImage state: see WorkflowTasks.copyImage. */
+export const handler = (event: unknown) => lambdaWorkflowTasks().copyImage(event);

@@ -1,4 +1,4 @@
-import { lambdaServices } from '../../aws/lambda-root.js';
+import { lambdaWorkflowTasks } from './lambda-tasks.js';
 
-/** Step Functions task: see WorkflowTasks.finish. */
-export const handler = (event: unknown) => lambdaServices().tasks.finish(event);
+/** Step Functions task, the Finish state: see WorkflowTasks.finish. */
+export const handler = (event: unknown) => lambdaWorkflowTasks().finish(event);

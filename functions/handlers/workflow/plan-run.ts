@@ -1,4 +1,4 @@
-import { lambdaServices } from '../../aws/lambda-root.js';
+import { lambdaWorkflowTasks } from './lambda-tasks.js';
 
-/** Step Functions task: see WorkflowTasks.plan. */
-export const handler = (event: unknown) => lambdaServices().tasks.plan(event);
+/** Step Functions task, the Plan state: see WorkflowTasks.plan. */
+export const handler = (event: unknown) => lambdaWorkflowTasks().plan(event);

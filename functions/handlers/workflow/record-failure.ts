@@ -1,4 +1,4 @@
-import { lambdaServices } from '../../aws/lambda-root.js';
+import { lambdaWorkflowTasks } from './lambda-tasks.js';
 
-/** Step Functions task: see WorkflowTasks.recordFailure. */
-export const handler = (event: unknown) => lambdaServices().tasks.recordFailure(event);
+/** Step Functions task, the RecordFailure state: see WorkflowTasks.recordFailure. */
+export const handler = (event: unknown) => lambdaWorkflowTasks().recordFailure(event);

@@ -1,0 +1,134 @@
+import { GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { RunRecord } from '../runs/model.js';
+import type { Page, RunStore } from '../runs/store.js';
+import { type DynamoTable, epochSeconds, setClause, whenCondition } from './dynamo-expressions.js';
+import { decodeToken, encodeToken } from './dynamo-page-token.js';
+import { runKey, toRun } from './dynamo-run-items.js';
+import { RunTable } from './table.js';
+
+type RunResult = Parameters<RunStore['finishRun']>[1];
+
+/**
+ * The run items (`RUN#<id>` / `RUN`): written once, read consistently, listed newest first
+ * through the start-time index, ended by one conditional write (in-progress → final), kept
+ * `retentionSeconds` after they end (TTL).
+ */
+export class DynamoRuns {
+  readonly #table: DynamoTable;
+  readonly #retentionSeconds: number;
+
+  constructor(table: DynamoTable, retentionSeconds: number) {
+    this.#table = table;
+    this.#retentionSeconds = retentionSeconds;
+  }
+
+  /** Writes the run item, unless one with its id exists. */
+  async put(run: RunRecord): Promise<void> {
+    await this.#table.client.send(
+      new PutItemCommand({
+        TableName: this.#table.name,
+        Item: marshall(
+          {
+            ...runKey(run.runId),
+            ...run,
+            [RunTable.listPartitionKey]: 'RUNS',
+            [RunTable.listSortKey]: `${run.startTime}#${run.runId}`,
+          },
+          { removeUndefinedValues: true },
+        ),
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': RunTable.partitionKey },
+      }),
+    );
+  }
+
+  async get(runId: string): Promise<RunRecord | undefined> {
+    const res = await this.#table.client.send(
+      new GetItemCommand({ TableName: this.#table.name, Key: marshall(runKey(runId)), ConsistentRead: true }),
+    );
+    return res.Item ? toRun(res.Item, this.#epoch()) : undefined;
+  }
+
+  async list(limit: number, nextToken?: string): Promise<Page<RunRecord>> {
+    const res = await this.#table.client.send(
+      new QueryCommand({
+        TableName: this.#table.name,
+        IndexName: RunTable.listIndex,
+        KeyConditionExpression: '#p = :p',
+        ExpressionAttributeNames: { '#p': RunTable.listPartitionKey },
+        ExpressionAttributeValues: marshall({ ':p': 'RUNS' }),
+        ScanIndexForward: false,
+        Limit: limit,
+        ...(nextToken === undefined ? {} : { ExclusiveStartKey: decodeToken(nextToken) }),
+      }),
+    );
+    const now = this.#epoch();
+    const items = (res.Items ?? []).map((item) => toRun(item, now)).filter((r): r is RunRecord => r !== undefined);
+    return { items, ...(res.LastEvaluatedKey ? { nextToken: encodeToken(res.LastEvaluatedKey) } : {}) };
+  }
+
+  /** Sets fields of the run item unconditionally (execution id, counters). */
+  async set(runId: string, fields: Readonly<Record<string, unknown>>): Promise<void> {
+    const set = setClause(fields);
+    await this.#table.client.send(
+      new UpdateItemCommand({
+        TableName: this.#table.name,
+        Key: marshall(runKey(runId)),
+        UpdateExpression: `SET ${set.expression}`,
+        ExpressionAttributeNames: set.names,
+        ExpressionAttributeValues: marshall(set.values),
+      }),
+    );
+  }
+
+  /** Adds a finished image to the run's counters. */
+  async count(runId: string, failed: boolean, bytes: number): Promise<void> {
+    await this.#table.client.send(
+      new UpdateItemCommand({
+        TableName: this.#table.name,
+        Key: marshall(runKey(runId)),
+        UpdateExpression: 'ADD imagesProcessed :one, imagesFailed :failed, bytesCopied :bytes',
+        ExpressionAttributeValues: marshall({ ':one': 1, ':failed': failed ? 1 : 0, ':bytes': bytes }),
+      }),
+    );
+  }
+
+  cancel(runId: string): Promise<boolean> {
+    return this.#end(runId, { status: 'cancelled' }, 'run cancelled');
+  }
+
+  async finish(runId: string, result: RunResult): Promise<boolean> {
+    const { status, message, ...counts } = result;
+    const ended = await this.#end(runId, { status, ...counts }, message);
+    // A cancelled run still gets its final counts.
+    if (!ended) await this.set(runId, counts);
+    return ended;
+  }
+
+  /** in-progress → a final status, with its end time and expiry; false when the run had already ended. */
+  #end(runId: string, fields: Readonly<Record<string, unknown>>, message: string | undefined): Promise<boolean> {
+    const set = setClause({
+      ...fields,
+      endTime: this.#table.now().toISOString(),
+      [RunTable.ttlAttribute]: this.#epoch() + this.#retentionSeconds,
+      message,
+    });
+    return whenCondition(() =>
+      this.#table.client.send(
+        new UpdateItemCommand({
+          TableName: this.#table.name,
+          Key: marshall(runKey(runId)),
+          UpdateExpression: `SET ${set.expression}`,
+          ConditionExpression: '#current = :running',
+          ExpressionAttributeNames: { ...set.names, '#current': 'status' },
+          ExpressionAttributeValues: marshall({ ...set.values, ':running': 'in-progress' }),
+        }),
+      ),
+    );
+  }
+
+  #epoch(): number {
+    return epochSeconds(this.#table.now());
+  }
+}

@@ -1,0 +1,51 @@
+import { parsePlatform } from '../oci/manifest.js';
+import type { RepositoryRef } from '../oci/repository.js';
+import { formatBytes } from '../mirror/format.js';
+import type { RunEngine } from './engine.js';
+import type { ImageRecord, RunRecord } from './model.js';
+import type { ImageOutcome } from './store.js';
+
+/**
+ * A dry run's image: what copying it would do, found by reading only. Recorded as `skipped`
+ * with `bytes` = what a copy would move, the finding as data (`dryRun`) and a line of prose for
+ * people; the run's summary is built from the data, never from the prose.
+ */
+export async function assessImage(
+  run: RunRecord,
+  engine: RunEngine,
+  from: RepositoryRef,
+  to: RepositoryRef,
+): Promise<ImageOutcome> {
+  const found = await engine.copier.plan(from, to, {
+    platforms: run.options.platforms.map(parsePlatform),
+    keepExistingTags: !run.options.override,
+  });
+  const message =
+    found.status === 'up-to-date'
+      ? 'dry run: destination is up to date'
+      : found.status === 'tag-kept'
+        ? `dry run: ${found.note ?? 'destination tag kept'}`
+        : `dry run: would copy ${found.missing.blobs} blobs (${formatBytes(found.missing.bytes)}), ${found.present} already there; ${found.manifestGets} manifest GETs from the source`;
+  return {
+    status: 'skipped',
+    digest: found.digest,
+    bytes: found.missing.bytes,
+    message,
+    dryRun: {
+      action: found.status === 'would-copy' ? 'copy' : 'skip',
+      blobs: found.missing.blobs,
+      bytes: found.missing.bytes,
+    },
+  };
+}
+
+/**
+ * A dry run's result in one line: how many images would copy, and the bytes (per image: a blob
+ * shared by images counts in each).
+ */
+export function dryRunSummary(images: readonly ImageRecord[]): string {
+  const wouldCopy = images.filter((i) => i.dryRun?.action === 'copy');
+  const bytes = wouldCopy.reduce((n, i) => n + (i.dryRun?.bytes ?? 0), 0);
+  const failed = images.filter((i) => i.status === 'failed').length;
+  return `dry run: ${wouldCopy.length} of ${images.length} images would copy, ${formatBytes(bytes)} at most${failed > 0 ? `; ${failed} failed` : ''}`;
+}
