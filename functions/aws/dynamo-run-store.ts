@@ -15,17 +15,15 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { type ImageRecord, imageStatuses, type RunRecord, runStatuses } from '../runs/model.js';
-import { startRequestTimeoutSeconds } from '../runs/idempotency.js';
+import { RunTable, startRequestTimeoutSeconds } from '../contract.js';
+import { IdempotencyConflictError, IdempotencyInProgressError, InvalidTokenError } from '../runs/errors.js';
 import {
   type IdempotencyClaim,
-  IdempotencyConflictError,
-  IdempotencyInProgressError,
   type ImageOutcome,
   type Page,
   type RunStore,
   type StartImageResult,
 } from '../runs/store.js';
-import { RunTable } from './table.js';
 
 const credentialRef = z.object({ secretArn: z.string() });
 const runItem = z.object({
@@ -608,11 +606,6 @@ function decodeToken(token: string): Record<string, AttributeValue> {
       'nextToken: not a token this API returned (pass the nextToken of the previous page unchanged)',
     );
   }
-}
-
-/** A pagination token that this API did not issue. */
-export class InvalidTokenError extends Error {
-  override readonly name = 'InvalidTokenError';
 }
 
 /** Creates the run table (local runtime and tests; the stack defines the deployed one). */

@@ -6,18 +6,16 @@ import { resolve } from 'node:path';
 import dynalite from 'dynalite';
 import { createRunTable, DynamoRunStore } from '../aws/dynamo-run-store.js';
 import { EcrAccessFactory } from '../aws/ecr-access.js';
-import type { EcrRepositorySettings } from '../aws/ecr-repositories.js';
+import type { EcrRepositorySettings } from '../contract.js';
 import { route } from '../handlers/api/router.js';
-import { json } from '../handlers/api/http.js';
+import { json, maxBodyBytes } from '../handlers/api/http.js';
 import { UsageError } from '../oci/errors.js';
 import { silentLogger, type Logger } from '../oci/log.js';
 import type { TransportOptions } from '../oci/transport.js';
+import { createRunServices } from '../runs/app.js';
 import { EcrScope } from '../runs/ecr-scope.js';
 import { blobsPerImage, EngineFactory } from '../runs/engine.js';
-import { maxBodyBytes } from '../runs/run-request.js';
 import { RunCancellations } from '../runs/cancellation.js';
-import { RunService } from '../runs/service.js';
-import { WorkflowTasks } from '../runs/tasks.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { LocalEvents } from './local-events.js';
 import { LocalWorkflow, mapConcurrency } from './local-workflow.js';
@@ -120,24 +118,26 @@ async function start(options: ServeOptions): Promise<RunningServer> {
     ...(ecrScope ? { ecrScope } : {}),
   });
   const events = new LocalEvents(logger);
-  const cancellations = new RunCancellations();
-  const tasks = new WorkflowTasks({ store, engines, events, logger, vault, cancellations });
-  const workflow = new LocalWorkflow({
-    definitionFile,
-    logger,
-    tasks: {
-      plan: (input) => tasks.plan(input),
-      copyImage: (input) => tasks.copyImage(input),
-      recordFailure: (input) => tasks.recordFailure(input),
-      finish: (input) => tasks.finish(input),
-    },
-    ...(options.retryIntervalMs === undefined ? {} : { retryIntervalMs: options.retryIntervalMs }),
-  });
-  const service = new RunService({
+  // The workflow runs the tasks in this process, on the state machine the stack deploys.
+  const { service, workflow } = createRunServices({
     store,
     vault,
-    workflow,
-    cancellations,
+    events,
+    engines,
+    logger,
+    cancellations: new RunCancellations(),
+    workflow: (tasks) =>
+      new LocalWorkflow({
+        definitionFile,
+        logger,
+        tasks: {
+          plan: (input) => tasks.plan(input),
+          copyImage: (input) => tasks.copyImage(input),
+          recordFailure: (input) => tasks.recordFailure(input),
+          finish: (input) => tasks.finish(input),
+        },
+        ...(options.retryIntervalMs === undefined ? {} : { retryIntervalMs: options.retryIntervalMs }),
+      }),
     ...(options.home ? { home: options.home } : {}),
     ...(ecrScope ? { ecrScope } : {}),
   });

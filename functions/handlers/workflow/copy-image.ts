@@ -1,4 +1,4 @@
-import { lambdaServices } from '../../aws/lambda-root.js';
+import { lambdaServices } from '../lambda-root.js';
 
 /** Step Functions task: see WorkflowTasks.copyImage. */
 export const handler = (event: unknown) => lambdaServices().tasks.copyImage(event);
