@@ -2,14 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { awsRegionPattern } from '../contract.js';
 import { formatReference, mirrorDestination, repositoryPathPattern, tagPattern } from '../oci/reference.js';
-import {
-  countImages,
-  type CredentialRef,
-  type ImageRecord,
-  type ImageStatus,
-  type RunOptions,
-  type RunRecord,
-} from './model.js';
+import { countImages, type CredentialRef, type ImageRecord, type RunOptions, type RunRecord } from './model.js';
+import { imageView, type RunView, toView } from './run-view.js';
 import type { CredentialVault, WorkflowStarter } from './ports.js';
 import { type CredentialInput, parseRunRequest, type RunRequest, validateInput } from './run-request.js';
 import {
@@ -24,31 +18,6 @@ import { cancelledMessage, type RunCancellations } from './cancellation.js';
 import { type EcrScope, checkEcrScope } from './ecr-scope.js';
 import { idempotencyClaim } from './idempotency.js';
 import { closeOpenImages, type IdempotencyClaim, type RunStore } from './store.js';
-
-/** The run as `GET /v1/runs/{runId}` shows it (pinned shape). */
-export interface RunView {
-  runId: string;
-  status: RunRecord['status'];
-  startTime: string;
-  endTime: string | null;
-  totalImages: number;
-  imagesProcessed: number;
-  imagesFailed: number;
-  bytesCopied: number;
-  message?: string;
-  images?: Record<
-    string,
-    {
-      source: string;
-      status: ImageStatus;
-      message?: string;
-      startTime?: string;
-      endTime?: string;
-      digest?: string;
-      bytes?: number;
-    }
-  >;
-}
 
 export interface RunServiceDeps {
   readonly store: RunStore;
@@ -296,31 +265,4 @@ function claimOf(options: StartOptions, request: unknown): { idempotency?: Idemp
   if (!/^[\w.:-]{1,128}$/.test(key))
     throw new BadRequestError('Idempotency-Key: 1 to 128 letters, digits, ".", ":", "_" or "-"');
   return { idempotency: idempotencyClaim(key, options.caller ?? 'anonymous', request) };
-}
-
-export function toView(run: RunRecord): RunView {
-  return {
-    runId: run.runId,
-    status: run.status,
-    startTime: run.startTime,
-    endTime: run.endTime,
-    totalImages: run.totalImages,
-    imagesProcessed: run.imagesProcessed,
-    imagesFailed: run.imagesFailed,
-    bytesCopied: run.bytesCopied,
-    ...(run.message === undefined ? {} : { message: run.message }),
-  };
-}
-
-function imageView(image: ImageRecord): NonNullable<RunView['images']>[string] {
-  const { source, status, message, startTime, endTime, digest, bytes } = image;
-  return {
-    source,
-    status,
-    ...(message === undefined ? {} : { message }),
-    ...(startTime ? { startTime } : {}),
-    ...(endTime ? { endTime } : {}),
-    ...(digest ? { digest } : {}),
-    ...(bytes === undefined ? {} : { bytes }),
-  };
 }
