@@ -31,7 +31,7 @@ script.runInThisContext()(module.exports, createRequire(bundle), module, bundle,
 
 process.exitCode = await module.exports.main(process.argv.slice(2), {
   // The local runtime (dynalite, the local Step Functions interpreter) loads only for `serve`.
-  serve: async (flags) => (await import('../dist/functions/local/main.js')).runServe(flags),
+  serve: async (flags) => (await import('../dist/functions/cli/serve.js')).runServe(flags),
 });
 
 if (cachedData === undefined || script.cachedDataRejected) {

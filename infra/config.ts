@@ -1,7 +1,40 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
-import { NetworkGuard } from '../functions/oci/network-guard.js';
-import { ecrRepositoryPrefixSchema } from '../functions/runs/ecr-scope.js';
-import { secretArnPattern } from '../functions/runs/run-request.js';
+import {
+  type EcrRepositorySettings,
+  ecrRepositoryPrefixProblem,
+  parseEcrRepositorySettings,
+  secretArnPattern,
+} from '../functions/contract.js';
+
+/** An ECR repository name prefix (see {@link ecrRepositoryPrefixProblem}: the runtime checks the same). */
+const ecrRepositoryPrefix = z.string().superRefine((prefix, ctx) => {
+  const problem = ecrRepositoryPrefixProblem(prefix);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+/** The settings of the ECR repositories Ferry creates, as the Lambdas read them back from FERRY_ECR_REPOSITORIES. */
+const ecrRepositorySettings = z.unknown().transform((value, ctx): EcrRepositorySettings => {
+  const parsed = parseEcrRepositorySettings(value);
+  if ('settings' in parsed) return parsed.settings;
+  ctx.addIssue({ code: 'custom', message: parsed.problem });
+  return z.NEVER;
+});
+
+/**
+ * Why an allow-list entry (a host name, an address, or ADDRESS/BITS) would make the Lambdas'
+ * network guard refuse to start, or undefined when it is fine: an entry with a `/` must be a
+ * network (the guard takes anything else as a host name).
+ */
+function networkEntryProblem(entry: string): string | undefined {
+  if (!entry.includes('/')) return undefined;
+  const [address = '', bits, extra] = entry.split('/');
+  const bare = address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;
+  const family = isIP(bare);
+  const max = family === 4 ? 32 : 128;
+  const valid = family !== 0 && extra === undefined && /^\d{1,3}$/.test(bits ?? '') && Number(bits) <= max;
+  return valid ? undefined : `network guard: "${entry}" is not a network (expected ADDRESS/BITS)`;
+}
 
 /** A schedule that re-runs a stored image set. */
 const scheduleSchema = z.strictObject({
@@ -55,11 +88,8 @@ export const ferryConfigSchema = z.strictObject({
     .array(z.string().min(1).max(253))
     .default([])
     .superRefine((entries, ctx) => {
-      try {
-        new NetworkGuard(entries);
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
-      }
+      for (const problem of entries.map(networkEntryProblem))
+        if (problem !== undefined) return ctx.addIssue({ code: 'custom', message: problem });
     }),
   /**
    * A forward proxy between the Plan and Copy functions and the registries (their HTTPS_PROXY,
@@ -83,7 +113,7 @@ export const ferryConfigSchema = z.strictObject({
    * ending in `/` (`mirror/`: mirror/*) or `*` (`team-*`). None (the default) refuses every ECR
    * repository; `["*"]` opts in to all of the account's repositories.
    */
-  ecrRepositoryPrefixes: z.array(ecrRepositoryPrefixSchema).default([]),
+  ecrRepositoryPrefixes: z.array(ecrRepositoryPrefix).default([]),
   /**
    * Registry credentials the service may read besides its own run secrets (`ferry/runs/*`) and the
    * secrets tagged `ferry:registry`: full Secrets Manager ARNs (a trailing `*` matches the random suffix).
@@ -112,16 +142,7 @@ export const ferryConfigSchema = z.strictObject({
     })
     .default({ rateLimit: 10, burstLimit: 20, reservedConcurrency: 5 }),
   /** Settings of the ECR repositories Ferry creates before pushing. */
-  ecrRepositories: z
-    .strictObject({
-      tagMutability: z.enum(['MUTABLE', 'IMMUTABLE']).optional(),
-      scanOnPush: z.boolean().optional(),
-      kmsKey: z.string().optional(),
-      lifecyclePolicy: z.string().optional(),
-      tags: z.record(z.string(), z.string()).optional(),
-      useCreationTemplate: z.boolean().optional(),
-    })
-    .default({}),
+  ecrRepositories: ecrRepositorySettings.default({}),
   /** IAM roles (other accounts) the copy function may assume to reach their ECR. */
   assumableRoles: z.array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/)).default([]),
 });

@@ -4,9 +4,13 @@ import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { Env } from '../functions/aws/table.js';
-import { ecrRepositoryPattern, formatEcrRepositoryPrefixes } from '../functions/runs/ecr-scope.js';
-import { registryTag, runSecretPrefix } from '../functions/runs/secret-names.js';
+import {
+  Env,
+  ecrRepositoryPattern,
+  formatEcrRepositoryPrefixes,
+  registryTag,
+  runSecretPrefix,
+} from '../functions/contract.js';
 import type { FerryConfig } from './config.js';
 import { FerryApi } from './constructs/ferry-api.js';
 import { FerryFunction } from './constructs/ferry-function.js';
@@ -33,8 +37,8 @@ export class FerryStack extends Stack {
     const common = {
       [Env.tableName]: table.tableName,
       [Env.retentionDays]: String(config.retentionDays),
-      FERRY_ACCOUNT_ID: this.account,
-      FERRY_ECR_REPOSITORIES: JSON.stringify(config.ecrRepositories),
+      [Env.accountId]: this.account,
+      [Env.ecrRepositories]: JSON.stringify(config.ecrRepositories),
       [Env.ecrRepositoryPrefixes]: formatEcrRepositoryPrefixes(config.ecrRepositoryPrefixes),
       [Env.allowPrivateNetworks]: JSON.stringify(config.allowPrivateRegistries),
     };

@@ -1,6 +1,6 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import { ecrRepositoryPattern } from '../functions/runs/ecr-scope.js';
+import { ecrRepositoryPattern } from '../functions/contract.js';
 
 const ack = (scope: IConstruct, id: string, reason: string): void =>
   Validations.of(scope).acknowledge({ id: `AwsSolutions::AwsSolutions-${id}`, reason });

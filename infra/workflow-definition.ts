@@ -1,4 +1,4 @@
-import { Env } from '../functions/aws/table.js';
+import { Env } from '../functions/contract.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 interface Template {

@@ -9,7 +9,7 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import type { BlobClaim, BlobIndex, BlobLeases } from '../mirror/blob-index.js';
-import { RunTable } from './table.js';
+import { RunTable } from '../contract.js';
 
 export interface DynamoBlobIndexOptions {
   readonly client: DynamoDBClient;

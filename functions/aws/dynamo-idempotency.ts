@@ -8,9 +8,10 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { RunRecord } from '../runs/model.js';
-import { type IdempotencyClaim, IdempotencyConflictError, IdempotencyInProgressError } from '../runs/store.js';
+import { IdempotencyConflictError, IdempotencyInProgressError } from '../runs/errors.js';
+import type { IdempotencyClaim } from '../runs/store.js';
 import { type DynamoTable, epochSeconds, whenCondition } from './dynamo-expressions.js';
-import { RunTable } from './table.js';
+import { RunTable } from '../contract.js';
 
 const idempotencyItem = z.object({
   runId: z.string(),

@@ -10,7 +10,7 @@ import type { ImageRecord } from '../runs/model.js';
 import type { ImageOutcome } from '../runs/store.js';
 import { type DynamoTable, setClause, whenCondition } from './dynamo-expressions.js';
 import { imageKey, imageSortPrefix, runPartition, toImage } from './dynamo-run-items.js';
-import { RunTable } from './table.js';
+import { RunTable } from '../contract.js';
 
 /**
  * The image items of runs (`RUN#<id>` / `IMG#<n>`): one per image, so a run of any size stays far

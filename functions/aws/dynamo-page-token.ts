@@ -1,12 +1,8 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
-import { RunTable } from './table.js';
-
-/** A pagination token that this API did not issue. */
-export class InvalidTokenError extends Error {
-  override readonly name = 'InvalidTokenError';
-}
+import { RunTable } from '../contract.js';
+import { InvalidTokenError } from '../runs/errors.js';
 
 /** The `nextToken` of a run listing: the listing index's last key, as base64url JSON. */
 export function encodeToken(key: Record<string, AttributeValue>): string {

@@ -2,7 +2,7 @@ import { type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import { imageRecordSchema, type ImageRecord, runRecordSchema, type RunRecord } from '../runs/model.js';
-import { RunTable } from './table.js';
+import { RunTable } from '../contract.js';
 
 /**
  * A run item as stored: the run record (runs/model.ts, the one schema), with the TTL attribute,

@@ -1,5 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { startRequestTimeoutSeconds } from '../runs/idempotency.js';
+import { startRequestTimeoutSeconds } from '../contract.js';
 import type { ImageRecord, RunRecord } from '../runs/model.js';
 import type { IdempotencyClaim, ImageOutcome, Page, RunStore, StartImageResult } from '../runs/store.js';
 import type { DynamoTable } from './dynamo-expressions.js';
@@ -9,7 +9,7 @@ import { DynamoRuns } from './dynamo-runs.js';
 import { acquireScheduleLock } from './dynamo-schedule-lock.js';
 
 // Kept importable from here: the table's creation and the listing token's error live in their own files.
-export { InvalidTokenError } from './dynamo-page-token.js';
+
 export { createRunTable } from './dynamo-run-table.js';
 
 export interface DynamoRunStoreOptions {

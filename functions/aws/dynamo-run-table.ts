@@ -4,7 +4,7 @@ import {
   type DynamoDBClient,
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
-import { RunTable } from './table.js';
+import { RunTable } from '../contract.js';
 
 /** Creates the run table (local runtime and tests; the stack defines the deployed one). */
 export async function createRunTable(client: DynamoDBClient, tableName: string): Promise<void> {

@@ -5,7 +5,7 @@ import type { Page, RunStore } from '../runs/store.js';
 import { type DynamoTable, epochSeconds, setClause, whenCondition } from './dynamo-expressions.js';
 import { decodeToken, encodeToken } from './dynamo-page-token.js';
 import { runKey, toRun } from './dynamo-run-items.js';
-import { RunTable } from './table.js';
+import { RunTable } from '../contract.js';
 
 type RunResult = Parameters<RunStore['finishRun']>[1];
 

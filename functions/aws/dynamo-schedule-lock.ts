@@ -3,7 +3,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import type { RunRecord } from '../runs/model.js';
 import { type DynamoTable, whenCondition } from './dynamo-expressions.js';
-import { RunTable } from './table.js';
+import { RunTable } from '../contract.js';
 
 /**
  * The lock of a schedule (`SCHEDULE#<name>` / `LOCK`): the run that holds it. Taken over only

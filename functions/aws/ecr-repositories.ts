@@ -4,20 +4,11 @@ import {
   PutLifecyclePolicyCommand,
   RepositoryAlreadyExistsException,
 } from '@aws-sdk/client-ecr';
+import type { EcrRepositorySettings } from '../contract.js';
 import { parseEcrHost } from '../oci/ecr-host.js';
 
-/** Settings for repositories Ferry creates in ECR. */
-export interface EcrRepositorySettings {
-  readonly tagMutability?: 'MUTABLE' | 'IMMUTABLE';
-  readonly scanOnPush?: boolean;
-  /** KMS key ARN or alias; AES256 when absent. */
-  readonly kmsKey?: string;
-  /** An ECR lifecycle policy document (JSON text). */
-  readonly lifecyclePolicy?: string;
-  readonly tags?: Readonly<Record<string, string>>;
-  /** Leave creation to an ECR repository creation template (ECR creates on first push). */
-  readonly useCreationTemplate?: boolean;
-}
+// The settings' one definition is shared with the stack, which validates them at synth time.
+export type { EcrRepositorySettings } from '../contract.js';
 
 /** Makes sure a destination repository exists before anything is pushed to it. */
 export interface RepositoryPreparer {

@@ -7,10 +7,11 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import type { Credential } from '../oci/auth/credentials.js';
-import { boundRegistry, CredentialError, registrySecretSchema } from '../runs/credential-binding.js';
+import { boundRegistry, registrySecretSchema } from '../runs/credential-binding.js';
+import { CredentialError } from '../runs/errors.js';
 import type { CredentialRef } from '../runs/model.js';
 import type { BoundCredential, CredentialVault, RunSecretInventory } from '../runs/ports.js';
-import { registryTag, runSecretPrefix, runTag } from '../runs/secret-names.js';
+import { registryTag, runSecretPrefix, runTag } from '../contract.js';
 
 /** The part of the SDK client the vault uses (tests pass a fake). */
 export type SecretsClient = Pick<SecretsManagerClient, 'send'>;

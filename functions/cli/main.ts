@@ -246,7 +246,10 @@ async function runCopy(
     return 0;
   } catch (err) {
     bars?.stop();
-    throw new CopyFailed(`copy ${formatLocation(src)} → ${formatLocation(dst)} failed: ${describeError(err)}`, err);
+    throw new CopyFailedError(
+      `copy ${formatLocation(src)} → ${formatLocation(dst)} failed: ${describeError(err)}`,
+      err,
+    );
   } finally {
     await runtime.close();
   }
@@ -340,8 +343,9 @@ function describeResult(result: MirrorResult | CopyResult): string {
   return `${result.status.padEnd(8)} ${result.source} → ${result.destination} ${result.digest} (${blobs.copied} copied, ${blobs.mounted} mounted, ${blobs.skipped} skipped; ${formatBytes(result.bytes)}${referrers})`;
 }
 
-class CopyFailed extends Error {
-  override readonly name = 'CopyFailed';
+/** A copy the CLI started failed: the message names both ends, the cause says why (exit code 1). */
+class CopyFailedError extends Error {
+  override readonly name = 'CopyFailedError';
   constructor(message: string, cause: unknown) {
     super(message, { cause });
   }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Credential } from '../oci/auth/credentials.js';
-import { CredentialError } from '../runs/credential-binding.js';
+import { CredentialError } from '../runs/errors.js';
 import type { CredentialRef } from '../runs/model.js';
 import type { BoundCredential, CredentialVault } from '../runs/ports.js';
 

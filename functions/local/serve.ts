@@ -6,19 +6,17 @@ import { resolve } from 'node:path';
 import dynalite from 'dynalite';
 import { createRunTable, DynamoRunStore } from '../aws/dynamo-run-store.js';
 import { EcrAccessFactory } from '../aws/ecr-access.js';
-import type { EcrRepositorySettings } from '../aws/ecr-repositories.js';
+import type { EcrRepositorySettings } from '../contract.js';
 import { route } from '../handlers/api/router.js';
-import { json } from '../handlers/api/http.js';
 import { WorkflowTasks } from '../handlers/workflow/workflow-tasks.js';
+import { json, maxBodyBytes } from '../handlers/api/http.js';
 import { UsageError } from '../oci/errors.js';
 import { silentLogger, type Logger } from '../oci/log.js';
 import type { TransportOptions } from '../oci/transport.js';
+import { createRunServices } from '../runs/app.js';
 import { EcrScope } from '../runs/ecr-scope.js';
 import { blobsPerImage, EngineFactory } from '../runs/engine.js';
-import { maxBodyBytes } from '../runs/run-request.js';
 import { RunCancellations } from '../runs/cancellation.js';
-import { RunService } from '../runs/service.js';
-import { RunTasks } from '../runs/tasks.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { LocalEvents } from './local-events.js';
 import { LocalWorkflow, mapConcurrency } from './local-workflow.js';
@@ -121,19 +119,21 @@ async function start(options: ServeOptions): Promise<RunningServer> {
     ...(ecrScope ? { ecrScope } : {}),
   });
   const events = new LocalEvents(logger);
-  const cancellations = new RunCancellations();
-  const tasks = new WorkflowTasks(new RunTasks({ store, engines, events, logger, vault, cancellations }));
-  const workflow = new LocalWorkflow({
-    definitionFile,
-    logger,
-    tasks: tasks.handlers(),
-    ...(options.retryIntervalMs === undefined ? {} : { retryIntervalMs: options.retryIntervalMs }),
-  });
-  const service = new RunService({
+  // The workflow runs the tasks in this process, on the state machine the stack deploys.
+  const { service, workflow } = createRunServices({
     store,
     vault,
-    workflow,
-    cancellations,
+    events,
+    engines,
+    logger,
+    cancellations: new RunCancellations(),
+    workflow: (tasks) =>
+      new LocalWorkflow({
+        definitionFile,
+        logger,
+        tasks: new WorkflowTasks(tasks).handlers(),
+        ...(options.retryIntervalMs === undefined ? {} : { retryIntervalMs: options.retryIntervalMs }),
+      }),
     ...(options.home ? { home: options.home } : {}),
     ...(ecrScope ? { ecrScope } : {}),
   });

@@ -1,3 +1,5 @@
+import { awsRegionPattern } from '../contract.js';
+
 /** An Amazon ECR registry host, parsed. */
 export interface EcrHost {
   readonly account: string;
@@ -8,7 +10,9 @@ export interface EcrHost {
 }
 
 // <account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn][:port]
-const ecrHost = /^(\d{12})\.dkr\.ecr(-fips)?\.([a-z]{2}(?:-[a-z]+)+-\d)\.(amazonaws\.com(?:\.cn)?)(?::(\d+))?$/;
+const ecrHost = new RegExp(
+  `^(\\d{12})\\.dkr\\.ecr(-fips)?\\.(${awsRegionPattern.source.slice(1, -1)})\\.(amazonaws\\.com(?:\\.cn)?)(?::(\\d+))?$`,
+);
 
 /**
  * Recognises ECR registry hosts, including FIPS endpoints and the China partition. `:443` is the

@@ -32,6 +32,11 @@ const hostRe = new RegExp(`^(?:${domainComponent}(?:\\.${domainComponent})*|\\[[
 const tagRe = /^[\w][\w.-]{0,127}$/;
 const maxNameLength = 255;
 
+/** The grammar's repository path (`library/alpine`, a destination prefix): lowercase components joined by `/`. */
+export const repositoryPathPattern: RegExp = pathRe;
+/** The grammar's tag: a word character, then up to 127 word characters, dots and dashes. */
+export const tagPattern: RegExp = tagRe;
+
 /**
  * Parses `[docker://]name[:tag][@digest]`. Docker Hub short names normalise as Docker does:
  * `alpine` → `docker.io/library/alpine:latest`. Without tag or digest the tag is `latest`.

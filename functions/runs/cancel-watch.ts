@@ -1,5 +1,6 @@
 import type { Repository } from '../oci/repository.js';
-import { type RunCancellations, RunCancelledError } from './cancellation.js';
+import type { RunCancellations } from './cancellation.js';
+import { RunCancelledError } from './errors.js';
 import type { RunStore } from './store.js';
 
 /** One copy's view of its run's cancellation. */

@@ -1,3 +1,5 @@
+import { RunCancelledError } from './errors.js';
+
 /** The message of an image a cancel finalised (status `failed`): before it started, or while it copied. */
 export const cancelledMessage = 'cancelled';
 
@@ -34,13 +36,5 @@ export class RunCancellations {
     const entry = this.#controllers.get(runId);
     this.#controllers.delete(runId);
     entry?.controller.abort(new RunCancelledError(runId));
-  }
-}
-
-/** The reason a copy stops when its run is cancelled. */
-export class RunCancelledError extends Error {
-  override readonly name = 'RunCancelledError';
-  constructor(readonly runId: string) {
-    super(`run ${runId} was cancelled`);
   }
 }

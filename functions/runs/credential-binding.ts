@@ -1,20 +1,7 @@
 import { z } from 'zod';
 import { decodeDockerAuth, normaliseAuthKey } from '../oci/auth/credentials.js';
-import { FerryError } from '../oci/errors.js';
+import { CredentialError } from './errors.js';
 import { registryHostPattern } from './registry-host.js';
-
-/**
- * A registry credential Ferry may not use: unreadable, malformed, or bound to another registry.
- * Never retryable; the image (or, at Plan, the run) fails with this one-line message.
- */
-export class CredentialError extends FerryError {
-  override readonly name = 'CredentialError';
-  readonly code: 'CREDENTIAL_NOT_BOUND' | 'CREDENTIAL_INVALID' | 'CREDENTIAL_UNREADABLE';
-  constructor(code: CredentialError['code'], message: string, options?: { cause?: unknown }) {
-    super(message, { ...options, retryable: false });
-    this.code = code;
-  }
-}
 
 // No control characters anywhere; a Basic user-id cannot hold ':' (RFC 7617 §2).
 // eslint-disable-next-line no-control-regex -- finding control characters is the point

@@ -1,37 +1,8 @@
-import { z } from 'zod';
+import { Env, ecrRepositoryPattern, ecrRepositoryPrefixProblem } from '../contract.js';
 import { isEcrHostWithOtherPort, parseEcrHost } from '../oci/ecr-host.js';
-import { FerryError, UsageError } from '../oci/errors.js';
+import { UsageError } from '../oci/errors.js';
 import { parseImageReference } from '../oci/reference.js';
-import { BadRequestError } from './run-request.js';
-
-/** An ECR repository this deployment may not touch. Never retryable. */
-export class EcrScopeError extends FerryError {
-  override readonly name = 'EcrScopeError';
-  readonly code = 'ECR_OUT_OF_SCOPE';
-  constructor(message: string) {
-    super(message, { retryable: false });
-  }
-}
-
-/**
- * One ECR repository name prefix, as the stack's `ecrRepositoryPrefixes` and serve's
- * FERRY_ECR_REPOSITORY_PREFIXES take it. It must end in `/` (every repository under that
- * namespace) or `*` (IAM's wildcard: every name starting so). A bare `mirror` is refused rather
- * than read as `mirror*`, which would also grant `mirror-evil/x`; nor is it taken as one exact
- * repository, which would silently narrow what such a setting meant before.
- */
-export const ecrRepositoryPrefixSchema = z
-  .string()
-  .regex(/^[a-z0-9._/*-]{1,256}$/, 'must be an ECR repository name prefix (a-z 0-9 . _ / - and *)')
-  .refine(
-    (p) => p.endsWith('/') || p.endsWith('*'),
-    'must end in "/" (every repository under it, e.g. "mirror/") or "*" (every name that starts so, e.g. "mirror-*")',
-  );
-
-/** The IAM resource name pattern (`repository/<pattern>`) that grants a prefix: the stack and the run-time check both use it. */
-export function ecrRepositoryPattern(prefix: string): string {
-  return prefix.endsWith('*') ? prefix : `${prefix}*`;
-}
+import { BadRequestError, EcrScopeError } from './errors.js';
 
 /** A prefix's IAM pattern as a RegExp: `*` matches any characters, `/` included. */
 function patternRegExp(prefix: string): RegExp {
@@ -41,23 +12,17 @@ function patternRegExp(prefix: string): RegExp {
 /** Validates prefixes; throws UsageError naming the bad one. */
 function checkPrefixes(prefixes: readonly string[], where: string): readonly string[] {
   for (const prefix of prefixes) {
-    const parsed = ecrRepositoryPrefixSchema.safeParse(prefix);
-    if (!parsed.success)
-      throw new UsageError(`${where}: "${prefix}" ${parsed.error.issues[0]?.message ?? 'is invalid'}`);
+    const problem = ecrRepositoryPrefixProblem(prefix);
+    if (problem !== undefined) throw new UsageError(`${where}: "${prefix}" ${problem}`);
   }
   return prefixes;
-}
-
-/** The environment variable (FERRY_ECR_REPOSITORY_PREFIXES) format: prefixes separated by commas. */
-export function formatEcrRepositoryPrefixes(prefixes: readonly string[]): string {
-  return prefixes.join(',');
 }
 
 /**
  * Reads FERRY_ECR_REPOSITORY_PREFIXES (the stack sets it for the Lambdas, a developer for
  * `ferry serve`): comma-separated prefixes, blanks ignored; empty means no ECR repository at all.
  */
-export function parseEcrRepositoryPrefixes(text: string, where = 'FERRY_ECR_REPOSITORY_PREFIXES'): string[] {
+export function parseEcrRepositoryPrefixes(text: string, where: string = Env.ecrRepositoryPrefixes): string[] {
   return [
     ...checkPrefixes(
       text

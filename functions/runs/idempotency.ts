@@ -1,14 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IdempotencyClaim } from './store.js';
 
-/**
- * The longest a request that starts runs can take: the timeout of the Lambdas that start them
- * (API, schedule, sync request: FerryFunction's default timeout is this constant). An
- * Idempotency-Key claimed longer ago than this, whose run was never written, belongs to a request
- * that died: the key may be taken over.
- */
-export const startRequestTimeoutSeconds = 30;
-
 type Canonical = null | boolean | number | string | Canonical[] | { [key: string]: Canonical };
 
 /**

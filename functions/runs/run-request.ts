@@ -2,22 +2,11 @@ import { z } from 'zod';
 import { describeError } from '../oci/errors.js';
 import { isEcrHostWithOtherPort, parseEcrHost } from '../oci/ecr-host.js';
 import { parsePlatform } from '../oci/manifest.js';
-import { type ImageReference, parseImageReference, parseLocation } from '../oci/reference.js';
-import { runSecretPrefix } from './secret-names.js';
+import { type ImageReference, parseImageReference, parseLocation, repositoryPathPattern } from '../oci/reference.js';
+import { runSecretPrefix, secretArnPattern } from '../contract.js';
 import { inlineCredential, sameRegistry } from './credential-binding.js';
+import { BadRequestError } from './errors.js';
 import { registryHostPattern } from './registry-host.js';
-
-/** A request the caller got wrong: answered 400 with this message, nothing written. */
-export class BadRequestError extends Error {
-  override readonly name = 'BadRequestError';
-}
-
-/**
- * A Secrets Manager secret ARN: partition, region, account and a secret name in the characters
- * Secrets Manager allows (letters, digits, `/_+=.@-`). The one definition: the stack's
- * `registrySecretArns` check builds on it.
- */
-export const secretArnPattern = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
 
 const secretRef = z.strictObject({
   secretArn: z
@@ -35,8 +24,6 @@ export const credentialInput = z.union([secretRef, inlineCredential], {
     'must be {"secretArn": "…"} or {"username": "…", "password": "…"} (no ":" in the username, no control characters)',
 });
 export type CredentialInput = z.infer<typeof credentialInput>;
-
-const prefixPattern = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
 
 // An ECR name on another port would be neither ECR (no token, no scope, "insecure" allowed) nor reachable.
 const ecrPortMessage = 'is an ECR registry, which listens on port 443 only';
@@ -74,7 +61,7 @@ export const runRequestSchema = z.strictObject({
     prefix: z
       .string()
       .max(200, 'must be at most 200 characters')
-      .regex(prefixPattern, 'must be a lowercase repository path')
+      .regex(repositoryPathPattern, 'must be a lowercase repository path')
       .optional(),
     insecure: z.boolean().default(false),
     credentials: credentialInput.optional(),
@@ -101,12 +88,9 @@ export interface ValidatedRunRequest {
   readonly sources: ImageReference[];
 }
 
-/** The largest request body accepted (a 10,000-image run fits comfortably). */
-export const maxBodyBytes = 1024 * 1024;
-
-/** Parses and validates a run request; every problem names its field. */
-export function parseRunRequest(body: string | null | undefined): ValidatedRunRequest {
-  const request = parseJsonBody(body, runRequestSchema);
+/** Validates a run request (a parsed JSON value: an API body, a schedule's run, an event's detail); every problem names its field. */
+export function parseRunRequest(input: unknown): ValidatedRunRequest {
+  const request = validateInput(input, runRequestSchema);
   const sources = request.images.map((image, i) => {
     const location = (() => {
       try {
@@ -147,19 +131,9 @@ export function parseRunRequest(body: string | null | undefined): ValidatedRunRe
   return { request, sources };
 }
 
-/** Parses a JSON body against a schema, with 400s that name the field. */
-export function parseJsonBody<T extends z.ZodType>(body: string | null | undefined, schema: T): z.infer<T> {
-  if (body === null || body === undefined || body.trim() === '')
-    throw new BadRequestError('request body is required (JSON)');
-  if (Buffer.byteLength(body) > maxBodyBytes)
-    throw new BadRequestError(`request body is larger than ${maxBodyBytes} bytes`);
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    throw new BadRequestError('request body is not valid JSON');
-  }
-  const parsed = schema.safeParse(json);
+/** Validates a use case's input (a parsed JSON value) against a schema, with 400s that name the field. */
+export function validateInput<T extends z.ZodType>(input: unknown, schema: T): z.infer<T> {
+  const parsed = schema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const path = issue.path

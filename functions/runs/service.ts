@@ -1,76 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { formatReference, mirrorDestination } from '../oci/reference.js';
-import {
-  countImages,
-  type CredentialRef,
-  type ImageRecord,
-  type ImageStatus,
-  type RunOptions,
-  type RunRecord,
-} from './model.js';
+import { awsRegionPattern } from '../contract.js';
+import { formatReference, mirrorDestination, repositoryPathPattern, tagPattern } from '../oci/reference.js';
+import { countImages, type CredentialRef, type ImageRecord, type RunOptions, type RunRecord } from './model.js';
+import { imageView, type RunView, toView } from './run-view.js';
 import type { CredentialVault, WorkflowStarter } from './ports.js';
+import { type CredentialInput, parseRunRequest, type RunRequest, validateInput } from './run-request.js';
 import {
   BadRequestError,
-  type CredentialInput,
-  parseJsonBody,
-  parseRunRequest,
-  type RunRequest,
-} from './run-request.js';
+  ConflictError,
+  IdempotencyConflictError,
+  IdempotencyInProgressError,
+  RunNotFoundError,
+  ScheduleBusyError,
+} from './errors.js';
 import { cancelledMessage, type RunCancellations } from './cancellation.js';
 import { type EcrScope, checkEcrScope } from './ecr-scope.js';
 import { idempotencyClaim } from './idempotency.js';
-import {
-  closeOpenImages,
-  type IdempotencyClaim,
-  IdempotencyConflictError,
-  IdempotencyInProgressError,
-  type RunStore,
-} from './store.js';
-
-/** The run as `GET /v1/runs/{runId}` shows it (pinned shape). */
-export interface RunView {
-  runId: string;
-  status: RunRecord['status'];
-  startTime: string;
-  endTime: string | null;
-  totalImages: number;
-  imagesProcessed: number;
-  imagesFailed: number;
-  bytesCopied: number;
-  message?: string;
-  images?: Record<
-    string,
-    {
-      source: string;
-      status: ImageStatus;
-      message?: string;
-      startTime?: string;
-      endTime?: string;
-      digest?: string;
-      bytes?: number;
-    }
-  >;
-}
-
-export class NotFoundError extends Error {
-  override readonly name = 'RunNotFoundError';
-}
-
-export class ConflictError extends Error {
-  override readonly name = 'ConflictError';
-}
-
-/** A schedule's previous run is still in progress: no second run is started. */
-export class ScheduleBusyError extends Error {
-  override readonly name = 'ScheduleBusyError';
-  constructor(
-    readonly schedule: string,
-    readonly heldBy: string,
-  ) {
-    super(`run ${heldBy} of schedule ${schedule} is still in progress`);
-  }
-}
+import { closeOpenImages, type IdempotencyClaim, type RunStore } from './store.js';
 
 export interface RunServiceDeps {
   readonly store: RunStore;
@@ -87,15 +34,10 @@ export interface RunServiceDeps {
 }
 
 const syncImagesSchema = z.strictObject({
-  imageTag: z.array(z.string().regex(/^[\w][\w.-]{0,127}$/, 'must be a tag')).min(1, 'needs at least one tag'),
+  imageTag: z.array(z.string().regex(tagPattern, 'must be a tag')).min(1, 'needs at least one tag'),
   override: z.boolean().default(false),
-  remoteNamespace: z
-    .string()
-    .regex(
-      /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/,
-      'must be a lowercase namespace',
-    ),
-  remoteRegionId: z.string().regex(/^[a-z]{2}(?:-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1'),
+  remoteNamespace: z.string().regex(repositoryPathPattern, 'must be a lowercase namespace'),
+  remoteRegionId: z.string().regex(awsRegionPattern, 'must be an AWS region such as eu-west-1'),
 });
 
 /** How a run is started: an Idempotency-Key and who sent it (keys are per caller), or a schedule. */
@@ -118,12 +60,13 @@ export class RunService {
     this.#now = deps.now ?? (() => new Date());
   }
 
-  /** Validates, stores and starts a run. Invalid input throws BadRequestError before anything is written. */
-  async startRun(
-    body: string | null | undefined,
-    options: StartOptions = {},
-  ): Promise<{ view: RunView; created: boolean }> {
-    const { request, sources } = parseRunRequest(body);
+  /**
+   * Validates, stores and starts a run. `input` is a run request as a value (an API body once
+   * parsed, a schedule's run, an event's detail); invalid input throws BadRequestError before
+   * anything is written.
+   */
+  async startRun(input: unknown, options: StartOptions = {}): Promise<{ view: RunView; created: boolean }> {
+    const { request, sources } = parseRunRequest(input);
     return this.#createAndStart(
       request,
       sources.map((source) => ({
@@ -146,7 +89,7 @@ export class RunService {
 
   async getRun(runId: string): Promise<RunView> {
     const run = await this.#deps.store.getRun(runId);
-    if (!run) throw new NotFoundError(`run ${runId} not found`);
+    if (!run) throw new RunNotFoundError(runId);
     const images = await this.#deps.store.listImages(runId);
     // The images are read anyway, so the counts come from them (the run item's counters are
     // updated per image without a transaction and serve listings).
@@ -164,7 +107,7 @@ export class RunService {
 
   async cancelRun(runId: string): Promise<RunView> {
     const run = await this.#deps.store.getRun(runId);
-    if (!run) throw new NotFoundError(`run ${runId} not found`);
+    if (!run) throw new RunNotFoundError(runId);
     if (!(await this.#deps.store.cancelRun(runId)))
       throw new ConflictError(`run ${runId} is ${run.status}; only runs in progress can be cancelled`);
     // Copies under way here stop now (a Lambda's copy notices by polling); the workflow starts no more.
@@ -180,28 +123,30 @@ export class RunService {
   /** oc-mirror style mapping: `source=destination` per line. */
   async mapping(runId: string): Promise<string> {
     const run = await this.#deps.store.getRun(runId);
-    if (!run) throw new NotFoundError(`run ${runId} not found`);
+    if (!run) throw new RunNotFoundError(runId);
     const images = await this.#deps.store.listImages(runId);
     return images.map((i) => `${i.source}=${i.destination}\n`).join('');
   }
 
-  /** Huawei SWR's `sync_images`: replicate tags of a repository of the home registry to another region and namespace. */
+  /**
+   * Huawei SWR's `sync_images`: replicate tags of a repository of the home registry to another
+   * region and namespace. `input` is the request body as a value.
+   */
   async syncImages(
     namespace: string,
     repository: string,
-    body: string | null | undefined,
+    input: unknown,
     options: StartOptions = {},
   ): Promise<{ view: RunView; created: boolean }> {
-    const input = parseJsonBody(body, syncImagesSchema);
+    const sync = validateInput(input, syncImagesSchema);
     const home = this.#deps.home;
     if (!home) throw new BadRequestError('sync_images needs a home registry; this deployment has none configured');
     const path = `${namespace}/${repository}`;
-    const run = JSON.stringify({
-      images: input.imageTag.map((tag) => `${home.registry}/${path}:${tag}`),
-      destination: { registry: home.registryForRegion(input.remoteRegionId) },
-      override: input.override,
+    const { request, sources } = parseRunRequest({
+      images: sync.imageTag.map((tag) => `${home.registry}/${path}:${tag}`),
+      destination: { registry: home.registryForRegion(sync.remoteRegionId) },
+      override: sync.override,
     });
-    const { request, sources } = parseRunRequest(run);
     const destinationRegistry = request.destination.registry;
     return this.#createAndStart(
       request,
@@ -210,10 +155,10 @@ export class RunService {
         destination: formatReference({
           ...source,
           registry: destinationRegistry,
-          repository: `${input.remoteNamespace}/${repository}`,
+          repository: `${sync.remoteNamespace}/${repository}`,
         }),
       })),
-      claimOf(options, { route: 'sync_images', namespace, repository, input }),
+      claimOf(options, { route: 'sync_images', namespace, repository, input: sync }),
     );
   }
 
@@ -297,7 +242,7 @@ export class RunService {
       return await step();
     } catch (err) {
       if (err instanceof IdempotencyConflictError || err instanceof IdempotencyInProgressError)
-        throw new ConflictError(err.message);
+        throw new ConflictError(err.message, { cause: err });
       throw err;
     }
   }
@@ -320,31 +265,4 @@ function claimOf(options: StartOptions, request: unknown): { idempotency?: Idemp
   if (!/^[\w.:-]{1,128}$/.test(key))
     throw new BadRequestError('Idempotency-Key: 1 to 128 letters, digits, ".", ":", "_" or "-"');
   return { idempotency: idempotencyClaim(key, options.caller ?? 'anonymous', request) };
-}
-
-export function toView(run: RunRecord): RunView {
-  return {
-    runId: run.runId,
-    status: run.status,
-    startTime: run.startTime,
-    endTime: run.endTime,
-    totalImages: run.totalImages,
-    imagesProcessed: run.imagesProcessed,
-    imagesFailed: run.imagesFailed,
-    bytesCopied: run.bytesCopied,
-    ...(run.message === undefined ? {} : { message: run.message }),
-  };
-}
-
-function imageView(image: ImageRecord): NonNullable<RunView['images']>[string] {
-  const { source, status, message, startTime, endTime, digest, bytes } = image;
-  return {
-    source,
-    status,
-    ...(message === undefined ? {} : { message }),
-    ...(startTime ? { startTime } : {}),
-    ...(endTime ? { endTime } : {}),
-    ...(digest ? { digest } : {}),
-    ...(bytes === undefined ? {} : { bytes }),
-  };
 }

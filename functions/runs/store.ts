@@ -32,25 +32,6 @@ export interface IdempotencyClaim {
   readonly requestHash: string;
 }
 
-/** The caller used this Idempotency-Key before for a different request. */
-export class IdempotencyConflictError extends Error {
-  override readonly name = 'IdempotencyConflictError';
-  constructor(readonly key: string) {
-    super(`Idempotency-Key "${key}" was already used for a different request; use a new key for a new run`);
-  }
-}
-
-/**
- * Another request with this caller's key (the same request: a concurrent retry) is still writing
- * its run: retry shortly, it will answer with that run. Never a second run for one key.
- */
-export class IdempotencyInProgressError extends Error {
-  override readonly name = 'IdempotencyInProgressError';
-  constructor(readonly key: string) {
-    super(`Idempotency-Key "${key}": a request with this key is still being processed; retry in a few seconds`);
-  }
-}
-
 /** What `startImage` found. */
 export type StartImageResult =
   | { readonly kind: 'started'; readonly image: ImageRecord; readonly run: RunRecord }

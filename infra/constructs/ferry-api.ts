@@ -13,7 +13,7 @@ import { AnyPrincipal, Effect, PolicyDocument, PolicyStatement } from 'aws-cdk-l
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { apiStage } from '../../functions/handlers/api/stage.js';
+import { apiStage } from '../../functions/contract.js';
 
 export interface FerryApiProps {
   readonly handler: IFunction;

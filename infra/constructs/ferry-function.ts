@@ -5,8 +5,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { Env } from '../../functions/aws/table.js';
-import { startRequestTimeoutSeconds } from '../../functions/runs/idempotency.js';
+import { Env, startRequestTimeoutSeconds } from '../../functions/contract.js';
 
 export interface FerryFunctionProps {
   /** Handler file under functions/handlers, without extension (`workflow/copy-image`). */

@@ -1,7 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { RunTable as Names } from '../../functions/aws/table.js';
+import { RunTable as Names } from '../../functions/contract.js';
 
 /** Run state: one table, on-demand, PITR, encrypted, TTL on finished runs. */
 export class RunTable extends Construct {

@@ -1,9 +1,13 @@
 import { BatchWriteItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoBlobIndex } from '../../functions/aws/dynamo-blob-index.js';
-import { createRunTable, DynamoRunStore, InvalidTokenError } from '../../functions/aws/dynamo-run-store.js';
+import { createRunTable, DynamoRunStore } from '../../functions/aws/dynamo-run-store.js';
 import type { ImageRecord, RunRecord } from '../../functions/runs/model.js';
-import { IdempotencyConflictError, IdempotencyInProgressError } from '../../functions/runs/store.js';
+import {
+  IdempotencyConflictError,
+  IdempotencyInProgressError,
+  InvalidTokenError,
+} from '../../functions/runs/errors.js';
 import { type RunningDynamo, startDynalite, startDynamoDbLocal } from '../support/dynamodb.js';
 
 const options = {

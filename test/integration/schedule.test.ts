@@ -31,10 +31,11 @@ describe('scheduled runs', () => {
   it('start no second run while the schedule’s previous run is in progress', async () => {
     const workflow = new RecordingWorkflow();
     const service = new RunService({ store, vault: new MemoryVault(), workflow });
-    const body = JSON.stringify({
+    // The Scheduler target's input, as a value: nothing serialises it to be parsed again.
+    const body = {
       images: ['docker.io/library/busybox:1.36'],
       destination: { registry: 'registry.example' },
-    });
+    };
     const first = await startScheduledRun(service, 'nightly', body);
     expect(first.started).toBe(true);
     const overlapping = await startScheduledRun(service, 'nightly', body);

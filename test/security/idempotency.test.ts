@@ -152,8 +152,10 @@ describe('Idempotency-Key per IAM caller (the deployed API)', () => {
       workflow: { start: () => Promise.resolve('exec'), stop: () => Promise.resolve() },
     });
     const key = newKey();
-    const withCreds = (image: string) =>
-      JSON.stringify({ ...body(image), sourceCredentials: { '127.0.0.1:1': { username: 'me', password: 'secret' } } });
+    const withCreds = (image: string) => ({
+      ...body(image),
+      sourceCredentials: { '127.0.0.1:1': { username: 'me', password: 'secret' } },
+    });
     const first = await counting.startRun(withCreds('secret-a'), {
       idempotencyKey: key,
       caller: 'arn:aws:iam::111122223333:user/alice',
@@ -169,7 +171,11 @@ describe('Idempotency-Key per IAM caller (the deployed API)', () => {
     ).toBe(false);
     await expect(
       counting.startRun(withCreds('secret-b'), { idempotencyKey: key, caller: 'arn:aws:iam::111122223333:user/alice' }),
-    ).rejects.toThrow(/already used for a different request/);
+    ).rejects.toMatchObject({
+      name: 'ConflictError',
+      code: 'CONFLICT',
+      cause: { name: 'IdempotencyConflictError', code: 'IDEMPOTENCY_CONFLICT', key },
+    });
     expect(stored).toEqual([first.view.runId]);
   });
 

@@ -1,8 +1,7 @@
-import { InvalidTokenError } from '../../functions/aws/dynamo-run-store.js';
+import { IdempotencyConflictError, InvalidTokenError } from '../../functions/runs/errors.js';
 import type { ImageRecord, RunRecord } from '../../functions/runs/model.js';
 import {
   type IdempotencyClaim,
-  IdempotencyConflictError,
   type ImageOutcome,
   type Page,
   type RunStore,

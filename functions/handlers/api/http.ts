@@ -1,7 +1,5 @@
-import { InvalidTokenError } from '../../aws/dynamo-run-store.js';
 import type { Logger } from '../../oci/log.js';
-import { BadRequestError } from '../../runs/run-request.js';
-import { ConflictError, NotFoundError } from '../../runs/service.js';
+import { BadRequestError, ConflictError, InvalidTokenError, RunNotFoundError } from '../../runs/errors.js';
 
 /** The part of an API Gateway (REST, proxy) event the routes read; `ferry serve` builds the same. */
 export interface ApiEvent {
@@ -52,16 +50,43 @@ export function callerOf(event: ApiEvent): string {
   return who ?? 'anonymous';
 }
 
+/** The largest request body accepted (a 10,000-image run fits comfortably); `ferry serve` stops reading beyond it. */
+export const maxBodyBytes = 1024 * 1024;
+
+/** The request body as text (API Gateway base64-encodes binary media types), or null when there is none. */
 export function bodyOf(event: ApiEvent): string | null {
   if (event.body === null || event.body === undefined) return null;
   return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
 }
 
+/**
+ * The request's JSON body as a value for a use case to validate: 400 when it is missing, larger
+ * than {@link maxBodyBytes} or not JSON.
+ */
+export function parseJsonBody(event: ApiEvent): unknown {
+  const body = bodyOf(event);
+  if (body === null || body.trim() === '') throw new BadRequestError('request body is required (JSON)');
+  if (Buffer.byteLength(body) > maxBodyBytes)
+    throw new BadRequestError(`request body is larger than ${maxBodyBytes} bytes`);
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    throw new BadRequestError('request body is not valid JSON');
+  }
+}
+
+/** The status of each error of the app family the API answers with its message; the rest are 500s. */
+const statusOf: readonly (readonly [new (...args: never[]) => Error, number])[] = [
+  [BadRequestError, 400],
+  [InvalidTokenError, 400],
+  [RunNotFoundError, 404],
+  [ConflictError, 409],
+];
+
 /** Typed errors → status codes; anything else is a 500 that says nothing internal. */
 export function errorResponse(err: unknown, logger: Logger): ApiResponse {
-  if (err instanceof BadRequestError || err instanceof InvalidTokenError) return json(400, { message: err.message });
-  if (err instanceof NotFoundError) return json(404, { message: err.message });
-  if (err instanceof ConflictError) return json(409, { message: err.message });
+  const status = statusOf.find(([type]) => err instanceof type)?.[1];
+  if (status !== undefined && err instanceof Error) return json(status, { message: err.message });
   logger.warn('request failed', { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
   return json(500, { message: 'internal error' });
 }

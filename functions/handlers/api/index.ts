@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { lambdaLogger, lambdaServices } from '../../aws/lambda-root.js';
+import { lambdaLogger, lambdaServices } from '../lambda-root.js';
 import { route } from './router.js';
 import { routePath } from './stage.js';
 

@@ -1,5 +1,5 @@
 import type { RunService } from '../../runs/service.js';
-import { BadRequestError } from '../../runs/run-request.js';
+import { BadRequestError } from '../../runs/errors.js';
 import { type ApiEvent, type ApiResponse, json } from './http.js';
 
 /** GET /v1/runs?limit=&nextToken= → newest first. */

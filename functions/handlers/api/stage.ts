@@ -1,8 +1,4 @@
-/**
- * The deployed API's stage name, which is also the API version in every path: callers use
- * `https://<api>.execute-api.<region>.amazonaws.com/v1/runs`, and `ferry serve` serves `/v1/runs`.
- */
-export const apiStage = 'v1';
+import { apiStage } from '../../contract.js';
 
 /**
  * The router's path for an API Gateway event. API Gateway's `event.path` leaves out the stage

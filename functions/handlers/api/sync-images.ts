@@ -1,5 +1,5 @@
 import type { RunService } from '../../runs/service.js';
-import { type ApiEvent, type ApiResponse, bodyOf, callerOf, header, json } from './http.js';
+import { type ApiEvent, type ApiResponse, callerOf, header, json, parseJsonBody } from './http.js';
 
 /** POST /v1/repos/{namespace}/{repository}/sync_images (Huawei SWR's body) → 202 with the run. */
 export async function syncImages(
@@ -12,7 +12,7 @@ export async function syncImages(
   const { view } = await service.syncImages(
     namespace,
     repository,
-    bodyOf(event),
+    parseJsonBody(event),
     key === undefined ? {} : { idempotencyKey: key, caller: callerOf(event) },
   );
   return json(202, view);

@@ -1,4 +1,4 @@
-import { lambdaLogger, lambdaServices } from '../../aws/lambda-root.js';
+import { lambdaLogger, lambdaServices } from '../lambda-root.js';
 import { sweepRunSecrets } from '../../runs/sweep-secrets.js';
 
 /** Scheduled (hourly): deletes the run secrets of runs that ended without Finish, or are past their age. */

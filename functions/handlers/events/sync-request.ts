@@ -1,12 +1,12 @@
 import type { EventBridgeEvent } from 'aws-lambda';
-import { lambdaLogger, lambdaServices } from '../../aws/lambda-root.js';
+import { lambdaLogger, lambdaServices } from '../lambda-root.js';
 
 /**
  * Cross-account sync requests put on the Ferry bus (detail = a POST /v1/runs body). The event id
  * is the idempotency key, so a redelivered event starts no second run.
  */
 export const handler = async (event: EventBridgeEvent<string, unknown>) => {
-  const { view, created } = await lambdaServices().service.startRun(JSON.stringify(event.detail), {
+  const { view, created } = await lambdaServices().service.startRun(event.detail, {
     idempotencyKey: `event-${event.id}`,
     caller: `events:${event.account}`,
   });

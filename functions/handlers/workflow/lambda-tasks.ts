@@ -1,4 +1,4 @@
-import { lambdaServices } from '../../aws/lambda-root.js';
+import { lambdaServices } from '../lambda-root.js';
 import { WorkflowTasks } from './workflow-tasks.js';
 
 let tasks: WorkflowTasks | undefined;

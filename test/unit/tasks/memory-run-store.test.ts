@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidTokenError } from '../../../functions/aws/dynamo-run-store.js';
+import { IdempotencyConflictError, InvalidTokenError } from '../../../functions/runs/errors.js';
 import type { ImageRecord, RunRecord } from '../../../functions/runs/model.js';
-import { closeOpenImages, IdempotencyConflictError } from '../../../functions/runs/store.js';
+import { closeOpenImages } from '../../../functions/runs/store.js';
 import { MemoryRunStore } from '../../support/memory-run-store.js';
 
 let counter = 0;

@@ -3,21 +3,20 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
+import { DynamoBlobIndex } from '../aws/dynamo-blob-index.js';
+import { DynamoRunStore } from '../aws/dynamo-run-store.js';
+import { EcrAccessFactory } from '../aws/ecr-access.js';
+import { EventBridgePublisher } from '../aws/eventbridge-publisher.js';
+import { SecretsManagerVault } from '../aws/secrets-vault.js';
+import { StepFunctionsWorkflow } from '../aws/sfn-workflow.js';
+import { Env, parseEcrRepositorySettings } from '../contract.js';
+import { ecrHostFor } from '../oci/ecr-host.js';
 import type { Logger } from '../oci/log.js';
 import { NetworkGuard } from '../oci/network-guard.js';
 import { proxySettingsFromEnv } from '../oci/proxy.js';
+import { createRunServices, type RunServices } from '../runs/app.js';
 import { EcrScope, parseEcrRepositoryPrefixes } from '../runs/ecr-scope.js';
 import { EngineFactory } from '../runs/engine.js';
-import { RunService } from '../runs/service.js';
-import { RunTasks } from '../runs/tasks.js';
-import { ecrHostFor } from '../oci/ecr-host.js';
-import { DynamoBlobIndex } from './dynamo-blob-index.js';
-import { DynamoRunStore } from './dynamo-run-store.js';
-import { EcrAccessFactory } from './ecr-access.js';
-import { EventBridgePublisher } from './eventbridge-publisher.js';
-import { SecretsManagerVault } from './secrets-vault.js';
-import { StepFunctionsWorkflow } from './sfn-workflow.js';
-import { Env } from './table.js';
 
 const envSchema = z.object({
   [Env.tableName]: z.string().min(1),
@@ -26,21 +25,20 @@ const envSchema = z.object({
   [Env.retentionDays]: z.coerce.number().optional(),
   [Env.allowPrivateNetworks]: z.string().optional(),
   AWS_REGION: z.string().optional(),
-  FERRY_ACCOUNT_ID: z.string().optional(),
+  [Env.accountId]: z.string().optional(),
   /** Comma-separated ECR repository prefixes (parseEcrRepositoryPrefixes); absent: no limit. */
   [Env.ecrRepositoryPrefixes]: z.string().optional(),
   [Env.runSecretMaxAgeHours]: z.coerce.number().positive().optional(),
   /** JSON EcrRepositorySettings for repositories Ferry creates. */
-  FERRY_ECR_REPOSITORIES: z.string().optional(),
-});
-
-const ecrSettingsSchema = z.object({
-  tagMutability: z.enum(['MUTABLE', 'IMMUTABLE']).optional(),
-  scanOnPush: z.boolean().optional(),
-  kmsKey: z.string().optional(),
-  lifecyclePolicy: z.string().optional(),
-  tags: z.record(z.string(), z.string()).optional(),
-  useCreationTemplate: z.boolean().optional(),
+  [Env.ecrRepositories]: z
+    .string()
+    .default('{}')
+    .transform((text, ctx) => {
+      const parsed = parseEcrRepositorySettings(JSON.parse(text));
+      if ('settings' in parsed) return parsed.settings;
+      ctx.addIssue({ code: 'custom', message: parsed.problem });
+      return z.NEVER;
+    }),
 });
 
 /** JSON lines for CloudWatch; never credentials (none reach the logger). */
@@ -51,9 +49,7 @@ export const lambdaLogger: Logger = {
 };
 
 /** What the Lambdas share: the use cases, and the pieces the secret sweep needs. */
-export interface LambdaServices {
-  readonly service: RunService;
-  readonly tasks: RunTasks;
+export interface LambdaServices extends Pick<RunServices, 'service' | 'tasks'> {
   readonly sweep: { readonly vault: SecretsManagerVault; readonly store: DynamoRunStore; readonly maxAgeHours: number };
 }
 
@@ -77,7 +73,7 @@ export function lambdaServices(): LambdaServices {
   const workflow = new StepFunctionsWorkflow(new SFNClient({}), stateMachineArn ?? 'unset');
   // The deployed service never reaches loopback, link-local or private addresses unless allow-listed.
   const guard = new NetworkGuard(z.array(z.string()).parse(JSON.parse(env[Env.allowPrivateNetworks] ?? '[]')));
-  const ecr = new EcrAccessFactory(ecrSettingsSchema.parse(JSON.parse(env.FERRY_ECR_REPOSITORIES ?? '{}')));
+  const ecr = new EcrAccessFactory(env[Env.ecrRepositories]);
   const prefixes = env[Env.ecrRepositoryPrefixes];
   const ecrScope = prefixes === undefined ? undefined : new EcrScope(parseEcrRepositoryPrefixes(prefixes));
   const blobIndex = new DynamoBlobIndex({ client: dynamo, tableName: env[Env.tableName] });
@@ -92,7 +88,7 @@ export function lambdaServices(): LambdaServices {
     ...(ecrScope ? { ecrScope } : {}),
   });
   const events = new EventBridgePublisher(new EventBridgeClient({}), env[Env.eventBusName] ?? 'default');
-  const account = env.FERRY_ACCOUNT_ID;
+  const account = env[Env.accountId];
   const home =
     account && env.AWS_REGION
       ? {
@@ -100,9 +96,19 @@ export function lambdaServices(): LambdaServices {
           registryForRegion: (region: string) => ecrHostFor(account, region),
         }
       : undefined;
+  const { service, tasks } = createRunServices({
+    store,
+    vault,
+    workflow,
+    events,
+    engines,
+    logger: lambdaLogger,
+    ...(home ? { home } : {}),
+    ...(ecrScope ? { ecrScope } : {}),
+  });
   services = {
-    service: new RunService({ store, vault, workflow, ...(home ? { home } : {}), ...(ecrScope ? { ecrScope } : {}) }),
-    tasks: new RunTasks({ store, engines, events, logger: lambdaLogger, vault }),
+    service,
+    tasks,
     sweep: { vault, store, maxAgeHours: env[Env.runSecretMaxAgeHours] ?? 72 },
   };
   return services;

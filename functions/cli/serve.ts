@@ -1,12 +1,13 @@
+import { Env } from '../contract.js';
+import { serve } from '../local/serve.js';
 import { UsageError } from '../oci/errors.js';
-import { registryEndpoints } from '../cli/runtime.js';
 import { proxySettingsFromEnv } from '../oci/proxy.js';
-import { createCliLogger } from '../cli/log.js';
-import type { ServeFlags } from '../cli/main.js';
 import { parseEcrRepositoryPrefixes } from '../runs/ecr-scope.js';
-import { serve } from './serve.js';
+import { createCliLogger } from './log.js';
+import type { ServeFlags } from './main.js';
+import { registryEndpoints } from './runtime.js';
 
-/** `ferry serve`: starts the local API and runs until SIGINT/SIGTERM. */
+/** The `ferry serve` command: starts the local API (functions/local) and runs until SIGINT/SIGTERM. */
 export async function runServe(flags: ServeFlags): Promise<number> {
   const regions = new Map(
     flags.regionRegistry.map((pair) => {
@@ -17,7 +18,7 @@ export async function runServe(flags: ServeFlags): Promise<number> {
   );
   const home = flags.homeRegistry;
   // The developer's own credentials: no ECR limit unless FERRY_ECR_REPOSITORY_PREFIXES (comma-separated) is set, read as the Lambdas read it.
-  const rawPrefixes = process.env.FERRY_ECR_REPOSITORY_PREFIXES;
+  const rawPrefixes = process.env[Env.ecrRepositoryPrefixes];
   const ecrPrefixes = rawPrefixes === undefined ? undefined : parseEcrRepositoryPrefixes(rawPrefixes);
   const server = await serve({
     ...(ecrPrefixes ? { ecrRepositoryPrefixes: ecrPrefixes } : {}),

@@ -1,0 +1,55 @@
+import type { ImageRecord, ImageStatus, RunRecord } from './model.js';
+
+/** The run as `GET /v1/runs/{runId}` shows it (pinned shape). */
+export interface RunView {
+  runId: string;
+  status: RunRecord['status'];
+  startTime: string;
+  endTime: string | null;
+  totalImages: number;
+  imagesProcessed: number;
+  imagesFailed: number;
+  bytesCopied: number;
+  message?: string;
+  images?: Record<
+    string,
+    {
+      source: string;
+      status: ImageStatus;
+      message?: string;
+      startTime?: string;
+      endTime?: string;
+      digest?: string;
+      bytes?: number;
+    }
+  >;
+}
+
+/** The run as listings and the start/cancel answers show it: no images. */
+export function toView(run: RunRecord): RunView {
+  return {
+    runId: run.runId,
+    status: run.status,
+    startTime: run.startTime,
+    endTime: run.endTime,
+    totalImages: run.totalImages,
+    imagesProcessed: run.imagesProcessed,
+    imagesFailed: run.imagesFailed,
+    bytesCopied: run.bytesCopied,
+    ...(run.message === undefined ? {} : { message: run.message }),
+  };
+}
+
+/** One image as `GET /v1/runs/{runId}` shows it. */
+export function imageView(image: ImageRecord): NonNullable<RunView['images']>[string] {
+  const { source, status, message, startTime, endTime, digest, bytes } = image;
+  return {
+    source,
+    status,
+    ...(message === undefined ? {} : { message }),
+    ...(startTime ? { startTime } : {}),
+    ...(endTime ? { endTime } : {}),
+    ...(digest ? { digest } : {}),
+    ...(bytes === undefined ? {} : { bytes }),
+  };
+}
