@@ -1,4 +1,6 @@
 import { BlockList, connect as connectTcp, isIP, type Socket } from 'node:net';
+import { joinHostPort, splitHostPort, unbracket } from './host-port.js';
+import { parseStatusLine } from './http-head.js';
 import { isLoopbackName, parseIp } from './ip-address.js';
 import { UsageError } from './errors.js';
 
@@ -68,7 +70,7 @@ export function parseProxyUrl(value: string, variable = 'proxy'): ProxyEndpoint 
     url.username === '' && url.password === ''
       ? undefined
       : `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
-  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const host = unbracket(url.hostname);
   const port = Number(url.port) || 80;
   return { url: new URL(`http://${url.host}/`), host, port, authorization };
 }
@@ -117,8 +119,11 @@ export class NoProxy {
         if (bits <= (family === 'ipv4' ? 32 : 128)) this.#nets.addSubnet(cidr[1]!, bits, family);
         continue;
       }
-      const [host, port] = splitHostPort(entry);
-      if (host === '') continue;
+      const split = splitHostPort(entry);
+      // `:port`, `host:` and `host:name` name nothing a request could match: skipped.
+      if (split.host === '' || (split.port !== undefined && !/^\d+$/.test(split.port))) continue;
+      const host = split.host;
+      const port = split.port ?? '';
       if (isIP(host) !== 0) {
         this.#ips.push({ ip: host, port });
         continue;
@@ -136,10 +141,7 @@ export class NoProxy {
    * (IPv6 in brackets or not).
    */
   bypasses(hostname: string, port: number | string): boolean {
-    const host = hostname
-      .toLowerCase()
-      .replace(/^\[|\]$/g, '')
-      .replace(/\.$/, '');
+    const host = unbracket(hostname.toLowerCase()).replace(/\.$/, '');
     const portText = String(port);
     if (isLoopback(host)) return true;
     if (this.#all) return true;
@@ -153,15 +155,6 @@ export class NoProxy {
         (host.endsWith(m.suffix) || (m.exact && host === m.suffix.slice(1))) && (m.port === '' || m.port === portText),
     );
   }
-}
-
-/** `host:port`, `[v6]:port`, `[v6]`, a bare IPv6 address, or a bare host → [host, port or '']. */
-function splitHostPort(entry: string): [string, string] {
-  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry);
-  if (bracketed) return [bracketed[1]!, bracketed[2] ?? ''];
-  if (isIP(entry) === 6) return [entry, ''];
-  const hostPort = /^([^:]*):(\d+)$/.exec(entry);
-  return hostPort ? [hostPort[1]!, hostPort[2]!] : [entry, ''];
 }
 
 /** The same address however it is spelt (`::1` and `0:0::1`); compared as bytes, no list built per request. */
@@ -216,7 +209,7 @@ export function absoluteForm(url: URL, address?: string): string {
   const path = `${url.pathname}${url.search}`;
   if (address === undefined) return `${url.origin}${path}`;
   const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
-  return `${url.protocol}//${isIP(address) === 6 ? `[${address}]` : address}:${port}${path}`;
+  return `${url.protocol}//${joinHostPort(address, port)}${path}`;
 }
 
 /** The proxy refused or failed a CONNECT: `EFERRYPROXY`, retryable for 5xx answers (the proxy's upstream failed). */
@@ -244,7 +237,7 @@ export function openTunnel(
   options: { signal?: AbortSignal | undefined; timeoutMs: number },
 ): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const authority = `${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
+    const authority = joinHostPort(host, port);
     const socket = connectTcp({ host: proxy.host, port: proxy.port });
     let head = Buffer.alloc(0);
     let settled = false;
@@ -273,10 +266,9 @@ export function openTunnel(
           finish(proxyError(`proxy ${proxy.url.host} sent an oversized answer to CONNECT ${authority}`, undefined));
         return;
       }
-      const status = /^HTTP\/1\.[01] (\d{3})/.exec(head.toString('latin1', 0, end));
-      if (!status)
+      const code = parseStatusLine(head.toString('latin1', 0, end).split('\r\n', 1)[0]!);
+      if (code === undefined)
         return finish(proxyError(`proxy ${proxy.url.host} sent a malformed answer to CONNECT ${authority}`, undefined));
-      const code = Number(status[1]);
       if (code < 200 || code > 299) {
         const hint = code === 407 ? ' (proxy authentication required: put user:password in the proxy URL)' : '';
         return finish(

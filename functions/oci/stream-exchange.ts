@@ -2,6 +2,8 @@ import { connect as connectTcp, isIP, type LookupFunction, type OnReadOpts, type
 import { Readable } from 'node:stream';
 import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 import type { BufferPool } from './buffer-pool.js';
+import { unbracket } from './host-port.js';
+import { parseHead } from './http-head.js';
 import { absoluteForm, openTunnel, type ProxyEndpoint } from './proxy.js';
 
 /** One HTTP/1.1 request whose body (or response body) is a blob: a stream of many megabytes. */
@@ -72,7 +74,7 @@ export function streamExchange(req: StreamRequest, options: StreamConnectOptions
   return new Promise((resolve, reject) => {
     const { pool } = options;
     const https = req.url.protocol === 'https:';
-    const host = req.url.hostname.replace(/^\[|\]$/g, '');
+    const host = unbracket(req.url.hostname);
     const port = Number(req.url.port) || (https ? 443 : 80);
     let head: Buffer = Buffer.alloc(0);
     let framing: Framing | undefined;
@@ -294,22 +296,6 @@ function writeRequest(
   socket.once('close', () => {
     if (!body.readableEnded) body.destroy();
   });
-}
-
-function parseHead(text: string): { status: number; headers: Record<string, string | string[]> } | undefined {
-  const lines = text.split('\r\n');
-  const status = /^HTTP\/1\.[01] (\d{3})(?: |$)/.exec(lines[0] ?? '');
-  if (!status) return undefined;
-  const headers: Record<string, string | string[]> = {};
-  for (const line of lines.slice(1)) {
-    const colon = line.indexOf(':');
-    if (colon <= 0) return undefined;
-    const name = line.slice(0, colon).trim().toLowerCase();
-    const value = line.slice(colon + 1).trim();
-    const existing = headers[name];
-    headers[name] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
-  }
-  return { status: Number(status[1]), headers };
 }
 
 function framingOf(method: string, status: number, headers: Record<string, string | string[]>): Framing {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { describeError } from '../oci/errors.js';
 import { isEcrHostWithOtherPort, parseEcrHost } from '../oci/ecr-host.js';
+import { hasValidPort } from '../oci/host-port.js';
 import { parsePlatform } from '../oci/manifest.js';
 import { type ImageReference, parseImageReference, parseLocation } from '../oci/reference.js';
 import { runSecretPrefix } from './secret-names.js';
@@ -41,12 +42,6 @@ const prefixPattern = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?
 // An ECR name on another port would be neither ECR (no token, no scope, "insecure" allowed) nor reachable.
 const ecrPortMessage = 'is an ECR registry, which listens on port 443 only';
 
-/** A `host[:port]` whose port, if any, is 1-65535. */
-function portInRange(host: string): boolean {
-  const port = /:(\d+)$/.exec(host)?.[1];
-  return port === undefined || (Number(port) >= 1 && Number(port) <= 65535);
-}
-
 /**
  * A registry host as the API takes it: `host[:port]` with a port in 1-65535, and a dot, a port or
  * `localhost` — as Docker tells a registry from a Docker Hub namespace (`myregistry/app` is
@@ -56,7 +51,7 @@ const registryHost = z
   .string()
   .max(255, 'must be at most 255 characters')
   .regex(registryHostPattern, 'must be a registry host[:port] (no scheme, user or path)')
-  .refine(portInRange, 'has a port out of range (1-65535)')
+  .refine(hasValidPort, 'has a port out of range (1-65535)')
   .refine((host) => !isEcrHostWithOtherPort(host), ecrPortMessage)
   .refine(
     (host) => host.includes('.') || host.includes(':') || host.toLowerCase() === 'localhost',
@@ -117,7 +112,7 @@ export function parseRunRequest(body: string | null | undefined): ValidatedRunRe
     })();
     if (location.kind !== 'registry')
       throw new BadRequestError(`images[${i}]: "${image}" is not a registry image (oci: layouts are for the CLI)`);
-    if (!portInRange(location.ref.registry))
+    if (!hasValidPort(location.ref.registry))
       throw new BadRequestError(`images[${i}]: registry ${location.ref.registry} has a port out of range (1-65535)`);
     if (isEcrHostWithOtherPort(location.ref.registry))
       throw new BadRequestError(`images[${i}]: registry ${location.ref.registry} ${ecrPortMessage}`);

@@ -9,7 +9,8 @@ import {
   normaliseAuthKey,
   parseUserPass,
 } from '../../functions/oci/auth/credentials.js';
-import { registrySecretSchema } from '../../functions/runs/credential-binding.js';
+import { dockerHubAliases, parseImageReference } from '../../functions/oci/reference.js';
+import { registrySecretSchema, sameRegistry } from '../../functions/runs/credential-binding.js';
 import { bindCredential } from '../../functions/cli/credential-flags.js';
 
 function file(content: object): string {
@@ -33,6 +34,25 @@ describe('auth files', () => {
     expect(normaliseAuthKey('https://index.docker.io/v1/')).toBe('docker.io');
     expect(normaliseAuthKey('HTTPS://Quay.io')).toBe('quay.io');
     expect(normaliseAuthKey('localhost:5000')).toBe('localhost:5000');
+  });
+
+  it('knows every Docker Hub alias that references know, so an auth-file key and a reference agree', () => {
+    expect([...dockerHubAliases].sort()).toEqual([
+      'index.docker.io',
+      'registry-1.docker.io',
+      'registry.hub.docker.com',
+    ]);
+    for (const alias of dockerHubAliases) {
+      expect(normaliseAuthKey(`https://${alias}/v1/`)).toBe('docker.io');
+      expect(normaliseAuthKey(alias.toUpperCase())).toBe('docker.io');
+      expect(parseImageReference(`${alias}/alpine`)).toEqual({
+        registry: 'docker.io',
+        repository: 'library/alpine',
+        tag: 'latest',
+      });
+      expect(sameRegistry(alias, 'docker.io')).toBe(true);
+    }
+    expect(normaliseAuthKey('hub.docker.io')).toBe('hub.docker.io');
   });
 
   it('decodes auths, identity tokens and passwords with colons; the first file with the host wins', async () => {

@@ -4,6 +4,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
+import { canonicalRegistry, dockerHubRegistry } from '../reference.js';
 
 /** What a registry accepts: a user and password (Basic, or for a token), or an OAuth2 refresh token. */
 export type Credential =
@@ -145,7 +146,8 @@ export class AuthFileCredentials implements CredentialStore {
       const entry = findAuthEntry(file, registry);
       if (entry) return decodeAuthEntry(entry, path, registry);
       const helper =
-        file.credHelpers?.[registry] ?? (registry === 'docker.io' ? file.credHelpers?.['index.docker.io'] : undefined);
+        file.credHelpers?.[registry] ??
+        (registry === dockerHubRegistry ? file.credHelpers?.['index.docker.io'] : undefined);
       const store = helper ?? file.credsStore;
       if (store) {
         const fromHelper = await this.#fromHelper(store, registry);
@@ -156,7 +158,7 @@ export class AuthFileCredentials implements CredentialStore {
   }
 
   async #fromHelper(helper: string, registry: string): Promise<Credential | undefined> {
-    const serverUrl = registry === 'docker.io' ? 'https://index.docker.io/v1/' : registry;
+    const serverUrl = registry === dockerHubRegistry ? 'https://index.docker.io/v1/' : registry;
     let output: string;
     try {
       output = await this.#runHelper(helper, serverUrl);
@@ -213,13 +215,13 @@ function findAuthEntry(file: AuthFile, registry: string): AuthEntry | undefined 
   return undefined;
 }
 
-/** `https://index.docker.io/v1/` → `docker.io`; `https://host:5000/path` → `host:5000`. */
+/** `https://index.docker.io/v1/` (or another Docker Hub alias) → `docker.io`; `https://host:5000/path` → `host:5000`. */
 export function normaliseAuthKey(key: string): string {
   const host = key
     .replace(/^[a-z]+:\/\//i, '')
     .split('/')[0]!
     .toLowerCase();
-  return host === 'index.docker.io' || host === 'registry-1.docker.io' ? 'docker.io' : host;
+  return canonicalRegistry(host);
 }
 
 function decodeAuthEntry(entry: AuthEntry, path: string, registry: string): Credential | undefined {
