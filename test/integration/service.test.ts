@@ -90,8 +90,10 @@ describe('ferry serve: runs over HTTP', () => {
       }
       expect(entry.status).toBe(image.ref.includes('/present:') ? 'skipped' : 'completed');
       expect(entry.digest).toBe(image.digest);
-      expect(entry.startTime).toBeDefined();
-      expect(entry.endTime).toBeDefined();
+      // Timestamps are ISO 8601 and ordered: the image started before it ended.
+      expect(new Date(entry.startTime!).toISOString()).toBe(entry.startTime);
+      expect(new Date(entry.endTime!).toISOString()).toBe(entry.endTime);
+      expect(entry.endTime! >= entry.startTime!).toBe(true);
       const [, repo, tag] = /^[^/]+\/(.+):([^:]+)$/.exec(image.dest)!;
       expect(await remoteDigest(dst.url, repo!, tag!)).toBe(image.digest);
     }
@@ -380,7 +382,7 @@ describe('ferry serve: runs over HTTP', () => {
     const page = first.json as { runs: RunView[]; nextToken?: string };
     expect(page.runs).toHaveLength(2);
     expect(page.runs[0]!.startTime >= page.runs[1]!.startTime).toBe(true);
-    expect(page.nextToken).toBeDefined();
+    expect(page.nextToken).toEqual(expect.stringMatching(/^[A-Za-z0-9_-]+$/));
     const next = (await api(server.url, 'GET', `/v1/runs?limit=2&nextToken=${page.nextToken}`)).json as {
       runs: RunView[];
     };

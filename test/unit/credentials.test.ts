@@ -84,12 +84,16 @@ describe('auth files', () => {
   });
 
   it('fails clearly on an unreadable --authfile or bad JSON', async () => {
-    await expect(new AuthFileCredentials(['/nonexistent.json'], { required: true }).get('x')).rejects.toThrow(
-      /cannot read auth file/,
-    );
+    await expect(new AuthFileCredentials(['/nonexistent.json'], { required: true }).get('x')).rejects.toMatchObject({
+      name: 'UsageError',
+      code: 'USAGE',
+      cause: { code: 'ENOENT' },
+    });
+    // Not required (the default lookup order): a missing file is no file, not an error.
+    expect(await new AuthFileCredentials(['/nonexistent.json']).get('x')).toBeUndefined();
     const bad = join(mkdtempSync(join(tmpdir(), 'ferry-unit-')), 'bad.json');
     writeFileSync(bad, '{');
-    await expect(new AuthFileCredentials([bad]).get('x')).rejects.toThrow(/not valid JSON/);
+    await expect(new AuthFileCredentials([bad]).get('x')).rejects.toMatchObject({ name: 'UsageError', code: 'USAGE' });
   });
 
   it('parses USER:PASS flags', () => {
