@@ -96,6 +96,11 @@ const helperOutputSchema = z.object({ Username: z.string(), Secret: z.string() }
 
 export type HelperRunner = (helper: string, registry: string) => Promise<string>;
 
+/** Reads an auth file as UTF-8 text; a missing file rejects with an error whose `code` is `ENOENT`. */
+export type AuthFileReader = (path: string) => Promise<string>;
+
+const readUtf8: AuthFileReader = (path) => readFile(path, 'utf8');
+
 /** Runs `docker-credential-<name> get` with the registry on stdin. */
 export const runCredentialHelper: HelperRunner = (helper, registry) =>
   new Promise((resolve, reject) => {
@@ -133,12 +138,18 @@ export class AuthFileCredentials implements CredentialStore {
   readonly #paths: readonly string[];
   readonly #required: boolean;
   readonly #runHelper: HelperRunner;
+  readonly #readFile: AuthFileReader;
   #files: Promise<{ path: string; file: AuthFile }[]> | undefined;
 
-  constructor(paths: readonly string[], options: { required?: boolean; runHelper?: HelperRunner } = {}) {
+  /** `runHelper` and `readFile` default to the real helpers and file system (tests hand in fakes). */
+  constructor(
+    paths: readonly string[],
+    options: { required?: boolean; runHelper?: HelperRunner; readFile?: AuthFileReader } = {},
+  ) {
     this.#paths = paths;
     this.#required = options.required ?? false;
     this.#runHelper = options.runHelper ?? runCredentialHelper;
+    this.#readFile = options.readFile ?? readUtf8;
   }
 
   async get(registry: string): Promise<Credential | undefined> {
@@ -180,16 +191,16 @@ export class AuthFileCredentials implements CredentialStore {
 
   #load(): Promise<{ path: string; file: AuthFile }[]> {
     this.#files ??= Promise.all(
-      this.#paths.map(async (path) => ({ path, file: await readAuthFile(path, this.#required) })),
+      this.#paths.map(async (path) => ({ path, file: await readAuthFile(this.#readFile, path, this.#required) })),
     ).then((files) => files.filter((f): f is { path: string; file: AuthFile } => f.file !== undefined));
     return this.#files;
   }
 }
 
-async function readAuthFile(path: string, required: boolean): Promise<AuthFile | undefined> {
+async function readAuthFile(read: AuthFileReader, path: string, required: boolean): Promise<AuthFile | undefined> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await read(path);
   } catch (err) {
     if (!required && (err as { code?: unknown }).code === 'ENOENT') return undefined;
     throw new UsageError(`cannot read auth file ${path}`, { cause: err });
