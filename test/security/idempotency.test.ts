@@ -169,7 +169,7 @@ describe('Idempotency-Key per IAM caller (the deployed API)', () => {
     ).toBe(false);
     await expect(
       counting.startRun(withCreds('secret-b'), { idempotencyKey: key, caller: 'arn:aws:iam::111122223333:user/alice' }),
-    ).rejects.toThrow(/already used for a different request/);
+    ).rejects.toMatchObject({ name: 'ConflictError' }); // answered 409
     expect(stored).toEqual([first.view.runId]);
   });
 
