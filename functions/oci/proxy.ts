@@ -1,4 +1,5 @@
 import { BlockList, connect as connectTcp, isIP, type Socket } from 'node:net';
+import { basicAuthorization } from './auth/credentials.js';
 import { joinHostPort, splitHostPort, unbracket } from './host-port.js';
 import { parseStatusLine } from './http-head.js';
 import { isLoopbackName, parseIp } from './ip-address.js';
@@ -69,7 +70,7 @@ export function parseProxyUrl(value: string, variable = 'proxy'): ProxyEndpoint 
   const authorization =
     url.username === '' && url.password === ''
       ? undefined
-      : `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
+      : basicAuthorization(decodeURIComponent(url.username), decodeURIComponent(url.password));
   const host = unbracket(url.hostname);
   const port = Number(url.port) || 80;
   return { url: new URL(`http://${url.host}/`), host, port, authorization };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   AuthFileCredentials,
+  basicAuthorization,
   decodeDockerAuth,
   defaultAuthFilePaths,
   normaliseAuthKey,
@@ -121,6 +122,14 @@ describe('user:password decoding', () => {
     ['bob:hun\nter2', undefined],
     ['b\tob:hunter2', undefined],
   ];
+
+  it('encodes Basic authorization as decodeDockerAuth reads it back', () => {
+    expect(basicAuthorization('bob', 'pa:ss')).toBe(`Basic ${b64('bob:pa:ss')}`);
+    expect(decodeDockerAuth(basicAuthorization('bob', 'pa:ss').slice('Basic '.length))).toEqual({
+      username: 'bob',
+      password: 'pa:ss',
+    });
+  });
 
   it.each(cases)('decodes base64 %j the same way everywhere', async (userPass, expected) => {
     const auth = b64(userPass);

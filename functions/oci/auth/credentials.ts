@@ -42,6 +42,14 @@ export function decodeDockerAuth(auth: string): { username: string; password: st
   return splitUserPass(bytes.toString('utf8'));
 }
 
+/**
+ * `Basic base64(user:password)` (RFC 7617), the one encoder for registry Basic auth, token
+ * requests and `Proxy-Authorization`; {@link decodeDockerAuth} reads what it writes.
+ */
+export function basicAuthorization(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+}
+
 /** `USER:PASS` as given to `--src-creds`/`--dest-creds`. */
 export function parseUserPass(value: string, flag: string): Credential {
   const pair = splitUserPass(value);
