@@ -128,6 +128,8 @@ describe('ferry serve: runs over HTTP', () => {
     expect(run.message).toMatch(new RegExp(`destination ${basic.host}/${repo}: .*(access denied|authentication)`));
     expect(Object.values(run.images)[0]).toMatchObject({ status: 'failed' });
     expect(Object.values(run.images)[0]!.message).toMatch(/^not copied: destination/);
+    // Copying nothing: the destination (read with the right credentials) has no such image.
+    expect(await remoteDigest(basic.url, repo, 'v1', basicHeader(basic.username, basic.password))).toBeUndefined();
   });
 
   it('shows per-image progress while running, and cancel stops new copies', async () => {
