@@ -6,7 +6,8 @@ import buildConnectorFunction from 'undici/lib/core/connect.js';
 import { causes } from './errors.js';
 import { unbracket } from './host-port.js';
 import type { NetworkGuard } from './network-guard.js';
-import { absoluteForm, openTunnel, type ProxyEndpoint } from './proxy.js';
+import { absoluteForm, type ProxyEndpoint } from './proxy.js';
+import { openTunnel } from './proxy-tunnel.js';
 
 const Agent = AgentClass as unknown as typeof AgentType;
 type Agent = AgentType;

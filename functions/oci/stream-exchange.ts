@@ -4,7 +4,8 @@ import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 import type { BufferPool } from './buffer-pool.js';
 import { unbracket } from './host-port.js';
 import { parseHead } from './http-head.js';
-import { absoluteForm, openTunnel, type ProxyEndpoint } from './proxy.js';
+import { absoluteForm, type ProxyEndpoint } from './proxy.js';
+import { openTunnel } from './proxy-tunnel.js';
 
 /** One HTTP/1.1 request whose body (or response body) is a blob: a stream of many megabytes. */
 export interface StreamRequest {
