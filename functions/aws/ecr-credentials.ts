@@ -1,6 +1,6 @@
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import type { Credential, CredentialStore } from '../oci/auth/credentials.js';
+import { type Credential, type CredentialStore, decodeDockerAuth } from '../oci/auth/credentials.js';
 import { parseEcrHost } from '../oci/ecr-host.js';
 
 /** Tokens live 12 hours; Ferry renews them this long before they expire. */
@@ -48,10 +48,10 @@ export class EcrCredentials implements CredentialStore {
     const res = await this.#client(region).send(new GetAuthorizationTokenCommand({ registryIds: [account] }));
     const data = res.authorizationData?.[0];
     if (!data?.authorizationToken) throw new Error(`ECR returned no authorization token for ${account} in ${region}`);
-    const decoded = Buffer.from(data.authorizationToken, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
+    const pair = decodeDockerAuth(data.authorizationToken);
+    if (!pair) throw new Error(`ECR returned an authorization token that is not base64 "user:password" for ${account}`);
     return {
-      credential: { kind: 'basic', username: decoded.slice(0, colon), password: decoded.slice(colon + 1) },
+      credential: { kind: 'basic', ...pair },
       expiresAt: data.expiresAt?.getTime() ?? this.#now() + 12 * 3600 * 1000,
     };
   }

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { isIP } from 'node:net';
 import { UsageError } from '../oci/errors.js';
+import { joinHostPort, unbracket } from '../oci/host-port.js';
 import { isLoopbackHost } from '../oci/transport.js';
 
 /** A refused request: the status and the one-line message `ferry serve` answers with. */
@@ -56,10 +56,9 @@ export class RequestGuard {
    *   (0.0.0.0, ::) every Host is accepted: there is no one name to check, and a token is required.
    */
   constructor(host: string, port: number, token: string | undefined) {
-    const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+    const bare = unbracket(host).toLowerCase();
     const wildcard = bare === '0.0.0.0' || bare === '::';
-    const named = isIP(bare) === 6 ? `[${bare}]` : bare;
-    this.#served = `${named}:${port}`;
+    this.#served = joinHostPort(bare, port);
     this.#hosts = wildcard
       ? undefined
       : new Set([

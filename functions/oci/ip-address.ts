@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { unbracket } from './host-port.js';
 
 /**
  * IP addresses as bytes (4 for IPv4, 16 for IPv6) and the special-purpose ranges a server-side
@@ -184,7 +185,7 @@ export function specialPurpose(address: Uint8Array): string | undefined {
  * never proxied.
  */
 export function isLoopbackName(host: string): boolean {
-  const bare = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  const bare = unbracket(host.toLowerCase());
   if (bare === 'localhost') return true;
   const family = isIP(bare);
   if (family === 4) return bare.startsWith('127.');

@@ -1,4 +1,5 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
+import { unbracket } from './host-port.js';
 import { type Cidr, embeddedIPv4, inCidr, parseCidr, parseIp, specialPurpose } from './ip-address.js';
 
 /** The `code` of the error the guard's `lookup` fails a connection with. */
@@ -55,7 +56,7 @@ export class NetworkGuard {
 
   /** For a URL whose host is an IP literal (which no resolver sees): why it may not be reached. Names yield undefined. */
   literalRefusal(url: URL): string | undefined {
-    const address = url.hostname.replace(/^\[|\]$/g, '');
+    const address = unbracket(url.hostname);
     return parseIp(address) === undefined ? undefined : this.refusal(address, address);
   }
 

@@ -4,8 +4,10 @@ import type { Agent as AgentType, buildConnector as buildConnectorType } from 'u
 import AgentClass from 'undici/lib/dispatcher/agent.js';
 import buildConnectorFunction from 'undici/lib/core/connect.js';
 import { causes } from './errors.js';
+import { unbracket } from './host-port.js';
 import type { NetworkGuard } from './network-guard.js';
-import { absoluteForm, openTunnel, type ProxyEndpoint } from './proxy.js';
+import { absoluteForm, type ProxyEndpoint } from './proxy.js';
+import { openTunnel } from './proxy-tunnel.js';
 
 const Agent = AgentClass as unknown as typeof AgentType;
 type Agent = AgentType;
@@ -88,7 +90,7 @@ export class ProxyAgents {
         // `opts.hostname` stays the target's name: undici's connector takes the TLS servername
         // (and so the certificate check) from the origin, whatever address the tunnel reaches.
         connect: (opts, callback) => {
-          const name = opts.hostname.replace(/^\[|\]$/g, '');
+          const name = unbracket(opts.hostname);
           // Checked per connection: a pooled tunnel outlives the request that opened it.
           (guard === undefined ? Promise.resolve(name) : resolveTarget(guard, name))
             .then((address) =>
@@ -129,7 +131,7 @@ export class ProxyAgents {
  * registry reached through a proxy under a guard sees its address, not its name, in `Host`.
  */
 export function resolveTarget(guard: NetworkGuard, hostname: string): Promise<string> {
-  const name = hostname.replace(/^\[|\]$/g, '');
+  const name = unbracket(hostname);
   return new Promise((resolve, reject) => {
     guard.lookup(name, { all: true }, (err, addresses) => {
       if (err?.code === 'ENOTFOUND') return reject(unresolved(name, err));

@@ -1,4 +1,6 @@
-import { BlockList, connect as connectTcp, isIP, type Socket } from 'node:net';
+import { BlockList, isIP } from 'node:net';
+import { basicAuthorization } from './auth/credentials.js';
+import { joinHostPort, splitHostPort, unbracket } from './host-port.js';
 import { isLoopbackName, parseIp } from './ip-address.js';
 import { UsageError } from './errors.js';
 
@@ -67,8 +69,8 @@ export function parseProxyUrl(value: string, variable = 'proxy'): ProxyEndpoint 
   const authorization =
     url.username === '' && url.password === ''
       ? undefined
-      : `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
-  const host = url.hostname.replace(/^\[|\]$/g, '');
+      : basicAuthorization(decodeURIComponent(url.username), decodeURIComponent(url.password));
+  const host = unbracket(url.hostname);
   const port = Number(url.port) || 80;
   return { url: new URL(`http://${url.host}/`), host, port, authorization };
 }
@@ -117,8 +119,11 @@ export class NoProxy {
         if (bits <= (family === 'ipv4' ? 32 : 128)) this.#nets.addSubnet(cidr[1]!, bits, family);
         continue;
       }
-      const [host, port] = splitHostPort(entry);
-      if (host === '') continue;
+      const split = splitHostPort(entry);
+      // `:port`, `host:` and `host:name` name nothing a request could match: skipped.
+      if (split.host === '' || (split.port !== undefined && !/^\d+$/.test(split.port))) continue;
+      const host = split.host;
+      const port = split.port ?? '';
       if (isIP(host) !== 0) {
         this.#ips.push({ ip: host, port });
         continue;
@@ -136,10 +141,7 @@ export class NoProxy {
    * (IPv6 in brackets or not).
    */
   bypasses(hostname: string, port: number | string): boolean {
-    const host = hostname
-      .toLowerCase()
-      .replace(/^\[|\]$/g, '')
-      .replace(/\.$/, '');
+    const host = unbracket(hostname.toLowerCase()).replace(/\.$/, '');
     const portText = String(port);
     if (isLoopback(host)) return true;
     if (this.#all) return true;
@@ -153,15 +155,6 @@ export class NoProxy {
         (host.endsWith(m.suffix) || (m.exact && host === m.suffix.slice(1))) && (m.port === '' || m.port === portText),
     );
   }
-}
-
-/** `host:port`, `[v6]:port`, `[v6]`, a bare IPv6 address, or a bare host → [host, port or '']. */
-function splitHostPort(entry: string): [string, string] {
-  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry);
-  if (bracketed) return [bracketed[1]!, bracketed[2] ?? ''];
-  if (isIP(entry) === 6) return [entry, ''];
-  const hostPort = /^([^:]*):(\d+)$/.exec(entry);
-  return hostPort ? [hostPort[1]!, hostPort[2]!] : [entry, ''];
 }
 
 /** The same address however it is spelt (`::1` and `0:0::1`); compared as bytes, no list built per request. */
@@ -216,105 +209,5 @@ export function absoluteForm(url: URL, address?: string): string {
   const path = `${url.pathname}${url.search}`;
   if (address === undefined) return `${url.origin}${path}`;
   const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
-  return `${url.protocol}//${isIP(address) === 6 ? `[${address}]` : address}:${port}${path}`;
-}
-
-/** The proxy refused or failed a CONNECT: `EFERRYPROXY`, retryable for 5xx answers (the proxy's upstream failed). */
-function proxyError(message: string, status: number | undefined): Error {
-  return Object.assign(new Error(message), {
-    code: 'EFERRYPROXY',
-    status,
-    retryable: status === undefined || status >= 500,
-  });
-}
-
-const maxConnectHeadBytes = 16 * 1024;
-
-/**
- * Opens a TCP connection to `proxy` and asks it for a tunnel to `host:port` (HTTP `CONNECT`,
- * RFC 9110 §9.3.6). Resolves with the raw socket once the proxy answered 2xx; TLS to the target
- * then runs over it. The proxy address is operator configuration: it is connected without the
- * SSRF guard. Under a guard, `host` is the target's checked address, not its name (the caller
- * resolves and checks it: see `resolveTarget` in proxy-agents.ts).
- */
-export function openTunnel(
-  proxy: ProxyEndpoint,
-  host: string,
-  port: number,
-  options: { signal?: AbortSignal | undefined; timeoutMs: number },
-): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const authority = `${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
-    const socket = connectTcp({ host: proxy.host, port: proxy.port });
-    let head = Buffer.alloc(0);
-    let settled = false;
-    const finish = (err: Error | undefined): void => {
-      if (settled) return;
-      settled = true;
-      socket.removeListener('data', onData);
-      socket.setTimeout(0);
-      options.signal?.removeEventListener('abort', onAbort);
-      if (err) {
-        socket.destroy();
-        reject(err);
-      } else {
-        // The TLS socket that wraps this one reads it and reports its errors.
-        socket.on('error', () => undefined);
-        resolve(socket);
-      }
-    };
-    const onAbort = (): void =>
-      finish(options.signal?.reason instanceof Error ? options.signal.reason : new Error('aborted'));
-    const onData = (chunk: Buffer): void => {
-      head = Buffer.concat([head, chunk]);
-      const end = head.indexOf('\r\n\r\n');
-      if (end < 0) {
-        if (head.length > maxConnectHeadBytes)
-          finish(proxyError(`proxy ${proxy.url.host} sent an oversized answer to CONNECT ${authority}`, undefined));
-        return;
-      }
-      const status = /^HTTP\/1\.[01] (\d{3})/.exec(head.toString('latin1', 0, end));
-      if (!status)
-        return finish(proxyError(`proxy ${proxy.url.host} sent a malformed answer to CONNECT ${authority}`, undefined));
-      const code = Number(status[1]);
-      if (code < 200 || code > 299) {
-        const hint = code === 407 ? ' (proxy authentication required: put user:password in the proxy URL)' : '';
-        return finish(
-          proxyError(`proxy ${proxy.url.host} answered CONNECT ${authority} with HTTP ${code}${hint}`, code),
-        );
-      }
-      // The target speaks only after the client (TLS ClientHello): bytes here would be lost.
-      if (head.length > end + 4)
-        return finish(
-          proxyError(`proxy ${proxy.url.host} sent data before the tunnel to ${authority} was used`, undefined),
-        );
-      finish(undefined);
-    };
-    socket.on('data', onData);
-    // The proxy's own address in the message (the target's would mislead); the code stays for the retry layer.
-    socket.once('error', (err: Error & { code?: string }) =>
-      finish(Object.assign(new Error(`proxy ${proxy.url.host}: ${err.message}`, { cause: err }), { code: err.code })),
-    );
-    socket.once('close', () =>
-      finish(
-        Object.assign(
-          new Error(`proxy ${proxy.url.host} closed the connection before answering CONNECT ${authority}`),
-          { code: 'ECONNRESET' },
-        ),
-      ),
-    );
-    socket.setTimeout(options.timeoutMs, () =>
-      finish(
-        Object.assign(
-          new Error(`proxy ${proxy.url.host} did not answer CONNECT ${authority} in ${options.timeoutMs} ms`),
-          { code: 'ETIMEDOUT' },
-        ),
-      ),
-    );
-    if (options.signal?.aborted) return onAbort();
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    const lines = [`CONNECT ${authority} HTTP/1.1`, `host: ${authority}`];
-    if (proxy.authorization !== undefined) lines.push(`proxy-authorization: ${proxy.authorization}`);
-    socket.write(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
-  });
+  return `${url.protocol}//${joinHostPort(address, port)}${path}`;
 }

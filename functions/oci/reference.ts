@@ -19,8 +19,24 @@ export type Location =
   | { readonly kind: 'registry'; readonly ref: ImageReference }
   | { readonly kind: 'layout'; readonly ref: LayoutReference };
 
+/** Docker Hub's name in references, credentials and messages. */
 export const dockerHubRegistry = 'docker.io';
-const dockerHubAliases = new Set(['index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com']);
+
+/** Other names of Docker Hub that references and auth-file keys may use; all mean {@link dockerHubRegistry}. */
+export const dockerHubAliases: ReadonlySet<string> = new Set([
+  'index.docker.io',
+  'registry-1.docker.io',
+  'registry.hub.docker.com',
+]);
+
+/**
+ * A registry host as Ferry names it: a Docker Hub alias becomes `docker.io`, anything else is
+ * returned as given. Case-sensitive, as Docker's normalisation is: callers lower-case first when
+ * the name may be in any case.
+ */
+export function canonicalRegistry(host: string): string {
+  return dockerHubAliases.has(host) ? dockerHubRegistry : host;
+}
 
 // The distribution reference grammar (distribution/reference/regexp.go).
 const alphaNumeric = '[a-z0-9]+';
@@ -86,7 +102,7 @@ function splitName(input: string, name: string): { registry: string; repository:
     registry = dockerHubRegistry;
     repository = name;
   }
-  if (dockerHubAliases.has(registry)) registry = dockerHubRegistry;
+  registry = canonicalRegistry(registry);
   if (registry === dockerHubRegistry && !repository.includes('/')) repository = `library/${repository}`;
   if (repository !== repository.toLowerCase()) throw invalid(input, 'repository names must be lowercase');
   if (repository.split('/').some((part) => part === '' || part === '.' || part === '..')) {

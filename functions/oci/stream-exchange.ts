@@ -2,7 +2,11 @@ import { connect as connectTcp, isIP, type LookupFunction, type OnReadOpts, type
 import { Readable } from 'node:stream';
 import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 import type { BufferPool } from './buffer-pool.js';
-import { absoluteForm, openTunnel, type ProxyEndpoint } from './proxy.js';
+import { unbracket } from './host-port.js';
+import { ChunkedDecoder } from './chunked-decoder.js';
+import { parseHead } from './http-head.js';
+import { absoluteForm, type ProxyEndpoint } from './proxy.js';
+import { openTunnel } from './proxy-tunnel.js';
 
 /** One HTTP/1.1 request whose body (or response body) is a blob: a stream of many megabytes. */
 export interface StreamRequest {
@@ -72,7 +76,7 @@ export function streamExchange(req: StreamRequest, options: StreamConnectOptions
   return new Promise((resolve, reject) => {
     const { pool } = options;
     const https = req.url.protocol === 'https:';
-    const host = req.url.hostname.replace(/^\[|\]$/g, '');
+    const host = unbracket(req.url.hostname);
     const port = Number(req.url.port) || (https ? 443 : 80);
     let head: Buffer = Buffer.alloc(0);
     let framing: Framing | undefined;
@@ -296,22 +300,6 @@ function writeRequest(
   });
 }
 
-function parseHead(text: string): { status: number; headers: Record<string, string | string[]> } | undefined {
-  const lines = text.split('\r\n');
-  const status = /^HTTP\/1\.[01] (\d{3})(?: |$)/.exec(lines[0] ?? '');
-  if (!status) return undefined;
-  const headers: Record<string, string | string[]> = {};
-  for (const line of lines.slice(1)) {
-    const colon = line.indexOf(':');
-    if (colon <= 0) return undefined;
-    const name = line.slice(0, colon).trim().toLowerCase();
-    const value = line.slice(colon + 1).trim();
-    const existing = headers[name];
-    headers[name] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
-  }
-  return { status: Number(status[1]), headers };
-}
-
 function framingOf(method: string, status: number, headers: Record<string, string | string[]>): Framing {
   if (method === 'HEAD' || status === 204 || status === 304) return { kind: 'none' };
   const encoding = headers['transfer-encoding'];
@@ -324,53 +312,4 @@ function framingOf(method: string, status: number, headers: Record<string, strin
     return { kind: 'length', remaining: value };
   }
   return { kind: 'until-close' };
-}
-
-/** `Transfer-Encoding: chunked` (RFC 9112 §7.1): sizes, data, CRLFs and trailers; throws on malformed input. */
-export class ChunkedDecoder {
-  #state: 'size' | 'data' | 'data-end' | 'trailer' | 'done' = 'size';
-  #line = '';
-  #remaining = 0;
-
-  get done(): boolean {
-    return this.#state === 'done';
-  }
-
-  /** The data bytes in `input` (copied). */
-  write(input: Buffer): Buffer[] {
-    const out: Buffer[] = [];
-    let i = 0;
-    while (i < input.length && this.#state !== 'done') {
-      if (this.#state === 'data') {
-        const take = Math.min(this.#remaining, input.length - i);
-        out.push(Buffer.from(input.subarray(i, i + take)));
-        i += take;
-        this.#remaining -= take;
-        if (this.#remaining === 0) this.#state = 'data-end';
-        continue;
-      }
-      const nl = input.indexOf(10, i);
-      const end = nl < 0 ? input.length : nl + 1;
-      this.#line += input.toString('latin1', i, end);
-      i = end;
-      if (nl < 0) {
-        if (this.#line.length > 4096) throw new Error('chunked encoding: line too long');
-        continue;
-      }
-      const line = this.#line.replace(/\r?\n$/, '');
-      this.#line = '';
-      if (this.#state === 'data-end') {
-        if (line !== '') throw new Error('chunked encoding: data longer than its size');
-        this.#state = 'size';
-      } else if (this.#state === 'size') {
-        const size = /^([0-9a-fA-F]{1,12})(?:;.*)?$/.exec(line.trim());
-        if (!size) throw new Error('chunked encoding: bad chunk size');
-        this.#remaining = parseInt(size[1]!, 16);
-        this.#state = this.#remaining === 0 ? 'trailer' : 'data';
-      } else if (line === '') {
-        this.#state = 'done';
-      }
-    }
-    return out;
-  }
 }

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
 import { isLoopbackName } from './ip-address.js';
+import { stripPort } from './host-port.js';
 import { deniedCode, type NetworkGuard } from './network-guard.js';
 import type { Agent as AgentType, Dispatcher } from 'undici';
 // Only the connection pool and `request` are needed: importing them alone keeps fetch, WebSocket,
@@ -394,12 +395,6 @@ export function headerValue(headers: HttpResponse['headers'], name: string): str
 /** localhost, 127.0.0.0/8 and ::1, with or without a port. */
 export function isLoopbackHost(host: string): boolean {
   return isLoopbackName(stripPort(host));
-}
-
-function stripPort(host: string): string {
-  if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1);
-  const colon = host.lastIndexOf(':');
-  return colon > 0 && host.indexOf(':') === colon ? host.slice(0, colon) : host;
 }
 
 /** A URL for messages: no query (upload state, signed-URL credentials), no userinfo. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { describeError } from '../oci/errors.js';
 import { isEcrHostWithOtherPort, parseEcrHost } from '../oci/ecr-host.js';
+import { hasValidPort } from '../oci/host-port.js';
 import { parsePlatform } from '../oci/manifest.js';
 import { type ImageReference, parseImageReference, parseLocation, repositoryPathPattern } from '../oci/reference.js';
 import { runSecretPrefix, secretArnPattern } from '../contract.js';
@@ -28,12 +29,6 @@ export type CredentialInput = z.infer<typeof credentialInput>;
 // An ECR name on another port would be neither ECR (no token, no scope, "insecure" allowed) nor reachable.
 const ecrPortMessage = 'is an ECR registry, which listens on port 443 only';
 
-/** A `host[:port]` whose port, if any, is 1-65535. */
-function portInRange(host: string): boolean {
-  const port = /:(\d+)$/.exec(host)?.[1];
-  return port === undefined || (Number(port) >= 1 && Number(port) <= 65535);
-}
-
 /**
  * A registry host as the API takes it: `host[:port]` with a port in 1-65535, and a dot, a port or
  * `localhost` — as Docker tells a registry from a Docker Hub namespace (`myregistry/app` is
@@ -43,7 +38,7 @@ const registryHost = z
   .string()
   .max(255, 'must be at most 255 characters')
   .regex(registryHostPattern, 'must be a registry host[:port] (no scheme, user or path)')
-  .refine(portInRange, 'has a port out of range (1-65535)')
+  .refine(hasValidPort, 'has a port out of range (1-65535)')
   .refine((host) => !isEcrHostWithOtherPort(host), ecrPortMessage)
   .refine(
     (host) => host.includes('.') || host.includes(':') || host.toLowerCase() === 'localhost',
@@ -101,7 +96,7 @@ export function parseRunRequest(input: unknown): ValidatedRunRequest {
     })();
     if (location.kind !== 'registry')
       throw new BadRequestError(`images[${i}]: "${image}" is not a registry image (oci: layouts are for the CLI)`);
-    if (!portInRange(location.ref.registry))
+    if (!hasValidPort(location.ref.registry))
       throw new BadRequestError(`images[${i}]: registry ${location.ref.registry} has a port out of range (1-65535)`);
     if (isEcrHostWithOtherPort(location.ref.registry))
       throw new BadRequestError(`images[${i}]: registry ${location.ref.registry} ${ecrPortMessage}`);

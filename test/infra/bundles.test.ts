@@ -3,8 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { App } from 'aws-cdk-lib';
-import { describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../../infra/app.js';
+
+// The bundle reads its settings from the environment, as Lambda gives them: stubbed per test and
+// restored after, so no later test in this worker sees a table name or region it did not set.
+const before = { FERRY_TABLE_NAME: process.env.FERRY_TABLE_NAME, AWS_REGION: process.env.AWS_REGION };
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+afterAll(() => {
+  expect({ FERRY_TABLE_NAME: process.env.FERRY_TABLE_NAME, AWS_REGION: process.env.AWS_REGION }).toEqual(before);
+});
 
 describe('the deployed Lambda bundles', () => {
   it('are built by esbuild and the API function answers a bad request with a 400 naming the field', async () => {
@@ -25,7 +35,8 @@ describe('the deployed Lambda bundles', () => {
     )!;
     // The function's code is the asset whose hash names the S3 key; CDK stages it as asset.<hash>.
     const asset = `asset.${api.Properties.Code!.S3Key!.replace(/\.zip$/, '')}`;
-    Object.assign(process.env, { FERRY_TABLE_NAME: 'runs', AWS_REGION: 'us-east-1' });
+    vi.stubEnv('FERRY_TABLE_NAME', 'runs');
+    vi.stubEnv('AWS_REGION', 'us-east-1');
     const module = (await import(pathToFileURL(join(outdir, asset, 'index.mjs')).href)) as {
       handler: (event: object) => Promise<{ statusCode: number; body: string }>;
     };

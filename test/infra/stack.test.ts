@@ -1,4 +1,5 @@
-import { App } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { routePath } from '../../functions/handlers/api/stage.js';
@@ -34,6 +35,16 @@ const config = {
 
 type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown };
 
+/** An ARN as the template writes it (a string, or `Fn::Join` over pseudo-parameter `Ref`s) as one string: `${AWS::Region}`. */
+function renderArn(resource: unknown): string {
+  if (typeof resource === 'string') return resource;
+  const join = (resource as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+  const ref = (resource as { Ref?: string }).Ref;
+  if (ref !== undefined) return `\${${ref}}`;
+  if (join === undefined) throw new Error(`unexpected resource ${JSON.stringify(resource)}`);
+  return join[1].map(renderArn).join(join[0]);
+}
+
 let template: Template;
 let definition: Record<string, unknown>;
 beforeAll(() => {
@@ -48,8 +59,10 @@ beforeAll(() => {
 }, 120_000);
 
 describe('FerryStack', () => {
-  it('synthesizes offline with every cdk-nag AwsSolutions finding acknowledged', () => {
-    expect(Object.keys(template.toJSON().Resources).length).toBeGreaterThan(20);
+  it('synthesizes offline with every cdk-nag AwsSolutions finding acknowledged (beforeAll synthesized it)', () => {
+    // The synth passing proves the claim only if cdk-nag runs: the 'cdk-nag is wired' test below shows it does.
+    expect(definition).toHaveProperty('States');
+    expect(template.findResources('AWS::Lambda::Function')).not.toEqual({});
   });
 
   it('runs every Lambda on Node 24 / arm64 with tracing, explicit memory and timeout, and retained logs', () => {
@@ -165,7 +178,28 @@ describe('FerryStack', () => {
     expect(JSON.stringify(create.Resource)).toContain('secret:ferry/runs/*');
     const copy = byRole('CopyImageServiceRole');
     expect(copy.some((s) => [s.Action].flat().includes('states:StartExecution'))).toBe(false);
-    expect(copy.some((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'))).toBe(true);
+    // Secrets scoped: every statement that lets the copy function read a secret, whole.
+    const reads = copy
+      .filter((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'))
+      .map((s) => ({
+        actions: [s.Action].flat().sort(),
+        resources: [s.Resource].flat().map(renderArn).sort(),
+        condition: (s as Statement).Condition,
+      }));
+    const read = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
+    const secrets = 'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:';
+    expect(reads).toEqual(
+      expect.arrayContaining([
+        { actions: read, resources: [`${secrets}ferry/runs/*`], condition: undefined },
+        {
+          actions: read,
+          resources: [`${secrets}*`],
+          condition: { Null: { 'secretsmanager:ResourceTag/ferry:registry': 'false' } },
+        },
+        { actions: read, resources: [config.registrySecretArns[0]], condition: undefined },
+      ]),
+    );
+    expect(reads).toHaveLength(3);
   });
 
   it('reads only run secrets, secrets tagged ferry:registry and the configured ARNs: no secret:* read without the tag condition', () => {
@@ -435,6 +469,26 @@ describe('stack configuration', () => {
     expect(parsed.ecrRepositoryPrefixes).toEqual(['mirror/', 'team-*', '*']);
     expect(parsed.registrySecretArns).toHaveLength(2);
   });
+});
+
+describe('cdk-nag is wired into the app', () => {
+  it('fails the synth on a finding nobody acknowledged, naming the rule and the resource', () => {
+    const { app } = createApp(new App({ context: { 'aws:cdk:bundling-stacks': [] } }));
+    // A bucket with neither access logs nor an SSL-only policy: AwsSolutions-S1 and -S10.
+    new Bucket(new Stack(app, 'Probe'), 'Unacknowledged');
+    let failure: unknown;
+    try {
+      app.synth();
+    } catch (err) {
+      failure = err;
+    }
+    expect(failure).toBeInstanceOf(Error);
+    const report = (failure as Error).message;
+    expect(report).toMatch(/AwsSolutions-S10/);
+    expect(report).toMatch(/Probe\/Unacknowledged/);
+    // Ferry's own resources are all acknowledged: only the probe is reported.
+    expect(report).not.toMatch(/Ferry\//);
+  }, 120_000);
 });
 
 describe('FerryStack with the default configuration', () => {

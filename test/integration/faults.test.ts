@@ -120,7 +120,7 @@ describe.each([
     const source = await proxy(src.url, (r) =>
       r.url.includes('/manifests/') ? { kind: 'respond', status: 503 } : undefined,
     );
-    await expect(engine()(source.host, name, dst.host, name)).rejects.toThrow(/HTTP 503/);
+    await expect(engine()(source.host, name, dst.host, name)).rejects.toMatchObject({ status: 503, code: 'HTTP_503' });
     expect(source.seen.filter((r) => r.url.includes('/manifests/'))).toHaveLength(5);
   });
 

@@ -86,6 +86,9 @@ describe('--referrers', () => {
     await push(src.url, name, `sha256-${image.digest.slice(7)}.sig`, cosignSig);
     const result = await runFerry(['copy', '--json', `${src.host}/${name}:v1`, `${dst.host}/${name}:v1`]);
     expect(result.code).toBe(0);
+    expect(await remoteDigest(dst.url, name, 'v1')).toBe(image.digest);
+    // The signature tag exists at the source (so its absence here is the flag's doing).
+    expect(await remoteDigest(src.url, name, `sha256-${image.digest.slice(7)}.sig`)).toBe(cosignSig.digest);
     expect(await remoteDigest(dst.url, name, `sha256-${image.digest.slice(7)}.sig`)).toBeUndefined();
   });
 });

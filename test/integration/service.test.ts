@@ -90,8 +90,10 @@ describe('ferry serve: runs over HTTP', () => {
       }
       expect(entry.status).toBe(image.ref.includes('/present:') ? 'skipped' : 'completed');
       expect(entry.digest).toBe(image.digest);
-      expect(entry.startTime).toBeDefined();
-      expect(entry.endTime).toBeDefined();
+      // Timestamps are ISO 8601 and ordered: the image started before it ended.
+      expect(new Date(entry.startTime!).toISOString()).toBe(entry.startTime);
+      expect(new Date(entry.endTime!).toISOString()).toBe(entry.endTime);
+      expect(entry.endTime! >= entry.startTime!).toBe(true);
       const [, repo, tag] = /^[^/]+\/(.+):([^:]+)$/.exec(image.dest)!;
       expect(await remoteDigest(dst.url, repo!, tag!)).toBe(image.digest);
     }
@@ -126,6 +128,8 @@ describe('ferry serve: runs over HTTP', () => {
     expect(run.message).toMatch(new RegExp(`destination ${basic.host}/${repo}: .*(access denied|authentication)`));
     expect(Object.values(run.images)[0]).toMatchObject({ status: 'failed' });
     expect(Object.values(run.images)[0]!.message).toMatch(/^not copied: destination/);
+    // Copying nothing: the destination (read with the right credentials) has no such image.
+    expect(await remoteDigest(basic.url, repo, 'v1', basicHeader(basic.username, basic.password))).toBeUndefined();
   });
 
   it('shows per-image progress while running, and cancel stops new copies', async () => {
@@ -380,7 +384,7 @@ describe('ferry serve: runs over HTTP', () => {
     const page = first.json as { runs: RunView[]; nextToken?: string };
     expect(page.runs).toHaveLength(2);
     expect(page.runs[0]!.startTime >= page.runs[1]!.startTime).toBe(true);
-    expect(page.nextToken).toBeDefined();
+    expect(page.nextToken).toEqual(expect.stringMatching(/^[A-Za-z0-9_-]+$/));
     const next = (await api(server.url, 'GET', `/v1/runs?limit=2&nextToken=${page.nextToken}`)).json as {
       runs: RunView[];
     };

@@ -5,7 +5,8 @@ import { Readable } from 'node:stream';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { BufferPool } from '../../functions/oci/buffer-pool.js';
 import { isRetryable } from '../../functions/oci/retry.js';
-import { ChunkedDecoder, streamExchange, type StreamResponse } from '../../functions/oci/stream-exchange.js';
+import { ChunkedDecoder } from '../../functions/oci/chunked-decoder.js';
+import { streamExchange, type StreamResponse } from '../../functions/oci/stream-exchange.js';
 import { buildImage, push, Rng } from '../support/fixtures.js';
 
 const { seed, src, dst } = inject('registries');

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RunningServer } from '../../functions/local/serve.js';
 import { ecrHostFor } from '../../functions/oci/ecr-host.js';
 import { createRepository, type EcrDouble, startEcrDataPlane, startEcrDouble } from '../support/ecr-double.js';
@@ -18,7 +18,7 @@ let regions: RunningRegistry[];
 let planes: FaultProxy[];
 let ecr: EcrDouble;
 let server: RunningServer;
-const saved = { ...process.env };
+const endpointBefore = process.env.AWS_ENDPOINT_URL_ECR;
 const lifecycle = JSON.stringify({
   rules: [
     {
@@ -36,13 +36,15 @@ beforeAll(async () => {
   ]);
   ecr = await startEcrDouble(password);
   planes = await Promise.all(regions.map((r) => startEcrDataPlane(r.url, ecr)));
-  Object.assign(process.env, {
+  // The AWS SDK reads its endpoints and credentials from the environment; restored in afterAll.
+  for (const [name, value] of Object.entries({
     AWS_ENDPOINT_URL_ECR: ecr.url,
     AWS_ENDPOINT_URL_STS: ecr.url,
     AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
     AWS_SECRET_ACCESS_KEY: 'secret',
     AWS_REGION: 'us-east-1',
-  });
+  }))
+    vi.stubEnv(name, value);
   server = await startService({
     transport: {
       endpoints: new Map([
@@ -63,7 +65,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.close();
   await Promise.all([...planes.map((p) => p.stop()), ecr.stop(), ...regions.map((r) => r.stop())]);
-  process.env = saved;
+  vi.unstubAllEnvs();
+  // Later files in this worker must not reach the ECR stand-in through a leftover endpoint.
+  expect(process.env.AWS_ENDPOINT_URL_ECR).toBe(endpointBefore);
 });
 
 describe('sync_images between two ECR stand-in regions', () => {

@@ -3,7 +3,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTunnel, parseProxyUrl } from '../../functions/oci/proxy.js';
+import { parseProxyUrl } from '../../functions/oci/proxy.js';
+import { openTunnel } from '../../functions/oci/proxy-tunnel.js';
 import { cleanEnv, repoRoot } from '../support/cli.js';
 import { buildImage, Rng, writeLayout } from '../support/fixtures.js';
 import {

@@ -1,22 +1,33 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   AuthFileCredentials,
+  basicAuthorization,
   decodeDockerAuth,
   defaultAuthFilePaths,
   normaliseAuthKey,
   parseUserPass,
 } from '../../functions/oci/auth/credentials.js';
-import { registrySecretSchema } from '../../functions/runs/credential-binding.js';
+import { dockerHubAliases, parseImageReference } from '../../functions/oci/reference.js';
+import { registrySecretSchema, sameRegistry } from '../../functions/runs/credential-binding.js';
 import { bindCredential } from '../../functions/cli/credential-flags.js';
 
-function file(content: object): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'ferry-unit-')), 'auth.json');
-  writeFileSync(path, JSON.stringify(content));
+// Auth files in memory: no temp dirs in the unit tier. A path not written reads as ENOENT, as on disk.
+const files = new Map<string, string>();
+const readFile = (path: string): Promise<string> => {
+  const text = files.get(path);
+  return text === undefined
+    ? Promise.reject(Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' }))
+    : Promise.resolve(text);
+};
+function file(content: object | string): string {
+  const path = `/memory/${files.size}/auth.json`;
+  files.set(path, typeof content === 'string' ? content : JSON.stringify(content));
   return path;
 }
+const authFiles = (
+  paths: string[],
+  options: Omit<NonNullable<ConstructorParameters<typeof AuthFileCredentials>[1]>, 'readFile'> = {},
+): AuthFileCredentials => new AuthFileCredentials(paths, { ...options, readFile });
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
 describe('auth files', () => {
@@ -35,12 +46,31 @@ describe('auth files', () => {
     expect(normaliseAuthKey('localhost:5000')).toBe('localhost:5000');
   });
 
+  it('knows every Docker Hub alias that references know, so an auth-file key and a reference agree', () => {
+    expect([...dockerHubAliases].sort()).toEqual([
+      'index.docker.io',
+      'registry-1.docker.io',
+      'registry.hub.docker.com',
+    ]);
+    for (const alias of dockerHubAliases) {
+      expect(normaliseAuthKey(`https://${alias}/v1/`)).toBe('docker.io');
+      expect(normaliseAuthKey(alias.toUpperCase())).toBe('docker.io');
+      expect(parseImageReference(`${alias}/alpine`)).toEqual({
+        registry: 'docker.io',
+        repository: 'library/alpine',
+        tag: 'latest',
+      });
+      expect(sameRegistry(alias, 'docker.io')).toBe(true);
+    }
+    expect(normaliseAuthKey('hub.docker.io')).toBe('hub.docker.io');
+  });
+
   it('decodes auths, identity tokens and passwords with colons; the first file with the host wins', async () => {
     const first = file({ auths: { 'quay.io': { auth: b64('bob:pa:ss') }, 'ghcr.io': { identitytoken: 'refresh' } } });
     const second = file({
       auths: { 'quay.io': { auth: b64('other:x') }, 'https://index.docker.io/v1/': { auth: b64('hub:pw') } },
     });
-    const store = new AuthFileCredentials([first, '/nonexistent/auth.json', second]);
+    const store = authFiles([first, '/nonexistent/auth.json', second]);
     expect(await store.get('quay.io')).toEqual({ kind: 'basic', username: 'bob', password: 'pa:ss' });
     expect(await store.get('ghcr.io')).toEqual({ kind: 'identityToken', token: 'refresh' });
     expect(await store.get('docker.io')).toEqual({ kind: 'basic', username: 'hub', password: 'pw' });
@@ -50,7 +80,7 @@ describe('auth files', () => {
   it('asks credHelpers per host, then credsStore', async () => {
     const path = file({ credHelpers: { 'a.io': 'one' }, credsStore: 'desktop' });
     const calls: string[] = [];
-    const store = new AuthFileCredentials([path], {
+    const store = authFiles([path], {
       runHelper: (helper, registry) => {
         calls.push(`${helper} ${registry}`);
         return Promise.resolve(
@@ -64,12 +94,15 @@ describe('auth files', () => {
   });
 
   it('fails clearly on an unreadable --authfile or bad JSON', async () => {
-    await expect(new AuthFileCredentials(['/nonexistent.json'], { required: true }).get('x')).rejects.toThrow(
-      /cannot read auth file/,
-    );
-    const bad = join(mkdtempSync(join(tmpdir(), 'ferry-unit-')), 'bad.json');
-    writeFileSync(bad, '{');
-    await expect(new AuthFileCredentials([bad]).get('x')).rejects.toThrow(/not valid JSON/);
+    await expect(authFiles(['/nonexistent.json'], { required: true }).get('x')).rejects.toMatchObject({
+      name: 'UsageError',
+      code: 'USAGE',
+      cause: { code: 'ENOENT' },
+    });
+    // Not required (the default lookup order): a missing file is no file, not an error.
+    expect(await authFiles(['/nonexistent.json']).get('x')).toBeUndefined();
+    const bad = file('{');
+    await expect(authFiles([bad]).get('x')).rejects.toMatchObject({ name: 'UsageError', code: 'USAGE' });
   });
 
   it('parses USER:PASS flags', () => {
@@ -90,10 +123,18 @@ describe('user:password decoding', () => {
     ['b\tob:hunter2', undefined],
   ];
 
+  it('encodes Basic authorization as decodeDockerAuth reads it back', () => {
+    expect(basicAuthorization('bob', 'pa:ss')).toBe(`Basic ${b64('bob:pa:ss')}`);
+    expect(decodeDockerAuth(basicAuthorization('bob', 'pa:ss').slice('Basic '.length))).toEqual({
+      username: 'bob',
+      password: 'pa:ss',
+    });
+  });
+
   it.each(cases)('decodes base64 %j the same way everywhere', async (userPass, expected) => {
     const auth = b64(userPass);
     expect(decodeDockerAuth(auth)).toEqual(expected);
-    const store = new AuthFileCredentials([file({ auths: { 'quay.io': { auth } } })]);
+    const store = authFiles([file({ auths: { 'quay.io': { auth } } })]);
     const secret = registrySecretSchema.safeParse({ auth, registry: 'quay.io' });
     if (expected === undefined) {
       await expect(store.get('quay.io')).rejects.toThrow(/the entry for quay.io is not base64 "user:password"/);
@@ -118,9 +159,7 @@ describe('user:password decoding', () => {
     ]) {
       expect(decodeDockerAuth(auth)).toBeUndefined();
       expect(registrySecretSchema.safeParse({ auth, registry: 'quay.io' }).success).toBe(false);
-      await expect(new AuthFileCredentials([file({ auths: { 'quay.io': { auth } } })]).get('quay.io')).rejects.toThrow(
-        /not base64/,
-      );
+      await expect(authFiles([file({ auths: { 'quay.io': { auth } } })]).get('quay.io')).rejects.toThrow(/not base64/);
     }
   });
 });

@@ -55,6 +55,9 @@ describe('verifyDigest', () => {
 describe('digests', () => {
   it('computes and validates', () => {
     expect(digestOf(Buffer.from(''))).toBe('sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
-    expect(() => parseDigest('sha256:xyz')).toThrow(/64 lowercase hex/);
+    const invalid = expect.objectContaining({ name: 'InvalidReferenceError', code: 'INVALID_REFERENCE' });
+    expect(() => parseDigest('sha256:xyz')).toThrow(invalid);
+    expect(() => parseDigest(`sha256:${'a'.repeat(63)}`)).toThrow(invalid);
+    expect(parseDigest(`sha256:${'a'.repeat(64)}`)).toBe(`sha256:${'a'.repeat(64)}`);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseChallenge } from '../../functions/oci/auth/challenge.js';
 import { backoffDelay, defaultRetryPolicy, isRetryable, parseRetryAfter } from '../../functions/oci/retry.js';
-import { isLoopbackHost, redactUrl } from '../../functions/oci/transport.js';
+import { isLoopbackHost, redactUrl, Transport } from '../../functions/oci/transport.js';
 import { describeError, TransportError } from '../../functions/oci/errors.js';
 
 describe('WWW-Authenticate', () => {
@@ -58,6 +58,31 @@ describe('transport helpers', () => {
       expect(isLoopbackHost(host), host).toBe(true);
     for (const host of ['10.0.0.1', 'example.com', '128.0.0.1', 'localhost.evil.com'])
       expect(isLoopbackHost(host), host).toBe(false);
+  });
+  it('decides TLS per host:port, then host (brackets kept for IPv6), verification winning a tie', async () => {
+    const transport = new Transport({
+      insecureHosts: ['[fd12::1]', 'reg.example', 'pinned.example:5000'],
+      verifyHosts: ['localhost:5000', '[::1]'],
+    });
+    try {
+      const cases: [string, boolean][] = [
+        ['[fd12::1]:5000', true],
+        ['[fd12::1]', true],
+        ['[fd12::2]:5000', false],
+        ['reg.example:443', true],
+        ['REG.example', true],
+        ['pinned.example:5000', true],
+        ['pinned.example:5001', false],
+        ['localhost:5000', false],
+        ['localhost:5001', true],
+        ['[::1]:5000', false],
+        ['127.0.0.1:5000', true],
+        ['other.example', false],
+      ];
+      expect(cases.map(([host]) => [host, transport.isInsecure(host)])).toEqual(cases);
+    } finally {
+      await transport.close();
+    }
   });
   it('redacts query strings and userinfo from URLs in messages', () => {
     expect(redactUrl(new URL('https://u:p@s3.example.com/b/k?X-Amz-Signature=secret'))).toBe(

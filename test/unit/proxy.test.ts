@@ -45,6 +45,12 @@ describe('NO_PROXY matching (Go httpproxy semantics)', () => {
     ['', '128.0.0.1', 5000, false],
     // Malformed entries are skipped, not fatal.
     [':5000,,foo.com', 'foo.com', 443, true],
+    // An entry whose port is empty or not a number names nothing (not "any port").
+    ['foo.com:', 'foo.com', 443, false],
+    ['foo.com:https', 'foo.com', 443, false],
+    ['[2001:db8::1]:', '[2001:db8::1]', 443, false],
+    ['[2001:db8::1]', '[2001:db8::1]', 443, true],
+    ['foo.com:99999', 'foo.com', 443, false],
     ['10.0.0.0/99', '10.0.0.1', 443, false],
   ];
   it.each(cases)('NO_PROXY=%j, %s:%d → direct %s', (noProxy, host, port, direct) => {

@@ -77,8 +77,10 @@ describe('parseLocation', () => {
     expect(parseLocation('oci:relative/dir')).toEqual({ kind: 'layout', ref: { dir: 'relative/dir' } });
   });
   it('rejects unknown transports and empty layouts', () => {
-    expect(() => parseLocation('ftp://host/x')).toThrow(/unknown transport "ftp:\/\/"/);
-    expect(() => parseLocation('oci:')).toThrow(/needs a directory/);
+    const invalid = expect.objectContaining({ name: 'InvalidReferenceError', code: 'INVALID_REFERENCE' });
+    expect(() => parseLocation('ftp://host/x')).toThrow(invalid);
+    expect(() => parseLocation('oci:')).toThrow(invalid);
+    expect(parseLocation('docker://host.io/x').kind).toBe('registry');
   });
 });
 

@@ -3,7 +3,7 @@ import { AuthenticationError, RegistryError } from '../errors.js';
 import { Header } from '../media-types.js';
 import { readCapped, type Transport } from '../transport.js';
 import { type Challenge, parseChallenge } from './challenge.js';
-import type { Credential, CredentialStore } from './credentials.js';
+import { basicAuthorization, type Credential, type CredentialStore } from './credentials.js';
 
 const tokenResponseSchema = z.looseObject({
   token: z.string().optional(),
@@ -86,7 +86,7 @@ export class Authenticator {
   async #basicHeader(): Promise<string | undefined> {
     const credential = await this.#getCredential();
     if (credential?.kind !== 'basic') return undefined;
-    return `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`;
+    return basicAuthorization(credential.username, credential.password);
   }
 
   async #token(challenge: Challenge, scopes: readonly string[], fresh: boolean): Promise<string | undefined> {
@@ -134,8 +134,7 @@ export class Authenticator {
       for (const scope of scopes) url.searchParams.append('scope', scope);
       const headers: Record<string, string> = {};
       if (credential?.kind === 'basic') {
-        headers[Header.authorization] =
-          `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`;
+        headers[Header.authorization] = basicAuthorization(credential.username, credential.password);
       }
       res = await this.#transport.send({ method: 'GET', url, headers });
     }

@@ -4,6 +4,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
+import { canonicalRegistry, dockerHubRegistry } from '../reference.js';
 
 /** What a registry accepts: a user and password (Basic, or for a token), or an OAuth2 refresh token. */
 export type Credential =
@@ -39,6 +40,14 @@ export function decodeDockerAuth(auth: string): { username: string; password: st
   const bytes = Buffer.from(auth, 'base64');
   if (auth === '' || bytes.toString('base64') !== auth) return undefined;
   return splitUserPass(bytes.toString('utf8'));
+}
+
+/**
+ * `Basic base64(user:password)` (RFC 7617), the one encoder for registry Basic auth, token
+ * requests and `Proxy-Authorization`; {@link decodeDockerAuth} reads what it writes.
+ */
+export function basicAuthorization(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
 }
 
 /** `USER:PASS` as given to `--src-creds`/`--dest-creds`. */
@@ -95,6 +104,11 @@ const helperOutputSchema = z.object({ Username: z.string(), Secret: z.string() }
 
 export type HelperRunner = (helper: string, registry: string) => Promise<string>;
 
+/** Reads an auth file as UTF-8 text; a missing file rejects with an error whose `code` is `ENOENT`. */
+export type AuthFileReader = (path: string) => Promise<string>;
+
+const readUtf8: AuthFileReader = (path) => readFile(path, 'utf8');
+
 /** Runs `docker-credential-<name> get` with the registry on stdin. */
 export const runCredentialHelper: HelperRunner = (helper, registry) =>
   new Promise((resolve, reject) => {
@@ -132,12 +146,18 @@ export class AuthFileCredentials implements CredentialStore {
   readonly #paths: readonly string[];
   readonly #required: boolean;
   readonly #runHelper: HelperRunner;
+  readonly #readFile: AuthFileReader;
   #files: Promise<{ path: string; file: AuthFile }[]> | undefined;
 
-  constructor(paths: readonly string[], options: { required?: boolean; runHelper?: HelperRunner } = {}) {
+  /** `runHelper` and `readFile` default to the real helpers and file system (tests hand in fakes). */
+  constructor(
+    paths: readonly string[],
+    options: { required?: boolean; runHelper?: HelperRunner; readFile?: AuthFileReader } = {},
+  ) {
     this.#paths = paths;
     this.#required = options.required ?? false;
     this.#runHelper = options.runHelper ?? runCredentialHelper;
+    this.#readFile = options.readFile ?? readUtf8;
   }
 
   async get(registry: string): Promise<Credential | undefined> {
@@ -145,7 +165,8 @@ export class AuthFileCredentials implements CredentialStore {
       const entry = findAuthEntry(file, registry);
       if (entry) return decodeAuthEntry(entry, path, registry);
       const helper =
-        file.credHelpers?.[registry] ?? (registry === 'docker.io' ? file.credHelpers?.['index.docker.io'] : undefined);
+        file.credHelpers?.[registry] ??
+        (registry === dockerHubRegistry ? file.credHelpers?.['index.docker.io'] : undefined);
       const store = helper ?? file.credsStore;
       if (store) {
         const fromHelper = await this.#fromHelper(store, registry);
@@ -156,7 +177,7 @@ export class AuthFileCredentials implements CredentialStore {
   }
 
   async #fromHelper(helper: string, registry: string): Promise<Credential | undefined> {
-    const serverUrl = registry === 'docker.io' ? 'https://index.docker.io/v1/' : registry;
+    const serverUrl = registry === dockerHubRegistry ? 'https://index.docker.io/v1/' : registry;
     let output: string;
     try {
       output = await this.#runHelper(helper, serverUrl);
@@ -178,16 +199,16 @@ export class AuthFileCredentials implements CredentialStore {
 
   #load(): Promise<{ path: string; file: AuthFile }[]> {
     this.#files ??= Promise.all(
-      this.#paths.map(async (path) => ({ path, file: await readAuthFile(path, this.#required) })),
+      this.#paths.map(async (path) => ({ path, file: await readAuthFile(this.#readFile, path, this.#required) })),
     ).then((files) => files.filter((f): f is { path: string; file: AuthFile } => f.file !== undefined));
     return this.#files;
   }
 }
 
-async function readAuthFile(path: string, required: boolean): Promise<AuthFile | undefined> {
+async function readAuthFile(read: AuthFileReader, path: string, required: boolean): Promise<AuthFile | undefined> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await read(path);
   } catch (err) {
     if (!required && (err as { code?: unknown }).code === 'ENOENT') return undefined;
     throw new UsageError(`cannot read auth file ${path}`, { cause: err });
@@ -213,13 +234,13 @@ function findAuthEntry(file: AuthFile, registry: string): AuthEntry | undefined 
   return undefined;
 }
 
-/** `https://index.docker.io/v1/` → `docker.io`; `https://host:5000/path` → `host:5000`. */
+/** `https://index.docker.io/v1/` (or another Docker Hub alias) → `docker.io`; `https://host:5000/path` → `host:5000`. */
 export function normaliseAuthKey(key: string): string {
   const host = key
     .replace(/^[a-z]+:\/\//i, '')
     .split('/')[0]!
     .toLowerCase();
-  return host === 'index.docker.io' || host === 'registry-1.docker.io' ? 'docker.io' : host;
+  return canonicalRegistry(host);
 }
 
 function decodeAuthEntry(entry: AuthEntry, path: string, registry: string): Credential | undefined {
