@@ -2,14 +2,14 @@ import { z } from 'zod';
 import { AuthenticationError, describeError, FerryError } from '../oci/errors.js';
 import { silentLogger, type Logger } from '../oci/log.js';
 import { parsePlatform } from '../oci/manifest.js';
-import { manifestRef, parseImageReference } from '../oci/reference.js';
+import { parseImageReference } from '../oci/reference.js';
 import type { RepositoryRef } from '../oci/repository.js';
 import { isTransientNetworkError } from '../oci/retry.js';
 import { formatBytes } from '../mirror/format.js';
 import { Limiter } from '../mirror/limiter.js';
 import { type CancelWatch, watchCancel, withCheckpoints } from './cancel-watch.js';
 import { cancelledMessage, type RunCancellations } from './cancellation.js';
-import type { RunEngine, RunEngines } from './engine.js';
+import { type RunEngine, type RunEngines, runImage } from './engine.js';
 import { countImages, finalStatus, type ImageRecord, type RunRecord } from './model.js';
 import type { CredentialVault, EventPublisher } from './ports.js';
 import { closeOpenImages, type ImageOutcome, type RunStore } from './store.js';
@@ -74,10 +74,10 @@ export class WorkflowTasks {
     if (first) {
       const ref = parseImageReference(first.destination);
       try {
-        const destination = engine.repository({ kind: 'registry', ref }, 'destination');
+        const { repository: destination, reference } = runImage(engine, ref, 'destination');
         if (run.options.dryRun) {
           // A dry run writes nothing, not even a repository or an upload session: reading proves the credentials.
-          await destination.headManifest(manifestRef(ref));
+          await destination.headManifest(reference);
         } else {
           await engine.copier.prepare(destination);
           await destination.checkWriteAccess();
@@ -104,7 +104,8 @@ export class WorkflowTasks {
             if (refused !== undefined) return;
             const ref = parseImageReference(image.source);
             try {
-              const head = await engine.repository({ kind: 'registry', ref }, 'source').headManifest(manifestRef(ref));
+              const { repository, reference } = runImage(engine, ref, 'source');
+              const head = await repository.headManifest(reference);
               if (!head)
                 return await finish(image.index, { status: 'failed', message: `source ${image.source} not found` });
               await this.#deps.store.annotateImage(runId, image.index, { digest: head.digest });
@@ -154,20 +155,13 @@ export class WorkflowTasks {
     const engine = this.#deps.engines.forRun(run);
     const source = parseImageReference(image.source);
     const destination = parseImageReference(image.destination);
-    // The digest Plan resolved the tag to: a tag that moves during the run does not change what it copies.
+    const from = runImage(engine, source, 'source');
+    const to = runImage(engine, destination, 'destination');
     const pair: ImagePair = [
-      {
-        repository: engine.repository({ kind: 'registry', ref: source }, 'source'),
-        reference: image.digest ?? manifestRef(source),
-      },
-      {
-        // Every blob and manifest push first asks whether the run was cancelled: no tag after a cancel.
-        repository: withCheckpoints(
-          engine.repository({ kind: 'registry', ref: destination }, 'destination'),
-          cancel.checkpoint,
-        ),
-        reference: manifestRef(destination),
-      },
+      // The digest Plan resolved the tag to: a tag that moves during the run does not change what it copies.
+      { ...from, reference: image.digest ?? from.reference },
+      // Every blob and manifest push first asks whether the run was cancelled: no tag after a cancel.
+      { ...to, repository: withCheckpoints(to.repository, cancel.checkpoint) },
     ];
     try {
       if (run.options.dryRun) return await this.#dryRun(run, index, engine, pair);
