@@ -45,6 +45,7 @@ type Resolution =
       readonly kept?: string;
     };
 
+/** How an ImageCopier is built (see `createCopier` in engine.ts, which wires it to its BlobCopier). */
 export interface ImageCopierOptions {
   /** Manifests (an index's children) handled at once per image; default 8. */
   readonly manifestConcurrency?: number;

@@ -3,6 +3,9 @@ import type { Platform } from '../oci/manifest.js';
 import type { Repository } from '../oci/repository.js';
 import type { BlobOutcome } from './blob-copier.js';
 
+// The values an image copy takes and gives (apart from copy-image.ts, so the plan walk needs no ImageCopier).
+
+/** What one image copy (or plan) takes along: platforms, referrers, tag policy, cancellation. */
 export interface CopyOptions {
   /** Keep only these platforms of a multi-platform source (all when empty). */
   readonly platforms?: readonly Platform[];
@@ -15,6 +18,7 @@ export interface CopyOptions {
   readonly signal?: AbortSignal;
 }
 
+/** Blobs of one copy by ladder outcome. */
 export interface BlobCounts {
   copied: number;
   mounted: number;
