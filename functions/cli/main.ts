@@ -5,7 +5,7 @@ import { type MirrorResult, mirrorImages, planMirror } from '../mirror/mirror.js
 import { describeError, ErrorNames, UsageError } from '../oci/errors.js';
 import { formatBytes } from '../mirror/format.js';
 import { type Platform, parsePlatform } from '../oci/manifest.js';
-import { formatLocation, type Location, manifestRef, parseLocation } from '../oci/reference.js';
+import { formatLocation, type Location, parseLocation } from '../oci/reference.js';
 import { createCliLogger } from './log.js';
 import { parseRate, parseSeconds } from './units.js';
 import { type CopyFlags, createRuntime } from './runtime.js';
@@ -230,10 +230,9 @@ async function runCopy(
     bars?.progress,
   );
   try {
-    const sourceRef = locationRef(src, undefined);
     const result = await runtime.copier.copy(
-      { repository: runtime.registries.repository(src, 'source'), reference: sourceRef },
-      { repository: runtime.registries.repository(dst, 'destination'), reference: locationRef(dst, src) },
+      runtime.registries.image(src, 'source'),
+      runtime.registries.image(copyDestination(dst, src), 'destination'),
       { platforms, referrers: flags.referrers === true, includeForeignLayers: flags.includeForeignLayers === true },
     );
     bars?.stop();
@@ -310,12 +309,13 @@ function registriesOf(locations: readonly Location[]): string[] {
   return locations.flatMap((l) => (l.kind === 'registry' ? [l.ref.registry] : []));
 }
 
-/** The manifest reference for a location; an untagged layout destination takes the source's tag. */
-function locationRef(location: Location, source: Location | undefined): string {
-  if (location.kind === 'registry') return manifestRef(location.ref);
-  if (location.ref.tag !== undefined) return location.ref.tag;
-  if (source?.kind === 'registry') return source.ref.tag ?? 'latest';
-  return source?.ref.tag ?? 'latest';
+/**
+ * Where `ferry copy` writes: the destination as given, except that a tagless `oci:DIR` takes the
+ * source's tag (`latest` when the source names none, e.g. a digest alone).
+ */
+function copyDestination(destination: Location, source: Location): Location {
+  if (destination.kind === 'registry' || destination.ref.tag !== undefined) return destination;
+  return { kind: 'layout', ref: { ...destination.ref, tag: source.ref.tag ?? 'latest' } };
 }
 
 function jsonResult(result: MirrorResult): object {

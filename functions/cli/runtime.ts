@@ -1,20 +1,19 @@
 import { readFile } from 'node:fs/promises';
+import type { EcrAccess } from '../aws/ecr-access.js';
+import type { EcrRepositorySettings } from '../aws/ecr-repositories.js';
 import {
   AuthFileCredentials,
   ChainedCredentials,
-  type Credential,
   type CredentialStore,
   defaultAuthFilePaths,
 } from '../oci/auth/credentials.js';
+import { parseEcrHost } from '../oci/ecr-host.js';
 import { UsageError } from '../oci/errors.js';
 import type { Logger } from '../oci/log.js';
-import { Registries } from '../oci/registries.js';
-import { Transport } from '../oci/transport.js';
 import { proxySettingsFromEnv } from '../oci/proxy.js';
-import { BlobCopier, type BlobProgress } from '../mirror/blob-copier.js';
-import { ImageCopier, type PrepareDestination } from '../mirror/copy-image.js';
-import type { RepositoryPreparer } from '../aws/ecr-repositories.js';
-import { parseEcrHost } from '../oci/ecr-host.js';
+import type { BlobProgress } from '../mirror/blob-copier.js';
+import type { PrepareDestination } from '../mirror/copy-image.js';
+import { type CopyEngine, createCopyEngine } from '../mirror/engine.js';
 import { defaultMinimumRate } from '../mirror/rate-floor.js';
 import { bindCredential, resolveCredentials } from './credential-flags.js';
 
@@ -44,40 +43,26 @@ export interface CopyFlags {
   readonly ecrKmsKey?: string;
 }
 
-export interface Runtime {
-  readonly transport: Transport;
-  readonly registries: Registries;
-  readonly copier: ImageCopier;
-  close(): Promise<void>;
-}
+/** The CLI's copy engine: transport, registries and copier of one process. */
+export type Runtime = CopyEngine;
 
 /**
- * ECR through the default AWS credential chain, loaded only when an ECR host shows up (the AWS SDK
- * stays out of every other run's start-up).
+ * ECR as the service wires it (aws/ecr-access.ts: credentials from GetAuthorizationToken and
+ * repository creation), through the default AWS credential chain, loaded only when an ECR host
+ * shows up: the AWS SDK stays out of every other command's start-up.
  */
-class EcrOnDemand implements CredentialStore {
-  #store: Promise<CredentialStore> | undefined;
-  async get(registry: string): Promise<Credential | undefined> {
-    if (!parseEcrHost(registry)) return undefined;
-    this.#store ??= import('../aws/ecr-credentials.js').then((m) => new m.EcrCredentials());
-    return (await this.#store).get(registry);
-  }
-}
-
-function ecrPreparer(flags: CopyFlags): PrepareDestination | undefined {
-  if (flags.createRepositories === false) return undefined;
-  let repositories: Promise<RepositoryPreparer> | undefined;
-  return async (destination) => {
-    if (destination.registry === undefined || !parseEcrHost(destination.registry)) return;
-    repositories ??= import('../aws/ecr-repositories.js').then(
-      (m) =>
-        new m.EcrRepositories({
-          tagMutability: flags.ecrImmutableTags ? 'IMMUTABLE' : 'MUTABLE',
-          scanOnPush: flags.ecrScanOnPush === true,
-          ...(flags.ecrKmsKey ? { kmsKey: flags.ecrKmsKey } : {}),
-        }),
-    );
-    await (await repositories).prepare(destination.registry, destination.name);
+function ecrOnDemand(settings: EcrRepositorySettings): { credentials: CredentialStore; prepare: PrepareDestination } {
+  let access: Promise<EcrAccess> | undefined;
+  const load = (): Promise<EcrAccess> =>
+    (access ??= import('../aws/ecr-access.js').then((m) => new m.EcrAccessFactory(settings).forRole()));
+  return {
+    credentials: {
+      get: async (registry) => (parseEcrHost(registry) ? (await load()).credentials.get(registry) : undefined),
+    },
+    prepare: async (destination) => {
+      if (destination.registry === undefined || !parseEcrHost(destination.registry)) return;
+      await (await load()).prepare(destination);
+    },
   };
 }
 
@@ -100,9 +85,13 @@ export async function createRuntime(
   const authFile = new AuthFileCredentials(flags.authfile ? [flags.authfile] : defaultAuthFilePaths(), {
     required: flags.authfile !== undefined,
   });
-  const ecr = new EcrOnDemand();
+  const ecr = ecrOnDemand({
+    tagMutability: flags.ecrImmutableTags ? 'IMMUTABLE' : 'MUTABLE',
+    scanOnPush: flags.ecrScanOnPush === true,
+    ...(flags.ecrKmsKey ? { kmsKey: flags.ecrKmsKey } : {}),
+  });
   const store = (bound: CredentialStore | undefined): CredentialStore =>
-    new ChainedCredentials([...(bound === undefined ? [] : [bound]), authFile, ecr]);
+    new ChainedCredentials([...(bound === undefined ? [] : [bound]), authFile, ecr.credentials]);
   const sourceCredential = bindCredential(
     await resolveCredentials({
       value: flags.srcCreds,
@@ -131,38 +120,28 @@ export async function createRuntime(
       throw new UsageError(`cannot read --ca-file ${flags.caFile}`, { cause: err });
     }
   }
-  const transport = new Transport({
-    insecureHosts: flags.insecure,
-    verifyHosts: flags.tlsVerify,
-    endpoints: registryEndpoints(flags.registryEndpoint),
-    ...(flags.idleTimeout === undefined ? {} : { idleTimeoutMs: flags.idleTimeout }),
-    ...(ca === undefined ? {} : { ca }),
-    proxy: proxySettingsFromEnv(process.env),
-  });
-  const registries = new Registries({
-    transport,
+  return createCopyEngine({
+    transport: {
+      insecureHosts: flags.insecure,
+      verifyHosts: flags.tlsVerify,
+      endpoints: registryEndpoints(flags.registryEndpoint),
+      ...(flags.idleTimeout === undefined ? {} : { idleTimeoutMs: flags.idleTimeout }),
+      ...(ca === undefined ? {} : { ca }),
+      proxy: proxySettingsFromEnv(process.env),
+    },
     logger,
     sourceCredentials: store(sourceCredential),
     destinationCredentials: store(destinationCredential),
+    blobs: {
+      minRate: {
+        bytesPerSecond: flags.minRate ?? defaultMinimumRate.bytesPerSecond,
+        windowMs: flags.minRateWindow ?? defaultMinimumRate.windowMs,
+      },
+      ...(progress ? { progress } : {}),
+      ...(flags.blobConcurrency ? { concurrency: flags.blobConcurrency } : {}),
+    },
+    ...(flags.createRepositories === false ? {} : { prepareDestination: ecr.prepare }),
   });
-  const minRate = {
-    bytesPerSecond: flags.minRate ?? defaultMinimumRate.bytesPerSecond,
-    windowMs: flags.minRateWindow ?? defaultMinimumRate.windowMs,
-  };
-  const blobs = new BlobCopier({
-    logger,
-    budgets: transport.budgets,
-    minRate,
-    ...(progress ? { progress } : {}),
-    ...(flags.blobConcurrency ? { concurrency: flags.blobConcurrency } : {}),
-  });
-  const prepareDestination = ecrPreparer(flags);
-  return {
-    transport,
-    registries,
-    copier: new ImageCopier(blobs, { logger, ...(prepareDestination ? { prepareDestination } : {}) }),
-    close: () => transport.close(),
-  };
 }
 
 /** Registry endpoint overrides: `FERRY_REGISTRY_ENDPOINTS` (pinned), then `--registry-endpoint` flags. */

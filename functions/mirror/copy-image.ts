@@ -1,72 +1,56 @@
-import { type Digest, isDigest } from '../oci/digest.js';
+import { isDigest } from '../oci/digest.js';
 import { silentLogger, type Logger } from '../oci/log.js';
-import { blobsOf, type Descriptor, type Manifest, type Platform } from '../oci/manifest.js';
-import { foreignLayerMediaTypes } from '../oci/media-types.js';
+import type { Manifest } from '../oci/manifest.js';
 import type { ManifestHead, Repository, RepositoryRef } from '../oci/repository.js';
-import type { BlobCopier, BlobOutcome } from './blob-copier.js';
+import type { BlobCopier } from './blob-copier.js';
+import {
+  type CopyOptions,
+  type CopyPlan,
+  type CopyResult,
+  CopyTally,
+  type PrepareDestination,
+} from './copy-outcome.js';
+import { PlanTally } from './copy-plan.js';
 import { Limiter } from './limiter.js';
+import { type TreeWalk, walkTree } from './manifest-tree.js';
 import { selectPlatforms } from './platforms.js';
 import { copyReferrers } from './referrers.js';
 
-export interface CopyOptions {
-  /** Keep only these platforms of a multi-platform source (all when empty). */
-  readonly platforms?: readonly Platform[];
-  /** Also copy referrers (OCI 1.1 API or fallback tag) and cosign `.sig`/`.att`/`.sbom` tags. */
-  readonly referrers?: boolean;
-  /** Leave a destination tag that points at another digest alone (reported as skipped). Default: overwrite. */
-  readonly keepExistingTags?: boolean;
-  /** Fetch non-distributable (foreign) layers too; by default they are left where their `urls` point. */
-  readonly includeForeignLayers?: boolean;
-  readonly signal?: AbortSignal;
-}
+export type { BlobCounts, CopyOptions, CopyPlan, CopyResult, PrepareDestination } from './copy-outcome.js';
+export { CopyTally } from './copy-outcome.js';
 
-export interface BlobCounts {
-  copied: number;
-  mounted: number;
-  skipped: number;
-}
+/** What the destination tag holds, as far as HEADs asked before the source manifest is read. */
+type DestinationTag =
+  /** Not asked up front: the destination is a digest, or platform filtering decides the digest to compare. */
+  | { readonly kind: 'unasked' }
+  /** It has the source's digest already: the image is up to date, found with HEADs alone. */
+  | { readonly kind: 'current'; readonly head: ManifestHead }
+  /** Absent (`head` undefined) or another digest. */
+  | { readonly kind: 'differs'; readonly head: ManifestHead | undefined };
 
-/** One image's result, the shape of `ferry copy --json`. */
-export interface CopyResult {
-  readonly source: string;
-  readonly destination: string;
-  readonly digest: Digest;
-  readonly mediaType: string;
-  readonly status: 'copied' | 'skipped';
-  readonly blobs: BlobCounts;
-  readonly bytes: number;
-  /** Set when several platforms built a new index (its digest differs from the source's); not for one platform's own manifest. */
-  readonly digestChanged?: boolean;
-  readonly referrers?: number;
-  /** Why an image was skipped without being up to date (a differing tag kept). */
-  readonly note?: string;
-}
+/**
+ * The image to copy and what the destination holds: `current` when HEADs alone showed the
+ * destination tag has the source digest; else the source manifest read (`original`), platforms
+ * selected (`top`), the destination reference (`target`: the tag, or the digest), and `kept`
+ * when its tag points elsewhere and is to be left alone.
+ */
+type Resolution =
+  | { readonly kind: 'current'; readonly head: ManifestHead }
+  | {
+      readonly kind: 'resolved';
+      readonly original: Manifest;
+      readonly top: Manifest;
+      readonly target: string;
+      readonly existing: ManifestHead | undefined;
+      readonly kept?: string;
+    };
 
-/** What copying one image would do, found without writing anything (a dry run). */
-export interface CopyPlan {
-  readonly digest: Digest;
-  /** `up-to-date`: the destination has this digest; `tag-kept`: its tag points elsewhere and is kept. */
-  readonly status: 'would-copy' | 'up-to-date' | 'tag-kept';
-  /** Distinct blobs the destination lacks, and their bytes: what a copy would move. */
-  readonly missing: { readonly blobs: number; readonly bytes: number };
-  /** Blobs the destination already has (skipped by a copy). */
-  readonly present: number;
-  /** Manifest GETs from the source a copy would make (what registries such as Docker Hub count as pulls). */
-  readonly manifestGets: number;
-  readonly note?: string;
-}
-
-/** Makes sure a destination repository exists before anything is pushed (ECR creates none on push). */
-export type PrepareDestination = (destination: Repository) => Promise<void>;
-
-/** The tally of one copy: blob outcomes and bytes moved. */
-export class CopyTally {
-  readonly blobs: BlobCounts = { copied: 0, mounted: 0, skipped: 0 };
-  bytes = 0;
-  add(outcome: BlobOutcome): void {
-    this.blobs[outcome.kind]++;
-    this.bytes += outcome.bytes;
-  }
+/** How an ImageCopier is built (see `createCopier` in engine.ts, which wires it to its BlobCopier). */
+export interface ImageCopierOptions {
+  /** Manifests (an index's children) handled at once per image; default 8. */
+  readonly manifestConcurrency?: number;
+  readonly logger?: Logger;
+  readonly prepareDestination?: PrepareDestination;
 }
 
 /**
@@ -77,15 +61,15 @@ export class CopyTally {
 export class ImageCopier {
   readonly #blobs: BlobCopier;
   readonly #manifests: Limiter;
+  /** A dry run's blob HEADs: apart from `#manifests`, whose slots the walk holds while it waits on them. */
+  readonly #heads: Limiter;
   readonly #logger: Logger;
   readonly #prepare: PrepareDestination | undefined;
 
-  constructor(
-    blobs: BlobCopier,
-    options: { manifestConcurrency?: number; logger?: Logger; prepareDestination?: PrepareDestination } = {},
-  ) {
+  constructor(blobs: BlobCopier, options: ImageCopierOptions = {}) {
     this.#blobs = blobs;
     this.#manifests = new Limiter(options.manifestConcurrency ?? 8);
+    this.#heads = new Limiter(options.manifestConcurrency ?? 8);
     this.#logger = options.logger ?? silentLogger;
     this.#prepare = options.prepareDestination;
   }
@@ -96,14 +80,14 @@ export class ImageCopier {
   }
 
   async copy(from: RepositoryRef, to: RepositoryRef, options: CopyOptions = {}): Promise<CopyResult> {
-    const { repository: source, reference: sourceRef } = from;
-    const { repository: destination, reference: destinationRef } = to;
-    const found = await this.#resolve(source, sourceRef, destination, destinationRef, options);
+    const { repository: source } = from;
+    const { repository: destination } = to;
+    const found = await this.#resolve(from, to, options);
     const tally = new CopyTally();
     const { digest, mediaType } = found.kind === 'current' ? found.head : found.top;
-    const target = found.kind === 'current' ? destinationRef : found.target;
+    const target = found.kind === 'current' ? to.reference : found.target;
     const result = (status: CopyResult['status'], extra: Partial<CopyResult> = {}): CopyResult => ({
-      source: `${source.display}${refSuffix(sourceRef)}`,
+      source: `${source.display}${refSuffix(from.reference)}`,
       destination: `${destination.display}${refSuffix(target)}`,
       digest,
       mediaType,
@@ -114,13 +98,13 @@ export class ImageCopier {
     });
     if (found.kind === 'resolved' && found.kept !== undefined) return result('skipped', { note: found.kept });
     const upToDate = found.kind === 'current' || found.existing?.digest === digest;
+    const copyTree = (manifest: Manifest, reference: string) =>
+      this.#copyTree({ ...this.#walk(from, to, options), tally, signal: options.signal }, manifest, reference);
     if (found.kind === 'resolved' && !upToDate) {
       await this.prepare(destination);
-      await this.copyTree(source, destination, found.top, target, tally, options);
+      await copyTree(found.top, target);
     }
-    const referrers = options.referrers
-      ? await copyReferrers(this, source, destination, digest, tally, options)
-      : undefined;
+    const referrers = options.referrers ? await copyReferrers(source, destination, digest, copyTree) : undefined;
     return result(upToDate && tally.blobs.copied === 0 && tally.blobs.mounted === 0 ? 'skipped' : 'copied', {
       // Only a new index changes the digest; one platform picked out of an index is that platform's own manifest.
       ...(found.kind === 'resolved' && found.top.kind === 'index' && digest !== found.original.digest
@@ -135,70 +119,28 @@ export class ImageCopier {
    * manifest tree walked with HEADs at the destination. Only manifests are read from the source.
    */
   async plan(from: RepositoryRef, to: RepositoryRef, options: CopyOptions = {}): Promise<CopyPlan> {
-    const { repository: source, reference: sourceRef } = from;
-    const { repository: destination, reference: destinationRef } = to;
-    const found = await this.#resolve(source, sourceRef, destination, destinationRef, options);
+    const found = await this.#resolve(from, to, options);
     if (found.kind === 'current')
-      return {
-        digest: found.head.digest,
-        status: 'up-to-date',
-        missing: { blobs: 0, bytes: 0 },
-        present: 0,
-        manifestGets: 0,
-      };
+      return new PlanTally(to.repository, this.#heads, 0).result(found.head.digest, 'up-to-date');
     const { original, top } = found;
     // The source manifest, and the platform's own manifest when one platform was picked from an index.
-    const walk = {
-      manifestGets: top === original || top.kind === 'index' ? 1 : 2,
-      blobs: new Map<string, { size: number; present: boolean }>(),
-    };
-    const plan = (status: CopyPlan['status'], note?: string): CopyPlan => {
-      const missing = [...walk.blobs.values()].filter((b) => !b.present);
-      return {
-        digest: top.digest,
-        status,
-        missing: { blobs: missing.length, bytes: missing.reduce((n, b) => n + b.size, 0) },
-        present: walk.blobs.size - missing.length,
-        manifestGets: walk.manifestGets,
-        ...(note === undefined ? {} : { note }),
-      };
-    };
-    if (found.kept !== undefined) return plan('tag-kept', found.kept);
-    if (found.existing?.digest === top.digest) return plan('up-to-date');
-    await this.#planTree(source, destination, top, walk, options);
-    return plan('would-copy');
+    const tally = new PlanTally(to.repository, this.#heads, top === original || top.kind === 'index' ? 1 : 2);
+    if (found.kept !== undefined) return tally.result(top.digest, 'tag-kept', found.kept);
+    if (found.existing?.digest === top.digest) return tally.result(top.digest, 'up-to-date');
+    await walkTree(this.#walk(from, to, options), top, found.target, tally);
+    return tally.result(top.digest, 'would-copy');
   }
 
-  /**
-   * The image to copy and what the destination holds: `current` when HEADs alone show the
-   * destination tag has the source digest; else the source manifest read, platforms selected, the
-   * destination reference (`target`: the tag, or the digest), and `kept` when its tag points
-   * elsewhere and is to be left alone.
-   */
-  async #resolve(
-    source: Repository,
-    sourceRef: string,
-    destination: Repository,
-    destinationRef: string,
-    options: CopyOptions,
-  ): Promise<
-    | { kind: 'current'; head: ManifestHead }
-    | {
-        kind: 'resolved';
-        original: Manifest;
-        top: Manifest;
-        target: string;
-        existing: ManifestHead | undefined;
-        kept?: string;
-      }
-  > {
+  async #resolve(from: RepositoryRef, to: RepositoryRef, options: CopyOptions): Promise<Resolution> {
+    const { repository: source, reference: sourceRef } = from;
+    const { repository: destination, reference: destinationRef } = to;
     const byDigest = isDigest(destinationRef);
-    const current = await this.#upToDate(source, sourceRef, destination, destinationRef, options);
-    if (current.head) return { kind: 'current', head: current.head };
+    const tag = await this.#destinationTag(from, to, options);
+    if (tag.kind === 'current') return { kind: 'current', head: tag.head };
     // The source manifest and the destination tag are looked up at once: one round trip saved per image.
     const [original, existingTag] = await Promise.all([
       source.getManifest(sourceRef),
-      current.existing === null ? (byDigest ? undefined : destination.headManifest(destinationRef)) : current.existing,
+      tag.kind === 'differs' ? tag.head : byDigest ? undefined : destination.headManifest(destinationRef),
     ]);
     const top = await selectPlatforms(source, original, options.platforms ?? []);
     const target = byDigest ? top.digest : destinationRef;
@@ -215,100 +157,54 @@ export class ImageCopier {
     return { kind: 'resolved', original, top, target, existing, ...(kept === undefined ? {} : { kept }) };
   }
 
-  async #planTree(
-    source: Repository,
-    destination: Repository,
-    manifest: Manifest,
-    walk: { manifestGets: number; blobs: Map<string, { size: number; present: boolean }> },
-    options: CopyOptions,
-  ): Promise<void> {
-    if (manifest.kind === 'index') {
-      await Promise.all(
-        manifest.index.manifests.map((child) =>
-          this.#manifests.run(async () => {
-            if ((await destination.headManifest(child.digest))?.digest === child.digest) return;
-            walk.manifestGets++;
-            await this.#planTree(source, destination, await source.getManifest(child.digest), walk, options);
-          }),
-        ),
-      );
-      return;
-    }
-    const blobs = blobsOf(manifest.image).filter(
-      (blob) => (options.includeForeignLayers || !isForeign(blob)) && !walk.blobs.has(blob.digest),
-    );
-    for (const blob of blobs) walk.blobs.set(blob.digest, { size: blob.size, present: false });
-    await Promise.all(
-      blobs.map((blob) =>
-        this.#manifests.run(async () => {
-          walk.blobs.set(blob.digest, { size: blob.size, present: await destination.headBlob(blob) });
-        }),
-      ),
-    );
-  }
-
   /**
    * Whether the destination tag already has the source's digest, asked with HEADs only (no
    * manifest GET: registries such as Docker Hub count those as pulls). Only without platform
-   * filtering, where the digest to copy is the source's own. `existing` is the destination tag's
-   * HEAD when it was asked (`null`: not asked).
+   * filtering, where the digest to copy is the source's own.
    */
-  async #upToDate(
-    source: Repository,
-    sourceRef: string,
-    destination: Repository,
-    destinationRef: string,
-    options: CopyOptions,
-  ): Promise<{ head?: ManifestHead; existing: ManifestHead | undefined | null }> {
-    if (isDigest(destinationRef) || (options.platforms ?? []).length > 0) return { existing: null };
-    const [wanted, existing] = await Promise.all([
-      isDigest(sourceRef) ? sourceRef : source.headManifest(sourceRef).then((h) => h?.digest),
-      destination.headManifest(destinationRef),
+  async #destinationTag(from: RepositoryRef, to: RepositoryRef, options: CopyOptions): Promise<DestinationTag> {
+    if (isDigest(to.reference) || (options.platforms ?? []).length > 0) return { kind: 'unasked' };
+    const [wanted, head] = await Promise.all([
+      isDigest(from.reference) ? from.reference : from.repository.headManifest(from.reference).then((h) => h?.digest),
+      to.repository.headManifest(to.reference),
     ]);
-    if (existing !== undefined && wanted === existing.digest) {
-      this.#logger.debug('destination already has this digest: skip image', {
-        destination: `${destination.display}:${destinationRef}`,
-        digest: existing.digest,
-      });
-      return { head: existing, existing };
-    }
-    return { existing };
+    if (head === undefined || wanted !== head.digest) return { kind: 'differs', head };
+    this.#logger.debug('destination already has this digest: skip image', {
+      destination: `${to.repository.display}:${to.reference}`,
+      digest: head.digest,
+    });
+    return { kind: 'current', head };
+  }
+
+  #walk(from: RepositoryRef, to: RepositoryRef, options: CopyOptions): TreeWalk {
+    return {
+      source: from.repository,
+      destination: to.repository,
+      manifests: this.#manifests,
+      ...(options.includeForeignLayers ? { includeForeignLayers: true } : {}),
+    };
   }
 
   /** Copies a manifest and everything below it, then pushes it under `reference` (a tag or its digest). */
-  async copyTree(
-    source: Repository,
-    destination: Repository,
+  #copyTree(
+    walk: TreeWalk & { readonly tally: CopyTally; readonly signal: AbortSignal | undefined },
     manifest: Manifest,
     reference: string,
-    tally: CopyTally,
-    options: CopyOptions,
   ): Promise<{ subjectIndexed: boolean }> {
-    if (manifest.kind === 'index') {
-      await Promise.all(
-        manifest.index.manifests.map((child) =>
-          this.#manifests.run(async () => {
-            if ((await destination.headManifest(child.digest))?.digest === child.digest) return;
-            const childManifest = await source.getManifest(child.digest);
-            await this.copyTree(source, destination, childManifest, child.digest, tally, options);
-          }),
-        ),
-      );
-    } else {
-      const blobs = blobsOf(manifest.image).filter((blob) => options.includeForeignLayers || !isForeign(blob));
-      const outcomes = await Promise.all(
-        blobs.map((blob) => this.#blobs.copy(source, destination, blob, options.signal)),
-      );
-      outcomes.forEach((o) => tally.add(o));
-    }
-    // WARNING: nothing is pushed once the copy was aborted (a cancelled run must not gain a tag).
-    options.signal?.throwIfAborted();
-    return destination.putManifest(reference, manifest);
+    return walkTree(walk, manifest, reference, {
+      blobs: async (blobs) => {
+        const outcomes = await Promise.all(
+          blobs.map((blob) => this.#blobs.copy(walk.source, walk.destination, blob, walk.signal)),
+        );
+        outcomes.forEach((o) => walk.tally.add(o));
+      },
+      leave: (node, ref) => {
+        // WARNING: nothing is pushed once the copy was aborted (a cancelled run must not gain a tag).
+        walk.signal?.throwIfAborted();
+        return walk.destination.putManifest(ref, node);
+      },
+    });
   }
-}
-
-function isForeign(blob: Descriptor): boolean {
-  return foreignLayerMediaTypes.includes(blob.mediaType);
 }
 
 function refSuffix(reference: string): string {

@@ -1,11 +1,5 @@
 import { describeError } from '../oci/errors.js';
-import {
-  formatReference,
-  type ImageReference,
-  manifestRef,
-  mirrorDestination,
-  parseImageReference,
-} from '../oci/reference.js';
+import { formatReference, type ImageReference, mirrorDestination, parseImageReference } from '../oci/reference.js';
 import type { Registries } from '../oci/registries.js';
 import type { CopyOptions, CopyResult, ImageCopier } from './copy-image.js';
 import { Limiter } from './limiter.js';
@@ -66,14 +60,8 @@ export async function mirrorImages(
         } else {
           try {
             result = await copier.copy(
-              {
-                repository: registries.repository({ kind: 'registry', ref: source }, 'source'),
-                reference: manifestRef(source),
-              },
-              {
-                repository: registries.repository({ kind: 'registry', ref: destination }, 'destination'),
-                reference: manifestRef(destination),
-              },
+              registries.image({ kind: 'registry', ref: source }, 'source'),
+              registries.image({ kind: 'registry', ref: destination }, 'destination'),
               options,
             );
           } catch (err) {

@@ -2,7 +2,13 @@ import { type Digest, digestHex } from '../oci/digest.js';
 import { type Descriptor, type Manifest, parseManifest } from '../oci/manifest.js';
 import { MediaType } from '../oci/media-types.js';
 import type { Repository } from '../oci/repository.js';
-import type { CopyOptions, CopyTally, ImageCopier } from './copy-image.js';
+
+/**
+ * Copies a manifest and everything below it into the destination under `reference` (a tag or
+ * its digest); says whether the destination indexed the manifest's subject. The image copier
+ * hands its own in, so referrers are copied by the same ladder and counted in the same tally.
+ */
+export type CopyTree = (manifest: Manifest, reference: string) => Promise<{ readonly subjectIndexed: boolean }>;
 
 /** The tag the OCI 1.1 referrers fallback scheme uses for a subject: `sha256-<hex>`. */
 export function fallbackTag(digest: Digest): string {
@@ -21,12 +27,10 @@ export const cosignSuffixes = ['sig', 'att', 'sbom'] as const;
  * referrer manifests were found.
  */
 export async function copyReferrers(
-  copier: ImageCopier,
   source: Repository,
   destination: Repository,
   subject: Digest,
-  tally: CopyTally,
-  options: CopyOptions,
+  copyTree: CopyTree,
   seen: Set<string> = new Set(),
 ): Promise<number> {
   if (seen.has(subject)) return 0;
@@ -43,20 +47,13 @@ export async function copyReferrers(
   for (const descriptor of descriptors) {
     if ((await destination.headManifest(descriptor.digest))?.digest !== descriptor.digest) {
       const referrer = await source.getManifest(descriptor.digest);
-      const { subjectIndexed } = await copier.copyTree(
-        source,
-        destination,
-        referrer,
-        descriptor.digest,
-        tally,
-        options,
-      );
+      const { subjectIndexed } = await copyTree(referrer, descriptor.digest);
       destinationIndexes &&= subjectIndexed;
     } else {
       destinationApi ??= destination.referrers(subject).then((found) => found !== undefined);
       destinationIndexes &&= await destinationApi;
     }
-    count += 1 + (await copyReferrers(copier, source, destination, descriptor.digest, tally, options, seen));
+    count += 1 + (await copyReferrers(source, destination, descriptor.digest, copyTree, seen));
   }
   if (descriptors.length > 0 && !destinationIndexes) {
     await writeFallbackTag(destination, tag, descriptors, sourceFallback);
@@ -69,7 +66,7 @@ export async function copyReferrers(
     count++;
     if ((await destination.headManifest(cosignTag))?.digest === head.digest) continue;
     const manifest = await source.getManifest(cosignTag);
-    await copier.copyTree(source, destination, manifest, cosignTag, tally, options);
+    await copyTree(manifest, cosignTag);
   }
   return count;
 }

@@ -1,11 +1,11 @@
 import type { CredentialStore } from './auth/credentials.js';
 import { parseEcrHost } from './ecr-host.js';
 import { silentLogger, type Logger } from './log.js';
-import type { Location } from './reference.js';
+import { type Location, manifestRef } from './reference.js';
 import { RegistryClient } from './registry-client.js';
 import { RegistryRepository, type UploadMode } from './registry-repository.js';
 import { LayoutRepository } from './layout-repository.js';
-import type { Repository } from './repository.js';
+import type { Repository, RepositoryRef } from './repository.js';
 import type { Transport } from './transport.js';
 
 export interface RegistriesOptions {
@@ -17,6 +17,22 @@ export interface RegistriesOptions {
   readonly logger?: Logger;
   /** How uploads go to a host; default `put`. */
   readonly uploadMode?: (registry: string) => UploadMode;
+  /**
+   * Called with every registry repository before a handle to it is made; throw to refuse it (the
+   * deployed service's ECR scope), so no request ever reaches a repository outside it.
+   */
+  readonly checkRepository?: (registry: string, repository: string) => void;
+}
+
+/** Which side of a copy a repository is on: sources are read with source credentials, destinations pushed to. */
+export type Role = 'source' | 'destination';
+
+/**
+ * The tag or digest a location names: a layout's tag (`latest` without one); a registry
+ * reference's digest, else its tag, else `latest`.
+ */
+export function locationReference(location: Location): string {
+  return location.kind === 'layout' ? (location.ref.tag ?? 'latest') : manifestRef(location.ref);
 }
 
 /**
@@ -32,7 +48,7 @@ export class Registries {
     this.#options = options;
   }
 
-  client(registry: string, role: 'source' | 'destination'): RegistryClient {
+  client(registry: string, role: Role): RegistryClient {
     const key = `${role} ${registry}`;
     let client = this.#clients.get(key);
     if (!client) {
@@ -43,7 +59,12 @@ export class Registries {
     return client;
   }
 
-  repository(location: Location, role: 'source' | 'destination'): Repository {
+  /** One side of a copy straight from a location: its repository and the reference it names ({@link locationReference}). */
+  image(location: Location, role: Role): RepositoryRef {
+    return { repository: this.repository(location, role), reference: locationReference(location) };
+  }
+
+  repository(location: Location, role: Role): Repository {
     if (location.kind === 'layout') {
       let layout = this.#layouts.get(location.ref.dir);
       if (!layout) {
@@ -53,6 +74,7 @@ export class Registries {
       return layout;
     }
     const { registry, repository } = location.ref;
+    this.#options.checkRepository?.(registry, repository);
     return new RegistryRepository(this.client(registry, role), repository, {
       push: role === 'destination',
       // ECR takes no monolithic PUT with a body: one streamed PATCH, then PUT ?digest=.

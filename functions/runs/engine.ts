@@ -1,11 +1,12 @@
 import { ChainedCredentials, type Credential, type CredentialStore } from '../oci/auth/credentials.js';
 import type { Logger } from '../oci/log.js';
-import type { Location } from '../oci/reference.js';
-import { Registries, type RegistriesOptions } from '../oci/registries.js';
-import type { Repository } from '../oci/repository.js';
+import type { ImageReference, Location } from '../oci/reference.js';
+import { locationReference, type Role } from '../oci/registries.js';
+import type { Repository, RepositoryRef } from '../oci/repository.js';
 import { Transport, type TransportOptions } from '../oci/transport.js';
-import { BlobCopier, type SharedBlobs } from '../mirror/blob-copier.js';
-import { ImageCopier, type PrepareDestination } from '../mirror/copy-image.js';
+import type { SharedBlobs } from '../mirror/blob-copier.js';
+import type { ImageCopier, PrepareDestination } from '../mirror/copy-image.js';
+import { createCopyEngine } from '../mirror/engine.js';
 import { sameRegistry } from './credential-binding.js';
 import { CredentialError } from './errors.js';
 import type { EcrScope } from './ecr-scope.js';
@@ -17,6 +18,12 @@ export interface RunEngine {
   /** A repository of the run as source or destination: its credentials, ECR scope and transport applied. */
   repository(location: Location, role: 'source' | 'destination'): Repository;
   readonly copier: ImageCopier;
+}
+
+/** One side of a run's copy: the repository of `ref` through the run's engine, and the digest or tag `ref` names. */
+export function runImage(engine: RunEngine, ref: ImageReference, role: Role): RepositoryRef {
+  const location: Location = { kind: 'registry', ref };
+  return { repository: engine.repository(location, role), reference: locationReference(location) };
 }
 
 /** Where the workflow tasks get a run's engine (EngineFactory; an in-memory one in unit tests). */
@@ -83,19 +90,6 @@ class RunCredentials implements CredentialStore {
   }
 }
 
-/** Registries that refuse ECR repositories outside the deployment's prefixes before any request. */
-class ScopedRegistries extends Registries {
-  readonly #scope: EcrScope;
-  constructor(options: RegistriesOptions, scope: EcrScope) {
-    super(options);
-    this.#scope = scope;
-  }
-  override repository(location: Location, role: 'source' | 'destination'): Repository {
-    if (location.kind === 'registry') this.#scope.check(location.ref.registry, location.ref.repository);
-    return super.repository(location, role);
-  }
-}
-
 /** Builds (and keeps a few of) the engines of runs, so images of one run share in-flight blobs. */
 export class EngineFactory implements RunEngines {
   readonly #deps: EngineFactoryDeps;
@@ -112,7 +106,9 @@ export class EngineFactory implements RunEngines {
     if (!engine) {
       const { destination, sourceCredentials } = run.options;
       const destinationEcr = this.#deps.ecr?.(destination.roleArn);
-      const options: RegistriesOptions = {
+      const scope = this.#deps.ecrScope;
+      const { registries, copier } = createCopyEngine({
+        // Shared by runs and closed by close(), not by the run's engine.
         transport: this.#transport(destination.insecure ? [destination.registry] : []),
         sourceCredentials: this.#withEcr(new RunCredentials(sourceCredentials, this.#deps.vault), this.#deps.ecr?.()),
         destinationCredentials: this.#withEcr(
@@ -123,18 +119,12 @@ export class EngineFactory implements RunEngines {
           destinationEcr,
         ),
         logger: this.#deps.logger,
-      };
-      const registries = this.#deps.ecrScope
-        ? new ScopedRegistries(options, this.#deps.ecrScope)
-        : new Registries(options);
-      const blobs = new BlobCopier({
-        logger: this.#deps.logger,
-        budgets: options.transport.budgets,
-        concurrency: this.#deps.blobConcurrency ?? blobsPerImage,
-        ...(this.#deps.sharedBlobs ? { shared: this.#deps.sharedBlobs } : {}),
-      });
-      const copier = new ImageCopier(blobs, {
-        logger: this.#deps.logger,
+        // Repositories outside the deployment's ECR prefixes are refused before any request.
+        ...(scope ? { checkRepository: (registry, repository) => scope.check(registry, repository) } : {}),
+        blobs: {
+          concurrency: this.#deps.blobConcurrency ?? blobsPerImage,
+          ...(this.#deps.sharedBlobs ? { shared: this.#deps.sharedBlobs } : {}),
+        },
         ...(destinationEcr ? { prepareDestination: destinationEcr.prepare } : {}),
       });
       engine = { repository: (location, role) => registries.repository(location, role), copier };

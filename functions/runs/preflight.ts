@@ -1,8 +1,8 @@
 import { AuthenticationError, describeError, FerryError } from '../oci/errors.js';
 import type { Logger } from '../oci/log.js';
-import { manifestRef, parseImageReference } from '../oci/reference.js';
+import { parseImageReference } from '../oci/reference.js';
 import { Limiter } from '../mirror/limiter.js';
-import type { RunEngine } from './engine.js';
+import { type RunEngine, runImage } from './engine.js';
 import { countImages, type ImageRecord, type RunRecord } from './model.js';
 import { closeOpenImages, type ImageOutcome, type RunStore } from './store.js';
 import type { RunTaskDeps } from './task-deps.js';
@@ -54,7 +54,8 @@ export async function preflightRun(
           if (refused !== undefined) return;
           const ref = parseImageReference(image.source);
           try {
-            const head = await engine.repository({ kind: 'registry', ref }, 'source').headManifest(manifestRef(ref));
+            const { repository, reference } = runImage(engine, ref, 'source');
+            const head = await repository.headManifest(reference);
             if (!head)
               return await finish(image.index, { status: 'failed', message: `source ${image.source} not found` });
             await store.annotateImage(runId, image.index, { digest: head.digest });
@@ -84,10 +85,10 @@ async function checkDestination(
   if (!first) return undefined;
   const ref = parseImageReference(first.destination);
   try {
-    const destination = engine.repository({ kind: 'registry', ref }, 'destination');
+    const { repository: destination, reference } = runImage(engine, ref, 'destination');
     if (run.options.dryRun) {
       // A dry run writes nothing, not even a repository or an upload session: reading proves the credentials.
-      await destination.headManifest(manifestRef(ref));
+      await destination.headManifest(reference);
     } else {
       await engine.copier.prepare(destination);
       await destination.checkWriteAccess();

@@ -1,10 +1,11 @@
 import { describeError } from '../oci/errors.js';
 import { silentLogger, type Logger } from '../oci/log.js';
 import { parsePlatform } from '../oci/manifest.js';
-import { manifestRef, parseImageReference } from '../oci/reference.js';
+import { parseImageReference } from '../oci/reference.js';
 import type { RepositoryRef } from '../oci/repository.js';
 import { isRetryable } from '../oci/retry.js';
 import { type CancelWatch, watchCancel, withCheckpoints } from './cancel-watch.js';
+import { runImage } from './engine.js';
 import { cancelledMessage } from './cancellation.js';
 import { assessImage } from './dry-run.js';
 import { finishRun, recordImageFailure, stopIfFailFast } from './finish-run.js';
@@ -73,20 +74,14 @@ export class RunTasks {
   async #copy(run: RunRecord, image: ImageRecord, cancel: CancelWatch): Promise<CopyImageResult> {
     const { runId, index } = image;
     const engine = this.#deps.engines.forRun(run);
-    const source = parseImageReference(image.source);
-    const destination = parseImageReference(image.destination);
+    const source = runImage(engine, parseImageReference(image.source), 'source');
+    const destination = runImage(engine, parseImageReference(image.destination), 'destination');
     // The digest preflight resolved the tag to: a tag that moves during the run does not change what it copies.
-    const from: RepositoryRef = {
-      repository: engine.repository({ kind: 'registry', ref: source }, 'source'),
-      reference: image.digest ?? manifestRef(source),
-    };
+    const from: RepositoryRef = { ...source, reference: image.digest ?? source.reference };
+    // Every blob and manifest push first asks whether the run was cancelled: no tag after a cancel.
     const to: RepositoryRef = {
-      // Every blob and manifest push first asks whether the run was cancelled: no tag after a cancel.
-      repository: withCheckpoints(
-        engine.repository({ kind: 'registry', ref: destination }, 'destination'),
-        cancel.checkpoint,
-      ),
-      reference: manifestRef(destination),
+      ...destination,
+      repository: withCheckpoints(destination.repository, cancel.checkpoint),
     };
     try {
       if (run.options.dryRun) {

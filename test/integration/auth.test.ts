@@ -123,20 +123,14 @@ describe('Bearer token auth (token registry + JWT issuer)', () => {
     });
     try {
       const into = await engine.copier.copy(
-        {
-          repository: engine.registries.repository(
-            { kind: 'registry', ref: { registry: src.host, repository: name, tag: 'v1' } },
-            'source',
-          ),
-          reference: 'v1',
-        },
-        {
-          repository: engine.registries.repository(
-            { kind: 'registry', ref: { registry: token.host, repository: name, tag: 'v1' } },
-            'destination',
-          ),
-          reference: 'v1',
-        },
+        engine.registries.image(
+          { kind: 'registry', ref: { registry: src.host, repository: name, tag: 'v1' } },
+          'source',
+        ),
+        engine.registries.image(
+          { kind: 'registry', ref: { registry: token.host, repository: name, tag: 'v1' } },
+          'destination',
+        ),
       );
       expect(into.blobs.copied).toBe(3);
       expect(await remoteDigest(token.url, name, 'v1', tokenAuth)).toBe(image.digest);
@@ -163,20 +157,14 @@ describe('Bearer token auth (token registry + JWT issuer)', () => {
     const engine = createEngine({ sourceCredentials: anonymous });
     try {
       const result = await engine.copier.copy(
-        {
-          repository: engine.registries.repository(
-            { kind: 'registry', ref: { registry: token.host, repository: name, tag: 'v1' } },
-            'source',
-          ),
-          reference: 'v1',
-        },
-        {
-          repository: engine.registries.repository(
-            { kind: 'registry', ref: { registry: src.host, repository: name, tag: 'v1' } },
-            'destination',
-          ),
-          reference: 'v1',
-        },
+        engine.registries.image(
+          { kind: 'registry', ref: { registry: token.host, repository: name, tag: 'v1' } },
+          'source',
+        ),
+        engine.registries.image(
+          { kind: 'registry', ref: { registry: src.host, repository: name, tag: 'v1' } },
+          'destination',
+        ),
       );
       expect(result.digest).toBe(image.digest);
     } finally {

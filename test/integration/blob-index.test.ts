@@ -194,14 +194,8 @@ describe('the blob index shared by copy-image Lambdas', () => {
     const engine = createEngine({ blobs: { shared: { index: durable, leases: durable }, pollMs: 20, logger } });
     try {
       const result = await engine.copier.copy(
-        {
-          repository: engine.registries.repository(parseLocation(`${src.host}/${prefix}/app0:v1`), 'source'),
-          reference: 'v1',
-        },
-        {
-          repository: engine.registries.repository(parseLocation(`${proxy.host}/${prefix}/app0:v1`), 'destination'),
-          reference: 'v1',
-        },
+        engine.registries.image(parseLocation(`${src.host}/${prefix}/app0:v1`), 'source'),
+        engine.registries.image(parseLocation(`${proxy.host}/${prefix}/app0:v1`), 'destination'),
       );
       expect(result).toMatchObject({ status: 'copied', digest: images[0]!.digest, blobs: { copied: 3, mounted: 0 } });
       expect(said).toContain('blob being copied by another process: waiting to mount it');

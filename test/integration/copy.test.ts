@@ -31,13 +31,7 @@ function multiArch() {
 async function copy(from: string, to: string, options = {}) {
   const s = parseLocation(from);
   const d = parseLocation(to);
-  const ref = (l: ReturnType<typeof parseLocation>) =>
-    l.kind === 'registry' ? (l.ref.digest ?? l.ref.tag!) : (l.ref.tag ?? 'latest');
-  return engine.copier.copy(
-    { repository: engine.registries.repository(s, 'source'), reference: ref(s) },
-    { repository: engine.registries.repository(d, 'destination'), reference: ref(d) },
-    options,
-  );
+  return engine.copier.copy(engine.registries.image(s, 'source'), engine.registries.image(d, 'destination'), options);
 }
 
 describe('copy between real registries', () => {

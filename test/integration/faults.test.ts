@@ -2,10 +2,8 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { anonymous, StaticCredentials } from '../../functions/oci/auth/credentials.js';
 import { parseDigest } from '../../functions/oci/digest.js';
 import { DigestMismatchError } from '../../functions/oci/errors.js';
-import { Registries } from '../../functions/oci/registries.js';
 import { Transport } from '../../functions/oci/transport.js';
-import { BlobCopier } from '../../functions/mirror/blob-copier.js';
-import { ImageCopier } from '../../functions/mirror/copy-image.js';
+import { createCopyEngine } from '../../functions/mirror/engine.js';
 import { buildImage, push, remoteDigest, Rng } from '../support/fixtures.js';
 import { type Fault, type FaultProxy, type SeenRequest, startFaultProxy } from '../support/fault-proxy.js';
 import { waitFor } from '../support/ports.js';
@@ -37,40 +35,24 @@ interface EngineOptions {
 }
 
 function makeEngine(options: EngineOptions = {}) {
-  const transport = new Transport({
-    retry: { baseDelayMs: 5, maxDelayMs: 20 },
-    ...(options.streamThreshold === undefined ? {} : { streamThreshold: options.streamThreshold }),
-  });
-  transports.push(transport);
-  const registries = new Registries({
-    transport,
+  const engine = createCopyEngine({
+    transport: {
+      retry: { baseDelayMs: 5, maxDelayMs: 20 },
+      ...(options.streamThreshold === undefined ? {} : { streamThreshold: options.streamThreshold }),
+    },
     sourceCredentials: options.sourceCredentials ?? anonymous,
     destinationCredentials: options.destinationCredentials ?? anonymous,
     uploadMode: () => (options.patch ? 'patch' : 'put'),
-  });
-  const copier = new ImageCopier(
-    new BlobCopier({
+    blobs: {
       retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 5_000 },
-      budgets: transport.budgets,
       ...(options.blobConcurrency === undefined ? {} : { concurrency: options.blobConcurrency }),
-    }),
-  );
+    },
+  });
+  transports.push(engine.transport);
   return (from: string, fromRepo: string, to: string, toRepo: string, tag = 'v1') =>
-    copier.copy(
-      {
-        repository: registries.repository(
-          { kind: 'registry', ref: { registry: from, repository: fromRepo, tag } },
-          'source',
-        ),
-        reference: tag,
-      },
-      {
-        repository: registries.repository(
-          { kind: 'registry', ref: { registry: to, repository: toRepo, tag } },
-          'destination',
-        ),
-        reference: tag,
-      },
+    engine.copier.copy(
+      engine.registries.image({ kind: 'registry', ref: { registry: from, repository: fromRepo, tag } }, 'source'),
+      engine.registries.image({ kind: 'registry', ref: { registry: to, repository: toRepo, tag } }, 'destination'),
     );
 }
 
@@ -274,7 +256,11 @@ describe('closing', () => {
       r.url.includes('/manifests/') ? { kind: 'respond', status: 503, headers: { 'retry-after': '50' } } : undefined,
     );
     const transport = new Transport({ retry: { maxRetryAfterMs: 60_000 } });
-    const registries = new Registries({ transport, sourceCredentials: anonymous, destinationCredentials: anonymous });
+    const { registries } = createCopyEngine({
+      transport,
+      sourceCredentials: anonymous,
+      destinationCredentials: anonymous,
+    });
     const pending = registries
       .repository({ kind: 'registry', ref: { registry: source.host, repository: name, tag: 'v1' } }, 'source')
       .getManifest('v1');
@@ -302,7 +288,7 @@ describe('the SSRF guard (deployed service)', () => {
     await push(src.url, name, 'v1', image);
     const guarded = new Transport({ guard: new NetworkGuard(), retry: { baseDelayMs: 5, maxDelayMs: 20 } });
     transports.push(guarded);
-    const registries = new Registries({
+    const { registries } = createCopyEngine({
       transport: guarded,
       sourceCredentials: anonymous,
       destinationCredentials: anonymous,
@@ -324,11 +310,11 @@ describe('the SSRF guard (deployed service)', () => {
     // Blob bodies on the pooled stream path go through the same guard.
     const streaming = new Transport({ guard: new NetworkGuard(), streamThreshold: 0, retry: { attempts: 1 } });
     transports.push(streaming);
-    const blobs = new Registries({
+    const blobs = createCopyEngine({
       transport: streaming,
       sourceCredentials: anonymous,
       destinationCredentials: anonymous,
-    });
+    }).registries;
     const layer = {
       mediaType: image.blobs[1]!.mediaType,
       digest: parseDigest(image.blobs[1]!.digest),
@@ -350,11 +336,11 @@ describe('the SSRF guard (deployed service)', () => {
 
     const allowed = new Transport({ guard: new NetworkGuard(['127.0.0.0/8']) });
     transports.push(allowed);
-    const ok = new Registries({
+    const ok = createCopyEngine({
       transport: allowed,
       sourceCredentials: anonymous,
       destinationCredentials: anonymous,
-    }).repository({ kind: 'registry', ref: { registry: src.host, repository: name, tag: 'v1' } }, 'source');
+    }).registries.repository({ kind: 'registry', ref: { registry: src.host, repository: name, tag: 'v1' } }, 'source');
     expect((await ok.getManifest('v1')).digest).toBe(image.digest);
   });
 });

@@ -34,20 +34,11 @@ describe('Bearer tokens', () => {
       for (const [i, im] of images.entries()) {
         const tag = `v${i}`;
         const result = await engine.copier.copy(
-          {
-            repository: engine.registries.repository(
-              { kind: 'registry', ref: { registry: src.host, repository: name, tag } },
-              'source',
-            ),
-            reference: tag,
-          },
-          {
-            repository: engine.registries.repository(
-              { kind: 'registry', ref: { registry: registry.host, repository: name, tag } },
-              'destination',
-            ),
-            reference: tag,
-          },
+          engine.registries.image({ kind: 'registry', ref: { registry: src.host, repository: name, tag } }, 'source'),
+          engine.registries.image(
+            { kind: 'registry', ref: { registry: registry.host, repository: name, tag } },
+            'destination',
+          ),
         );
         expect(result.digest).toBe(im.digest);
       }

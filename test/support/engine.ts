@@ -1,15 +1,9 @@
 import { type CredentialStore, StaticCredentials, anonymous } from '../../functions/oci/auth/credentials.js';
-import { Registries } from '../../functions/oci/registries.js';
-import { Transport, type TransportOptions } from '../../functions/oci/transport.js';
-import { BlobCopier, type BlobCopierOptions } from '../../functions/mirror/blob-copier.js';
-import { ImageCopier } from '../../functions/mirror/copy-image.js';
+import type { TransportOptions } from '../../functions/oci/transport.js';
+import type { BlobCopierOptions } from '../../functions/mirror/blob-copier.js';
+import { type CopyEngine, createCopyEngine } from '../../functions/mirror/engine.js';
 
-export interface Engine {
-  transport: Transport;
-  registries: Registries;
-  copier: ImageCopier;
-  close(): Promise<void>;
-}
+export type Engine = CopyEngine;
 
 /** The copy engine wired as the CLI wires it, with test-sized retry delays. */
 export function createEngine(
@@ -20,20 +14,12 @@ export function createEngine(
     blobs?: BlobCopierOptions;
   } = {},
 ): Engine {
-  const transport = new Transport({ retry: { baseDelayMs: 5, maxDelayMs: 50 }, ...options.transport });
-  const registries = new Registries({
-    transport,
+  return createCopyEngine({
+    transport: { retry: { baseDelayMs: 5, maxDelayMs: 50 }, ...options.transport },
     sourceCredentials: options.sourceCredentials ?? anonymous,
     destinationCredentials: options.destinationCredentials ?? anonymous,
+    blobs: { retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 50, maxRetryAfterMs: 5_000 }, ...options.blobs },
   });
-  const copier = new ImageCopier(
-    new BlobCopier({
-      retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 50, maxRetryAfterMs: 5_000 },
-      budgets: transport.budgets,
-      ...options.blobs,
-    }),
-  );
-  return { transport, registries, copier, close: () => transport.close() };
 }
 
 export function basicCreds(host: string, username: string, password: string): CredentialStore {

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BlobCopier } from '../../../functions/mirror/blob-copier.js';
-import { ImageCopier } from '../../../functions/mirror/copy-image.js';
+import { createCopier } from '../../../functions/mirror/engine.js';
 import { MediaType } from '../../../functions/oci/media-types.js';
 import { memoryRegistry, MemoryRepository } from '../../support/memory-repository.js';
 
@@ -17,7 +16,7 @@ describe('MemoryRepository (the unit tier fake)', () => {
     const repo = memoryRegistry('dst.test');
     const first = repo('mirror/app');
     const second = repo('other/app');
-    const copier = new ImageCopier(new BlobCopier());
+    const copier = createCopier();
     const result = await copier.copy(
       { repository: source, reference: 'v1' },
       { repository: first, reference: 'v1' },

@@ -1,6 +1,5 @@
 import { MemoryVault } from '../../../functions/local/memory-vault.js';
-import { BlobCopier } from '../../../functions/mirror/blob-copier.js';
-import { ImageCopier } from '../../../functions/mirror/copy-image.js';
+import { createCopier } from '../../../functions/mirror/engine.js';
 import { MediaType } from '../../../functions/oci/media-types.js';
 import type { Repository } from '../../../functions/oci/repository.js';
 import { RunCancellations } from '../../../functions/runs/cancellation.js';
@@ -56,10 +55,10 @@ export class MemoryEngines implements RunEngines {
   forRun(run: RunRecord): RunEngine {
     let engine = this.#engines.get(run.runId);
     if (!engine) {
-      const copier = new ImageCopier(
-        new BlobCopier({ retry: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0, maxRetryAfterMs: 0 } }),
-        { prepareDestination: (destination) => this.#prepare(destination) },
-      );
+      const copier = createCopier({
+        blobs: { retry: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0, maxRetryAfterMs: 0 } },
+        prepareDestination: (destination) => this.#prepare(destination),
+      });
       engine = {
         repository: (location) => {
           if (location.kind !== 'registry') throw new Error('only registry locations in this fake');
