@@ -184,14 +184,35 @@ describe('the blob index shared by copy-image Lambdas', () => {
   it('takes a claim over when its holder went away (lease lapsed) and streams the layer itself', async () => {
     const durable = new DynamoBlobIndex({ client: dynamo.client, tableName: table });
     const { prefix, images, baseDigest } = await twoImageRun('lapsed');
-    await durable.claim(proxy.host, baseDigest, 'a Lambda that timed out', 300);
+    // A lease far longer than the test: it lapses only when this engine's clock says so — right
+    // after the engine was first refused — so "waiting" then "takeover" happen in that order on
+    // any machine, however loaded.
+    await durable.claim(proxy.host, baseDigest, 'a Lambda that timed out', 60_000);
+    let skewMs = 0;
+    const engineIndex = new DynamoBlobIndex({
+      client: dynamo.client,
+      tableName: table,
+      now: () => new Date(Date.now() + skewMs),
+    });
+    const lapsing: BlobIndex & BlobLeases = {
+      locations: (registry, digest) => engineIndex.locations(registry, digest),
+      record: (...args) => engineIndex.record(...args),
+      release: (...args) => engineIndex.release(...args),
+      claim: async (registry, digest, holder, ms) => {
+        const answer = await engineIndex.claim(registry, digest, holder, ms);
+        if (answer.granted) return answer;
+        // The index's clock jumps past the lease; `until` is handed to the engine on its own clock.
+        skewMs = 120_000;
+        return { ...answer, until: answer.until - skewMs };
+      },
+    };
     const said: string[] = [];
     const logger = {
       debug: (m: string) => said.push(m),
       info: (m: string) => said.push(m),
       warn: (m: string) => said.push(m),
     };
-    const engine = createEngine({ blobs: { shared: { index: durable, leases: durable }, pollMs: 20, logger } });
+    const engine = createEngine({ blobs: { shared: { index: lapsing, leases: lapsing }, pollMs: 20, logger } });
     try {
       const result = await engine.copier.copy(
         engine.registries.image(parseLocation(`${src.host}/${prefix}/app0:v1`), 'source'),
