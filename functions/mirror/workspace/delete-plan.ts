@@ -116,9 +116,13 @@ export function parseDeletePlan(text: string, options: ParseDeletePlanOptions = 
   try {
     value = parse(text);
   } catch (err) {
-    throw new DeletePlanError('', `not YAML: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`, {
-      cause: err,
-    });
+    throw new DeletePlanError(
+      '',
+      `not YAML: ${err instanceof Error ? err.message.split('\n')[0]!.replace(/:$/, '') : String(err)}`,
+      {
+        cause: err,
+      },
+    );
   }
   const parsed = listSchema.safeParse(value);
   if (!parsed.success) {
