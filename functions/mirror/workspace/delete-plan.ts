@@ -116,13 +116,9 @@ export function parseDeletePlan(text: string, options: ParseDeletePlanOptions = 
   try {
     value = parse(text);
   } catch (err) {
-    throw new DeletePlanError(
-      '',
-      `not YAML: ${err instanceof Error ? err.message.split('\n')[0]!.replace(/:$/, '') : String(err)}`,
-      {
-        cause: err,
-      },
-    );
+    // The yaml package's message is a line with its position, then an excerpt of the text.
+    const why = err instanceof Error ? err.message.split('\n')[0]!.replace(/:$/, '') : String(err);
+    throw new DeletePlanError('', `not YAML: ${why}`, { cause: err });
   }
   const parsed = listSchema.safeParse(value);
   if (!parsed.success) {
@@ -144,7 +140,7 @@ export function parseDeletePlan(text: string, options: ParseDeletePlanOptions = 
     const key = formatReference(ref);
     if (seen.has(key)) throw new DeletePlanError(`items[${i}].imageReference`, `${key} is listed twice`);
     seen.add(key);
-    return { source: item.imageName, destination: key, digest: item.digest as Digest };
+    return { source: item.imageName, destination: key, digest: item.digest };
   });
 }
 

@@ -82,9 +82,9 @@ export function planItemFromCopyPlan(
     digest: plan.digest,
     action: copying ? 'copy' : 'up-to-date',
     blobs: copying
-      ? { copy: plan.missing.blobs - mountable.blobs, mount: mountable.blobs, present: plan.present }
+      ? { copy: Math.max(0, plan.missing.blobs - mountable.blobs), mount: mountable.blobs, present: plan.present }
       : { copy: 0, mount: 0, present: plan.present },
-    bytes: copying ? plan.missing.bytes - mountable.bytes : 0,
+    bytes: copying ? Math.max(0, plan.missing.bytes - mountable.bytes) : 0,
     manifestGets: plan.manifestGets,
   };
 }

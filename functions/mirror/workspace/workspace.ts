@@ -55,7 +55,7 @@ export type WorkspaceRun =
       readonly plan: Plan;
     };
 
-/** The files a write left and the stale ones it removed, relative to the workspace. */
+/** What a write did, relative to the workspace: files written, and files this run has nothing for (removed if there). */
 export interface WorkspaceWrite {
   readonly written: string[];
   readonly removed: string[];
