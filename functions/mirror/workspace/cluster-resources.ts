@@ -53,6 +53,10 @@ export function groupMirrors(entries: readonly WorkspaceEntry[], byDigest: boole
 /**
  * `cluster-resources/idms-oc-mirror.yaml`: an `ImageDigestMirrorSet` for the images mirrored by
  * digest, or `undefined` when there are none (oc-mirror then writes no file).
+ *
+ * @see github.com/openshift/oc-mirror internal/pkg/clusterresources/clusterresources.go
+ *   (IDMS_ITMSGenerator, generateIDMS, generateImageMirrors, writeMirrorSet), its
+ *   clusterresources_test.go ("GenerateIDMS"), and docs/features/cluster-resources.md.
  */
 export function formatIdms(entries: readonly WorkspaceEntry[]): string | undefined {
   return formatMirrorSet('ImageDigestMirrorSet', 'idms-generic-0', 'imageDigestMirrors', groupMirrors(entries, true));
@@ -61,6 +65,9 @@ export function formatIdms(entries: readonly WorkspaceEntry[]): string | undefin
 /**
  * `cluster-resources/itms-oc-mirror.yaml`: an `ImageTagMirrorSet` for the images mirrored by tag,
  * or `undefined` when there are none.
+ *
+ * @see github.com/openshift/oc-mirror internal/pkg/clusterresources/clusterresources.go
+ *   (generateITMS) and clusterresources_test.go ("GenerateITMS").
  */
 export function formatItms(entries: readonly WorkspaceEntry[]): string | undefined {
   return formatMirrorSet('ImageTagMirrorSet', 'itms-generic-0', 'imageTagMirrors', groupMirrors(entries, false));

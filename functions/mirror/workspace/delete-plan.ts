@@ -64,6 +64,10 @@ export class DeletePlanError extends FerryError {
  * The plan's YAML: oc-mirror's DeleteImageList, items deduplicated by destination and sorted by
  * `imageReference` as oc-mirror sorts them, each `{imageName, imageReference, type: generic,
  * digest}`. Key order and indentation follow oc-mirror's golden file.
+ *
+ * @see github.com/openshift/oc-mirror internal/pkg/delete/delete_images.go (WriteDeleteMetaData,
+ *   processDeleteItems), internal/pkg/api/v2alpha1/type_internal.go (DeleteImageList, DeleteItem),
+ *   tests/unit/testdata/delete/delete-images.yaml.
  */
 export function formatDeletePlan(items: readonly DeletePlanItem[]): string {
   const byDestination = new Map<string, DeletePlanItem>();
@@ -110,6 +114,9 @@ export interface ParseDeletePlanOptions {
  * `imageReference` a registry reference (`docker://` optional) whose digest, if it names one,
  * equals `digest`, no destination twice, and with `within` every destination under it. Any
  * breach throws {@link DeletePlanError} naming the path; nothing is half-read.
+ *
+ * @see github.com/openshift/oc-mirror internal/pkg/delete/delete_images.go (ReadDeleteMetaData,
+ *   and DeleteRegistryImages, whose destination-prefix check `within` is).
  */
 export function parseDeletePlan(text: string, options: ParseDeletePlanOptions = {}): DeletePlanItem[] {
   let value: unknown;

@@ -83,6 +83,22 @@ describe('formatDeletePlan (delete/delete-images.yaml)', () => {
     expect((parse(text) as { items: unknown[] }).items).toHaveLength(3);
     expect(parseDeletePlan(text)).toEqual(items);
   });
+  it('quotes what YAML would misread in a source and reads it back unchanged', () => {
+    const odd = [
+      'yes',
+      'on',
+      '1:20',
+      '# not a comment',
+      'a: b',
+      '"quoted" \'single\'',
+      'two\nlines',
+      ' lead',
+      '@x',
+      'ünï',
+    ];
+    const items = odd.map((source, i) => ({ ...item(`t${i}`, d1), source }));
+    expect(parseDeletePlan(formatDeletePlan(items))).toEqual(items);
+  });
 });
 
 describe('parseDeletePlan', () => {
