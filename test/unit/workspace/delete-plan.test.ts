@@ -83,6 +83,7 @@ describe('formatDeletePlan (delete/delete-images.yaml)', () => {
     expect((parse(text) as { items: unknown[] }).items).toHaveLength(3);
     expect(parseDeletePlan(text)).toEqual(items);
   });
+
   it('quotes what YAML would misread in a source and reads it back unchanged', () => {
     const odd = [
       'yes',
