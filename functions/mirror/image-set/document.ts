@@ -198,7 +198,9 @@ export function parseImageSet(input: string | unknown, format?: 'yaml' | 'json')
   const warnings: string[] = [];
   const parsed = documentSchema.safeParse(dropIgnored(value, warnings));
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
+    // An unknown field is usually the typo behind a missing one (`nam` for `name`): name it first.
+    const { issues } = parsed.error;
+    const issue = issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0]!;
     const keys = issue.code === 'unrecognized_keys' ? [issue.keys[0]!] : [];
     const path = formatPath([...issue.path, ...keys]);
     throw new ImageSetError(path, issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message);
