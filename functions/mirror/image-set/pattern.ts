@@ -17,7 +17,7 @@ export const maxSubjectLength = 1024;
 
 /**
  * Why `source` is refused as a pattern, or undefined when it compiles and passes the guard above.
- * Go's leading `(?i)` (case-insensitive) is accepted and becomes the `i` flag.
+ * Go's leading `(?i)` (case-insensitive) and `(?P<name>…)` groups are accepted.
  */
 export function checkPattern(source: string): string | undefined {
   if (source.length > maxPatternLength) return `regular expression longer than ${maxPatternLength} characters`;
@@ -43,8 +43,10 @@ export function searchPattern(pattern: RegExp, subject: string): boolean {
   return subject.length <= maxSubjectLength && pattern.test(subject);
 }
 
+/** Go's spellings JavaScript lacks: a leading `(?i)` becomes the `i` flag, `(?P<name>` a named group. */
 function splitFlags(source: string): { body: string; flags: string } {
-  return source.startsWith('(?i)') ? { body: source.slice(4), flags: 'i' } : { body: source, flags: '' };
+  const body = source.replaceAll('(?P<', '(?<');
+  return body.startsWith('(?i)') ? { body: body.slice(4), flags: 'i' } : { body, flags: '' };
 }
 
 interface Group {

@@ -27,6 +27,12 @@ describe('isBlocked (oc-mirror v2: each entry is a regular expression searched i
     ['a path prefix with a slash spares quay.io/organisation', ['quay.io/org/'], 'quay.io/organisation/app:1', false],
     ['a path prefix without a slash is a prefix of a name too', ['quay.io/org'], 'quay.io/organisation/app:1', true],
     ['an entry with a tag blocks that tag', ['docker.io/library/busybox:1.36'], 'busybox:1.36', true],
+    [
+      'an entry with a tag blocks longer tags it is a prefix of (a search)',
+      ['docker.io/library/busybox:1.36'],
+      'busybox:1.36.1',
+      true,
+    ],
     ['an entry with a tag spares other tags', ['docker.io/library/busybox:1.36'], 'busybox:1.35', false],
     ['an entry with a tag spares the digest form', ['docker.io/library/busybox:1.36'], `busybox@${digestA}`, false],
     ['an entry with a digest blocks that digest', [`quay.io/org/app@${digestA}`], `quay.io/org/app@${digestA}`, true],

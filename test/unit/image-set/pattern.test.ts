@@ -21,6 +21,7 @@ describe('checkPattern', () => {
     '(?i)^Stable$',
     '^docker\\.io/library/busybox(:|@|$)',
     '(ab){2,}',
+    '(?P<flavour>alpine|slim)$',
   ])('accepts %s', (pattern) => {
     expect(checkPattern(pattern)).toBeUndefined();
   });
@@ -47,6 +48,11 @@ describe('searchPattern', () => {
   it('searches unanchored, as Go regexp.MatchString', () => {
     expect(searchPattern(compilePattern('alpine'), '1.27-alpine3.20')).toBe(true);
     expect(searchPattern(compilePattern('^alpine'), '1.27-alpine')).toBe(false);
+  });
+
+  it("reads Go's (?i) and (?P<name>) spellings", () => {
+    expect(searchPattern(compilePattern('(?i)^RC'), 'rc1')).toBe(true);
+    expect(compilePattern('(?P<v>\\d+)').exec('x12')?.groups?.['v']).toBe('12');
   });
 
   it('never matches a subject longer than the cap', () => {
