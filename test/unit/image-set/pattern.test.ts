@@ -22,6 +22,12 @@ describe('checkPattern', () => {
     '^docker\\.io/library/busybox(:|@|$)',
     '(ab){2,}',
     '(?P<flavour>alpine|slim)$',
+    '^v?\\d+\\.\\d+\\.\\d+(-rc\\.\\d+)?$',
+    '(\\d+)\\.(\\d+)-.*',
+    '^[0-9]+-[a-f0-9]+$',
+    '.*-.*',
+    '(?i)^v\\d+x\\d+X\\d+',
+    'a{2,16}b{2,16}c{2,16}',
   ])('accepts %s', (pattern) => {
     expect(checkPattern(pattern)).toBeUndefined();
   });
@@ -31,6 +37,13 @@ describe('checkPattern', () => {
     ['(a|aa)*b', 'nested repetition'],
     ['(?:x*)*', 'nested repetition'],
     ['((ab)*c){1,}', 'nested repetition'],
+    ['.*.*.*x', 'in a row'],
+    ['\\d+\\d+\\d+x', 'in a row'],
+    ['.*-.*-.*x', 'in a row'],
+    ['a*b?a*c*', 'in a row'],
+    ['(?i)\\w+X\\w+x\\w+', 'in a row'],
+    ['a{0,99}a{0,99}a{0,99}', 'in a row'],
+    ['(.*)(.*)(.*)$', 'in a row'],
     ['(a)\\1', 'backreferences'],
     ['(?<n>a)\\k<n>', 'backreferences'],
     ['^(?=1)', 'lookaround'],
