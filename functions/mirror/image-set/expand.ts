@@ -38,8 +38,8 @@ export interface ExpandOptions {
  * Every image a (validated) set selects, with its destination:
  * - `additionalImages` in document order, by tag or by digest (`byDigest` when a digest is named);
  * - then each of `repositories` in order: its tags listed through `lister` (at most
- *   `concurrency` repositories at once), chosen by its tag policy (`selectTags` order), one image
- *   per tag;
+ *   `concurrency` repositories at once, each repository once however often it is named), chosen
+ *   by its tag policy (`selectTags` order), one image per tag;
  * - an image matching `blockedImages` (source or destination, see `isBlocked`) is kept with
  *   `blocked: true`, so callers report it and never copy it;
  * - the same source named twice is listed once (the first occurrence wins, platforms included).
@@ -55,12 +55,23 @@ export async function expandImageSet(
   const to =
     target.prefix === undefined || target.prefix === '' ? target.registry : `${target.registry}/${target.prefix}`;
   const limiter = new Limiter(options.concurrency ?? 4);
+  // A repository named twice (two policies, or `nginx` and `docker.io/library/nginx`) is listed once.
+  const listings = new Map<string, Promise<string[]>>();
+  const listOnce = (ref: ImageReference): Promise<string[]> => {
+    const key = formatReference(ref);
+    let listing = listings.get(key);
+    if (listing === undefined) {
+      listing = limiter.run(() => lister.listTags(ref));
+      listings.set(key, listing);
+    }
+    return listing;
+  };
   const listed = await Promise.all(
     set.repositories.map((repo) => {
       const select = compileTagPolicy(repo.tags);
       const { registry, repository } = parseImageReference(repo.name);
-      return limiter.run(async () => {
-        const tags = select(await lister.listTags({ registry, repository }));
+      return listOnce({ registry, repository }).then((listedTags) => {
+        const tags = select(listedTags);
         // As the document wrote the name: blockedImages are searched in that form too.
         return { images: tags.map((tag) => `${repo.name}:${tag}`), platforms: repo.platforms };
       });

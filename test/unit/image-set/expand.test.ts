@@ -128,6 +128,22 @@ describe('expandImageSet', () => {
     ]);
   });
 
+  it('lists a repository named twice once, and applies both policies', async () => {
+    const lister = fakeLister({ 'docker.io/library/nginx': fixtureTags });
+    const images = await expandImageSet(
+      set({
+        repositories: [
+          { name: 'nginx', tags: { latest: 1 } },
+          { name: 'docker.io/library/nginx', tags: { include: ['^stable$'] } },
+        ],
+      }),
+      lister,
+      { registry: 'r.example.com' },
+    );
+    expect(images.map((i) => i.source)).toEqual(['docker.io/library/nginx:2.0.0', 'docker.io/library/nginx:stable']);
+    expect(lister.calls).toEqual([{ registry: 'docker.io', repository: 'library/nginx' }]);
+  });
+
   it('yields nothing for a repository whose policy selects nothing', async () => {
     const images = await expandImageSet(
       set({ repositories: [{ name: 'quay.io/a/one', tags: { semver: '>=9' } }] }),
