@@ -137,13 +137,13 @@ function omit(
   prefix: string,
   warnings: string[],
 ): Record<string, unknown> {
-  const kept: Record<string, unknown> = {};
-  for (const [key, child] of Object.entries(record)) {
+  const kept = Object.entries(record).filter(([key]) => {
     const why = Object.hasOwn(ignored, key) ? ignored[key] : undefined;
-    if (why === undefined) kept[key] = child;
-    else warnings.push(`${prefix}${key}: ignored (${why})`);
-  }
-  return kept;
+    if (why !== undefined) warnings.push(`${prefix}${key}: ignored (${why})`);
+    return why === undefined;
+  });
+  // fromEntries defines own properties: a `__proto__` key stays a key (and an unknown field), not a prototype.
+  return Object.fromEntries(kept);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

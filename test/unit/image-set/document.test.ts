@@ -121,6 +121,12 @@ describe('parseImageSet: unknown fields are errors naming the path', () => {
     expect(err.path).toBe(path);
   });
 
+  it('refuses a __proto__ key as an unknown field (it never becomes a prototype)', () => {
+    const json = `{"__proto__": {"mirror": {}}, "apiVersion": "${header.apiVersion}", "kind": "${header.kind}"}`;
+    expect(failure(json, 'json').path).toBe('__proto__');
+    expect(failure(`${stringify(doc({}))}__proto__: {}\n`).path).toBe('__proto__');
+  });
+
   it('names the path in YAML input too', () => {
     expect(failure(issueExample.replace("semver: '>=1.26.0 <2'", "semvr: '>=1.26.0 <2'")).path).toBe(
       'mirror.repositories[0].tags.semvr',
