@@ -1,0 +1,142 @@
+import semver from 'semver';
+import { z } from 'zod';
+import { formatPlatform, parsePlatform } from '../../oci/manifest.js';
+import { parseImageReference } from '../../oci/reference.js';
+import { checkPattern } from './pattern.js';
+
+// The shape of an image-set document and its limits; document.ts decodes, warns and maps it to an ImageSet.
+
+/**
+ * Limits on a document (the API stores documents and runs them on schedules, so they are hostile
+ * input): sized so that a valid document fits a DynamoDB item (400 KB) and every list is walked
+ * in milliseconds.
+ */
+export const imageSetLimits = {
+  /** Bytes of YAML/JSON text (or of the value serialised as JSON). */
+  documentBytes: 256 * 1024,
+  additionalImages: 2000,
+  blockedImages: 500,
+  repositories: 500,
+  /** include / exclude patterns per repository. */
+  patterns: 50,
+  platforms: 16,
+  /** A reference: 255 for the name (the grammar's limit), a 128-character tag, a digest. */
+  nameLength: 512,
+  semverLength: 256,
+  platformLength: 64,
+  latest: 10_000,
+  /** YAML aliases expanded (a billion-laughs document stops here). */
+  yamlAliases: 100,
+} as const;
+
+/** The one `apiVersion` read: oc-mirror v2's (v1alpha2 documents are oc-mirror v1's, with another schema). */
+export const apiVersion = 'mirror.openshift.io/v2alpha1';
+/** The one `kind` read (oc-mirror's `DeleteImageSetConfiguration` is refused). */
+export const kind = 'ImageSetConfiguration';
+
+const referenceName = z
+  .string()
+  .min(1)
+  .max(imageSetLimits.nameLength)
+  .superRefine((value, ctx) => {
+    try {
+      parseImageReference(value);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+    }
+  });
+
+const repositoryName = referenceName.superRefine((value, ctx) => {
+  const name = value.startsWith('docker://') ? value.slice('docker://'.length) : value;
+  if (name.includes('@') || name.lastIndexOf(':') > name.lastIndexOf('/')) {
+    ctx.addIssue({ code: 'custom', message: `"${value}" names a tag or digest: a repository has neither` });
+  }
+});
+
+const pattern = z
+  .string()
+  .min(1)
+  .superRefine((value, ctx) => {
+    const why = checkPattern(value);
+    if (why !== undefined) ctx.addIssue({ code: 'custom', message: why });
+  });
+
+const platformString = z
+  .string()
+  .max(imageSetLimits.platformLength)
+  .transform((value, ctx) => {
+    try {
+      return formatPlatform(parsePlatform(value));
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+      return z.NEVER;
+    }
+  });
+
+/** oc-mirror's `InstancePlatformFilter`: `{os, architecture}`. */
+const platformObject = z
+  .strictObject({
+    os: z.string().min(1).max(imageSetLimits.platformLength),
+    architecture: z.string().min(1).max(imageSetLimits.platformLength),
+  })
+  .transform(({ os, architecture }, ctx) => {
+    try {
+      return formatPlatform(parsePlatform(`${os}/${architecture}`));
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+      return z.NEVER;
+    }
+  });
+
+/** A field oc-mirror has and Ferry refuses rather than silently mirroring somewhere else. */
+const unsupported = (why: string) =>
+  z
+    .unknown()
+    .superRefine((_, ctx) => ctx.addIssue({ code: 'custom', message: `not supported by Ferry yet: ${why}` }))
+    .optional();
+
+/** A list that YAML may leave empty (`additionalImages:` alone is null), as Go decodes it. */
+const list = <T extends z.ZodType>(item: T, max: number) =>
+  z
+    .array(item)
+    .max(max)
+    .nullish()
+    .transform((v) => v ?? []);
+
+const tagPolicy = z.strictObject({
+  include: z.array(pattern).max(imageSetLimits.patterns).optional(),
+  exclude: z.array(pattern).max(imageSetLimits.patterns).optional(),
+  semver: z
+    .string()
+    .min(1)
+    .max(imageSetLimits.semverLength)
+    .refine((v) => semver.validRange(v) !== null, { message: 'not a valid semver range' })
+    .optional(),
+  latest: z.number().int().positive().max(imageSetLimits.latest).optional(),
+});
+
+/** The document's shape (zod, strict: an unknown field is an `unrecognized_keys` issue at its path). */
+export const documentSchema = z.strictObject({
+  apiVersion: z.literal(apiVersion),
+  kind: z.literal(kind),
+  mirror: z.strictObject({
+    additionalImages: list(
+      z.strictObject({
+        name: referenceName,
+        platforms: z.array(platformObject).max(imageSetLimits.platforms).optional(),
+        targetRepo: unsupported('destinations follow <registry>/<prefix>/<source path>'),
+        targetTag: unsupported('destinations keep the source tag or digest'),
+      }),
+      imageSetLimits.additionalImages,
+    ),
+    blockedImages: list(z.strictObject({ name: pattern }), imageSetLimits.blockedImages),
+    repositories: list(
+      z.strictObject({
+        name: repositoryName,
+        tags: tagPolicy.optional(),
+        platforms: z.array(platformString).max(imageSetLimits.platforms).optional(),
+      }),
+      imageSetLimits.repositories,
+    ),
+  }),
+});

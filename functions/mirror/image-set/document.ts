@@ -1,0 +1,161 @@
+import { parseDocument } from 'yaml';
+import type { BlockedImage } from './blocked.js';
+import { documentSchema, imageSetLimits } from './document-schema.js';
+import { ImageSetError } from './errors.js';
+import type { TagPolicy } from './policy.js';
+
+export { apiVersion, imageSetLimits, kind } from './document-schema.js';
+export { ImageSetError } from './errors.js';
+
+/** One `mirror.additionalImages` entry: oc-mirror's `AdditionalImage` (name, platforms). */
+export interface AdditionalImage {
+  /** A reference by tag or digest. */
+  name: string;
+  /** `os/arch` strings, from oc-mirror's `[{os, architecture}]`; absent: every platform. */
+  platforms?: string[];
+}
+
+/** One `mirror.repositories` entry (Ferry's own section): the tags of a repository chosen by a policy. */
+export interface RepositoryPolicy {
+  /** A repository name, no tag or digest (`docker.io/library/nginx`). */
+  name: string;
+  tags: TagPolicy;
+  /** `os/arch[/variant]` strings, as `--platform`; absent: every platform. */
+  platforms?: string[];
+}
+
+/** What an image-set document selects (docs/image-sets.md "Types shared by the slices"). */
+export interface ImageSet {
+  additionalImages: AdditionalImage[];
+  blockedImages: BlockedImage[];
+  repositories: RepositoryPolicy[];
+}
+
+/** Sections oc-mirror defines that Ferry does not implement yet: accepted, ignored, one warning each. */
+const ignoredTopLevel: Readonly<Record<string, string>> = {
+  archiveSize: 'archives are an oc-mirror mirror-to-disk setting; Ferry writes none',
+};
+const ignoredInMirror: Readonly<Record<string, string>> = {
+  platform: 'OpenShift release payloads are not mirrored yet',
+  operators: 'operator catalogs are not mirrored yet',
+  helm: 'Helm charts are not mirrored yet',
+  samples: 'samples are not implemented (by oc-mirror either)',
+};
+
+/** A parsed document and the warnings for the oc-mirror sections it ignored (one per section). */
+export interface ParsedImageSet {
+  set: ImageSet;
+  warnings: string[];
+}
+
+/**
+ * Parses and validates an image-set document: oc-mirror's `ImageSetConfiguration`
+ * (`mirror.openshift.io/v2alpha1`) with Ferry's `mirror.repositories` (issue 9).
+ *
+ * `input` is YAML or JSON text (a string; `format` picks the parser, YAML by default, which reads
+ * JSON too) or an already-decoded value (an API body's `config`). oc-mirror sections Ferry does not
+ * implement (`archiveSize`; `mirror.platform`, `operators`, `helm`, `samples`) are dropped with one
+ * warning each; every other unknown field, a bad reference, pattern, range, count or platform, or
+ * a limit of {@link imageSetLimits} exceeded throws an {@link ImageSetError} whose `path` names the
+ * field (`mirror.repositories[2].tags.semvr`).
+ */
+export function parseImageSet(input: string | unknown, format?: 'yaml' | 'json'): ParsedImageSet {
+  const value = typeof input === 'string' ? decode(input, format ?? 'yaml') : input;
+  if (typeof input !== 'string') checkSize(value);
+  const warnings: string[] = [];
+  const parsed = documentSchema.safeParse(dropIgnored(value, warnings));
+  if (!parsed.success) {
+    // An unknown field is usually the typo behind a missing one (`nam` for `name`): name it first.
+    const { issues } = parsed.error;
+    const issue = issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0]!;
+    const keys = issue.code === 'unrecognized_keys' ? [issue.keys[0]!] : [];
+    const path = formatPath([...issue.path, ...keys]);
+    throw new ImageSetError(path, issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message);
+  }
+  const { mirror } = parsed.data;
+  return {
+    set: {
+      additionalImages: mirror.additionalImages.map(({ name, platforms }) => ({
+        name,
+        ...(platforms === undefined ? {} : { platforms }),
+      })),
+      blockedImages: mirror.blockedImages.map(({ name }) => ({ name })),
+      repositories: mirror.repositories.map(({ name, tags, platforms }) => ({
+        name,
+        tags: tags ?? {},
+        ...(platforms === undefined ? {} : { platforms }),
+      })),
+    },
+    warnings,
+  };
+}
+
+function decode(text: string, format: 'yaml' | 'json'): unknown {
+  if (Buffer.byteLength(text, 'utf8') > imageSetLimits.documentBytes) {
+    throw new ImageSetError('', `document larger than ${imageSetLimits.documentBytes} bytes`);
+  }
+  if (format === 'json') {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (err) {
+      throw new ImageSetError('', `not JSON: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+  }
+  const doc = parseDocument(text, { uniqueKeys: true, merge: false, schema: 'core', prettyErrors: false });
+  const error = doc.errors[0];
+  if (error !== undefined) throw new ImageSetError('', `not YAML: ${error.message}`, { cause: error });
+  try {
+    return doc.toJS({ maxAliasCount: imageSetLimits.yamlAliases }) as unknown;
+  } catch (err) {
+    throw new ImageSetError('', `not YAML: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}
+
+function checkSize(value: unknown): void {
+  let size: number;
+  try {
+    size = Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
+  } catch (err) {
+    throw new ImageSetError('', 'not a JSON value', { cause: err });
+  }
+  if (size > imageSetLimits.documentBytes) {
+    throw new ImageSetError('', `document larger than ${imageSetLimits.documentBytes} bytes`);
+  }
+}
+
+/** A shallow copy without the sections Ferry ignores, one warning for each present. */
+function dropIgnored(value: unknown, warnings: string[]): unknown {
+  if (!isRecord(value)) return value;
+  const top = omit(value, ignoredTopLevel, '', warnings);
+  if (isRecord(top.mirror)) top.mirror = omit(top.mirror, ignoredInMirror, 'mirror.', warnings);
+  return top;
+}
+
+function omit(
+  record: Record<string, unknown>,
+  ignored: Readonly<Record<string, string>>,
+  prefix: string,
+  warnings: string[],
+): Record<string, unknown> {
+  const kept = Object.entries(record).filter(([key]) => {
+    const why = Object.hasOwn(ignored, key) ? ignored[key] : undefined;
+    if (why !== undefined) warnings.push(`${prefix}${key}: ignored (${why})`);
+    return why === undefined;
+  });
+  // fromEntries defines own properties: a `__proto__` key stays a key (and an unknown field), not a prototype.
+  return Object.fromEntries(kept);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** `["mirror", "repositories", 2, "tags", "semvr"]` → `mirror.repositories[2].tags.semvr`. */
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out === '' ? String(key) : `.${String(key)}`;
+  }
+  return out;
+}

@@ -1,0 +1,103 @@
+import { formatReference, type ImageReference, parseImageReference } from '../../oci/reference.js';
+import { Limiter } from '../limiter.js';
+import { planMirror } from '../mirror.js';
+import { isBlocked } from './blocked.js';
+import type { ImageSet } from './document.js';
+import { compileTagPolicy } from './policy.js';
+
+/** One image an image set selects (docs/image-sets.md "Types shared by the slices"). */
+export interface SetImage {
+  /** Full reference as listed/resolved (tag or digest), normalised: `docker.io/library/nginx:1.27.0`. */
+  source: string;
+  /** `<registry>/<prefix>/<source path>[:tag|@digest]`, as `planMirror` names it. */
+  destination: string;
+  /** Mirrored by digest (an IDMS entry) rather than by tag (ITMS). */
+  byDigest: boolean;
+  platforms?: string[];
+  /** Matched `mirror.blockedImages`: reported as action "blocked", never copied. */
+  blocked?: boolean;
+}
+
+/** The one port expansion needs: the tags of a repository (all `tags/list` pages). */
+export interface TagLister {
+  listTags(repository: ImageReference): Promise<string[]>;
+}
+
+/** Where the set is mirrored: `<registry>[/<prefix>]`. */
+export interface ExpandTarget {
+  registry: string;
+  prefix?: string;
+}
+
+export interface ExpandOptions {
+  /** `listTags` calls in flight at once (default 4). */
+  concurrency?: number;
+}
+
+/**
+ * Every image a (validated) set selects, with its destination:
+ * - `additionalImages` in document order, by tag or by digest (`byDigest` when a digest is named);
+ * - then each of `repositories` in order: its tags listed through `lister` (at most
+ *   `concurrency` repositories at once, each repository once however often it is named), chosen
+ *   by its tag policy (`selectTags` order), one image per tag;
+ * - an image matching `blockedImages` (source or destination, see `isBlocked`) is kept with
+ *   `blocked: true`, so callers report it and never copy it;
+ * - the same source named twice is listed once (the first occurrence wins, platforms included).
+ * Destinations are `planMirror`'s (DESIGN.md: `<registry>/<prefix>/<source path>:<tag>`; digests kept).
+ * A `listTags` failure rejects the whole expansion: a partial set would make prune delete tags.
+ */
+export async function expandImageSet(
+  set: ImageSet,
+  lister: TagLister,
+  target: ExpandTarget,
+  options: ExpandOptions = {},
+): Promise<SetImage[]> {
+  const to =
+    target.prefix === undefined || target.prefix === '' ? target.registry : `${target.registry}/${target.prefix}`;
+  const limiter = new Limiter(options.concurrency ?? 4);
+  // A repository named twice (two policies, or `nginx` and `docker.io/library/nginx`) is listed once.
+  const listings = new Map<string, Promise<string[]>>();
+  const listOnce = (ref: ImageReference): Promise<string[]> => {
+    const key = formatReference(ref);
+    let listing = listings.get(key);
+    if (listing === undefined) {
+      listing = limiter.run(() => lister.listTags(ref));
+      listings.set(key, listing);
+    }
+    return listing;
+  };
+  const listed = await Promise.all(
+    set.repositories.map((repo) => {
+      const select = compileTagPolicy(repo.tags);
+      const { registry, repository } = parseImageReference(repo.name);
+      return listOnce({ registry, repository }).then((listedTags) => {
+        const tags = select(listedTags);
+        // As the document wrote the name: blockedImages are searched in that form too.
+        return { images: tags.map((tag) => `${repo.name}:${tag}`), platforms: repo.platforms };
+      });
+    }),
+  );
+
+  const groups = [
+    ...set.additionalImages.map((image) => ({ images: [image.name], platforms: image.platforms })),
+    ...listed,
+  ];
+  const seen = new Set<string>();
+  const out: SetImage[] = [];
+  for (const { images, platforms } of groups) {
+    for (const [i, { source, destination }] of planMirror(images, to).entries()) {
+      const name = formatReference(source);
+      if (seen.has(name)) continue;
+      seen.add(name);
+      const dest = formatReference(destination);
+      out.push({
+        source: name,
+        destination: dest,
+        byDigest: source.digest !== undefined,
+        ...(platforms === undefined ? {} : { platforms: [...platforms] }),
+        ...(isBlocked(images[i]!, set.blockedImages, dest) ? { blocked: true } : {}),
+      });
+    }
+  }
+  return out;
+}
