@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { type CopyResult } from '../mirror/copy-image.js';
-import { type MirrorResult, mirrorImages, planMirror } from '../mirror/mirror.js';
+import { type MirrorResult, mirrorImages, mirrorPairs } from '../mirror/mirror.js';
 import { describeError, ErrorNames, UsageError } from '../oci/errors.js';
 import { formatBytes } from '../mirror/format.js';
 import { type Platform, parsePlatform } from '../oci/manifest.js';
@@ -258,7 +258,7 @@ async function runMirror(images: string[], flags: MirrorCommandFlags, global: Gl
   const listed = flags.imagesFile === undefined ? [] : await readImagesFile(flags.imagesFile);
   const all = [...images, ...listed];
   if (all.length === 0) throw new UsageError('mirror needs at least one IMAGE or --images-file');
-  const pairs = planMirror(all, flags.to);
+  const pairs = mirrorPairs(all, flags.to);
   const logger = createCliLogger(global.debug === true);
   const runtime = await createRuntime(flags, logger, {
     source: pairs.map((p) => p.source.registry),

@@ -26,7 +26,7 @@ export interface MirrorPair {
 }
 
 /** Expands image references into (source, destination) pairs under `target` (`registry[/prefix]`). */
-export function planMirror(images: readonly string[], target: string): MirrorPair[] {
+export function mirrorPairs(images: readonly string[], target: string): MirrorPair[] {
   return images.map((image) => {
     const source = parseImageReference(image);
     return { source, destination: mirrorDestination(source, target) };

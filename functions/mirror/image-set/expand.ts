@@ -1,6 +1,6 @@
 import { formatReference, type ImageReference, parseImageReference } from '../../oci/reference.js';
 import { Limiter } from '../limiter.js';
-import { planMirror } from '../mirror.js';
+import { mirrorPairs } from '../mirror.js';
 import { isBlocked } from './blocked.js';
 import type { ImageSet } from './document.js';
 import { compileTagPolicy } from './policy.js';
@@ -9,7 +9,7 @@ import { compileTagPolicy } from './policy.js';
 export interface SetImage {
   /** Full reference as listed/resolved (tag or digest), normalised: `docker.io/library/nginx:1.27.0`. */
   source: string;
-  /** `<registry>/<prefix>/<source path>[:tag|@digest]`, as `planMirror` names it. */
+  /** `<registry>/<prefix>/<source path>[:tag|@digest]`, as `mirrorPairs` names it. */
   destination: string;
   /** Mirrored by digest (an IDMS entry) rather than by tag (ITMS). */
   byDigest: boolean;
@@ -43,7 +43,7 @@ export interface ExpandOptions {
  * - an image matching `blockedImages` (source or destination, see `isBlocked`) is kept with
  *   `blocked: true`, so callers report it and never copy it;
  * - the same source named twice is listed once (the first occurrence wins, platforms included).
- * Destinations are `planMirror`'s (DESIGN.md: `<registry>/<prefix>/<source path>:<tag>`; digests kept).
+ * Destinations are `mirrorPairs`'s (DESIGN.md: `<registry>/<prefix>/<source path>:<tag>`; digests kept).
  * A `listTags` failure rejects the whole expansion: a partial set would make prune delete tags.
  */
 export async function expandImageSet(
@@ -85,7 +85,7 @@ export async function expandImageSet(
   const seen = new Set<string>();
   const out: SetImage[] = [];
   for (const { images, platforms } of groups) {
-    for (const [i, { source, destination }] of planMirror(images, to).entries()) {
+    for (const [i, { source, destination }] of mirrorPairs(images, to).entries()) {
       const name = formatReference(source);
       if (seen.has(name)) continue;
       seen.add(name);
