@@ -23,6 +23,8 @@ interface CachedToken {
 /** Registry scope strings (`repository:<name>:pull,push`). */
 export const pullScope = (repository: string): string => `repository:${repository}:pull`;
 export const pushScope = (repository: string): string => `repository:${repository}:pull,push`;
+/** What distribution's token auth asks of `DELETE /v2/<name>/manifests/<digest>`. */
+export const deleteScope = (repository: string): string => `repository:${repository}:delete`;
 
 /**
  * Authorization for one registry host: learns the challenge once (GET /v2/), then sends Basic
