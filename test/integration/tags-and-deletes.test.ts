@@ -13,6 +13,7 @@ import { startFaultProxy } from '../support/fault-proxy.js';
 import { buildImage, push, remoteDigest, Rng, writeLayout } from '../support/fixtures.js';
 import { startRegistry } from '../support/registry-process.js';
 import { countingTarget, type Peer, scriptedHttp } from '../support/scripted-peers.js';
+import { pagingFront } from './paging-front.js';
 
 const { seed, src } = inject('registries');
 const rng = new Rng(seed + 9);
@@ -53,34 +54,6 @@ async function peer(handle: (req: IncomingMessage, res: ServerResponse) => void)
   return started;
 }
 
-/**
- * docker-registry 2.8 (the one installed) answers tags/list with every tag at once, whatever `n`
- * says (distribution pages tags from v3 on, as ECR does). This front pages the real registry's
- * own list as distribution v3 does: sorted, `n` after `last`, and a relative `Link` while more remain.
- */
-async function pagingFront(upstream: string): Promise<Peer> {
-  return peer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://front');
-    const match = /^\/v2\/(.+)\/tags\/list$/.exec(url.pathname);
-    if (!match) {
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-      return;
-    }
-    void fetch(`${upstream}/v2/${match[1]}/tags/list`).then(async (answer) => {
-      const doc = (await answer.json()) as { name: string; tags: string[] };
-      const n = Number(url.searchParams.get('n') ?? 100);
-      const last = url.searchParams.get('last');
-      const rest = [...doc.tags].sort().filter((t) => last === null || t > last);
-      const page = rest.slice(0, n);
-      const more =
-        rest.length > n ? { link: `</v2/${match[1]}/tags/list?last=${page.at(-1)}&n=${n}>; rel="next"` } : {};
-      res
-        .writeHead(200, { 'content-type': 'application/json', ...more })
-        .end(JSON.stringify({ name: doc.name, tags: page }));
-    });
-  });
-}
-
 describe('tags/list on a real docker-registry', () => {
   it('lists every tag over several pages of n=5, following the Links', async () => {
     const name = repo('paged');
@@ -101,6 +74,7 @@ describe('tags/list on a real docker-registry', () => {
     ];
     await pushTags(src.url, name, tags);
     const front = await pagingFront(src.url);
+    closers.push(() => front.close());
     const listed = await repository(`${front.host}/${name}`).listTags({ pageSize: 5 });
     expect(listed).toEqual([...tags].sort());
     const pages = front.requests.filter((r) => r.startsWith(`GET /v2/${name}/tags/list`));
