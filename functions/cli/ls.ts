@@ -36,21 +36,21 @@ export function addLsCommand(program: Command, done: (code: number) => void): vo
     .command('ls')
     .argument('<repository>', 'REGISTRY/PATH (docker.io short names allowed) or oci:DIR, without tag or digest')
     .description('list the tags of a repository, one a line (all pages)')
-    .option(
-      '--src-creds <user:pass>',
-      'credentials for the registry (visible in ps: prefer the file or FERRY_SRC_CREDS)',
-    )
-    .option('--src-creds-file <path>', 'file holding USER:PASS for the registry')
-    .option('--authfile <path>', 'containers-auth.json / Docker config.json to read credentials from')
+    .option('--registry-endpoint <host=url>', 'reach a registry host at another base URL (repeatable)', collect, [])
     .option('--insecure <host[:port]>', 'allow plain HTTP / unverified TLS for this registry (repeatable)', collect, [])
-    .option('--ca-file <path>', 'extra CA certificates (PEM) to trust')
     .option(
       '--tls-verify <host[:port]>',
       'use https only and verify certificates for this registry, even on loopback (repeatable)',
       collect,
       [],
     )
-    .option('--registry-endpoint <host=url>', 'reach a registry host at another base URL (repeatable)', collect, [])
+    .option('--ca-file <path>', 'extra CA certificates (PEM) to trust')
+    .option(
+      '--src-creds <user:pass>',
+      'credentials for the registry (visible in ps: prefer the file or FERRY_SRC_CREDS)',
+    )
+    .option('--src-creds-file <path>', 'file holding USER:PASS for the registry')
+    .option('--authfile <path>', 'containers-auth.json / Docker config.json to read credentials from')
     .addOption(
       new Option('--page-size <n>', 'tags asked for per tags/list page (n=; default 1000)').argParser(pageSize),
     )
