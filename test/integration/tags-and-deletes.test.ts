@@ -8,14 +8,14 @@ import { ErrorNames, type RegistryError } from '../../functions/oci/errors.js';
 import { registryManifestDeleter } from '../../functions/oci/manifest-deleter.js';
 import { parseLocation } from '../../functions/oci/reference.js';
 import type { Repository } from '../../functions/oci/repository.js';
-import { createEngine } from '../support/engine.js';
+import { basicCreds, createEngine, tokenHeader } from '../support/engine.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
 import { buildImage, push, remoteDigest, Rng, writeLayout } from '../support/fixtures.js';
 import { startRegistry } from '../support/registry-process.js';
 import { countingTarget, type Peer, scriptedHttp } from '../support/scripted-peers.js';
 import { pagingFront } from './paging-front.js';
 
-const { seed, src } = inject('registries');
+const { seed, src, token } = inject('registries');
 const rng = new Rng(seed + 9);
 const engine = createEngine();
 const closers: (() => Promise<void>)[] = [];
@@ -157,6 +157,23 @@ describe('deleteManifest', () => {
     const again = await rejection(target.deleteManifest(parseDigest(digests.get('old')!)));
     expect(again.name).toBe(ErrorNames.notFound);
     expect(again.status).toBe(404);
+  });
+
+  it('asks a token registry for the delete scope (distribution requires it for DELETE)', async () => {
+    const name = repo('token-delete');
+    const auth = tokenHeader(token.realm, 'ferry-test-registry', token.username, token.password);
+    const digests = new Map<string, string>();
+    for (const tag of ['gone', 'kept']) {
+      const image = buildImage({ layers: [rng.bytes(64)], annotations: { tag } });
+      await push(token.url, name, tag, image, auth);
+      digests.set(tag, image.digest);
+    }
+    const withToken = createEngine({ destinationCredentials: basicCreds(token.host, token.username, token.password) });
+    closers.push(() => withToken.close());
+    const target = withToken.registries.repository(parseLocation(`${token.host}/${name}`), 'destination');
+    await target.deleteManifest(parseDigest(digests.get('gone')!));
+    expect(await remoteDigest(token.url, name, 'gone', auth)).toBeUndefined();
+    expect(await remoteDigest(token.url, name, 'kept', auth)).toBe(digests.get('kept'));
   });
 
   it('says deletes are disabled when the registry answers 405', async () => {
