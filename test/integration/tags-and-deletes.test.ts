@@ -143,6 +143,26 @@ describe('tags/list against a scripted registry', () => {
 });
 
 describe('deleteManifest', () => {
+  it('asks the token server for delete (and push) and sends DELETE with that token', async () => {
+    const scopes: string[] = [];
+    const registry = await peer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://peer');
+      if (url.pathname === '/token') {
+        scopes.push(...url.searchParams.getAll('scope'));
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"token":"t-delete"}');
+      } else if (req.headers.authorization !== 'Bearer t-delete') {
+        const realm = `http://${req.headers.host ?? ''}/token`;
+        res.writeHead(401, { 'www-authenticate': `Bearer realm="${realm}",service="peer"` }).end('{}');
+      } else res.writeHead(202).end();
+    });
+    const digest = parseDigest(`sha256:${'cd'.repeat(32)}`);
+    await repository(`${registry.host}/team/app`, 'destination').deleteManifest(digest);
+    expect(scopes).toEqual(['repository:team/app:pull,push,delete']);
+    expect(registry.requests.filter((r) => r.startsWith('DELETE'))).toContain(
+      `DELETE /v2/team/app/manifests/${digest}`,
+    );
+  });
+
   it('deletes by digest on a real registry: that tag is gone, the other tags stay', async () => {
     const name = repo('delete');
     const digests = await pushTags(src.url, name, ['old', 'keep', 'also']);
@@ -159,7 +179,7 @@ describe('deleteManifest', () => {
     expect(again.status).toBe(404);
   });
 
-  it('asks a token registry for the delete scope (distribution requires it for DELETE)', async () => {
+  it('deletes on a token registry (docker-registry + JWT issuer)', async () => {
     const name = repo('token-delete');
     const auth = tokenHeader(token.realm, 'ferry-test-registry', token.username, token.password);
     const digests = new Map<string, string>();
