@@ -1,9 +1,4 @@
-import {
-  BatchDeleteImageCommand,
-  type BatchDeleteImageCommandOutput,
-  ECRClient,
-  RepositoryNotFoundException,
-} from '@aws-sdk/client-ecr';
+import { BatchDeleteImageCommand, type BatchDeleteImageCommandOutput, ECRClient } from '@aws-sdk/client-ecr';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { Digest } from '../oci/digest.js';
 import { parseEcrHost } from '../oci/ecr-host.js';
@@ -49,9 +44,10 @@ export class EcrManifestDeleter implements ManifestDeleter {
   }
 
   async delete(repository: Repository, digest: Digest): Promise<void> {
-    const host = repository.registry === undefined ? undefined : parseEcrHost(repository.registry);
-    if (host === undefined || repository.registry === undefined) return this.#fallback.delete(repository, digest);
-    const details = { registry: repository.registry, repository: repository.name };
+    const registry = repository.registry;
+    const host = registry === undefined ? undefined : parseEcrHost(registry);
+    if (registry === undefined || host === undefined) return this.#fallback.delete(repository, digest);
+    const details = { registry, repository: repository.name };
     const what = `${repository.display}@${digest}`;
     let res: BatchDeleteImageCommandOutput;
     try {
@@ -63,10 +59,8 @@ export class EcrManifestDeleter implements ManifestDeleter {
         }),
       );
     } catch (err) {
-      if (
-        err instanceof RepositoryNotFoundException ||
-        (err instanceof Error && err.name === 'RepositoryNotFoundException')
-      )
+      // By name: the SDK's exception classes differ between bundles; the name is the contract.
+      if (err instanceof Error && err.name === 'RepositoryNotFoundException')
         throw new NotFoundError(`${what}: ECR has no repository ${repository.name}`, { ...details, cause: err });
       throw err;
     }
