@@ -7,6 +7,7 @@ import { formatBytes } from '../mirror/format.js';
 import { type Platform, parsePlatform } from '../oci/manifest.js';
 import { formatLocation, type Location, parseLocation } from '../oci/reference.js';
 import { createCliLogger } from './log.js';
+import { addLsCommand } from './ls.js';
 import { parseRate, parseSeconds } from './units.js';
 import { type CopyFlags, createRuntime } from './runtime.js';
 
@@ -146,6 +147,8 @@ export async function main(argv: readonly string[], hooks: MainHooks = {}): Prom
     .action(async (images: string[], flags: MirrorCommandFlags) => {
       exitCode = await runMirror(images, flags, program.opts<GlobalFlags>());
     });
+
+  addLsCommand(program, (code) => (exitCode = code));
 
   program
     .command('serve')

@@ -13,6 +13,8 @@ export const ErrorNames = {
   transport: 'TransportError',
   usage: 'UsageError',
   localPath: 'LocalPathError',
+  tagList: 'TagListError',
+  deleteDisabled: 'DeleteDisabledError',
 } as const;
 
 /** Names of the errors a retry may cure. */
@@ -84,6 +86,26 @@ export class AuthenticationError extends RegistryError {
 /** Manifest or blob unknown to the registry. */
 export class NotFoundError extends RegistryError {
   override readonly name = ErrorNames.notFound;
+}
+
+/**
+ * A tag list Ferry will not follow or read: a `Link` to another origin (code `LINK_CROSS_ORIGIN`),
+ * more pages than allowed (`TOO_MANY_PAGES`), or a body that is not a tag list (`TAG_LIST_INVALID`).
+ * Permanent: asking again gets the same answer.
+ */
+export class TagListError extends RegistryError {
+  override readonly name = ErrorNames.tagList;
+  constructor(message: string, details: RegistryErrorDetails) {
+    super(message, { ...details, retryable: false });
+  }
+}
+
+/** The registry refuses to delete manifests (405: docker-registry without `storage.delete.enabled`). */
+export class DeleteDisabledError extends RegistryError {
+  override readonly name = ErrorNames.deleteDisabled;
+  constructor(message: string, details: RegistryErrorDetails) {
+    super(message, { ...details, codes: ['DELETE_DISABLED', ...(details.codes ?? [])], retryable: false });
+  }
 }
 
 /** A transport failure (reset, timeout, truncated body) that a retry may cure. */

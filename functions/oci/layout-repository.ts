@@ -128,6 +128,17 @@ export class LayoutRepository implements Repository {
     );
   }
 
+  /**
+   * Removes every index.json entry for `digest` (its tags, or the untagged entry). The manifest's
+   * blob and the blobs it references stay in blobs/: other entries may share them, and a layout has
+   * no reference counts; a garbage collection (e.g. `oras`/`skopeo` copying the layout afresh) reclaims them.
+   */
+  async deleteManifest(digest: Digest): Promise<void> {
+    if (!(await this.#readIndex()).manifests.some((d) => d.digest === digest))
+      throw new NotFoundError(`${this.display}: no manifest ${digest} in index.json`, { registry: this.display });
+    await this.#updateIndex((index) => ({ ...index, manifests: index.manifests.filter((d) => d.digest !== digest) }));
+  }
+
   /** A tag, a digest, or — for an untagged `oci:DIR` — the only image in index.json. */
   async #resolve(reference: string): Promise<Descriptor | undefined> {
     if (isDigest(reference)) {

@@ -1,11 +1,12 @@
 import type { Readable } from 'node:stream';
-import { pullScope, pushScope } from './auth/authenticator.js';
+import { deleteScope, pullScope, pushScope } from './auth/authenticator.js';
 import { type Digest, digestOf, isDigest, parseDigest } from './digest.js';
-import { DigestMismatchError, ManifestInvalidError, RegistryError } from './errors.js';
+import { DeleteDisabledError, DigestMismatchError, ManifestInvalidError, RegistryError } from './errors.js';
 import { type Descriptor, type Manifest, parseManifest } from './manifest.js';
 import { Header, manifestAccept, maxManifestBytes, MediaType } from './media-types.js';
 import type { RegistryClient } from './registry-client.js';
-import type { BlobBody, ManifestHead, MountResult, Repository } from './repository.js';
+import type { BlobBody, ManifestHead, MountResult, Repository, TagListOptions } from './repository.js';
+import { listTagPages } from './tag-list.js';
 import { discardBody, headerValue, readUpTo } from './transport.js';
 
 /**
@@ -205,31 +206,31 @@ export class RegistryRepository implements Repository {
     await this.#cancelUpload(await this.#startUpload());
   }
 
-  async listTags(): Promise<string[]> {
-    const tags: string[] = [];
-    let path: string | URL = `v2/${this.name}/tags/list?n=1000`;
-    for (let page = 0; page < 1000; page++) {
-      const res = await this.#client.request({
-        method: 'GET',
-        path,
+  listTags(options?: TagListOptions): Promise<string[]> {
+    return listTagPages(this.#client, this.name, this.#scopes, options);
+  }
+
+  /**
+   * `DELETE /v2/<name>/manifests/<digest>` (202). A tag cannot be deleted this way: the spec
+   * deletes manifests, and every tag on that manifest goes with it. 404 is a NotFoundError; 405
+   * is a DeleteDisabledError (docker-registry without `storage.delete.enabled`, Docker Hub).
+   */
+  async deleteManifest(digest: Digest): Promise<void> {
+    const res = await this.#client.request({
+      method: 'DELETE',
+      path: this.#path('manifests', digest),
+      repository: this.name,
+      scopes: [deleteScope(this.name)],
+      // The spec answers 202; some registries say 200 or 204 for the same outcome.
+      expect: [200, 202, 204, 405],
+    });
+    discardBody(res.body);
+    if (res.status === 405)
+      throw new DeleteDisabledError(`${this.display}: the registry has manifest deletes disabled (HTTP 405)`, {
+        registry: this.registry,
         repository: this.name,
-        scopes: this.#scopes,
-        expect: [200, 404],
+        status: 405,
       });
-      if (res.status === 404) {
-        discardBody(res.body);
-        return tags;
-      }
-      const text = await readAtMost(res.body, 16 * maxManifestBytes);
-      const doc: unknown = JSON.parse(text?.toString('utf8') ?? '{}');
-      if (typeof doc === 'object' && doc !== null && 'tags' in doc && Array.isArray(doc.tags)) {
-        tags.push(...doc.tags.filter((t): t is string => typeof t === 'string'));
-      }
-      const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(headerValue(res.headers, Header.link) ?? '');
-      if (!next) return tags;
-      path = new URL(next[1]!, await this.#client.transport.baseUrl(this.registry));
-    }
-    return tags;
   }
 
   async #startUpload(): Promise<string> {

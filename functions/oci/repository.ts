@@ -17,6 +17,14 @@ export interface BlobBody {
 /** The answer to a mount attempt: mounted, or an upload session the registry opened instead. */
 export type MountResult = { readonly mounted: true } | { readonly mounted: false; readonly session?: string };
 
+/** How `GET /v2/<name>/tags/list` is paged (tag-list.ts has the defaults). */
+export interface TagListOptions {
+  /** `n=`: tags asked for per page. */
+  readonly pageSize?: number;
+  /** Pages followed at most; one more `Link` is a `TOO_MANY_PAGES` TagListError. */
+  readonly maxPages?: number;
+}
+
 /** One side of a copy: a repository and the tag or digest in it. */
 export interface RepositoryRef {
   readonly repository: Repository;
@@ -54,5 +62,11 @@ export interface Repository {
   referrers(digest: Digest): Promise<Descriptor[] | undefined>;
   /** Proves write access without writing (opens and cancels an upload); a no-op where there is nothing to prove. */
   checkWriteAccess(): Promise<void>;
-  listTags(): Promise<string[]>;
+  /** Every tag, all pages (registries: `tags/list` with `n=` and same-origin `Link`s; see tag-list.ts). */
+  listTags(options?: TagListOptions): Promise<string[]>;
+  /**
+   * Deletes a manifest by digest, and so every tag that points at it. NotFoundError when it is
+   * not there; registries that refuse deletes answer DeleteDisabledError.
+   */
+  deleteManifest(digest: Digest): Promise<void>;
 }

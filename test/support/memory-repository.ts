@@ -1,13 +1,21 @@
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { type Digest, digestOf, isDigest } from '../../functions/oci/digest.js';
-import { AuthenticationError, NotFoundError, TransportError } from '../../functions/oci/errors.js';
+import { AuthenticationError, DeleteDisabledError, NotFoundError, TransportError } from '../../functions/oci/errors.js';
 import { type Descriptor, type Manifest, parseManifest } from '../../functions/oci/manifest.js';
 import type { BlobBody, ManifestHead, MountResult, Repository } from '../../functions/oci/repository.js';
 
 /** One call the engine made, in order: what a unit test asserts on instead of timing or prose. */
 export interface RepositoryCall {
-  readonly op: 'headManifest' | 'getManifest' | 'putManifest' | 'headBlob' | 'openBlob' | 'mountBlob' | 'writeBlob';
+  readonly op:
+    | 'headManifest'
+    | 'getManifest'
+    | 'putManifest'
+    | 'headBlob'
+    | 'openBlob'
+    | 'mountBlob'
+    | 'writeBlob'
+    | 'deleteManifest';
   readonly target: string;
   readonly offset?: number;
   readonly from?: string;
@@ -33,6 +41,8 @@ export interface RepositoryFaults {
   writeFailures?: number;
   /** `checkWriteAccess` refuses (AuthenticationError, as a registry's 401/403 on opening an upload). */
   writeAccessDenied?: boolean;
+  /** `deleteManifest` refuses (DeleteDisabledError, as a registry's 405). */
+  deletesDisabled?: boolean;
   /** Called before every operation; throw to inject anything else. */
   before?: (call: RepositoryCall) => void | Promise<void>;
 }
@@ -199,6 +209,16 @@ export class MemoryRepository implements Repository {
 
   async listTags(): Promise<string[]> {
     return [...this.tags.keys()].sort();
+  }
+
+  /** Removes the manifest and every tag on it, as a registry's manifest DELETE does. */
+  async deleteManifest(digest: Digest): Promise<void> {
+    await this.#log({ op: 'deleteManifest', target: digest });
+    if (this.faults.deletesDisabled)
+      throw new DeleteDisabledError(`${this.display}: deletes disabled`, { ...this.#details(), status: 405 });
+    if (!this.manifests.delete(digest))
+      throw new NotFoundError(`${this.display}: manifest ${digest} not found`, { ...this.#details(), status: 404 });
+    for (const [tag, target] of this.tags) if (target === digest) this.tags.delete(tag);
   }
 }
 

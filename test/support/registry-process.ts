@@ -40,19 +40,26 @@ export function registryAuthConfig(dir: string, auth: RegistryAuth): Record<stri
   return undefined;
 }
 
+/** Registry settings a test may change; every default is what the other tests run on. */
+export interface RegistryOptions {
+  /** `storage.delete.enabled` (default true): false makes manifest DELETEs answer 405 UNSUPPORTED. */
+  readonly deleteEnabled?: boolean;
+}
+
 /** A test registry's config: storage under `dir`, 127.0.0.1:`port`, TLS and auth when given (never Debian's config.yml). */
 export function registryConfig(
   dir: string,
   port: number,
   tls?: RegistryTls,
   auth?: Record<string, unknown>,
+  options: RegistryOptions = {},
 ): Record<string, unknown> {
   return {
     version: 0.1,
     log: { level: 'error', accesslog: { disabled: true } },
     storage: {
       filesystem: { rootdirectory: join(dir, 'data') },
-      delete: { enabled: true },
+      delete: { enabled: options.deleteEnabled ?? true },
       maintenance: { uploadpurging: { enabled: false } },
     },
     http: {
@@ -74,12 +81,13 @@ export function registryConfig(
 export async function startRegistry(
   auth: RegistryAuth = { kind: 'none' },
   tls?: RegistryTls,
+  options: RegistryOptions = {},
 ): Promise<RunningRegistry> {
   const dir = mkdtempSync(join(tmpdir(), 'ferry-registry-'));
   const authConfig = registryAuthConfig(dir, auth);
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
-    const config = registryConfig(dir, port, tls, authConfig);
+    const config = registryConfig(dir, port, tls, authConfig, options);
     const configFile = join(dir, 'config.yml');
     writeFileSync(configFile, stringify(config));
     // WARNING: the registry logs every 4xx at error level. Its output goes to a file, never a

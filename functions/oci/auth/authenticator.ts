@@ -23,6 +23,11 @@ interface CachedToken {
 /** Registry scope strings (`repository:<name>:pull,push`). */
 export const pullScope = (repository: string): string => `repository:${repository}:pull`;
 export const pushScope = (repository: string): string => `repository:${repository}:pull,push`;
+/**
+ * For `DELETE /v2/<name>/manifests/<digest>`: distribution v3, Harbor and GitLab check `delete`,
+ * Quay checks `push`; token servers grant the subset the caller may have, so ask for both.
+ */
+export const deleteScope = (repository: string): string => `repository:${repository}:pull,push,delete`;
 
 /**
  * Authorization for one registry host: learns the challenge once (GET /v2/), then sends Basic
