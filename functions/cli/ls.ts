@@ -2,6 +2,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { describeError, UsageError } from '../oci/errors.js';
 import { formatLocation, type Location, parseLocation } from '../oci/reference.js';
 import { createCliLogger } from './log.js';
+import { addRegistryAccessOptions } from './options.js';
 import { createRuntime } from './runtime.js';
 
 /** `ferry ls`'s flags: the source side of the copy flags, and the page size. */
@@ -17,7 +18,6 @@ interface LsFlags {
   readonly json?: boolean;
 }
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
 const pageSize = (value: string): number => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new InvalidArgumentError('must be an integer from 1 to 10000');
@@ -32,25 +32,14 @@ const pageSize = (value: string): number => {
  * Credentials and TLS as `ferry copy`'s source side. `done` receives the exit code.
  */
 export function addLsCommand(program: Command, done: (code: number) => void): void {
-  program
-    .command('ls')
+  addRegistryAccessOptions(program.command('ls'))
     .argument('<repository>', 'REGISTRY/PATH (docker.io short names allowed) or oci:DIR, without tag or digest')
     .description('list the tags of a repository, one a line (all pages)')
-    .option('--registry-endpoint <host=url>', 'reach a registry host at another base URL (repeatable)', collect, [])
-    .option('--insecure <host[:port]>', 'allow plain HTTP / unverified TLS for this registry (repeatable)', collect, [])
-    .option(
-      '--tls-verify <host[:port]>',
-      'use https only and verify certificates for this registry, even on loopback (repeatable)',
-      collect,
-      [],
-    )
-    .option('--ca-file <path>', 'extra CA certificates (PEM) to trust')
     .option(
       '--src-creds <user:pass>',
       'credentials for the registry (visible in ps: prefer the file or FERRY_SRC_CREDS)',
     )
     .option('--src-creds-file <path>', 'file holding USER:PASS for the registry')
-    .option('--authfile <path>', 'containers-auth.json / Docker config.json to read credentials from')
     .addOption(
       new Option('--page-size <n>', 'tags asked for per tags/list page (n=; default 1000)').argParser(pageSize),
     )

@@ -8,6 +8,7 @@ import { type Platform, parsePlatform } from '../oci/manifest.js';
 import { formatLocation, type Location, parseLocation } from '../oci/reference.js';
 import { createCliLogger } from './log.js';
 import { addLsCommand } from './ls.js';
+import { addRegistryAccessOptions, collect } from './options.js';
 import { parseRate, parseSeconds } from './units.js';
 import { type CopyFlags, createRuntime } from './runtime.js';
 
@@ -36,7 +37,6 @@ interface MirrorCommandFlags extends CopyCommandFlags {
   failFast?: boolean;
 }
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
 const positiveInt = (value: string): number => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
@@ -50,7 +50,7 @@ const port = (value: string): number => {
 };
 
 function addCopyOptions(command: Command): Command {
-  return command
+  return addRegistryAccessOptions(command)
     .option(
       '--platform <os/arch[/variant]>',
       'copy only this platform (repeatable; several build a new index)',
@@ -68,16 +68,6 @@ function addCopyOptions(command: Command): Command {
     )
     .option('--src-creds-file <path>', 'file holding USER:PASS for the source registry')
     .option('--dest-creds-file <path>', 'file holding USER:PASS for the destination registry')
-    .option('--authfile <path>', 'containers-auth.json / Docker config.json to read credentials from')
-    .option('--insecure <host[:port]>', 'allow plain HTTP / unverified TLS for this registry (repeatable)', collect, [])
-    .option('--ca-file <path>', 'extra CA certificates (PEM) to trust')
-    .option(
-      '--tls-verify <host[:port]>',
-      'use https only and verify certificates for this registry, even on loopback (repeatable)',
-      collect,
-      [],
-    )
-    .option('--registry-endpoint <host=url>', 'reach a registry host at another base URL (repeatable)', collect, [])
     .addOption(new Option('--blob-concurrency <n>', 'blob transfers at once').argParser(positiveInt))
     .addOption(
       new Option('--idle-timeout <seconds>', 'fail a request after this long without data (default 60)').argParser(

@@ -1,0 +1,23 @@
+import type { Command } from 'commander';
+
+/** Commander's accumulator for a repeatable option. */
+export const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/**
+ * How Ferry reaches registries, shared by every command that talks to one (`copy`, `mirror`,
+ * `ls`): credentials files, plain HTTP / TLS per host, extra CAs, endpoint overrides. Credentials
+ * given inline stay with each command: their help names the side (source or destination).
+ */
+export function addRegistryAccessOptions(command: Command): Command {
+  return command
+    .option('--authfile <path>', 'containers-auth.json / Docker config.json to read credentials from')
+    .option('--insecure <host[:port]>', 'allow plain HTTP / unverified TLS for this registry (repeatable)', collect, [])
+    .option('--ca-file <path>', 'extra CA certificates (PEM) to trust')
+    .option(
+      '--tls-verify <host[:port]>',
+      'use https only and verify certificates for this registry, even on loopback (repeatable)',
+      collect,
+      [],
+    )
+    .option('--registry-endpoint <host=url>', 'reach a registry host at another base URL (repeatable)', collect, []);
+}
