@@ -112,6 +112,9 @@ function parseInput(input: ImageSetInput): {
     const config: unknown = parseDocument(input.text, { uniqueKeys: true, merge: false, schema: 'core' }).toJS({
       maxAliasCount: imageSetLimits.yamlAliases,
     });
+    // Aliases can make the value larger than its text: the stored JSON keeps the document's cap
+    // (and the item DynamoDB's 400 KB).
+    parseImageSet(config);
     return { config, warnings };
   }
   const body = validateInput(input.body, putBodySchema);

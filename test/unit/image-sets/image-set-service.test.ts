@@ -209,3 +209,18 @@ describe('ImageSetService', () => {
     expect(await rejection(service.listImageSets(2, 'zzz'))).toBeInstanceOf(InvalidTokenError);
   });
 });
+
+describe('ImageSetService: YAML aliases', () => {
+  it('refuses a YAML document whose aliases expand past the document cap, storing nothing', async () => {
+    const { store, service } = setup();
+    // A few KB of text; 99 aliases (an ignored section holds them) make it ~400 KB as JSON.
+    const names = Array.from({ length: 10 }, (_, i) => `    - name: registry.example/${'p'.repeat(230)}${i}:1`);
+    const aliases = Array.from({ length: 99 }, () => '      - *all').join('\n');
+    const text = `apiVersion: mirror.openshift.io/v2alpha1\nkind: ImageSetConfiguration\nmirror:\n  additionalImages: &all\n${names.join('\n')}\n  operators:\n${aliases}\n`;
+    expect(Buffer.byteLength(text)).toBeLessThan(8 * 1024);
+    const err = await rejection(service.putImageSet('aliases', { kind: 'yaml', text }));
+    expect(err).toBeInstanceOf(ImageSetError);
+    expect((err as ImageSetError).path).toBe('');
+    expect(store.calls).toEqual([]);
+  });
+});
