@@ -146,7 +146,7 @@ describe.each([
       const runToken = (await runs.listRuns(1)).nextToken!;
       await expect(store.listImageSets(1, runToken)).rejects.toBeInstanceOf(InvalidTokenError);
     }
-    await expect(store.listImageSets(2, 'not-a-token')).rejects.toBeInstanceOf(InvalidTokenError);
+    await expect(store.listImageSets(2, 'Not a token!')).rejects.toBeInstanceOf(InvalidTokenError);
   });
 
   it('reads no default destination at first, then the one stored, then none again', async () => {

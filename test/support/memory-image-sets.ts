@@ -28,13 +28,15 @@ export class MemoryImageSets implements ImageSetStore, SettingsStore {
     return made;
   }
 
-  /** The token is the last name of the page. */
+  /** The token is the last name of the page (no other listing's token has its shape). */
   async listImageSets(limit: number, nextToken?: string): Promise<Page<StoredImageSet>> {
     const all = [...this.sets.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     let start = 0;
     if (nextToken !== undefined) {
-      start = all.findIndex((s) => s.name === nextToken) + 1;
-      if (start === 0) throw new InvalidTokenError('nextToken: not a token this API returned');
+      // As DynamoDB's ExclusiveStartKey: after that name, whether or not it still exists.
+      if (!/^[a-z0-9-]{1,63}$/.test(nextToken)) throw new InvalidTokenError('nextToken: not a token this API returned');
+      start = all.findIndex((s) => s.name > nextToken);
+      if (start < 0) start = all.length;
     }
     const items = all.slice(start, start + limit).map((s) => structuredClone(s));
     const more = start + limit < all.length;

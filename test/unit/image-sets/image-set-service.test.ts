@@ -206,7 +206,10 @@ describe('ImageSetService', () => {
       token = page.nextToken;
     } while (token);
     expect(names).toEqual([['a', 'b'], ['c', 'd'], ['e']]);
-    expect(await rejection(service.listImageSets(2, 'zzz'))).toBeInstanceOf(InvalidTokenError);
+    expect(await rejection(service.listImageSets(2, 'not a token'))).toBeInstanceOf(InvalidTokenError);
+    // A page goes on after its token's name even when that set was deleted meanwhile.
+    await service.deleteImageSet('b');
+    expect((await service.listImageSets(2, 'b')).imageSets.map((s) => s.name)).toEqual(['c', 'd']);
   });
 });
 
