@@ -107,7 +107,7 @@ export class RunService {
   /** A run request without `destination` gets the default one, or is refused when none is set. */
   async #withDefaultDestination(input: unknown): Promise<unknown> {
     if (typeof input !== 'object' || input === null || Array.isArray(input)) return input;
-    if ((input as Record<string, unknown>).destination !== undefined) return input;
+    if ('destination' in input && input.destination !== undefined) return input;
     const defaultDestination = (await this.#deps.settings?.getSettings())?.defaultDestination ?? null;
     if (defaultDestination === null) throw new BadRequestError(noDefaultDestinationMessage);
     return { ...input, destination: defaultDestination };
