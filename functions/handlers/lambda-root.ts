@@ -4,6 +4,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { DynamoBlobIndex } from '../aws/dynamo-blob-index.js';
+import { DynamoImageSets } from '../aws/dynamo-image-sets.js';
 import { DynamoRunStore } from '../aws/dynamo-run-store.js';
 import { EcrAccessFactory } from '../aws/ecr-access.js';
 import { EventBridgePublisher } from '../aws/eventbridge-publisher.js';
@@ -17,6 +18,9 @@ import { proxySettingsFromEnv } from '../oci/proxy.js';
 import { createRunServices, type RunServices } from '../runs/app.js';
 import { EcrScope, parseEcrRepositoryPrefixes } from '../runs/ecr-scope.js';
 import { EngineFactory } from '../runs/engine.js';
+import { ImageSetService } from '../runs/image-sets.js';
+import { SettingsService } from '../runs/settings.js';
+import type { SetServices } from './api/image-sets.js';
 
 const envSchema = z.object({
   [Env.tableName]: z.string().min(1),
@@ -51,6 +55,8 @@ export const lambdaLogger: Logger = {
 /** What the Lambdas share: the use cases, and the pieces the secret sweep needs. */
 export interface LambdaServices extends Pick<RunServices, 'service' | 'tasks'> {
   readonly sweep: { readonly vault: SecretsManagerVault; readonly store: DynamoRunStore; readonly maxAgeHours: number };
+  /** Stored image sets and settings (the API's `/v1/image-sets`, `/v1/settings`). */
+  readonly sets: SetServices;
 }
 
 let services: LambdaServices | undefined;
@@ -68,6 +74,7 @@ export function lambdaServices(): LambdaServices {
     tableName: env[Env.tableName],
     retentionDays: env[Env.retentionDays] ?? 30,
   });
+  const imageSets = new DynamoImageSets({ client: dynamo, name: env[Env.tableName] });
   const vault = new SecretsManagerVault(new SecretsManagerClient({}));
   const stateMachineArn = env[Env.stateMachineArn];
   const workflow = new StepFunctionsWorkflow(new SFNClient({}), stateMachineArn ?? 'unset');
@@ -103,6 +110,7 @@ export function lambdaServices(): LambdaServices {
     events,
     engines,
     logger: lambdaLogger,
+    settings: imageSets,
     ...(home ? { home } : {}),
     ...(ecrScope ? { ecrScope } : {}),
   });
@@ -110,6 +118,7 @@ export function lambdaServices(): LambdaServices {
     service,
     tasks,
     sweep: { vault, store, maxAgeHours: env[Env.runSecretMaxAgeHours] ?? 72 },
+    sets: { imageSets: new ImageSetService(imageSets), settings: new SettingsService(imageSets) },
   };
   return services;
 }

@@ -42,7 +42,7 @@ export function checkServeExposure(host: string, token: string | undefined): voi
  * Gateway's IAM auth instead):
  * - `Host` must name the address served — a DNS-rebinding page reaches 127.0.0.1 under its own name;
  * - `Origin`, when sent, must be that address — a page elsewhere may not drive the API;
- * - state-changing requests must be `application/json` — the content types a cross-site form or
+ * - state-changing requests must be `application/json` (or `application/yaml`) — the content types a cross-site form or
  *   `fetch` may send without a CORS preflight are refused, and the preflight is never answered;
  * - with a token, `Authorization: Bearer TOKEN` on every request (compared in constant time).
  */
@@ -96,7 +96,8 @@ export class RequestGuard {
     }
     if (!safeMethods.has(req.method.toUpperCase())) {
       const type = single(req.headers['content-type'])?.split(';')[0]?.trim().toLowerCase();
-      if (type !== 'application/json') {
+      // YAML too (an image-set document as the body): like JSON, no cross-site form can send it.
+      if (type !== 'application/json' && type !== 'application/yaml') {
         return {
           status: 415,
           message: `Content-Type: application/json is required for ${req.method} (got ${type === undefined || type === '' ? 'none' : `"${type}"`})`,

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import dynalite from 'dynalite';
 import { createRunTable, DynamoRunStore } from '../aws/dynamo-run-store.js';
+import { DynamoImageSets } from '../aws/dynamo-image-sets.js';
 import { EcrAccessFactory } from '../aws/ecr-access.js';
 import type { EcrRepositorySettings } from '../contract.js';
 import { route } from '../handlers/api/router.js';
@@ -17,6 +18,8 @@ import { createRunServices } from '../runs/app.js';
 import { EcrScope } from '../runs/ecr-scope.js';
 import { blobsPerImage, EngineFactory } from '../runs/engine.js';
 import { RunCancellations } from '../runs/cancellation.js';
+import { ImageSetService } from '../runs/image-sets.js';
+import { SettingsService } from '../runs/settings.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { LocalEvents } from './local-events.js';
 import { LocalWorkflow, mapConcurrency } from './local-workflow.js';
@@ -102,6 +105,8 @@ async function start(options: ServeOptions): Promise<RunningServer> {
   await createRunTable(client, tableName);
 
   const store = new DynamoRunStore({ client, tableName });
+  const imageSets = new DynamoImageSets({ client, name: tableName });
+  const sets = { imageSets: new ImageSetService(imageSets), settings: new SettingsService(imageSets) };
   const vault = new MemoryVault();
   const ecr = new EcrAccessFactory(options.ecrRepositories ?? {});
   const ecrScope = options.ecrRepositoryPrefixes ? new EcrScope(options.ecrRepositoryPrefixes) : undefined;
@@ -134,6 +139,7 @@ async function start(options: ServeOptions): Promise<RunningServer> {
         tasks: new WorkflowTasks(tasks).handlers(),
         ...(options.retryIntervalMs === undefined ? {} : { retryIntervalMs: options.retryIntervalMs }),
       }),
+    settings: imageSets,
     ...(options.home ? { home: options.home } : {}),
     ...(ecrScope ? { ecrScope } : {}),
   });
@@ -166,6 +172,7 @@ async function start(options: ServeOptions): Promise<RunningServer> {
                 },
                 service,
                 logger,
+                sets,
               );
         res.writeHead(response.statusCode, response.headers).end(response.body);
       })

@@ -2,6 +2,7 @@ import type { Logger } from '../oci/log.js';
 import type { RunCancellations } from './cancellation.js';
 import type { EcrScope } from './ecr-scope.js';
 import type { RunEngines } from './engine.js';
+import type { SettingsStore } from './image-set-store.js';
 import type { CredentialVault, EventPublisher, WorkflowStarter } from './ports.js';
 import { RunService, type RunServiceDeps } from './service.js';
 import type { RunStore } from './store.js';
@@ -25,6 +26,8 @@ export interface RunPorts<W extends WorkflowStarter = WorkflowStarter> {
   readonly ecrScope?: EcrScope;
   /** The registry `sync_images` replicates from, and how a region's registry is named. */
   readonly home?: RunServiceDeps['home'];
+  /** The default destination of runs that name none (`PUT /v1/settings`, `saveAsDefault`). */
+  readonly settings?: SettingsStore;
 }
 
 /** The use cases every entry point calls: the API's and the events' (service), the workflow's (tasks). */
@@ -40,7 +43,7 @@ export interface RunServices<W extends WorkflowStarter = WorkflowStarter> {
  * serve` share, so the two runtimes cannot drift apart.
  */
 export function createRunServices<W extends WorkflowStarter>(ports: RunPorts<W>): RunServices<W> {
-  const { store, vault, events, engines, logger, cancellations, ecrScope, home } = ports;
+  const { store, vault, events, engines, logger, cancellations, ecrScope, home, settings } = ports;
   const tasks = new RunTasks({
     store,
     engines,
@@ -57,6 +60,7 @@ export function createRunServices<W extends WorkflowStarter>(ports: RunPorts<W>)
     ...(cancellations ? { cancellations } : {}),
     ...(home ? { home } : {}),
     ...(ecrScope ? { ecrScope } : {}),
+    ...(settings ? { settings } : {}),
   });
   return { service, tasks, workflow };
 }

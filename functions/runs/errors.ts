@@ -9,6 +9,7 @@ import { FerryError } from '../oci/errors.js';
 export const AppErrorNames = {
   badRequest: 'BadRequestError',
   runNotFound: 'RunNotFoundError',
+  imageSetNotFound: 'ImageSetNotFoundError',
   conflict: 'ConflictError',
   scheduleBusy: 'ScheduleBusyError',
   idempotencyConflict: 'IdempotencyConflictError',
@@ -109,5 +110,14 @@ export class CredentialError extends FerryError {
   constructor(code: CredentialError['code'], message: string, options?: { cause?: unknown }) {
     super(message, { ...options, retryable: false });
     this.code = code;
+  }
+}
+
+/** No image set has this name (answered 404, as {@link RunNotFoundError}). */
+export class ImageSetNotFoundError extends FerryError {
+  override readonly name = AppErrorNames.imageSetNotFound;
+  readonly code = 'IMAGE_SET_NOT_FOUND';
+  constructor(readonly setName: string) {
+    super(`image set ${setName} not found`);
   }
 }

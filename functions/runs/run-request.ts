@@ -45,27 +45,31 @@ const registryHost = z
     'needs a dot or a port (or localhost); a bare name would be a Docker Hub namespace',
   );
 
+/** Where a run copies to: the one schema of a destination (runs, image sets, the default in settings). */
+export const destinationSchema = z.strictObject({
+  registry: registryHost,
+  prefix: z
+    .string()
+    .max(200, 'must be at most 200 characters')
+    .regex(repositoryPathPattern, 'must be a lowercase repository path')
+    .optional(),
+  insecure: z.boolean().default(false),
+  credentials: credentialInput.optional(),
+  roleArn: z
+    .string()
+    .max(2048)
+    .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'must be an IAM role ARN')
+    .optional(),
+});
+export type DestinationInput = z.infer<typeof destinationSchema>;
+
 /** `POST /v1/runs` (pinned shape). */
 export const runRequestSchema = z.strictObject({
   images: z
     .array(z.string().max(2048, 'must be at most 2048 characters'))
     .min(1, 'needs at least one image')
     .max(10_000, 'at most 10000 images per run'),
-  destination: z.strictObject({
-    registry: registryHost,
-    prefix: z
-      .string()
-      .max(200, 'must be at most 200 characters')
-      .regex(repositoryPathPattern, 'must be a lowercase repository path')
-      .optional(),
-    insecure: z.boolean().default(false),
-    credentials: credentialInput.optional(),
-    roleArn: z
-      .string()
-      .max(2048)
-      .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'must be an IAM role ARN')
-      .optional(),
-  }),
+  destination: destinationSchema,
   sourceCredentials: z
     .record(registryHost, credentialInput)
     .refine((r) => Object.keys(r).length <= 100, 'at most 100 registries')
@@ -75,6 +79,8 @@ export const runRequestSchema = z.strictObject({
   override: z.boolean().default(true),
   failFast: z.boolean().default(false),
   dryRun: z.boolean().default(false),
+  /** Stores this run's destination as the default for runs that name none (Siebel's `update_global_config`). */
+  saveAsDefault: z.boolean().default(false),
 });
 export type RunRequest = z.infer<typeof runRequestSchema>;
 
@@ -109,21 +115,29 @@ export function parseRunRequest(input: unknown): ValidatedRunRequest {
       throw new BadRequestError(`platforms[${i}]: ${describeError(err)}`);
     }
   });
-  try {
-    parseImageReference(`${request.destination.registry}/${request.destination.prefix ?? 'x'}/x:x`);
-  } catch (err) {
-    throw new BadRequestError(`destination: ${describeError(err)}`);
-  }
-  // ECR is always TLS with AWS credentials: "insecure" there would only let an interceptor read them.
-  // (`host:443` is ECR too: parseEcrHost says so, and other ports were refused above.)
-  if (request.destination.insecure && parseEcrHost(request.destination.registry)) {
-    throw new BadRequestError('destination.insecure: ECR registries are always reached over verified TLS');
-  }
+  checkDestination(request.destination);
   // One credential per registry: keys that differ only in case (or a Docker Hub alias) are ambiguous.
   const hosts = Object.keys(request.sourceCredentials);
   const twice = hosts.find((h, i) => hosts.findIndex((o) => sameRegistry(o, h)) !== i);
   if (twice !== undefined) throw new BadRequestError(`sourceCredentials: "${twice}" names a registry twice`);
   return { request, sources };
+}
+
+/**
+ * The checks of a destination beyond its schema (its registry and prefix make references; no
+ * "insecure" ECR); `field` names it in the 400s.
+ */
+export function checkDestination(destination: DestinationInput, field = 'destination'): void {
+  try {
+    parseImageReference(`${destination.registry}/${destination.prefix ?? 'x'}/x:x`);
+  } catch (err) {
+    throw new BadRequestError(`${field}: ${describeError(err)}`);
+  }
+  // ECR is always TLS with AWS credentials: "insecure" there would only let an interceptor read them.
+  // (`host:443` is ECR too: parseEcrHost says so, and other ports were refused above.)
+  if (destination.insecure && parseEcrHost(destination.registry)) {
+    throw new BadRequestError(`${field}.insecure: ECR registries are always reached over verified TLS`);
+  }
 }
 
 /** Validates a use case's input (a parsed JSON value) against a schema, with 400s that name the field. */

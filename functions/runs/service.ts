@@ -17,6 +17,8 @@ import {
 import { cancelledMessage, type RunCancellations } from './cancellation.js';
 import { type EcrScope, checkEcrScope } from './ecr-scope.js';
 import { idempotencyClaim } from './idempotency.js';
+import type { SettingsStore } from './image-set-store.js';
+import { storableDestination } from './settings.js';
 import { closeOpenImages, type IdempotencyClaim, type RunStore } from './store.js';
 
 export interface RunServiceDeps {
@@ -31,7 +33,13 @@ export interface RunServiceDeps {
   readonly now?: () => Date;
   /** The ECR repositories runs may use (the deployed service); absent: no limit. */
   readonly ecrScope?: EcrScope;
+  /** The default destination (runs without one, `saveAsDefault`); absent: every run names its destination. */
+  readonly settings?: SettingsStore;
 }
+
+/** The 400 of a run without a destination when no default is set (issue 9, pinned wording). */
+export const noDefaultDestinationMessage =
+  'destination: no destination given and no default set (PUT /v1/settings or saveAsDefault)';
 
 const syncImagesSchema = z.strictObject({
   imageTag: z.array(z.string().regex(tagPattern, 'must be a tag')).min(1, 'needs at least one tag'),
@@ -66,8 +74,14 @@ export class RunService {
    * anything is written.
    */
   async startRun(input: unknown, options: StartOptions = {}): Promise<{ view: RunView; created: boolean }> {
-    const { request, sources } = parseRunRequest(input);
-    return this.#createAndStart(
+    const { request, sources } = parseRunRequest(await this.#withDefaultDestination(input));
+    const settings = this.#deps.settings;
+    if (request.saveAsDefault) {
+      // Refused before anything is written: a default outlives the run, so no inline secret may be in it.
+      if (!settings) throw new BadRequestError('saveAsDefault: this service keeps no settings');
+      storableDestination(request.destination, 'destination');
+    }
+    const started = await this.#createAndStart(
       request,
       sources.map((source) => ({
         source: formatReference(source),
@@ -85,6 +99,18 @@ export class RunService {
         ...claimOf(options, { route: 'runs', request }),
       },
     );
+    if (request.saveAsDefault && started.created)
+      await settings?.putSettings({ defaultDestination: request.destination });
+    return started;
+  }
+
+  /** A run request without `destination` gets the default one, or is refused when none is set. */
+  async #withDefaultDestination(input: unknown): Promise<unknown> {
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) return input;
+    if ('destination' in input && input.destination !== undefined) return input;
+    const defaultDestination = (await this.#deps.settings?.getSettings())?.defaultDestination ?? null;
+    if (defaultDestination === null) throw new BadRequestError(noDefaultDestinationMessage);
+    return { ...input, destination: defaultDestination };
   }
 
   async getRun(runId: string): Promise<RunView> {

@@ -99,5 +99,13 @@ export class FerryApi extends Construct {
     method(run.addResource('mapping'), 'GET');
     const repo = root.addResource('repos').addResource('{namespace}').addResource('{repository}');
     method(repo.addResource('sync_images'), 'POST');
+    // Stored image sets and the settings (issue 9): the same router Lambda, IAM auth as every method.
+    const imageSets = root.addResource('image-sets');
+    method(imageSets, 'GET');
+    const imageSet = imageSets.addResource('{name}');
+    for (const verb of ['GET', 'PUT', 'DELETE']) method(imageSet, verb);
+    const settings = root.addResource('settings');
+    method(settings, 'GET');
+    method(settings, 'PUT');
   }
 }

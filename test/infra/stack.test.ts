@@ -137,7 +137,8 @@ describe('FerryStack', () => {
     const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).filter(
       (m) => m.Properties.HttpMethod !== 'OPTIONS',
     );
-    expect(methods).toHaveLength(6);
+    // Runs, sync_images, and issue 9's image sets and settings: every one behind IAM.
+    expect(methods).toHaveLength(12);
     for (const m of methods) expect(m.Properties.AuthorizationType).toBe('AWS_IAM');
     const api = Object.values(template.findResources('AWS::ApiGateway::RestApi'))[0]!;
     const statements = api.Properties.Policy.Statement as { Condition: Record<string, Record<string, unknown>> }[];
@@ -295,12 +296,18 @@ describe('FerryStack', () => {
       .map((m) => `${m.Properties.HttpMethod as string} /v1${pathOf((m.Properties.ResourceId as { Ref: string }).Ref)}`)
       .sort();
     expect(methods).toEqual([
+      'DELETE /v1/image-sets/{name}',
+      'GET /v1/image-sets',
+      'GET /v1/image-sets/{name}',
       'GET /v1/runs',
       'GET /v1/runs/{runId}',
       'GET /v1/runs/{runId}/mapping',
+      'GET /v1/settings',
       'POST /v1/repos/{namespace}/{repository}/sync_images',
       'POST /v1/runs',
       'POST /v1/runs/{runId}/cancel',
+      'PUT /v1/image-sets/{name}',
+      'PUT /v1/settings',
     ]);
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: 'v1',

@@ -1,5 +1,12 @@
 import type { Logger } from '../../oci/log.js';
-import { BadRequestError, ConflictError, InvalidTokenError, RunNotFoundError } from '../../runs/errors.js';
+import { ImageSetError } from '../../mirror/image-set/errors.js';
+import {
+  BadRequestError,
+  ConflictError,
+  ImageSetNotFoundError,
+  InvalidTokenError,
+  RunNotFoundError,
+} from '../../runs/errors.js';
 
 /** The part of an API Gateway (REST, proxy) event the routes read; `ferry serve` builds the same. */
 export interface ApiEvent {
@@ -80,11 +87,14 @@ const statusOf: readonly (readonly [new (...args: never[]) => Error, number])[] 
   [BadRequestError, 400],
   [InvalidTokenError, 400],
   [RunNotFoundError, 404],
+  [ImageSetNotFoundError, 404],
   [ConflictError, 409],
 ];
 
 /** Typed errors → status codes; anything else is a 500 that says nothing internal. */
 export function errorResponse(err: unknown, logger: Logger): ApiResponse {
+  // An image-set document Ferry refuses: 400 with the path of the field, for clients to point at.
+  if (err instanceof ImageSetError) return json(400, { message: err.message, path: err.path });
   const status = statusOf.find(([type]) => err instanceof type)?.[1];
   if (status !== undefined && err instanceof Error) return json(status, { message: err.message });
   logger.warn('request failed', { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });

@@ -4,5 +4,7 @@ import { route } from './router.js';
 import { routePath } from './stage.js';
 
 /** The API Lambda (API Gateway REST proxy, IAM auth). */
-export const handler = (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> =>
-  route({ ...event, path: routePath(event.path) }, lambdaServices().service, lambdaLogger);
+export const handler = (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+  const { service, sets } = lambdaServices();
+  return route({ ...event, path: routePath(event.path) }, service, lambdaLogger, sets);
+};
