@@ -1,10 +1,4 @@
-import {
-  DeleteItemCommand,
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
-  type AttributeValue,
-} from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, GetItemCommand, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import { RunTable } from '../contract.js';
@@ -12,7 +6,7 @@ import type { ImageSetStore, Settings, SettingsStore, StoredImageSet } from '../
 import { destinationSchema } from '../runs/run-request.js';
 import type { Page } from '../runs/store.js';
 import { type DynamoTable, whenCondition } from './dynamo-expressions.js';
-import { decodeToken, encodeToken } from './dynamo-page-token.js';
+import { queryListing } from './dynamo-page-token.js';
 
 const setKey = (name: string) => ({ [RunTable.partitionKey]: `SET#${name}`, [RunTable.sortKey]: 'SET' });
 const settingsKey = { [RunTable.partitionKey]: 'SETTINGS', [RunTable.sortKey]: 'SETTINGS' };
@@ -80,21 +74,8 @@ export class DynamoImageSets implements ImageSetStore, SettingsStore {
   }
 
   async listImageSets(limit: number, nextToken?: string): Promise<Page<StoredImageSet>> {
-    const res = await this.#table.client.send(
-      new QueryCommand({
-        TableName: this.#table.name,
-        IndexName: RunTable.listIndex,
-        KeyConditionExpression: '#p = :p',
-        ExpressionAttributeNames: { '#p': RunTable.listPartitionKey },
-        ExpressionAttributeValues: marshall({ ':p': 'SETS' }),
-        Limit: limit,
-        ...(nextToken === undefined ? {} : { ExclusiveStartKey: decodeToken(nextToken, 'imageSets') }),
-      }),
-    );
-    return {
-      items: (res.Items ?? []).map(toSet),
-      ...(res.LastEvaluatedKey ? { nextToken: encodeToken(res.LastEvaluatedKey) } : {}),
-    };
+    const page = await queryListing(this.#table, 'imageSets', limit, nextToken);
+    return { items: page.items.map(toSet), ...(page.nextToken === undefined ? {} : { nextToken: page.nextToken }) };
   }
 
   deleteImageSet(name: string): Promise<boolean> {

@@ -1,8 +1,9 @@
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import { RunTable } from '../contract.js';
 import { InvalidTokenError } from '../runs/errors.js';
+import type { DynamoTable } from './dynamo-expressions.js';
 
 /** The listings a token may belong to: the listing partition and the key shape of its items. */
 const listings = {
@@ -36,4 +37,36 @@ export function decodeToken(token: string, listing: Listing = 'runs'): Record<st
       'nextToken: not a token this API returned (pass the nextToken of the previous page unchanged)',
     );
   }
+}
+
+/** One page of a listing: the raw items and the token of the next page. */
+export interface ListingPage {
+  readonly items: Record<string, AttributeValue>[];
+  readonly nextToken?: string;
+}
+
+/**
+ * Reads one page of a listing (runs, image sets) from the listing index — the one query both
+ * listings share; `nextToken` must be one this listing issued.
+ */
+export async function queryListing(
+  table: Pick<DynamoTable, 'client' | 'name'>,
+  listing: Listing,
+  limit: number,
+  nextToken: string | undefined,
+  options: { newestFirst?: boolean } = {},
+): Promise<ListingPage> {
+  const res = await table.client.send(
+    new QueryCommand({
+      TableName: table.name,
+      IndexName: RunTable.listIndex,
+      KeyConditionExpression: '#p = :p',
+      ExpressionAttributeNames: { '#p': RunTable.listPartitionKey },
+      ExpressionAttributeValues: marshall({ ':p': listings[listing].list }),
+      ...(options.newestFirst ? { ScanIndexForward: false } : {}),
+      Limit: limit,
+      ...(nextToken === undefined ? {} : { ExclusiveStartKey: decodeToken(nextToken, listing) }),
+    }),
+  );
+  return { items: res.Items ?? [], ...(res.LastEvaluatedKey ? { nextToken: encodeToken(res.LastEvaluatedKey) } : {}) };
 }

@@ -1,9 +1,9 @@
-import { GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { RunRecord } from '../runs/model.js';
 import type { Page, RunStore } from '../runs/store.js';
 import { type DynamoTable, epochSeconds, setClause, whenCondition } from './dynamo-expressions.js';
-import { decodeToken, encodeToken } from './dynamo-page-token.js';
+import { queryListing } from './dynamo-page-token.js';
 import { runKey, toRun } from './dynamo-run-items.js';
 import { RunTable } from '../contract.js';
 
@@ -51,21 +51,10 @@ export class DynamoRuns {
   }
 
   async list(limit: number, nextToken?: string): Promise<Page<RunRecord>> {
-    const res = await this.#table.client.send(
-      new QueryCommand({
-        TableName: this.#table.name,
-        IndexName: RunTable.listIndex,
-        KeyConditionExpression: '#p = :p',
-        ExpressionAttributeNames: { '#p': RunTable.listPartitionKey },
-        ExpressionAttributeValues: marshall({ ':p': 'RUNS' }),
-        ScanIndexForward: false,
-        Limit: limit,
-        ...(nextToken === undefined ? {} : { ExclusiveStartKey: decodeToken(nextToken) }),
-      }),
-    );
+    const page = await queryListing(this.#table, 'runs', limit, nextToken, { newestFirst: true });
     const now = this.#epoch();
-    const items = (res.Items ?? []).map((item) => toRun(item, now)).filter((r): r is RunRecord => r !== undefined);
-    return { items, ...(res.LastEvaluatedKey ? { nextToken: encodeToken(res.LastEvaluatedKey) } : {}) };
+    const items = page.items.map((item) => toRun(item, now)).filter((r): r is RunRecord => r !== undefined);
+    return { items, ...(page.nextToken === undefined ? {} : { nextToken: page.nextToken }) };
   }
 
   /** Sets fields of the run item unconditionally (execution id, counters). */
