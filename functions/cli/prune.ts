@@ -98,7 +98,6 @@ async function runPlan(config: string, flags: PruneFlags, debug: boolean): Promi
 
 async function runApply(flags: PruneFlags, debug: boolean): Promise<number> {
   const file = flags.deleteYamlFile!;
-  parseTarget(flags.to);
   const text = await readText('--delete-yaml-file', file);
   const items = usage(`--delete-yaml-file ${file}`, () => parseDeletePlan(text, { within: flags.to }));
   // parseDeletePlan's `within` keeps every item on this one registry.
