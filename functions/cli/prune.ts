@@ -176,7 +176,7 @@ function planLines(plan: PrunePlan, json: boolean): string {
 
 function describeItem(r: PruneItemResult): string {
   const head = `${r.status.padEnd(8)} ${r.destination} ${r.digest}`;
-  if (r.status === 'skipped') return `${head} (skipped: ${r.reason}${r.current ? `, now ${r.current}` : ''})`;
+  if (r.status === 'skipped') return `${head}: ${r.reason}${r.current ? `, now ${r.current}` : ''}`;
   if (r.status === 'failed') return `${head}: ${r.error}`;
   return head;
 }

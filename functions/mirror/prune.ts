@@ -95,9 +95,14 @@ export async function planPrune(
     else if (destination.tag !== undefined) entry.tags.add(destination.tag);
   }
 
-  const limiter = new Limiter(options.concurrency ?? 4);
+  const concurrency = options.concurrency ?? 4;
+  const limiter = new Limiter(concurrency);
+  // HEADs for all repositories share one bound: a 500-tag repository must not open 500 requests.
+  const requests = new Limiter(concurrency * 2);
   const plans = await Promise.all(
-    [...covered.values()].map((entry) => limiter.run(() => planRepository(entry, ports.destination(entry.repository)))),
+    [...covered.values()].map((entry) =>
+      limiter.run(() => planRepository(entry, ports.destination(entry.repository), requests)),
+    ),
   );
   const byDestination = <T extends { destination: string }>(a: T, b: T): number =>
     compare(a.destination, b.destination);
@@ -108,16 +113,25 @@ export async function planPrune(
   };
 }
 
-async function planRepository(entry: Covered, repository: Repository): Promise<Omit<PrunePlan, 'repositories'>> {
+async function planRepository(
+  entry: Covered,
+  repository: Repository,
+  requests: Limiter,
+): Promise<Omit<PrunePlan, 'repositories'>> {
   const listed = await repository.listTags();
   const unselected = listed.filter((tag) => !entry.tags.has(tag));
   if (unselected.length === 0) return { items: [], kept: [] };
   const heads = new Map<string, ManifestHead>();
-  for (const tag of listed) {
-    const head = await repository.headManifest(tag);
-    // A tag deleted since the listing has nothing left to prune (or to protect).
-    if (head !== undefined) heads.set(tag, head);
-  }
+  await Promise.all(
+    listed.map((tag) =>
+      requests.run(async () => {
+        const head = await repository.headManifest(tag);
+        // A tag deleted since the listing has nothing left to prune (or to protect).
+        if (head !== undefined) heads.set(tag, head);
+      }),
+    ),
+  );
+  const mediaTypes = new Map([...heads.values()].map((h) => [h.digest, h.mediaType]));
   const needed = new Set<Digest>(entry.digests);
   for (const tag of entry.tags) {
     const head = heads.get(tag);
@@ -125,7 +139,7 @@ async function planRepository(entry: Covered, repository: Repository): Promise<O
   }
   // WARNING: a registry DELETE of a platform manifest breaks every index that lists it.
   for (const digest of [...needed]) {
-    const mediaType = [...heads.values()].find((h) => h.digest === digest)?.mediaType;
+    const mediaType = mediaTypes.get(digest);
     if (mediaType !== undefined && !indexTypes.has(mediaType)) continue;
     const manifest = await repository.getManifest(digest).catch((err: unknown) => {
       // An image by digest not mirrored yet has no children to protect.
