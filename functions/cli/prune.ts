@@ -85,6 +85,10 @@ async function runPlan(config: string, flags: PruneFlags, debug: boolean): Promi
       target,
       { concurrency: flags.concurrency },
     );
+    for (const repository of plan.untouched)
+      process.stderr.write(
+        `ferry: warning: ${repository} not pruned: a source repository of its policy lists no tags\n`,
+      );
     const path = await writeDeletePlan(flags.workspace, plan.items);
     process.stdout.write(planLines(plan, flags.json === true));
     process.stderr.write(

@@ -33,6 +33,12 @@ export interface PrunePlan {
   readonly items: DeletePlanItem[];
   /** Unselected tags kept because their digest is still needed, sorted by destination. */
   readonly kept: KeptTag[];
+  /**
+   * Destination repositories not pruned (not even listed) because a source repository whose tags
+   * they mirror by policy lists no tags: a repository gone at the source (or a typo, or a
+   * registry answering 404 for a moment) must not wipe its mirror. Sorted.
+   */
+  readonly untouched: string[];
 }
 
 export interface PruneOptions {
@@ -45,6 +51,8 @@ interface Covered {
   readonly repository: ImageReference;
   /** The source repository it mirrors (`registry/path`), for the plan's `imageName`. */
   readonly source: string;
+  /** Source repositories whose tags a policy chooses for it. */
+  readonly listedFrom: Set<string>;
   readonly tags: Set<string>;
   readonly digests: Set<Digest>;
 }
@@ -63,7 +71,8 @@ interface Covered {
  *   selected one. Needed: the digests of selected tags, of additional images by digest, and of
  *   the children of those that are indexes. A cosign/fallback tag `sha256-<hex>[.sig|.att|.sbom]`
  *   is kept when `<hex>` is needed, planned otherwise.
- * A listing or HEAD failure rejects the whole plan: a partial listing must not become deletes.
+ * A listing or HEAD failure rejects the whole plan, and a policy whose source lists no tags leaves
+ * its destination {@link PrunePlan.untouched}: a partial or failed listing must not become deletes.
  */
 export async function planPrune(
   set: ImageSet,
@@ -73,20 +82,38 @@ export async function planPrune(
 ): Promise<PrunePlan> {
   const to = target.prefix ? `${target.registry}/${target.prefix.replace(/^\/+|\/+$/g, '')}` : target.registry;
   const covered = new Map<string, Covered>();
-  for (const name of [...set.additionalImages, ...set.repositories].map((entry) => entry.name)) {
+  const names = [
+    ...set.additionalImages.map((entry) => ({ name: entry.name, policy: false })),
+    ...set.repositories.map((entry) => ({ name: entry.name, policy: true })),
+  ];
+  for (const { name, policy } of names) {
     const { registry, repository } = parseImageReference(name);
     const destination = mirrorDestination({ registry, repository }, to);
     const key = repositoryKey(destination);
     // Two sources may land on one destination (docker.io/x/app and quay.io/x/app): the first names it.
-    if (!covered.has(key))
-      covered.set(key, {
-        repository: { registry: destination.registry, repository: destination.repository },
-        source: `${registry}/${repository}`,
-        tags: new Set(),
-        digests: new Set(),
-      });
+    let entry = covered.get(key);
+    if (entry === undefined)
+      covered.set(
+        key,
+        (entry = {
+          repository: { registry: destination.registry, repository: destination.repository },
+          source: `${registry}/${repository}`,
+          listedFrom: new Set(),
+          tags: new Set(),
+          digests: new Set(),
+        }),
+      );
+    if (policy) entry.listedFrom.add(`${registry}/${repository}`);
   }
-  for (const image of await expandImageSet(set, ports.source, target, options)) {
+  const emptySources = new Set<string>();
+  const source: TagLister = {
+    listTags: async (ref) => {
+      const tags = await ports.source.listTags(ref);
+      if (tags.length === 0) emptySources.add(repositoryKey(ref));
+      return tags;
+    },
+  };
+  for (const image of await expandImageSet(set, source, target, options)) {
     if (image.blocked) continue;
     const destination = parseImageReference(image.destination);
     const entry = covered.get(repositoryKey(destination));
@@ -99,6 +126,8 @@ export async function planPrune(
   const limiter = new Limiter(concurrency);
   // HEADs for all repositories share one bound: a 500-tag repository must not open 500 requests.
   const requests = new Limiter(concurrency * 2);
+  const untouched = [...covered].filter(([, entry]) => [...entry.listedFrom].some((s) => emptySources.has(s)));
+  for (const [key] of untouched) covered.delete(key);
   const plans = await Promise.all(
     [...covered.values()].map((entry) =>
       limiter.run(() => planRepository(entry, ports.destination(entry.repository), requests)),
@@ -110,6 +139,7 @@ export async function planPrune(
     repositories: [...covered.keys()].sort(compare),
     items: plans.flatMap((p) => p.items).sort(byDestination),
     kept: plans.flatMap((p) => p.kept).sort(byDestination),
+    untouched: untouched.map(([key]) => key).sort(compare),
   };
 }
 
@@ -117,7 +147,7 @@ async function planRepository(
   entry: Covered,
   repository: Repository,
   requests: Limiter,
-): Promise<Omit<PrunePlan, 'repositories'>> {
+): Promise<Pick<PrunePlan, 'items' | 'kept'>> {
   const listed = await repository.listTags();
   const unselected = listed.filter((tag) => !entry.tags.has(tag));
   if (unselected.length === 0) return { items: [], kept: [] };

@@ -164,8 +164,29 @@ describe('planPrune', () => {
       repositories: [`${mirrorHost}/mirror/library/nginx`, `${mirrorHost}/mirror/org/new`],
       items: [],
       kept: [],
+      untouched: [],
     });
     expect(mirror.repo('mirror/library/nginx').count('headManifest')).toBe(0);
+  });
+
+  it('leaves a repository alone (not even listed) when its source lists no tags: a vanished source must not wipe its mirror', async () => {
+    const mirror = fakeMirror();
+    mirror.push('mirror/library/nginx', ['1.1.0', '1.12.0']);
+    mirror.push('mirror/org/gone', ['a', 'b']);
+    const set = imageSet({
+      repositories: [
+        { name: nginx, tags: { latest: 1 } },
+        { name: 'quay.io/org/gone', tags: {} },
+      ],
+    });
+    const source = fakeLister({ [nginx]: versions(12), 'quay.io/org/gone': [] });
+
+    const plan = await planPrune(set, { source, destination: mirror.port }, target);
+
+    expect(plan.untouched).toEqual([`${mirrorHost}/mirror/org/gone`]);
+    expect(plan.repositories).toEqual([`${mirrorHost}/mirror/library/nginx`]);
+    expect(plan.items.map((i) => i.destination)).toEqual([dest('library/nginx', '1.1.0')]);
+    expect(mirror.requested).toEqual([`${mirrorHost}/mirror/library/nginx`]);
   });
 
   it('rejects the whole plan when a source listing fails, before any destination is read', async () => {
