@@ -8,6 +8,7 @@ import { type Platform, parsePlatform } from '../oci/manifest.js';
 import { formatLocation, type Location, parseLocation } from '../oci/reference.js';
 import { createCliLogger } from './log.js';
 import { addLsCommand } from './ls.js';
+import { addPruneCommand } from './prune.js';
 import { addRegistryAccessOptions, collect } from './options.js';
 import { parseRate, parseSeconds } from './units.js';
 import { type CopyFlags, createRuntime } from './runtime.js';
@@ -139,6 +140,7 @@ export async function main(argv: readonly string[], hooks: MainHooks = {}): Prom
     });
 
   addLsCommand(program, (code) => (exitCode = code));
+  addPruneCommand(program, (code) => (exitCode = code));
 
   program
     .command('serve')

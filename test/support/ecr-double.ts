@@ -21,6 +21,8 @@ export interface EcrDouble {
   /** Answer the next N control-plane calls with ThrottlingException. */
   throttleNext(count: number): void;
   stop(): Promise<void>;
+  /** BatchDeleteImage inputs, in order (answered as deleted; the data plane is left as it is). */
+  readonly batchDeletes: Record<string, unknown>[];
 }
 
 /**
@@ -33,6 +35,7 @@ export async function startEcrDouble(password: string): Promise<EcrDouble> {
   const calls: string[] = [];
   const signers: string[] = [];
   const assumedRoles: string[] = [];
+  const batchDeletes: Record<string, unknown>[] = [];
   let throttle = 0;
   const server: Server = createServer((req, res) => {
     let body = '';
@@ -105,6 +108,12 @@ export async function startEcrDouble(password: string): Promise<EcrDouble> {
         record.lifecyclePolicyText = String(input.lifecyclePolicyText);
         return reply(200, { repositoryName: record.repositoryName, lifecyclePolicyText: record.lifecyclePolicyText });
       }
+      if (op === 'BatchDeleteImage') {
+        batchDeletes.push(input);
+        if (!repositories.has(String(input.repositoryName)))
+          return reply(400, { __type: 'RepositoryNotFoundException', message: 'no such repository' });
+        return reply(200, { imageIds: input.imageIds, failures: [] });
+      }
       return reply(400, { __type: 'UnknownOperationException', message: op });
     });
   });
@@ -119,6 +128,7 @@ export async function startEcrDouble(password: string): Promise<EcrDouble> {
     assumedRoles,
     throttleNext: (n) => (throttle = n),
     stop: () => new Promise((resolve) => server.close(() => resolve())),
+    batchDeletes,
   };
 }
 
