@@ -8,6 +8,7 @@ import {
   type CopyPlan,
   type CopyResult,
   CopyTally,
+  type PlanOptions,
   type PrepareDestination,
 } from './copy-outcome.js';
 import { PlanTally } from './copy-plan.js';
@@ -16,7 +17,16 @@ import { type TreeWalk, walkTree } from './manifest-tree.js';
 import { selectPlatforms } from './platforms.js';
 import { copyReferrers } from './referrers.js';
 
-export type { BlobCounts, CopyOptions, CopyPlan, CopyResult, PrepareDestination } from './copy-outcome.js';
+export type {
+  BlobCounts,
+  CopyOptions,
+  CopyPlan,
+  CopyResult,
+  Mountable,
+  MountLedger,
+  PlanOptions,
+  PrepareDestination,
+} from './copy-outcome.js';
 export { CopyTally } from './copy-outcome.js';
 
 /** What the destination tag holds, as far as HEADs asked before the source manifest is read. */
@@ -118,7 +128,7 @@ export class ImageCopier {
    * What `copy` would do, without writing: the same resolution and platform selection, then the
    * manifest tree walked with HEADs at the destination. Only manifests are read from the source.
    */
-  async plan(from: RepositoryRef, to: RepositoryRef, options: CopyOptions = {}): Promise<CopyPlan> {
+  async plan(from: RepositoryRef, to: RepositoryRef, options: PlanOptions = {}): Promise<CopyPlan> {
     const found = await this.#resolve(from, to, options);
     if (found.kind === 'current')
       return new PlanTally(to.repository, this.#heads, 0).result(found.head.digest, 'up-to-date');
@@ -128,6 +138,7 @@ export class ImageCopier {
     if (found.kept !== undefined) return tally.result(top.digest, 'tag-kept', found.kept);
     if (found.existing?.digest === top.digest) return tally.result(top.digest, 'up-to-date');
     await walkTree(this.#walk(from, to, options), top, found.target, tally);
+    await tally.settle(from.repository, options.mounts);
     return tally.result(top.digest, 'would-copy');
   }
 
