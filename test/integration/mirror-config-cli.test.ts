@@ -320,6 +320,34 @@ describe('ferry mirror --config', () => {
     });
   });
 
+  it('records a failed image in mirroring_errors.txt and exits 1; the others are still mirrored', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-ws-fail-'));
+    const file = join(dir, 'set.json');
+    const missing = `${src.host}/${ns}/extra:no-such-tag`;
+    writeFileSync(
+      file,
+      JSON.stringify({
+        apiVersion: 'mirror.openshift.io/v2alpha1',
+        kind: 'ImageSetConfiguration',
+        mirror: { additionalImages: [{ name: missing }, { name: `${src.host}/${ns}/extra:1.0` }] },
+      }),
+    );
+    const result = await runFerry(['mirror', '--config', file, '--to', `${dst.host}/${prefix}`, '--workspace', dir]);
+    expect(result.code, result.stderr).toBe(1);
+    const errors = readFileSync(join(dir, 'mirroring_errors.txt'), 'utf8')
+      .split('\n')
+      .filter((l) => l !== '');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(new RegExp(`^error mirroring image ${missing.replace(/[.]/g, '\\.')} error: `));
+    expect(readFileSync(join(dir, 'mapping.txt'), 'utf8')).toBe(
+      `docker://${missing}=docker://${dstRef('extra', 'no-such-tag')}\ndocker://${srcRef('extra', '1.0')}=docker://${dstRef('extra', '1.0')}\n`,
+    );
+    // The failed image is in no mirror set: only extra:1.0 by tag.
+    const itms = parse(readFileSync(join(dir, 'cluster-resources', 'itms-oc-mirror.yaml'), 'utf8')) as MirrorSet;
+    expect(itms.spec.imageTagMirrors).toEqual([{ source: repo(src.host, 'extra'), mirrors: [dstRepo('extra')] }]);
+    expect(existsSync(join(dir, 'cluster-resources', 'idms-oc-mirror.yaml'))).toBe(false);
+  });
+
   it('refuses a bad document with one line naming the path (exit 2)', async () => {
     const bad = join(workspace, 'bad.yaml');
     writeFileSync(
