@@ -65,7 +65,9 @@ export async function runMirrorConfig(flags: MirrorConfigFlags, print: ResultPri
       platforms: flags.platforms,
     };
     const out = (line: string): boolean => process.stdout.write(`${line}\n`);
-    if (!flags.json) for (const b of images.filter((i) => i.blocked)) out(`blocked  ${b.source} → ${b.destination}`);
+    // Blocked images are reported, never copied (`--dry-run --json` reports them in the plan).
+    for (const b of images.filter((i) => i.blocked === true && !(flags.dryRun && flags.json)))
+      out(flags.json ? JSON.stringify(blockedLine(b)) : `blocked  ${b.source} → ${b.destination}`);
     const dir = flags.workspace ?? defaultWorkspace;
     if (flags.dryRun) {
       const plans = await planImages(pairs, runtime.registries, runtime.copier, options, (r) => {
@@ -80,7 +82,6 @@ export async function runMirrorConfig(flags: MirrorConfigFlags, print: ResultPri
       );
       return failed > 0 ? 1 : 0;
     }
-    if (flags.json) for (const b of images.filter((i) => i.blocked)) out(JSON.stringify(blockedLine(b)));
     const results = await mirrorImages(pairs, runtime.registries, runtime.copier, options, (r) => out(print(r)));
     await writeWorkspace(dir, { entries: entries(images, byImage(wanted, results)) });
     const failed = results.filter((r) => r.status === 'failed').length;
@@ -127,7 +128,7 @@ function splitTarget(to: string): { registry: string; prefix?: string } {
 
 /** The registries the set reads from: where `--src-creds` may go. */
 function sourceRegistries(set: ImageSet): string[] {
-  const names = [...set.additionalImages.map((i) => i.name), ...set.repositories.map((r) => `${r.name}:x`)];
+  const names = [...set.additionalImages.map((i) => i.name), ...set.repositories.map((r) => r.name)];
   return [...new Set(names.map((name) => parseImageReference(name).registry))];
 }
 
