@@ -8,6 +8,7 @@ import { type Platform, parsePlatform } from '../oci/manifest.js';
 import { formatLocation, type Location, parseLocation } from '../oci/reference.js';
 import { createCliLogger } from './log.js';
 import { addLsCommand } from './ls.js';
+import { runMirrorConfig } from './mirror-config.js';
 import { addPruneCommand } from './prune.js';
 import { addRegistryAccessOptions, collect } from './options.js';
 import { parseRate, parseSeconds } from './units.js';
@@ -36,6 +37,10 @@ interface MirrorCommandFlags extends CopyCommandFlags {
   imagesFile?: string;
   concurrency: number;
   failFast?: boolean;
+  /** `--config FILE`: mirror an image set (issue 9), with `--workspace` and `--dry-run`. */
+  config?: string;
+  workspace?: string;
+  dryRun?: boolean;
 }
 
 const positiveInt = (value: string): number => {
@@ -135,8 +140,11 @@ export async function main(argv: readonly string[], hooks: MainHooks = {}): Prom
     .option('--images-file <file>', 'file with one image reference per line (# comments)')
     .addOption(new Option('--concurrency <n>', 'images copied at once').argParser(positiveInt).default(4))
     .option('--fail-fast', 'stop starting new images after the first failure')
+    .option('--config <file>', 'mirror the image set of this ImageSetConfiguration (YAML or JSON)')
+    .option('--workspace <dir>', 'with --config: where mapping.txt, cluster-resources/… go (default ./ferry-workspace)')
+    .option('--dry-run', 'with --config: copy nothing; write dry-run/mapping.txt and dry-run/plan.json')
     .action(async (images: string[], flags: MirrorCommandFlags) => {
-      exitCode = await runMirror(images, flags, program.opts<GlobalFlags>());
+      exitCode = await runMirrorCommand(images, flags, program.opts<GlobalFlags>());
     });
 
   addLsCommand(program, (code) => (exitCode = code));
@@ -247,6 +255,22 @@ async function runCopy(
   } finally {
     await runtime.close();
   }
+}
+
+/** `ferry mirror`: an image set with `--config`, else the images named. */
+function runMirrorCommand(images: string[], flags: MirrorCommandFlags, global: GlobalFlags): Promise<number> {
+  if (flags.config === undefined) {
+    if (flags.workspace !== undefined || flags.dryRun) throw new UsageError('--workspace and --dry-run need --config');
+    return runMirror(images, flags, global);
+  }
+  if (images.length > 0 || flags.imagesFile !== undefined)
+    throw new UsageError('--config takes no IMAGE arguments or --images-file');
+  const print = (result: MirrorResult): string =>
+    flags.json ? JSON.stringify(jsonResult(result)) : describeResult(result);
+  return runMirrorConfig(
+    { ...flags, config: flags.config, platforms: parsePlatforms(flags.platform), debug: global.debug === true },
+    print,
+  );
 }
 
 async function runMirror(images: string[], flags: MirrorCommandFlags, global: GlobalFlags): Promise<number> {

@@ -8,15 +8,25 @@ import {
   type CopyPlan,
   type CopyResult,
   CopyTally,
+  type PlanOptions,
   type PrepareDestination,
 } from './copy-outcome.js';
 import { PlanTally } from './copy-plan.js';
 import { Limiter } from './limiter.js';
 import { type TreeWalk, walkTree } from './manifest-tree.js';
-import { selectPlatforms } from './platforms.js';
+import { pickedDigest, selectPlatforms } from './platforms.js';
 import { copyReferrers } from './referrers.js';
 
-export type { BlobCounts, CopyOptions, CopyPlan, CopyResult, PrepareDestination } from './copy-outcome.js';
+export type {
+  BlobCounts,
+  CopyOptions,
+  CopyPlan,
+  CopyResult,
+  Mountable,
+  MountLedger,
+  PlanOptions,
+  PrepareDestination,
+} from './copy-outcome.js';
 export { CopyTally } from './copy-outcome.js';
 
 /** What the destination tag holds, as far as HEADs asked before the source manifest is read. */
@@ -35,7 +45,8 @@ type DestinationTag =
  * when its tag points elsewhere and is to be left alone.
  */
 type Resolution =
-  | { readonly kind: 'current'; readonly head: ManifestHead }
+  /** `manifestGets`: source manifests read to find it (the index one platform was picked from). */
+  | { readonly kind: 'current'; readonly head: ManifestHead; readonly manifestGets?: number }
   | {
       readonly kind: 'resolved';
       readonly original: Manifest;
@@ -118,16 +129,17 @@ export class ImageCopier {
    * What `copy` would do, without writing: the same resolution and platform selection, then the
    * manifest tree walked with HEADs at the destination. Only manifests are read from the source.
    */
-  async plan(from: RepositoryRef, to: RepositoryRef, options: CopyOptions = {}): Promise<CopyPlan> {
+  async plan(from: RepositoryRef, to: RepositoryRef, options: PlanOptions = {}): Promise<CopyPlan> {
     const found = await this.#resolve(from, to, options);
     if (found.kind === 'current')
-      return new PlanTally(to.repository, this.#heads, 0).result(found.head.digest, 'up-to-date');
+      return new PlanTally(to.repository, this.#heads, found.manifestGets ?? 0).result(found.head.digest, 'up-to-date');
     const { original, top } = found;
     // The source manifest, and the platform's own manifest when one platform was picked from an index.
     const tally = new PlanTally(to.repository, this.#heads, top === original || top.kind === 'index' ? 1 : 2);
     if (found.kept !== undefined) return tally.result(top.digest, 'tag-kept', found.kept);
     if (found.existing?.digest === top.digest) return tally.result(top.digest, 'up-to-date');
     await walkTree(this.#walk(from, to, options), top, found.target, tally);
+    await tally.settle(from.repository, options.mounts);
     return tally.result(top.digest, 'would-copy');
   }
 
@@ -142,6 +154,11 @@ export class ImageCopier {
       source.getManifest(sourceRef),
       tag.kind === 'differs' ? tag.head : byDigest ? undefined : destination.headManifest(destinationRef),
     ]);
+    // One platform picked out of an index that the destination tag already holds: up to date
+    // without reading the child (a GET that registries such as Docker Hub count as a pull).
+    const picked = byDigest ? undefined : pickedDigest(original, options.platforms ?? []);
+    if (picked !== undefined && existingTag?.digest === picked)
+      return { kind: 'current', head: existingTag, manifestGets: 1 };
     const top = await selectPlatforms(source, original, options.platforms ?? []);
     const target = byDigest ? top.digest : destinationRef;
     const existing = byDigest ? await destination.headManifest(target) : existingTag;
@@ -158,19 +175,19 @@ export class ImageCopier {
   }
 
   /**
-   * Whether the destination tag already has the source's digest, asked with HEADs only (no
-   * manifest GET: registries such as Docker Hub count those as pulls). Only without platform
+   * Whether the destination tag (or digest) already has the source's digest, asked with HEADs only
+   * (no manifest GET: registries such as Docker Hub count those as pulls). Only without platform
    * filtering, where the digest to copy is the source's own.
    */
   async #destinationTag(from: RepositoryRef, to: RepositoryRef, options: CopyOptions): Promise<DestinationTag> {
-    if (isDigest(to.reference) || (options.platforms ?? []).length > 0) return { kind: 'unasked' };
+    if ((options.platforms ?? []).length > 0) return { kind: 'unasked' };
     const [wanted, head] = await Promise.all([
       isDigest(from.reference) ? from.reference : from.repository.headManifest(from.reference).then((h) => h?.digest),
       to.repository.headManifest(to.reference),
     ]);
     if (head === undefined || wanted !== head.digest) return { kind: 'differs', head };
     this.#logger.debug('destination already has this digest: skip image', {
-      destination: `${to.repository.display}:${to.reference}`,
+      destination: `${to.repository.display}${refSuffix(to.reference)}`,
       digest: head.digest,
     });
     return { kind: 'current', head };

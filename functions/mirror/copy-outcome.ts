@@ -46,13 +46,57 @@ export interface CopyPlan {
   readonly digest: Digest;
   /** `up-to-date`: the destination has this digest; `tag-kept`: its tag points elsewhere and is kept. */
   readonly status: 'would-copy' | 'up-to-date' | 'tag-kept';
-  /** Distinct blobs the destination lacks, and their bytes: what a copy would move. */
-  readonly missing: { readonly blobs: number; readonly bytes: number };
+  /**
+   * Distinct blobs the destination lacks, and their bytes: what a copy would move. `mountable`
+   * is the part of them a copy would mount instead of stream (see {@link PlanOptions.mounts}):
+   * its blobs are counted in `blobs` and its bytes in `bytes` too.
+   */
+  readonly missing: { readonly blobs: number; readonly bytes: number; readonly mountable: Mountable };
   /** Blobs the destination already has (skipped by a copy). */
   readonly present: number;
   /** Manifest GETs from the source a copy would make (what registries such as Docker Hub count as pulls). */
   readonly manifestGets: number;
   readonly note?: string;
+}
+
+/** Blobs a copy would mount from another repository of the destination registry, and their bytes. */
+export interface Mountable {
+  readonly blobs: number;
+  readonly bytes: number;
+}
+
+/** A blob a plan walked: what a {@link MountLedger} keeps. */
+export interface PlannedBlob {
+  readonly digest: string;
+  readonly size: number;
+}
+
+/**
+ * Where the plans of one run learn which blobs an earlier plan already counted in another
+ * repository of the same destination registry: those a copy would mount (the blob ladder mounts
+ * from the repositories it has put or found a blob in, blob-ladder.ts).
+ */
+export interface MountLedger {
+  /**
+   * Of `missing` (blobs `repository` of `registry` lacks), those the ledger knows in another
+   * repository of `registry`; then records every blob of `walked` as in `repository`.
+   */
+  settle(
+    registry: string,
+    repository: string,
+    walked: readonly PlannedBlob[],
+    missing: readonly PlannedBlob[],
+  ): Promise<Mountable>;
+}
+
+/** What a plan takes along: a copy's options and the run's mount ledger. */
+export interface PlanOptions extends CopyOptions {
+  /**
+   * Shared by the plans of one run, so that a blob an earlier image's plan counted (missing or
+   * present) in another repository of the destination registry counts as mounted here. Without
+   * one, only blobs of a source repository on the destination's own registry count as mountable.
+   */
+  readonly mounts?: MountLedger;
 }
 
 /** Makes sure a destination repository exists before anything is pushed (ECR creates none on push). */

@@ -1,7 +1,9 @@
 import { describeError } from '../oci/errors.js';
 import { formatReference, type ImageReference, mirrorDestination, parseImageReference } from '../oci/reference.js';
 import type { Registries } from '../oci/registries.js';
-import type { CopyOptions, CopyResult, ImageCopier } from './copy-image.js';
+import type { Platform } from '../oci/manifest.js';
+import type { CopyOptions, CopyPlan, CopyResult, ImageCopier } from './copy-image.js';
+import { OrderedMountLedger } from './copy-plan.js';
 import { Limiter } from './limiter.js';
 
 export interface MirrorOptions extends CopyOptions {
@@ -23,6 +25,8 @@ export type MirrorResult = CopyResult | FailedResult;
 export interface MirrorPair {
   readonly source: ImageReference;
   readonly destination: ImageReference;
+  /** This image's platforms (an image set's per-repository `platforms`), instead of the options'. */
+  readonly platforms?: readonly Platform[];
 }
 
 /** Expands image references into (source, destination) pairs under `target` (`registry[/prefix]`). */
@@ -47,7 +51,7 @@ export async function mirrorImages(
   const limiter = new Limiter(options.concurrency ?? 4);
   let failed = false;
   return Promise.all(
-    pairs.map(({ source, destination }) =>
+    pairs.map(({ source, destination, platforms }) =>
       limiter.run(async (): Promise<MirrorResult> => {
         let result: MirrorResult;
         if (failed && options.failFast) {
@@ -62,7 +66,7 @@ export async function mirrorImages(
             result = await copier.copy(
               registries.image({ kind: 'registry', ref: source }, 'source'),
               registries.image({ kind: 'registry', ref: destination }, 'destination'),
-              options,
+              platforms === undefined ? options : { ...options, platforms },
             );
           } catch (err) {
             failed = true;
@@ -73,6 +77,57 @@ export async function mirrorImages(
               error: describeError(err),
             };
           }
+        }
+        onResult(result);
+        return result;
+      }),
+    ),
+  );
+}
+
+/** One image's dry-run outcome: its plan, or why planning failed. */
+export type PlanResult =
+  | { readonly source: string; readonly destination: string; readonly status: 'planned'; readonly plan: CopyPlan }
+  | FailedResult;
+
+/**
+ * Plans many images (`ImageCopier.plan`: reads only), as `mirrorImages` would copy them: same
+ * concurrency and fail-fast. The plans share one mount ledger settled in input order, so a blob
+ * that several images need counts as streamed by the first and mounted by the others when they
+ * go to other repositories of the same registry — what one copying process does, the same count
+ * every run. Results arrive through `onResult` as they finish and are returned in input order.
+ */
+export async function planImages(
+  pairs: readonly MirrorPair[],
+  registries: Registries,
+  copier: ImageCopier,
+  options: MirrorOptions = {},
+  onResult: (result: PlanResult) => void = () => {},
+): Promise<PlanResult[]> {
+  const limiter = new Limiter(options.concurrency ?? 4);
+  const ledger = new OrderedMountLedger(pairs.length);
+  let failed = false;
+  return Promise.all(
+    pairs.map(({ source, destination, platforms }, index) =>
+      limiter.run(async (): Promise<PlanResult> => {
+        const names = { source: formatReference(source), destination: formatReference(destination) };
+        let result: PlanResult;
+        try {
+          if (failed && options.failFast) {
+            result = { ...names, status: 'failed', error: 'not started: an earlier image failed (--fail-fast)' };
+          } else {
+            const plan = await copier.plan(
+              registries.image({ kind: 'registry', ref: source }, 'source'),
+              registries.image({ kind: 'registry', ref: destination }, 'destination'),
+              { ...options, ...(platforms === undefined ? {} : { platforms }), mounts: ledger.view(index) },
+            );
+            result = { ...names, status: 'planned', plan };
+          }
+        } catch (err) {
+          failed = true;
+          result = { ...names, status: 'failed', error: describeError(err) };
+        } finally {
+          ledger.done(index);
         }
         onResult(result);
         return result;

@@ -61,6 +61,18 @@ export async function selectPlatforms(
   return filtered;
 }
 
+/**
+ * The digest {@link selectPlatforms} returns when it picks one platform's own manifest out of an
+ * index, read from the index alone (no GET of the child); undefined in every other case. Lets an
+ * up-to-date check compare digests before reading the child.
+ */
+export function pickedDigest(manifest: Manifest, platforms: readonly Platform[]): string | undefined {
+  if (platforms.length === 0 || manifest.kind !== 'index') return undefined;
+  const selected = manifest.index.manifests.filter((d) => platforms.some((p) => platformMatches(d.platform, p)));
+  const complete = platforms.every((p) => selected.some((d) => platformMatches(d.platform, p)));
+  return complete && selected.length === 1 ? selected[0]!.digest : undefined;
+}
+
 function noManifest(source: Repository, missing: readonly Platform[], has: string): NotFoundError {
   return new NotFoundError(`${source.display}: no manifest for ${missing.map(formatPlatform).join(', ')} (${has})`, {
     registry: source.registry ?? source.display,

@@ -63,17 +63,16 @@ export interface Mountable {
 }
 
 /**
- * A {@link CopyPlan} as a plan item. `CopyPlan` counts the blobs the destination lacks but not
- * which of them a cross-repository mount would serve; the engine's plan walk has to add that
- * (`missing.mountable: { blobs, bytes }`, from the blob index it already consults), and passes it
- * here as `mountable` until then (default: none). A `tag-kept` plan (the destination tag points
+ * A {@link CopyPlan} as a plan item: `blobs.mount` is the plan's `missing.mountable` (the blobs a
+ * copy would mount from another repository of the destination registry), `blobs.copy` and `bytes`
+ * the rest of `missing`; `mountable` overrides it. A `tag-kept` plan (the destination tag points
  * elsewhere and is kept) copies nothing, so it is `up-to-date`: the pinned actions have no other
  * word for it.
  */
 export function planItemFromCopyPlan(
   image: { readonly source: string; readonly destination: string },
   plan: CopyPlan,
-  mountable: Mountable = { blobs: 0, bytes: 0 },
+  mountable: Mountable = plan.missing.mountable,
 ): PlanItem {
   const copying = plan.status === 'would-copy';
   return {

@@ -26,8 +26,19 @@ const nginx = { source: 'docker.io/library/nginx:1.27.1', destination: `${target
 const redis = { source: 'docker.io/library/redis:7.4', destination: `${target}/library/redis:7.4` };
 const busybox = { source: 'docker.io/library/busybox:1.36', destination: `${target}/library/busybox:1.36` };
 
-function copyPlan(status: CopyPlan['status'], digest: string, missing = { blobs: 0, bytes: 0 }, present = 0): CopyPlan {
-  return { digest: parseDigest(digest), status, missing, present, manifestGets: 1 };
+function copyPlan(
+  status: CopyPlan['status'],
+  digest: string,
+  missing: { blobs: number; bytes: number; mountable?: CopyPlan['missing']['mountable'] } = { blobs: 0, bytes: 0 },
+  present = 0,
+): CopyPlan {
+  return {
+    digest: parseDigest(digest),
+    status,
+    missing: { mountable: { blobs: 0, bytes: 0 }, ...missing },
+    present,
+    manifestGets: 1,
+  };
 }
 
 describe('buildPlan / formatPlan (dry-run/plan.json)', () => {
@@ -120,6 +131,13 @@ describe('planItemFromCopyPlan', () => {
     const item = planItemFromCopyPlan(nginx, copyPlan('would-copy', d1, { blobs: 3, bytes: 600 }));
     expect(item.blobs).toEqual({ copy: 3, mount: 0, present: 0 });
     expect(item.bytes).toBe(600);
+  });
+
+  it("takes the mount count from the plan's missing.mountable by default", () => {
+    const plan = copyPlan('would-copy', d1, { blobs: 3, bytes: 600, mountable: { blobs: 1, bytes: 450 } }, 2);
+    const item = planItemFromCopyPlan(nginx, plan);
+    expect(item.blobs).toEqual({ copy: 2, mount: 1, present: 2 });
+    expect(item.bytes).toBe(150);
   });
 
   it('makes a kept tag (nothing would be copied) up-to-date with no bytes', () => {

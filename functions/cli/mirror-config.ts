@@ -1,0 +1,180 @@
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { ImageSetError, parseImageSet, type ImageSet } from '../mirror/image-set/document.js';
+import { expandImageSet, type SetImage } from '../mirror/image-set/expand.js';
+import { type MirrorPair, type MirrorResult, type PlanResult, mirrorImages, planImages } from '../mirror/mirror.js';
+import { formatBytes } from '../mirror/format.js';
+import type { WorkspaceEntry } from '../mirror/workspace/entry.js';
+import { buildPlan, type PlanItem, planItemFromCopyPlan } from '../mirror/workspace/plan.js';
+import { writeWorkspace } from '../mirror/workspace/workspace.js';
+import { UsageError } from '../oci/errors.js';
+import { type Platform, parsePlatform } from '../oci/manifest.js';
+import { parseImageReference } from '../oci/reference.js';
+import { createCliLogger } from './log.js';
+import { type CopyFlags, createRuntime } from './runtime.js';
+
+/** Where `--workspace` defaults to, as oc-mirror's working directory (issue 9). */
+export const defaultWorkspace = 'ferry-workspace';
+
+/** `ferry mirror --config`'s flags: the mirror flags, the set file, workspace and dry run. */
+export interface MirrorConfigFlags extends CopyFlags {
+  readonly config: string;
+  readonly to: string;
+  readonly workspace?: string;
+  readonly dryRun?: boolean;
+  /** `--platform`, parsed: for the images whose set names no platforms. */
+  readonly platforms: readonly Platform[];
+  readonly referrers?: boolean;
+  readonly includeForeignLayers?: boolean;
+  readonly concurrency: number;
+  readonly failFast?: boolean;
+  readonly json?: boolean;
+  readonly debug?: boolean;
+}
+
+/** How `ferry mirror` prints one image's result (main.ts's, shared with image-list mirrors). */
+export type ResultPrinter = (result: MirrorResult) => string;
+
+/**
+ * `ferry mirror --config FILE --to REGISTRY[/PREFIX]` (issue 9, "Pinned: CLI"): reads the image
+ * set, warns once per ignored section, expands it against the source registries, then copies
+ * (or with `--dry-run` plans) every image that is not blocked, and writes the workspace. Returns
+ * the exit code: 1 when any image failed.
+ */
+export async function runMirrorConfig(flags: MirrorConfigFlags, print: ResultPrinter): Promise<number> {
+  const set = await readImageSet(flags.config);
+  const target = splitTarget(flags.to);
+  const runtime = await createRuntime(flags, createCliLogger(flags.debug === true), {
+    source: sourceRegistries(set),
+    destination: [target.registry],
+  });
+  const started = Date.now();
+  try {
+    const images = await expandImageSet(
+      set,
+      { listTags: (ref) => runtime.registries.repository({ kind: 'registry', ref }, 'source').listTags() },
+      target,
+    );
+    const wanted = images.filter((i) => i.blocked !== true);
+    const pairs = wanted.map((image) => toPair(image, flags.platforms));
+    const options = {
+      referrers: flags.referrers === true,
+      includeForeignLayers: flags.includeForeignLayers === true,
+      concurrency: flags.concurrency,
+      failFast: flags.failFast === true,
+      platforms: flags.platforms,
+    };
+    const out = (line: string): boolean => process.stdout.write(`${line}\n`);
+    // Blocked images are reported, never copied (`--dry-run --json` reports them in the plan).
+    for (const b of images.filter((i) => i.blocked === true && !(flags.dryRun && flags.json)))
+      out(flags.json ? JSON.stringify(blockedLine(b)) : `blocked  ${b.source} → ${b.destination}`);
+    const dir = flags.workspace ?? defaultWorkspace;
+    if (flags.dryRun) {
+      const plans = await planImages(pairs, runtime.registries, runtime.copier, options, (r) => {
+        if (!flags.json) out(describePlan(r));
+      });
+      const plan = buildPlan(planItems(images, byImage(wanted, plans)));
+      await writeWorkspace(dir, { entries: entries(images, byImage(wanted, plans)), dryRun: true, plan });
+      if (flags.json) out(JSON.stringify(plan));
+      const failed = plans.filter((p) => p.status === 'failed').length;
+      process.stderr.write(
+        `dry run: ${plan.totals.images} images: ${plan.totals.copy} to copy (${formatBytes(plan.totals.bytes)}), ${plan.totals.upToDate} up to date, ${images.length - wanted.length} blocked, ${failed} failed; ${plan.sourceManifestGets} source manifest GETs; plan in ${dir}/dry-run/plan.json\n`,
+      );
+      return failed > 0 ? 1 : 0;
+    }
+    const results = await mirrorImages(pairs, runtime.registries, runtime.copier, options, (r) => out(print(r)));
+    await writeWorkspace(dir, { entries: entries(images, byImage(wanted, results)) });
+    const failed = results.filter((r) => r.status === 'failed').length;
+    const copied = results.filter((r) => r.status === 'copied').length;
+    const bytes = results.reduce((sum, r) => sum + (r.status === 'failed' ? 0 : r.bytes), 0);
+    process.stderr.write(
+      `${results.length} images: ${copied} copied, ${results.length - copied - failed} skipped, ${failed} failed, ${images.length - wanted.length} blocked; ${formatBytes(bytes)} moved in ${((Date.now() - started) / 1000).toFixed(1)} s; workspace ${dir}\n`,
+    );
+    return failed > 0 ? 1 : 0;
+  } finally {
+    await runtime.close();
+  }
+}
+
+/**
+ * Reads and validates the set (`.json` as JSON, anything else as YAML, which reads JSON too);
+ * prints each warning once. A bad document is a usage error naming the path (exit 2).
+ */
+async function readImageSet(file: string): Promise<ImageSet> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read --config ${file}`, { cause: err });
+  }
+  try {
+    const { set, warnings } = parseImageSet(text, extname(file).toLowerCase() === '.json' ? 'json' : 'yaml');
+    for (const warning of new Set(warnings)) process.stderr.write(`ferry: warning: ${warning}\n`);
+    return set;
+  } catch (err) {
+    if (!(err instanceof ImageSetError)) throw err;
+    // ImageSetError's message is "image set: <path>: <why>"; the CLI names the path first, or the file.
+    const why = err.message.replace(/^image set: /, '');
+    throw new UsageError(err.path === '' ? `${file}: ${why}` : why, { cause: err.cause });
+  }
+}
+
+/** `REGISTRY[/PREFIX]` as expansion takes it. */
+function splitTarget(to: string): { registry: string; prefix?: string } {
+  const slash = to.indexOf('/');
+  if (slash < 0) return { registry: to };
+  return { registry: to.slice(0, slash), prefix: to.slice(slash + 1).replace(/\/+$/, '') };
+}
+
+/** The registries the set reads from: where `--src-creds` may go. */
+function sourceRegistries(set: ImageSet): string[] {
+  const names = [...set.additionalImages.map((i) => i.name), ...set.repositories.map((r) => r.name)];
+  return [...new Set(names.map((name) => parseImageReference(name).registry))];
+}
+
+function toPair(image: SetImage, fallback: readonly Platform[]): MirrorPair {
+  const platforms = image.platforms?.map(parsePlatform) ?? fallback;
+  return {
+    source: parseImageReference(image.source),
+    destination: parseImageReference(image.destination),
+    ...(platforms.length === 0 ? {} : { platforms }),
+  };
+}
+
+/** Each copied (or planned) image's result: `results` are in the order of `wanted`. */
+function byImage<R>(wanted: readonly SetImage[], results: readonly R[]): Map<SetImage, R> {
+  return new Map(wanted.map((image, i) => [image, results[i]!]));
+}
+
+/** The workspace entries: every image of the set, with the digest or error its run found. */
+function entries(images: readonly SetImage[], results: Map<SetImage, MirrorResult | PlanResult>): WorkspaceEntry[] {
+  return images.map((image): WorkspaceEntry => {
+    const result = results.get(image);
+    const base = { source: image.source, destination: image.destination, byDigest: image.byDigest };
+    if (image.blocked) return { ...base, blocked: true };
+    if (result === undefined) return base;
+    if (result.status === 'failed') return { ...base, error: result.error };
+    return { ...base, digest: result.status === 'planned' ? result.plan.digest : result.digest };
+  });
+}
+
+/** The plan's items in set order: blocked images as such, failed plans left out (they are on stderr). */
+function planItems(images: readonly SetImage[], plans: Map<SetImage, PlanResult>): PlanItem[] {
+  return images.flatMap((image): PlanItem[] => {
+    if (image.blocked) return [{ source: image.source, destination: image.destination, action: 'blocked' }];
+    const planned = plans.get(image);
+    return planned?.status === 'planned' ? [planItemFromCopyPlan(image, planned.plan)] : [];
+  });
+}
+
+function blockedLine(image: SetImage): object {
+  return { source: image.source, destination: image.destination, status: 'blocked' };
+}
+
+function describePlan(result: PlanResult): string {
+  if (result.status === 'failed') return `failed   ${result.source} → ${result.destination}: ${result.error}`;
+  const { plan } = result;
+  if (plan.status !== 'would-copy') return `current  ${result.source} → ${result.destination} ${plan.digest}`;
+  const { mountable } = plan.missing;
+  return `copy     ${result.source} → ${result.destination} ${plan.digest} (${plan.missing.blobs - mountable.blobs} to copy, ${mountable.blobs} to mount, ${plan.present} present; ${formatBytes(plan.missing.bytes - mountable.bytes)})`;
+}
