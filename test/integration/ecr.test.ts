@@ -1,39 +1,27 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { basicHeader } from '../support/engine.js';
-import { type EcrDouble, startEcrDataPlane, startEcrDouble } from '../support/ecr-double.js';
+import type { EcrDouble } from '../support/ecr-double.js';
 import { type Fault, type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
 import { buildImage, buildIndex, push, remoteDigest, Rng } from '../support/fixtures.js';
 import { cleanEnv, runFerry } from '../support/cli.js';
-import { type RunningRegistry, startRegistry } from '../support/registry-process.js';
+import type { RunningRegistry } from '../support/registry-process.js';
+import { ecrHost, type EcrStack, startEcrStack } from '../support/ecr-stack.js';
 
 const { seed, src } = inject('registries');
 const rng = new Rng(seed + 9);
-const ecrHost = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
 const password = `token-${rng.int(1e9)}`;
+let stack: EcrStack;
 let registry: RunningRegistry;
 let ecr: EcrDouble;
 let dataPlane: FaultProxy;
 
 beforeAll(async () => {
-  registry = await startRegistry({ kind: 'htpasswd', users: { AWS: password } });
-  ecr = await startEcrDouble(password);
-  dataPlane = await startEcrDataPlane(registry.url, ecr);
+  stack = await startEcrStack(password);
+  ({ registry, ecr, dataPlane } = stack);
 });
-afterAll(async () => {
-  await dataPlane.stop();
-  await ecr.stop();
-  await registry.stop();
-});
+afterAll(() => stack.stop());
 
-const env = () =>
-  cleanEnv({
-    AWS_ENDPOINT_URL_ECR: ecr.url,
-    AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-    AWS_SECRET_ACCESS_KEY: 'secret',
-    AWS_REGION: 'us-east-1',
-    FERRY_REGISTRY_ENDPOINTS: `${ecrHost}=${dataPlane.url}`,
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-  });
+const env = () => stack.env();
 
 describe('Amazon ECR as destination (control-plane double + real data plane)', () => {
   it('creates the missing repository with the configured settings, authenticates with GetAuthorizationToken, and copies with digests preserved', async () => {

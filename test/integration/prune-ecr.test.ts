@@ -4,43 +4,31 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { formatDeletePlan } from '../../functions/mirror/workspace/delete-plan.js';
 import { parseDigest } from '../../functions/oci/digest.js';
-import { cleanEnv, runFerry } from '../support/cli.js';
-import { createRepository, type EcrDouble, startEcrDataPlane, startEcrDouble } from '../support/ecr-double.js';
+import { runFerry } from '../support/cli.js';
+import { createRepository, type EcrDouble } from '../support/ecr-double.js';
 import { basicHeader } from '../support/engine.js';
 import type { FaultProxy } from '../support/fault-proxy.js';
 import { buildImage, push, Rng } from '../support/fixtures.js';
-import { type RunningRegistry, startRegistry } from '../support/registry-process.js';
+import type { RunningRegistry } from '../support/registry-process.js';
+import { ecrHost, type EcrStack, startEcrStack } from '../support/ecr-stack.js';
 
 // `npm run build` first: runFerry runs bin/ferry.js on dist/.
 
 const { seed } = inject('registries');
 const rng = new Rng(seed + 98);
-const ecrHost = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
 const password = `token-${rng.int(1e9)}`;
+let stack: EcrStack;
 let registry: RunningRegistry;
 let ecr: EcrDouble;
 let dataPlane: FaultProxy;
 
 beforeAll(async () => {
-  registry = await startRegistry({ kind: 'htpasswd', users: { AWS: password } });
-  ecr = await startEcrDouble(password);
-  dataPlane = await startEcrDataPlane(registry.url, ecr);
+  stack = await startEcrStack(password);
+  ({ registry, ecr, dataPlane } = stack);
 });
-afterAll(async () => {
-  await dataPlane.stop();
-  await ecr.stop();
-  await registry.stop();
-});
+afterAll(() => stack.stop());
 
-const env = () =>
-  cleanEnv({
-    AWS_ENDPOINT_URL_ECR: ecr.url,
-    AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-    AWS_SECRET_ACCESS_KEY: 'secret',
-    AWS_REGION: 'us-east-1',
-    FERRY_REGISTRY_ENDPOINTS: `${ecrHost}=${dataPlane.url}`,
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-  });
+const env = () => stack.env();
 
 describe('ferry prune --delete-yaml-file on Amazon ECR', () => {
   it('checks the tag through the registry API and deletes with BatchDeleteImage by digest, never the registry DELETE', async () => {
