@@ -5,7 +5,13 @@ import { formatReference, mirrorDestination, repositoryPathPattern, tagPattern }
 import { countImages, type CredentialRef, type ImageRecord, type RunOptions, type RunRecord } from './model.js';
 import { imageView, type RunView, toView } from './run-view.js';
 import type { CredentialVault, WorkflowStarter } from './ports.js';
-import { type CredentialInput, parseRunRequest, type RunRequest, validateInput } from './run-request.js';
+import {
+  type CredentialInput,
+  parseRunRequest,
+  type RunRequest,
+  runRequestSchema,
+  validateInput,
+} from './run-request.js';
 import {
   BadRequestError,
   ConflictError,
@@ -109,7 +115,11 @@ export class RunService {
     if (typeof input !== 'object' || input === null || Array.isArray(input)) return input;
     if ('destination' in input && input.destination !== undefined) return input;
     const defaultDestination = (await this.#deps.settings?.getSettings())?.defaultDestination ?? null;
-    if (defaultDestination === null) throw new BadRequestError(noDefaultDestinationMessage);
+    if (defaultDestination === null) {
+      // The rest of the request is checked first, so its own errors name their fields.
+      validateInput(input, runRequestSchema.omit({ destination: true }));
+      throw new BadRequestError(noDefaultDestinationMessage);
+    }
     return { ...input, destination: defaultDestination };
   }
 
