@@ -8,9 +8,8 @@ import { type Platform, parsePlatform } from '../oci/manifest.js';
 import { formatLocation, type Location, parseLocation } from '../oci/reference.js';
 import { createCliLogger } from './log.js';
 import { addLsCommand } from './ls.js';
-import { runMirrorConfig } from './mirror-config.js';
 import { addPruneCommand } from './prune.js';
-import { addRegistryAccessOptions, collect } from './options.js';
+import { addRegistryAccessOptions, collect, positiveInt } from './options.js';
 import { parseRate, parseSeconds } from './units.js';
 import { type CopyFlags, createRuntime } from './runtime.js';
 
@@ -42,12 +41,6 @@ interface MirrorCommandFlags extends CopyCommandFlags {
   workspace?: string;
   dryRun?: boolean;
 }
-
-const positiveInt = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-};
 
 const port = (value: string): number => {
   const n = Number(value);
@@ -258,7 +251,7 @@ async function runCopy(
 }
 
 /** `ferry mirror`: an image set with `--config`, else the images named. */
-function runMirrorCommand(images: string[], flags: MirrorCommandFlags, global: GlobalFlags): Promise<number> {
+async function runMirrorCommand(images: string[], flags: MirrorCommandFlags, global: GlobalFlags): Promise<number> {
   if (flags.config === undefined) {
     if (flags.workspace !== undefined || flags.dryRun) throw new UsageError('--workspace and --dry-run need --config');
     return runMirror(images, flags, global);
@@ -267,6 +260,8 @@ function runMirrorCommand(images: string[], flags: MirrorCommandFlags, global: G
     throw new UsageError('--config takes no IMAGE arguments or --images-file');
   const print = (result: MirrorResult): string =>
     flags.json ? JSON.stringify(jsonResult(result)) : describeResult(result);
+  // Loaded on use: the image-set parser (yaml, semver) stays out of every other command's start-up.
+  const { runMirrorConfig } = await import('./mirror-config.js');
   return runMirrorConfig(
     { ...flags, config: flags.config, platforms: parsePlatforms(flags.platform), debug: global.debug === true },
     print,

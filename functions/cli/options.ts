@@ -1,7 +1,14 @@
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 
 /** Commander's accumulator for a repeatable option. */
 export const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** Commander's parser for a positive integer option (`--concurrency`, `--blob-concurrency`). */
+export const positiveInt = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+};
 
 /**
  * How Ferry reaches registries, shared by every command that talks to one (`copy`, `mirror`,
