@@ -14,7 +14,24 @@ import type { Repository } from '../oci/repository.js';
 import { createCliLogger } from './log.js';
 import { createRuntime, type Runtime } from './runtime.js';
 
-import type { PruneFlags } from './prune.js';
+/** `ferry prune`'s flags: one of --config / --delete-yaml-file, the target, registry access. */
+export interface PruneFlags {
+  readonly config?: string;
+  readonly deleteYamlFile?: string;
+  readonly to: string;
+  readonly workspace: string;
+  readonly concurrency: number;
+  readonly json?: boolean;
+  readonly srcCreds?: string;
+  readonly srcCredsFile?: string;
+  readonly destCreds?: string;
+  readonly destCredsFile?: string;
+  readonly authfile?: string;
+  readonly insecure: string[];
+  readonly tlsVerify: string[];
+  readonly caFile?: string;
+  readonly registryEndpoint: string[];
+}
 
 /** Plans (`--config`) or carries out (`--delete-yaml-file`) a prune; the exit code. */
 export function runPrune(flags: PruneFlags, debug: boolean): Promise<number> {

@@ -1,25 +1,7 @@
 import { type Command, Option } from 'commander';
 import { UsageError } from '../oci/errors.js';
 import { addRegistryAccessOptions, positiveInt } from './options.js';
-
-/** `ferry prune`'s flags: one of --config / --delete-yaml-file, the target, registry access. */
-export interface PruneFlags {
-  readonly config?: string;
-  readonly deleteYamlFile?: string;
-  readonly to: string;
-  readonly workspace: string;
-  readonly concurrency: number;
-  readonly json?: boolean;
-  readonly srcCreds?: string;
-  readonly srcCredsFile?: string;
-  readonly destCreds?: string;
-  readonly destCredsFile?: string;
-  readonly authfile?: string;
-  readonly insecure: string[];
-  readonly tlsVerify: string[];
-  readonly caFile?: string;
-  readonly registryEndpoint: string[];
-}
+import type { PruneFlags } from './prune-run.js';
 
 /**
  * Adds `ferry prune` (pinned in issue 9), two-phase like oc-mirror's `delete --generate` /
