@@ -8,6 +8,7 @@ import { WorkflowTasks } from '../functions/handlers/workflow/workflow-tasks.js'
 import { RunTasks } from '../functions/runs/tasks.js';
 import { startDynalite } from '../test/support/dynamodb.js';
 import type { RunningRegistry } from '../test/support/registry-process.js';
+import { inProgressRun } from '../test/support/run-records.js';
 
 export interface LambdaShapeResult {
   /** Wall seconds per repetition. */
@@ -40,25 +41,7 @@ export async function measureLambdaShape(
       const runId = prefix('lambdas');
       const into = prefix(shared ? 'lambdas-shared' : 'lambdas-alone');
       await store.createRun(
-        {
-          runId,
-          status: 'in-progress',
-          startTime: new Date().toISOString(),
-          endTime: null,
-          totalImages: images.length,
-          imagesProcessed: 0,
-          imagesFailed: 0,
-          bytesCopied: 0,
-          options: {
-            destination: { registry: dst.host, insecure: false },
-            sourceCredentials: {},
-            platforms: [],
-            referrers: false,
-            override: true,
-            failFast: false,
-            dryRun: false,
-          },
-        },
+        inProgressRun({ runId, totalImages: images.length, options: { destination: { registry: dst.host } } }),
         images.map((image, index) => ({
           runId,
           index,

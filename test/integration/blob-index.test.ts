@@ -14,6 +14,7 @@ import { createEngine } from '../support/engine.js';
 import { parseLocation } from '../../functions/oci/reference.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { buildImage, push, remoteDigest, Rng } from '../support/fixtures.js';
+import { inProgressRun } from '../support/run-records.js';
 
 const { seed, src, dst } = inject('registries');
 const rng = new Rng(seed + 31);
@@ -57,25 +58,7 @@ async function twoImageRun(name: string, options: { sameRepository?: boolean; so
   const tag = (i: number) => (options.sameRepository ? `v${i}` : 'v1');
   for (const [i, image] of images.entries()) await push(src.url, repo(i), tag(i), image);
   const runId = `run-${name}-${rng.int(1e9)}`;
-  const run: RunRecord = {
-    runId,
-    status: 'in-progress',
-    startTime: new Date().toISOString(),
-    endTime: null,
-    totalImages: 2,
-    imagesProcessed: 0,
-    imagesFailed: 0,
-    bytesCopied: 0,
-    options: {
-      destination: { registry: proxy.host, insecure: false },
-      sourceCredentials: {},
-      platforms: [],
-      referrers: false,
-      override: true,
-      failFast: false,
-      dryRun: false,
-    },
-  };
+  const run: RunRecord = inProgressRun({ runId, totalImages: 2, options: { destination: { registry: proxy.host } } });
   await store.createRun(
     run,
     images.map((_, index) => ({

@@ -15,6 +15,7 @@ import { buildImage, type BuiltManifest, push, remoteDigest, Rng } from '../supp
 import { type HeldProxy, startHeldProxy } from '../support/held-proxy.js';
 import { waitFor } from '../support/ports.js';
 import { api, type RunView, startService } from '../support/service.js';
+import { inProgressRun } from '../support/run-records.js';
 
 const { seed, src, dst } = inject('registries');
 const rng = new Rng(seed + 71);
@@ -147,25 +148,11 @@ describe('cancel seen by a copy-image Lambda (another process: no in-process sig
     count = 1,
   ): Promise<{ runId: string; tasks: WorkflowTasks }> {
     const runId = `run-${rng.int(1e9)}`;
-    const run: RunRecord = {
+    const run: RunRecord = inProgressRun({
       runId,
-      status: 'in-progress',
-      startTime: new Date().toISOString(),
-      endTime: null,
       totalImages: count,
-      imagesProcessed: 0,
-      imagesFailed: 0,
-      bytesCopied: 0,
-      options: {
-        destination: { registry: dst.host, insecure: false },
-        sourceCredentials: {},
-        platforms: [],
-        referrers: false,
-        override: true,
-        failFast: false,
-        dryRun: false,
-      },
-    };
+      options: { destination: { registry: dst.host } },
+    });
     const images: ImageRecord[] = Array.from({ length: count }, (_, index) => ({
       runId,
       index,

@@ -6,6 +6,7 @@ import type { ImageSetStore, SettingsStore, StoredImageSet } from '../../functio
 import type { RunRecord } from '../../functions/runs/model.js';
 import { type RunningDynamo, startDynalite, startDynamoDbLocal } from '../support/dynamodb.js';
 import { MemoryImageSets } from '../support/memory-image-sets.js';
+import { inProgressRun } from '../support/run-records.js';
 
 type Store = ImageSetStore & SettingsStore;
 
@@ -45,25 +46,7 @@ function set(name: string, version: number, config: unknown = { kind: 'ImageSetC
   };
 }
 
-const run: RunRecord = {
-  runId: 'run-1',
-  status: 'in-progress',
-  startTime: '2026-05-01T00:00:00.000Z',
-  endTime: null,
-  totalImages: 0,
-  imagesProcessed: 0,
-  imagesFailed: 0,
-  bytesCopied: 0,
-  options: {
-    destination: { registry: 'r.example', insecure: false },
-    sourceCredentials: {},
-    platforms: [],
-    referrers: false,
-    override: true,
-    failFast: false,
-    dryRun: false,
-  },
-};
+const run: RunRecord = inProgressRun({ runId: 'run-1', totalImages: 0, startTime: '2026-05-01T00:00:00.000Z' });
 
 describe.each([
   ['memory (the unit tests fake)', memory],

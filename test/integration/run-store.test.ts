@@ -9,31 +9,13 @@ import {
   InvalidTokenError,
 } from '../../functions/runs/errors.js';
 import { type RunningDynamo, startDynalite, startDynamoDbLocal } from '../support/dynamodb.js';
+import { inProgressRun } from '../support/run-records.js';
 
-const options = {
-  destination: { registry: 'r.example', insecure: false },
-  sourceCredentials: {},
-  platforms: [],
-  referrers: false,
-  override: true,
-  failFast: false,
-  dryRun: false,
-};
 let counter = 0;
 function newRun(startTime = new Date().toISOString(), total = 3): { run: RunRecord; images: ImageRecord[] } {
   const runId = `run-${Date.now()}-${counter++}`;
   return {
-    run: {
-      runId,
-      status: 'in-progress',
-      startTime,
-      endTime: null,
-      totalImages: total,
-      imagesProcessed: 0,
-      imagesFailed: 0,
-      bytesCopied: 0,
-      options,
-    },
+    run: inProgressRun({ runId, totalImages: total, startTime }),
     images: Array.from({ length: total }, (_, index) => ({
       runId,
       index,

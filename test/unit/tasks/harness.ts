@@ -5,11 +5,12 @@ import type { Repository } from '../../../functions/oci/repository.js';
 import { RunCancellations } from '../../../functions/runs/cancellation.js';
 import type { EcrScope } from '../../../functions/runs/ecr-scope.js';
 import type { RunEngine, RunEngines } from '../../../functions/runs/engine.js';
-import type { ImageRecord, RunOptions, RunRecord } from '../../../functions/runs/model.js';
+import type { ImageRecord, RunRecord } from '../../../functions/runs/model.js';
 import type { EventPublisher } from '../../../functions/runs/ports.js';
 import { RunTasks } from '../../../functions/runs/tasks.js';
 import { memoryRegistry, type MemoryRepository, type RepositoryFaults } from '../../support/memory-repository.js';
 import { MemoryRunStore } from '../../support/memory-run-store.js';
+import { inProgressRun, type RunOptionsInput } from '../../support/run-records.js';
 
 type FinishedEvent = Parameters<EventPublisher['runFinished']>[0];
 
@@ -129,31 +130,17 @@ let runs = 0;
 export async function createRun(
   store: MemoryRunStore,
   sources: readonly string[],
-  options: Partial<Omit<RunOptions, 'destination'>> & { destination?: Partial<RunOptions['destination']> } = {},
+  options: RunOptionsInput = {},
   statuses: readonly ImageRecord['status'][] = [],
 ): Promise<RunRecord> {
   const runId = `run-${++runs}`;
   const { destination, ...rest } = options;
-  const run: RunRecord = {
+  const run: RunRecord = inProgressRun({
     runId,
-    status: 'in-progress',
-    startTime: '2026-01-01T00:00:00.000Z',
-    endTime: null,
     totalImages: sources.length,
-    imagesProcessed: 0,
-    imagesFailed: 0,
-    bytesCopied: 0,
-    options: {
-      destination: { registry: DST, prefix: 'mirror', insecure: false, ...destination },
-      sourceCredentials: {},
-      platforms: [],
-      referrers: false,
-      override: true,
-      failFast: false,
-      dryRun: false,
-      ...rest,
-    },
-  };
+    startTime: '2026-01-01T00:00:00.000Z',
+    options: { destination: { registry: DST, prefix: 'mirror', ...destination }, ...rest },
+  });
   const registry = run.options.destination.registry;
   const images: ImageRecord[] = sources.map((source, index) => ({
     runId,

@@ -3,30 +3,13 @@ import { IdempotencyConflictError, InvalidTokenError } from '../../../functions/
 import type { ImageRecord, RunRecord } from '../../../functions/runs/model.js';
 import { closeOpenImages } from '../../../functions/runs/store.js';
 import { MemoryRunStore } from '../../support/memory-run-store.js';
+import { inProgressRun } from '../../support/run-records.js';
 
 let counter = 0;
 function newRun(startTime = '2026-01-01T00:00:00.000Z', total = 3): { run: RunRecord; images: ImageRecord[] } {
   const runId = `run-${counter++}`;
   return {
-    run: {
-      runId,
-      status: 'in-progress',
-      startTime,
-      endTime: null,
-      totalImages: total,
-      imagesProcessed: 0,
-      imagesFailed: 0,
-      bytesCopied: 0,
-      options: {
-        destination: { registry: 'r.example', insecure: false },
-        sourceCredentials: {},
-        platforms: [],
-        referrers: false,
-        override: true,
-        failFast: false,
-        dryRun: false,
-      },
-    },
+    run: inProgressRun({ runId, totalImages: total, startTime }),
     images: Array.from({ length: total }, (_, index) => ({
       runId,
       index,
