@@ -5,11 +5,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { formatDeletePlan } from '../../functions/mirror/workspace/delete-plan.js';
 import { parseDigest } from '../../functions/oci/digest.js';
 import { runFerry } from '../support/cli.js';
-import { createRepository, type EcrDouble } from '../support/ecr-double.js';
+import { createRepository } from '../support/ecr-double.js';
 import { basicHeader } from '../support/engine.js';
-import type { FaultProxy } from '../support/fault-proxy.js';
 import { buildImage, push, Rng } from '../support/fixtures.js';
-import type { RunningRegistry } from '../support/registry-process.js';
 import { ecrHost, type EcrStack, startEcrStack } from '../support/ecr-stack.js';
 
 // `npm run build` first: runFerry runs bin/ferry.js on dist/.
@@ -18,13 +16,9 @@ const { seed } = inject('registries');
 const rng = new Rng(seed + 98);
 const password = `token-${rng.int(1e9)}`;
 let stack: EcrStack;
-let registry: RunningRegistry;
-let ecr: EcrDouble;
-let dataPlane: FaultProxy;
 
 beforeAll(async () => {
   stack = await startEcrStack(password);
-  ({ registry, ecr, dataPlane } = stack);
 });
 afterAll(() => stack.stop());
 
@@ -33,9 +27,9 @@ const env = () => stack.env();
 describe('ferry prune --delete-yaml-file on Amazon ECR', () => {
   it('checks the tag through the registry API and deletes with BatchDeleteImage by digest, never the registry DELETE', async () => {
     const repo = `mirror/prune-${rng.int(1e9)}`;
-    createRepository(ecr, repo);
+    createRepository(stack.ecr, repo);
     const image = buildImage({ layers: [rng.bytes(64)] });
-    await push(registry.url, repo, 'old', image, basicHeader('AWS', password));
+    await push(stack.registry.url, repo, 'old', image, basicHeader('AWS', password));
     const digest = parseDigest(image.digest);
     const file = join(mkdtempSync(join(tmpdir(), 'ferry-prune-ecr-')), 'delete-images.yaml');
     writeFileSync(file, formatDeletePlan([{ source: 'x', destination: `${ecrHost}/${repo}:old`, digest }]));
@@ -49,10 +43,12 @@ describe('ferry prune --delete-yaml-file on Amazon ECR', () => {
       digest,
       status: 'deleted',
     });
-    expect(ecr.batchDeletes).toEqual([
+    expect(stack.ecr.batchDeletes).toEqual([
       { registryId: '123456789012', repositoryName: repo, imageIds: [{ imageDigest: digest }] },
     ]);
-    expect(dataPlane.seen.filter((r) => r.method === 'HEAD' && r.url === `/v2/${repo}/manifests/old`)).toHaveLength(1);
-    expect(dataPlane.seen.filter((r) => r.method === 'DELETE')).toEqual([]);
+    expect(
+      stack.dataPlane.seen.filter((r) => r.method === 'HEAD' && r.url === `/v2/${repo}/manifests/old`),
+    ).toHaveLength(1);
+    expect(stack.dataPlane.seen.filter((r) => r.method === 'DELETE')).toEqual([]);
   });
 });
