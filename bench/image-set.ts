@@ -93,12 +93,20 @@ export async function measureImageSet(
       ].join('\n'),
     );
     const to = `${dst.host}/bench-set`;
+    const ferryMirror = [ferry, 'mirror', '--config', config, '--to', to, '--workspace', join(work, 'ws')];
+    const skopeoSync = (...flags: string[]): string[] => [
+      'sync',
+      ...flags,
+      '--src',
+      'yaml',
+      '--dest',
+      'docker',
+      '--dest-tls-verify=false',
+      skopeoYaml,
+      `${to}/sets`,
+    ];
     // Bring the destination up to date (not measured).
-    await run(
-      process.execPath,
-      [ferry, 'mirror', '--config', config, '--to', to, '--workspace', join(work, 'ws')],
-      env,
-    );
+    await run(process.execPath, ferryMirror, env);
 
     const rows: ImageSetBenchRow[] = [];
     const measure = async (tool: string, command: string, args: string[]): Promise<void> => {
@@ -112,51 +120,16 @@ export async function measureImageSet(
       rows.push({ tool, seconds: median(seconds), requests });
     };
     await measure('ferry mirror --config --dry-run (up to date)', process.execPath, [
-      ferry,
-      'mirror',
-      '--config',
-      config,
-      '--to',
-      to,
+      ...ferryMirror,
       '--dry-run',
       '--json',
-      '--workspace',
-      join(work, 'ws'),
     ]);
-    await measure('ferry mirror --config (up to date)', process.execPath, [
-      ferry,
-      'mirror',
-      '--config',
-      config,
-      '--to',
-      to,
-      '--workspace',
-      join(work, 'ws'),
-    ]);
-    await measure('skopeo sync --dry-run --src yaml', 'skopeo', [
-      'sync',
-      '--dry-run',
-      '--src',
-      'yaml',
-      '--dest',
-      'docker',
-      '--dest-tls-verify=false',
-      skopeoYaml,
-      `${to}/sets`,
-    ]);
+    await measure('ferry mirror --config (up to date)', process.execPath, ferryMirror);
+    await measure('skopeo sync --dry-run --src yaml', 'skopeo', skopeoSync('--dry-run'));
     // skopeo's dry run lists tags and stops: it never looks at the destination, so it cannot say
     // what is up to date. Its real sync against the same up-to-date destination is what keeping
     // the set in sync costs it.
-    await measure('skopeo sync --src yaml (destination up to date)', 'skopeo', [
-      'sync',
-      '--src',
-      'yaml',
-      '--dest',
-      'docker',
-      '--dest-tls-verify=false',
-      skopeoYaml,
-      `${to}/sets`,
-    ]);
+    await measure('skopeo sync --src yaml (destination up to date)', 'skopeo', skopeoSync());
     return rows;
   } finally {
     await proxy.stop();
