@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Transport } from '../../functions/oci/transport.js';
 import { cleanEnv, repoRoot } from '../support/cli.js';
 import { buildImage, Rng, writeLayout } from '../support/fixtures.js';
-import { makeNameCertificates, type Namespace, startNamespace, startNamespaceRegistry } from '../support/netns.js';
+import { type Namespace, startNamespace, startNamespaceRegistry } from '../support/netns.js';
+import { makeCertificates } from '../support/tls-certs.js';
 
 const ferryBin = join(repoRoot, 'bin', 'ferry.js');
 const recordingProxy = join(repoRoot, 'test', 'support', 'recording-proxy.mjs');
@@ -43,7 +44,7 @@ describe('ferry copy docker.io/… through HTTPS_PROXY (network namespace)', () 
 
   beforeAll(async () => {
     ns = await startNamespace();
-    const certs = makeNameCertificates(ns.dir, ['registry-1.docker.io']);
+    const certs = makeCertificates({ dir: ns.dir, names: ['registry-1.docker.io'] });
     caFile = certs.caFile;
     const rng = new Rng(Number(process.env.FERRY_TEST_SEED ?? 7));
     // A layer over the stream threshold (the pooled exchange) and a small one (undici).

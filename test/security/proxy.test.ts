@@ -7,13 +7,8 @@ import { parseProxyUrl } from '../../functions/oci/proxy.js';
 import { openTunnel } from '../../functions/oci/proxy-tunnel.js';
 import { cleanEnv, repoRoot } from '../support/cli.js';
 import { buildImage, Rng, writeLayout } from '../support/fixtures.js';
-import {
-  makeNameCertificates,
-  type Namespace,
-  readLog,
-  startNamespace,
-  startNamespaceRegistry,
-} from '../support/netns.js';
+import { type Namespace, readLog, startNamespace, startNamespaceRegistry } from '../support/netns.js';
+import { makeCertificates } from '../support/tls-certs.js';
 
 const ferryBin = join(repoRoot, 'bin', 'ferry.js');
 const driver = join(repoRoot, 'test', 'support', 'proxy-driver.mjs');
@@ -75,7 +70,7 @@ describe('Transport through a proxy, with the SSRF guard (network namespace)', (
   beforeAll(async () => {
     const ns = await startNamespace();
     try {
-      const certs = makeNameCertificates(ns.dir, ['allowed.ferry.test', 'rebind.ferry.test']);
+      const certs = makeCertificates({ dir: ns.dir, names: ['allowed.ferry.test', 'rebind.ferry.test'] });
       const records = join(ns.dir, 'proxy.jsonl');
       ns.spawn(
         'unshare',
@@ -220,7 +215,7 @@ describe('ferry copy through HTTP_PROXY / HTTPS_PROXY (tinyproxy, network namesp
 
   beforeAll(async () => {
     ns = await startNamespace();
-    const certs = makeNameCertificates(ns.dir, ['registry-c.ferry.test']);
+    const certs = makeCertificates({ dir: ns.dir, names: ['registry-c.ferry.test'] });
     caFile = certs.caFile;
     const hosts = join(ns.dir, 'hosts');
     writeFileSync(hosts, '127.0.0.1 localhost registry-a.ferry.test registry-b.ferry.test registry-c.ferry.test\n');

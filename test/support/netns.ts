@@ -116,52 +116,6 @@ export async function startNamespaceRegistry(
   await ns.waitForPort(port);
 }
 
-/** A throwaway CA and a server certificate for DNS `names`, made with openssl (files in `dir`). */
-export function makeNameCertificates(
-  dir: string,
-  names: readonly string[],
-): { caFile: string; certFile: string; keyFile: string } {
-  const file = (name: string): string => join(dir, name);
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  const run = (args: string[]): void => void execFileSync('openssl', args, { stdio: 'ignore' });
-  run([
-    'req',
-    '-x509',
-    ...ec,
-    '-keyout',
-    file('ca.key'),
-    '-out',
-    file('ca.pem'),
-    '-days',
-    '2',
-    '-subj',
-    '/CN=ferry-test-ca',
-  ]);
-  run(['req', ...ec, '-keyout', file('server.key'), '-out', file('server.csr'), '-subj', `/CN=${names[0]}`]);
-  writeFileSync(
-    file('ext.cnf'),
-    `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`,
-  );
-  run([
-    'x509',
-    '-req',
-    '-in',
-    file('server.csr'),
-    '-CA',
-    file('ca.pem'),
-    '-CAkey',
-    file('ca.key'),
-    '-CAcreateserial',
-    '-out',
-    file('server.pem'),
-    '-days',
-    '2',
-    '-extfile',
-    file('ext.cnf'),
-  ]);
-  return { caFile: file('ca.pem'), certFile: file('server.pem'), keyFile: file('server.key') };
-}
-
 /** A log file a namespace process wrote (empty if none yet). */
 export function readLog(ns: Namespace, name: string): string {
   try {

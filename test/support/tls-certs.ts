@@ -6,18 +6,22 @@ import { join } from 'node:path';
 export interface TestCertificates {
   /** The test CA, for `--ca-file`. */
   readonly caFile: string;
-  /** A server certificate for 127.0.0.1 and localhost, signed by the CA. */
+  /** A server certificate for 127.0.0.1 and localhost (or the names asked for), signed by the CA. */
   readonly certFile: string;
   readonly keyFile: string;
 }
 
 /**
- * A throwaway CA and a server certificate it signed for loopback (subjectAltName IP:127.0.0.1,
- * DNS:localhost), made with openssl. Loopback registries skip verification unless the client is
- * told to verify them (`--tls-verify HOST[:PORT]`), so TLS tests stay on loopback.
+ * A throwaway CA and a server certificate it signed, made with openssl: by default for loopback
+ * (subjectAltName IP:127.0.0.1, DNS:localhost) in a new temp dir — loopback registries skip
+ * verification unless the client is told to verify them (`--tls-verify HOST[:PORT]`), so TLS tests
+ * stay on loopback — or, with `names`, for those DNS names (registries inside a test namespace),
+ * with the files in `dir`.
  */
-export function makeCertificates(): TestCertificates {
-  const dir = mkdtempSync(join(tmpdir(), 'ferry-tls-'));
+export function makeCertificates(options: { dir?: string; names?: readonly string[] } = {}): TestCertificates {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'ferry-tls-'));
+  const names = options.names ?? [];
+  const subjectAltName = names.length > 0 ? names.map((n) => `DNS:${n}`).join(',') : 'IP:127.0.0.1,DNS:localhost';
   const file = (name: string): string => join(dir, name);
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   const run = (args: string[]): void => void execFileSync('openssl', args, { stdio: 'ignore' });
@@ -34,10 +38,19 @@ export function makeCertificates(): TestCertificates {
     '-subj',
     '/CN=ferry-test-ca',
   ]);
-  run(['req', ...ec, '-keyout', file('server.key'), '-out', file('server.csr'), '-subj', '/CN=ferry-test-registry']);
+  run([
+    'req',
+    ...ec,
+    '-keyout',
+    file('server.key'),
+    '-out',
+    file('server.csr'),
+    '-subj',
+    `/CN=${names[0] ?? 'ferry-test-registry'}`,
+  ]);
   writeFileSync(
     file('ext.cnf'),
-    'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n',
+    `subjectAltName=${subjectAltName}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`,
   );
   run([
     'x509',
