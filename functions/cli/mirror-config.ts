@@ -11,10 +11,8 @@ import { UsageError } from '../oci/errors.js';
 import { type Platform, parsePlatform } from '../oci/manifest.js';
 import { parseImageReference } from '../oci/reference.js';
 import { createCliLogger } from './log.js';
+import { defaultWorkspace } from './options.js';
 import { type CopyFlags, createRuntime } from './runtime.js';
-
-/** Where `--workspace` defaults to, as oc-mirror's working directory (issue 9). */
-export const defaultWorkspace = 'ferry-workspace';
 
 /** `ferry mirror --config`'s flags: the mirror flags, the set file, workspace and dry run. */
 export interface MirrorConfigFlags extends CopyFlags {

@@ -3,6 +3,9 @@ import { type Command, InvalidArgumentError } from 'commander';
 /** Commander's accumulator for a repeatable option. */
 export const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
+/** Where `--workspace` defaults to, as oc-mirror's working directory (issue 9): `mirror --config` and `prune`. */
+export const defaultWorkspace = 'ferry-workspace';
+
 /** Commander's parser for a positive integer option (`--concurrency`, `--blob-concurrency`). */
 export const positiveInt = (value: string): number => {
   const n = Number(value);

@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import { UsageError } from '../oci/errors.js';
-import { addRegistryAccessOptions, positiveInt } from './options.js';
+import { addRegistryAccessOptions, defaultWorkspace, positiveInt } from './options.js';
 import type { PruneFlags } from './prune-run.js';
 
 /**
@@ -16,7 +16,7 @@ export function addPruneCommand(program: Command, done: (code: number) => void):
     .option('--config <file>', 'image-set document (ImageSetConfiguration, YAML or JSON): write the delete plan only')
     .option('--delete-yaml-file <file>', 'a delete plan (delete/delete-images.yaml) to carry out')
     .requiredOption('--to <registry[/prefix]>', 'the mirror: nothing outside it is listed or deleted')
-    .option('--workspace <dir>', 'where --config writes delete/delete-images.yaml', './ferry-workspace')
+    .option('--workspace <dir>', 'where --config writes delete/delete-images.yaml', `./${defaultWorkspace}`)
     .addOption(new Option('--concurrency <n>', 'repositories worked on at once').argParser(positiveInt).default(4))
     .option('--src-creds <user:pass>', 'credentials for the source registries (the set is expanded there)')
     .option('--src-creds-file <path>', 'file holding USER:PASS for the source registries')
