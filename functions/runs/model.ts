@@ -84,6 +84,7 @@ export const imageRecordSchema = z
     bytes: z.number().optional(),
     /** Set on the images of a dry run: what a copy would do (the run's summary counts these). */
     dryRun: dryRunResultSchema.optional(),
+    blocked: z.literal(true).optional(),
   })
   .readonly();
 export type ImageRecord = z.infer<typeof imageRecordSchema>;
