@@ -151,6 +151,30 @@ describe('run outputs over ferry serve', () => {
     expect(await api(serve.url, 'GET', `/v1/runs/${run.runId}/errors`)).toMatchObject({ status: 200, text: '' });
   });
 
+  it('a dry run after the real one plans every image up to date, from HEADs alone', async () => {
+    const run = await startRun({ images, dryRun: true });
+    expect(run.status).toBe('completed');
+    const mirrored: [string, BuiltManifest][] = [
+      [source.v1, appV1],
+      [source.v2, appV2],
+      [source.tool, tool],
+    ];
+    const plan = await api(serve.url, 'GET', `/v1/runs/${run.runId}/plan`);
+    expect(plan.json).toEqual({
+      images: mirrored.map(([ref, manifest]) => ({
+        source: ref,
+        destination: destination(ref),
+        digest: manifest.digest,
+        action: 'up-to-date',
+        blobs: { copy: 0, mount: 0, present: 0 },
+        bytes: 0,
+      })),
+      totals: { images: 3, copy: 0, upToDate: 3, bytes: 0 },
+      // Up to date is decided by a HEAD on the destination: no manifest GET at the source.
+      sourceManifestGets: 0,
+    });
+  });
+
   it('a run with a missing source: /errors names it, and the mirror sets leave it out', async () => {
     const missing = `${src.host}/${ns}/missing:v1`;
     const run = await startRun({ images: [source.v1, missing] });
