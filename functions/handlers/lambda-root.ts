@@ -53,7 +53,7 @@ export const lambdaLogger: Logger = {
 };
 
 /** What the Lambdas share: the use cases, and the pieces the secret sweep needs. */
-export interface LambdaServices extends Pick<RunServices, 'service' | 'tasks'> {
+export interface LambdaServices extends Pick<RunServices, 'service' | 'tasks' | 'outputs'> {
   readonly sweep: { readonly vault: SecretsManagerVault; readonly store: DynamoRunStore; readonly maxAgeHours: number };
   /** Stored image sets and settings (the API's `/v1/image-sets`, `/v1/settings`). */
   readonly sets: SetServices;
@@ -103,7 +103,7 @@ export function lambdaServices(): LambdaServices {
           registryForRegion: (region: string) => ecrHostFor(account, region),
         }
       : undefined;
-  const { service, tasks } = createRunServices({
+  const { service, tasks, outputs } = createRunServices({
     store,
     vault,
     workflow,
@@ -118,6 +118,7 @@ export function lambdaServices(): LambdaServices {
   services = {
     service,
     tasks,
+    outputs,
     sweep: { vault, store, maxAgeHours: env[Env.runSecretMaxAgeHours] ?? 72 },
     sets: { imageSets: new ImageSetService(imageSets), settings: new SettingsService(imageSets) },
   };
