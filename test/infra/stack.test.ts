@@ -379,7 +379,9 @@ describe('FerryStack', () => {
       Object.values(template.findResources('AWS::IAM::Policy'))
         .filter((p) => JSON.stringify(p.Properties.Roles).includes(role))
         .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
-    const deletes = statementsOf('PlanRunServiceRole').filter((s) => [s.Action].flat().includes('ecr:BatchDeleteImage'));
+    const deletes = statementsOf('PlanRunServiceRole').filter((s) =>
+      [s.Action].flat().includes('ecr:BatchDeleteImage'),
+    );
     expect(deletes).toHaveLength(1);
     expect([deletes[0]!.Action].flat()).toEqual(['ecr:ListImages', 'ecr:BatchDeleteImage']);
     expect(JSON.stringify(deletes[0]!.Resource)).toContain(':repository/mirror/*');
