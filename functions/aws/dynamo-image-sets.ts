@@ -48,7 +48,8 @@ export class DynamoImageSets implements ImageSetStore, SettingsStore {
       new GetItemCommand({ TableName: this.#table.name, Key: marshall(setKey(name)), ConsistentRead: true }),
     );
     if (!res.Item) return { set: undefined, version: 0 };
-    if (res.Item['deleted'] !== undefined) return { set: undefined, version: tombstoneItem.parse(unmarshall(res.Item)).version };
+    if (res.Item['deleted'] !== undefined)
+      return { set: undefined, version: tombstoneItem.parse(unmarshall(res.Item)).version };
     const set = toSet(res.Item);
     return { set, version: set.version };
   }

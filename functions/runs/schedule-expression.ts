@@ -56,17 +56,24 @@ export function parseScheduleExpression(text: string): { expression: ScheduleExp
     const value = Number(rate[1]);
     const unit = rate[2]!;
     if (value === 0 || rate[1]!.startsWith('0')) return { problem: 'the rate must be a positive whole number' };
-    if (value === 1 && unit.endsWith('s')) return { problem: `rate(1 …) takes the singular unit: rate(1 ${unit.slice(0, -1)})` };
-    if (value > 1 && !unit.endsWith('s')) return { problem: `rate(${value} …) takes the plural unit: rate(${value} ${unit}s)` };
+    if (value === 1 && unit.endsWith('s'))
+      return { problem: `rate(1 …) takes the singular unit: rate(1 ${unit.slice(0, -1)})` };
+    if (value > 1 && !unit.endsWith('s'))
+      return { problem: `rate(${value} …) takes the plural unit: rate(${value} ${unit}s)` };
     const base = unit.replace(/s$/, '') as keyof typeof unitMs;
     return { expression: { kind: 'rate', intervalMs: value * unitMs[base] } };
   }
   const cron = /^cron\(([^()]*)\)$/.exec(text);
   if (!cron)
-    return { problem: 'must be "rate(N minute|minutes|hour|hours|day|days)" or "cron(minutes hours day-of-month month day-of-week year)"' };
+    return {
+      problem:
+        'must be "rate(N minute|minutes|hour|hours|day|days)" or "cron(minutes hours day-of-month month day-of-week year)"',
+    };
   const parts = cron[1]!.split(' ');
   if (parts.length !== 6 || parts.some((p) => p === ''))
-    return { problem: 'cron(…) takes six fields separated by single spaces: minutes hours day-of-month month day-of-week year' };
+    return {
+      problem: 'cron(…) takes six fields separated by single spaces: minutes hours day-of-month month day-of-week year',
+    };
   const dom = parts[2]!;
   const dow = parts[4]!;
   if ((dom === '?') === (dow === '?'))

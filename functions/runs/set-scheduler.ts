@@ -34,10 +34,7 @@ export function setScheduleInput(name: string): { schedule: string; run: { image
 }
 
 /** One fire of a set's schedule, as the scheduled-run Lambda does it: started, or skipped while the last run goes on. */
-export function startSetRun(
-  service: RunService,
-  name: string,
-): ReturnType<typeof startScheduledRun> {
+export function startSetRun(service: RunService, name: string): ReturnType<typeof startScheduledRun> {
   const { schedule, run } = setScheduleInput(name);
   return startScheduledRun(service, schedule, run);
 }
