@@ -143,7 +143,7 @@ function valuesOf(rule: FieldRule): string {
 export function nextFire(expression: ScheduleExpression, after: Date, anchor: Date = after): Date | undefined {
   if (expression.kind === 'rate') {
     const elapsed = after.getTime() - anchor.getTime();
-    const periods = elapsed < 0 ? 0 : Math.floor(elapsed / expression.intervalMs) + 1;
+    const periods = elapsed < 0 ? 1 : Math.floor(elapsed / expression.intervalMs) + 1;
     return new Date(anchor.getTime() + periods * expression.intervalMs);
   }
   const e = expression;
