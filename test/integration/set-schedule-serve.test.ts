@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { RunningServer } from '../../functions/local/serve.js';
+import { FakeClock } from '../support/fake-clock.js';
+import { buildImage, push, remoteDigest, Rng } from '../support/fixtures.js';
+import { api, type RunView, startService, waitForRun } from '../support/service.js';
+
+const { seed, src, dst } = inject('registries');
+const rng = new Rng(seed + 97);
+const minute = 60_000;
+// The schedules' clock only: runs, the workflow and HTTP keep real time.
+const clock = new FakeClock('2026-06-30T23:58:00Z');
+let server: RunningServer;
+beforeAll(async () => {
+  server = await startService({ clock });
+});
+afterAll(() => server.close());
+
+async function runs(): Promise<RunView[]> {
+  const res = await api(server.url, 'GET', '/v1/runs?limit=100');
+  expect(res.status).toBe(200);
+  return (res.json as { runs: RunView[] }).runs;
+}
+
+/** Moves the schedules' clock, then waits until what the fires started is under way (no sleeps). */
+async function advance(ms: number): Promise<void> {
+  clock.advance(ms);
+  await server.drain();
+}
+
+describe('ferry serve: a stored image set with a schedule runs on it', () => {
+  it('fires rate(5 minutes) from the PUT: a run of the set copies its images; a DELETE stops it', async () => {
+    const repo = `sched/app-${rng.int(1e9)}`;
+    const image = buildImage({ layers: [rng.bytes(5_000)] });
+    await push(src.url, repo, 'v1', image);
+    const prefix = `sched${rng.int(1e6)}`;
+    const put = await api(server.url, 'PUT', '/v1/image-sets/every-five', {
+      config: {
+        apiVersion: 'mirror.openshift.io/v2alpha1',
+        kind: 'ImageSetConfiguration',
+        mirror: { additionalImages: [{ name: `${src.host}/${repo}:v1` }] },
+      },
+      destination: { registry: dst.host, prefix },
+      schedule: 'rate(5 minutes)',
+    });
+    expect(put.status).toBe(200);
+    expect(clock.pending()).toEqual([5 * minute]);
+
+    await advance(5 * minute - 1);
+    expect(await runs()).toEqual([]);
+    await advance(1);
+    const started = await runs();
+    expect(started).toHaveLength(1);
+    const done = await waitForRun(server.url, started[0]!.runId);
+    expect(done.status).toBe('completed');
+    expect(Object.keys(done.images)).toEqual([`${dst.host}/${prefix}/${repo}:v1`]);
+    expect(await remoteDigest(dst.url, `${prefix}/${repo}`, 'v1')).toBe(image.digest);
+
+    // Re-armed: the next fire starts the next run (the first one finished, so the lock is free).
+    await advance(5 * minute);
+    const second = await runs();
+    expect(second).toHaveLength(2);
+    await Promise.all(second.map((r) => waitForRun(server.url, r.runId)));
+
+    expect((await api(server.url, 'DELETE', '/v1/image-sets/every-five')).status).toBe(204);
+    expect(clock.pending()).toEqual([]);
+    await advance(30 * minute);
+    expect(await runs()).toHaveLength(2);
+  });
+
+  it('a PUT without schedule removes the timer; a bad schedule is a 400 naming it and arms nothing', async () => {
+    const config = {
+      apiVersion: 'mirror.openshift.io/v2alpha1',
+      kind: 'ImageSetConfiguration',
+      mirror: { additionalImages: [{ name: `${src.host}/sched/none:v1` }] },
+    };
+    const before = clock.pending();
+    expect(
+      (await api(server.url, 'PUT', '/v1/image-sets/hourly', { config, schedule: 'cron(0 * * * ? *)' })).status,
+    ).toBe(200);
+    const toNextHour = 60 * minute - (clock.now().getTime() % (60 * minute));
+    expect(clock.pending()).toEqual([...before, toNextHour].sort((a, b) => a - b));
+    expect((await api(server.url, 'PUT', '/v1/image-sets/hourly', { config })).status).toBe(200);
+    expect(clock.pending()).toEqual(before);
+    const bad = await api(server.url, 'PUT', '/v1/image-sets/hourly', { config, schedule: 'rate(1 hours)' });
+    expect(bad.status).toBe(400);
+    expect((bad.json as { message: string }).message).toMatch(/^schedule: /);
+    expect(clock.pending()).toEqual(before);
+  });
+});
