@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RunningServer } from '../../functions/local/serve.js';
 import { FakeClock } from '../support/fake-clock.js';
@@ -85,5 +88,35 @@ describe('ferry serve: a stored image set with a schedule runs on it', () => {
     expect(bad.status).toBe(400);
     expect((bad.json as { message: string }).message).toMatch(/^schedule: /);
     expect(clock.pending()).toEqual(before);
+  });
+
+  it('arms the stored sets again when a server starts on the same data directory (a rate counted from its last PUT)', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'ferry-sched-'));
+    try {
+      const first = new FakeClock('2026-06-30T12:00:00Z');
+      const before = await startService({ clock: first, dataDir });
+      const config = {
+        apiVersion: 'mirror.openshift.io/v2alpha1',
+        kind: 'ImageSetConfiguration',
+        mirror: { additionalImages: [{ name: `${src.host}/sched/kept:v1` }] },
+      };
+      for (const name of ['kept-a', 'kept-b', 'plain'])
+        await api(before.url, 'PUT', `/v1/image-sets/${name}`, {
+          config,
+          ...(name === 'plain' ? {} : { schedule: name === 'kept-a' ? 'rate(1 hour)' : 'cron(0 0 1 * ? *)' }),
+        });
+      await before.close();
+      // 20 minutes after the PUT (12:00): the hourly rate fires at 13:00, the monthly cron on 1 July.
+      const later = new FakeClock('2026-06-30T12:20:00Z');
+      const after = await startService({ clock: later, dataDir });
+      try {
+        expect(later.pending()).toEqual([40 * minute, 11 * 60 * minute + 40 * minute]);
+      } finally {
+        await after.close();
+      }
+      expect(later.pending()).toEqual([]);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
