@@ -49,7 +49,8 @@ export class FerryStack extends Stack {
       extra: Partial<ConstructorParameters<typeof FerryFunction>[2]> = {},
     ) => new FerryFunction(this, id, { entry, task, logRetention, environment: common, ...extra });
 
-    const plan = fn('PlanRun', 'workflow/plan-run', 'plan', { timeout: Duration.minutes(5), memorySize: 512 });
+    // Plan lists the tags of image sets and carries out prune runs: it may take minutes.
+    const plan = fn('PlanRun', 'workflow/plan-run', 'plan', { timeout: Duration.minutes(15), memorySize: 512 });
     // Large layers stream for minutes; memory buys network and CPU for hashing.
     const copyImage = fn('CopyImage', 'workflow/copy-image', 'copyImage', {
       timeout: Duration.minutes(15),
@@ -190,6 +191,12 @@ export class FerryStack extends Stack {
       if (config.assumableRoles.length > 0)
         f.addToRolePolicy(new PolicyStatement({ actions: ['sts:AssumeRole'], resources: config.assumableRoles }));
     }
+    // Prune runs (issue 9) list destination tags and delete the manifests their set no longer
+    // selects, in the Plan task only, and only under the prefixes.
+    if (repositoryArns.length > 0)
+      plan.addToRolePolicy(
+        new PolicyStatement({ actions: ['ecr:ListImages', 'ecr:BatchDeleteImage'], resources: repositoryArns }),
+      );
 
     this.api = new FerryApi(this, 'Http', {
       handler: apiHandler,

@@ -133,6 +133,7 @@ export class DynamoImages {
       digest: outcome.digest,
       bytes: outcome.bytes,
       dryRun: outcome.dryRun,
+      prune: outcome.prune,
     });
     return whenCondition(() =>
       this.#table.client.send(

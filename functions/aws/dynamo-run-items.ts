@@ -14,6 +14,11 @@ const runItem = runRecordSchema.unwrap().extend({
 });
 
 export const runKey = (runId: string) => ({ [RunTable.partitionKey]: `RUN#${runId}`, [RunTable.sortKey]: 'RUN' });
+/** The image-set document of a run of a set. */
+export const runDocumentKey = (runId: string) => ({
+  [RunTable.partitionKey]: `RUN#${runId}`,
+  [RunTable.sortKey]: 'SET',
+});
 export const imageKey = (runId: string, index: number) => ({
   [RunTable.partitionKey]: `RUN#${runId}`,
   [RunTable.sortKey]: `IMG#${String(index).padStart(7, '0')}`,

@@ -90,6 +90,19 @@ export class DynamoRunStore implements RunStore {
     return this.#runs.get(runId);
   }
 
+  putRunDocument(runId: string, document: unknown): Promise<void> {
+    return this.#runs.putDocument(runId, document);
+  }
+
+  getRunDocument(runId: string): Promise<unknown> {
+    return this.#runs.getDocument(runId);
+  }
+
+  async addImages(runId: string, images: readonly ImageRecord[]): Promise<void> {
+    for (let i = 0; i < images.length; i += 25) await this.#images.putBatch(images.slice(i, i + 25));
+    await this.#runs.set(runId, { totalImages: images.length });
+  }
+
   listRuns(limit: number, nextToken?: string): Promise<Page<RunRecord>> {
     return this.#runs.list(limit, nextToken);
   }

@@ -1,10 +1,11 @@
 import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { z } from 'zod';
 import type { RunRecord } from '../runs/model.js';
 import type { Page, RunStore } from '../runs/store.js';
 import { type DynamoTable, epochSeconds, setClause, whenCondition } from './dynamo-expressions.js';
 import { queryListing } from './dynamo-page-token.js';
-import { runKey, toRun } from './dynamo-run-items.js';
+import { runDocumentKey, runKey, toRun } from './dynamo-run-items.js';
 import { RunTable } from '../contract.js';
 
 type RunResult = Parameters<RunStore['finishRun']>[1];
@@ -55,6 +56,27 @@ export class DynamoRuns {
     const now = this.#epoch();
     const items = page.items.map((item) => toRun(item, now)).filter((r): r is RunRecord => r !== undefined);
     return { items, ...(page.nextToken === undefined ? {} : { nextToken: page.nextToken }) };
+  }
+
+  /**
+   * Writes the run's image-set document (`RUN#<id>` / `SET`) as JSON text: any document fits
+   * (the parser caps it at 256 KB), empty strings and all.
+   */
+  async putDocument(runId: string, document: unknown): Promise<void> {
+    await this.#table.client.send(
+      new PutItemCommand({
+        TableName: this.#table.name,
+        Item: marshall({ ...runDocumentKey(runId), document: JSON.stringify(document) }),
+      }),
+    );
+  }
+
+  async getDocument(runId: string): Promise<unknown> {
+    const res = await this.#table.client.send(
+      new GetItemCommand({ TableName: this.#table.name, Key: marshall(runDocumentKey(runId)), ConsistentRead: true }),
+    );
+    const text = res.Item ? z.object({ document: z.string() }).parse(unmarshall(res.Item)).document : undefined;
+    return text === undefined ? undefined : (JSON.parse(text) as unknown);
   }
 
   /** Sets fields of the run item unconditionally (execution id, counters). */

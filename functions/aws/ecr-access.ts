@@ -3,7 +3,9 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import type { CredentialStore } from '../oci/auth/credentials.js';
 import type { Repository } from '../oci/repository.js';
+import type { ManifestDeleter } from '../oci/manifest-deleter.js';
 import { EcrCredentials } from './ecr-credentials.js';
+import { EcrManifestDeleter } from './ecr-delete.js';
 import { EcrRepositories, type EcrRepositorySettings } from './ecr-repositories.js';
 
 /**
@@ -35,6 +37,8 @@ export function assumeRole(roleArn: string, sts: STSClient = new STSClient({})):
 export interface EcrAccess {
   readonly credentials: CredentialStore;
   readonly prepare: (destination: Repository) => Promise<void>;
+  /** Deletes manifests (prune): BatchDeleteImage on ECR hosts, the registry API elsewhere. */
+  readonly deleter: ManifestDeleter;
 }
 
 /** Builds (once per role) the ECR access the copy engine uses. */
@@ -65,6 +69,7 @@ export class EcrAccessFactory {
           destination.registry === undefined
             ? Promise.resolve()
             : repositories.prepare(destination.registry, destination.name),
+        deleter: new EcrManifestDeleter({ client }),
       };
       this.#byRole.set(key, access);
     }

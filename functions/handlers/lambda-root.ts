@@ -117,6 +117,7 @@ export function lambdaServices(): LambdaServices {
     engines,
     logger: lambdaLogger,
     settings: imageSets,
+    imageSets,
     ...(home ? { home } : {}),
     ...(ecrScope ? { ecrScope } : {}),
   });

@@ -150,6 +150,7 @@ async function start(options: ServeOptions): Promise<RunningServer> {
         ...(options.retryIntervalMs === undefined ? {} : { retryIntervalMs: options.retryIntervalMs }),
       }),
     settings: imageSets,
+    imageSets,
     ...(options.home ? { home: options.home } : {}),
     ...(ecrScope ? { ecrScope } : {}),
   });

@@ -28,6 +28,8 @@ export interface RunPorts<W extends WorkflowStarter = WorkflowStarter> {
   readonly home?: RunServiceDeps['home'];
   /** The default destination of runs that name none (`PUT /v1/settings`, `saveAsDefault`). */
   readonly settings?: SettingsStore;
+  /** Stored image sets, for runs that name one (`"imageSet": "<name>"`). */
+  readonly imageSets?: RunServiceDeps['imageSets'];
 }
 
 /** The use cases every entry point calls: the API's and the events' (service), the workflow's (tasks). */
@@ -43,7 +45,7 @@ export interface RunServices<W extends WorkflowStarter = WorkflowStarter> {
  * serve` share, so the two runtimes cannot drift apart.
  */
 export function createRunServices<W extends WorkflowStarter>(ports: RunPorts<W>): RunServices<W> {
-  const { store, vault, events, engines, logger, cancellations, ecrScope, home, settings } = ports;
+  const { store, vault, events, engines, logger, cancellations, ecrScope, home, settings, imageSets } = ports;
   const tasks = new RunTasks({
     store,
     engines,
@@ -61,6 +63,7 @@ export function createRunServices<W extends WorkflowStarter>(ports: RunPorts<W>)
     ...(home ? { home } : {}),
     ...(ecrScope ? { ecrScope } : {}),
     ...(settings ? { settings } : {}),
+    ...(imageSets ? { imageSets } : {}),
   });
   return { service, tasks, workflow };
 }

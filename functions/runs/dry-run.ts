@@ -12,12 +12,13 @@ import type { ImageOutcome } from './store.js';
  */
 export async function assessImage(
   run: RunRecord,
+  image: Pick<ImageRecord, 'platforms'>,
   engine: RunEngine,
   from: RepositoryRef,
   to: RepositoryRef,
 ): Promise<ImageOutcome> {
   const found = await engine.copier.plan(from, to, {
-    platforms: run.options.platforms.map(parsePlatform),
+    platforms: (image.platforms ?? run.options.platforms).map(parsePlatform),
     keepExistingTags: !run.options.override,
   });
   const message =

@@ -1,4 +1,5 @@
 import { ChainedCredentials, type Credential, type CredentialStore } from '../oci/auth/credentials.js';
+import type { ManifestDeleter } from '../oci/manifest-deleter.js';
 import type { Logger } from '../oci/log.js';
 import type { ImageReference, Location } from '../oci/reference.js';
 import { locationReference, type Role } from '../oci/registries.js';
@@ -18,6 +19,8 @@ export interface RunEngine {
   /** A repository of the run as source or destination: its credentials, ECR scope and transport applied. */
   repository(location: Location, role: 'source' | 'destination'): Repository;
   readonly copier: ImageCopier;
+  /** Deletes destination manifests (prune runs); absent: the registry API's DELETE. */
+  readonly deleter?: ManifestDeleter;
 }
 
 /** One side of a run's copy: the repository of `ref` through the run's engine, and the digest or tag `ref` names. */
@@ -37,7 +40,12 @@ export interface EngineFactoryDeps {
   readonly transport?: TransportOptions;
   readonly logger: Logger;
   /** ECR through IAM (this role, or the run's destination role): credentials and repository creation. */
-  readonly ecr?: (roleArn?: string) => { credentials: CredentialStore; prepare: PrepareDestination };
+  readonly ecr?: (roleArn?: string) => {
+    credentials: CredentialStore;
+    prepare: PrepareDestination;
+    /** BatchDeleteImage on ECR hosts, the registry API elsewhere. */
+    deleter?: ManifestDeleter;
+  };
   /**
    * Blob streams at once per run in this process. A Lambda container copies one image at a time,
    * so the default (6) is per image; `ferry serve` runs every Map iteration in one process and
@@ -127,7 +135,11 @@ export class EngineFactory implements RunEngines {
         },
         ...(destinationEcr ? { prepareDestination: destinationEcr.prepare } : {}),
       });
-      engine = { repository: (location, role) => registries.repository(location, role), copier };
+      engine = {
+        repository: (location, role) => registries.repository(location, role),
+        copier,
+        ...(destinationEcr?.deleter ? { deleter: destinationEcr.deleter } : {}),
+      };
       this.#engines.set(run.runId, engine);
       while (this.#engines.size > 8) this.#engines.delete(this.#engines.keys().next().value!);
     }

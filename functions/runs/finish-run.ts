@@ -3,6 +3,7 @@ import type { Logger } from '../oci/log.js';
 import { cancelledMessage } from './cancellation.js';
 import { dryRunSummary } from './dry-run.js';
 import { countImages, finalStatus, type RunRecord, type RunStatus } from './model.js';
+import { pruneSummary } from './prune-run.js';
 import { closeOpenImages, type RunStore } from './store.js';
 import type { RunTaskDeps } from './task-deps.js';
 
@@ -30,7 +31,12 @@ export async function finishRun(
   const images = await closeOpenImages(store, runId, message, { statuses: ['pending'] });
   const counts = countImages(images);
   // A cancelled run keeps its status; finishRun then only records the final counts.
-  const summary = run.options.dryRun ? dryRunSummary(images) : undefined;
+  const summary =
+    run.options.action === 'prune'
+      ? pruneSummary(images, run.options.dryRun)
+      : run.options.dryRun
+        ? dryRunSummary(images)
+        : undefined;
   await store.finishRun(runId, {
     status: finalStatus(images),
     ...counts,

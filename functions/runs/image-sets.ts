@@ -1,6 +1,7 @@
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { imageSetLimits, parseImageSet } from '../mirror/image-set/document.js';
+import { imageSetNamePattern, imageSetNameRule } from './image-set-name.js';
 import { BadRequestError, ConflictError, ImageSetNotFoundError } from './errors.js';
 import type { ImageSetStore, StoredImageSet } from './image-set-store.js';
 import { destinationSchema, validateInput } from './run-request.js';
@@ -8,8 +9,7 @@ import { parseScheduleExpression } from './schedule-expression.js';
 import type { SetScheduler } from './set-scheduler.js';
 import { storableDestination } from './settings.js';
 
-/** An image set's name: a DNS label (lowercase letters, digits, inner "-"), as Kubernetes names objects. */
-export const imageSetNamePattern = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+export { imageSetNamePattern } from './image-set-name.js';
 
 /**
  * An EventBridge Scheduler recurring expression, `rate(…)` or `cron(…)`, checked fully here (a
@@ -104,10 +104,7 @@ export class ImageSetService {
 
 /** A name from the URL: never echoed back (it may be anything a client sent). */
 function checkName(name: string): void {
-  if (!imageSetNamePattern.test(name))
-    throw new BadRequestError(
-      'name: must be 1 to 63 lowercase letters, digits or "-", starting and ending with a letter or digit',
-    );
+  if (!imageSetNamePattern.test(name)) throw new BadRequestError(`name: ${imageSetNameRule}`);
 }
 
 function parseInput(input: ImageSetInput): {

@@ -38,6 +38,13 @@ export const runOptionsSchema = z
     dryRun: z.boolean(),
     /** Set for runs a schedule started. */
     schedule: z.string().optional(),
+    /**
+     * Set for runs of an image set: the stored set's name and version, or neither for a document
+     * sent inline. The document itself is the run's own item (RunStore.getRunDocument).
+     */
+    imageSet: z.object({ name: z.string().optional(), version: z.number().optional() }).readonly().optional(),
+    /** `prune`: the run deletes the destination tags its set no longer selects (absent: a copy). */
+    action: z.literal('prune').optional(),
   })
   .readonly();
 export type RunOptions = z.infer<typeof runOptionsSchema>;
@@ -84,6 +91,12 @@ export const imageRecordSchema = z
     bytes: z.number().optional(),
     /** Set on the images of a dry run: what a copy would do (the run's summary counts these). */
     dryRun: dryRunResultSchema.optional(),
+    /** An image set's image that matched `blockedImages`: recorded `skipped`, never copied. */
+    blocked: z.literal(true).optional(),
+    /** The platforms its set entry names (`os/arch[/variant]`); absent: the run's. */
+    platforms: z.array(z.string()).readonly().optional(),
+    /** A prune run's tag: planned for deletion (a dry run), or deleted. */
+    prune: z.enum(['would-delete', 'deleted']).optional(),
   })
   .readonly();
 export type ImageRecord = z.infer<typeof imageRecordSchema>;

@@ -4,6 +4,8 @@ import { parseImageReference } from '../oci/reference.js';
 import { Limiter } from '../mirror/limiter.js';
 import { type RunEngine, runImage } from './engine.js';
 import { countImages, type ImageRecord, type RunRecord } from './model.js';
+import { expandRun } from './expand-run.js';
+import { pruneRun } from './prune-run.js';
 import { closeOpenImages, type ImageOutcome, type RunStore } from './store.js';
 import type { RunTaskDeps } from './task-deps.js';
 
@@ -30,8 +32,18 @@ export async function preflightRun(
   const { store } = deps;
   const run = await store.getRun(runId);
   if (!run || run.status !== 'in-progress') return stop;
-  const images = await store.listImages(runId);
   const engine = deps.engines.forRun(run);
+  if (run.options.imageSet !== undefined) {
+    // A set's images are known once its sources' tags are listed; a prune run is done here.
+    const prune = run.options.action === 'prune';
+    const expanded = prune ? await pruneRun(store, engine, run) : await expandRun(store, engine, run);
+    if (!expanded.ok) {
+      await failRun(store, logger, run, await store.listImages(runId), expanded.message);
+      return stop;
+    }
+    if (prune) return stop;
+  }
+  const images = await store.listImages(runId);
 
   const refusedDestination = await checkDestination(run, engine, images[0]);
   if (refusedDestination !== undefined) {

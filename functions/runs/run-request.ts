@@ -6,7 +6,9 @@ import { parsePlatform } from '../oci/manifest.js';
 import { type ImageReference, parseImageReference, parseLocation, repositoryPathPattern } from '../oci/reference.js';
 import { runSecretPrefix, secretArnPattern } from '../contract.js';
 import { inlineCredential, sameRegistry } from './credential-binding.js';
+import { ImageSetError, parseImageSet } from '../mirror/image-set/document.js';
 import { BadRequestError } from './errors.js';
+import { imageSetNamePattern, imageSetNameRule } from './image-set-name.js';
 import { registryHostPattern } from './registry-host.js';
 
 const secretRef = z.strictObject({
@@ -63,12 +65,22 @@ export const destinationSchema = z.strictObject({
 });
 export type DestinationInput = z.infer<typeof destinationSchema>;
 
-/** `POST /v1/runs` (pinned shape). */
+/** The most images one run holds: listed in the request, or expanded from its image set. */
+export const maxRunImages = 10_000;
+
+/** `POST /v1/runs` (pinned shape): exactly one of `images`, `imageSet` and `config` names what to mirror. */
 export const runRequestSchema = z.strictObject({
   images: z
     .array(z.string().max(2048, 'must be at most 2048 characters'))
     .min(1, 'needs at least one image')
-    .max(10_000, 'at most 10000 images per run'),
+    .max(maxRunImages, `at most ${maxRunImages} images per run`)
+    .optional(),
+  /** A stored image set's name (`PUT /v1/image-sets/{name}`). */
+  imageSet: z.string().max(63, 'must be at most 63 characters').optional(),
+  /** An image-set document sent inline (as JSON), checked as `PUT /v1/image-sets` checks it. */
+  config: z.unknown().optional(),
+  /** `prune`: delete the destination tags the set no longer selects (a dry run unless `dryRun` is false). */
+  action: z.enum(['copy', 'prune']).default('copy'),
   destination: destinationSchema,
   sourceCredentials: z
     .record(registryHost, credentialInput)
@@ -78,21 +90,83 @@ export const runRequestSchema = z.strictObject({
   referrers: z.boolean().default(false),
   override: z.boolean().default(true),
   failFast: z.boolean().default(false),
-  dryRun: z.boolean().default(false),
+  /** Default: false, and true for `"action": "prune"` (a prune deletes only when asked to). */
+  dryRun: z.boolean().optional(),
   /** Stores this run's destination as the default for runs that name none (Siebel's `update_global_config`). */
   saveAsDefault: z.boolean().default(false),
 });
-export type RunRequest = z.infer<typeof runRequestSchema>;
+/** A validated run request: `dryRun` decided (it defaults by action). */
+export type RunRequest = Omit<z.infer<typeof runRequestSchema>, 'dryRun'> & { readonly dryRun: boolean };
+
+/** What a run mirrors: images listed in the request, or an image set expanded when the run starts working. */
+export type RunSubject =
+  | { readonly kind: 'images'; readonly sources: ImageReference[] }
+  | { readonly kind: 'stored-set'; readonly name: string }
+  | { readonly kind: 'inline-set'; readonly config: unknown };
 
 export interface ValidatedRunRequest {
   readonly request: RunRequest;
-  readonly sources: ImageReference[];
+  readonly subject: RunSubject;
 }
 
 /** Validates a run request (a parsed JSON value: an API body, a schedule's run, an event's detail); every problem names its field. */
 export function parseRunRequest(input: unknown): ValidatedRunRequest {
-  const request = validateInput(input, runRequestSchema);
-  const sources = request.images.map((image, i) => {
+  const parsed = validateInput(input, runRequestSchema);
+  const request: RunRequest = { ...parsed, dryRun: parsed.dryRun ?? parsed.action === 'prune' };
+  request.platforms.forEach((platform, i) => {
+    try {
+      parsePlatform(platform);
+    } catch (err) {
+      throw new BadRequestError(`platforms[${i}]: ${describeError(err)}`);
+    }
+  });
+  checkDestination(request.destination);
+  // One credential per registry: keys that differ only in case (or a Docker Hub alias) are ambiguous.
+  const hosts = Object.keys(request.sourceCredentials);
+  const twice = hosts.find((h, i) => hosts.findIndex((o) => sameRegistry(o, h)) !== i);
+  if (twice !== undefined) throw new BadRequestError(`sourceCredentials: "${twice}" names a registry twice`);
+  return { request, subject: runSubject(request) };
+}
+
+function runSubject(request: RunRequest): RunSubject {
+  const named = (['images', 'imageSet', 'config'] as const).filter((field) => request[field] !== undefined);
+  if (named.length !== 1)
+    throw new BadRequestError(
+      named.length === 0
+        ? 'body: needs one of images, imageSet or config'
+        : `body: takes exactly one of images, imageSet or config, not ${named.join(' and ')}`,
+    );
+  if (request.imageSet !== undefined) {
+    if (!imageSetNamePattern.test(request.imageSet)) throw new BadRequestError(`imageSet: ${imageSetNameRule}`);
+    return { kind: 'stored-set', name: request.imageSet };
+  }
+  if (request.config !== undefined) {
+    checkImageSetDocument(request.config, 'config');
+    return { kind: 'inline-set', config: request.config };
+  }
+  if (request.action === 'prune')
+    throw new BadRequestError(
+      'action: "prune" needs an image set (imageSet or config): a list of images selects no tags to keep',
+    );
+  return { kind: 'images', sources: parseSources(request.images ?? []) };
+}
+
+/**
+ * Checks an image-set document (a JSON value) as `PUT /v1/image-sets` does; the 400 names the
+ * path under `field` (`config.mirror.repositories[2].tags.semvr: …`). Returns its warnings.
+ */
+export function checkImageSetDocument(config: unknown, field: string): string[] {
+  try {
+    return parseImageSet(config).warnings;
+  } catch (err) {
+    if (!(err instanceof ImageSetError)) throw err;
+    const why = err.message.replace(/^image set: /, '').slice(err.path === '' ? 0 : err.path.length + 2);
+    throw new BadRequestError(`${err.path === '' ? field : `${field}.${err.path}`}: ${why}`, { cause: err });
+  }
+}
+
+function parseSources(images: readonly string[]): ImageReference[] {
+  return images.map((image, i) => {
     const location = (() => {
       try {
         return parseLocation(image);
@@ -108,19 +182,6 @@ export function parseRunRequest(input: unknown): ValidatedRunRequest {
       throw new BadRequestError(`images[${i}]: registry ${location.ref.registry} ${ecrPortMessage}`);
     return location.ref;
   });
-  request.platforms.forEach((platform, i) => {
-    try {
-      parsePlatform(platform);
-    } catch (err) {
-      throw new BadRequestError(`platforms[${i}]: ${describeError(err)}`);
-    }
-  });
-  checkDestination(request.destination);
-  // One credential per registry: keys that differ only in case (or a Docker Hub alias) are ambiguous.
-  const hosts = Object.keys(request.sourceCredentials);
-  const twice = hosts.find((h, i) => hosts.findIndex((o) => sameRegistry(o, h)) !== i);
-  if (twice !== undefined) throw new BadRequestError(`sourceCredentials: "${twice}" names a registry twice`);
-  return { request, sources };
 }
 
 /**

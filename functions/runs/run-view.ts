@@ -11,11 +11,16 @@ export interface RunView {
   imagesFailed: number;
   bytesCopied: number;
   message?: string;
+  /** A run of an image set: the stored set's name and version (neither for an inline document). */
+  imageSet?: { name?: string; version?: number };
+  /** `prune` for a prune run (absent: a copy). */
+  action?: 'prune';
   images?: Record<
     string,
     {
       source: string;
-      status: ImageStatus;
+      /** A prune run's tags are `would-delete` (dry run) or `deleted`. */
+      status: ImageStatus | NonNullable<ImageRecord['prune']>;
       message?: string;
       startTime?: string;
       endTime?: string;
@@ -37,15 +42,17 @@ export function toView(run: RunRecord): RunView {
     imagesFailed: run.imagesFailed,
     bytesCopied: run.bytesCopied,
     ...(run.message === undefined ? {} : { message: run.message }),
+    ...(run.options.imageSet === undefined ? {} : { imageSet: { ...run.options.imageSet } }),
+    ...(run.options.action === undefined ? {} : { action: run.options.action }),
   };
 }
 
 /** One image as `GET /v1/runs/{runId}` shows it. */
 export function imageView(image: ImageRecord): NonNullable<RunView['images']>[string] {
-  const { source, status, message, startTime, endTime, digest, bytes } = image;
+  const { source, status, message, startTime, endTime, digest, bytes, prune } = image;
   return {
     source,
-    status,
+    status: prune ?? status,
     ...(message === undefined ? {} : { message }),
     ...(startTime ? { startTime } : {}),
     ...(endTime ? { endTime } : {}),

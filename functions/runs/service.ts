@@ -7,6 +7,7 @@ import { imageView, type RunView, toView } from './run-view.js';
 import type { CredentialVault, WorkflowStarter } from './ports.js';
 import {
   type CredentialInput,
+  type DestinationInput,
   parseRunRequest,
   type RunRequest,
   runRequestSchema,
@@ -23,7 +24,8 @@ import {
 import { cancelledMessage, type RunCancellations } from './cancellation.js';
 import { type EcrScope, checkEcrScope } from './ecr-scope.js';
 import { idempotencyClaim } from './idempotency.js';
-import type { SettingsStore } from './image-set-store.js';
+import type { ImageSetStore, SettingsStore, StoredImageSet } from './image-set-store.js';
+import { imageSetNamePattern } from './image-set-name.js';
 import { storableDestination } from './settings.js';
 import { closeOpenImages, type IdempotencyClaim, type RunStore } from './store.js';
 
@@ -41,6 +43,8 @@ export interface RunServiceDeps {
   readonly ecrScope?: EcrScope;
   /** The default destination (runs without one, `saveAsDefault`); absent: every run names its destination. */
   readonly settings?: SettingsStore;
+  /** Stored image sets (runs by `imageSet`); absent: a run naming one is a 400. */
+  readonly imageSets?: Pick<ImageSetStore, 'getImageSet'>;
 }
 
 /** The 400 of a run without a destination when no default is set (issue 9, pinned wording). */
@@ -80,29 +84,34 @@ export class RunService {
    * anything is written.
    */
   async startRun(input: unknown, options: StartOptions = {}): Promise<{ view: RunView; created: boolean }> {
-    const { request, sources } = parseRunRequest(await this.#withDefaultDestination(input));
+    const stored = await this.#storedSet(input);
+    const { request, subject } = parseRunRequest(await this.#withDestination(input, stored?.destination));
     const settings = this.#deps.settings;
     if (request.saveAsDefault) {
       // Refused before anything is written: a default outlives the run, so no inline secret may be in it.
       if (!settings) throw new BadRequestError('saveAsDefault: this service keeps no settings');
       storableDestination(request.destination, 'destination');
     }
+    const to = request.destination.prefix
+      ? `${request.destination.registry}/${request.destination.prefix}`
+      : request.destination.registry;
     const started = await this.#createAndStart(
       request,
-      sources.map((source) => ({
-        source: formatReference(source),
-        destination: formatReference(
-          mirrorDestination(
-            source,
-            request.destination.prefix
-              ? `${request.destination.registry}/${request.destination.prefix}`
-              : request.destination.registry,
-          ),
-        ),
-      })),
+      // A set's images are known once its tags are listed: the workflow's Plan task expands it.
+      subject.kind === 'images'
+        ? subject.sources.map((source) => ({
+            source: formatReference(source),
+            destination: formatReference(mirrorDestination(source, to)),
+          }))
+        : [],
       {
         ...(options.schedule === undefined ? {} : { schedule: options.schedule }),
         ...claimOf(options, { route: 'runs', request }),
+        ...(subject.kind === 'images'
+          ? {}
+          : stored
+            ? { set: { name: stored.name, version: stored.version, document: stored.config } }
+            : { set: { document: subject.kind === 'inline-set' ? subject.config : undefined } }),
       },
     );
     if (request.saveAsDefault && started.created)
@@ -110,10 +119,23 @@ export class RunService {
     return started;
   }
 
-  /** A run request without `destination` gets the default one, or is refused when none is set. */
-  async #withDefaultDestination(input: unknown): Promise<unknown> {
-    if (typeof input !== 'object' || input === null || Array.isArray(input)) return input;
+  /** The stored set a request names (`imageSet`), read once; a 400 naming the field when there is none. */
+  async #storedSet(input: unknown): Promise<StoredImageSet | undefined> {
+    if (!isObject(input) || typeof input.imageSet !== 'string' || !imageSetNamePattern.test(input.imageSet))
+      return undefined; // not a stored set, or a name the request's validation refuses
+    const set = await this.#deps.imageSets?.getImageSet(input.imageSet);
+    if (!set) throw new BadRequestError(`imageSet: there is no image set named ${input.imageSet}`);
+    return set;
+  }
+
+  /**
+   * A run request without `destination` gets its set's (`setDestination`), else the default one,
+   * or is refused when none is set.
+   */
+  async #withDestination(input: unknown, setDestination: DestinationInput | undefined): Promise<unknown> {
+    if (!isObject(input)) return input;
     if ('destination' in input && input.destination !== undefined) return input;
+    if (setDestination !== undefined) return { ...input, destination: setDestination };
     const defaultDestination = (await this.#deps.settings?.getSettings())?.defaultDestination ?? null;
     if (defaultDestination === null) {
       // The rest of the request is checked first, so its own errors name their fields.
@@ -178,12 +200,13 @@ export class RunService {
     const home = this.#deps.home;
     if (!home) throw new BadRequestError('sync_images needs a home registry; this deployment has none configured');
     const path = `${namespace}/${repository}`;
-    const { request, sources } = parseRunRequest({
+    const { request, subject } = parseRunRequest({
       images: sync.imageTag.map((tag) => `${home.registry}/${path}:${tag}`),
       destination: { registry: home.registryForRegion(sync.remoteRegionId) },
       override: sync.override,
     });
     const destinationRegistry = request.destination.registry;
+    const sources = subject.kind === 'images' ? subject.sources : [];
     return this.#createAndStart(
       request,
       sources.map((source) => ({
@@ -201,7 +224,7 @@ export class RunService {
   async #createAndStart(
     request: RunRequest,
     pairs: { source: string; destination: string }[],
-    options: { idempotency?: IdempotencyClaim; schedule?: string },
+    options: { idempotency?: IdempotencyClaim; schedule?: string; set?: RunSet },
   ): Promise<{ view: RunView; created: boolean }> {
     const duplicates = pairs.map((p) => p.destination).filter((d, i, all) => all.indexOf(d) !== i);
     if (duplicates.length > 0) throw new BadRequestError(`images: two images map to the destination ${duplicates[0]}`);
@@ -244,6 +267,15 @@ export class RunService {
       failFast: request.failFast,
       dryRun: request.dryRun,
       ...(options.schedule ? { schedule: options.schedule } : {}),
+      ...(options.set
+        ? {
+            imageSet: {
+              ...(options.set.name === undefined ? {} : { name: options.set.name }),
+              ...(options.set.version === undefined ? {} : { version: options.set.version }),
+            },
+          }
+        : {}),
+      ...(request.action === 'prune' ? { action: 'prune' as const } : {}),
     };
     const run: RunRecord = {
       runId,
@@ -261,6 +293,8 @@ export class RunService {
       const lock = await this.#deps.store.acquireScheduleLock(options.schedule, runId);
       if (!lock.acquired) throw new ScheduleBusyError(options.schedule, lock.heldBy);
     }
+    // The document first: a run that exists always has it (the run item is written last).
+    if (options.set) await this.#deps.store.putRunDocument(runId, options.set.document);
     const { run: stored, created } = await this.#conflictsAsHttp(() => this.#deps.store.createRun(run, images, claim));
     if (created) {
       const executionId = await this.#deps.workflow.start(runId);
@@ -292,6 +326,17 @@ export class RunService {
       password: input.password,
     });
   }
+}
+
+/** The image set a run mirrors: its document, and the stored set's name and version (none for an inline document). */
+interface RunSet {
+  readonly name?: string;
+  readonly version?: number;
+  readonly document: unknown;
+}
+
+function isObject(input: unknown): input is Record<string, unknown> {
+  return typeof input === 'object' && input !== null && !Array.isArray(input);
 }
 
 /** The Idempotency-Key claim of a start, checked (400 naming the header when malformed). */

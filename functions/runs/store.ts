@@ -20,6 +20,8 @@ export interface ImageOutcome {
   readonly bytes?: number;
   /** A dry run's finding, recorded on the image as data (the run summary counts it). */
   readonly dryRun?: DryRunResult;
+  /** A prune run's tag that was deleted. */
+  readonly prune?: ImageRecord['prune'];
 }
 
 /**
@@ -62,6 +64,17 @@ export interface RunStore {
    * is prepared for a new run (run-scoped secrets); `createRun` still decides atomically.
    */
   findByIdempotencyKey(claim: IdempotencyClaim): Promise<RunRecord | undefined>;
+  /**
+   * Keeps the image-set document a run mirrors (a JSON value), written before the run itself so
+   * that a run that exists always has its document; read by the workflow's Plan task.
+   */
+  putRunDocument(runId: string, document: unknown): Promise<void>;
+  getRunDocument(runId: string): Promise<unknown>;
+  /**
+   * Writes the images a run's set expanded to (indexes 0…n-1; a retried expansion overwrites
+   * them), then sets the run's `totalImages` to `images.length`.
+   */
+  addImages(runId: string, images: readonly ImageRecord[]): Promise<void>;
   getRun(runId: string): Promise<RunRecord | undefined>;
   listRuns(limit: number, nextToken?: string): Promise<Page<RunRecord>>;
   listImages(runId: string): Promise<ImageRecord[]>;

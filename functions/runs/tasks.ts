@@ -85,11 +85,11 @@ export class RunTasks {
     };
     try {
       if (run.options.dryRun) {
-        await this.#deps.store.finishImage(runId, index, await assessImage(run, engine, from, to));
+        await this.#deps.store.finishImage(runId, index, await assessImage(run, image, engine, from, to));
         return { status: 'skipped' };
       }
       const result = await engine.copier.copy(from, to, {
-        platforms: run.options.platforms.map(parsePlatform),
+        platforms: (image.platforms ?? run.options.platforms).map(parsePlatform),
         referrers: run.options.referrers,
         keepExistingTags: !run.options.override,
         signal: cancel.signal,

@@ -448,6 +448,19 @@ describe('FerryStack', () => {
       },
     });
   });
+  it('lets only the Plan function delete ECR images (prune runs), on repositories under the prefixes', () => {
+    const statementsOf = (role: string) =>
+      Object.values(template.findResources('AWS::IAM::Policy'))
+        .filter((p) => JSON.stringify(p.Properties.Roles).includes(role))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+    const deletes = statementsOf('PlanRunServiceRole').filter((s) => [s.Action].flat().includes('ecr:BatchDeleteImage'));
+    expect(deletes).toHaveLength(1);
+    expect([deletes[0]!.Action].flat()).toEqual(['ecr:ListImages', 'ecr:BatchDeleteImage']);
+    expect(JSON.stringify(deletes[0]!.Resource)).toContain(':repository/mirror/*');
+    expect(JSON.stringify(deletes[0]!.Resource)).not.toContain(':repository/*"');
+    for (const role of ['CopyImageServiceRole', 'ApiServiceRole', 'FinishRunServiceRole'])
+      expect(JSON.stringify(statementsOf(role))).not.toContain('ecr:BatchDeleteImage');
+  });
   it('grants exactly the ECR repositories the run-time check allows (the synthesized IAM patterns against EcrScope)', () => {
     const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
       JSON.stringify(p.Properties.Roles).includes('CopyImageServiceRole'),

@@ -10,7 +10,15 @@ import {
 
 /** One write the tasks made, in order: what a unit test asserts on instead of timing. */
 export interface RunStoreCall {
-  readonly op: 'createRun' | 'annotateImage' | 'startImage' | 'finishImage' | 'finishRun' | 'cancelRun' | 'reopenImage';
+  readonly op:
+    | 'createRun'
+    | 'addImages'
+    | 'annotateImage'
+    | 'startImage'
+    | 'finishImage'
+    | 'finishRun'
+    | 'cancelRun'
+    | 'reopenImage';
   readonly runId: string;
   readonly index?: number;
   /** finishImage: whether the write was made (false: the image was already final). */
@@ -62,6 +70,27 @@ export class MemoryRunStore implements RunStore {
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
     return this.runs.get(runId);
+  }
+
+  readonly documents = new Map<string, string>();
+
+  async putRunDocument(runId: string, document: unknown): Promise<void> {
+    this.documents.set(runId, JSON.stringify(document));
+  }
+
+  async getRunDocument(runId: string): Promise<unknown> {
+    const text = this.documents.get(runId);
+    return text === undefined ? undefined : (JSON.parse(text) as unknown);
+  }
+
+  async addImages(runId: string, images: readonly ImageRecord[]): Promise<void> {
+    const run = this.runs.get(runId);
+    if (!run) throw new Error(`no run ${runId}`);
+    this.calls.push({ op: 'addImages', runId });
+    const own = this.images.get(runId) ?? new Map<number, ImageRecord>();
+    for (const image of images) own.set(image.index, image);
+    this.images.set(runId, own);
+    this.runs.set(runId, { ...run, totalImages: images.length });
   }
 
   /** Newest first (start time, then id, as the listing index sorts); the token is the last run's id. */

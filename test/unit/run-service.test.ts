@@ -36,6 +36,13 @@ class ServiceStore implements RunStore {
     if (earlier && earlier.hash !== claim.requestHash) throw new IdempotencyConflictError(claim.key);
     return earlier && this.runs.get(earlier.runId);
   }
+  readonly documents = new Map<string, unknown>();
+  putRunDocument(runId: string, document: unknown) {
+    this.documents.set(runId, document);
+    return Promise.resolve();
+  }
+  getRunDocument = (runId: string) => Promise.resolve(this.documents.get(runId));
+  addImages = (): Promise<void> => Promise.reject(new Error("addImages is the workflow's"));
   getRun = (runId: string) => Promise.resolve(this.runs.get(runId));
   listRuns = (limit: number): Promise<Page<RunRecord>> =>
     Promise.resolve({ items: [...this.runs.values()].slice(0, limit) });
