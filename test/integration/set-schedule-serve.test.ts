@@ -55,19 +55,27 @@ describe('ferry serve: a stored image set with a schedule runs on it', () => {
     expect(started).toHaveLength(1);
     const done = await waitForRun(server.url, started[0]!.runId);
     expect(done.status).toBe('completed');
+    // A run of the stored set, recorded by name and version.
+    expect((done as RunView & { imageSet?: unknown }).imageSet).toEqual({ name: 'every-five', version: 1 });
     expect(Object.keys(done.images)).toEqual([`${dst.host}/${prefix}/${repo}:v1`]);
     expect(await remoteDigest(dst.url, `${prefix}/${repo}`, 'v1')).toBe(image.digest);
 
-    // Re-armed: the next fire starts the next run (the first one finished, so the lock is free).
+    // Two fires while a run is in progress (both within one advance): the schedule lock lets one
+    // run start and the other fire is skipped, as on EventBridge Scheduler.
+    await advance(10 * minute);
+    const overlapping = await runs();
+    expect(overlapping).toHaveLength(2);
+    await Promise.all(overlapping.map((r) => waitForRun(server.url, r.runId)));
+    // Re-armed: with the last run finished, the next fire starts the next run.
     await advance(5 * minute);
-    const second = await runs();
-    expect(second).toHaveLength(2);
-    await Promise.all(second.map((r) => waitForRun(server.url, r.runId)));
+    const third = await runs();
+    expect(third).toHaveLength(3);
+    await Promise.all(third.map((r) => waitForRun(server.url, r.runId)));
 
     expect((await api(server.url, 'DELETE', '/v1/image-sets/every-five')).status).toBe(204);
     expect(clock.pending()).toEqual([]);
     await advance(30 * minute);
-    expect(await runs()).toHaveLength(2);
+    expect(await runs()).toHaveLength(3);
   });
 
   it('a PUT without schedule removes the timer; a bad schedule is a 400 naming it and arms nothing', async () => {
