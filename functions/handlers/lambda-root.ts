@@ -59,7 +59,7 @@ export const lambdaLogger: Logger = {
 };
 
 /** What the Lambdas share: the use cases, and the pieces the secret sweep needs. */
-export interface LambdaServices extends Pick<RunServices, 'service' | 'tasks'> {
+export interface LambdaServices extends Pick<RunServices, 'service' | 'tasks' | 'outputs'> {
   readonly sweep: { readonly vault: SecretsManagerVault; readonly store: DynamoRunStore; readonly maxAgeHours: number };
   /** Stored image sets and settings (the API's `/v1/image-sets`, `/v1/settings`). */
   readonly sets: SetServices;
@@ -109,7 +109,7 @@ export function lambdaServices(): LambdaServices {
           registryForRegion: (region: string) => ecrHostFor(account, region),
         }
       : undefined;
-  const { service, tasks } = createRunServices({
+  const { service, tasks, outputs } = createRunServices({
     store,
     vault,
     workflow,
@@ -135,6 +135,7 @@ export function lambdaServices(): LambdaServices {
   services = {
     service,
     tasks,
+    outputs,
     sweep: { vault, store, maxAgeHours: env[Env.runSecretMaxAgeHours] ?? 72 },
     sets: {
       imageSets: new ImageSetService(imageSets, () => new Date(), setSchedules),

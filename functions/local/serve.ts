@@ -135,7 +135,7 @@ async function start(options: ServeOptions): Promise<RunningServer> {
   });
   const events = new LocalEvents(logger);
   // The workflow runs the tasks in this process, on the state machine the stack deploys.
-  const { service, workflow } = createRunServices({
+  const { service, workflow, outputs } = createRunServices({
     store,
     vault,
     events,
@@ -184,6 +184,7 @@ async function start(options: ServeOptions): Promise<RunningServer> {
                 service,
                 logger,
                 sets,
+                outputs,
               );
         res.writeHead(response.statusCode, response.headers).end(response.body);
       })

@@ -4,6 +4,7 @@ import type { EcrScope } from './ecr-scope.js';
 import type { RunEngines } from './engine.js';
 import type { SettingsStore } from './image-set-store.js';
 import type { CredentialVault, EventPublisher, WorkflowStarter } from './ports.js';
+import { RunOutputs } from './run-outputs.js';
 import { RunService, type RunServiceDeps } from './service.js';
 import type { RunStore } from './store.js';
 import { RunTasks } from './tasks.js';
@@ -36,6 +37,8 @@ export interface RunPorts<W extends WorkflowStarter = WorkflowStarter> {
 export interface RunServices<W extends WorkflowStarter = WorkflowStarter> {
   readonly service: RunService;
   readonly tasks: RunTasks;
+  /** A run's workspace files (IDMS, ITMS, errors, the dry-run plan) from its records. */
+  readonly outputs: RunOutputs;
   /** The workflow the service starts runs on (the one given, or built from the tasks). */
   readonly workflow: W;
 }
@@ -65,5 +68,5 @@ export function createRunServices<W extends WorkflowStarter>(ports: RunPorts<W>)
     ...(settings ? { settings } : {}),
     ...(imageSets ? { imageSets } : {}),
   });
-  return { service, tasks, workflow };
+  return { service, tasks, workflow, outputs: new RunOutputs(store) };
 }

@@ -36,6 +36,11 @@ export async function assessImage(
       action: found.status === 'would-copy' ? 'copy' : 'skip',
       blobs: found.missing.blobs,
       bytes: found.missing.bytes,
+      // What the plan JSON shows (run-outputs.ts reads them back as planItemFromCopyPlan maps a CopyPlan).
+      mount: found.missing.mountable.blobs,
+      mountBytes: found.missing.mountable.bytes,
+      present: found.present,
+      manifestGets: found.manifestGets,
     },
   };
 }

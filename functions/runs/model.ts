@@ -69,10 +69,24 @@ export type RunRecord = z.infer<typeof runRecordSchema>;
 
 /**
  * What a dry run found for one image, as data: `copy` when a copy would move `blobs` blobs
- * (`bytes` in all), `skip` when the destination is up to date or its tag is kept.
+ * (`bytes` in all), `skip` when the destination is up to date or its tag is kept. The optional
+ * counts are what the plan JSON (`GET /v1/runs/{id}/plan`) shows per image; records written
+ * before they existed stay valid and read as zero.
  */
 export const dryRunResultSchema = z
-  .object({ action: z.enum(['copy', 'skip']), blobs: z.number(), bytes: z.number() })
+  .object({
+    action: z.enum(['copy', 'skip']),
+    blobs: z.number(),
+    bytes: z.number(),
+    /** Of `blobs`, those a copy would mount from another repository of the destination registry. */
+    mount: z.number().optional(),
+    /** The bytes of the `mount` blobs (counted in `bytes` too): a mount moves none of them. */
+    mountBytes: z.number().optional(),
+    /** Blobs the destination already has. */
+    present: z.number().optional(),
+    /** Manifest GETs the assessment made at the source (what Docker Hub counts as pulls). */
+    manifestGets: z.number().optional(),
+  })
   .readonly();
 export type DryRunResult = z.infer<typeof dryRunResultSchema>;
 

@@ -139,8 +139,8 @@ describe('FerryStack', () => {
     const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).filter(
       (m) => m.Properties.HttpMethod !== 'OPTIONS',
     );
-    // Runs, sync_images, and issue 9's image sets and settings: every one behind IAM.
-    expect(methods).toHaveLength(12);
+    // Runs, sync_images, and issue 9's image sets, settings and run outputs: every one behind IAM.
+    expect(methods).toHaveLength(16);
     for (const m of methods) expect(m.Properties.AuthorizationType).toBe('AWS_IAM');
     const api = Object.values(template.findResources('AWS::ApiGateway::RestApi'))[0]!;
     const statements = api.Properties.Policy.Statement as { Condition: Record<string, Record<string, unknown>> }[];
@@ -379,7 +379,11 @@ describe('FerryStack', () => {
       'GET /v1/image-sets/{name}',
       'GET /v1/runs',
       'GET /v1/runs/{runId}',
+      'GET /v1/runs/{runId}/errors',
+      'GET /v1/runs/{runId}/idms',
+      'GET /v1/runs/{runId}/itms',
       'GET /v1/runs/{runId}/mapping',
+      'GET /v1/runs/{runId}/plan',
       'GET /v1/settings',
       'POST /v1/repos/{namespace}/{repository}/sync_images',
       'POST /v1/runs',

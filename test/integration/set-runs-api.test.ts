@@ -1,3 +1,4 @@
+import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RunningServer } from '../../functions/local/serve.js';
 import { type BuiltManifest, buildImage, push, remoteDigest, Rng } from '../support/fixtures.js';
@@ -14,6 +15,9 @@ const prefix = `sets${rng.int(1e6)}`;
 const appTags = ['1.0.0', '1.1.0', 'v1.2.0', '1.3.0-rc.1', '2.0.0', 'latest'];
 const pushed = new Map<string, BuiltManifest>();
 let server: RunningServer;
+interface MirrorSet {
+  spec: { imageDigestMirrors?: unknown[]; imageTagMirrors?: unknown[] };
+}
 let pinned: string;
 
 const image = (label: string): BuiltManifest =>
@@ -72,6 +76,22 @@ describe('ferry serve: runs of image sets', () => {
     expect(Object.values(view.images).map((i) => i.status)).toEqual(Array(5).fill('skipped'));
     expect(await dstTags('app')).toEqual([]);
     expect(await dstTags('extra')).toEqual([]);
+    const plan = await api(server.url, 'GET', `/v1/runs/${view.runId}/plan`);
+    expect(plan.status).toBe(200);
+    const to = `${dst.host}/${prefix}/${ns}`;
+    const { images, totals } = plan.json as {
+      images: { destination: string; action: string; digest: string }[];
+      totals: Record<string, number>;
+    };
+    expect(images.map((i) => [i.destination, i.action])).toEqual([
+      [`${to}/extra:1.0`, 'copy'],
+      [`${to}/pinned@${pinned}`, 'copy'],
+      [`${to}/blocked:1`, 'blocked'],
+      [`${to}/app:v1.2.0`, 'copy'],
+      [`${to}/app:1.1.0`, 'copy'],
+    ]);
+    expect(images.find((i) => i.destination.endsWith('app:1.1.0'))?.digest).toBe(pushed.get('app:1.1.0')!.digest);
+    expect(totals).toMatchObject({ copy: 4, upToDate: 0 });
   });
 
   it('a run by name mirrors exactly what the set selects, by digest; a second run is all up to date', async () => {
@@ -96,6 +116,14 @@ describe('ferry serve: runs of image sets', () => {
     for (const tag of ['1.1.0', 'v1.2.0'])
       expect(await remoteDigest(dst.url, `${prefix}/${ns}/app`, tag)).toBe(pushed.get(`app:${tag}`)!.digest);
     expect(await remoteDigest(dst.url, `${prefix}/${ns}/pinned`, pinned)).toBe(pinned);
+    // The cluster resources: the image by digest in the IDMS, the tags in the ITMS, per source repository.
+    const idms = parse((await api(server.url, 'GET', `/v1/runs/${view.runId}/idms`)).text) as MirrorSet;
+    expect(idms.spec.imageDigestMirrors).toEqual([{ source: `${src.host}/${ns}/pinned`, mirrors: [`${to}/pinned`] }]);
+    const itms = parse((await api(server.url, 'GET', `/v1/runs/${view.runId}/itms`)).text) as MirrorSet;
+    expect(itms.spec.imageTagMirrors).toEqual([
+      { source: `${src.host}/${ns}/app`, mirrors: [`${to}/app`] },
+      { source: `${src.host}/${ns}/extra`, mirrors: [`${to}/extra`] },
+    ]);
 
     const again = await startSetRun({ imageSet: 'web' });
     expect(again).toMatchObject({ status: 'completed', bytesCopied: 0 });

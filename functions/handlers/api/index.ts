@@ -5,6 +5,6 @@ import { routePath } from './stage.js';
 
 /** The API Lambda (API Gateway REST proxy, IAM auth). */
 export const handler = (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
-  const { service, sets } = lambdaServices();
-  return route({ ...event, path: routePath(event.path) }, service, lambdaLogger, sets);
+  const { service, sets, outputs } = lambdaServices();
+  return route({ ...event, path: routePath(event.path) }, service, lambdaLogger, sets, outputs);
 };

@@ -1,4 +1,5 @@
 import type { Logger } from '../../oci/log.js';
+import type { RunOutputs } from '../../runs/run-outputs.js';
 import type { RunService } from '../../runs/service.js';
 import { cancelRun } from './cancel-run.js';
 import { getMapping } from './get-mapping.js';
@@ -15,22 +16,25 @@ import {
 } from './image-sets.js';
 import { listRuns } from './list-runs.js';
 import { postRun } from './post-run.js';
+import { getRunOutput, isRunOutputAction } from './run-outputs.js';
 import { syncImages } from './sync-images.js';
 
-const runPath = /^\/v1\/runs\/([A-Za-z0-9-]{1,64})(\/cancel|\/mapping)?\/?$/;
+const runPath = /^\/v1\/runs\/([A-Za-z0-9-]{1,64})(\/cancel|\/mapping|\/idms|\/itms|\/errors|\/plan)?\/?$/;
 // Any one segment: the use case checks the name (a 400 saying the grammar, not a 404).
 const setPath = /^\/v1\/image-sets\/([^/]+)\/?$/;
 const syncPath = /^\/v1\/repos\/([a-z0-9][a-z0-9._/-]*)\/([a-z0-9][a-z0-9._-]*)\/sync_images\/?$/;
 
 /**
  * Dispatches an API request to its route; the same for API Gateway and `ferry serve`. `sets`:
- * image sets and settings (absent: those routes are 404s).
+ * image sets and settings; `outputs`: a run's `/idms`, `/itms`, `/errors`, `/plan` (absent:
+ * those routes are 404s).
  */
 export async function route(
   event: ApiEvent,
   service: RunService,
   logger: Logger,
   sets?: SetServices,
+  outputs?: RunOutputs,
 ): Promise<ApiResponse> {
   try {
     const { httpMethod: method, path } = event;
@@ -45,6 +49,10 @@ export async function route(
       if (action === undefined && method === 'GET') return await getRun(runId!, service);
       if (action === '/cancel' && method === 'POST') return await cancelRun(runId!, service);
       if (action === '/mapping' && method === 'GET') return await getMapping(runId!, service);
+      if (isRunOutputAction(action)) {
+        if (!outputs) return json(404, { message: `no route for ${method} ${path}` });
+        if (method === 'GET') return await getRunOutput(runId!, action, outputs);
+      }
       return json(405, { message: `${method} is not allowed on ${path}` });
     }
     const sync = syncPath.exec(path);

@@ -1,0 +1,30 @@
+import { type MirrorSetKind, mirrorSetKinds, type RunOutputs } from '../../runs/run-outputs.js';
+import { type ApiResponse, json, text } from './http.js';
+
+/** The run outputs beside `/mapping`: the last segment of `/v1/runs/{runId}/…`. */
+export const runOutputActions = ['/idms', '/itms', '/errors', '/plan'] as const;
+export type RunOutputAction = (typeof runOutputActions)[number];
+
+/** Whether a run path's last segment is one of the {@link runOutputActions}. */
+export function isRunOutputAction(action: string | undefined): action is RunOutputAction {
+  return (runOutputActions as readonly (string | undefined)[]).includes(action);
+}
+
+/**
+ * GET /v1/runs/{runId}/idms | /itms → `application/yaml`, the CLI's cluster-resources file; a run
+ * with no image mirrored that way is a 404 saying so, as oc-mirror writes no file then (`oc apply
+ * -f` of an empty document would apply nothing and succeed, hiding that nothing was mirrored).
+ * /errors → `text/plain`, mirroring_errors.txt's lines (empty when none failed). /plan → the
+ * dry-run plan JSON.
+ */
+export async function getRunOutput(runId: string, action: RunOutputAction, outputs: RunOutputs): Promise<ApiResponse> {
+  if (action === '/errors') return text(200, await outputs.errors(runId));
+  if (action === '/plan') return json(200, await outputs.plan(runId));
+  const kind: MirrorSetKind = action === '/idms' ? 'idms' : 'itms';
+  const document = await outputs.mirrorSet(runId, kind);
+  if (document === undefined) {
+    const how = kind === 'idms' ? 'by digest' : 'by tag';
+    return json(404, { message: `run ${runId} mirrored no image ${how}: it has no ${mirrorSetKinds[kind]}` });
+  }
+  return { statusCode: 200, headers: { 'content-type': 'application/yaml; charset=utf-8' }, body: document };
+}

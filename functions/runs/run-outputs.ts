@@ -1,0 +1,139 @@
+import { formatIdms, formatItms } from '../mirror/workspace/cluster-resources.js';
+import type { WorkspaceEntry } from '../mirror/workspace/entry.js';
+import { formatMirroringErrors } from '../mirror/workspace/mirroring-errors.js';
+import { buildPlan, type Plan, type PlanItem } from '../mirror/workspace/plan.js';
+import { parseLocation } from '../oci/reference.js';
+import { ConflictError, RunNotFoundError } from './errors.js';
+import type { ImageRecord, RunRecord } from './model.js';
+import type { RunStore } from './store.js';
+
+/** The two mirror sets of a run: `idms` for the images mirrored by digest, `itms` for those by tag. */
+export type MirrorSetKind = 'idms' | 'itms';
+
+/** The Kubernetes kind of each mirror set, for the messages that name it. */
+export const mirrorSetKinds: Readonly<Record<MirrorSetKind, string>> = {
+  idms: 'ImageDigestMirrorSet',
+  itms: 'ImageTagMirrorSet',
+};
+
+/**
+ * A run's workspace files served from its records (issue 9, "Pinned: API"): the files `ferry
+ * mirror --config` writes into its workspace, built by the same formatters from the run's image
+ * items, so the API and the CLI cannot disagree on a byte.
+ *
+ * What each output reads, as the CLI decides for its own workspace:
+ * - mirror sets: the images copied or already up to date (`completed` / `skipped`); failed and
+ *   blocked images are left out, and so are images not yet final (a run in progress answers with
+ *   what it has mirrored so far: every mirror listed exists). A dry run mirrors nothing and, as the
+ *   CLI's dry run writes no `cluster-resources/`, has no mirror set: a {@link ConflictError}.
+ * - errors: one line per failed image, dry runs included (an image that could not be assessed).
+ * - plan: dry runs only, once they have ended (a partial plan's totals would read as the whole).
+ */
+export class RunOutputs {
+  readonly #store: RunStore;
+
+  constructor(store: RunStore) {
+    this.#store = store;
+  }
+
+  /**
+   * The run's `ImageDigestMirrorSet` (`idms`) or `ImageTagMirrorSet` (`itms`) as YAML, exactly as
+   * the CLI writes `cluster-resources/idms-oc-mirror.yaml` / `itms-oc-mirror.yaml`; `undefined`
+   * when the run mirrored no image that way (oc-mirror then writes no file).
+   *
+   * @throws RunNotFoundError for an unknown run; ConflictError for a dry run.
+   */
+  async mirrorSet(runId: string, kind: MirrorSetKind): Promise<string | undefined> {
+    const { run, images } = await this.#read(runId);
+    if (run.options.dryRun)
+      throw new ConflictError(
+        `run ${runId} is a dry run: it mirrored nothing, so it has no ${mirrorSetKinds[kind]}; its plan is GET /v1/runs/${runId}/plan`,
+      );
+    const entries = entriesOf(images);
+    return kind === 'idms' ? formatIdms(entries) : formatItms(entries);
+  }
+
+  /**
+   * `mirroring_errors.txt`'s lines for the run's failed images, in image order; empty when none failed.
+   *
+   * @throws RunNotFoundError for an unknown run.
+   */
+  async errors(runId: string): Promise<string> {
+    const { images } = await this.#read(runId);
+    return formatMirroringErrors(entriesOf(images)) ?? '';
+  }
+
+  /**
+   * The dry run's plan JSON (issue 9's pinned shape), built with the CLI's `buildPlan` from what
+   * each image's assessment recorded: images in run order, blocked images as `blocked`, failed
+   * images left out (they are in {@link errors}), as `ferry mirror --config --dry-run` does.
+   *
+   * @throws RunNotFoundError for an unknown run; ConflictError when the run is not a dry run or
+   *   is still in progress.
+   */
+  async plan(runId: string): Promise<Plan> {
+    const { run, images } = await this.#read(runId);
+    if (!run.options.dryRun)
+      throw new ConflictError(`run ${runId} is not a dry run: the plan exists for dry runs only (dryRun: true)`);
+    if (run.status === 'in-progress')
+      throw new ConflictError(`run ${runId} is still in progress: its plan is complete once the run has ended`);
+    return buildPlan(images.flatMap((image) => planItemOf(image) ?? []));
+  }
+
+  async #read(runId: string): Promise<{ run: RunRecord; images: ImageRecord[] }> {
+    const run = await this.#store.getRun(runId);
+    if (!run) throw new RunNotFoundError(runId);
+    const images = await this.#store.listImages(runId);
+    return { run, images: [...images].sort((a, b) => a.index - b.index) };
+  }
+}
+
+/** The run's images as the workspace formatters take them; images not yet final are left out. */
+export function entriesOf(images: readonly ImageRecord[]): WorkspaceEntry[] {
+  return images.flatMap((image): WorkspaceEntry[] => {
+    const base = {
+      source: image.source,
+      destination: image.destination,
+      byDigest: namesDigest(image.source),
+      ...(image.digest === undefined ? {} : { digest: image.digest }),
+    };
+    if (image.blocked === true) return [{ ...base, blocked: true }];
+    if (image.status === 'failed') return [{ ...base, error: image.message ?? 'failed' }];
+    return image.status === 'completed' || image.status === 'skipped' ? [base] : [];
+  });
+}
+
+/**
+ * One image of a dry run as a plan item: the record's `dryRun` read back as `planItemFromCopyPlan`
+ * (mirror/workspace/plan.ts) maps the CopyPlan it was recorded from — mounted blobs and bytes out
+ * of `copy` and `bytes`, nothing to move for `skip`. Undefined for a failed image and for one
+ * never assessed.
+ */
+export function planItemOf(image: ImageRecord): PlanItem | undefined {
+  const base = {
+    source: image.source,
+    destination: image.destination,
+    ...(image.digest === undefined ? {} : { digest: image.digest }),
+  };
+  if (image.blocked === true) return { ...base, action: 'blocked' };
+  const found = image.dryRun;
+  if (image.status === 'failed' || found === undefined) return undefined;
+  const present = found.present ?? 0;
+  const manifestGets = found.manifestGets ?? 0;
+  if (found.action === 'skip')
+    return { ...base, action: 'up-to-date', blobs: { copy: 0, mount: 0, present }, bytes: 0, manifestGets };
+  const mount = found.mount ?? 0;
+  return {
+    ...base,
+    action: 'copy',
+    blobs: { copy: Math.max(0, found.blobs - mount), mount, present },
+    bytes: Math.max(0, found.bytes - (found.mountBytes ?? 0)),
+    manifestGets,
+  };
+}
+
+/** Mirrored by digest (the IDMS) when the source names one (`…@sha256:…`), else by tag (the ITMS). */
+function namesDigest(source: string): boolean {
+  const location = parseLocation(source);
+  return location.kind === 'registry' && location.ref.digest !== undefined;
+}
