@@ -24,6 +24,12 @@ export const Env = {
   ecrRepositoryPrefixes: 'FERRY_ECR_REPOSITORY_PREFIXES',
   /** Hours after which the sweep deletes an unfinished run's secrets. */
   runSecretMaxAgeHours: 'FERRY_RUN_SECRET_MAX_AGE_HOURS',
+  /** The EventBridge Scheduler group holding image sets' schedules (the API function keeps them). */
+  setScheduleGroup: 'FERRY_SET_SCHEDULE_GROUP',
+  /** The function image sets' schedules invoke (the scheduled-run Lambda). */
+  setScheduleTargetArn: 'FERRY_SET_SCHEDULE_TARGET_ARN',
+  /** The role EventBridge Scheduler assumes to invoke it. */
+  setScheduleRoleArn: 'FERRY_SET_SCHEDULE_ROLE_ARN',
 } as const;
 
 /** The run table's shape, shared by the CDK stack and the local runtime (names only). */

@@ -205,7 +205,9 @@ export class FerryStack extends Stack {
       throttle: { rateLimit: config.api.rateLimit, burstLimit: config.api.burstLimit },
       ...(config.trustedOrganizationId ? { trustedOrganizationId: config.trustedOrganizationId } : {}),
     });
-    new Schedules(this, 'Schedules', { handler: scheduled, schedules: config.schedules });
+    const schedules = new Schedules(this, 'Schedules', { handler: scheduled, schedules: config.schedules });
+    // Stored image sets with a `schedule` get a Scheduler schedule each, kept by the API.
+    schedules.grantSetSchedules(apiHandler);
     const logicalId = (c: { node: { defaultChild?: unknown } }): string =>
       this.getLogicalId(c.node.defaultChild as never);
     acknowledgeNagFindings(this, {
@@ -214,6 +216,7 @@ export class FerryStack extends Stack {
       stateMachine: logicalId(workflow.stateMachine),
       ecrRepositoryPrefixes: config.ecrRepositoryPrefixes,
       registrySecretArns: config.registrySecretArns,
+      setScheduleGroup: schedules.setGroupName,
     });
   }
 }

@@ -17,6 +17,7 @@ export function acknowledgeNagFindings(
     stateMachine: string;
     ecrRepositoryPrefixes: readonly string[];
     registrySecretArns: readonly string[];
+    setScheduleGroup: string;
   },
 ): void {
   ack(
@@ -80,6 +81,11 @@ export function acknowledgeNagFindings(
       'A registry credential the operator listed in registrySecretArns; the wildcard matches the random suffix Secrets Manager appends to secret names.',
     );
   }
+  ack(
+    stack,
+    `IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${ids.setScheduleGroup}/*]`,
+    "The API keeps one EventBridge Scheduler schedule per stored image set, named after the set: only schedules in Ferry's own image-set group.",
+  );
   const execution = `{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${ids.stateMachine}"}]}]}`;
   ack(
     stack,

@@ -1,4 +1,4 @@
-import { DeleteItemCommand, GetItemCommand, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import { RunTable } from '../contract.js';
@@ -21,12 +21,16 @@ const setItem = z.object({
   destination: destinationSchema.optional(),
   schedule: z.string().optional(),
 });
+/** A deleted set: its key, the last version, and `deleted` (out of the listing index). */
+const tombstoneItem = z.object({ version: z.number().int().positive(), deleted: z.literal(true) });
 const settingsItem = z.object({ defaultDestination: destinationSchema.optional() });
 
 /**
  * Image sets and settings on the run table: `SET#<name>`/`SET` per set, listed by name through
  * the listing index (partition `SETS`); `SETTINGS`/`SETTINGS` for the settings. Every set write
- * is conditional on the version it replaces. Works on DynamoDB, DynamoDB Local and dynalite.
+ * is conditional on the version it replaces. A delete turns the item into a tombstone (`deleted`,
+ * the last version, no listing keys) so that versions never repeat under a name. Works on
+ * DynamoDB, DynamoDB Local and dynalite.
  */
 export class DynamoImageSets implements ImageSetStore, SettingsStore {
   readonly #table: Pick<DynamoTable, 'client' | 'name'>;
@@ -36,10 +40,18 @@ export class DynamoImageSets implements ImageSetStore, SettingsStore {
   }
 
   async getImageSet(name: string): Promise<StoredImageSet | undefined> {
+    return (await this.getImageSetVersion(name)).set;
+  }
+
+  async getImageSetVersion(name: string): Promise<{ set: StoredImageSet | undefined; version: number }> {
     const res = await this.#table.client.send(
       new GetItemCommand({ TableName: this.#table.name, Key: marshall(setKey(name)), ConsistentRead: true }),
     );
-    return res.Item ? toSet(res.Item) : undefined;
+    if (!res.Item) return { set: undefined, version: 0 };
+    if (res.Item['deleted'] !== undefined)
+      return { set: undefined, version: tombstoneItem.parse(unmarshall(res.Item)).version };
+    const set = toSet(res.Item);
+    return { set, version: set.version };
   }
 
   putImageSet(set: StoredImageSet, expectedVersion: number): Promise<boolean> {
@@ -78,14 +90,32 @@ export class DynamoImageSets implements ImageSetStore, SettingsStore {
     return { items: page.items.map(toSet), ...(page.nextToken === undefined ? {} : { nextToken: page.nextToken }) };
   }
 
+  /**
+   * The set becomes a tombstone in place: the version stays (the next PUT's condition), the rest
+   * and the listing keys go. A PUT over it (conditional on that version) replaces it whole.
+   */
   deleteImageSet(name: string): Promise<boolean> {
     return whenCondition(() =>
       this.#table.client.send(
-        new DeleteItemCommand({
+        new UpdateItemCommand({
           TableName: this.#table.name,
           Key: marshall(setKey(name)),
-          ConditionExpression: 'attribute_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': RunTable.partitionKey },
+          UpdateExpression:
+            'SET #deleted = :true REMOVE #config, #destination, #schedule, #createdAt, #updatedAt, #name, #lpk, #lsk',
+          ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(#deleted)',
+          ExpressionAttributeNames: {
+            '#pk': RunTable.partitionKey,
+            '#deleted': 'deleted',
+            '#config': 'config',
+            '#destination': 'destination',
+            '#schedule': 'schedule',
+            '#createdAt': 'createdAt',
+            '#updatedAt': 'updatedAt',
+            '#name': 'name',
+            '#lpk': RunTable.listPartitionKey,
+            '#lsk': RunTable.listSortKey,
+          },
+          ExpressionAttributeValues: marshall({ ':true': true }),
         }),
       ),
     );

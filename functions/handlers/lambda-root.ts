@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
@@ -8,6 +9,7 @@ import { DynamoImageSets } from '../aws/dynamo-image-sets.js';
 import { DynamoRunStore } from '../aws/dynamo-run-store.js';
 import { EcrAccessFactory } from '../aws/ecr-access.js';
 import { EventBridgePublisher } from '../aws/eventbridge-publisher.js';
+import { SchedulerSets } from '../aws/scheduler-sets.js';
 import { SecretsManagerVault } from '../aws/secrets-vault.js';
 import { StepFunctionsWorkflow } from '../aws/sfn-workflow.js';
 import { Env, parseEcrRepositorySettings } from '../contract.js';
@@ -33,6 +35,10 @@ const envSchema = z.object({
   /** Comma-separated ECR repository prefixes (parseEcrRepositoryPrefixes); absent: no limit. */
   [Env.ecrRepositoryPrefixes]: z.string().optional(),
   [Env.runSecretMaxAgeHours]: z.coerce.number().positive().optional(),
+  /** Image-set schedules: set on the API function only (the others never PUT or DELETE a set). */
+  [Env.setScheduleGroup]: z.string().min(1).optional(),
+  [Env.setScheduleTargetArn]: z.string().min(1).optional(),
+  [Env.setScheduleRoleArn]: z.string().min(1).optional(),
   /** JSON EcrRepositorySettings for repositories Ferry creates. */
   [Env.ecrRepositories]: z
     .string()
@@ -115,12 +121,26 @@ export function lambdaServices(): LambdaServices {
     ...(home ? { home } : {}),
     ...(ecrScope ? { ecrScope } : {}),
   });
+  const scheduleGroup = env[Env.setScheduleGroup];
+  const scheduleTarget = env[Env.setScheduleTargetArn];
+  const scheduleRole = env[Env.setScheduleRoleArn];
+  const setSchedules =
+    scheduleGroup && scheduleTarget && scheduleRole
+      ? new SchedulerSets(new SchedulerClient({}), {
+          groupName: scheduleGroup,
+          targetArn: scheduleTarget,
+          roleArn: scheduleRole,
+        })
+      : undefined;
   services = {
     service,
     tasks,
     outputs,
     sweep: { vault, store, maxAgeHours: env[Env.runSecretMaxAgeHours] ?? 72 },
-    sets: { imageSets: new ImageSetService(imageSets), settings: new SettingsService(imageSets) },
+    sets: {
+      imageSets: new ImageSetService(imageSets, () => new Date(), setSchedules),
+      settings: new SettingsService(imageSets),
+    },
   };
   return services;
 }

@@ -19,9 +19,11 @@ import { EcrScope } from '../runs/ecr-scope.js';
 import { blobsPerImage, EngineFactory } from '../runs/engine.js';
 import { RunCancellations } from '../runs/cancellation.js';
 import { ImageSetService } from '../runs/image-sets.js';
+import { startSetRun } from '../runs/set-scheduler.js';
 import { SettingsService } from '../runs/settings.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { LocalEvents } from './local-events.js';
+import { LocalSetScheduler, type SchedulerClock, systemClock } from './local-set-scheduler.js';
 import { LocalWorkflow, mapConcurrency } from './local-workflow.js';
 import { MemoryVault } from './memory-vault.js';
 import { recoverRuns, type RecoveredRuns } from './recover-runs.js';
@@ -44,6 +46,8 @@ export interface ServeOptions {
   readonly ecrRepositoryPrefixes?: readonly string[];
   /** sync_images: the registry to replicate from, and region → registry. */
   readonly home?: { registry: string; registryForRegion(region: string): string };
+  /** Time and timers of image-set schedules (tests drive them); the system's when absent. */
+  readonly clock?: SchedulerClock;
 }
 
 export interface RunningServer {
@@ -106,7 +110,13 @@ async function start(options: ServeOptions): Promise<RunningServer> {
 
   const store = new DynamoRunStore({ client, tableName });
   const imageSets = new DynamoImageSets({ client, name: tableName });
-  const sets = { imageSets: new ImageSetService(imageSets), settings: new SettingsService(imageSets) };
+  // Image-set schedules fire in this process; each fire starts a run as the scheduled-run Lambda does.
+  const clock = options.clock ?? systemClock;
+  const setSchedules = new LocalSetScheduler({ start: (name) => startSetRun(service, name), clock, logger });
+  const sets = {
+    imageSets: new ImageSetService(imageSets, () => clock.now(), setSchedules),
+    settings: new SettingsService(imageSets),
+  };
   const vault = new MemoryVault();
   const ecr = new EcrAccessFactory(options.ecrRepositories ?? {});
   const ecrScope = options.ecrRepositoryPrefixes ? new EcrScope(options.ecrRepositoryPrefixes) : undefined;
@@ -210,6 +220,10 @@ async function start(options: ServeOptions): Promise<RunningServer> {
         (err: unknown) => (logger.warn('could not look for runs left in progress', { error: String(err) }), none),
       )
     : none;
+  // Stored sets' schedules (a data directory keeps them across restarts) fire from now on.
+  await setSchedules
+    .armStored(imageSets)
+    .catch((err: unknown) => logger.warn('could not arm image-set schedules', { error: String(err) }));
   const address = server.address() as AddressInfo;
   bound.guard = new RequestGuard(listenHost, address.port, options.token);
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -217,7 +231,10 @@ async function start(options: ServeOptions): Promise<RunningServer> {
     url: `http://${host}:${address.port}`,
     events,
     recovered,
-    drain: () => workflow.drain(),
+    drain: async () => {
+      await setSchedules.idle();
+      await workflow.drain();
+    },
     dumpTable: async () => {
       const items: unknown[] = [];
       let start: Record<string, unknown> | undefined;
@@ -231,8 +248,10 @@ async function start(options: ServeOptions): Promise<RunningServer> {
       return JSON.stringify(items);
     },
     close: async () => {
+      setSchedules.close();
       await new Promise<void>((done) => server.close(() => done()));
       server.closeAllConnections();
+      await setSchedules.idle();
       await workflow.drain();
       await engines.close();
       client.destroy();

@@ -13,7 +13,7 @@ export interface StoredImageSet {
   readonly updatedAt: string;
   readonly config: unknown;
   readonly destination?: DestinationInput;
-  /** An EventBridge Scheduler expression, stored only (the schedule itself is a later slice). */
+  /** An EventBridge Scheduler expression: the set's schedule (SetScheduler) starts a run of it. */
   readonly schedule?: string;
 }
 
@@ -22,17 +22,24 @@ export interface Settings {
   readonly defaultDestination: DestinationInput | null;
 }
 
-/** Stored image sets: one item per name; every write is conditional on the version it replaces. */
+/**
+ * Stored image sets: one item per name; every write is conditional on the version it replaces.
+ * WARNING: versions never repeat under a name: a delete leaves a tombstone with the last version,
+ * so a set deleted and stored again goes on from there (runs record set name + version).
+ */
 export interface ImageSetStore {
+  /** The live set (a deleted one is absent). */
   getImageSet(name: string): Promise<StoredImageSet | undefined>;
+  /** The live set, if any, and the last version written under the name (a deleted set's too; 0: never written). */
+  getImageSetVersion(name: string): Promise<{ set: StoredImageSet | undefined; version: number }>;
   /**
-   * Writes `set` if the stored version is still `expectedVersion` (0: no set of that name exists).
+   * Writes `set` if the last version is still `expectedVersion` (0: no set of that name was ever written).
    * Returns false, writing nothing, when another write came first: two writers never both claim a version.
    */
   putImageSet(set: StoredImageSet, expectedVersion: number): Promise<boolean>;
   /** By name, ascending; `nextToken` is the one the previous page returned. */
   listImageSets(limit: number, nextToken?: string): Promise<Page<StoredImageSet>>;
-  /** Returns false when there was no set of that name. */
+  /** Leaves a tombstone with the last version; returns false when there was no live set of that name. */
   deleteImageSet(name: string): Promise<boolean>;
 }
 

@@ -5,21 +5,23 @@ import { imageSetNamePattern, imageSetNameRule } from './image-set-name.js';
 import { BadRequestError, ConflictError, ImageSetNotFoundError } from './errors.js';
 import type { ImageSetStore, StoredImageSet } from './image-set-store.js';
 import { destinationSchema, validateInput } from './run-request.js';
+import { parseScheduleExpression } from './schedule-expression.js';
+import type { SetScheduler } from './set-scheduler.js';
 import { storableDestination } from './settings.js';
 
 export { imageSetNamePattern } from './image-set-name.js';
 
 /**
- * An EventBridge Scheduler recurring expression: `rate(N unit)` or `cron(…)` with its six fields
- * (stricter than the stack's `ferry` context check, which also admits one-off `at(…)`).
+ * An EventBridge Scheduler recurring expression, `rate(…)` or `cron(…)`, checked fully here (a
+ * 400 naming `schedule`, not a Scheduler error once the set is stored): see schedule-expression.ts.
  */
 export const scheduleExpression = z
   .string()
   .max(256, 'must be at most 256 characters')
-  .regex(
-    /^(?:rate\([1-9]\d{0,5} (?:minutes?|hours?|days?)\)|cron\([^\s()]+(?: [^\s()]+){5}\))$/,
-    'must be "rate(N minutes|hours|days)" or "cron(…)" with six fields',
-  );
+  .superRefine((text, ctx) => {
+    const parsed = parseScheduleExpression(text);
+    if ('problem' in parsed) ctx.addIssue({ code: 'custom', message: parsed.problem });
+  });
 
 const putBodySchema = z.strictObject({
   config: z.unknown().refine((v) => v !== undefined && v !== null, 'is required (the image-set document as JSON)'),
@@ -41,34 +43,42 @@ const maxPutAttempts = 5;
 export class ImageSetService {
   readonly #store: ImageSetStore;
   readonly #now: () => Date;
+  readonly #scheduler: SetScheduler | undefined;
 
-  constructor(store: ImageSetStore, now: () => Date = () => new Date()) {
+  /** `scheduler`: keeps each set's schedule (absent: schedules are stored only, as in unit tests of the store). */
+  constructor(store: ImageSetStore, now: () => Date = () => new Date(), scheduler?: SetScheduler) {
     this.#store = store;
     this.#now = now;
+    this.#scheduler = scheduler;
   }
 
   /**
    * Validates and stores a set (nothing is written when anything is invalid: the document's
    * ImageSetError names its path). Each PUT makes the next version; a conditional write makes
-   * sure two concurrent PUTs never claim the same one.
+   * sure two concurrent PUTs never claim the same one (nor one a deleted set had). Then the set's
+   * schedule is applied: created or updated, or removed when the PUT has none.
    */
   async putImageSet(name: string, input: ImageSetInput): Promise<ImageSetView> {
     checkName(name);
     const { config, destination, schedule, warnings } = parseInput(input);
     for (let attempt = 0; attempt < maxPutAttempts; attempt++) {
-      const current = await this.#store.getImageSet(name);
+      const { set: current, version } = await this.#store.getImageSetVersion(name);
       const now = this.#now().toISOString();
       const set: StoredImageSet = {
         name,
-        version: (current?.version ?? 0) + 1,
+        version: version + 1,
         createdAt: current?.createdAt ?? now,
         updatedAt: now,
         config,
         ...(destination === undefined ? {} : { destination }),
         ...(schedule === undefined ? {} : { schedule }),
       };
-      if (await this.#store.putImageSet(set, current?.version ?? 0))
+      if (await this.#store.putImageSet(set, version)) {
+        // After the write: a schedule never fires for a set that is not stored. Should this fail,
+        // the set is stored and the client's retry of the PUT applies the schedule again.
+        await this.#scheduler?.apply(name, schedule);
         return { ...set, ...(warnings.length > 0 ? { warnings } : {}) };
+      }
     }
     throw new ConflictError(`image set ${name} is being written by other requests; retry`);
   }
@@ -88,6 +98,7 @@ export class ImageSetService {
   async deleteImageSet(name: string): Promise<void> {
     checkName(name);
     if (!(await this.#store.deleteImageSet(name))) throw new ImageSetNotFoundError(name);
+    await this.#scheduler?.remove(name);
   }
 }
 

@@ -5,7 +5,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { routePath } from '../../functions/handlers/api/stage.js';
 import { RetryableErrorNames } from '../../functions/oci/errors.js';
 import { EcrScope } from '../../functions/runs/ecr-scope.js';
+import { setScheduleRetryPolicy } from '../../functions/runs/set-scheduler.js';
 import { createApp } from '../../infra/app.js';
+import { scheduleRetryPolicy } from '../../infra/constructs/schedules.js';
 import { parseFerryConfig } from '../../infra/config.js';
 import { extractWorkflowDefinition } from '../../infra/workflow-definition.js';
 
@@ -160,6 +162,82 @@ describe('FerryStack', () => {
       Statement: Match.objectLike({ Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-abcdefghij' } } }),
     });
     template.hasResourceProperties('AWS::Events::Rule', { EventPattern: { 'detail-type': ['Ferry Sync Requested'] } });
+  });
+
+  it("keeps image sets' schedules in one group: the API manages only those, passes only Scheduler's role, to Scheduler only", () => {
+    const groups = Object.values(template.findResources('AWS::Scheduler::ScheduleGroup'));
+    expect(groups).toHaveLength(1);
+    const groupName = groups[0]!.Properties.Name as string;
+    expect(groupName).toMatch(/^[0-9A-Za-z_.-]{1,64}$/);
+    const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
+    const task = (name: string) => functions.find(([, f]) => f.Properties.Environment?.Variables?.FERRY_TASK === name)!;
+    const [scheduledId] = task('scheduledRun');
+    const roles = Object.entries(
+      template.findResources('AWS::IAM::Role', {
+        Properties: {
+          AssumeRolePolicyDocument: {
+            Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'scheduler.amazonaws.com' } })]),
+          },
+        },
+      }),
+    );
+    expect(roles).toHaveLength(1);
+    const [roleId, role] = roles[0]!;
+    expect(role.Properties.AssumeRolePolicyDocument.Statement[0].Condition).toEqual({
+      StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+    });
+    // The API is told where (and nothing else is).
+    expect(task('api')[1].Properties.Environment.Variables).toMatchObject({
+      FERRY_SET_SCHEDULE_GROUP: groupName,
+      FERRY_SET_SCHEDULE_TARGET_ARN: { 'Fn::GetAtt': [scheduledId, 'Arn'] },
+      FERRY_SET_SCHEDULE_ROLE_ARN: { 'Fn::GetAtt': [roleId, 'Arn'] },
+    });
+    for (const [, f] of functions.filter(([, f]) => f.Properties.Environment?.Variables?.FERRY_TASK !== 'api'))
+      expect(f.Properties.Environment?.Variables ?? {}).not.toHaveProperty('FERRY_SET_SCHEDULE_GROUP');
+    const policies = Object.values(template.findResources('AWS::IAM::Policy'));
+    const statements = (fragment: string) =>
+      policies
+        .filter((p) => JSON.stringify(p.Properties.Roles).includes(fragment))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+    // Scheduler's role may only invoke the scheduled-run function.
+    expect(statements(roleId)).toEqual([
+      { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { 'Fn::GetAtt': [scheduledId, 'Arn'] } },
+    ]);
+    const touches = (s: Statement, prefix: string) => [s.Action].flat().some((a) => a.startsWith(prefix));
+    const api = statements('ApiServiceRole');
+    expect(
+      api
+        .filter((s) => touches(s, 'scheduler:'))
+        .map((s) => ({ actions: [s.Action].flat().sort(), resources: [s.Resource].flat().map(renderArn) })),
+    ).toEqual([
+      {
+        actions: [
+          'scheduler:CreateSchedule',
+          'scheduler:DeleteSchedule',
+          'scheduler:GetSchedule',
+          'scheduler:UpdateSchedule',
+        ],
+        resources: [`arn:\${AWS::Partition}:scheduler:\${AWS::Region}:\${AWS::AccountId}:schedule/${groupName}/*`],
+      },
+    ]);
+    expect(api.filter((s) => touches(s, 'iam:'))).toEqual([
+      {
+        Action: 'iam:PassRole',
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [roleId, 'Arn'] },
+        Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      },
+    ]);
+    // No other function may touch schedules or pass roles.
+    const others = policies
+      .filter((p) => !JSON.stringify(p.Properties.Roles).includes('ApiServiceRole'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+    expect(others.filter((s) => touches(s, 'scheduler:') || touches(s, 'iam:'))).toEqual([]);
+    // The deployed schedules retry as image sets' schedules do.
+    expect(scheduleRetryPolicy).toEqual(setScheduleRetryPolicy);
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Target: Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 } }),
+    });
   });
 
   it('grants least privilege: no wildcard actions, secrets scoped, the API may only start and stop its state machine', () => {

@@ -101,8 +101,37 @@ describe.each([
     expect(await store.deleteImageSet('d')).toBe(true);
     expect(await store.deleteImageSet('d')).toBe(false);
     expect(await store.getImageSet('d')).toBeUndefined();
-    // A deleted name starts again from version 1.
-    expect(await store.putImageSet(set('d', 1), 0)).toBe(true);
+    // Versions never repeat: the delete left a tombstone with version 1 (issue 9).
+    expect(await store.getImageSetVersion('d')).toEqual({ set: undefined, version: 1 });
+    expect(await store.putImageSet(set('d', 1), 0)).toBe(false);
+    expect(await store.putImageSet(set('d', 2), 1)).toBe(true);
+    expect(await store.getImageSetVersion('d')).toEqual({ set: set('d', 2), version: 2 });
+  });
+
+  it('keeps a deleted set out of GET and the listing, and lets exactly one of two PUTs over its tombstone claim a version', async () => {
+    const { store } = await subject.fresh();
+    for (const name of ['a', 'b', 'c']) await store.putImageSet(set(name, 1), 0);
+    await store.putImageSet(set('b', 2), 1);
+    expect(await store.deleteImageSet('b')).toBe(true);
+    expect(await store.getImageSet('b')).toBeUndefined();
+    expect((await store.listImageSets(10)).items.map((s) => s.name)).toEqual(['a', 'c']);
+    // Two writers that both read the tombstone's version 2: one claim of 3 wins.
+    const claims = await Promise.all([
+      store.putImageSet(set('b', 3, { writer: 1 }), 2),
+      store.putImageSet(set('b', 3, { writer: 2 }), 2),
+    ]);
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    const winner = claims.indexOf(true) + 1;
+    expect(await store.getImageSet('b')).toEqual(set('b', 3, { writer: winner }));
+    expect((await store.listImageSets(10)).items.map((s) => [s.name, s.version])).toEqual([
+      ['a', 1],
+      ['b', 3],
+      ['c', 1],
+    ]);
+    // Nothing of the deleted set's content outlives it (the next PUT replaces the item whole).
+    expect(await store.deleteImageSet('b')).toBe(true);
+    expect(await store.putImageSet({ ...set('b', 4), schedule: 'rate(1 day)' }, 3)).toBe(true);
+    expect(await store.getImageSet('b')).toEqual({ ...set('b', 4), schedule: 'rate(1 day)' });
   });
 
   it('lists sets by name in pages, and no run ever shows up among them (nor a set among runs)', async () => {

@@ -6,10 +6,13 @@ import type { Page } from '../../functions/runs/store.js';
  * ImageSetStore and SettingsStore in memory, with DynamoImageSets' rules: a set write is made only
  * over the version it expects (0: none), listings go by name, deletes of absent sets say so.
  * Values are cloned in and out, as a round trip through the table would. `beforePut` runs before
- * each conditional write is decided: a test makes a concurrent writer win there.
+ * each conditional write is decided: a test makes a concurrent writer win there. A delete keeps
+ * the last version as a tombstone (`deletedVersions`), as the table's tombstone item does.
  */
 export class MemoryImageSets implements ImageSetStore, SettingsStore {
   readonly sets = new Map<string, StoredImageSet>();
+  /** Deleted sets' last versions (a PUT goes on from there). */
+  readonly deletedVersions = new Map<string, number>();
   settings: Settings = { defaultDestination: null };
   /** Every write in order (`put` with whether it was made). */
   readonly calls: { op: 'put' | 'delete' | 'putSettings'; name?: string; version?: number; made?: boolean }[] = [];
@@ -20,10 +23,18 @@ export class MemoryImageSets implements ImageSetStore, SettingsStore {
     return set && structuredClone(set);
   }
 
+  async getImageSetVersion(name: string): Promise<{ set: StoredImageSet | undefined; version: number }> {
+    const set = await this.getImageSet(name);
+    return { set, version: this.#version(name) };
+  }
+
   async putImageSet(set: StoredImageSet, expectedVersion: number): Promise<boolean> {
     await this.beforePut?.(set);
-    const made = (this.sets.get(set.name)?.version ?? 0) === expectedVersion;
-    if (made) this.sets.set(set.name, structuredClone(set));
+    const made = this.#version(set.name) === expectedVersion;
+    if (made) {
+      this.sets.set(set.name, structuredClone(set));
+      this.deletedVersions.delete(set.name);
+    }
     this.calls.push({ op: 'put', name: set.name, version: set.version, made });
     return made;
   }
@@ -45,7 +56,14 @@ export class MemoryImageSets implements ImageSetStore, SettingsStore {
 
   async deleteImageSet(name: string): Promise<boolean> {
     this.calls.push({ op: 'delete', name });
+    const set = this.sets.get(name);
+    if (!set) return false;
+    this.deletedVersions.set(name, set.version);
     return this.sets.delete(name);
+  }
+
+  #version(name: string): number {
+    return this.sets.get(name)?.version ?? this.deletedVersions.get(name) ?? 0;
   }
 
   async getSettings(): Promise<Settings> {
