@@ -1,6 +1,8 @@
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RunningServer } from '../../functions/local/serve.js';
+import type { Peer } from '../support/scripted-peers.js';
+import { pagingFront } from './paging-front.js';
 import { type BuiltManifest, buildImage, push, remoteDigest, Rng } from '../support/fixtures.js';
 import { api, type RunView, startService, waitForRun } from '../support/service.js';
 
@@ -15,6 +17,8 @@ const prefix = `sets${rng.int(1e6)}`;
 const appTags = ['1.0.0', '1.1.0', 'v1.2.0', '1.3.0-rc.1', '2.0.0', 'latest'];
 const pushed = new Map<string, BuiltManifest>();
 let server: RunningServer;
+/** The source as the set names it: a front that pages tags/list two tags at a time. */
+let front: Peer;
 interface MirrorSet {
   spec: { imageDigestMirrors?: unknown[]; imageTagMirrors?: unknown[] };
 }
@@ -29,12 +33,12 @@ function config(latest: number) {
     kind: 'ImageSetConfiguration',
     mirror: {
       additionalImages: [
-        { name: `${src.host}/${ns}/extra:1.0` },
-        { name: `${src.host}/${ns}/pinned@${pinned}` },
-        { name: `${src.host}/${ns}/blocked:1` },
+        { name: `${front.host}/${ns}/extra:1.0` },
+        { name: `${front.host}/${ns}/pinned@${pinned}` },
+        { name: `${front.host}/${ns}/blocked:1` },
       ],
-      blockedImages: [{ name: `${src.host}/${ns}/blocked` }],
-      repositories: [{ name: `${src.host}/${ns}/app`, tags: { semver: '>=1.0.0 <2', latest } }],
+      blockedImages: [{ name: `${front.host}/${ns}/blocked` }],
+      repositories: [{ name: `${front.host}/${ns}/app`, tags: { semver: '>=1.0.0 <2', latest } }],
     },
   };
 }
@@ -65,9 +69,13 @@ beforeAll(async () => {
   const p = image('pinned');
   await push(src.url, `${ns}/pinned`, 'x', p);
   pinned = p.digest;
+  front = await pagingFront(src.url, { maxPage: 2 });
   server = await startService();
 });
-afterAll(() => server?.close());
+afterAll(async () => {
+  await server?.close();
+  await front?.close();
+});
 
 describe('ferry serve: runs of image sets', () => {
   it('a dry run of an inline document writes nothing to the destination', async () => {
@@ -92,6 +100,8 @@ describe('ferry serve: runs of image sets', () => {
     ]);
     expect(images.find((i) => i.destination.endsWith('app:1.1.0'))?.digest).toBe(pushed.get('app:1.1.0')!.digest);
     expect(totals).toMatchObject({ copy: 4, upToDate: 0 });
+    // Six tags, two a page: the expansion followed the Link header to the third page.
+    expect(front.requests.filter((r) => r.startsWith(`GET /v2/${ns}/app/tags/list`))).toHaveLength(3);
   });
 
   it('a run by name mirrors exactly what the set selects, by digest; a second run is all up to date', async () => {
@@ -118,11 +128,11 @@ describe('ferry serve: runs of image sets', () => {
     expect(await remoteDigest(dst.url, `${prefix}/${ns}/pinned`, pinned)).toBe(pinned);
     // The cluster resources: the image by digest in the IDMS, the tags in the ITMS, per source repository.
     const idms = parse((await api(server.url, 'GET', `/v1/runs/${view.runId}/idms`)).text) as MirrorSet;
-    expect(idms.spec.imageDigestMirrors).toEqual([{ source: `${src.host}/${ns}/pinned`, mirrors: [`${to}/pinned`] }]);
+    expect(idms.spec.imageDigestMirrors).toEqual([{ source: `${front.host}/${ns}/pinned`, mirrors: [`${to}/pinned`] }]);
     const itms = parse((await api(server.url, 'GET', `/v1/runs/${view.runId}/itms`)).text) as MirrorSet;
     expect(itms.spec.imageTagMirrors).toEqual([
-      { source: `${src.host}/${ns}/app`, mirrors: [`${to}/app`] },
-      { source: `${src.host}/${ns}/extra`, mirrors: [`${to}/extra`] },
+      { source: `${front.host}/${ns}/app`, mirrors: [`${to}/app`] },
+      { source: `${front.host}/${ns}/extra`, mirrors: [`${to}/extra`] },
     ]);
 
     const again = await startSetRun({ imageSet: 'web' });
@@ -167,7 +177,7 @@ describe('ferry serve: runs of image sets', () => {
       'imageSet: there is no image set named nope',
     ]);
     const bad = await api(server.url, 'POST', '/v1/runs', {
-      config: { ...config(1), mirror: { repositories: [{ name: `${src.host}/${ns}/app`, tags: { lastest: 1 } }] } },
+      config: { ...config(1), mirror: { repositories: [{ name: `${front.host}/${ns}/app`, tags: { lastest: 1 } }] } },
       destination: { registry: dst.host },
     });
     expect(bad.status).toBe(400);
