@@ -133,7 +133,7 @@ function runSubject(request: RunRequest): RunSubject {
   if (named.length !== 1)
     throw new BadRequestError(
       named.length === 0
-        ? 'body: needs one of images, imageSet or config'
+        ? 'images: required (or name a stored set with imageSet, or send one inline as config)'
         : `body: takes exactly one of images, imageSet or config, not ${named.join(' and ')}`,
     );
   if (request.imageSet !== undefined) {

@@ -92,7 +92,7 @@ describe('runs of image sets', () => {
   });
 
   it.each([
-    [{ destination }, 'body: needs one of images, imageSet or config'],
+    [{ destination }, 'images: required (or name a stored set with imageSet, or send one inline as config)'],
     [
       { images: ['a.example/x:1'], imageSet: 'apps', destination },
       'body: takes exactly one of images, imageSet or config, not images and imageSet',
