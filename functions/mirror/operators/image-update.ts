@@ -91,6 +91,35 @@ export function appendLayerToManifest(
   };
 }
 
+const indexSchema = z.looseObject({
+  schemaVersion: z.literal(2),
+  mediaType: z.string().optional(),
+  manifests: z.array(descriptorSchema),
+});
+
+/**
+ * A multi-arch catalog's new index: each platform manifest that was rebuilt (old digest → new
+ * manifest) replaced by its new descriptor, platform and annotations kept; the others unchanged.
+ * Every replacement must name a manifest of the index.
+ */
+export function replaceIndexManifests(
+  indexBytes: Buffer,
+  rebuilt: ReadonlyMap<string, Pick<Blob, 'digest' | 'size'> & { readonly mediaType: string }>,
+): Blob & { readonly mediaType: string } {
+  const index = parse(indexSchema, indexBytes, 'image index');
+  const missing = [...rebuilt.keys()].filter((d) => !index.manifests.some((m) => m.digest === d));
+  if (missing.length > 0) throw new CatalogError('CATALOG_INVALID', 'image index', `no manifest ${missing.join(', ')}`);
+  const manifests = index.manifests.map((m) => {
+    const next = rebuilt.get(m.digest);
+    return next === undefined ? m : { ...m, mediaType: next.mediaType, digest: next.digest, size: next.size };
+  });
+  const docker = index.mediaType === MediaType.dockerManifestList;
+  return {
+    ...blob(Buffer.from(JSON.stringify({ ...index, manifests }))),
+    mediaType: docker ? MediaType.dockerManifestList : MediaType.ociIndex,
+  };
+}
+
 function parse<T>(schema: z.ZodType<T>, bytes: Buffer, what: string): T {
   let value: unknown;
   try {

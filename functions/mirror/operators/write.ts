@@ -1,3 +1,4 @@
+import { CatalogError } from './errors.js';
 import {
   type Catalog,
   type CatalogBundle,
@@ -19,31 +20,35 @@ import {
 
 /** The catalog's files: path relative to the configs directory → bytes. Same catalog, same bytes. */
 export function writeCatalog(catalog: Catalog): Map<string, Buffer> {
-  const names = new Set<string>();
-  catalog.packages.forEach((p) => names.add(p.name));
-  catalog.channels.forEach((c) => names.add(c.package));
-  catalog.bundles.forEach((b) => names.add(b.package));
+  const byPackage = new Map<
+    string,
+    { p: CatalogPackage[]; c: CatalogChannel[]; b: CatalogBundle[]; o: OtherDocument[] }
+  >();
+  const group = (name: string) => {
+    let g = byPackage.get(name);
+    if (g === undefined) byPackage.set(name, (g = { p: [], c: [], b: [], o: [] }));
+    return g;
+  };
+  catalog.packages.forEach((p) => group(p.name).p.push(p));
+  catalog.channels.forEach((c) => group(c.package).c.push(c));
+  catalog.bundles.forEach((b) => group(b.package).b.push(b));
   const rootOthers: OtherDocument[] = [];
   for (const o of catalog.others) {
     if (o.package === undefined || o.package === '') rootOthers.push(o);
-    else names.add(o.package);
+    else group(o.package).o.push(o);
   }
   const files = new Map<string, Buffer>();
-  for (const name of [...names].sort(compareStrings)) {
+  for (const name of [...byPackage.keys()].sort(compareStrings)) {
+    // declcfg.WriteFS: a package name must be a single local path element.
     if (name === '.' || name === '..' || name.includes('/') || name.includes('\\')) {
-      throw new Error(`invalid package name "${name}": must be a single path element`);
+      throw new CatalogError('CATALOG_INVALID', name, 'invalid package name: must be a single path element');
     }
+    const g = byPackage.get(name)!;
     const documents: Json[] = [
-      ...catalog.packages.filter((p) => p.name === name).map(packageDocument),
-      ...catalog.channels
-        .filter((c) => c.package === name)
-        .sort(byName)
-        .map(channelDocument),
-      ...catalog.bundles
-        .filter((b) => b.package === name)
-        .sort(byName)
-        .map(bundleDocument),
-      ...othersOf(catalog.others.filter((o) => o.package === name)),
+      ...g.p.map(packageDocument),
+      ...g.c.sort(byName).map(channelDocument),
+      ...g.b.sort(byName).map(bundleDocument),
+      ...othersOf(g.o),
     ];
     files.set(`${name}/catalog.json`, encode(documents));
   }

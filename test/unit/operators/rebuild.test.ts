@@ -7,6 +7,7 @@ import {
   appendLayerToConfig,
   appendLayerToManifest,
   catalogLayerHistory,
+  replaceIndexManifests,
 } from '../../../functions/mirror/operators/image-update.js';
 import { buildCatalogLayer, cacheDirOf, configsDirOf } from '../../../functions/mirror/operators/rebuild.js';
 import { selectCatalog } from '../../../functions/mirror/operators/select.js';
@@ -276,5 +277,50 @@ describe('appendLayerToConfig / appendLayerToManifest', () => {
     expect(() => appendLayerToConfig(Buffer.from('{"config":{}}'), layer, '/configs')).toThrow(
       expect.objectContaining({ code: 'CATALOG_INVALID' }),
     );
+  });
+});
+
+describe('replaceIndexManifests', () => {
+  const amd = {
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    digest: sha256(Buffer.from('amd')),
+    size: 10,
+    platform: { architecture: 'amd64', os: 'linux' },
+  };
+  const arm = { ...amd, digest: sha256(Buffer.from('arm')), platform: { architecture: 'arm64', os: 'linux' } };
+  const index = Buffer.from(
+    JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [amd, arm] }),
+  );
+
+  it('swaps the rebuilt platform manifests, keeping platforms and the rest', () => {
+    const next = {
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: sha256(Buffer.from('amd2')),
+      size: 11,
+    };
+    const out = replaceIndexManifests(index, new Map([[amd.digest, next]]));
+    expect(out.digest).toBe(sha256(out.bytes));
+    expect(out.mediaType).toBe('application/vnd.oci.image.index.v1+json');
+    expect(JSON.parse(out.bytes.toString()).manifests).toEqual([{ ...amd, ...next }, arm]);
+  });
+
+  it('refuses a replacement for a manifest the index does not have', () => {
+    const stray = { mediaType: 'x', digest: sha256(Buffer.from('x')), size: 1 };
+    expect(() => replaceIndexManifests(index, new Map([[stray.digest, stray]]))).toThrow(
+      expect.objectContaining({ name: 'CatalogError', code: 'CATALOG_INVALID' }),
+    );
+  });
+});
+
+describe('writeCatalog refuses', () => {
+  it('a package name that is not a single path element', () => {
+    const bad = {
+      ...catalog,
+      packages: [{ name: '../up', defaultChannel: '' }],
+      channels: [],
+      bundles: [],
+      others: [],
+    };
+    expect(() => writeCatalog(bad)).toThrow(expect.objectContaining({ name: 'CatalogError', code: 'CATALOG_INVALID' }));
   });
 });
