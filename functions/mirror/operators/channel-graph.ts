@@ -4,8 +4,10 @@ import type { CatalogChannel } from './model.js';
 
 // A channel's upgrade graph as oc-mirror v2 walks it: a port of newChannel and
 // filterByVersionRange in github.com/sherine-k/catalog-filter
-// pkg/filter/mirror-config/v1alpha1/channel.go (v0.0.5, the filter oc-mirror's
-// internal/pkg/operator/catalog_handler.go calls). Edges are `replaces` and `skips` only:
+// pkg/filter/mirror-config/v1alpha1/channel.go (commit 2d0c61b, March 2025, after the OOM fix of
+// OCPBUGS-52471; oc-mirror's go.mod requires v0.0.5; its internal/pkg/operator/catalog_handler.go
+// calls this filter). Semver ranges: Masterminds there, npm `semver` here (prereleases are
+// excluded from a range unless it names one in both). Edges are `replaces` and `skips` only:
 // `skipRange` is not an edge there (nor in opm's model.Channel.Head), so it is not one here.
 
 interface Node {

@@ -15,7 +15,7 @@ import {
 // oc-mirror v2's operator selection, ported from the filter it calls:
 // github.com/openshift/oc-mirror internal/pkg/operator/filtered_collector.go (isFullCatalog: `full`
 // without packages copies the catalog as it is, no rebuild) and catalog_handler.go filterCatalog →
-// github.com/sherine-k/catalog-filter v0.0.5 pkg/filter/mirror-config/v1alpha1/mirror-filter.go
+// github.com/sherine-k/catalog-filter (commit 2d0c61b; oc-mirror requires v0.0.5) pkg/filter/mirror-config/v1alpha1/mirror-filter.go
 // FilterCatalog. What that code does (and oc-mirror's docs/features/filtering.md says):
 // - packages listed: only those packages, their listed channels (all channels when none listed),
 //   and the documents of other schemas that belong to them or to no package;
