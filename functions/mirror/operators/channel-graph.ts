@@ -6,8 +6,7 @@ import type { CatalogChannel } from './model.js';
 // filterByVersionRange in github.com/sherine-k/catalog-filter
 // pkg/filter/mirror-config/v1alpha1/channel.go (commit 2d0c61b, March 2025, after the OOM fix of
 // OCPBUGS-52471; oc-mirror's go.mod requires v0.0.5; its internal/pkg/operator/catalog_handler.go
-// calls this filter). Semver ranges: Masterminds there, npm `semver` here (prereleases are
-// excluded from a range unless it names one in both). Edges are `replaces` and `skips` only:
+// calls this filter). Edges are `replaces` and `skips` only:
 // `skipRange` is not an edge there (nor in opm's model.Channel.Head), so it is not one here.
 
 interface Node {
@@ -96,9 +95,10 @@ function checkAcyclic(where: string, head: Node, incoming: Map<string, Set<Node>
  * range, so that the graph stays connected) and the skipped bundles in range.
  */
 function filterByVersionRange(head: Node, range: string, versions: ReadonlyMap<string, string>): Set<string> {
+  const parsed = new semver.Range(range, { includePrerelease: true });
   const inRange = (n: Node): boolean => {
     const v = versions.get(n.name);
-    return v !== undefined && semver.satisfies(v, range);
+    return v !== undefined && satisfies(v, parsed);
   };
   const chain: Node[] = [];
   const onChain = new Set<Node>();
@@ -136,4 +136,17 @@ function filterByVersionRange(head: Node, range: string, versions: ReadonlyMap<s
     for (const skip of chain[i]!.skips) if (inRange(skip)) keep.add(skip.name);
   }
   return keep;
+}
+
+/**
+ * Masterminds semver v3 (what catalog-filter uses): a prerelease version fails every comparator
+ * whose own version has no prerelease (so `>=1.0.0-mas` admits `1.1.0-mas`, `>=1.0.0` does not);
+ * otherwise versions compare as usual, prereleases included.
+ */
+function satisfies(version: string, range: semver.Range): boolean {
+  const v = semver.parse(version);
+  if (v === null) return false;
+  if (v.prerelease.length > 0 && !range.set.every((set) => set.every((c) => c.semver.prerelease.length > 0)))
+    return false;
+  return range.test(v);
 }

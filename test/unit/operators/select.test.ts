@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { channelGraph } from '../../../functions/mirror/operators/channel-graph.js';
 import { CatalogError } from '../../../functions/mirror/operators/errors.js';
 import { parseCatalog } from '../../../functions/mirror/operators/fbc.js';
 import type { CatalogFilter } from '../../../functions/mirror/operators/filter.js';
@@ -266,5 +267,26 @@ describe('images', () => {
     expect(proxy).toHaveLength(1);
     expect(proxy[0]!.origins.map((o) => o.bundle)).toEqual(['alpha.v1.3.0', 'alpha.v2.0.0', 'beta.v0.2.0']);
     expect(list).toHaveLength(4 * 2 + 1);
+  });
+});
+
+describe('channelGraph ranges with prereleases (Masterminds semver, as catalog-filter)', () => {
+  const channel = {
+    name: 'c',
+    package: 'p',
+    entries: [{ name: 'a' }, { name: 'b', replaces: 'a' }, { name: 'c', replaces: 'b' }],
+  };
+  const versions = new Map([
+    ['a', '1.0.0-mas'],
+    ['b', '1.1.0-mas'],
+    ['c', '1.2.0'],
+  ]);
+  it.each([
+    ['>=1.0.0-mas', ['a', 'b', 'c']],
+    ['>=1.0.0', ['c']],
+    ['>=1.0.0-mas <=1.2.0', ['c']],
+    ['>=1.1.0-mas', ['b', 'c']],
+  ])('%s keeps %j', (range, expected) => {
+    expect([...channelGraph(channel).inRange(range, versions)].sort()).toEqual(expected);
   });
 });
