@@ -9,6 +9,7 @@ import {
   catalogLayerHistory,
   replaceIndexManifests,
 } from '../../../functions/mirror/operators/image-update.js';
+import { rebuildCatalogImage } from '../../../functions/mirror/operators/rebuild-image.js';
 import { buildCatalogLayer, cacheDirOf, configsDirOf } from '../../../functions/mirror/operators/rebuild.js';
 import { selectCatalog } from '../../../functions/mirror/operators/select.js';
 import { writeCatalog } from '../../../functions/mirror/operators/write.js';
@@ -70,66 +71,6 @@ function applyLayers(layers: readonly TarEntry[][]): Map<string, Buffer> {
   }
   return fs;
 }
-
-describe('writeCatalog', () => {
-  const selection = selectCatalog(catalog, {
-    packages: [
-      { name: 'alpha-operator', channels: [{ name: 'stable', minVersion: '1.1.0' }] },
-      { name: 'gamma-operator' },
-    ],
-  });
-  const files = writeCatalog(selection.catalog);
-
-  it('writes one catalog.json per package and a root one, as opm renders', () => {
-    expect([...files.keys()]).toEqual(['alpha-operator/catalog.json', 'gamma-operator/catalog.json', 'catalog.json']);
-    const gamma = files.get('gamma-operator/catalog.json')!.toString();
-    expect(
-      gamma.startsWith(
-        '{\n    "schema": "olm.package",\n    "name": "gamma-operator",\n    "defaultChannel": "stable"\n}\n{\n    "schema": "olm.channel",\n    "name": "stable",\n    "package": "gamma-operator",\n    "entries": [\n        {\n            "name": "gamma.v3.0.0"\n        }\n    ]\n}\n{\n    "schema": "olm.bundle",\n    "name": "gamma.v3.0.0",\n',
-      ),
-    ).toBe(true);
-    expect(
-      gamma.endsWith(
-        '{\n    "alpha": {\n        "a": [\n            1\n        ],\n        "b": 2\n    },\n    "package": "gamma-operator",\n    "schema": "acme.example.notes",\n    "zeta": 1\n}\n',
-      ),
-    ).toBe(true);
-    expect(files.get('alpha-operator/catalog.json')!.toString()).toContain('"description": "Alpha <operator> & co"');
-    expect(files.get('catalog.json')!.toString()).toBe(
-      '{\n    "name": "notes",\n    "schema": "acme.example.global",\n    "text": "root document"\n}\n',
-    );
-  });
-
-  it('round-trips: parsing the written files gives the selection back', () => {
-    const back = parseCatalog(files);
-    const sorted = <T>(xs: readonly T[], key: (x: T) => string) =>
-      [...xs].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
-    expect(sorted(back.bundles, (b) => b.name)).toEqual(selection.bundles);
-    expect(back.packages).toEqual(selection.catalog.packages);
-    expect(sorted(back.channels, (c) => `${c.package}/${c.name}`)).toEqual(
-      sorted(selection.catalog.channels, (c) => `${c.package}/${c.name}`),
-    );
-    expect(sorted(back.others, (o) => o.schema)).toEqual(sorted(selection.catalog.others, (o) => o.schema));
-    expect(back.bundles.map((b) => b.name)).toEqual([
-      'alpha.v1.1.0',
-      'alpha.v1.1.1',
-      'alpha.v1.2.0',
-      'alpha.v1.3.0',
-      'gamma.v3.0.0',
-    ]);
-  });
-
-  it('is deterministic', () => {
-    const again = writeCatalog(
-      selectCatalog(catalog, {
-        packages: [
-          { name: 'gamma-operator' },
-          { name: 'alpha-operator', channels: [{ name: 'stable', minVersion: '1.1.0' }] },
-        ],
-      }).catalog,
-    );
-    expect([...again].map(([k, v]) => [k, sha256(v)])).toEqual([...files].map(([k, v]) => [k, sha256(v)]));
-  });
-});
 
 describe('buildCatalogLayer', () => {
   const config = JSON.parse(catalogFixtureConfig([]).toString()).config;
@@ -312,15 +253,35 @@ describe('replaceIndexManifests', () => {
   });
 });
 
-describe('writeCatalog refuses', () => {
-  it('a package name that is not a single path element', () => {
-    const bad = {
-      ...catalog,
-      packages: [{ name: '../up', defaultChannel: '' }],
-      channels: [],
-      bundles: [],
-      others: [],
-    };
-    expect(() => writeCatalog(bad)).toThrow(expect.objectContaining({ name: 'CatalogError', code: 'CATALOG_INVALID' }));
+describe('rebuildCatalogImage', () => {
+  it('rebuilds one platform of the fixture catalog image: layer, config and manifest agree', async () => {
+    const base = await catalogFixtureLayer(host);
+    const configBytes = catalogFixtureConfig([base.diffId]);
+    const manifestBytes = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: {
+          mediaType: 'application/vnd.oci.image.config.v1+json',
+          digest: digestOf(configBytes),
+          size: configBytes.length,
+        },
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: base.digest, size: base.size }],
+      }),
+    );
+    const selection = selectCatalog(catalog, { packages: [{ name: 'gamma-operator' }] });
+    const out = await rebuildCatalogImage({ catalog: selection.catalog, configBytes, manifestBytes });
+    expect([out.configsDir, out.cacheDir]).toEqual(['/configs', '/tmp/cache']);
+    const manifest = JSON.parse(out.manifest.bytes.toString());
+    expect(manifest.config).toEqual({
+      mediaType: 'application/vnd.oci.image.config.v1+json',
+      digest: out.config.digest,
+      size: out.config.size,
+    });
+    expect(manifest.layers.map((l: { digest: string }) => l.digest)).toEqual([base.digest, out.layer.digest]);
+    expect(JSON.parse(out.config.bytes.toString()).rootfs.diff_ids).toEqual([base.diffId, out.layer.diffId]);
+    const fs = applyLayers([await readTarGz(base.bytes), await readTarGz(out.layer.bytes)]);
+    expect([...fs.keys()].sort()).toEqual(['configs/catalog.json', 'configs/gamma-operator/catalog.json']);
+    expect(out.manifest.digest).toBe(digestOf(out.manifest.bytes));
   });
 });
