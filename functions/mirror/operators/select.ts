@@ -70,7 +70,9 @@ export function selectCatalog(catalog: Catalog, filterInput: CatalogFilter, opti
     } else if (range !== undefined) {
       const inRange = channelGraph(ch).inRange(range, versions.get(ch.package) ?? new Map());
       if (inRange.size === 0) {
-        const isDefault = packages.find((p) => p.name === ch.package)?.defaultChannel === ch.name;
+        // Compared with the catalog's default channel, not an override: catalog-filter's index
+        // keeps the packages as they were before setDefaultChannel.
+        const isDefault = working.packages.find((p) => p.name === ch.package)?.defaultChannel === ch.name;
         if (isDefault) fail(`${ch.package}/${ch.name}`, `version range "${range}" results in an empty default channel`);
         continue;
       }

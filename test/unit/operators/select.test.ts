@@ -157,6 +157,19 @@ describe('selectCatalog: the oc-mirror rules', () => {
       'alpha-operator/stable',
     ],
     [
+      "a range that empties the catalog's default channel, even with another default configured",
+      {
+        packages: [
+          {
+            name: 'alpha-operator',
+            defaultChannel: 'fast',
+            channels: [{ name: 'stable', minVersion: '5.0.0' }, { name: 'fast' }],
+          },
+        ],
+      },
+      'alpha-operator/stable',
+    ],
+    [
       'full with a range',
       { full: true, packages: [{ name: 'beta-operator', minVersion: '0.1.0' }] },
       'packages[0] (beta-operator)',
