@@ -22,7 +22,8 @@ export interface CatalogLimits {
 
 export const defaultCatalogLimits: CatalogLimits = {
   maxFiles: 50_000,
-  maxFileBytes: 512 * 1024 * 1024,
+  // V8 strings stop short of 512 MiB: a file is decoded as one string.
+  maxFileBytes: 256 * 1024 * 1024,
   maxTotalBytes: 2 * 1024 * 1024 * 1024,
   maxDocuments: 1_000_000,
 };

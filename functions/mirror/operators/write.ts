@@ -61,8 +61,29 @@ function othersOf(others: readonly OtherDocument[]): Json[] {
   const stable = plain.map((o, i) => ({ o, i })).sort((a, b) => compareStrings(a.o.schema, b.o.schema) || a.i - b.i);
   return [
     ...stable.map(({ o }) => sortKeys(o.blob)),
-    ...others.filter((o) => o.schema === Schema.deprecations).map((o) => sortKeys(o.blob)),
+    ...others.filter((o) => o.schema === Schema.deprecations).map(deprecationDocument),
   ];
+}
+
+/** declcfg.Deprecation's field order (schema, package, entries[{reference{schema, name}, message}]). */
+function deprecationDocument(o: OtherDocument): Json {
+  const entries = Array.isArray(o.blob.entries) ? o.blob.entries : [];
+  return {
+    schema: Schema.deprecations,
+    package: o.package ?? '',
+    entries: entries.map((e) => {
+      const entry = e !== null && typeof e === 'object' && !Array.isArray(e) ? e : {};
+      const ref = entry.reference;
+      const reference = ref !== null && typeof ref === 'object' && !Array.isArray(ref) ? ref : {};
+      return {
+        reference: defined({
+          schema: typeof reference.schema === 'string' ? reference.schema : '',
+          name: typeof reference.name === 'string' && reference.name !== '' ? reference.name : undefined,
+        }),
+        message: typeof entry.message === 'string' ? entry.message : '',
+      };
+    }),
+  };
 }
 
 function packageDocument(p: CatalogPackage): Json {

@@ -82,3 +82,17 @@ describe('writeCatalog refuses', () => {
     expect(() => writeCatalog(bad)).toThrow(expect.objectContaining({ name: 'CatalogError', code: 'CATALOG_INVALID' }));
   });
 });
+
+describe('writeCatalog deprecations', () => {
+  it('writes olm.deprecations in declcfg field order, after the other documents', () => {
+    const files = writeCatalog(
+      selectCatalog(catalog, { packages: [{ name: 'alpha-operator', channels: [{ name: 'stable' }] }] }).catalog,
+    );
+    const text = files.get('alpha-operator/catalog.json')!.toString();
+    expect(
+      text.endsWith(
+        '{\n    "schema": "olm.deprecations",\n    "package": "alpha-operator",\n    "entries": [\n        {\n            "reference": {\n                "schema": "olm.package"\n            },\n            "message": "alpha-operator is deprecated"\n        }\n    ]\n}\n',
+      ),
+    ).toBe(true);
+  });
+});
