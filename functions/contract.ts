@@ -24,6 +24,8 @@ export const Env = {
   ecrRepositoryPrefixes: 'FERRY_ECR_REPOSITORY_PREFIXES',
   /** Hours after which the sweep deletes an unfinished run's secrets. */
   runSecretMaxAgeHours: 'FERRY_RUN_SECRET_MAX_AGE_HOURS',
+  /** The OpenShift update graph URL for `mirror.platform.channels`: oc-mirror's name, so existing setups carry over. */
+  updateUrlOverride: 'UPDATE_URL_OVERRIDE',
 } as const;
 
 /** The run table's shape, shared by the CDK stack and the local runtime (names only). */

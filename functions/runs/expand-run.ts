@@ -1,5 +1,5 @@
 import { parseImageSet } from '../mirror/image-set/document.js';
-import { expandImageSet, type ExpandTarget, type SetImage, type TagLister } from '../mirror/image-set/expand.js';
+import { expandImageSet, type ExpandTarget, type SetImage, type SetSources } from '../mirror/image-set/expand.js';
 import { describeError } from '../oci/errors.js';
 import { type RunEngine, runImage } from './engine.js';
 import type { ImageRecord, RunRecord } from './model.js';
@@ -20,9 +20,12 @@ export async function runImageSet(
   return { set: parseImageSet(document).set, target: { registry, ...(prefix ? { prefix } : {}) } };
 }
 
-/** Tags of a source repository through the run's engine (its source credentials, all pages). */
-export function sourceTagLister(engine: RunEngine): TagLister {
-  return { listTags: (ref) => runImage(engine, ref, 'source').repository.listTags() };
+/** Tags of a source repository (all pages) and source repositories, through the run's engine (its source credentials). */
+export function sourceTagLister(engine: RunEngine): SetSources {
+  return {
+    listTags: (ref) => runImage(engine, ref, 'source').repository.listTags(),
+    repository: (ref) => runImage(engine, ref, 'source').repository,
+  };
 }
 
 /**
