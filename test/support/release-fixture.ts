@@ -89,7 +89,12 @@ export async function payloadLayer(
       name: 'release-manifests/release-metadata',
       data:
         options.metadata ??
-        JSON.stringify({ kind: 'cincinnati-metadata-v0', version, previous: [], metadata: { url: 'https://x.invalid' } }),
+        JSON.stringify({
+          kind: 'cincinnati-metadata-v0',
+          version,
+          previous: [],
+          metadata: { url: 'https://x.invalid' },
+        }),
     },
   ]);
 }
@@ -131,7 +136,10 @@ export async function startGraphServer(graphs: Readonly<Record<string, object>>)
   const server = createServer((req, res) => {
     requests.push(req.url ?? '');
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const graph = url.pathname === '/graph' ? graphs[`${url.searchParams.get('channel')} ${url.searchParams.get('arch')}`] : undefined;
+    const graph =
+      url.pathname === '/graph'
+        ? graphs[`${url.searchParams.get('channel')} ${url.searchParams.get('arch')}`]
+        : undefined;
     if (graph === undefined) {
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"kind":"Error","reason":"InvalidChannel"}');
       return;

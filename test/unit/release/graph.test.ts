@@ -29,14 +29,24 @@ describe('selectReleases', () => {
     ['max only: the lowest..max', { maxVersion: '4.17.2' }, ['4.17.0-rc.1', '4.17.1', '4.17.2']],
     ['min..max, inclusive', { minVersion: '4.17.2', maxVersion: '4.17.4' }, ['4.17.2', '4.17.3', '4.17.4']],
     ['min = max', { minVersion: '4.17.3', maxVersion: '4.17.3' }, ['4.17.3']],
-    ['bounds not in the graph', { minVersion: '4.17.1-0', maxVersion: '4.17.5' }, ['4.17.1', '4.17.2', '4.17.3', '4.17.4']],
+    [
+      'bounds not in the graph',
+      { minVersion: '4.17.1-0', maxVersion: '4.17.5' },
+      ['4.17.1', '4.17.2', '4.17.3', '4.17.4'],
+    ],
   ])('%s', (_, range, expected) => {
     expect(selectReleases(graph, range, 'channel').map((n) => n.version)).toEqual(expected);
   });
 
   it('returns each payload once and refuses an empty selection', () => {
     const twice = parseGraph(
-      { nodes: [{ version: '4.17.1', payload: payload(1) }, { version: '4.17.2', payload: payload(1) }], edges: [] },
+      {
+        nodes: [
+          { version: '4.17.1', payload: payload(1) },
+          { version: '4.17.2', payload: payload(1) },
+        ],
+        edges: [],
+      },
       'x',
     );
     expect(selectReleases(twice, { minVersion: '4.17.0' }, 'c')).toEqual([{ version: '4.17.1', payload: payload(1) }]);

@@ -32,8 +32,14 @@ describe('readReleasePayload', () => {
   });
 
   it.each([
-    ['a component by tag', { references: JSON.stringify(imageReferences('4.17.3', [{ name: 'cli', image: 'quay.io/a/b:latest' }])) }],
-    ['a bad component name', { references: JSON.stringify(imageReferences('4.17.3', [{ name: 'Bad Name', image: components[0]!.image }])) }],
+    [
+      'a component by tag',
+      { references: JSON.stringify(imageReferences('4.17.3', [{ name: 'cli', image: 'quay.io/a/b:latest' }])) },
+    ],
+    [
+      'a bad component name',
+      { references: JSON.stringify(imageReferences('4.17.3', [{ name: 'Bad Name', image: components[0]!.image }])) },
+    ],
     ['a component twice', { references: JSON.stringify(imageReferences('4.17.3', [components[0]!, components[0]!])) }],
     ['no components', { references: JSON.stringify(imageReferences('4.17.3', [])) }],
     ['not an ImageStream', { references: JSON.stringify({ kind: 'List', spec: { tags: [] } }) }],
