@@ -20,11 +20,12 @@ export async function runImageSet(
   return { set: parseImageSet(document).set, target: { registry, ...(prefix ? { prefix } : {}) } };
 }
 
-/** Tags of a source repository (all pages) and source repositories, through the run's engine (its source credentials). */
+/** Tags of a source repository (all pages), source repositories and the update graph, through the run's engine (its source credentials). */
 export function sourceTagLister(engine: RunEngine): SetSources {
   return {
     listTags: (ref) => runImage(engine, ref, 'source').repository.listTags(),
     repository: (ref) => runImage(engine, ref, 'source').repository,
+    ...(engine.getJson ? { getJson: engine.getJson } : {}),
   };
 }
 
@@ -41,7 +42,8 @@ export async function expandRun(store: RunStore, engine: RunEngine, run: RunReco
   let images: SetImage[];
   try {
     const { set, target } = await runImageSet(store, run);
-    images = await expandImageSet(set, sourceTagLister(engine), target);
+    const { updateGraphUrl } = engine;
+    images = await expandImageSet(set, sourceTagLister(engine), target, updateGraphUrl ? { updateGraphUrl } : {});
   } catch (err) {
     return { ok: false, message: `image set: ${describeError(err)}` };
   }
