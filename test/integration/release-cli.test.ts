@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
 import { cleanEnv, runFerry, skopeoDigest } from '../support/cli.js';
 import { Rng } from '../support/fixtures.js';
+import { startServeProcess } from '../support/serve-process.js';
+import { api, type RunView, waitForRun } from '../support/service.js';
 import {
   type GraphServer,
   graphOf,
@@ -90,8 +92,8 @@ function expectedTags(): Map<string, Map<string, string>> {
   ]);
 }
 
-async function destinationTags(repository: string): Promise<string[]> {
-  const res = await fetch(`${dst.url}/v2/${ns}/${repository}/tags/list?n=1000`);
+async function destinationTags(repository: string, under = ns): Promise<string[]> {
+  const res = await fetch(`${dst.url}/v2/${under}/${repository}/tags/list?n=1000`);
   if (res.status === 404) {
     await res.arrayBuffer();
     return [];
@@ -105,8 +107,8 @@ async function destinationCatalog(): Promise<string[]> {
 }
 
 const accept = 'application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json';
-async function destinationDigest(repository: string, tag: string): Promise<string | undefined> {
-  const res = await fetch(`${dst.url}/v2/${ns}/${repository}/manifests/${tag}`, {
+async function destinationDigest(repository: string, tag: string, under = ns): Promise<string | undefined> {
+  const res = await fetch(`${dst.url}/v2/${under}/${repository}/manifests/${tag}`, {
     method: 'HEAD',
     headers: { accept },
   });
@@ -190,4 +192,34 @@ describe('ferry mirror --config with mirror.platform', () => {
     expect(result.stderr).toContain('status 404');
     expect(JSON.stringify(await destinationCatalog())).toBe(before);
   });
+});
+
+describe('POST /v1/runs with an inline document (ferry serve)', () => {
+  it('mirrors the same releases through the API and serves the IDMS', async () => {
+    const serve = await startServeProcess(['--data-dir', mkdtempSync(join(tmpdir(), 'ferry-release-serve-'))], env());
+    try {
+      const under = `${ns}api`;
+      const document = parse(readFileSync(config, 'utf8')) as object;
+      const started = await api(serve.url, 'POST', '/v1/runs', {
+        config: document,
+        destination: { registry: dst.host, prefix: under },
+      });
+      expect(started.status, started.text).toBe(202);
+      const run = await waitForRun(serve.url, (started.json as RunView).runId);
+      expect([run.status, run.totalImages, run.imagesFailed]).toEqual(['completed', 4 * 23, 0]);
+      for (const [repository, tags] of expectedTags()) {
+        expect(await destinationTags(repository, under)).toEqual([...tags.keys()].sort());
+        for (const [tag, digest] of [...tags].slice(0, 3))
+          expect(await destinationDigest(repository, tag, under)).toBe(digest);
+      }
+      const idms = await api(serve.url, 'GET', `/v1/runs/${run.runId}/idms`);
+      expect(idms.status).toBe(200);
+      expect((parse(idms.text) as { spec: { imageDigestMirrors: unknown } }).spec.imageDigestMirrors).toEqual([
+        { source: `${src.host}/${ns}/ocp-release`, mirrors: [`${dst.host}/${under}/openshift/release-images`] },
+        { source: `${src.host}/${ns}/ocp-v4.0-art-dev`, mirrors: [`${dst.host}/${under}/openshift/release`] },
+      ]);
+    } finally {
+      await serve.stop();
+    }
+  }, 240_000);
 });
