@@ -20,7 +20,12 @@ export const layerContentErrorName = 'LayerContentError';
 export class LayerContentError extends FerryError {
   override readonly name = layerContentErrorName;
   constructor(
-    readonly code: 'LAYER_COMPRESSION' | 'LAYER_FILE_TOO_LARGE' | 'LAYER_TOO_MANY_ENTRIES' | 'LAYER_UNREADABLE',
+    readonly code:
+      | 'LAYER_COMPRESSION'
+      | 'LAYER_FILE_TOO_LARGE'
+      | 'LAYER_FILES_TOO_LARGE'
+      | 'LAYER_TOO_MANY_ENTRIES'
+      | 'LAYER_UNREADABLE',
     message: string,
     options?: { cause?: unknown },
   ) {
@@ -43,6 +48,8 @@ export interface LayerFileOptions {
   readonly want: (path: string) => boolean;
   /** Bytes a wanted file may have; a larger one fails the read (a hostile layer must not fill memory). */
   readonly maxFileBytes: number;
+  /** Bytes of all wanted files of one layer together (many small files add up); default 256 MiB. */
+  readonly maxTotalBytes?: number;
   /** Entries reported at most (files and whiteouts); default 100 000. */
   readonly maxEntries?: number;
   readonly signal?: AbortSignal;
@@ -50,6 +57,8 @@ export interface LayerFileOptions {
 
 const gzipTypes = /(\+gzip|\.tar\.gzip)$/;
 const tarTypes = /(\.tar|\+tar)$/;
+const defaultMaxTotalBytes = 256 * 1024 * 1024;
+
 /** One tar entry as tar-stream (streamx) hands it: a header and a readable body. */
 type Entry = ExtractEvents['entry'][1];
 
@@ -88,11 +97,14 @@ export async function readLayerFiles(
   // The loop below may stop first (a cap); the pipeline's failure is then the loop's to report.
   done.catch(() => undefined);
   const maxEntries = options.maxEntries ?? 100_000;
+  const maxTotal = options.maxTotalBytes ?? defaultMaxTotalBytes;
   const out: LayerEntry[] = [];
+  let total = 0;
   try {
     for await (const entry of extract) {
-      const found = await readEntry(entry, options, where);
+      const found = await readEntry(entry, options, where, maxTotal - total);
       if (found === undefined) continue;
+      if (found.kind === 'file') total += found.bytes.length;
       if (out.length >= maxEntries)
         throw new LayerContentError('LAYER_TOO_MANY_ENTRIES', `${where}: more than ${maxEntries} entries to report`);
       out.push(found);
@@ -108,7 +120,12 @@ export async function readLayerFiles(
 }
 
 /** The entry as reported (or undefined: not wanted), its content read (capped) or drained. */
-async function readEntry(entry: Entry, options: LayerFileOptions, where: string): Promise<LayerEntry | undefined> {
+async function readEntry(
+  entry: Entry,
+  options: LayerFileOptions,
+  where: string,
+  remaining: number,
+): Promise<LayerEntry | undefined> {
   const path = normalizeLayerPath(entry.header.name);
   const base = posix.basename(path);
   let found: LayerEntry | undefined;
@@ -123,12 +140,16 @@ async function readEntry(entry: Entry, options: LayerFileOptions, where: string)
     else if (type !== 'file' && type !== 'contiguous-file') found = { kind: 'other', path };
     else {
       const size = entry.header.size;
-      if (size > options.maxFileBytes) {
+      if (size > options.maxFileBytes)
         throw new LayerContentError(
           'LAYER_FILE_TOO_LARGE',
           `${where}: ${path} has ${size} bytes, more than the ${options.maxFileBytes} allowed`,
         );
-      }
+      if (size > remaining)
+        throw new LayerContentError(
+          'LAYER_FILES_TOO_LARGE',
+          `${where}: ${path} takes the wanted files past ${options.maxTotalBytes ?? defaultMaxTotalBytes} bytes`,
+        );
       const chunks: Buffer[] = [];
       for await (const chunk of entry as AsyncIterable<Buffer>) chunks.push(chunk);
       return { kind: 'file', path, bytes: Buffer.concat(chunks) };
@@ -192,15 +213,37 @@ export function applyLayers(layers: readonly (readonly LayerEntry[])[]): Map<str
 }
 
 /**
- * Reads the wanted files of an image: its `layers` one after another (never two layer streams at
- * once), then {@link applyLayers}. The result holds only wanted files, each within `maxFileBytes`.
+ * Reads the wanted files of an image, with the result {@link applyLayers} gives, but from the top
+ * layer down (one layer stream at a time): a path an upper layer holds or hides is decided there,
+ * and once every path of `until` is decided the lower layers are not read at all — a release's
+ * manifests sit in its top layer, above a base image of hundreds of megabytes.
  */
 export async function readImageFiles(
   repository: Repository,
   layers: readonly Descriptor[],
-  options: LayerFileOptions,
+  options: LayerFileOptions & { readonly until?: readonly string[] },
 ): Promise<Map<string, Buffer>> {
-  const read: LayerEntry[][] = [];
-  for (const layer of layers) read.push(await readLayerFiles(repository, layer, options));
-  return applyLayers(read);
+  const view = new Map<string, Buffer>();
+  const decided = new Set<string>();
+  /** What upper layers hide below them: a path and everything under it, or (opaque) only what is under it. */
+  const hidden: { path: string; self: boolean }[] = [];
+  const isHidden = (path: string): boolean => hidden.some((h) => (h.self || path !== h.path) && isUnder(path, h.path));
+  const done = (): boolean =>
+    options.until !== undefined && options.until.every((path) => decided.has(path) || isHidden(path));
+  for (const layer of [...layers].reverse()) {
+    if (done()) break;
+    const entries = await readLayerFiles(repository, layer, options);
+    for (const entry of entries) {
+      if (entry.kind !== 'file' && entry.kind !== 'other') continue;
+      if (decided.has(entry.path) || isHidden(entry.path)) continue;
+      decided.add(entry.path);
+      if (entry.kind === 'file') view.set(entry.path, entry.bytes);
+    }
+    // A layer's whiteouts (and non-files) hide the layers below it, never its own entries.
+    for (const entry of entries) {
+      if (entry.kind === 'whiteout' || entry.kind === 'other') hidden.push({ path: entry.path, self: true });
+      else if (entry.kind === 'opaque') hidden.push({ path: entry.path, self: false });
+    }
+  }
+  return view;
 }

@@ -115,7 +115,8 @@ export async function resolveReleaseManifest(
 }
 
 /**
- * Reads the payload of a release manifest: its layers streamed in order (whiteouts applied), the
+ * Reads the payload of a release manifest: its layers streamed from the top down until both files
+ * are found (whiteouts applied; the base layers below are usually never read), the
  * two files validated. A missing file, a component not named by digest, a name twice or a limit
  * exceeded is a `RELEASE_PAYLOAD_INVALID` {@link ReleaseError} naming the image.
  */
@@ -124,6 +125,7 @@ export async function readReleasePayload(repository: Repository, manifest: Relea
   const files = await readImageFiles(repository, manifest.image.image.layers, {
     want: (path) => path === imageReferencesPath || path === releaseMetadataPath,
     maxFileBytes: payloadLimits.fileBytes,
+    until: [imageReferencesPath, releaseMetadataPath],
   });
   const references = parseFile(files.get(imageReferencesPath), imageReferencesSchema, where, imageReferencesPath);
   const metadata = parseFile(files.get(releaseMetadataPath), releaseMetadataSchema, where, releaseMetadataPath);

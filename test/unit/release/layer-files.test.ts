@@ -58,6 +58,16 @@ describe('readLayerFiles', () => {
     expect(err.message).toContain('release-manifests/image-references');
   });
 
+  it('refuses wanted files that together pass maxTotalBytes', async () => {
+    const repo = new MemoryRepository('catalog');
+    const files = Array.from({ length: 3 }, (_, i) => ({ name: `release-manifests/f${i}`, data: Buffer.alloc(600) }));
+    const layer = repo.addBlob(await tarLayer(files), MediaType.ociLayerGzip);
+    const err = await rejection(readLayerFiles(repo, layer, { ...options, maxTotalBytes: 1500 }));
+    expect([err.name, err.code]).toEqual(['LayerContentError', 'LAYER_FILES_TOO_LARGE']);
+    expect(err.message).toContain('release-manifests/f2');
+    expect(await readLayerFiles(repo, layer, { ...options, maxTotalBytes: 1800 })).toHaveLength(3);
+  });
+
   it('reads an unwanted file of any size without holding it (no cap applies)', async () => {
     const repo = new MemoryRepository('ocp/release');
     const layer = repo.addBlob(
@@ -149,7 +159,7 @@ describe('applyLayers / readImageFiles', () => {
     });
   });
 
-  it('reads the layers of an image in order and applies them', async () => {
+  it('reads the layers of an image from the top down, with the result of applying them bottom-up', async () => {
     const repo = new MemoryRepository('ocp/release');
     const lower = repo.addBlob(
       await tarLayer([
@@ -168,7 +178,54 @@ describe('applyLayers / readImageFiles', () => {
     expect(view(await readImageFiles(repo, [lower, upper], options))).toEqual({
       'release-manifests/image-references': 'new',
     });
-    expect(repo.calls.map((c) => c.target)).toEqual([lower.digest, upper.digest]);
+    expect(repo.calls.map((c) => c.target)).toEqual([upper.digest, lower.digest]);
+  });
+
+  it('gives what applyLayers gives for a stack with opaque directories, whiteouts and replaced files', async () => {
+    const repo = new MemoryRepository('catalog');
+    const want = { want: () => true, maxFileBytes: 1024 };
+    const stack = [
+      [
+        { name: 'configs/a/index.json', data: 'a1' },
+        { name: 'configs/b/index.json', data: 'b1' },
+        { name: 'tmp/cache/x', data: 'c' },
+        { name: 'keep', data: 'k' },
+        { name: 'gone', data: 'g' },
+      ],
+      [
+        { name: 'configs/.wh..wh..opq', data: '' },
+        { name: 'configs/a/index.json', data: 'a2' },
+        { name: 'tmp/.wh.cache', data: '' },
+        { name: '.wh.gone', data: '' },
+      ],
+      [
+        { name: 'keep', data: 'k3' },
+        { name: 'configs/c/index.json', data: 'c3' },
+      ],
+    ];
+    const layers = [];
+    for (const entries of stack) layers.push(repo.addBlob(await tarLayer(entries), MediaType.ociLayerGzip));
+    const bottomUp = [];
+    for (const layer of layers) bottomUp.push(await readLayerFiles(repo, layer, want));
+    const expected = view(applyLayers(bottomUp));
+    expect(expected).toEqual({ keep: 'k3', 'configs/a/index.json': 'a2', 'configs/c/index.json': 'c3' });
+    expect(view(await readImageFiles(repo, layers, want))).toEqual(expected);
+  });
+
+  it('stops reading lower layers once every `until` path is found or hidden', async () => {
+    const repo = new MemoryRepository('ocp/release');
+    const base = repo.addBlob(await tarLayer([{ name: 'release-manifests/a', data: 'base' }]), MediaType.ociLayerGzip);
+    const middle = repo.addBlob(
+      await tarLayer([{ name: 'release-manifests/.wh.b', data: '' }]),
+      MediaType.ociLayerGzip,
+    );
+    const top = repo.addBlob(await tarLayer([{ name: 'release-manifests/a', data: 'top' }]), MediaType.ociLayerGzip);
+    const files = await readImageFiles(repo, [base, middle, top], {
+      ...options,
+      until: ['release-manifests/a', 'release-manifests/b'],
+    });
+    expect(view(files)).toEqual({ 'release-manifests/a': 'top' });
+    expect(repo.calls.map((c) => c.target)).toEqual([top.digest, middle.digest]);
   });
 
   it.each([
