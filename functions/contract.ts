@@ -30,6 +30,8 @@ export const Env = {
   setScheduleTargetArn: 'FERRY_SET_SCHEDULE_TARGET_ARN',
   /** The role EventBridge Scheduler assumes to invoke it. */
   setScheduleRoleArn: 'FERRY_SET_SCHEDULE_ROLE_ARN',
+  /** The OpenShift update graph URL for `mirror.platform.channels`: oc-mirror's name, so existing setups carry over. */
+  updateUrlOverride: 'UPDATE_URL_OVERRIDE',
 } as const;
 
 /** The run table's shape, shared by the CDK stack and the local runtime (names only). */

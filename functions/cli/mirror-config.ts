@@ -1,15 +1,18 @@
 import { readFile } from 'node:fs/promises';
+import { Env } from '../contract.js';
 import { extname } from 'node:path';
 import { ImageSetError, parseImageSet, type ImageSet } from '../mirror/image-set/document.js';
 import { expandImageSet, type SetImage } from '../mirror/image-set/expand.js';
 import { type MirrorPair, type MirrorResult, type PlanResult, mirrorImages, planImages } from '../mirror/mirror.js';
 import { formatBytes } from '../mirror/format.js';
+import { transportJsonGetter } from '../mirror/release/graph-http.js';
 import type { WorkspaceEntry } from '../mirror/workspace/entry.js';
 import { buildPlan, type PlanItem, planItemFromCopyPlan } from '../mirror/workspace/plan.js';
 import { writeWorkspace } from '../mirror/workspace/workspace.js';
 import { UsageError } from '../oci/errors.js';
 import { type Platform, parsePlatform } from '../oci/manifest.js';
-import { parseImageReference } from '../oci/reference.js';
+import { type ImageReference, parseImageReference } from '../oci/reference.js';
+import type { Repository } from '../oci/repository.js';
 import { createCliLogger } from './log.js';
 import { defaultWorkspace } from './options.js';
 import { type CopyFlags, createRuntime } from './runtime.js';
@@ -48,10 +51,15 @@ export async function runMirrorConfig(flags: MirrorConfigFlags, print: ResultPri
   });
   const started = Date.now();
   try {
+    const source = (ref: ImageReference): Repository =>
+      runtime.registries.repository({ kind: 'registry', ref }, 'source');
+    const graph = transportJsonGetter(runtime.transport);
+    const updateGraphUrl = process.env[Env.updateUrlOverride] || undefined;
     const images = await expandImageSet(
       set,
-      { listTags: (ref) => runtime.registries.repository({ kind: 'registry', ref }, 'source').listTags() },
+      { listTags: (ref) => source(ref).listTags(), repository: source, getJson: (url) => graph.getJson(url) },
       target,
+      updateGraphUrl === undefined ? {} : { updateGraphUrl },
     );
     const wanted = images.filter((i) => i.blocked !== true);
     const pairs = wanted.map((image) => toPair(image, flags.platforms));
@@ -126,7 +134,11 @@ function splitTarget(to: string): { registry: string; prefix?: string } {
 
 /** The registries the set reads from: where `--src-creds` may go. */
 function sourceRegistries(set: ImageSet): string[] {
-  const names = [...set.additionalImages.map((i) => i.name), ...set.repositories.map((r) => r.name)];
+  const names = [
+    ...set.additionalImages.map((i) => i.name),
+    ...set.repositories.map((r) => r.name),
+    ...(set.platform?.release === undefined ? [] : [set.platform.release]),
+  ];
   return [...new Set(names.map((name) => parseImageReference(name).registry))];
 }
 

@@ -7,7 +7,7 @@ import dynalite from 'dynalite';
 import { createRunTable, DynamoRunStore } from '../aws/dynamo-run-store.js';
 import { DynamoImageSets } from '../aws/dynamo-image-sets.js';
 import { EcrAccessFactory } from '../aws/ecr-access.js';
-import type { EcrRepositorySettings } from '../contract.js';
+import { Env, type EcrRepositorySettings } from '../contract.js';
 import { route } from '../handlers/api/router.js';
 import { WorkflowTasks } from '../handlers/workflow/workflow-tasks.js';
 import { json, maxBodyBytes } from '../handlers/api/http.js';
@@ -132,6 +132,7 @@ async function start(options: ServeOptions): Promise<RunningServer> {
     ecr: (roleArn) => ecr.forRole(roleArn),
     ...(options.transport ? { transport: options.transport } : {}),
     ...(ecrScope ? { ecrScope } : {}),
+    ...(process.env[Env.updateUrlOverride] ? { updateGraphUrl: process.env[Env.updateUrlOverride] } : {}),
   });
   const events = new LocalEvents(logger);
   // The workflow runs the tasks in this process, on the state machine the stack deploys.

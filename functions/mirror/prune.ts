@@ -113,7 +113,9 @@ export async function planPrune(
       return tags;
     },
   };
-  for (const image of await expandImageSet(set, source, target, options)) {
+  // Releases (`mirror.platform`) are not pruned yet: their images are left out of the selection and the covered repositories.
+  const { platform: _notPruned, ...withoutReleases } = set;
+  for (const image of await expandImageSet(withoutReleases, source, target, options)) {
     if (image.blocked) continue;
     const destination = parseImageReference(image.destination);
     const entry = covered.get(repositoryKey(destination));

@@ -8,6 +8,7 @@ import { Transport, type TransportOptions } from '../oci/transport.js';
 import type { SharedBlobs } from '../mirror/blob-copier.js';
 import type { ImageCopier, PrepareDestination } from '../mirror/copy-image.js';
 import { createCopyEngine } from '../mirror/engine.js';
+import { transportJsonGetter } from '../mirror/release/graph-http.js';
 import { sameRegistry } from './credential-binding.js';
 import { CredentialError } from './errors.js';
 import type { EcrScope } from './ecr-scope.js';
@@ -21,6 +22,9 @@ export interface RunEngine {
   readonly copier: ImageCopier;
   /** Deletes destination manifests (prune runs); absent: the registry API's DELETE. */
   readonly deleter?: ManifestDeleter;
+  /** The update graph's GET through the run's transport (`mirror.platform.channels`), and its URL override. */
+  readonly getJson?: (url: string) => Promise<unknown>;
+  readonly updateGraphUrl?: string;
 }
 
 /** One side of a run's copy: the repository of `ref` through the run's engine, and the digest or tag `ref` names. */
@@ -59,6 +63,8 @@ export interface EngineFactoryDeps {
   readonly sharedBlobs?: SharedBlobs;
   /** The ECR repositories runs may use (the deployed service); absent: no limit (`ferry serve`, the CLI). */
   readonly ecrScope?: EcrScope;
+  /** The OpenShift update graph (UPDATE_URL_OVERRIDE); absent: OpenShift's. */
+  readonly updateGraphUrl?: string;
 }
 
 /** Blob streams at once for one image (one copy-image Lambda). */
@@ -115,7 +121,7 @@ export class EngineFactory implements RunEngines {
       const { destination, sourceCredentials } = run.options;
       const destinationEcr = this.#deps.ecr?.(destination.roleArn);
       const scope = this.#deps.ecrScope;
-      const { registries, copier } = createCopyEngine({
+      const { registries, copier, transport } = createCopyEngine({
         // Shared by runs and closed by close(), not by the run's engine.
         transport: this.#transport(destination.insecure ? [destination.registry] : []),
         sourceCredentials: this.#withEcr(new RunCredentials(sourceCredentials, this.#deps.vault), this.#deps.ecr?.()),
@@ -139,6 +145,8 @@ export class EngineFactory implements RunEngines {
         repository: (location, role) => registries.repository(location, role),
         copier,
         ...(destinationEcr?.deleter ? { deleter: destinationEcr.deleter } : {}),
+        getJson: (url) => transportJsonGetter(transport).getJson(url),
+        ...(this.#deps.updateGraphUrl ? { updateGraphUrl: this.#deps.updateGraphUrl } : {}),
       };
       this.#engines.set(run.runId, engine);
       while (this.#engines.size > 8) this.#engines.delete(this.#engines.keys().next().value!);

@@ -1,5 +1,5 @@
 import { parseImageSet } from '../mirror/image-set/document.js';
-import { expandImageSet, type ExpandTarget, type SetImage, type TagLister } from '../mirror/image-set/expand.js';
+import { expandImageSet, type ExpandTarget, type SetImage, type SetSources } from '../mirror/image-set/expand.js';
 import { describeError } from '../oci/errors.js';
 import { type RunEngine, runImage } from './engine.js';
 import type { ImageRecord, RunRecord } from './model.js';
@@ -20,9 +20,13 @@ export async function runImageSet(
   return { set: parseImageSet(document).set, target: { registry, ...(prefix ? { prefix } : {}) } };
 }
 
-/** Tags of a source repository through the run's engine (its source credentials, all pages). */
-export function sourceTagLister(engine: RunEngine): TagLister {
-  return { listTags: (ref) => runImage(engine, ref, 'source').repository.listTags() };
+/** Tags of a source repository (all pages), source repositories and the update graph, through the run's engine (its source credentials). */
+export function sourceTagLister(engine: RunEngine): SetSources {
+  return {
+    listTags: (ref) => runImage(engine, ref, 'source').repository.listTags(),
+    repository: (ref) => runImage(engine, ref, 'source').repository,
+    ...(engine.getJson ? { getJson: engine.getJson } : {}),
+  };
 }
 
 /**
@@ -38,7 +42,8 @@ export async function expandRun(store: RunStore, engine: RunEngine, run: RunReco
   let images: SetImage[];
   try {
     const { set, target } = await runImageSet(store, run);
-    images = await expandImageSet(set, sourceTagLister(engine), target);
+    const { updateGraphUrl } = engine;
+    images = await expandImageSet(set, sourceTagLister(engine), target, updateGraphUrl ? { updateGraphUrl } : {});
   } catch (err) {
     return { ok: false, message: `image set: ${describeError(err)}` };
   }

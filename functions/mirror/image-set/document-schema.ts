@@ -2,6 +2,7 @@ import semver from 'semver';
 import { z } from 'zod';
 import { formatPlatform, parsePlatform } from '../../oci/manifest.js';
 import { parseImageReference } from '../../oci/reference.js';
+import { releaseArchitectures } from '../release/arch.js';
 import { checkPattern } from './pattern.js';
 
 // The shape of an image-set document and its limits; document.ts decodes, warns and maps it to an ImageSet.
@@ -25,6 +26,9 @@ export const imageSetLimits = {
   semverLength: 256,
   platformLength: 64,
   latest: 10_000,
+  /** `mirror.platform.channels` entries, and the length of a channel name. */
+  channels: 50,
+  channelName: 64,
   /** YAML aliases expanded (a billion-laughs document stops here). */
   yamlAliases: 100,
 } as const;
@@ -115,6 +119,49 @@ const tagPolicy = z.strictObject({
   latest: z.number().int().positive().max(imageSetLimits.latest).optional(),
 });
 
+/** A switch oc-mirror has that Ferry does not implement: `false` (oc-mirror's default) is accepted. */
+const unsupportedSwitch = (why: string) => z.literal(false, { error: `not supported by Ferry yet: ${why}` }).optional();
+
+const releaseVersion = z
+  .string()
+  .max(imageSetLimits.semverLength)
+  .refine((v) => semver.valid(v) === v, { message: 'not a release version (semver: 4.17.3)' });
+
+/** oc-mirror's `ReleaseChannel` (v2alpha1): the head of a channel, or min..max of it. */
+const releaseChannel = z
+  .strictObject({
+    name: z
+      .string()
+      .min(1)
+      .max(imageSetLimits.channelName)
+      .regex(/^[a-z0-9][a-z0-9.-]*$/, 'not a channel name (stable-4.17)'),
+    type: z.literal('ocp', { error: 'not supported by Ferry yet: only OCP channels (type: ocp)' }).optional(),
+    minVersion: releaseVersion.optional(),
+    maxVersion: releaseVersion.optional(),
+    shortestPath: unsupportedSwitch('shortest upgrade paths (every release of the range is mirrored)'),
+    full: unsupportedSwitch('whole channels (name minVersion/maxVersion)'),
+  })
+  .refine((c) => c.minVersion === undefined || c.maxVersion === undefined || semver.lte(c.minVersion, c.maxVersion), {
+    message: 'minVersion is above maxVersion',
+    path: ['minVersion'],
+  });
+
+/** oc-mirror's `Platform` (v2alpha1): one release image, or channels; architectures default to amd64. */
+const platform = z
+  .strictObject({
+    release: referenceName.optional(),
+    channels: list(releaseChannel, imageSetLimits.channels),
+    architectures: list(z.enum(releaseArchitectures), releaseArchitectures.length * 2),
+    graph: unsupportedSwitch('the graph-data image'),
+    kubeVirtContainer: unsupportedSwitch('the KubeVirt container image'),
+  })
+  .superRefine((p, ctx) => {
+    if (p.release !== undefined && p.channels.length > 0)
+      ctx.addIssue({ code: 'custom', message: 'name release or channels, not both', path: ['release'] });
+    if (p.release === undefined && p.channels.length === 0)
+      ctx.addIssue({ code: 'custom', message: 'names neither a release nor channels' });
+  });
+
 /** The document's shape (zod, strict: an unknown field is an `unrecognized_keys` issue at its path). */
 export const documentSchema = z.strictObject({
   apiVersion: z.literal(apiVersion),
@@ -138,5 +185,6 @@ export const documentSchema = z.strictObject({
       }),
       imageSetLimits.repositories,
     ),
+    platform: platform.optional(),
   }),
 });

@@ -1,8 +1,10 @@
 import { parseDocument } from 'yaml';
+import type { z } from 'zod';
 import type { BlockedImage } from './blocked.js';
 import { documentSchema, imageSetLimits } from './document-schema.js';
 import { ImageSetError } from './errors.js';
 import type { TagPolicy } from './policy.js';
+import type { PlatformSelection } from '../release/platform.js';
 
 export { apiVersion, imageSetLimits, kind } from './document-schema.js';
 export { ImageSetError } from './errors.js';
@@ -29,6 +31,8 @@ export interface ImageSet {
   additionalImages: AdditionalImage[];
   blockedImages: BlockedImage[];
   repositories: RepositoryPolicy[];
+  /** `mirror.platform`: OpenShift release payloads (issue 10). */
+  platform?: PlatformSelection;
 }
 
 /** Sections oc-mirror defines that Ferry does not implement yet: accepted, ignored, one warning each. */
@@ -36,7 +40,6 @@ const ignoredTopLevel: Readonly<Record<string, string>> = {
   archiveSize: 'archives are an oc-mirror mirror-to-disk setting; Ferry writes none',
 };
 const ignoredInMirror: Readonly<Record<string, string>> = {
-  platform: 'OpenShift release payloads are not mirrored yet',
   operators: 'operator catalogs are not mirrored yet',
   helm: 'Helm charts are not mirrored yet',
   samples: 'samples are not implemented (by oc-mirror either)',
@@ -54,7 +57,7 @@ export interface ParsedImageSet {
  *
  * `input` is YAML or JSON text (a string; `format` picks the parser, YAML by default, which reads
  * JSON too) or an already-decoded value (an API body's `config`). oc-mirror sections Ferry does not
- * implement (`archiveSize`; `mirror.platform`, `operators`, `helm`, `samples`) are dropped with one
+ * implement (`archiveSize`; `mirror.operators`, `helm`, `samples`) are dropped with one
  * warning each; every other unknown field, a bad reference, pattern, range, count or platform, or
  * a limit of {@link imageSetLimits} exceeded throws an {@link ImageSetError} whose `path` names the
  * field (`mirror.repositories[2].tags.semvr`).
@@ -85,8 +88,22 @@ export function parseImageSet(input: string | unknown, format?: 'yaml' | 'json')
         tags: tags ?? {},
         ...(platforms === undefined ? {} : { platforms }),
       })),
+      ...(mirror.platform === undefined ? {} : { platform: toPlatform(mirror.platform) }),
     },
     warnings,
+  };
+}
+
+function toPlatform(platform: NonNullable<z.infer<typeof documentSchema>['mirror']['platform']>): PlatformSelection {
+  const architectures = [...new Set(platform.architectures)];
+  return {
+    ...(platform.release === undefined ? {} : { release: platform.release }),
+    channels: platform.channels.map(({ name, minVersion, maxVersion }) => ({
+      name,
+      ...(minVersion === undefined ? {} : { minVersion }),
+      ...(maxVersion === undefined ? {} : { maxVersion }),
+    })),
+    architectures: architectures.length === 0 ? ['amd64'] : architectures,
   };
 }
 

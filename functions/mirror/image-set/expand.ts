@@ -1,6 +1,7 @@
 import { formatReference, type ImageReference, parseImageReference } from '../../oci/reference.js';
 import { Limiter } from '../limiter.js';
 import { mirrorPairs } from '../mirror.js';
+import { expandPlatform, type ReleaseSources } from '../release/expand-platform.js';
 import { isBlocked } from './blocked.js';
 import type { ImageSet } from './document.js';
 import { compileTagPolicy } from './policy.js';
@@ -18,10 +19,17 @@ export interface SetImage {
   blocked?: boolean;
 }
 
-/** The one port expansion needs: the tags of a repository (all `tags/list` pages). */
-export interface TagLister {
+/**
+ * The one port expansion reads sources through: the tags of a repository (all `tags/list`
+ * pages); for `mirror.platform`, source repositories (release images and their layers) and the
+ * update graph's GET. A caller without `repository` cannot expand a set with a platform section.
+ */
+export interface SetSources extends Partial<ReleaseSources> {
   listTags(repository: ImageReference): Promise<string[]>;
 }
+
+/** The tags part of {@link SetSources}: all that a set without `mirror.platform` reads. */
+export type TagLister = Pick<SetSources, 'listTags'>;
 
 /** Where the set is mirrored: `<registry>[/<prefix>]`. */
 export interface ExpandTarget {
@@ -30,8 +38,10 @@ export interface ExpandTarget {
 }
 
 export interface ExpandOptions {
-  /** `listTags` calls in flight at once (default 4). */
+  /** `listTags` calls (and release payload reads) in flight at once (default 4). */
   concurrency?: number;
+  /** The update graph of `mirror.platform.channels` (`UPDATE_URL_OVERRIDE`); default: OpenShift's. */
+  updateGraphUrl?: string;
 }
 
 /**
@@ -43,12 +53,14 @@ export interface ExpandOptions {
  * - an image matching `blockedImages` (source or destination, see `isBlocked`) is kept with
  *   `blocked: true`, so callers report it and never copy it;
  * - the same source named twice is listed once (the first occurrence wins, platforms included).
+ * - then `platform`'s release images and components (see `expandPlatform`), after the rest and
+ *   deduplicated by destination, not source: a component two releases share keeps both tags.
  * Destinations are `mirrorPairs`'s (DESIGN.md: `<registry>/<prefix>/<source path>:<tag>`; digests kept).
  * A `listTags` failure rejects the whole expansion: a partial set would make prune delete tags.
  */
 export async function expandImageSet(
   set: ImageSet,
-  lister: TagLister,
+  lister: SetSources,
   target: ExpandTarget,
   options: ExpandOptions = {},
 ): Promise<SetImage[]> {
@@ -97,6 +109,23 @@ export async function expandImageSet(
         ...(platforms === undefined ? {} : { platforms: [...platforms] }),
         ...(isBlocked(images[i]!, set.blockedImages, dest) ? { blocked: true } : {}),
       });
+    }
+  }
+  if (set.platform !== undefined) {
+    if (lister.repository === undefined) throw new Error('mirror.platform: this caller cannot read release images');
+    const sources: ReleaseSources = {
+      repository: (ref) => lister.repository!(ref),
+      ...(lister.getJson === undefined ? {} : { getJson: (url: string) => lister.getJson!(url) }),
+    };
+    const releases = await expandPlatform(set.platform, sources, to, {
+      ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+      ...(options.updateGraphUrl === undefined ? {} : { updateGraphUrl: options.updateGraphUrl }),
+    });
+    const taken = new Set(out.map((image) => image.destination));
+    for (const image of releases) {
+      if (taken.has(image.destination)) continue;
+      taken.add(image.destination);
+      out.push(isBlocked(image.source, set.blockedImages, image.destination) ? { ...image, blocked: true } : image);
     }
   }
   return out;
