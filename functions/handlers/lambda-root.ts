@@ -35,6 +35,8 @@ const envSchema = z.object({
   /** Comma-separated ECR repository prefixes (parseEcrRepositoryPrefixes); absent: no limit. */
   [Env.ecrRepositoryPrefixes]: z.string().optional(),
   [Env.runSecretMaxAgeHours]: z.coerce.number().positive().optional(),
+  /** The OpenShift update graph for `mirror.platform.channels` (oc-mirror's variable); absent: api.openshift.com. */
+  [Env.updateUrlOverride]: z.string().url().optional(),
   /** Image-set schedules: set on the API function only (the others never PUT or DELETE a set). */
   [Env.setScheduleGroup]: z.string().min(1).optional(),
   [Env.setScheduleTargetArn]: z.string().min(1).optional(),
@@ -99,6 +101,7 @@ export function lambdaServices(): LambdaServices {
     // Each image is its own Lambda: a layer another Lambda put (or is putting) into a sibling repository is mounted, not streamed again.
     sharedBlobs: { index: blobIndex, leases: blobIndex },
     ...(ecrScope ? { ecrScope } : {}),
+    ...(env[Env.updateUrlOverride] ? { updateGraphUrl: env[Env.updateUrlOverride] } : {}),
   });
   const events = new EventBridgePublisher(new EventBridgeClient({}), env[Env.eventBusName] ?? 'default');
   const account = env[Env.accountId];
