@@ -44,13 +44,31 @@ export class RunOutputs {
    * @throws RunNotFoundError for an unknown run; ConflictError for a dry run.
    */
   async mirrorSet(runId: string, kind: MirrorSetKind): Promise<string | undefined> {
+    const entries = await this.#mirrored(runId, mirrorSetKinds[kind]);
+    return kind === 'idms' ? formatIdms(entries) : formatItms(entries);
+  }
+
+  /**
+   * Every cluster resource of the run as one multi-document YAML (issue 10, `GET
+   * /v1/runs/{id}/cluster-resources`): the IDMS, then the ITMS, each as the CLI writes it; for
+   * `oc apply -f -`. `undefined` when the run mirrored nothing.
+   *
+   * @throws RunNotFoundError for an unknown run; ConflictError for a dry run.
+   */
+  async clusterResources(runId: string): Promise<string | undefined> {
+    const entries = await this.#mirrored(runId, 'cluster resources');
+    const documents = [formatIdms(entries), formatItms(entries)].filter((d): d is string => d !== undefined);
+    return documents.length === 0 ? undefined : documents.join(''); // each starts with `---`, as oc-mirror writes it
+  }
+
+  /** The run's mirrored images; a dry run mirrored nothing, so it has no `what` (a ConflictError). */
+  async #mirrored(runId: string, what: string): Promise<WorkspaceEntry[]> {
     const { run, images } = await this.#read(runId);
     if (run.options.dryRun)
       throw new ConflictError(
-        `run ${runId} is a dry run: it mirrored nothing, so it has no ${mirrorSetKinds[kind]}; its plan is GET /v1/runs/${runId}/plan`,
+        `run ${runId} is a dry run: it mirrored nothing, so it has no ${what}; its plan is GET /v1/runs/${runId}/plan`,
       );
-    const entries = entriesOf(images);
-    return kind === 'idms' ? formatIdms(entries) : formatItms(entries);
+    return entriesOf(images);
   }
 
   /**

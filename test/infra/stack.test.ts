@@ -140,7 +140,7 @@ describe('FerryStack', () => {
       (m) => m.Properties.HttpMethod !== 'OPTIONS',
     );
     // Runs, sync_images, and issue 9's image sets, settings and run outputs: every one behind IAM.
-    expect(methods).toHaveLength(16);
+    expect(methods).toHaveLength(17);
     for (const m of methods) expect(m.Properties.AuthorizationType).toBe('AWS_IAM');
     const api = Object.values(template.findResources('AWS::ApiGateway::RestApi'))[0]!;
     const statements = api.Properties.Policy.Statement as { Condition: Record<string, Record<string, unknown>> }[];
@@ -379,6 +379,7 @@ describe('FerryStack', () => {
       'GET /v1/image-sets/{name}',
       'GET /v1/runs',
       'GET /v1/runs/{runId}',
+      'GET /v1/runs/{runId}/cluster-resources',
       'GET /v1/runs/{runId}/errors',
       'GET /v1/runs/{runId}/idms',
       'GET /v1/runs/{runId}/itms',

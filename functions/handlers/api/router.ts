@@ -19,14 +19,14 @@ import { postRun } from './post-run.js';
 import { getRunOutput, isRunOutputAction } from './run-outputs.js';
 import { syncImages } from './sync-images.js';
 
-const runPath = /^\/v1\/runs\/([A-Za-z0-9-]{1,64})(\/cancel|\/mapping|\/idms|\/itms|\/errors|\/plan)?\/?$/;
+const runPath = /^\/v1\/runs\/([A-Za-z0-9-]{1,64})(\/cancel|\/mapping|\/idms|\/itms|\/cluster-resources|\/errors|\/plan)?\/?$/;
 // Any one segment: the use case checks the name (a 400 saying the grammar, not a 404).
 const setPath = /^\/v1\/image-sets\/([^/]+)\/?$/;
 const syncPath = /^\/v1\/repos\/([a-z0-9][a-z0-9._/-]*)\/([a-z0-9][a-z0-9._-]*)\/sync_images\/?$/;
 
 /**
  * Dispatches an API request to its route; the same for API Gateway and `ferry serve`. `sets`:
- * image sets and settings; `outputs`: a run's `/idms`, `/itms`, `/errors`, `/plan` (absent:
+ * image sets and settings; `outputs`: a run's `/idms`, `/itms`, `/cluster-resources`, `/errors`, `/plan` (absent:
  * those routes are 404s).
  */
 export async function route(

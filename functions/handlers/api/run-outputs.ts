@@ -2,7 +2,7 @@ import { type MirrorSetKind, mirrorSetKinds, type RunOutputs } from '../../runs/
 import { type ApiResponse, json, text } from './http.js';
 
 /** The run outputs beside `/mapping`: the last segment of `/v1/runs/{runId}/…`. */
-export const runOutputActions = ['/idms', '/itms', '/errors', '/plan'] as const;
+export const runOutputActions = ['/idms', '/itms', '/cluster-resources', '/errors', '/plan'] as const;
 export type RunOutputAction = (typeof runOutputActions)[number];
 
 /** Whether a run path's last segment is one of the {@link runOutputActions}. */
@@ -20,11 +20,21 @@ export function isRunOutputAction(action: string | undefined): action is RunOutp
 export async function getRunOutput(runId: string, action: RunOutputAction, outputs: RunOutputs): Promise<ApiResponse> {
   if (action === '/errors') return text(200, await outputs.errors(runId));
   if (action === '/plan') return json(200, await outputs.plan(runId));
+  if (action === '/cluster-resources') {
+    const documents = await outputs.clusterResources(runId);
+    if (documents === undefined)
+      return json(404, { message: `run ${runId} mirrored no image: it has no cluster resources` });
+    return yaml(documents);
+  }
   const kind: MirrorSetKind = action === '/idms' ? 'idms' : 'itms';
   const document = await outputs.mirrorSet(runId, kind);
   if (document === undefined) {
     const how = kind === 'idms' ? 'by digest' : 'by tag';
     return json(404, { message: `run ${runId} mirrored no image ${how}: it has no ${mirrorSetKinds[kind]}` });
   }
-  return { statusCode: 200, headers: { 'content-type': 'application/yaml; charset=utf-8' }, body: document };
+  return yaml(document);
+}
+
+function yaml(body: string): ApiResponse {
+  return { statusCode: 200, headers: { 'content-type': 'application/yaml; charset=utf-8' }, body };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { formatIdms, formatItms } from '../../../functions/mirror/workspace/cluster-resources.js';
 import type { WorkspaceEntry } from '../../../functions/mirror/workspace/entry.js';
 import { dA, dE, mixed, putRun, setup, to } from './run-output-records.js';
@@ -107,6 +107,32 @@ describe('GET /v1/runs/{id}/idms and /itms', () => {
     );
     expect((await call('/v1/runs/dry/idms')).status).toBe(409);
     expect((await call('/v1/runs/dry/itms')).status).toBe(409);
+  });
+});
+
+describe('GET /v1/runs/{id}/cluster-resources', () => {
+  it('is the IDMS then the ITMS as one multi-document YAML, each byte for byte its own route', async () => {
+    const { store, call } = setup();
+    await putRun(store, 'mix', mixed, { status: 'failed' });
+    const all = await call('/v1/runs/mix/cluster-resources');
+    expect([all.status, all.type]).toEqual([200, 'application/yaml; charset=utf-8']);
+    const idms = (await call('/v1/runs/mix/idms')).body;
+    const itms = (await call('/v1/runs/mix/itms')).body;
+    expect(all.body).toBe(`${idms}${itms}`);
+    expect(parseAllDocuments(all.body).map((d) => (d.toJS() as { kind: string }).kind)).toEqual([
+      'ImageDigestMirrorSet',
+      'ImageTagMirrorSet',
+    ]);
+  });
+
+  it('holds only the sets a run has, is a 404 when it mirrored nothing and a 409 for a dry run', async () => {
+    const { store, call } = setup();
+    await putRun(store, 'tags', [{ source: 'quay.io/org/app:1.0', status: 'completed', digest: dA }]);
+    expect((await call('/v1/runs/tags/cluster-resources')).body).toBe((await call('/v1/runs/tags/itms')).body);
+    await putRun(store, 'none', [{ source: 'quay.io/org/gone:1', status: 'failed', message: 'manifest unknown' }]);
+    expect((await call('/v1/runs/none/cluster-resources')).status).toBe(404);
+    await putRun(store, 'dry', [{ source: 'quay.io/org/app:1.0', status: 'skipped', digest: dA }], { dryRun: true });
+    expect((await call('/v1/runs/dry/cluster-resources')).status).toBe(409);
   });
 });
 
