@@ -21,7 +21,8 @@ export interface ImageSetBenchRow {
   readonly requests: { tagLists: number; manifestHeads: number; manifestGets: number; blobGets: number; other: number };
 }
 
-function count(seen: readonly SeenRequest[]): ImageSetBenchRow['requests'] {
+/** Requests by kind, as a proxy in front of the source saw them. */
+export function count(seen: readonly SeenRequest[]): ImageSetBenchRow['requests'] {
   const requests = { tagLists: 0, manifestHeads: 0, manifestGets: 0, blobGets: 0, other: 0 };
   for (const r of seen) {
     const path = r.url.split('?')[0]!;
@@ -34,7 +35,8 @@ function count(seen: readonly SeenRequest[]): ImageSetBenchRow['requests'] {
   return requests;
 }
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+/** Runs a command to completion; its wall time in seconds (rejects, with its stderr's tail, on a non-zero exit). */
+export function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     let stderr = '';
@@ -48,7 +50,7 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<n
   });
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Pushes `tags` semver tags (distinct tiny images), mirrors them once, then times both dry runs `reps` times. */
 export async function measureImageSet(

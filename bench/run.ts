@@ -12,6 +12,7 @@ import { pushImageOver, uploadRandomLayer } from './blobs.js';
 import { estimateCost } from './cost.js';
 import { measureLambdaShape } from './lambdas.js';
 import { imageSetTable, measureImageSet } from './image-set.js';
+import { measureRelease, releaseTable } from './release.js';
 import { measureOrchestration } from './service.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -91,6 +92,7 @@ let tenBytesKnown = 0;
 let service = '';
 let lambdas = '';
 let imageSet = '';
+let release = '';
 const fresh = (name: string): string => `${name}-${process.pid}-${counter++}`;
 
 async function main(): Promise<void> {
@@ -470,6 +472,9 @@ async function main(): Promise<void> {
       // (h) image sets: a 200-tag policy planned and synced against an up-to-date destination.
       imageSet = imageSetTable(await measureImageSet(src, dst, ferry), 200);
 
+      // (i) an OpenShift release payload of 190 components vs skopeo copying the resolved list one at a time.
+      release = releaseTable(await measureRelease(src, dst, ferry));
+
       // (g) the deployed shape: one engine per image, all at once, with or without the shared blob index.
       const tenImages = names.map((n) => `${n}:1.0`);
       const alone = await measureLambdaShape(src, dst, tenImages, false, reps, fresh);
@@ -510,10 +515,14 @@ async function main(): Promise<void> {
     imageSet === ''
       ? ''
       : `\n## Image sets: a tag policy against an up-to-date destination\n\nSource requests counted by a proxy in front of the source registry. skopeo's dry run lists tags and stops (it never\nlooks at the destination); its real sync GETs every manifest — what Docker Hub counts as pulls. Ferry decides each\nup-to-date tag with one HEAD at the source and one at the destination.\n\n${imageSet}\n`;
+  const releaseText =
+    release === ''
+      ? ''
+      : `\n## OpenShift release payloads: 190 components\n\nOne release image naming 190 small component images by digest (\`mirror.platform.release\`), into a fresh\nnamespace each repetition; skopeo copies the same resolved list one image at a time. Source requests counted by a\nproxy. Issue 10's target: ≤ 0.5× skopeo (the operator-catalog half joins when catalogs are wired).\n\n${release}\n`;
   const costText = `\n## Cost per 1,000 images (deployed stack, estimate)\n\nFrom the synthesized stack's own settings, assuming 2 s billed per copy-image invocation (a\ntypical few-hundred-MB image in-region); copy time scales the Lambda line linearly.\n\n${cost}\n`;
-  process.stdout.write(`${text}${serviceText}${imageSetText}${costText}`);
+  process.stdout.write(`${text}${serviceText}${imageSetText}${releaseText}${costText}`);
   if (process.argv.includes('--write')) {
-    const doc = `# Benchmarks\n\nProduced by \`npm run bench -- --write\` in one run: Ferry, skopeo 1.9 and the raw lower bound\n(curl GET piped into one PUT) against the same two local registries. Compare ratios, not absolute\nnumbers: on 2 cores both registries hash and write, and they are the bottleneck.\n\n${text}${serviceText}${imageSetText}${costText}`;
+    const doc = `# Benchmarks\n\nProduced by \`npm run bench -- --write\` in one run: Ferry, skopeo 1.9 and the raw lower bound\n(curl GET piped into one PUT) against the same two local registries. Compare ratios, not absolute\nnumbers: on 2 cores both registries hash and write, and they are the bottleneck.\n\n${text}${serviceText}${imageSetText}${releaseText}${costText}`;
     writeFileSync(join(root, 'docs', 'benchmarks.md'), doc);
   }
 }

@@ -1,0 +1,144 @@
+/**
+ * Issue 10's performance point, release half: one OpenShift release payload naming `count` small
+ * component images, mirrored by `ferry mirror --config` (mirror.platform.release) next to skopeo
+ * copying the same resolved list one image at a time (what a script around `skopeo copy` does
+ * with `oc adm release info --pullspecs`). Both read the source through a counting proxy, into a
+ * fresh destination namespace each repetition. The catalog half joins when catalogs are wired
+ * (docs/openshift-content.md). `node dist/bench/release.js` runs it alone; `npm run bench` includes it.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startFaultProxy } from '../test/support/fault-proxy.js';
+import { Rng } from '../test/support/fixtures.js';
+import { type RunningRegistry, startRegistry } from '../test/support/registry-process.js';
+import { pushReleases } from '../test/support/release-fixture.js';
+import { count, median, run } from './image-set.js';
+
+export interface ReleaseBenchRow {
+  readonly tool: string;
+  readonly seconds: number;
+  readonly manifestGets: number;
+  readonly blobGets: number;
+  readonly requests: number;
+}
+
+export async function measureRelease(
+  src: RunningRegistry,
+  dst: RunningRegistry,
+  ferry: string,
+  components = 190,
+  reps = 3,
+): Promise<ReleaseBenchRow[]> {
+  const work = mkdtempSync(join(tmpdir(), 'ferry-bench-release-'));
+  const env = { ...process.env, HOME: join(work, 'home'), AWS_EC2_METADATA_DISABLED: 'true' };
+  const proxy = await startFaultProxy(src.url);
+  try {
+    const version = '4.17.3';
+    const [release] = await pushReleases({
+      baseUrl: src.url,
+      host: proxy.host,
+      ns: 'bench-release',
+      rng: new Rng(10),
+      versions: [version],
+      archs: [{ arch: 'amd64', oci: 'amd64', tagArch: 'x86_64' }],
+      count: components,
+      changed: 0,
+    });
+    const config = join(work, 'set.yaml');
+    writeFileSync(
+      config,
+      [
+        'apiVersion: mirror.openshift.io/v2alpha1',
+        'kind: ImageSetConfiguration',
+        'mirror:',
+        '  platform:',
+        `    release: ${proxy.host}/bench-release/ocp-release:${version}-x86_64`,
+        '',
+      ].join('\n'),
+    );
+    const rows: ReleaseBenchRow[] = [];
+    const measure = async (tool: string, once: (rep: number) => Promise<number>): Promise<void> => {
+      const seconds: number[] = [];
+      let seen = proxy.seen.slice(0, 0);
+      for (let rep = 0; rep < reps; rep++) {
+        const before = proxy.seen.length;
+        seconds.push(await once(rep));
+        seen = proxy.seen.slice(before);
+      }
+      const c = count(seen);
+      rows.push({
+        tool,
+        seconds: median(seconds),
+        manifestGets: c.manifestGets,
+        blobGets: c.blobGets,
+        requests: seen.length,
+      });
+    };
+    const ferryTo = (rep: number): string => `${dst.host}/ferry-release-${process.pid}-${rep}`;
+    const ferryMirror = (rep: number): string[] => [
+      ferry,
+      'mirror',
+      '--config',
+      config,
+      '--to',
+      ferryTo(rep),
+      '--workspace',
+      join(work, `ws-${rep}`),
+    ];
+    await measure(`ferry mirror --config (release + ${components} components)`, (rep) =>
+      run(process.execPath, ferryMirror(rep), env),
+    );
+    await measure('ferry mirror --config again (up to date)', (rep) => run(process.execPath, ferryMirror(rep), env));
+    // skopeo: the same list, resolved, one `skopeo copy` per image, as a script would run it.
+    const pairs = [
+      { from: release!.payload, to: `openshift/release-images:${version}-x86_64` },
+      ...release!.components.map((c) => ({ from: c.image, to: `openshift/release:${version}-x86_64-${c.name}` })),
+    ];
+    await measure(`skopeo copy × ${pairs.length}, one at a time`, async (rep) => {
+      let total = 0;
+      for (const { from, to } of pairs)
+        total += await run(
+          'skopeo',
+          [
+            'copy',
+            '--src-tls-verify=false',
+            '--dest-tls-verify=false',
+            `docker://${from}`,
+            `docker://${dst.host}/skopeo-release-${process.pid}-${rep}/${to}`,
+          ],
+          env,
+        );
+      return total;
+    });
+    return rows;
+  } finally {
+    await proxy.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** The markdown table of `measureRelease`'s rows, with each row's time as a multiple of skopeo's. */
+export function releaseTable(rows: readonly ReleaseBenchRow[]): string {
+  const skopeo = rows.find((r) => r.tool.startsWith('skopeo'))?.seconds ?? Number.NaN;
+  return [
+    '| release payload, fresh destination | wall s (median) | × skopeo | manifest GET | blob GET | source requests |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...rows.map(
+      (r) =>
+        `| ${r.tool} | ${r.seconds.toFixed(2)} | ${(r.seconds / skopeo).toFixed(2)} | ${r.manifestGets} | ${r.blobGets} | ${r.requests} |`,
+    ),
+  ].join('\n');
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const ferry = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'ferry.js');
+  const src = await startRegistry();
+  const dst = await startRegistry();
+  try {
+    process.stdout.write(`${releaseTable(await measureRelease(src, dst, ferry))}\n`);
+  } finally {
+    await Promise.all([src.stop(), dst.stop()]);
+  }
+}
