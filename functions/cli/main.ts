@@ -32,7 +32,7 @@ interface CopyCommandFlags extends CopyFlags {
 }
 
 interface MirrorCommandFlags extends CopyCommandFlags {
-  to: string;
+  to?: string;
   imagesFile?: string;
   concurrency: number;
   failFast?: boolean;
@@ -40,6 +40,12 @@ interface MirrorCommandFlags extends CopyCommandFlags {
   config?: string;
   workspace?: string;
   dryRun?: boolean;
+  /** `--release [VERSION]`: an OpenShift release payload without an image-set file (WRKLDS-296). */
+  release?: string | true;
+  channel?: string;
+  arch?: string;
+  from?: string;
+  continueOnError?: boolean;
 }
 
 const port = (value: string): number => {
@@ -129,13 +135,21 @@ export async function main(argv: readonly string[], hooks: MainHooks = {}): Prom
 
   addCopyOptions(program.command('mirror').argument('[images...]'))
     .description('mirror many images to REGISTRY[/PREFIX], moving shared blobs once')
-    .requiredOption('--to <registry[/prefix]>', 'destination registry and optional prefix')
+    .option('--to <registry[/prefix]>', 'destination registry and optional prefix (required but with --release)')
     .option('--images-file <file>', 'file with one image reference per line (# comments)')
     .addOption(new Option('--concurrency <n>', 'images copied at once').argParser(positiveInt).default(4))
     .option('--fail-fast', 'stop starting new images after the first failure')
     .option('--config <file>', 'mirror the image set of this ImageSetConfiguration (YAML or JSON)')
     .option('--workspace <dir>', 'with --config: where mapping.txt, cluster-resources/… go (default ./ferry-workspace)')
     .option('--dry-run', 'with --config: copy nothing; write dry-run/mapping.txt and dry-run/plan.json')
+    .option('--release [version]', 'an OpenShift release payload (default --to localhost:443/openshift<VERSION>)')
+    .option('--channel <name>', 'with --release and no VERSION: the head of this update channel')
+    .option('--arch <arch>', "with --release: amd64, arm64, ppc64le, s390x or multi (default: this host's)")
+    .option(
+      '--from <registry/namespace>',
+      'with --release: where releases are published (default quay.io/openshift-release-dev)',
+    )
+    .option('--continue-on-error', 'with --release: go on after a failed image (default: stop at the first)')
     .action(async (images: string[], flags: MirrorCommandFlags) => {
       exitCode = await runMirrorCommand(images, flags, program.opts<GlobalFlags>());
     });
@@ -252,23 +266,48 @@ async function runCopy(
 
 /** `ferry mirror`: an image set with `--config`, else the images named. */
 async function runMirrorCommand(images: string[], flags: MirrorCommandFlags, global: GlobalFlags): Promise<number> {
+  const print = (result: MirrorResult): string =>
+    flags.json ? JSON.stringify(jsonResult(result)) : describeResult(result);
+  if (flags.release !== undefined) {
+    if (images.length > 0 || flags.imagesFile !== undefined || flags.config !== undefined)
+      throw new UsageError('--release takes no IMAGE arguments, --images-file or --config');
+    const { runMirrorRelease } = await import('./mirror-release.js');
+    const { to, ...rest } = flags;
+    return runMirrorRelease(
+      {
+        ...rest,
+        release: flags.release,
+        ...(to === undefined ? {} : { to }),
+        platforms: parsePlatforms(flags.platform),
+        debug: global.debug === true,
+      },
+      print,
+    );
+  }
+  for (const flag of ['channel', 'arch', 'from', 'continueOnError'] as const)
+    if (flags[flag] !== undefined)
+      throw new UsageError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --release`);
+  if (flags.to === undefined) throw new UsageError("required option '--to <registry[/prefix]>' not specified");
+  const to = flags.to;
   if (flags.config === undefined) {
     if (flags.workspace !== undefined || flags.dryRun) throw new UsageError('--workspace and --dry-run need --config');
-    return runMirror(images, flags, global);
+    return runMirror(images, { ...flags, to }, global);
   }
   if (images.length > 0 || flags.imagesFile !== undefined)
     throw new UsageError('--config takes no IMAGE arguments or --images-file');
-  const print = (result: MirrorResult): string =>
-    flags.json ? JSON.stringify(jsonResult(result)) : describeResult(result);
   // Loaded on use: the image-set parser (yaml, semver) stays out of every other command's start-up.
   const { runMirrorConfig } = await import('./mirror-config.js');
   return runMirrorConfig(
-    { ...flags, config: flags.config, platforms: parsePlatforms(flags.platform), debug: global.debug === true },
+    { ...flags, to, config: flags.config, platforms: parsePlatforms(flags.platform), debug: global.debug === true },
     print,
   );
 }
 
-async function runMirror(images: string[], flags: MirrorCommandFlags, global: GlobalFlags): Promise<number> {
+async function runMirror(
+  images: string[],
+  flags: MirrorCommandFlags & { to: string },
+  global: GlobalFlags,
+): Promise<number> {
   const listed = flags.imagesFile === undefined ? [] : await readImagesFile(flags.imagesFile);
   const all = [...images, ...listed];
   if (all.length === 0) throw new UsageError('mirror needs at least one IMAGE or --images-file');

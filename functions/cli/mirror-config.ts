@@ -42,8 +42,13 @@ export type ResultPrinter = (result: MirrorResult) => string;
  * (or with `--dry-run` plans) every image that is not blocked, and writes the workspace. Returns
  * the exit code: 1 when any image failed.
  */
-export async function runMirrorConfig(flags: MirrorConfigFlags, print: ResultPrinter): Promise<number> {
-  const set = await readImageSet(flags.config);
+export async function runMirrorConfig(
+  flags: MirrorConfigFlags,
+  print: ResultPrinter,
+  /** The set itself (`ferry mirror --release` builds one); absent: read from `flags.config`. */
+  preset?: ImageSet,
+): Promise<number> {
+  const set = preset ?? (await readImageSet(flags.config));
   const target = splitTarget(flags.to);
   const runtime = await createRuntime(flags, createCliLogger(flags.debug === true), {
     source: sourceRegistries(set),

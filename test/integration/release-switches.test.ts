@@ -1,0 +1,105 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { cleanEnv, runFerry, skopeoDigest } from '../support/cli.js';
+import { Rng } from '../support/fixtures.js';
+import { freePort } from '../support/ports.js';
+import {
+  type GraphServer,
+  graphOf,
+  type PushedRelease,
+  pushReleases,
+  startGraphServer,
+} from '../support/release-fixture.js';
+
+// `npm run build` first: runFerry runs bin/ferry.js on dist/.
+// issue 10, WRKLDS-296: `ferry mirror --release [VERSION]` with each default overridden on its own
+// (--from, --to, --arch, --channel), both sides probed before anything is copied.
+
+const { seed, src, dst } = inject('registries');
+const rng = new Rng(seed + 1296);
+const ns = `rs${rng.int(1e9)}`;
+let releases: PushedRelease[];
+let graph: GraphServer;
+let workspace: string;
+
+beforeAll(async () => {
+  releases = await pushReleases({
+    baseUrl: src.url,
+    host: src.host,
+    ns,
+    rng,
+    versions: ['4.18.1', '4.18.2'],
+    archs: [{ arch: 'arm64', oci: 'arm64', tagArch: 'aarch64' }],
+    count: 6,
+    changed: 2,
+  });
+  graph = await startGraphServer({
+    'fast-4.18 arm64': graphOf(releases.map((r) => ({ version: r.version, payload: r.payload }))),
+  });
+  workspace = mkdtempSync(join(tmpdir(), 'ferry-release-switches-'));
+}, 120_000);
+afterAll(() => graph?.close());
+
+const release = (version: string): PushedRelease => releases.find((r) => r.version === version)!;
+const common = (to: string): string[] => [
+  '--from',
+  `${src.host}/${ns}`,
+  '--arch',
+  'arm64',
+  '--to',
+  to,
+  '--workspace',
+  workspace,
+];
+
+describe('ferry mirror --release', () => {
+  it('mirrors the release named by VERSION and every component by digest, then is up to date', async () => {
+    const to = `${dst.host}/${ns}-v`;
+    const result = await runFerry(['mirror', '--release', '4.18.1', ...common(to), '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const r = release('4.18.1');
+    expect(await skopeoDigest(`${to}/openshift/release-images:4.18.1-aarch64`)).toBe(r.digest);
+    for (const c of [r.components[0]!, r.components[5]!])
+      expect(await skopeoDigest(`${to}/openshift/release:4.18.1-aarch64-${c.name}`)).toBe(c.digest);
+    const lines = result.stdout.split('\n').filter((l) => l !== '');
+    expect(lines).toHaveLength(1 + 6);
+
+    const again = await runFerry(['mirror', '--release', '4.18.1', ...common(to), '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout.split('\n').filter((l) => l.includes('"status":"copied"'))).toEqual([]);
+  });
+
+  it('--release --channel mirrors the channel head from the update graph', async () => {
+    const to = `${dst.host}/${ns}-c`;
+    const result = await runFerry(
+      ['mirror', '--release', '--channel', 'fast-4.18', ...common(to)],
+      cleanEnv({ UPDATE_URL_OVERRIDE: graph.url }),
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(await skopeoDigest(`${to}/openshift/release-images:4.18.2-aarch64`)).toBe(release('4.18.2').digest);
+    expect(graph.requests).toEqual(['/graph?channel=fast-4.18&arch=arm64']);
+  });
+
+  it('probes both sides first: a missing release or an unreachable destination fails with nothing copied', async () => {
+    const missing = await runFerry(['mirror', '--release', '4.18.9', ...common(`${dst.host}/${ns}-m`)]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(
+      `ferry: source ${src.host}/${ns}/ocp-release:4.18.9-aarch64: no such release image (nothing copied)`,
+    );
+    const closed = `127.0.0.1:${await freePort()}`;
+    const unreachable = await runFerry(['mirror', '--release', '4.18.1', ...common(`${closed}/ocp`)]);
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toMatch(
+      new RegExp(`^ferry: destination ${closed}/ocp/openshift/release-images: .*\\(nothing copied\\)\\n$`),
+    );
+    const res = await fetch(`${dst.url}/v2/${ns}-m/openshift/release/tags/list`);
+    expect(res.status).toBe(404);
+  });
+
+  it('refuses --channel, --arch, --from and --continue-on-error without --release (exit 2)', async () => {
+    const result = await runFerry(['mirror', '--arch', 'arm64', '--to', dst.host, 'a.example/x:1']);
+    expect([result.code, result.stderr]).toEqual([2, 'ferry: --arch needs --release\n']);
+  });
+});
