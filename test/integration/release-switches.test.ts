@@ -98,6 +98,35 @@ describe('ferry mirror --release', () => {
     expect(res.status).toBe(404);
   });
 
+  it('stops at the first failed image unless --continue-on-error', async () => {
+    // 4.18.2's first component is its own image: delete it at the source (the last test to use 4.18.2).
+    const gone = release('4.18.2').components[0]!;
+    const deleted = await fetch(`${src.url}/v2/${ns}/ocp-v4.0-art-dev/manifests/${gone.digest}`, { method: 'DELETE' });
+    expect(deleted.status).toBe(202);
+    const statuses = (stdout: string): string[] =>
+      stdout
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as { status: string; error?: string })
+        .map((r) => (r.error?.startsWith('not started') ? 'not started' : r.status));
+    const args = (to: string): string[] => [
+      'mirror',
+      '--release',
+      '4.18.2',
+      ...common(to),
+      '--json',
+      '--concurrency',
+      '1',
+    ];
+    const stopped = await runFerry(args(`${dst.host}/${ns}-stop`));
+    expect(stopped.code).toBe(1);
+    // The release image, then the missing component: nothing after it started.
+    expect(statuses(stopped.stdout)).toEqual(['copied', 'failed', ...Array<string>(5).fill('not started')]);
+    const going = await runFerry([...args(`${dst.host}/${ns}-go`), '--continue-on-error']);
+    expect(going.code).toBe(1);
+    expect(statuses(going.stdout)).toEqual(['copied', 'failed', 'copied', 'copied', 'copied', 'copied', 'copied']);
+  });
+
   it('refuses --channel, --arch, --from and --continue-on-error without --release (exit 2)', async () => {
     const result = await runFerry(['mirror', '--arch', 'arm64', '--to', dst.host, 'a.example/x:1']);
     expect([result.code, result.stderr]).toEqual([2, 'ferry: --arch needs --release\n']);
