@@ -11,7 +11,13 @@ export const releaseErrorName = 'ReleaseError';
 export class ReleaseError extends FerryError {
   override readonly name = releaseErrorName;
   constructor(
-    readonly code: 'RELEASE_PAYLOAD_INVALID' | 'RELEASE_ARCH_MISSING' | 'UPDATE_GRAPH_INVALID' | 'UPDATE_GRAPH_EMPTY',
+    readonly code:
+      | 'RELEASE_PAYLOAD_INVALID'
+      | 'RELEASE_ARCH_MISSING'
+      | 'UPDATE_GRAPH_INVALID'
+      | 'UPDATE_GRAPH_EMPTY'
+      | 'RESPONSE_TOO_LARGE'
+      | 'RELEASE_SIGNATURE_INVALID',
     message: string,
     options?: { cause?: unknown; retryable?: boolean },
   ) {
