@@ -50,6 +50,12 @@ export function run(command: string, args: string[], env: NodeJS.ProcessEnv): Pr
   });
 }
 
+/** A scratch directory for one bench, and the environment its commands run in (a HOME of their own: no auth files). */
+export function benchWork(name: string): { work: string; env: NodeJS.ProcessEnv } {
+  const work = mkdtempSync(join(tmpdir(), `ferry-bench-${name}-`));
+  return { work, env: { ...process.env, HOME: join(work, 'home'), AWS_EC2_METADATA_DISABLED: 'true' } };
+}
+
 export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Pushes `tags` semver tags (distinct tiny images), mirrors them once, then times both dry runs `reps` times. */
@@ -60,8 +66,7 @@ export async function measureImageSet(
   tags = 200,
   reps = 3,
 ): Promise<ImageSetBenchRow[]> {
-  const work = mkdtempSync(join(tmpdir(), 'ferry-bench-set-'));
-  const env = { ...process.env, HOME: join(work, 'home'), AWS_EC2_METADATA_DISABLED: 'true' };
+  const { work, env } = benchWork('set');
   const rng = new Rng(9);
   const proxy: FaultProxy = await startFaultProxy(src.url);
   try {

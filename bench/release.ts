@@ -6,15 +6,14 @@
  * fresh destination namespace each repetition. The catalog half joins when catalogs are wired
  * (docs/openshift-content.md). `node dist/bench/release.js` runs it alone; `npm run bench` includes it.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFaultProxy } from '../test/support/fault-proxy.js';
 import { Rng } from '../test/support/fixtures.js';
 import { type RunningRegistry, startRegistry } from '../test/support/registry-process.js';
 import { pushReleases } from '../test/support/release-fixture.js';
-import { count, median, run } from './image-set.js';
+import { benchWork, count, median, run } from './image-set.js';
 
 export interface ReleaseBenchRow {
   readonly tool: string;
@@ -31,8 +30,7 @@ export async function measureRelease(
   components = 190,
   reps = 3,
 ): Promise<ReleaseBenchRow[]> {
-  const work = mkdtempSync(join(tmpdir(), 'ferry-bench-release-'));
-  const env = { ...process.env, HOME: join(work, 'home'), AWS_EC2_METADATA_DISABLED: 'true' };
+  const { work, env } = benchWork('release');
   const proxy = await startFaultProxy(src.url);
   try {
     const version = '4.17.3';
