@@ -144,7 +144,17 @@ export const ferryConfigSchema = z.strictObject({
   /** Settings of the ECR repositories Ferry creates before pushing. */
   ecrRepositories: ecrRepositorySettings.default({}),
   /** IAM roles (other accounts) the copy function may assume to reach their ECR. */
-  assumableRoles: z.array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/)).default([]),
+  /** Whole role ARNs (IAM's role-name characters, paths allowed): no wildcard, so the functions may assume exactly these. */
+  assumableRoles: z
+    .array(
+      z
+        .string()
+        .regex(
+          /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/,
+          'must be an IAM role ARN without wildcards (arn:aws:iam::123456789012:role/name)',
+        ),
+    )
+    .default([]),
 });
 export type FerryConfig = z.infer<typeof ferryConfigSchema>;
 

@@ -47,4 +47,17 @@ describe('infra/config.ts checks settings as the runtime will read them (without
     expect(parseFerryConfig({}).ecrRepositories).toEqual({});
     expect(() => parseFerryConfig({ ecrRepositories: { scanOnPsuh: true } })).toThrow(/unknown key "scanOnPsuh"/);
   });
+
+  it('takes assumable roles as whole role ARNs only: a wildcard would let the functions assume any role', () => {
+    expect(
+      parseFerryConfig({ assumableRoles: ['arn:aws:iam::444455556666:role/path/ferry-push'] }).assumableRoles,
+    ).toEqual(['arn:aws:iam::444455556666:role/path/ferry-push']);
+    for (const arn of [
+      'arn:aws:iam::444455556666:role/*',
+      'arn:aws:iam::444455556666:role/ferry-*',
+      'arn:aws:iam::*:role/ferry',
+      'arn:aws:iam::444455556666:user/ferry',
+    ])
+      expect(() => parseFerryConfig({ assumableRoles: [arn] })).toThrow(/assumableRoles/);
+  });
 });
