@@ -68,11 +68,13 @@ async function pushCatalog(
   try {
     const destination = registries.repository({ kind: 'registry', ref: target }, 'destination');
     const pushed = await pushRebuiltCatalog(artifact, destination);
+    // Named after the tag (stable from run to run, as oc-mirror names them), pulled by the digest.
+    const image = `${target.registry}/${target.repository}:${target.tag}@${pushed.digest}`;
     return {
       ...base,
       status: pushed.status === 'pushed' ? 'copied' : 'skipped',
       digest: pushed.digest,
-      clusterResources: [formatCatalogSource(pushed.reference), formatClusterCatalog(pushed.reference)],
+      clusterResources: [formatCatalogSource(image), formatClusterCatalog(image)],
     };
   } catch (err) {
     return { ...base, status: 'failed', error: describeError(err), clusterResources: [] };
