@@ -82,16 +82,9 @@ describe('parseImageSet: oc-mirror sections Ferry ignores, one warning each', ()
   });
 
   it('warns once per section, all of them together, and still reads the rest', () => {
-    const value = doc(
-      { helm: {}, samples: [], additionalImages: [{ name: 'alpine:3' }] },
-      { archiveSize: 1 },
-    );
+    const value = doc({ helm: {}, samples: [], additionalImages: [{ name: 'alpine:3' }] }, { archiveSize: 1 });
     const { set, warnings } = parseImageSet(value);
-    expect(warnings.map((w) => w.slice(0, w.indexOf(':')))).toEqual([
-      'archiveSize',
-      'mirror.helm',
-      'mirror.samples',
-    ]);
+    expect(warnings.map((w) => w.slice(0, w.indexOf(':')))).toEqual(['archiveSize', 'mirror.helm', 'mirror.samples']);
     expect(set.additionalImages).toEqual([{ name: 'alpine:3' }]);
   });
 });
