@@ -2,11 +2,13 @@ import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { type CopyResult } from '../mirror/copy-image.js';
 import { type MirrorResult, mirrorImages, mirrorPairs } from '../mirror/mirror.js';
+import { catalogErrorName } from '../mirror/operators/errors.js';
 import { describeError, ErrorNames, UsageError } from '../oci/errors.js';
 import { formatBytes } from '../mirror/format.js';
 import { type Platform, parsePlatform } from '../oci/manifest.js';
 import { formatLocation, type Location, parseLocation } from '../oci/reference.js';
 import { createCliLogger } from './log.js';
+import { addListCommand } from './list-operators.js';
 import { addLsCommand } from './ls.js';
 import { addPruneCommand } from './prune.js';
 import { addRegistryAccessOptions, collect, positiveInt } from './options.js';
@@ -156,6 +158,7 @@ export async function main(argv: readonly string[], hooks: MainHooks = {}): Prom
 
   addLsCommand(program, (code) => (exitCode = code));
   addPruneCommand(program, (code) => (exitCode = code));
+  addListCommand(program, (code) => (exitCode = code));
 
   program
     .command('serve')
@@ -208,7 +211,7 @@ export async function main(argv: readonly string[], hooks: MainHooks = {}): Prom
  * from the CLI bundle), whose error classes are other objects than the bundle's.
  */
 function isUsage(err: unknown): boolean {
-  const usage: readonly string[] = [ErrorNames.usage, ErrorNames.invalidReference];
+  const usage: readonly string[] = [ErrorNames.usage, ErrorNames.invalidReference, catalogErrorName];
   return err instanceof Error && usage.includes(err.name);
 }
 

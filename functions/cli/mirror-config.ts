@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { Env } from '../contract.js';
 import { extname } from 'node:path';
 import { ImageSetError, parseImageSet, type ImageSet } from '../mirror/image-set/document.js';
-import { expandImageSet, type SetImage } from '../mirror/image-set/expand.js';
+import { expandImageSetContent, type SetImage } from '../mirror/image-set/expand.js';
 import { type MirrorPair, type MirrorResult, type PlanResult, mirrorImages, planImages } from '../mirror/mirror.js';
 import { formatBytes } from '../mirror/format.js';
 import { transportJsonGetter } from '../mirror/release/graph-http.js';
@@ -13,6 +13,7 @@ import { UsageError } from '../oci/errors.js';
 import { type Platform, parsePlatform } from '../oci/manifest.js';
 import { type ImageReference, parseImageReference } from '../oci/reference.js';
 import type { Repository } from '../oci/repository.js';
+import { describeCatalog, pushCatalogs } from './catalogs.js';
 import { createCliLogger } from './log.js';
 import { defaultWorkspace } from './options.js';
 import { type CopyFlags, createRuntime } from './runtime.js';
@@ -60,7 +61,7 @@ export async function runMirrorConfig(
       runtime.registries.repository({ kind: 'registry', ref }, 'source');
     const graph = transportJsonGetter(runtime.transport);
     const updateGraphUrl = process.env[Env.updateUrlOverride] || undefined;
-    const images = await expandImageSet(
+    const { images, artifacts } = await expandImageSetContent(
       set,
       { listTags: (ref) => source(ref).listTags(), repository: source, getJson: (url) => graph.getJson(url) },
       target,
@@ -87,6 +88,9 @@ export async function runMirrorConfig(
       const plan = buildPlan(planItems(images, byImage(wanted, plans)));
       await writeWorkspace(dir, { entries: entries(images, byImage(wanted, plans)), dryRun: true, plan });
       if (flags.json) out(JSON.stringify(plan));
+      // Catalogs are rebuilt after the copies; a dry run names them (their images are in the plan).
+      for (const a of artifacts)
+        process.stderr.write(`dry run: catalog ${a.source} would be rebuilt as ${a.destination}\n`);
       const failed = plans.filter((p) => p.status === 'failed').length;
       process.stderr.write(
         `dry run: ${plan.totals.images} images: ${plan.totals.copy} to copy (${formatBytes(plan.totals.bytes)}), ${plan.totals.upToDate} up to date, ${images.length - wanted.length} blocked, ${failed} failed; ${plan.sourceManifestGets} source manifest GETs; plan in ${dir}/dry-run/plan.json\n`,
@@ -94,14 +98,24 @@ export async function runMirrorConfig(
       return failed > 0 ? 1 : 0;
     }
     const results = await mirrorImages(pairs, runtime.registries, runtime.copier, options, (r) => out(print(r)));
-    await writeWorkspace(dir, { entries: entries(images, byImage(wanted, results)) });
+    const imagesFailed = results.some((r) => r.status === 'failed');
+    // A catalog serves its bundles: pushed only once every image it names is mirrored.
+    const catalogs = imagesFailed ? [] : await pushCatalogs(artifacts, runtime.registries, runtime.copier, options);
+    for (const c of catalogs) out(describeCatalog(c, flags.json === true));
+    if (imagesFailed && artifacts.length > 0)
+      process.stderr.write(`ferry: ${artifacts.length} catalogs not rebuilt: images failed\n`);
+    await writeWorkspace(dir, {
+      entries: entries(images, byImage(wanted, results)),
+      clusterResources: catalogs.flatMap((c) => c.clusterResources),
+    });
     const failed = results.filter((r) => r.status === 'failed').length;
+    const catalogsFailed = imagesFailed ? artifacts.length : catalogs.filter((c) => c.status === 'failed').length;
     const copied = results.filter((r) => r.status === 'copied').length;
     const bytes = results.reduce((sum, r) => sum + (r.status === 'failed' ? 0 : r.bytes), 0);
     process.stderr.write(
-      `${results.length} images: ${copied} copied, ${results.length - copied - failed} skipped, ${failed} failed, ${images.length - wanted.length} blocked; ${formatBytes(bytes)} moved in ${((Date.now() - started) / 1000).toFixed(1)} s; workspace ${dir}\n`,
+      `${results.length} images: ${copied} copied, ${results.length - copied - failed} skipped, ${failed} failed, ${images.length - wanted.length} blocked${artifacts.length === 0 ? '' : `, ${artifacts.length - catalogsFailed} of ${artifacts.length} catalogs rebuilt`}; ${formatBytes(bytes)} moved in ${((Date.now() - started) / 1000).toFixed(1)} s; workspace ${dir}\n`,
     );
-    return failed > 0 ? 1 : 0;
+    return failed + catalogsFailed > 0 ? 1 : 0;
   } finally {
     await runtime.close();
   }
@@ -143,6 +157,7 @@ function sourceRegistries(set: ImageSet): string[] {
     ...set.additionalImages.map((i) => i.name),
     ...set.repositories.map((r) => r.name),
     ...(set.platform?.release === undefined ? [] : [set.platform.release]),
+    ...(set.operators ?? []).map((o) => o.catalog),
   ];
   return [...new Set(names.map((name) => parseImageReference(name).registry))];
 }

@@ -51,7 +51,7 @@ function document(registry: string, extraDigest: string): string {
   return `apiVersion: mirror.openshift.io/v2alpha1
 kind: ImageSetConfiguration
 mirror:
-  operators: []
+  samples: []
   additionalImages:
     - name: ${registry}/${ns}/extra:1.0
     - name: ${registry}/${ns}/extra@${extraDigest}
@@ -191,7 +191,7 @@ describe('ferry mirror --config', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(await destinationState()).toBe(before);
     expect(result.stderr.split('\n').filter((l) => l.startsWith('ferry: warning: '))).toEqual([
-      'ferry: warning: mirror.operators: ignored (operator catalogs are not mirrored yet)',
+      'ferry: warning: mirror.samples: ignored (samples are not implemented (by oc-mirror either))',
     ]);
     const order = expectedImages();
     // The base layer streams once (into extra, the first repository) and is mounted everywhere else.

@@ -20,8 +20,8 @@ export function fakeDigest(name: string): string {
 }
 
 /** The shared proxy image every alpha and beta bundle names (to test deduplication). */
-export function proxyImage(host: string): string {
-  return `${host}/shared/kube-rbac-proxy@${fakeDigest('kube-rbac-proxy')}`;
+export function proxyImage(host: string, digest: (name: string) => string = fakeDigest): string {
+  return `${host}/shared/kube-rbac-proxy@${digest('kube-rbac-proxy')}`;
 }
 
 function bundle(
@@ -31,13 +31,14 @@ function bundle(
   version: string,
   displayName: string,
   shared: boolean,
+  digest: (name: string) => string,
 ): object {
   const name = `${short}.v${version}`;
-  const image = `${host}/${pkg}/bundle@${fakeDigest(`${name}-bundle`)}`;
+  const image = `${host}/${pkg}/bundle@${digest(`${name}-bundle`)}`;
   const related = [
     { name: '', image },
-    { name: 'operator', image: `${host}/${pkg}/operator@${fakeDigest(`${name}-operator`)}` },
-    ...(shared ? [{ name: 'proxy', image: proxyImage(host) }] : []),
+    { name: 'operator', image: `${host}/${pkg}/operator@${digest(`${name}-operator`)}` },
+    ...(shared ? [{ name: 'proxy', image: proxyImage(host, digest) }] : []),
   ];
   return {
     schema: 'olm.bundle',
@@ -55,8 +56,12 @@ function bundle(
 
 const alphaVersions = ['1.0.0', '1.1.0', '1.1.1', '1.2.0', '1.3.0', '2.0.0'];
 
-/** The catalog's files, relative to the configs directory (`/configs`). */
-export function catalogFixtureFiles(host: string): Map<string, Buffer> {
+/**
+ * The catalog's files, relative to the configs directory (`/configs`). `digest` names each image
+ * (`alpha.v1.0.0-bundle`, `alpha.v1.0.0-operator`, `kube-rbac-proxy`): fake by default, the digests
+ * of pushed images in integration tests.
+ */
+export function catalogFixtureFiles(host: string, digest: (name: string) => string = fakeDigest): Map<string, Buffer> {
   const alpha = [
     { schema: 'olm.package', name: 'alpha-operator', defaultChannel: 'stable', description: 'Alpha <operator> & co' },
     {
@@ -77,7 +82,7 @@ export function catalogFixtureFiles(host: string): Map<string, Buffer> {
       package: 'alpha-operator',
       entries: [{ name: 'alpha.v1.3.0' }, { name: 'alpha.v2.0.0', replaces: 'alpha.v1.3.0' }],
     },
-    ...alphaVersions.map((v) => bundle(host, 'alpha-operator', 'alpha', v, `Alpha ${v}`, true)),
+    ...alphaVersions.map((v) => bundle(host, 'alpha-operator', 'alpha', v, `Alpha ${v}`, true, digest)),
     {
       schema: 'olm.deprecations',
       package: 'alpha-operator',
@@ -105,12 +110,12 @@ export function catalogFixtureFiles(host: string): Map<string, Buffer> {
     '',
   ].join('\n');
   const betaBundles = ['0.1.0', '0.2.0'].map(
-    (v) => `---\n${JSON.stringify(bundle(host, 'beta-operator', 'beta', v, 'Beta', true))}\n`,
+    (v) => `---\n${JSON.stringify(bundle(host, 'beta-operator', 'beta', v, 'Beta', true, digest))}\n`,
   );
   const gamma = [
     { schema: 'olm.package', name: 'gamma-operator', defaultChannel: 'stable' },
     { schema: 'olm.channel', name: 'stable', package: 'gamma-operator', entries: [{ name: 'gamma.v3.0.0' }] },
-    bundle(host, 'gamma-operator', 'gamma', '3.0.0', 'Gamma', false),
+    bundle(host, 'gamma-operator', 'gamma', '3.0.0', 'Gamma', false, digest),
     { schema: 'acme.example.notes', package: 'gamma-operator', zeta: 1, alpha: { b: 2, a: [1] } },
   ];
   return new Map([
@@ -128,11 +133,12 @@ export function catalogFixtureFiles(host: string): Map<string, Buffer> {
 /** A catalog image layer: `configs/…` with the fixture and a fake opm cache in `tmp/cache/`. */
 export async function catalogFixtureLayer(
   host: string,
+  digest: (name: string) => string = fakeDigest,
 ): Promise<{ bytes: Buffer; digest: string; diffId: string; size: number }> {
   const tar = pack();
   const header = { uid: 0, gid: 0, mtime: new Date(0) };
   tar.entry({ ...header, name: 'configs/', type: 'directory', mode: 0o755 });
-  for (const [path, bytes] of [...catalogFixtureFiles(host)].sort(([a], [b]) => (a < b ? -1 : 1))) {
+  for (const [path, bytes] of [...catalogFixtureFiles(host, digest)].sort(([a], [b]) => (a < b ? -1 : 1))) {
     tar.entry({ ...header, name: `configs/${path}`, type: 'file', mode: 0o644, size: bytes.length }, bytes);
   }
   tar.entry({ ...header, name: 'tmp/cache/', type: 'directory', mode: 0o755 });

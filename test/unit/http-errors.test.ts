@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type ApiEvent, errorResponse, maxBodyBytes, parseJsonBody } from '../../functions/handlers/api/http.js';
+import { CatalogError } from '../../functions/mirror/operators/errors.js';
 import { NotFoundError, TransportError, UsageError } from '../../functions/oci/errors.js';
 import type { Logger } from '../../functions/oci/log.js';
 import {
@@ -31,6 +32,7 @@ describe('errorResponse maps the app error family to statuses', () => {
     ['InvalidTokenError', new InvalidTokenError('nextToken: not a token'), 400],
     ['RunNotFoundError', new RunNotFoundError('r-1'), 404],
     ['ConflictError', new ConflictError('run r-1 is completed'), 409],
+    ['CatalogError', new CatalogError('CATALOG_FILTER_INVALID', 'delta', 'package not found in the catalog'), 400],
   ])('%s → %i with its message', (_name, err, status) => {
     const logger = recordingLogger();
     const response = errorResponse(err, logger);

@@ -1,5 +1,6 @@
 import type { Logger } from '../../oci/log.js';
 import { ImageSetError } from '../../mirror/image-set/errors.js';
+import { CatalogError } from '../../mirror/operators/errors.js';
 import {
   BadRequestError,
   ConflictError,
@@ -89,6 +90,7 @@ const statusOf: readonly (readonly [new (...args: never[]) => Error, number])[] 
   [RunNotFoundError, 404],
   [ImageSetNotFoundError, 404],
   [ConflictError, 409],
+  [CatalogError, 400],
 ];
 
 /** Typed errors → status codes; anything else is a 500 that says nothing internal. */

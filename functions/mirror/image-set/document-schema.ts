@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { formatPlatform, parsePlatform } from '../../oci/manifest.js';
 import { parseImageReference } from '../../oci/reference.js';
 import { releaseArchitectures } from '../release/arch.js';
+import { parseCatalogFilter } from '../operators/filter.js';
 import { checkPattern } from './pattern.js';
 
 // The shape of an image-set document and its limits; document.ts decodes, warns and maps it to an ImageSet.
@@ -31,6 +32,10 @@ export const imageSetLimits = {
   channelName: 64,
   /** YAML aliases expanded (a billion-laughs document stops here). */
   yamlAliases: 100,
+  /** `mirror.operators` entries, packages per entry and channels per package. */
+  operators: 50,
+  packages: 1000,
+  packageChannels: 100,
 } as const;
 
 /** The one `apiVersion` read: oc-mirror v2's (v1alpha2 documents are oc-mirror v1's, with another schema). */
@@ -162,6 +167,66 @@ const platform = z
       ctx.addIssue({ code: 'custom', message: 'names neither a release nor channels' });
   });
 
+// ---- mirror.operators (issue 10): oc-mirror v2alpha1's Operator, IncludePackage, IncludeChannel ----
+
+const bundleVersion = z
+  .string()
+  .max(imageSetLimits.semverLength)
+  .refine((v) => semver.valid(v) !== null, { message: 'not a semantic version (1.2.3)' });
+const operatorName = z.string().min(1).max(imageSetLimits.nameLength);
+
+const operatorChannel = z.strictObject({
+  name: operatorName,
+  minVersion: bundleVersion.optional(),
+  maxVersion: bundleVersion.optional(),
+});
+
+const operatorPackage = z.strictObject({
+  name: operatorName,
+  channels: list(operatorChannel, imageSetLimits.packageChannels),
+  minVersion: bundleVersion.optional(),
+  maxVersion: bundleVersion.optional(),
+  defaultChannel: operatorName.optional(),
+  selectedBundles: unsupported('selected bundles (name channels or a version range)'),
+});
+
+/** oc-mirror's `Operator`: a catalog, where its rebuilt copy goes, what it selects. */
+const operatorCatalog = z
+  .strictObject({
+    catalog: referenceName,
+    targetCatalog: z
+      .string()
+      .max(255)
+      .regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/, 'not a repository path')
+      .optional(),
+    targetTag: z
+      .string()
+      .regex(/^\w[\w.-]{0,127}$/, 'not a tag')
+      .optional(),
+    full: z.boolean().optional(),
+    packages: list(operatorPackage, imageSetLimits.packages),
+    skipDependencies: unsupported('dependency resolution (name every package needed)'),
+    targetCatalogSourceTemplate: unsupported('CatalogSource templates'),
+    originalRef: unsupported('originalRef (a local catalog)'),
+  })
+  .superRefine((op, ctx) => {
+    if (op.targetTag === undefined && !hasTag(op.catalog))
+      ctx.addIssue({ code: 'custom', message: 'a catalog without a tag needs a targetTag', path: ['targetTag'] });
+    try {
+      parseCatalogFilter({ ...(op.full === undefined ? {} : { full: op.full }), packages: op.packages });
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err), path: ['packages'] });
+    }
+  });
+
+function hasTag(reference: string): boolean {
+  try {
+    return parseImageReference(reference).tag !== undefined;
+  } catch {
+    return true; // `catalog` reports the bad reference
+  }
+}
+
 /** The document's shape (zod, strict: an unknown field is an `unrecognized_keys` issue at its path). */
 export const documentSchema = z.strictObject({
   apiVersion: z.literal(apiVersion),
@@ -186,5 +251,6 @@ export const documentSchema = z.strictObject({
       imageSetLimits.repositories,
     ),
     platform: platform.optional(),
+    operators: list(operatorCatalog, imageSetLimits.operators),
   }),
 });

@@ -4,6 +4,7 @@ import type { BlockedImage } from './blocked.js';
 import { documentSchema, imageSetLimits } from './document-schema.js';
 import { ImageSetError } from './errors.js';
 import type { TagPolicy } from './policy.js';
+import type { OperatorCatalogSpec } from '../operators/catalog-spec.js';
 import type { PlatformSelection } from '../release/platform.js';
 
 export { apiVersion, imageSetLimits, kind } from './document-schema.js';
@@ -33,6 +34,8 @@ export interface ImageSet {
   repositories: RepositoryPolicy[];
   /** `mirror.platform`: OpenShift release payloads (issue 10). */
   platform?: PlatformSelection;
+  /** `mirror.operators`: operator catalogs (issue 10); absent when the document names none. */
+  operators?: OperatorCatalogSpec[];
 }
 
 /** Sections oc-mirror defines that Ferry does not implement yet: accepted, ignored, one warning each. */
@@ -40,7 +43,6 @@ const ignoredTopLevel: Readonly<Record<string, string>> = {
   archiveSize: 'archives are an oc-mirror mirror-to-disk setting; Ferry writes none',
 };
 const ignoredInMirror: Readonly<Record<string, string>> = {
-  operators: 'operator catalogs are not mirrored yet',
   helm: 'Helm charts are not mirrored yet',
   samples: 'samples are not implemented (by oc-mirror either)',
 };
@@ -89,6 +91,7 @@ export function parseImageSet(input: string | unknown, format?: 'yaml' | 'json')
         ...(platforms === undefined ? {} : { platforms }),
       })),
       ...(mirror.platform === undefined ? {} : { platform: toPlatform(mirror.platform) }),
+      ...(mirror.operators.length === 0 ? {} : { operators: mirror.operators.map(toOperatorCatalog) }),
     },
     warnings,
   };
@@ -104,6 +107,32 @@ function toPlatform(platform: NonNullable<z.infer<typeof documentSchema>['mirror
       ...(maxVersion === undefined ? {} : { maxVersion }),
     })),
     architectures: architectures.length === 0 ? ['amd64'] : architectures,
+  };
+}
+
+type OperatorInput = z.infer<typeof documentSchema>['mirror']['operators'][number];
+
+/** `mirror.operators[]` as selection reads it: optional fields only when set, `docker://` dropped. */
+function toOperatorCatalog(op: OperatorInput): OperatorCatalogSpec {
+  const bounds = (b: { minVersion?: string | undefined; maxVersion?: string | undefined }) => ({
+    ...(b.minVersion === undefined ? {} : { minVersion: b.minVersion }),
+    ...(b.maxVersion === undefined ? {} : { maxVersion: b.maxVersion }),
+  });
+  return {
+    catalog: op.catalog.replace(/^docker:\/\//, ''),
+    ...(op.targetCatalog === undefined ? {} : { targetCatalog: op.targetCatalog }),
+    ...(op.targetTag === undefined ? {} : { targetTag: op.targetTag }),
+    ...(op.full === undefined ? {} : { full: op.full }),
+    ...(op.packages.length === 0
+      ? {}
+      : {
+          packages: op.packages.map((p) => ({
+            name: p.name,
+            ...(p.channels.length === 0 ? {} : { channels: p.channels.map((c) => ({ name: c.name, ...bounds(c) })) }),
+            ...bounds(p),
+            ...(p.defaultChannel === undefined ? {} : { defaultChannel: p.defaultChannel }),
+          })),
+        }),
   };
 }
 

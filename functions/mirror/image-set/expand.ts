@@ -1,6 +1,8 @@
+import { UsageError } from '../../oci/errors.js';
 import { formatReference, type ImageReference, parseImageReference } from '../../oci/reference.js';
 import { Limiter } from '../limiter.js';
 import { mirrorPairs } from '../mirror.js';
+import { type CatalogArtifact, expandOperators } from '../operators/expand-operators.js';
 import { expandPlatform, type ReleaseSources } from '../release/expand-platform.js';
 import { isBlocked } from './blocked.js';
 import type { ImageSet } from './document.js';
@@ -64,6 +66,30 @@ export async function expandImageSet(
   target: ExpandTarget,
   options: ExpandOptions = {},
 ): Promise<SetImage[]> {
+  // A caller that only copies images would mirror the operators' images without the catalog serving them.
+  if ((set.operators?.length ?? 0) > 0)
+    throw new UsageError('mirror.operators: operator catalogs are mirrored by `ferry mirror --config` only, for now');
+  return (await expandImageSetContent(set, lister, target, options)).images;
+}
+
+/** A set's expansion: the images to copy, and the artifacts generated from content (rebuilt catalogs). */
+export interface SetExpansion {
+  images: SetImage[];
+  /** One per `mirror.operators[]` entry, in document order. */
+  artifacts: CatalogArtifact[];
+}
+
+/**
+ * {@link expandImageSet} with `mirror.operators`: after the rest, each catalog's selected bundle
+ * and related images (see `expandOperators`), deduplicated by source and destination against the
+ * images before them, blocked images marked; and the rebuilt catalogs the caller pushes.
+ */
+export async function expandImageSetContent(
+  set: ImageSet,
+  lister: SetSources,
+  target: ExpandTarget,
+  options: ExpandOptions = {},
+): Promise<SetExpansion> {
   const to =
     target.prefix === undefined || target.prefix === '' ? target.registry : `${target.registry}/${target.prefix}`;
   const limiter = new Limiter(options.concurrency ?? 4);
@@ -128,5 +154,21 @@ export async function expandImageSet(
       out.push(isBlocked(image.source, set.blockedImages, image.destination) ? { ...image, blocked: true } : image);
     }
   }
-  return out;
+  const artifacts: CatalogArtifact[] = [];
+  if (set.operators !== undefined && set.operators.length > 0) {
+    const { repository } = lister;
+    if (repository === undefined) throw new Error('mirror.operators: this caller cannot read catalog images');
+    const operators = await expandOperators(set.operators, { repository: (ref) => repository(ref) }, to, {
+      ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+    });
+    const taken = new Set(out.map((image) => image.destination));
+    for (const image of operators.images) {
+      if (seen.has(image.source) || taken.has(image.destination)) continue;
+      seen.add(image.source);
+      taken.add(image.destination);
+      out.push(isBlocked(image.source, set.blockedImages, image.destination) ? { ...image, blocked: true } : image);
+    }
+    artifacts.push(...operators.artifacts);
+  }
+  return { images: out, artifacts };
 }

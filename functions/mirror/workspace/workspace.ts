@@ -47,6 +47,8 @@ export type WorkspaceRun =
       readonly entries: readonly WorkspaceEntry[];
       readonly errors?: readonly WorkspaceError[];
       readonly dryRun?: false;
+      /** More `cluster-resources/` files (a rebuilt catalog's `cs-<…>.yaml`, `cc-<…>.yaml`): name and YAML. */
+      readonly clusterResources?: readonly { readonly name: string; readonly yaml: string }[];
     }
   | {
       readonly entries: readonly WorkspaceEntry[];
@@ -87,6 +89,10 @@ export async function writeWorkspace(
         [workspacePaths.idms, formatIdms(run.entries)],
         [workspacePaths.itms, formatItms(run.entries)],
         [workspacePaths.errors, formatMirroringErrors(run.entries, run.errors)],
+        ...(run.clusterResources ?? []).map((f): [string, string] => [
+          `${clusterResourcesDir}/${checkName(f.name)}`,
+          f.yaml,
+        ]),
       ];
   const result: WorkspaceWrite = { written: [], removed: [] };
   for (const [path, content] of files) {
@@ -99,6 +105,13 @@ export async function writeWorkspace(
     }
   }
   return result;
+}
+
+/** A cluster-resources file name is one path component (it comes from a registry path). */
+function checkName(name: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name))
+    throw new LocalPathError(`cannot write workspace file ${clusterResourcesDir}/${name}: not a plain file name`);
+  return name;
 }
 
 /** Writes `delete/delete-images.yaml` (`ferry prune --config`) into `dir`; returns its relative path. */

@@ -86,7 +86,7 @@ describe('ImageSetService', () => {
     const { service } = setup();
     const view = await service.putImageSet('ops', {
       kind: 'json',
-      body: { config: { ...config, mirror: { ...config.mirror, operators: [] } } },
+      body: { config: { ...config, mirror: { ...config.mirror, samples: [] } } },
     });
     expect(view.warnings).toHaveLength(1);
   });
@@ -219,7 +219,7 @@ describe('ImageSetService: YAML aliases', () => {
     // A few KB of text; 99 aliases (an ignored section holds them) make it ~400 KB as JSON.
     const names = Array.from({ length: 10 }, (_, i) => `    - name: registry.example/${'p'.repeat(230)}${i}:1`);
     const aliases = Array.from({ length: 99 }, () => '      - *all').join('\n');
-    const text = `apiVersion: mirror.openshift.io/v2alpha1\nkind: ImageSetConfiguration\nmirror:\n  additionalImages: &all\n${names.join('\n')}\n  operators:\n${aliases}\n`;
+    const text = `apiVersion: mirror.openshift.io/v2alpha1\nkind: ImageSetConfiguration\nmirror:\n  additionalImages: &all\n${names.join('\n')}\n  samples:\n${aliases}\n`;
     expect(Buffer.byteLength(text)).toBeLessThan(8 * 1024);
     const err = await rejection(service.putImageSet('aliases', { kind: 'yaml', text }));
     expect(err).toBeInstanceOf(ImageSetError);

@@ -137,3 +137,31 @@ describe('writeDeletePlan', () => {
     expect(parseDeletePlan(fs.files.get('/ws/delete/delete-images.yaml')!, { within: target })).toEqual(items);
   });
 });
+
+describe('writeWorkspace: catalog cluster resources', () => {
+  it('writes each cs-/cc- file beside the mirror sets, byte for byte', async () => {
+    const fs = new MemoryFs();
+    const files = [
+      { name: 'cs-index-v1.yaml', yaml: 'kind: CatalogSource\n' },
+      { name: 'cc-index-v1.yaml', yaml: 'kind: ClusterCatalog\n' },
+    ];
+    const result = await writeWorkspace(dir, { entries: tagOnly, clusterResources: files }, fs);
+    expect(fs.files.get('/ws/cluster-resources/cs-index-v1.yaml')).toBe('kind: CatalogSource\n');
+    expect(fs.files.get('/ws/cluster-resources/cc-index-v1.yaml')).toBe('kind: ClusterCatalog\n');
+    expect(result.written.slice(-2)).toEqual([
+      'cluster-resources/cs-index-v1.yaml',
+      'cluster-resources/cc-index-v1.yaml',
+    ]);
+  });
+
+  it('refuses a name that is not one plain path component, writing nothing of it', async () => {
+    const fs = new MemoryFs();
+    const err = await writeWorkspace(
+      dir,
+      { entries: tagOnly, clusterResources: [{ name: '../escape.yaml', yaml: 'x' }] },
+      fs,
+    ).catch((e: unknown) => e);
+    expect((err as Error).name).toBe(ErrorNames.localPath);
+    expect(fs.paths().some((p) => p.includes('escape'))).toBe(false);
+  });
+});
