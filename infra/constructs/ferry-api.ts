@@ -98,7 +98,8 @@ export class FerryApi extends Construct {
     method(run.addResource('cancel'), 'POST');
     method(run.addResource('mapping'), 'GET');
     // A run's workspace files (issue 9): mirror sets, failures, the dry-run plan.
-    for (const output of ['idms', 'itms', 'cluster-resources', 'errors', 'plan']) method(run.addResource(output), 'GET');
+    for (const output of ['idms', 'itms', 'cluster-resources', 'errors', 'plan'])
+      method(run.addResource(output), 'GET');
     const repo = root.addResource('repos').addResource('{namespace}').addResource('{repository}');
     method(repo.addResource('sync_images'), 'POST');
     // Stored image sets and the settings (issue 9): the same router Lambda, IAM auth as every method.

@@ -19,7 +19,8 @@ import { postRun } from './post-run.js';
 import { getRunOutput, isRunOutputAction } from './run-outputs.js';
 import { syncImages } from './sync-images.js';
 
-const runPath = /^\/v1\/runs\/([A-Za-z0-9-]{1,64})(\/cancel|\/mapping|\/idms|\/itms|\/cluster-resources|\/errors|\/plan)?\/?$/;
+const runPath =
+  /^\/v1\/runs\/([A-Za-z0-9-]{1,64})(\/cancel|\/mapping|\/idms|\/itms|\/cluster-resources|\/errors|\/plan)?\/?$/;
 // Any one segment: the use case checks the name (a 400 saying the grammar, not a 404).
 const setPath = /^\/v1\/image-sets\/([^/]+)\/?$/;
 const syncPath = /^\/v1\/repos\/([a-z0-9][a-z0-9._/-]*)\/([a-z0-9][a-z0-9._-]*)\/sync_images\/?$/;

@@ -58,7 +58,10 @@ export function formatSignatureConfigMap(digest: Digest, signatures: readonly Bu
     },
     binaryData: Object.fromEntries(signatures.map((s, i) => [`${algorithm}-${hex}-${i + 1}`, s.toString('base64')])),
   };
-  return { name: `signature-${algorithm}-${hex.slice(0, 16)}.json`, content: `${JSON.stringify(configMap, null, 2)}\n` };
+  return {
+    name: `signature-${algorithm}-${hex.slice(0, 16)}.json`,
+    content: `${JSON.stringify(configMap, null, 2)}\n`,
+  };
 }
 
 /** The ConfigMaps of several releases as one multi-document YAML (for `GET /v1/runs/{id}/cluster-resources`). */
