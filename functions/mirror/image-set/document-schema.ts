@@ -2,6 +2,7 @@ import semver from 'semver';
 import { z } from 'zod';
 import { formatPlatform, parsePlatform } from '../../oci/manifest.js';
 import { parseImageReference } from '../../oci/reference.js';
+import { helmSchema } from '../helm/schema.js';
 import { releaseArchitectures } from '../release/arch.js';
 import { checkPattern } from './pattern.js';
 
@@ -186,5 +187,7 @@ export const documentSchema = z.strictObject({
       imageSetLimits.repositories,
     ),
     platform: platform.optional(),
+    /** Helm charts (issue 10): functions/mirror/helm/schema.ts. */
+    helm: helmSchema.optional(),
   }),
 });

@@ -2,6 +2,8 @@ import { formatReference, type ImageReference, parseImageReference } from '../..
 import { Limiter } from '../limiter.js';
 import { mirrorPairs } from '../mirror.js';
 import { expandPlatform, type ReleaseSources } from '../release/expand-platform.js';
+import { expandHelm, type HelmExpansion } from '../helm/expand-helm.js';
+import type { HelmSources } from '../helm/http.js';
 import { isBlocked } from './blocked.js';
 import type { ImageSet } from './document.js';
 import { compileTagPolicy } from './policy.js';
@@ -17,6 +19,8 @@ export interface SetImage {
   platforms?: string[];
   /** Matched `mirror.blockedImages`: reported as action "blocked", never copied. */
   blocked?: boolean;
+  /** Images a Helm chart names: where (`podinfo-6.5.0 values.yaml .image`), for the plan. */
+  foundIn?: string[];
 }
 
 /**
@@ -24,7 +28,7 @@ export interface SetImage {
  * pages); for `mirror.platform`, source repositories (release images and their layers) and the
  * update graph's GET. A caller without `repository` cannot expand a set with a platform section.
  */
-export interface SetSources extends Partial<ReleaseSources> {
+export interface SetSources extends Partial<ReleaseSources>, Partial<HelmSources> {
   listTags(repository: ImageReference): Promise<string[]>;
 }
 
@@ -42,6 +46,8 @@ export interface ExpandOptions {
   concurrency?: number;
   /** The update graph of `mirror.platform.channels` (`UPDATE_URL_OVERRIDE`); default: OpenShift's. */
   updateGraphUrl?: string;
+  /** `mirror.helm`'s charts (generated artifacts to push) and the chart images that did not parse. */
+  onHelm?: (helm: HelmExpansion) => void;
 }
 
 /**
@@ -128,5 +134,45 @@ export async function expandImageSet(
       out.push(isBlocked(image.source, set.blockedImages, image.destination) ? { ...image, blocked: true } : image);
     }
   }
+  if (set.helm !== undefined) await expandHelmImages(set, lister, to, options, seen, out);
   return out;
+}
+
+/** `mirror.helm`: the charts go to `options.onHelm`; the images they name are added like additional images. */
+async function expandHelmImages(
+  set: ImageSet,
+  lister: SetSources,
+  to: string,
+  options: ExpandOptions,
+  seen: Set<string>,
+  out: SetImage[],
+): Promise<void> {
+  const { getBytes, readLocal } = lister;
+  if (getBytes === undefined) throw new Error('mirror.helm: this caller cannot read chart repositories');
+  const helm = await expandHelm(
+    set.helm!,
+    { getBytes, ...(readLocal === undefined ? {} : { readLocal }) },
+    to,
+    options.concurrency === undefined ? {} : { concurrency: options.concurrency },
+  );
+  options.onHelm?.(helm);
+  for (const image of helm.images) {
+    const known = out.find((i) => i.source === image.reference);
+    const where = image.foundIn.map((f) => `${image.chart} ${f}`);
+    if (known !== undefined) {
+      if (known.foundIn !== undefined) known.foundIn.push(...where);
+      continue;
+    }
+    if (seen.has(image.reference)) continue;
+    seen.add(image.reference);
+    const { source, destination } = mirrorPairs([image.reference], to)[0]!;
+    const dest = formatReference(destination);
+    out.push({
+      source: image.reference,
+      destination: dest,
+      byDigest: source.digest !== undefined,
+      foundIn: where,
+      ...(isBlocked(image.reference, set.blockedImages, dest) ? { blocked: true } : {}),
+    });
+  }
 }

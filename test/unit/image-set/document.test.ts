@@ -73,7 +73,6 @@ describe('parseImageSet: oc-mirror sections Ferry ignores, one warning each', ()
   it.each([
     ['archiveSize', doc({}, { archiveSize: 4 })],
     ['mirror.operators', doc({ operators: [{ catalog: 'registry.redhat.io/redhat/redhat-operator-index:v4.16' }] })],
-    ['mirror.helm', doc({ helm: { repositories: [] } })],
     ['mirror.samples', doc({ samples: [{ name: 'x' }] })],
   ])('%s', (path, value) => {
     const { set, warnings } = parseImageSet(value);
@@ -83,15 +82,11 @@ describe('parseImageSet: oc-mirror sections Ferry ignores, one warning each', ()
   });
 
   it('warns once per section, all of them together, and still reads the rest', () => {
-    const value = doc(
-      { operators: [], helm: {}, samples: [], additionalImages: [{ name: 'alpine:3' }] },
-      { archiveSize: 1 },
-    );
+    const value = doc({ operators: [], samples: [], additionalImages: [{ name: 'alpine:3' }] }, { archiveSize: 1 });
     const { set, warnings } = parseImageSet(value);
     expect(warnings.map((w) => w.slice(0, w.indexOf(':')))).toEqual([
       'archiveSize',
       'mirror.operators',
-      'mirror.helm',
       'mirror.samples',
     ]);
     expect(set.additionalImages).toEqual([{ name: 'alpine:3' }]);
