@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { buffer } from 'node:stream/consumers';
 import { gzipSync } from 'node:zlib';
 import { pack } from 'tar-stream';
@@ -53,4 +56,36 @@ export function indexYaml(entries: readonly IndexEntry[]): string {
     }
   }
   return `${out}generated: "2024-01-01T00:00:00Z"\n`;
+}
+
+/** A chart repository served over HTTPS on loopback. */
+export interface ChartServer {
+  /** `https://127.0.0.1:<port>` */
+  readonly origin: string;
+  readonly host: string;
+  /** Every request's path, in order. */
+  readonly requests: string[];
+  close(): Promise<void>;
+}
+
+/** Serves `files` (path → bytes) over HTTPS with the given certificate; anything else is a 404. */
+export async function startChartServer(
+  files: ReadonlyMap<string, Buffer>,
+  tls: { certFile: string; keyFile: string },
+): Promise<ChartServer> {
+  const requests: string[] = [];
+  const server = createHttpsServer({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }, (req, res) => {
+    requests.push(req.url ?? '');
+    const body = files.get(new URL(req.url ?? '/', 'https://127.0.0.1').pathname);
+    if (body === undefined) res.writeHead(404).end('not found');
+    else res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    origin: `https://127.0.0.1:${port}`,
+    host: `127.0.0.1:${port}`,
+    requests,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
