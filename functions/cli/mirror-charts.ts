@@ -7,6 +7,7 @@ import type { PlanItem } from '../mirror/workspace/plan.js';
 import { describeError, UsageError } from '../oci/errors.js';
 import { parseImageReference } from '../oci/reference.js';
 import type { Registries } from '../oci/registries.js';
+import type { Repository } from '../oci/repository.js';
 
 // `ferry mirror --config`'s Helm charts (issue 10): each chart pushed as `helm push` does, after the images.
 
@@ -48,11 +49,12 @@ export function chartSource(chart: ChartArtifact): string {
 
 /**
  * Pushes (or with `dryRun` plans) every chart, one at a time (charts are small), each failure
- * its own line: a chart that fails does not stop the others, and the run exits 1.
+ * its own line: a chart that fails does not stop the others, and the run exits 1. `prepare` is
+ * the copier's (ECR: the repository created as for an image) and runs only when pushing.
  */
 export async function pushCharts(
   charts: readonly ChartArtifact[],
-  registries: Registries,
+  ports: { registries: Registries; prepare: (repository: Repository) => Promise<void> },
   dryRun: boolean,
   onLine: (line: ChartLine) => void,
 ): Promise<ChartLine[]> {
@@ -62,7 +64,8 @@ export async function pushCharts(
     let line: ChartLine;
     try {
       const ref = parseImageReference(chart.destination);
-      const repository = registries.repository({ kind: 'registry', ref }, 'destination');
+      const repository = ports.registries.repository({ kind: 'registry', ref }, 'destination');
+      if (!dryRun) await ports.prepare(repository);
       const result = await pushChart(repository, chart, { dryRun });
       const plan: PlanItem = {
         source: base.source,

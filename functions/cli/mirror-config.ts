@@ -89,11 +89,12 @@ export async function runMirrorConfig(flags: MirrorConfigFlags, print: ResultPri
     for (const b of images.filter((i) => i.blocked === true && !(flags.dryRun && flags.json)))
       out(flags.json ? JSON.stringify(blockedLine(b)) : `blocked  ${b.source} → ${b.destination}`);
     const dir = flags.workspace ?? defaultWorkspace;
+    const chartPorts = { registries: runtime.registries, prepare: (r: Repository) => runtime.copier.prepare(r) };
     if (flags.dryRun) {
       const plans = await planImages(pairs, runtime.registries, runtime.copier, options, (r) => {
         if (!flags.json) out(describePlan(r) + foundIn(wanted, r.source));
       });
-      const chartLines = await pushCharts(charts, runtime.registries, true, (l) => {
+      const chartLines = await pushCharts(charts, chartPorts, true, (l) => {
         if (!flags.json) out(formatChartLine(l, false));
       });
       const plan = buildPlan([...planItems(images, byImage(wanted, plans)), ...chartPlans(chartLines)]);
@@ -106,9 +107,7 @@ export async function runMirrorConfig(flags: MirrorConfigFlags, print: ResultPri
       return failed > 0 ? 1 : 0;
     }
     const results = await mirrorImages(pairs, runtime.registries, runtime.copier, options, (r) => out(print(r)));
-    const chartLines = await pushCharts(charts, runtime.registries, false, (l) =>
-      out(formatChartLine(l, flags.json === true)),
-    );
+    const chartLines = await pushCharts(charts, chartPorts, false, (l) => out(formatChartLine(l, flags.json === true)));
     await writeWorkspace(dir, { entries: entries(images, byImage(wanted, results)) });
     const failed = [...results, ...chartLines].filter((r) => r.status === 'failed').length;
     const copied = results.filter((r) => r.status === 'copied').length;

@@ -17,7 +17,7 @@ export interface HelmSources {
  * followed up to `helmLimits.redirects`, each hop through the same guard and never from https
  * down to a secure host's http; a non-200 a {@link RegistryError} (5xx and 429 retryable).
  */
-export function transportBytesGetter(transport: Transport): Pick<HelmSources, 'getBytes'> {
+export function transportBytesGetter(transport: Pick<Transport, 'send' | 'isInsecure'>): Pick<HelmSources, 'getBytes'> {
   return {
     async getBytes(input: string, maxBytes: number): Promise<Buffer> {
       let url = new URL(input);
@@ -50,7 +50,7 @@ export function transportBytesGetter(transport: Transport): Pick<HelmSources, 'g
   };
 }
 
-function refuseScheme(transport: Transport, url: URL): void {
+function refuseScheme(transport: Pick<Transport, 'isInsecure'>, url: URL): void {
   if (url.protocol === 'https:') return;
   if (url.protocol === 'http:' && transport.isInsecure(url.host)) return;
   throw new HelmError(
