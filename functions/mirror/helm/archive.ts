@@ -13,6 +13,8 @@ import { HelmError, helmLimits } from './errors.js';
 export interface ChartFiles {
   readonly chartYaml: Buffer;
   readonly valuesYaml?: Buffer;
+  /** Helm 2's requirements.yaml (its dependencies go into the metadata). */
+  readonly requirementsYaml?: Buffer;
   /** `templates/**` files, in archive order. */
   readonly templates: ReadonlyMap<string, Buffer>;
   /** Chart.yaml's modification time in the archive: when `helm package` wrote it. */
@@ -20,7 +22,10 @@ export interface ChartFiles {
 }
 
 const wanted = (path: string): boolean =>
-  path === 'Chart.yaml' || path === 'values.yaml' || (path.startsWith('templates/') && !path.endsWith('/'));
+  path === 'Chart.yaml' ||
+  path === 'values.yaml' ||
+  path === 'requirements.yaml' ||
+  (path.startsWith('templates/') && !path.endsWith('/'));
 
 /**
  * Reads Chart.yaml, values.yaml and the templates of a chart `.tgz` held in memory (already
@@ -73,6 +78,13 @@ export async function readChartArchive(bytes: Buffer, where: string): Promise<Ch
   const chartYaml = files.get('Chart.yaml');
   if (chartYaml === undefined) throw new HelmError('HELM_CHART_INVALID', `${where}: no Chart.yaml`);
   const valuesYaml = files.get('values.yaml');
+  const requirementsYaml = files.get('requirements.yaml');
   const templates = new Map([...files].filter(([path]) => path.startsWith('templates/')));
-  return { chartYaml, ...(valuesYaml === undefined ? {} : { valuesYaml }), templates, chartYamlTime };
+  return {
+    chartYaml,
+    ...(valuesYaml === undefined ? {} : { valuesYaml }),
+    ...(requirementsYaml === undefined ? {} : { requirementsYaml }),
+    templates,
+    chartYamlTime,
+  };
 }

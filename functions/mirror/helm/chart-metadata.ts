@@ -26,20 +26,17 @@ export interface ChartMetadata {
 
 /**
  * Reads Chart.yaml bytes. Every scalar is read as the text YAML wrote (`version: 1.10` is "1.10",
- * as sigs.k8s.io/yaml converts for a string field). `apiVersion`, `name` and a semver `version`
- * are required, as helm's loader requires them; anything else wrong is `HELM_CHART_INVALID`.
+ * as sigs.k8s.io/yaml converts for a string field). `name` and a semver `version` are required
+ * (a missing `apiVersion` is v1), as helm's loader has it; anything else wrong is
+ * `HELM_CHART_INVALID`. `requirements` is the chart's requirements.yaml, if it has one.
  */
-export function readChartMetadata(bytes: Buffer, where: string): ChartMetadata {
-  const doc = parseDocument(bytes.toString('utf8'), { schema: 'failsafe', merge: false, prettyErrors: false });
-  if (doc.errors[0] !== undefined)
-    throw new HelmError('HELM_CHART_INVALID', `${where}: Chart.yaml is not YAML: ${doc.errors[0].message}`);
-  let raw: unknown;
-  try {
-    raw = doc.toJS({ maxAliasCount: 100 });
-  } catch (err) {
-    throw new HelmError('HELM_CHART_INVALID', `${where}: Chart.yaml: ${String(err)}`, { cause: err });
+export function readChartMetadata(bytes: Buffer, where: string, requirements?: Buffer): ChartMetadata {
+  const raw = readMapping(bytes, where, 'Chart.yaml');
+  // helm's loader unmarshals a (deprecated) requirements.yaml into the same metadata: its dependencies win.
+  if (requirements !== undefined) {
+    const extra = readMapping(requirements, where, 'requirements.yaml');
+    if (Object.hasOwn(extra, 'dependencies')) raw.dependencies = extra.dependencies;
   }
-  if (!isRecord(raw)) throw new HelmError('HELM_CHART_INVALID', `${where}: Chart.yaml is not a mapping`);
   const bad = (field: string, why: string): HelmError =>
     new HelmError('HELM_CHART_INVALID', `${where}: Chart.yaml ${field}: ${why}`);
   const str = (field: string, sanitize = true): string => {
@@ -75,7 +72,8 @@ export function readChartMetadata(bytes: Buffer, where: string): ChartMetadata {
     keywords: strings('keywords'),
     maintainers,
     icon: str('icon'),
-    apiVersion: str('apiVersion', false),
+    // A chart without apiVersion is a Helm 2 chart: helm's loader reads it as v1.
+    apiVersion: str('apiVersion', false) || 'v1',
     condition: str('condition'),
     tags: str('tags'),
     appVersion: str('appVersion'),
@@ -85,7 +83,6 @@ export function readChartMetadata(bytes: Buffer, where: string): ChartMetadata {
     dependencies: listOf(raw.dependencies, 'dependencies', bad).map(dependency),
     type: str('type', false),
   };
-  if (meta.apiVersion === '') throw bad('apiVersion', 'required');
   if (meta.name === '' || meta.name === '.' || meta.name === '..' || meta.name.includes('/'))
     throw bad('name', `"${meta.name}" is not a chart name`);
   if (semver.valid(meta.version, { loose: true }) === null && semver.coerce(meta.version) === null)
@@ -112,6 +109,21 @@ export function readChartMetadata(bytes: Buffer, where: string): ChartMetadata {
     annotations: meta.annotations,
     configJson: Buffer.from(goJson(config), 'utf8'),
   };
+}
+
+/** A YAML file of the chart as a mapping, every scalar a string. */
+function readMapping(bytes: Buffer, where: string, file: string): Record<string, unknown> {
+  const doc = parseDocument(bytes.toString('utf8'), { schema: 'failsafe', merge: false, prettyErrors: false });
+  if (doc.errors[0] !== undefined)
+    throw new HelmError('HELM_CHART_INVALID', `${where}: ${file} is not YAML: ${doc.errors[0].message}`);
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    throw new HelmError('HELM_CHART_INVALID', `${where}: ${file}: ${String(err)}`, { cause: err });
+  }
+  if (!isRecord(raw)) throw new HelmError('HELM_CHART_INVALID', `${where}: ${file} is not a mapping`);
+  return raw;
 }
 
 /** pkg/chart/v2 Dependency: `name` and `repository` always written, the rest `omitempty`. */

@@ -126,7 +126,7 @@ async function chart(
   version?: string,
 ): Promise<{ artifact: ChartArtifact; found: ReturnType<typeof findChartImages> }> {
   const files = await readChartArchive(bytes, where);
-  const meta = readChartMetadata(files.chartYaml, where);
+  const meta = readChartMetadata(files.chartYaml, where, files.requirementsYaml);
   if (version !== undefined && meta.version !== version)
     throw new HelmError('HELM_CHART_INVALID', `${where}: Chart.yaml says version ${meta.version}, not ${version}`);
   const oci = buildOciChart(meta, bytes, files.chartYamlTime);

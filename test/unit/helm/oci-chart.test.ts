@@ -83,7 +83,6 @@ describe('buildOciChart: helm push, byte for byte', () => {
   });
 
   it.each([
-    ['no apiVersion', 'name: m\nversion: 0.1.0\n'],
     ['no version', 'apiVersion: v2\nname: m\n'],
     ['a name with a slash', 'apiVersion: v2\nname: a/b\nversion: 1.0.0\n'],
     ['a list for name', 'apiVersion: v2\nname: [a]\nversion: 1.0.0\n'],
@@ -100,6 +99,21 @@ describe('buildOciChart: helm push, byte for byte', () => {
       name: 'HelmError',
       code: 'HELM_CHART_INVALID',
     });
+  });
+
+  it('a Helm 2 chart: apiVersion v1 when missing, dependencies from requirements.yaml', async () => {
+    const tgz = await chartTgz({
+      dir: 'old',
+      files: {
+        'Chart.yaml': 'name: old\nversion: 1.0.0\n',
+        'requirements.yaml': 'dependencies:\n  - name: dep\n    repository: https://charts.test\n',
+      },
+    });
+    const files = await readChartArchive(tgz, 'old.tgz');
+    const meta = readChartMetadata(files.chartYaml, 'old.tgz', files.requirementsYaml);
+    expect(meta.configJson.toString()).toBe(
+      '{"name":"old","version":"1.0.0","apiVersion":"v1","dependencies":[{"name":"dep","repository":"https://charts.test"}]}',
+    );
   });
 
   it('chartTag turns every + into _', () => {
