@@ -159,8 +159,9 @@ async function expandHelmImages(
   for (const image of helm.images) {
     const known = out.find((i) => i.source === image.reference);
     const where = image.foundIn.map((f) => `${image.chart} ${f}`);
+    // Named by the set too (an additional image): one image, and the plan still says where the chart names it.
     if (known !== undefined) {
-      if (known.foundIn !== undefined) known.foundIn.push(...where);
+      known.foundIn = [...(known.foundIn ?? []), ...where];
       continue;
     }
     if (seen.has(image.reference)) continue;

@@ -89,7 +89,12 @@ describe('expandImageSet with mirror.helm', () => {
       [`${repo}/index.yaml`, `${repo}/web-1.0.0.tgz`, 'https://cdn.test/db.tgz'].sort(),
     );
     expect(images).toEqual([
-      { source: 'quay.io/acme/web:1.0', destination: 'reg.test/m/acme/web:1.0', byDigest: false },
+      {
+        source: 'quay.io/acme/web:1.0',
+        destination: 'reg.test/m/acme/web:1.0',
+        byDigest: false,
+        foundIn: ['web-1.0.0 values.yaml .image'],
+      },
       {
         source: 'docker.io/library/redis:7',
         destination: 'reg.test/m/library/redis:7',
