@@ -6,6 +6,8 @@ import { expandImageSetContent, type SetImage } from '../mirror/image-set/expand
 import { type MirrorPair, type MirrorResult, type PlanResult, mirrorImages, planImages } from '../mirror/mirror.js';
 import { formatBytes } from '../mirror/format.js';
 import { transportJsonGetter } from '../mirror/release/graph-http.js';
+import type { ChartArtifact, HelmExpansion } from '../mirror/helm/expand-helm.js';
+import { transportBytesGetter } from '../mirror/helm/http.js';
 import type { WorkspaceEntry } from '../mirror/workspace/entry.js';
 import { buildPlan, type PlanItem, planItemFromCopyPlan } from '../mirror/workspace/plan.js';
 import { writeWorkspace } from '../mirror/workspace/workspace.js';
@@ -15,6 +17,7 @@ import { type ImageReference, parseImageReference } from '../oci/reference.js';
 import type { Repository } from '../oci/repository.js';
 import { describeCatalog, pushCatalogs } from './catalogs.js';
 import { createCliLogger } from './log.js';
+import { type ChartLine, droppedWarnings, formatChartLine, localChartReader, pushCharts } from './mirror-charts.js';
 import { defaultWorkspace } from './options.js';
 import { type CopyFlags, createRuntime } from './runtime.js';
 
@@ -61,11 +64,22 @@ export async function runMirrorConfig(
       runtime.registries.repository({ kind: 'registry', ref }, 'source');
     const graph = transportJsonGetter(runtime.transport);
     const updateGraphUrl = process.env[Env.updateUrlOverride] || undefined;
+    let charts: ChartArtifact[] = [];
+    const onHelm = (helm: HelmExpansion): void => {
+      charts = helm.charts;
+      for (const warning of droppedWarnings(helm)) process.stderr.write(`ferry: warning: ${warning}\n`);
+    };
     const { images, artifacts } = await expandImageSetContent(
       set,
-      { listTags: (ref) => source(ref).listTags(), repository: source, getJson: (url) => graph.getJson(url) },
+      {
+        listTags: (ref) => source(ref).listTags(),
+        repository: source,
+        getJson: (url) => graph.getJson(url),
+        ...transportBytesGetter(runtime.transport),
+        ...localChartReader,
+      },
       target,
-      updateGraphUrl === undefined ? {} : { updateGraphUrl },
+      { ...(updateGraphUrl === undefined ? {} : { updateGraphUrl }), onHelm },
     );
     const wanted = images.filter((i) => i.blocked !== true);
     const pairs = wanted.map((image) => toPair(image, flags.platforms));
@@ -81,17 +95,21 @@ export async function runMirrorConfig(
     for (const b of images.filter((i) => i.blocked === true && !(flags.dryRun && flags.json)))
       out(flags.json ? JSON.stringify(blockedLine(b)) : `blocked  ${b.source} → ${b.destination}`);
     const dir = flags.workspace ?? defaultWorkspace;
+    const chartPorts = { registries: runtime.registries, prepare: (r: Repository) => runtime.copier.prepare(r) };
     if (flags.dryRun) {
       const plans = await planImages(pairs, runtime.registries, runtime.copier, options, (r) => {
-        if (!flags.json) out(describePlan(r));
+        if (!flags.json) out(describePlan(r) + foundIn(wanted, r.source));
       });
-      const plan = buildPlan(planItems(images, byImage(wanted, plans)));
+      const chartLines = await pushCharts(charts, chartPorts, true, (l) => {
+        if (!flags.json) out(formatChartLine(l, false));
+      });
+      const plan = buildPlan([...planItems(images, byImage(wanted, plans)), ...chartPlans(chartLines)]);
       await writeWorkspace(dir, { entries: entries(images, byImage(wanted, plans)), dryRun: true, plan });
       if (flags.json) out(JSON.stringify(plan));
       // Catalogs are rebuilt after the copies; a dry run names them (their images are in the plan).
       for (const a of artifacts)
         process.stderr.write(`dry run: catalog ${a.source} would be rebuilt as ${a.destination}\n`);
-      const failed = plans.filter((p) => p.status === 'failed').length;
+      const failed = [...plans, ...chartLines].filter((p) => p.status === 'failed').length;
       process.stderr.write(
         `dry run: ${plan.totals.images} images: ${plan.totals.copy} to copy (${formatBytes(plan.totals.bytes)}), ${plan.totals.upToDate} up to date, ${images.length - wanted.length} blocked, ${failed} failed; ${plan.sourceManifestGets} source manifest GETs; plan in ${dir}/dry-run/plan.json\n`,
       );
@@ -104,16 +122,17 @@ export async function runMirrorConfig(
     for (const c of catalogs) out(describeCatalog(c, flags.json === true));
     if (imagesFailed && artifacts.length > 0)
       process.stderr.write(`ferry: ${artifacts.length} catalogs not rebuilt: images failed\n`);
+    const chartLines = await pushCharts(charts, chartPorts, false, (l) => out(formatChartLine(l, flags.json === true)));
     await writeWorkspace(dir, {
       entries: entries(images, byImage(wanted, results)),
       clusterResources: catalogs.flatMap((c) => c.clusterResources),
     });
-    const failed = results.filter((r) => r.status === 'failed').length;
+    const failed = [...results, ...chartLines].filter((r) => r.status === 'failed').length;
     const catalogsFailed = imagesFailed ? artifacts.length : catalogs.filter((c) => c.status === 'failed').length;
     const copied = results.filter((r) => r.status === 'copied').length;
     const bytes = results.reduce((sum, r) => sum + (r.status === 'failed' ? 0 : r.bytes), 0);
     process.stderr.write(
-      `${results.length} images: ${copied} copied, ${results.length - copied - failed} skipped, ${failed} failed, ${images.length - wanted.length} blocked${artifacts.length === 0 ? '' : `, ${artifacts.length - catalogsFailed} of ${artifacts.length} catalogs rebuilt`}; ${formatBytes(bytes)} moved in ${((Date.now() - started) / 1000).toFixed(1)} s; workspace ${dir}\n`,
+      `${results.length} images${charts.length === 0 ? '' : ` and ${charts.length} charts`}: ${copied} copied, ${results.length - copied - failed} skipped, ${failed} failed, ${images.length - wanted.length} blocked${artifacts.length === 0 ? '' : `, ${artifacts.length - catalogsFailed} of ${artifacts.length} catalogs rebuilt`}; ${formatBytes(bytes)} moved in ${((Date.now() - started) / 1000).toFixed(1)} s; workspace ${dir}\n`,
     );
     return failed + catalogsFailed > 0 ? 1 : 0;
   } finally {
@@ -133,7 +152,9 @@ async function readImageSet(file: string): Promise<ImageSet> {
     throw new UsageError(`cannot read --config ${file}`, { cause: err });
   }
   try {
-    const { set, warnings } = parseImageSet(text, extname(file).toLowerCase() === '.json' ? 'json' : 'yaml');
+    const format = extname(file).toLowerCase() === '.json' ? 'json' : 'yaml';
+    // The CLI's own document: `mirror.helm.local` files are read (the API refuses them).
+    const { set, warnings } = parseImageSet(text, format, { localCharts: true });
     for (const warning of new Set(warnings)) process.stderr.write(`ferry: warning: ${warning}\n`);
     return set;
   } catch (err) {
@@ -195,6 +216,17 @@ function planItems(images: readonly SetImage[], plans: Map<SetImage, PlanResult>
     const planned = plans.get(image);
     return planned?.status === 'planned' ? [planItemFromCopyPlan(image, planned.plan)] : [];
   });
+}
+
+/** ` (found in podinfo-6.5.0 values.yaml .image, …)` for a chart's image; '' for the rest. */
+function foundIn(images: readonly SetImage[], source: string): string {
+  const where = images.find((i) => i.source === source)?.foundIn;
+  return where === undefined ? '' : ` (found in ${where.join(', ')})`;
+}
+
+/** Planned charts as plan items (failed ones are on stderr, as failed images). */
+function chartPlans(lines: readonly ChartLine[]): PlanItem[] {
+  return lines.flatMap((l) => (l.plan === undefined ? [] : [l.plan]));
 }
 
 function blockedLine(image: SetImage): object {

@@ -113,8 +113,8 @@ export async function planPrune(
       return tags;
     },
   };
-  // Releases (`mirror.platform`) and catalogs (`mirror.operators`) are not pruned yet: their images are left out of the selection and the covered repositories.
-  const { platform: _notPruned, operators: _catalogsNotPruned, ...withoutReleases } = set;
+  // Releases (`mirror.platform`), catalogs (`mirror.operators`) and Helm charts are not pruned yet: their images are left out of the selection and the covered repositories.
+  const { platform: _notPruned, operators: _catalogsNotPruned, helm: _helmNotPruned, ...withoutReleases } = set;
   for (const image of await expandImageSet(withoutReleases, source, target, options)) {
     if (image.blocked) continue;
     const destination = parseImageReference(image.destination);

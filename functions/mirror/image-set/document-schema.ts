@@ -2,9 +2,11 @@ import semver from 'semver';
 import { z } from 'zod';
 import { formatPlatform, parsePlatform } from '../../oci/manifest.js';
 import { parseImageReference } from '../../oci/reference.js';
+import { helmSchema } from '../helm/schema.js';
 import { releaseArchitectures } from '../release/arch.js';
 import { parseCatalogFilter } from '../operators/filter.js';
 import { checkPattern } from './pattern.js';
+import { list, unsupported } from './schema-parts.js';
 
 // The shape of an image-set document and its limits; document.ts decodes, warns and maps it to an ImageSet.
 
@@ -96,21 +98,6 @@ const platformObject = z
       return z.NEVER;
     }
   });
-
-/** A field oc-mirror has and Ferry refuses rather than silently mirroring somewhere else. */
-const unsupported = (why: string) =>
-  z
-    .unknown()
-    .superRefine((_, ctx) => ctx.addIssue({ code: 'custom', message: `not supported by Ferry yet: ${why}` }))
-    .optional();
-
-/** A list that YAML may leave empty (`additionalImages:` alone is null), as Go decodes it. */
-const list = <T extends z.ZodType>(item: T, max: number) =>
-  z
-    .array(item)
-    .max(max)
-    .nullish()
-    .transform((v) => v ?? []);
 
 const tagPolicy = z.strictObject({
   include: z.array(pattern).max(imageSetLimits.patterns).optional(),
@@ -252,5 +239,7 @@ export const documentSchema = z.strictObject({
     ),
     platform: platform.optional(),
     operators: list(operatorCatalog, imageSetLimits.operators),
+    /** Helm charts (issue 10): functions/mirror/helm/schema.ts. */
+    helm: helmSchema.optional(),
   }),
 });

@@ -6,6 +6,7 @@ import { ImageSetError } from './errors.js';
 import type { TagPolicy } from './policy.js';
 import type { OperatorCatalogSpec } from '../operators/catalog-spec.js';
 import type { PlatformSelection } from '../release/platform.js';
+import type { HelmSelection } from '../helm/selection.js';
 
 export { apiVersion, imageSetLimits, kind } from './document-schema.js';
 export { ImageSetError } from './errors.js';
@@ -36,6 +37,8 @@ export interface ImageSet {
   platform?: PlatformSelection;
   /** `mirror.operators`: operator catalogs (issue 10); absent when the document names none. */
   operators?: OperatorCatalogSpec[];
+  /** `mirror.helm`: chart repositories and (CLI only) local charts (issue 10). */
+  helm?: HelmSelection;
 }
 
 /** Sections oc-mirror defines that Ferry does not implement yet: accepted, ignored, one warning each. */
@@ -43,9 +46,17 @@ const ignoredTopLevel: Readonly<Record<string, string>> = {
   archiveSize: 'archives are an oc-mirror mirror-to-disk setting; Ferry writes none',
 };
 const ignoredInMirror: Readonly<Record<string, string>> = {
-  helm: 'Helm charts are not mirrored yet',
   samples: 'samples are not implemented (by oc-mirror either)',
 };
+
+/** Who reads the document. */
+export interface ParseOptions {
+  /**
+   * `mirror.helm.local` (files on this machine) is read: the CLI's own documents only. Elsewhere
+   * (the API: a document may come from a hostile caller) a `local` entry is refused at its path.
+   */
+  readonly localCharts?: boolean;
+}
 
 /** A parsed document and the warnings for the oc-mirror sections it ignored (one per section). */
 export interface ParsedImageSet {
@@ -59,12 +70,16 @@ export interface ParsedImageSet {
  *
  * `input` is YAML or JSON text (a string; `format` picks the parser, YAML by default, which reads
  * JSON too) or an already-decoded value (an API body's `config`). oc-mirror sections Ferry does not
- * implement (`archiveSize`; `mirror.operators`, `helm`, `samples`) are dropped with one
+ * implement (`archiveSize`; `mirror.operators`, `samples`) are dropped with one
  * warning each; every other unknown field, a bad reference, pattern, range, count or platform, or
  * a limit of {@link imageSetLimits} exceeded throws an {@link ImageSetError} whose `path` names the
  * field (`mirror.repositories[2].tags.semvr`).
  */
-export function parseImageSet(input: string | unknown, format?: 'yaml' | 'json'): ParsedImageSet {
+export function parseImageSet(
+  input: string | unknown,
+  format?: 'yaml' | 'json',
+  options: ParseOptions = {},
+): ParsedImageSet {
   const value = typeof input === 'string' ? decode(input, format ?? 'yaml') : input;
   if (typeof input !== 'string') checkSize(value);
   const warnings: string[] = [];
@@ -78,6 +93,8 @@ export function parseImageSet(input: string | unknown, format?: 'yaml' | 'json')
     throw new ImageSetError(path, issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message);
   }
   const { mirror } = parsed.data;
+  if (mirror.helm !== undefined && mirror.helm.local.length > 0 && options.localCharts !== true)
+    throw new ImageSetError('mirror.helm.local', 'local charts are read by the CLI only (name a chart repository)');
   return {
     set: {
       additionalImages: mirror.additionalImages.map(({ name, platforms }) => ({
@@ -92,6 +109,7 @@ export function parseImageSet(input: string | unknown, format?: 'yaml' | 'json')
       })),
       ...(mirror.platform === undefined ? {} : { platform: toPlatform(mirror.platform) }),
       ...(mirror.operators.length === 0 ? {} : { operators: mirror.operators.map(toOperatorCatalog) }),
+      ...(mirror.helm === undefined ? {} : { helm: mirror.helm }),
     },
     warnings,
   };

@@ -4,29 +4,21 @@ import { Limiter } from '../limiter.js';
 import { mirrorPairs } from '../mirror.js';
 import { type CatalogArtifact, expandOperators } from '../operators/expand-operators.js';
 import { expandPlatform, type ReleaseSources } from '../release/expand-platform.js';
+import { expandHelm, type HelmExpansion } from '../helm/expand-helm.js';
+import type { HelmSources } from '../helm/http.js';
 import { isBlocked } from './blocked.js';
 import type { ImageSet } from './document.js';
 import { compileTagPolicy } from './policy.js';
+import type { SetImage } from './set-image.js';
 
-/** One image an image set selects (docs/image-sets.md "Types shared by the slices"). */
-export interface SetImage {
-  /** Full reference as listed/resolved (tag or digest), normalised: `docker.io/library/nginx:1.27.0`. */
-  source: string;
-  /** `<registry>/<prefix>/<source path>[:tag|@digest]`, as `mirrorPairs` names it. */
-  destination: string;
-  /** Mirrored by digest (an IDMS entry) rather than by tag (ITMS). */
-  byDigest: boolean;
-  platforms?: string[];
-  /** Matched `mirror.blockedImages`: reported as action "blocked", never copied. */
-  blocked?: boolean;
-}
+export type { SetImage } from './set-image.js';
 
 /**
  * The one port expansion reads sources through: the tags of a repository (all `tags/list`
  * pages); for `mirror.platform`, source repositories (release images and their layers) and the
  * update graph's GET. A caller without `repository` cannot expand a set with a platform section.
  */
-export interface SetSources extends Partial<ReleaseSources> {
+export interface SetSources extends Partial<ReleaseSources>, Partial<HelmSources> {
   listTags(repository: ImageReference): Promise<string[]>;
 }
 
@@ -44,6 +36,8 @@ export interface ExpandOptions {
   concurrency?: number;
   /** The update graph of `mirror.platform.channels` (`UPDATE_URL_OVERRIDE`); default: OpenShift's. */
   updateGraphUrl?: string;
+  /** `mirror.helm`'s charts (generated artifacts to push) and the chart images that did not parse. */
+  onHelm?: (helm: HelmExpansion) => void;
 }
 
 /**
@@ -69,6 +63,9 @@ export async function expandImageSet(
   // A caller that only copies images would mirror the operators' images without the catalog serving them.
   if ((set.operators?.length ?? 0) > 0)
     throw new UsageError('mirror.operators: operator catalogs are mirrored by `ferry mirror --config` only, for now');
+  // Likewise the charts of `mirror.helm`: their images without the charts would be half a mirror.
+  if (set.helm !== undefined)
+    throw new UsageError('mirror.helm: Helm charts are mirrored by `ferry mirror --config` only, for now');
   return (await expandImageSetContent(set, lister, target, options)).images;
 }
 
@@ -170,5 +167,46 @@ export async function expandImageSetContent(
     }
     artifacts.push(...operators.artifacts);
   }
+  if (set.helm !== undefined) await expandHelmImages(set, lister, to, options, seen, out);
   return { images: out, artifacts };
+}
+
+/** `mirror.helm`: the charts go to `options.onHelm`; the images they name are added like additional images. */
+async function expandHelmImages(
+  set: ImageSet,
+  lister: SetSources,
+  to: string,
+  options: ExpandOptions,
+  seen: Set<string>,
+  out: SetImage[],
+): Promise<void> {
+  const { getBytes, readLocal } = lister;
+  if (getBytes === undefined) throw new Error('mirror.helm: this caller cannot read chart repositories');
+  const helm = await expandHelm(
+    set.helm!,
+    { getBytes, ...(readLocal === undefined ? {} : { readLocal }) },
+    to,
+    options.concurrency === undefined ? {} : { concurrency: options.concurrency },
+  );
+  options.onHelm?.(helm);
+  for (const image of helm.images) {
+    const known = out.find((i) => i.source === image.reference);
+    const where = image.foundIn.map((f) => `${image.chart} ${f}`);
+    // Named by the set too (an additional image): one image, and the plan still says where the chart names it.
+    if (known !== undefined) {
+      known.foundIn = [...(known.foundIn ?? []), ...where];
+      continue;
+    }
+    if (seen.has(image.reference)) continue;
+    seen.add(image.reference);
+    const { source, destination } = mirrorPairs([image.reference], to)[0]!;
+    const dest = formatReference(destination);
+    out.push({
+      source: image.reference,
+      destination: dest,
+      byDigest: source.digest !== undefined,
+      foundIn: where,
+      ...(isBlocked(image.reference, set.blockedImages, dest) ? { blocked: true } : {}),
+    });
+  }
 }

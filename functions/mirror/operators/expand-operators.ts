@@ -1,7 +1,7 @@
 import type { Digest } from '../../oci/digest.js';
 import { formatReference, type ImageReference, manifestRef, parseImageReference } from '../../oci/reference.js';
 import type { Repository } from '../../oci/repository.js';
-import type { SetImage } from '../image-set/expand.js';
+import type { SetImage } from '../image-set/set-image.js';
 import { Limiter } from '../limiter.js';
 import { mirrorPairs } from '../mirror.js';
 import { readCatalogImage } from './catalog-image.js';

@@ -17,6 +17,7 @@ export class ReleaseError extends FerryError {
       | 'UPDATE_GRAPH_INVALID'
       | 'UPDATE_GRAPH_EMPTY'
       | 'RESPONSE_TOO_LARGE'
+      | 'URL_REFUSED'
       | 'RELEASE_SIGNATURE_INVALID',
     message: string,
     options?: { cause?: unknown; retryable?: boolean },

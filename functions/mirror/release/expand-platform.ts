@@ -1,7 +1,7 @@
 import { UsageError } from '../../oci/errors.js';
 import { formatReference, type ImageReference, manifestRef, parseImageReference } from '../../oci/reference.js';
 import type { Repository } from '../../oci/repository.js';
-import type { SetImage } from '../image-set/expand.js';
+import type { SetImage } from '../image-set/set-image.js';
 import { Limiter } from '../limiter.js';
 import { type ReleaseArch, releaseTagArch } from './arch.js';
 import { ReleaseError } from './errors.js';

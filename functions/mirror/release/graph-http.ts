@@ -1,5 +1,6 @@
 import { RegistryError } from '../../oci/errors.js';
-import { discardBody, headerValue, readCapped, readUpTo, redactUrl, type Transport } from '../../oci/transport.js';
+import { redactUrl, type Transport } from '../../oci/transport.js';
+import { httpGetBytes } from '../content/http-get.js';
 import type { JsonGetter } from './graph.js';
 import { ReleaseError } from './errors.js';
 
@@ -12,41 +13,28 @@ export interface BytesGetter {
 }
 
 /**
- * {@link BytesGetter} over Ferry's {@link Transport}: its SSRF guard, proxies, CA and insecure-host
- * settings apply as to registry requests. One GET, no redirect followed (an update service or a
- * signature store answers directly; following one is how a guard is walked around), a 404
- * undefined, any other non-200 a {@link RegistryError} (5xx and 429 retryable), the body capped.
+ * {@link BytesGetter} over Ferry's {@link Transport} (see `httpGetBytes`: its network guard,
+ * proxies and CA apply; https, or http for hosts marked insecure), no redirect followed (an
+ * update service or a signature store answers directly; following one is how a guard is walked around).
  */
-export function transportBytesGetter(transport: Transport): BytesGetter {
+export function transportBytesGetter(transport: Pick<Transport, 'send' | 'isInsecure'>): BytesGetter {
   return {
-    async getBytes(input, { accept, maxBytes }) {
-      const url = new URL(input);
-      const res = await transport.send({ method: 'GET', url, headers: { accept } });
-      const where = `GET ${redactUrl(url)}`;
-      if (res.status === 404) {
-        discardBody(res.body);
-        return undefined;
-      }
-      if (res.status !== 200) {
-        const body =
-          res.status >= 300 && res.status < 400 ? (discardBody(res.body), '') : await readCapped(res.body, 512);
-        const location = headerValue(res.headers, 'location');
-        const why = location === undefined ? body.trim().slice(0, 200) : `redirected to ${location} (not followed)`;
-        // RegistryError: 5xx and 429 are retryable, as a registry's; the message names the URL.
-        throw new RegistryError(`${where}: status ${res.status}${why === '' ? '' : `: ${why}`}`, {
-          registry: url.host,
-          status: res.status,
-        });
-      }
-      const { bytes, complete } = await readUpTo(res.body, maxBytes);
-      if (!complete) throw new ReleaseError('RESPONSE_TOO_LARGE', `${where}: body larger than ${maxBytes} bytes`);
-      return bytes;
-    },
+    getBytes: (input, { accept, maxBytes }) =>
+      httpGetBytes(transport, input, {
+        accept,
+        maxBytes,
+        redirects: 0,
+        tooLarge: (message) => new ReleaseError('RESPONSE_TOO_LARGE', message),
+        refused: (message) => new ReleaseError('URL_REFUSED', message),
+      }),
   };
 }
 
 /** {@link JsonGetter} on {@link transportBytesGetter}: a 404 is an error here (a graph must exist). */
-export function transportJsonGetter(transport: Transport, maxBytes = maxGraphBytes): JsonGetter {
+export function transportJsonGetter(
+  transport: Pick<Transport, 'send' | 'isInsecure'>,
+  maxBytes = maxGraphBytes,
+): JsonGetter {
   const getter = transportBytesGetter(transport);
   return {
     async getJson(input: string): Promise<unknown> {

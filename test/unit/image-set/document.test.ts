@@ -72,7 +72,6 @@ describe('parseImageSet: valid documents', () => {
 describe('parseImageSet: oc-mirror sections Ferry ignores, one warning each', () => {
   it.each([
     ['archiveSize', doc({}, { archiveSize: 4 })],
-    ['mirror.helm', doc({ helm: { repositories: [] } })],
     ['mirror.samples', doc({ samples: [{ name: 'x' }] })],
   ])('%s', (path, value) => {
     const { set, warnings } = parseImageSet(value);
@@ -82,9 +81,9 @@ describe('parseImageSet: oc-mirror sections Ferry ignores, one warning each', ()
   });
 
   it('warns once per section, all of them together, and still reads the rest', () => {
-    const value = doc({ helm: {}, samples: [], additionalImages: [{ name: 'alpine:3' }] }, { archiveSize: 1 });
+    const value = doc({ samples: [], additionalImages: [{ name: 'alpine:3' }] }, { archiveSize: 1 });
     const { set, warnings } = parseImageSet(value);
-    expect(warnings.map((w) => w.slice(0, w.indexOf(':')))).toEqual(['archiveSize', 'mirror.helm', 'mirror.samples']);
+    expect(warnings.map((w) => w.slice(0, w.indexOf(':')))).toEqual(['archiveSize', 'mirror.samples']);
     expect(set.additionalImages).toEqual([{ name: 'alpine:3' }]);
   });
 });
