@@ -32,6 +32,8 @@ export const Env = {
   setScheduleRoleArn: 'FERRY_SET_SCHEDULE_ROLE_ARN',
   /** The OpenShift update graph URL for `mirror.platform.channels`: oc-mirror's name, so existing setups carry over. */
   updateUrlOverride: 'UPDATE_URL_OVERRIDE',
+  /** A release signature store (`…/signatures/openshift/release`): signatures travel with mirrored releases. */
+  releaseSignaturesUrl: 'FERRY_RELEASE_SIGNATURES_URL',
 } as const;
 
 /** The run table's shape, shared by the CDK stack and the local runtime (names only). */

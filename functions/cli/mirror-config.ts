@@ -17,6 +17,7 @@ import { type ImageReference, parseImageReference } from '../oci/reference.js';
 import type { Repository } from '../oci/repository.js';
 import { describeCatalog, pushCatalogs } from './catalogs.js';
 import { createCliLogger } from './log.js';
+import { releaseSignatureFiles } from './release-signatures.js';
 import { type ChartLine, droppedWarnings, formatChartLine, localChartReader, pushCharts } from './mirror-charts.js';
 import { defaultWorkspace } from './options.js';
 import { type CopyFlags, createRuntime } from './runtime.js';
@@ -123,9 +124,17 @@ export async function runMirrorConfig(
     if (imagesFailed && artifacts.length > 0)
       process.stderr.write(`ferry: ${artifacts.length} catalogs not rebuilt: images failed\n`);
     const chartLines = await pushCharts(charts, chartPorts, false, (l) => out(formatChartLine(l, flags.json === true)));
+    const releaseSignatures = await releaseSignatureFiles(
+      wanted,
+      results,
+      process.env[Env.releaseSignaturesUrl],
+      runtime.transport,
+      (message) => process.stderr.write(`ferry: warning: ${message}\n`),
+    );
     await writeWorkspace(dir, {
       entries: entries(images, byImage(wanted, results)),
       clusterResources: catalogs.flatMap((c) => c.clusterResources),
+      releaseSignatures,
     });
     const failed = [...results, ...chartLines].filter((r) => r.status === 'failed').length;
     const catalogsFailed = imagesFailed ? artifacts.length : catalogs.filter((c) => c.status === 'failed').length;

@@ -1,4 +1,6 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -96,6 +98,43 @@ describe('ferry mirror --release', () => {
     );
     const res = await fetch(`${dst.url}/v2/${ns}-m/openshift/release/tags/list`);
     expect(res.status).toBe(404);
+  });
+
+  it('writes release-signatures/ from the signature store (FERRY_RELEASE_SIGNATURES_URL); without one, a warning', async () => {
+    const r = release('4.18.1');
+    const hex = r.digest.slice('sha256:'.length);
+    const asked: string[] = [];
+    const store = createServer((req, res) => {
+      asked.push(req.url ?? '');
+      if (req.url === `/release/sha256=${hex}/signature-1`) res.writeHead(200).end(Buffer.from([1, 2, 3]));
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((done) => store.listen(0, '127.0.0.1', done));
+    const { port } = store.address() as AddressInfo;
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'ferry-release-sigs-'));
+      const args = ['mirror', '--release', '4.18.1', ...common(`${dst.host}/${ns}-s`), '--workspace', dir];
+      const signed = await runFerry(
+        args,
+        cleanEnv({ FERRY_RELEASE_SIGNATURES_URL: `http://127.0.0.1:${port}/release` }),
+      );
+      expect(signed.code, signed.stderr).toBe(0);
+      expect(asked).toEqual([`/release/sha256=${hex}/signature-1`, `/release/sha256=${hex}/signature-2`]);
+      expect(readdirSync(join(dir, 'release-signatures'))).toEqual([`signature-sha256-${hex.slice(0, 16)}.json`]);
+      const configMap = JSON.parse(
+        readFileSync(join(dir, 'release-signatures', `signature-sha256-${hex.slice(0, 16)}.json`), 'utf8'),
+      ) as { metadata: { name: string; namespace: string }; binaryData: Record<string, string> };
+      expect(configMap.metadata).toMatchObject({ name: `sha256-${hex}`, namespace: 'openshift-config-managed' });
+      expect(configMap.binaryData).toEqual({ [`sha256-${hex}-1`]: 'AQID' });
+
+      const unsigned = await runFerry(args);
+      expect(unsigned.code, unsigned.stderr).toBe(0);
+      expect(unsigned.stderr).toContain(
+        'ferry: warning: release signatures not written: set FERRY_RELEASE_SIGNATURES_URL',
+      );
+    } finally {
+      await new Promise<void>((done) => store.close(() => done()));
+    }
   });
 
   it('stops at the first failed image unless --continue-on-error', async () => {

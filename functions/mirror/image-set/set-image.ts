@@ -12,6 +12,8 @@ export interface SetImage {
   platforms?: string[];
   /** Matched `mirror.blockedImages`: reported as action "blocked", never copied. */
   blocked?: boolean;
+  /** An OpenShift release image (`mirror.platform`): its signatures travel with it (release-signatures/). */
+  release?: true;
   /** Images a Helm chart names: where (`podinfo-6.5.0 values.yaml .image`), for the plan. */
   foundIn?: string[];
 }

@@ -67,7 +67,7 @@ export async function expandPlatform(
           return { source, destination: `${to}/${repo}:${tag}`, byDigest: true };
         };
         return [
-          image(key, releaseImagesRepository, label),
+          { ...image(key, releaseImagesRepository, label), release: true },
           ...payload.components.map((c) =>
             image(formatReference(parseImageReference(c.image)), releaseComponentsRepository, `${label}-${c.name}`),
           ),

@@ -7,8 +7,6 @@ import { ReleaseError } from './errors.js';
 export const maxSignatureBytes = 64 * 1024;
 /** Signatures read per release (`signature-1` … `signature-N`; the store numbers them from 1). */
 export const maxSignaturesPerRelease = 8;
-/** Where the workspace keeps them, as `oc adm release mirror --release-image-signature-to-dir` does. */
-export const releaseSignaturesDir = 'release-signatures';
 
 /**
  * A release's signatures from a signature store (`FERRY_RELEASE_SIGNATURES_URL`, the layout of

@@ -49,6 +49,8 @@ export type WorkspaceRun =
       readonly dryRun?: false;
       /** More `cluster-resources/` files (a rebuilt catalog's `cs-<…>.yaml`, `cc-<…>.yaml`): name and YAML. */
       readonly clusterResources?: readonly { readonly name: string; readonly yaml: string }[];
+      /** `release-signatures/` files: the ConfigMaps carrying the mirrored releases' signatures. */
+      readonly releaseSignatures?: readonly { readonly name: string; readonly content: string }[];
     }
   | {
       readonly entries: readonly WorkspaceEntry[];
@@ -90,8 +92,12 @@ export async function writeWorkspace(
         [workspacePaths.itms, formatItms(run.entries)],
         [workspacePaths.errors, formatMirroringErrors(run.entries, run.errors)],
         ...(run.clusterResources ?? []).map((f): [string, string] => [
-          `${clusterResourcesDir}/${checkName(f.name)}`,
+          `${clusterResourcesDir}/${checkName(f.name, clusterResourcesDir)}`,
           f.yaml,
+        ]),
+        ...(run.releaseSignatures ?? []).map((f): [string, string] => [
+          `${releaseSignaturesDir}/${checkName(f.name, releaseSignaturesDir)}`,
+          f.content,
         ]),
       ];
   const result: WorkspaceWrite = { written: [], removed: [] };
@@ -107,12 +113,15 @@ export async function writeWorkspace(
   return result;
 }
 
-/** A cluster-resources file name is one path component (it comes from a registry path). */
-function checkName(name: string): string {
+/** A generated file's name is one path component (it comes from a registry path or a digest). */
+function checkName(name: string, dir: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name))
-    throw new LocalPathError(`cannot write workspace file ${clusterResourcesDir}/${name}: not a plain file name`);
+    throw new LocalPathError(`cannot write workspace file ${dir}/${name}: not a plain file name`);
   return name;
 }
+
+/** Where a run's release signatures go, as `oc adm release mirror --release-image-signature-to-dir` writes them. */
+export const releaseSignaturesDir = 'release-signatures';
 
 /** Writes `delete/delete-images.yaml` (`ferry prune --config`) into `dir`; returns its relative path. */
 export async function writeDeletePlan(
