@@ -7,10 +7,9 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
 import { applyLayers, type LayerEntry, normalizeLayerPath } from '../../functions/mirror/content/layer-files.js';
 import { parseCatalog } from '../../functions/mirror/operators/fbc.js';
-import { catalogFixtureConfig, catalogFixtureLayer } from '../support/catalog-fixture.js';
+import { catalogFixtureRepository, pushCatalogFixture } from '../support/catalog-fixture.js';
 import { cleanEnv, runFerry, skopeoDigest } from '../support/cli.js';
-import { type BuiltManifest, buildImage, buildIndex, push, Rng, sha256 } from '../support/fixtures.js';
-import { tarLayer } from '../support/release-fixture.js';
+import { type BuiltManifest, Rng, sha256 } from '../support/fixtures.js';
 
 // `npm run build` first: runFerry runs bin/ferry.js on dist/.
 // issue 10 "Done when" (operator catalogs, CLI): a two-platform file-based catalog image (a base
@@ -24,44 +23,15 @@ const rng = new Rng(seed + 1020);
 const ns = `cat${rng.int(1e9)}`;
 const host = `${src.host}/${ns}`;
 
-/** Every image the fixture names, by its fixture name (`alpha.v1.2.0-bundle`), built on first use. */
-const built = new Map<string, BuiltManifest>();
-const digestFor = (name: string): string => {
-  let image = built.get(name);
-  if (image === undefined) {
-    image = buildImage({ layers: [Buffer.from(`${ns} ${name} ${rng.int(1e9)}`)] });
-    built.set(name, image);
-  }
-  return image.digest;
-};
-const repositoryOf = (name: string): string =>
-  name === 'kube-rbac-proxy'
-    ? 'shared/kube-rbac-proxy'
-    : `${name.split('.')[0]}-operator/${name.endsWith('-bundle') ? 'bundle' : 'operator'}`;
-
-const baseFiles = { 'bin/opm': 'opm binary', 'etc/catalog-notes.txt': 'left as it is' };
 let catalog: BuiltManifest;
+let built: ReadonlyMap<string, BuiltManifest>;
+let baseFiles: Readonly<Record<string, string>>;
+const repositoryOf = catalogFixtureRepository;
 let workspace: string;
 let config: string;
 
 beforeAll(async () => {
-  const layer = await catalogFixtureLayer(host, digestFor);
-  const base = await tarLayer(Object.entries(baseFiles).map(([name, data]) => ({ name, data })));
-  const diffIds = [sha256(gunzipSync(base)), layer.diffId];
-  const platform = (architecture: string): BuiltManifest => {
-    const cfg = JSON.parse(catalogFixtureConfig(diffIds).toString()) as { architecture: string };
-    return buildImage({
-      layers: [base, layer.bytes],
-      config: Buffer.from(JSON.stringify({ ...cfg, architecture })),
-      platform: { os: 'linux', architecture },
-    });
-  };
-  catalog = buildIndex([
-    { image: platform('amd64'), platform: { os: 'linux', architecture: 'amd64' } },
-    { image: platform('arm64'), platform: { os: 'linux', architecture: 'arm64' } },
-  ]);
-  await push(src.url, `${ns}/catalog/operator-index`, 'v1', catalog);
-  for (const [name, image] of built) await push(src.url, `${ns}/${repositoryOf(name)}`, image.digest, image);
+  ({ catalog, images: built, baseFiles } = await pushCatalogFixture({ baseUrl: src.url, host: src.host, ns, rng }));
   workspace = mkdtempSync(join(tmpdir(), 'ferry-catalog-'));
   config = join(workspace, 'set.yaml');
   writeFileSync(

@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { pack } from 'tar-stream';
+import { gunzipSync } from 'node:zlib';
+import { type BuiltManifest, buildImage, buildIndex, push, type Rng } from './fixtures.js';
+import { tarLayer } from './release-fixture.js';
 
 // A small file-based catalog for tests (issue 10 "Done when"): three packages, two channels in
 // one, `replaces` / `skips` / `skipRange` edges, bundles with related images on a placeholder
@@ -171,4 +174,63 @@ export function catalogFixtureConfig(diffIds: readonly string[]): Buffer {
 
 function sha256(bytes: Buffer): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+/** The registry path of a fixture image by its fixture name (`alpha.v1.2.0-bundle` → `alpha-operator/bundle`). */
+export function catalogFixtureRepository(name: string): string {
+  return name === 'kube-rbac-proxy'
+    ? 'shared/kube-rbac-proxy'
+    : `${name.split('.')[0]}-operator/${name.endsWith('-bundle') ? 'bundle' : 'operator'}`;
+}
+
+/** What {@link pushCatalogFixture} pushed: the catalog index and every image the catalog names, by fixture name. */
+export interface PushedCatalog {
+  readonly catalog: BuiltManifest;
+  readonly images: ReadonlyMap<string, BuiltManifest>;
+  /** The files of the base layer the catalog image carries under its configs (left as they are by a rebuild). */
+  readonly baseFiles: Readonly<Record<string, string>>;
+}
+
+/**
+ * Pushes the fixture as a real two-platform catalog image (a base layer + the configs layer with an
+ * opm cache) to `<ns>/catalog/operator-index:v1`, and every bundle and related image it names (each a
+ * small distinct image) under `<ns>/<catalogFixtureRepository(name)>` by digest; `host` is how the
+ * catalog names the registry (`<host>/<ns>`).
+ */
+export async function pushCatalogFixture(options: {
+  baseUrl: string;
+  host: string;
+  ns: string;
+  rng: Rng;
+}): Promise<PushedCatalog> {
+  const { baseUrl, ns, rng } = options;
+  const images = new Map<string, BuiltManifest>();
+  const digestFor = (name: string): string => {
+    let image = images.get(name);
+    if (image === undefined) {
+      image = buildImage({ layers: [Buffer.from(`${ns} ${name} ${rng.int(1e9)}`)] });
+      images.set(name, image);
+    }
+    return image.digest;
+  };
+  const layer = await catalogFixtureLayer(`${options.host}/${ns}`, digestFor);
+  const baseFiles = { 'bin/opm': 'opm binary', 'etc/catalog-notes.txt': 'left as it is' };
+  const base = await tarLayer(Object.entries(baseFiles).map(([name, data]) => ({ name, data })));
+  const diffIds = [sha256(gunzipSync(base)), layer.diffId];
+  const platform = (architecture: string): BuiltManifest => {
+    const cfg = JSON.parse(catalogFixtureConfig(diffIds).toString()) as { architecture: string };
+    return buildImage({
+      layers: [base, layer.bytes],
+      config: Buffer.from(JSON.stringify({ ...cfg, architecture })),
+      platform: { os: 'linux', architecture },
+    });
+  };
+  const catalog = buildIndex([
+    { image: platform('amd64'), platform: { os: 'linux', architecture: 'amd64' } },
+    { image: platform('arm64'), platform: { os: 'linux', architecture: 'arm64' } },
+  ]);
+  await push(baseUrl, `${ns}/catalog/operator-index`, 'v1', catalog);
+  for (const [name, image] of images)
+    await push(baseUrl, `${ns}/${catalogFixtureRepository(name)}`, image.digest, image);
+  return { catalog, images, baseFiles };
 }
