@@ -1,10 +1,12 @@
 /**
- * Issue 10's performance point, release half: one OpenShift release payload naming `count` small
- * component images, mirrored by `ferry mirror --config` (mirror.platform.release) next to skopeo
- * copying the same resolved list one image at a time (what a script around `skopeo copy` does
- * with `oc adm release info --pullspecs`). Both read the source through a counting proxy, into a
- * fresh destination namespace each repetition. The catalog half joins when catalogs are wired
- * (docs/openshift-content.md). `node dist/bench/release.js` runs it alone; `npm run bench` includes it.
+ * Issue 10's performance point: one OpenShift release payload naming `count` small component
+ * images plus one operator catalog of three packages, mirrored by `ferry mirror --config`
+ * (mirror.platform.release + mirror.operators: the catalog rebuilt with the selection) next to
+ * skopeo copying the same resolved list one image at a time (what a script around `skopeo copy`
+ * does with `oc adm release info --pullspecs` and a bundle list; the catalog copied as it is, with
+ * `--all`, since skopeo cannot rebuild it). Both read the source through a counting proxy, into a
+ * fresh destination namespace each repetition. `node dist/bench/release.js` runs it alone;
+ * `npm run bench` includes it.
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -13,6 +15,7 @@ import { startFaultProxy } from '../test/support/fault-proxy.js';
 import { Rng } from '../test/support/fixtures.js';
 import { type RunningRegistry, startRegistry } from '../test/support/registry-process.js';
 import { pushReleases } from '../test/support/release-fixture.js';
+import { catalogFixtureRepository, pushCatalogFixture } from '../test/support/catalog-fixture.js';
 import { benchWork, count, median, run } from './image-set.js';
 
 export interface ReleaseBenchRow {
@@ -44,6 +47,12 @@ export async function measureRelease(
       count: components,
       changed: 0,
     });
+    const catalog = await pushCatalogFixture({
+      baseUrl: src.url,
+      host: proxy.host,
+      ns: 'bench-catalog',
+      rng: new Rng(11),
+    });
     const config = join(work, 'set.yaml');
     writeFileSync(
       config,
@@ -53,6 +62,14 @@ export async function measureRelease(
         'mirror:',
         '  platform:',
         `    release: ${proxy.host}/bench-release/ocp-release:${version}-x86_64`,
+        '  operators:',
+        `    - catalog: ${proxy.host}/bench-catalog/catalog/operator-index:v1`,
+        '      packages:',
+        '        - name: alpha-operator',
+        '          channels:',
+        '            - name: stable',
+        '              minVersion: 1.1.0',
+        '        - name: gamma-operator',
         '',
       ].join('\n'),
     );
@@ -85,22 +102,34 @@ export async function measureRelease(
       '--workspace',
       join(work, `ws-${rep}`),
     ];
-    await measure(`ferry mirror --config (release + ${components} components)`, (rep) =>
+    await measure(`ferry mirror --config (release + ${components} components, catalog of 3 packages)`, (rep) =>
       run(process.execPath, ferryMirror(rep), env),
     );
     await measure('ferry mirror --config again (up to date)', (rep) => run(process.execPath, ferryMirror(rep), env));
     // skopeo: the same list, resolved, one `skopeo copy` per image, as a script would run it.
+    // The catalog's selection as the catalog test expects it: alpha 1.1.0…1.3.0 by its channel range, gamma's head.
+    const selected = ['alpha.v1.1.0', 'alpha.v1.1.1', 'alpha.v1.2.0', 'alpha.v1.3.0', 'gamma.v3.0.0'];
+    const catalogImages = [...selected.flatMap((b) => [`${b}-bundle`, `${b}-operator`]), 'kube-rbac-proxy'].map(
+      (name) => {
+        const repository = `bench-catalog/${catalogFixtureRepository(name)}`;
+        const digest = catalog.images.get(name)!.digest;
+        return { from: `${proxy.host}/${repository}@${digest}`, to: `${repository}@${digest}` };
+      },
+    );
     const pairs = [
       { from: release!.payload, to: `openshift/release-images:${version}-x86_64` },
       ...release!.components.map((c) => ({ from: c.image, to: `openshift/release:${version}-x86_64-${c.name}` })),
+      ...catalogImages,
+      { from: `${proxy.host}/bench-catalog/catalog/operator-index:v1`, to: 'catalog/operator-index:v1', all: true },
     ];
     await measure(`skopeo copy × ${pairs.length}, one at a time`, async (rep) => {
       let total = 0;
-      for (const { from, to } of pairs)
+      for (const { from, to, all } of pairs as { from: string; to: string; all?: boolean }[])
         total += await run(
           'skopeo',
           [
             'copy',
+            ...(all ? ['--all'] : []),
             '--src-tls-verify=false',
             '--dest-tls-verify=false',
             `docker://${from}`,
@@ -121,7 +150,7 @@ export async function measureRelease(
 export function releaseTable(rows: readonly ReleaseBenchRow[]): string {
   const skopeo = rows.find((r) => r.tool.startsWith('skopeo'))?.seconds ?? Number.NaN;
   return [
-    '| release payload, fresh destination | wall s (median) | × skopeo | manifest GET | blob GET | source requests |',
+    '| release payload + catalog, fresh destination | wall s (median) | × skopeo | manifest GET | blob GET | source requests |',
     '| --- | --- | --- | --- | --- | --- |',
     ...rows.map(
       (r) =>

@@ -518,7 +518,7 @@ async function main(): Promise<void> {
   const releaseText =
     release === ''
       ? ''
-      : `\n## OpenShift release payloads: 190 components\n\nOne release image naming 190 small component images by digest (\`mirror.platform.release\`), into a fresh\nnamespace each repetition; skopeo copies the same resolved list one image at a time. Source requests counted by a\nproxy. Issue 10's target: ≤ 0.5× skopeo (the operator-catalog half joins when catalogs are wired).\n\n${release}\n`;
+      : `\n## OpenShift: a release payload of 190 components and an operator catalog\n\nOne release image naming 190 small component images by digest (\`mirror.platform.release\`) and one catalog of three\npackages (\`mirror.operators\`: a channel range and a head; 11 bundle and related images, the catalog rebuilt), into a\nfresh namespace each repetition; skopeo copies the same resolved list one image at a time (the catalog as it is,\n\`--all\`). Source requests counted by a proxy. Issue 10's target: ≤ 0.5× skopeo.\n\n${release}\n`;
   const costText = `\n## Cost per 1,000 images (deployed stack, estimate)\n\nFrom the synthesized stack's own settings, assuming 2 s billed per copy-image invocation (a\ntypical few-hundred-MB image in-region); copy time scales the Lambda line linearly.\n\n${cost}\n`;
   process.stdout.write(`${text}${serviceText}${imageSetText}${releaseText}${costText}`);
   if (process.argv.includes('--write')) {
