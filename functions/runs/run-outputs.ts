@@ -109,6 +109,8 @@ export class RunOutputs {
 /** The run's images as the workspace formatters take them; images not yet final are left out. */
 export function entriesOf(images: readonly ImageRecord[]): WorkspaceEntry[] {
   return images.flatMap((image): WorkspaceEntry[] => {
+    // Charts and rebuilt catalogs are not in the CLI's workspace entries (mirror sets, mapping, errors) either.
+    if (image.artifact !== undefined) return [];
     const base = {
       source: image.source,
       destination: image.destination,
