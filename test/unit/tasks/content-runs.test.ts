@@ -1,4 +1,10 @@
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { formatCatalogSource, formatClusterCatalog } from '../../../functions/mirror/operators/cluster-resources.js';
+import { catalogsNotRebuilt } from '../../../functions/runs/catalog-items.js';
+import { catalogFixtureConfig, catalogFixtureLayer, catalogFixtureRepository } from '../../support/catalog-fixture.js';
+import { type BuiltManifest, buildImage, buildIndex, sha256 } from '../../support/fixtures.js';
+import { storeBuilt, tarLayer } from '../../support/release-fixture.js';
 import { digestOf } from '../../../functions/oci/digest.js';
 import { fetchChart } from '../../../functions/runs/chart-items.js';
 import type { RunOptions, RunRecord } from '../../../functions/runs/model.js';
@@ -125,5 +131,83 @@ describe('a run of a set with mirror.helm', () => {
     const again = await setRun(h.store, helmSet);
     await h.tasks.preflight(again.runId);
     expect(await h.tasks.copyImage(again.runId, 1)).toEqual({ status: 'skipped' });
+  });
+});
+
+/** The fixture catalog at SRC/acme/index:v1 (two platforms), every image it names in SRC/acme/… tagged by fixture name. */
+async function catalog(h: Harness): Promise<BuiltManifest> {
+  const host = `${SRC}/acme`;
+  const digestFor = (name: string): string =>
+    addImage(h.engines.repo(SRC, `acme/${catalogFixtureRepository(name)}`), name.replaceAll('+', '_'), [name]);
+  const layer = await catalogFixtureLayer(host, digestFor);
+  const base = await tarLayer([{ name: 'bin/opm', data: 'opm' }]);
+  const diffIds = [sha256(gunzipSync(base)), layer.diffId];
+  const image = (architecture: string): BuiltManifest => {
+    const cfg = JSON.parse(catalogFixtureConfig(diffIds).toString()) as object;
+    return buildImage({ layers: [base, layer.bytes], config: Buffer.from(JSON.stringify({ ...cfg, architecture })) });
+  };
+  const built = buildIndex([
+    { image: image('amd64'), platform: { os: 'linux', architecture: 'amd64' } },
+    { image: image('arm64'), platform: { os: 'linux', architecture: 'arm64' } },
+  ]);
+  storeBuilt(h.engines.repo(SRC, 'acme/index'), built, 'v1');
+  return built;
+}
+
+const operatorSet = doc({ operators: [{ catalog: `${SRC}/acme/index:v1`, packages: [{ name: 'gamma-operator' }] }] });
+
+describe('a run of a set with mirror.operators', () => {
+  it('records the catalog outside the Map; Finish rebuilds and pushes it after the images; /cluster-resources names it', async () => {
+    const h = harness();
+    const built = await catalog(h);
+    const run = await setRun(h.store, operatorSet);
+    const found = await h.tasks.preflight(run.runId);
+    const items = await h.store.listImages(run.runId);
+    const gamma = items.filter((i) => i.artifact === undefined);
+    expect(gamma.map((i) => i.destination.replace(/@.*/, ''))).toEqual([
+      `${DST}/mirror/acme/gamma-operator/bundle`,
+      `${DST}/mirror/acme/gamma-operator/operator`,
+    ]);
+    const last = items.at(-1)!;
+    expect([last.source, last.destination, last.status, last.artifact]).toEqual([
+      `${SRC}/acme/index@${built.digest}`,
+      `${DST}/mirror/acme/index:v1`,
+      'pending',
+      { kind: 'catalog', operator: 0, sourceDigest: `${SRC}/acme/index@${built.digest}` },
+    ]);
+    expect(found.indexes).toEqual(gamma.map((i) => i.index)); // the catalog is not the Map's
+
+    for (const index of found.indexes)
+      expect(await h.tasks.copyImage(run.runId, index)).toEqual({ status: 'completed' });
+    expect(h.engines.repo(DST, 'mirror/acme/index').tags.size).toBe(0); // nothing before Finish
+    await h.tasks.finish(run.runId);
+    const dst = h.engines.repo(DST, 'mirror/acme/index');
+    const rebuilt = dst.tags.get('v1');
+    expect(rebuilt).toBeDefined();
+    expect(rebuilt).not.toBe(built.digest);
+    expect(dst.manifests.has(built.digest)).toBe(true); // the original, copied by digest first
+    const done = (await h.store.listImages(run.runId)).at(-1)!;
+    expect([done.status, done.digest]).toEqual(['completed', rebuilt]);
+    expect(await h.store.getRun(run.runId)).toMatchObject({ status: 'completed', imagesFailed: 0 });
+
+    const yaml = await new RunOutputs(h.store).clusterResources(run.runId);
+    const image = `${DST}/mirror/acme/index:v1@${rebuilt}`;
+    expect(yaml).toContain(`---\n${formatCatalogSource(image).yaml}`);
+    expect(yaml).toContain(`---\n${formatClusterCatalog(image).yaml}`);
+    expect(yaml).not.toContain(`${SRC}/acme/index`); // the catalog is no image mirror
+  });
+
+  it('an image that failed leaves the catalog not rebuilt, and nothing is pushed', async () => {
+    const h = harness();
+    await catalog(h);
+    const run = await setRun(h.store, operatorSet);
+    const found = await h.tasks.preflight(run.runId);
+    await h.tasks.recordFailure(run.runId, found.indexes[0]!, 'boom');
+    for (const index of found.indexes.slice(1)) await h.tasks.copyImage(run.runId, index);
+    await h.tasks.finish(run.runId);
+    const last = (await h.store.listImages(run.runId)).at(-1)!;
+    expect([last.status, last.message]).toEqual(['failed', catalogsNotRebuilt]);
+    expect(h.engines.repo(DST, 'mirror/acme/index').tags.size).toBe(0);
+    expect(await h.store.getRun(run.runId)).toMatchObject({ status: 'failed', imagesFailed: 2 });
   });
 });
