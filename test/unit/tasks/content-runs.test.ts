@@ -211,3 +211,33 @@ describe('a run of a set with mirror.operators', () => {
     expect(await h.store.getRun(run.runId)).toMatchObject({ status: 'failed', imagesFailed: 2 });
   });
 });
+
+describe('a dry run of a set with operators and helm', () => {
+  it('plans the chart as the CLI plans it, names the catalog, and pushes nothing', async () => {
+    const h = harness();
+    const { tgz, url } = await webChart(h);
+    await catalog(h);
+    const both = doc({
+      operators: [{ catalog: `${SRC}/acme/index:v1`, packages: [{ name: 'gamma-operator' }] }],
+      helm: { repositories: [{ name: 'stable', url: repo, charts: [{ name: 'web', version: '1.0.0' }] }] },
+    });
+    const run = await setRun(h.store, both, { dryRun: true });
+    const found = await h.tasks.preflight(run.runId);
+    for (const index of found.indexes) await h.tasks.copyImage(run.runId, index);
+    await h.tasks.finish(run.runId);
+    const plan = await new RunOutputs(h.store).plan(run.runId);
+    const chart = plan.images.find((i) => i.source === url);
+    expect(chart).toMatchObject({
+      destination: `${DST}/mirror/web:1.0.0`,
+      action: 'copy',
+      blobs: { copy: 2, mount: 0, present: 0 },
+    });
+    expect(chart?.bytes).toBeGreaterThan(tgz.length);
+    const last = (await h.store.listImages(run.runId)).at(-1)!;
+    expect([last.artifact?.kind, last.status]).toEqual(['catalog', 'skipped']);
+    expect(plan.images.map((i) => i.destination)).not.toContain(last.destination);
+    expect(h.engines.repo(DST, 'mirror/web').tags.size).toBe(0);
+    expect(h.engines.repo(DST, 'mirror/acme/index').tags.size).toBe(0);
+    expect(await h.store.getRun(run.runId)).toMatchObject({ status: 'completed', imagesFailed: 0 });
+  });
+});
