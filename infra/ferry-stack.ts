@@ -56,15 +56,21 @@ export class FerryStack extends Stack {
       timeout: Duration.minutes(15),
       memorySize: 1024,
     });
-    // Registry traffic (Plan's preflight and resolution, the copies) goes through the operator's proxy, if any.
+    const recordFailure = fn('RecordFailure', 'workflow/record-failure', 'recordFailure');
+    // Finish pushes a run's rebuilt operator catalogs (issue 10): the catalog image copied by digest
+    // (hundreds of MB for a large index) and its rebuilt layers built in memory, as a copy does.
+    const finish = fn('FinishRun', 'workflow/finish-run', 'finish', {
+      timeout: Duration.minutes(15),
+      memorySize: 1024,
+    });
+    // Registry traffic (Plan's preflight and resolution, the copies, Finish's catalogs) goes through the operator's proxy, if any.
+    const registryClients = [plan, copyImage, finish];
     const proxy = config.proxy;
     if (proxy) {
       const env = { HTTPS_PROXY: proxy.httpsProxy, HTTP_PROXY: proxy.httpProxy, NO_PROXY: proxy.noProxy };
-      for (const f of [plan, copyImage])
+      for (const f of registryClients)
         for (const [name, value] of Object.entries(env)) if (value !== undefined) f.addEnvironment(name, value);
     }
-    const recordFailure = fn('RecordFailure', 'workflow/record-failure', 'recordFailure');
-    const finish = fn('FinishRun', 'workflow/finish-run', 'finish', { timeout: Duration.minutes(2) });
     const workflow = new RunWorkflow(this, 'Workflow', {
       plan,
       copyImage,
@@ -120,7 +126,7 @@ export class FerryStack extends Stack {
     // Registry credentials: Ferry's own run secrets, secrets the operator tagged `ferry:registry`, and the ARNs the config lists.
     // Nothing else: a caller naming another secret (a database password) gets AccessDenied.
     const readSecret = ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'];
-    for (const f of [plan, copyImage]) {
+    for (const f of registryClients) {
       f.addToRolePolicy(new PolicyStatement({ actions: readSecret, resources: [runSecrets] }));
       f.addToRolePolicy(
         new PolicyStatement({
@@ -165,7 +171,7 @@ export class FerryStack extends Stack {
         resourceName: ecrRepositoryPattern(prefix),
       }),
     );
-    for (const f of [plan, copyImage]) {
+    for (const f of registryClients) {
       if (repositoryArns.length > 0) {
         // Tokens: no resource-level permission exists. Pull/push/create only on the prefixes.
         f.addToRolePolicy(new PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }));

@@ -8,6 +8,7 @@ import { Transport, type TransportOptions } from '../oci/transport.js';
 import type { SharedBlobs } from '../mirror/blob-copier.js';
 import type { ImageCopier, PrepareDestination } from '../mirror/copy-image.js';
 import { createCopyEngine } from '../mirror/engine.js';
+import { transportBytesGetter } from '../mirror/helm/http.js';
 import { transportJsonGetter } from '../mirror/release/graph-http.js';
 import { sameRegistry } from './credential-binding.js';
 import { CredentialError } from './errors.js';
@@ -25,6 +26,8 @@ export interface RunEngine {
   /** The update graph's GET through the run's transport (`mirror.platform.channels`), and its URL override. */
   readonly getJson?: (url: string) => Promise<unknown>;
   readonly updateGraphUrl?: string;
+  /** A capped GET through the run's transport (`mirror.helm`'s indexes and charts); see transportBytesGetter. */
+  readonly getBytes?: (url: string, maxBytes: number) => Promise<Buffer>;
 }
 
 /** One side of a run's copy: the repository of `ref` through the run's engine, and the digest or tag `ref` names. */
@@ -146,6 +149,7 @@ export class EngineFactory implements RunEngines {
         copier,
         ...(destinationEcr?.deleter ? { deleter: destinationEcr.deleter } : {}),
         getJson: (url) => transportJsonGetter(transport).getJson(url),
+        getBytes: (url, maxBytes) => transportBytesGetter(transport).getBytes(url, maxBytes),
         ...(this.#deps.updateGraphUrl ? { updateGraphUrl: this.#deps.updateGraphUrl } : {}),
       };
       this.#engines.set(run.runId, engine);

@@ -1,5 +1,13 @@
 import { parseImageSet } from '../mirror/image-set/document.js';
-import { expandImageSet, type ExpandTarget, type SetImage, type SetSources } from '../mirror/image-set/expand.js';
+import {
+  type ExpandTarget,
+  expandImageSetContent,
+  type SetImage,
+  type SetSources,
+} from '../mirror/image-set/expand.js';
+import type { ChartArtifact } from '../mirror/helm/expand-helm.js';
+import type { CatalogArtifact } from '../mirror/operators/expand-operators.js';
+import { digestOf } from '../oci/digest.js';
 import { describeError } from '../oci/errors.js';
 import { type RunEngine, runImage } from './engine.js';
 import type { ImageRecord, RunRecord } from './model.js';
@@ -26,12 +34,18 @@ export function sourceTagLister(engine: RunEngine): SetSources {
     listTags: (ref) => runImage(engine, ref, 'source').repository.listTags(),
     repository: (ref) => runImage(engine, ref, 'source').repository,
     ...(engine.getJson ? { getJson: engine.getJson } : {}),
+    ...(engine.getBytes ? { getBytes: engine.getBytes } : {}),
   };
 }
 
+/** One item of a run's set: an image to copy, or a generated artifact with its inputs (ImageRecord.artifact). */
+type SetItem = SetImage & { readonly artifact?: ImageRecord['artifact'] };
+
 /**
  * The first step of the Plan task of a run of an image set (`imageSet` or `config`): lists the
- * sources' tags, applies the set's policies and writes one image per selected reference. A
+ * sources' tags, applies the set's policies and writes one image per selected reference, then
+ * one item per chart (copied by the Map like an image) and per rebuilt catalog (pushed by Finish,
+ * after every image it names). A
  * blocked image is recorded `skipped` (`blocked`), a second image for a destination already
  * taken fails alone. A listing that fails fails the run: a partial set is not the set. A run
  * that already has its images (a retried Plan) is left as it is.
@@ -39,11 +53,16 @@ export function sourceTagLister(engine: RunEngine): SetSources {
  */
 export async function expandRun(store: RunStore, engine: RunEngine, run: RunRecord): Promise<Expansion> {
   if (run.options.imageSet === undefined || run.totalImages > 0) return { ok: true };
-  let images: SetImage[];
+  let images: SetItem[];
   try {
     const { set, target } = await runImageSet(store, run);
     const { updateGraphUrl } = engine;
-    images = await expandImageSet(set, sourceTagLister(engine), target, updateGraphUrl ? { updateGraphUrl } : {});
+    let charts: ChartArtifact[] = [];
+    const expanded = await expandImageSetContent(set, sourceTagLister(engine), target, {
+      ...(updateGraphUrl ? { updateGraphUrl } : {}),
+      onHelm: (helm) => (charts = helm.charts),
+    });
+    images = [...expanded.images, ...charts.map(chartItem), ...expanded.artifacts.map(catalogItem)];
   } catch (err) {
     return { ok: false, message: `image set: ${describeError(err)}` };
   }
@@ -63,10 +82,37 @@ export async function expandRun(store: RunStore, engine: RunEngine, run: RunReco
   return { ok: true };
 }
 
-function toRecords(runId: string, images: readonly SetImage[]): ImageRecord[] {
+/** A chart as an item: pushed from its `.tgz` URL, whose bytes must still hash as they did here. */
+function chartItem(chart: ChartArtifact): SetItem {
+  // API documents have no local charts (refused when the set is parsed): every chart has a URL.
+  if (chart.source.kind !== 'repository') throw new Error(`chart ${chart.name}: not from a repository`);
+  const { url } = chart.source;
+  const artifact = {
+    kind: 'chart' as const,
+    url,
+    sha256: digestOf(chart.bytes),
+    name: chart.name,
+    version: chart.version,
+  };
+  return { source: url, destination: chart.destination, byDigest: false, artifact };
+}
+
+/** A rebuilt catalog as an item: `mirror.operators[i]` (in document order, one artifact each) read at its digest. */
+function catalogItem(catalog: CatalogArtifact, operator: number): SetItem {
+  const artifact = { kind: 'catalog' as const, operator, sourceDigest: catalog.sourceDigest };
+  return { source: catalog.sourceDigest, destination: catalog.destination, byDigest: false, artifact };
+}
+
+function toRecords(runId: string, images: readonly SetItem[]): ImageRecord[] {
   const taken = new Map<string, string>();
   return images.map((image, index): ImageRecord => {
-    const base = { runId, index, source: image.source, destination: image.destination };
+    const base = {
+      runId,
+      index,
+      source: image.source,
+      destination: image.destination,
+      ...(image.artifact === undefined ? {} : { artifact: image.artifact }),
+    };
     if (image.blocked === true) return { ...base, status: 'skipped', message: 'blocked', blocked: true };
     const first = taken.get(image.destination);
     if (first !== undefined)

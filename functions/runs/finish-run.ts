@@ -1,6 +1,7 @@
 import { describeError } from '../oci/errors.js';
 import type { Logger } from '../oci/log.js';
 import { cancelledMessage } from './cancellation.js';
+import { pushCatalogItems } from './catalog-items.js';
 import { dryRunSummary } from './dry-run.js';
 import { countImages, finalStatus, type RunRecord, type RunStatus } from './model.js';
 import { pruneSummary } from './prune-run.js';
@@ -8,18 +9,21 @@ import { closeOpenImages, type RunStore } from './store.js';
 import type { RunTaskDeps } from './task-deps.js';
 
 /**
- * Ends a run: images the workflow never reached are closed with the reason, the final status and
- * counts are written, the run's own secrets are released and `Ferry Run Finished` is published.
+ * Ends a run: its rebuilt catalogs are pushed (see pushCatalogItems), images the workflow never
+ * reached are closed with the reason, the final status and counts are written, the run's own
+ * secrets are released and `Ferry Run Finished` is published.
  * `missing`: the run does not exist (expired).
  */
 export async function finishRun(
-  deps: Pick<RunTaskDeps, 'store' | 'events' | 'vault'>,
+  deps: Pick<RunTaskDeps, 'store' | 'events' | 'vault' | 'engines'>,
   logger: Logger,
   runId: string,
 ): Promise<{ status: RunStatus | 'missing' }> {
   const { store } = deps;
   const run = await store.getRun(runId);
   if (!run) return { status: 'missing' };
+  // Rebuilt catalogs (mirror.operators) go last: after every image they name, before the counts.
+  await pushCatalogItems(deps, logger, run);
   // The workflow stopped early (failFast, cancel): say why the rest were not copied. Copies
   // still under way (failFast ends the Map while they run) finish and record themselves.
   const message =

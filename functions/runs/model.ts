@@ -90,6 +90,24 @@ export const dryRunResultSchema = z
   .readonly();
 export type DryRunResult = z.infer<typeof dryRunResultSchema>;
 
+/**
+ * A generated artifact an image item stands for (issue 10), re-derived by the task that pushes it
+ * from these inputs (nothing generated is stored): a Helm chart (`source` is its `.tgz` URL, the
+ * bytes must hash to `sha256`), or the rebuilt catalog of `mirror.operators[operator]` (read at
+ * `sourceDigest`; pushed by Finish, after every image it names).
+ */
+export const imageArtifactSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('chart'),
+    url: z.string(),
+    sha256: z.string(),
+    name: z.string(),
+    version: z.string(),
+  }),
+  z.object({ kind: z.literal('catalog'), operator: z.number(), sourceDigest: z.string() }),
+]);
+export type ImageArtifact = z.infer<typeof imageArtifactSchema>;
+
 /** One image of a run: its source, its destination, where its copy stands. */
 export const imageRecordSchema = z
   .object({
@@ -111,6 +129,8 @@ export const imageRecordSchema = z
     platforms: z.array(z.string()).readonly().optional(),
     /** A prune run's tag: planned for deletion (a dry run), or deleted. */
     prune: z.enum(['would-delete', 'deleted']).optional(),
+    /** Set on an item that is a generated artifact (a chart, a rebuilt catalog), not an image copy. */
+    artifact: imageArtifactSchema.optional(),
   })
   .readonly();
 export type ImageRecord = z.infer<typeof imageRecordSchema>;

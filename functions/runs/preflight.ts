@@ -60,7 +60,8 @@ export async function preflightRun(
   let refused: string | undefined;
   await Promise.all(
     images
-      .filter((i) => i.status === 'pending')
+      // A chart's source is a URL, a catalog's was read by digest when the set was expanded: no HEAD.
+      .filter((i) => i.status === 'pending' && i.artifact === undefined)
       .map((image) =>
         limiter.run(async () => {
           if (refused !== undefined) return;
@@ -84,7 +85,10 @@ export async function preflightRun(
     await failRun(store, logger, run, images, refused);
     return stop;
   }
-  const open = images.filter((i) => i.status === 'pending' && !finished.has(i.index)).map((i) => i.index);
+  // Rebuilt catalogs are not the Map's: Finish pushes them once every image they name is mirrored.
+  const open = images
+    .filter((i) => i.status === 'pending' && !finished.has(i.index) && i.artifact?.kind !== 'catalog')
+    .map((i) => i.index);
   return { proceed: open.length > 0, indexes: open, failFast: run.options.failFast };
 }
 

@@ -1,3 +1,8 @@
+import {
+  type ClusterResourceFile,
+  formatCatalogSource,
+  formatClusterCatalog,
+} from '../mirror/operators/cluster-resources.js';
 import { formatIdms, formatItms } from '../mirror/workspace/cluster-resources.js';
 import type { WorkspaceEntry } from '../mirror/workspace/entry.js';
 import { formatMirroringErrors } from '../mirror/workspace/mirroring-errors.js';
@@ -56,19 +61,28 @@ export class RunOutputs {
    * @throws RunNotFoundError for an unknown run; ConflictError for a dry run.
    */
   async clusterResources(runId: string): Promise<string | undefined> {
-    const entries = await this.#mirrored(runId, 'cluster resources');
-    const documents = [formatIdms(entries), formatItms(entries)].filter((d): d is string => d !== undefined);
+    const { images } = await this.#readMirrored(runId, 'cluster resources');
+    const entries = entriesOf(images);
+    const documents = [
+      formatIdms(entries),
+      formatItms(entries),
+      ...images.flatMap(catalogResources).map((file) => `---\n${file.yaml}`),
+    ].filter((d): d is string => d !== undefined);
     return documents.length === 0 ? undefined : documents.join(''); // each starts with `---`, as oc-mirror writes it
   }
 
   /** The run's mirrored images; a dry run mirrored nothing, so it has no `what` (a ConflictError). */
   async #mirrored(runId: string, what: string): Promise<WorkspaceEntry[]> {
-    const { run, images } = await this.#read(runId);
-    if (run.options.dryRun)
+    return entriesOf((await this.#readMirrored(runId, what)).images);
+  }
+
+  async #readMirrored(runId: string, what: string): Promise<{ run: RunRecord; images: ImageRecord[] }> {
+    const read = await this.#read(runId);
+    if (read.run.options.dryRun)
       throw new ConflictError(
         `run ${runId} is a dry run: it mirrored nothing, so it has no ${what}; its plan is GET /v1/runs/${runId}/plan`,
       );
-    return entriesOf(images);
+    return read;
   }
 
   /**
@@ -109,6 +123,8 @@ export class RunOutputs {
 /** The run's images as the workspace formatters take them; images not yet final are left out. */
 export function entriesOf(images: readonly ImageRecord[]): WorkspaceEntry[] {
   return images.flatMap((image): WorkspaceEntry[] => {
+    // Charts and rebuilt catalogs are not in the CLI's workspace entries (mirror sets, mapping, errors) either.
+    if (image.artifact !== undefined) return [];
     const base = {
       source: image.source,
       destination: image.destination,
@@ -148,6 +164,17 @@ export function planItemOf(image: ImageRecord): PlanItem | undefined {
     bytes: Math.max(0, found.bytes - (found.mountBytes ?? 0)),
     manifestGets,
   };
+}
+
+/**
+ * A rebuilt catalog's CatalogSource and ClusterCatalog, as the CLI writes `cs-…` / `cc-…`: named
+ * after the tag, pulling the rebuilt catalog by digest; none for any other item or a catalog not pushed.
+ */
+function catalogResources(image: ImageRecord): ClusterResourceFile[] {
+  if (image.artifact?.kind !== 'catalog' || image.digest === undefined) return [];
+  if (image.status !== 'completed' && image.status !== 'skipped') return [];
+  const reference = `${image.destination}@${image.digest}`;
+  return [formatCatalogSource(reference), formatClusterCatalog(reference)];
 }
 
 /** Mirrored by digest (the IDMS) when the source names one (`…@sha256:…`), else by tag (the ITMS). */

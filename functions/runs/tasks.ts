@@ -7,6 +7,7 @@ import { isRetryable } from '../oci/retry.js';
 import { type CancelWatch, watchCancel, withCheckpoints } from './cancel-watch.js';
 import { runImage } from './engine.js';
 import { cancelledMessage } from './cancellation.js';
+import { copyChartItem } from './chart-items.js';
 import { assessImage } from './dry-run.js';
 import { finishRun, recordImageFailure, stopIfFailFast } from './finish-run.js';
 import type { ImageRecord, ImageStatus, RunRecord, RunStatus } from './model.js';
@@ -74,16 +75,26 @@ export class RunTasks {
   async #copy(run: RunRecord, image: ImageRecord, cancel: CancelWatch): Promise<CopyImageResult> {
     const { runId, index } = image;
     const engine = this.#deps.engines.forRun(run);
-    const source = runImage(engine, parseImageReference(image.source), 'source');
     const destination = runImage(engine, parseImageReference(image.destination), 'destination');
-    // The digest preflight resolved the tag to: a tag that moves during the run does not change what it copies.
-    const from: RepositoryRef = { ...source, reference: image.digest ?? source.reference };
     // Every blob and manifest push first asks whether the run was cancelled: no tag after a cancel.
     const to: RepositoryRef = {
       ...destination,
       repository: withCheckpoints(destination.repository, cancel.checkpoint),
     };
     try {
+      const { artifact } = image;
+      if (artifact !== undefined) {
+        // A chart is pushed from its URL; a catalog only by Finish, after the images it names (never by the Map).
+        const outcome =
+          artifact.kind === 'chart'
+            ? await copyChartItem(engine, image, artifact, to.repository, run.options.dryRun)
+            : { status: 'failed' as const, message: 'a rebuilt catalog is pushed when the run finishes, not copied' };
+        await this.#deps.store.finishImage(runId, index, outcome);
+        return { status: outcome.status };
+      }
+      const source = runImage(engine, parseImageReference(image.source), 'source');
+      // The digest preflight resolved the tag to: a tag that moves during the run does not change what it copies.
+      const from: RepositoryRef = { ...source, reference: image.digest ?? source.reference };
       if (run.options.dryRun) {
         await this.#deps.store.finishImage(runId, index, await assessImage(run, image, engine, from, to));
         return { status: 'skipped' };

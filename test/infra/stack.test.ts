@@ -292,7 +292,7 @@ describe('FerryStack', () => {
       [s.Action].flat().some((a) => a === 'secretsmanager:GetSecretValue' || a === 'secretsmanager:DescribeSecret'),
     );
     expect(new Set(reads.map((s) => /"(\w+?)ServiceRole/.exec(s.roles)?.[1]))).toEqual(
-      new Set(['PlanRun', 'CopyImage']),
+      new Set(['PlanRun', 'CopyImage', 'FinishRun']), // Finish pushes rebuilt catalogs (issue 10)
     );
     for (const read of reads) {
       const resources = JSON.stringify(read.Resource);
@@ -307,11 +307,12 @@ describe('FerryStack', () => {
         expect(read.Condition).toBeUndefined();
       }
     }
-    expect(reads.filter((s) => JSON.stringify(s.Resource).includes('registry/quay-*'))).toHaveLength(2);
-    expect(reads.filter((s) => s.Condition !== undefined)).toHaveLength(2);
+    // One each for Plan, CopyImage and Finish (its catalogs).
+    expect(reads.filter((s) => JSON.stringify(s.Resource).includes('registry/quay-*'))).toHaveLength(3);
+    expect(reads.filter((s) => s.Condition !== undefined)).toHaveLength(3);
     // Secrets under a customer managed key: decrypt through Secrets Manager only.
     const decrypts = statements.filter((s) => [s.Action].flat().includes('kms:Decrypt'));
-    expect(decrypts).toHaveLength(2);
+    expect(decrypts).toHaveLength(3);
     for (const d of decrypts) {
       expect(d.Resource).toBe('arn:aws:kms:eu-west-1:123456789012:key/0f0e0d0c-0000-4000-8000-000000000000');
       expect(JSON.stringify(d.Condition)).toContain('kms:ViaService');
@@ -510,8 +511,8 @@ describe('FerryStack', () => {
     expect(allowed).toEqual(['mirror/a', 'mirror/a/b', 'team-a/cache/x', 'team-b/cache/x/y']);
   });
 
-  it('sends the registry traffic of Plan and Copy (only) through the configured proxy', () => {
-    for (const task of ['plan', 'copyImage']) {
+  it('sends the registry traffic of Plan, Copy and Finish (its catalogs; only) through the configured proxy', () => {
+    for (const task of ['plan', 'copyImage', 'finish']) {
       template.hasResourceProperties('AWS::Lambda::Function', {
         Environment: {
           Variables: Match.objectLike({
@@ -528,7 +529,7 @@ describe('FerryStack', () => {
     const proxied = functions
       .filter((f) => f.Properties.Environment?.Variables?.HTTPS_PROXY !== undefined)
       .map((f) => f.Properties.Environment?.Variables?.FERRY_TASK);
-    expect(proxied.sort()).toEqual(['copyImage', 'plan']);
+    expect(proxied.sort()).toEqual(['copyImage', 'finish', 'plan']);
   });
 });
 

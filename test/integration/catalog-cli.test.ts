@@ -1,13 +1,12 @@
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
-import { extract } from 'tar-stream';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
-import { applyLayers, type LayerEntry, normalizeLayerPath } from '../../functions/mirror/content/layer-files.js';
+import { applyLayers } from '../../functions/mirror/content/layer-files.js';
 import { parseCatalog } from '../../functions/mirror/operators/fbc.js';
 import { catalogFixtureRepository, pushCatalogFixture } from '../support/catalog-fixture.js';
+import { layerEntries } from '../support/catalog-unpack.js';
 import { cleanEnv, runFerry, skopeoDigest } from '../support/cli.js';
 import { type BuiltManifest, Rng, sha256 } from '../support/fixtures.js';
 
@@ -71,36 +70,6 @@ async function manifestAt(repository: string, reference: string): Promise<{ dige
 async function destinationRepositories(): Promise<string[]> {
   const res = await fetch(`${dst.url}/v2/_catalog?n=1000&last=${ns}`);
   return ((await res.json()) as { repositories: string[] }).repositories.filter((r) => r.startsWith(`${ns}/`)).sort();
-}
-
-/** A layer's entries as layer-files reports them: every regular file, whiteouts and opaque markers. */
-async function layerEntries(repository: string, digest: string): Promise<LayerEntry[]> {
-  const res = await fetch(`${dst.url}/v2/${repository}/blobs/${digest}`);
-  const tar = gunzipSync(Buffer.from(await res.arrayBuffer()));
-  const out: LayerEntry[] = [];
-  const ex = extract();
-  const done = new Promise<void>((resolve, reject) => {
-    ex.on('entry', (header, stream, next) => {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: unknown) => chunks.push(c as Buffer));
-      stream.on('end', () => {
-        const path = normalizeLayerPath(header.name);
-        const base = path.slice(path.lastIndexOf('/') + 1);
-        const dir = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
-        if (base === '.wh..wh..opq') out.push({ kind: 'opaque', path: dir });
-        else if (base.startsWith('.wh.'))
-          out.push({ kind: 'whiteout', path: dir === '' ? base.slice(4) : `${dir}/${base.slice(4)}` });
-        else if (header.type === 'file') out.push({ kind: 'file', path, bytes: Buffer.concat(chunks) });
-        next();
-      });
-      stream.resume();
-    });
-    ex.on('finish', resolve);
-    ex.on('error', reject);
-  });
-  ex.end(tar);
-  await done;
-  return out;
 }
 
 interface Line {
@@ -170,7 +139,9 @@ describe('ferry mirror --config with mirror.operators', () => {
       const manifest = await manifestAt(`${ns}/mirrored/my-index`, child.digest);
       const { layers } = JSON.parse(manifest.body!.toString()) as { layers: { digest: string }[] };
       expect(layers).toHaveLength(3);
-      const view = applyLayers(await Promise.all(layers.map((l) => layerEntries(`${ns}/mirrored/my-index`, l.digest))));
+      const view = applyLayers(
+        await Promise.all(layers.map((l) => layerEntries(dst.url, `${ns}/mirrored/my-index`, l.digest))),
+      );
       expect([...view.keys()].filter((p) => p.startsWith('tmp/'))).toEqual([]);
       for (const [path, data] of Object.entries(baseFiles)) expect(view.get(path)?.toString(), path).toBe(data);
       const files = new Map(

@@ -86,7 +86,7 @@ export async function expandHelm(
           url: indexed.url,
           ...(indexed.digest === undefined ? {} : { digest: indexed.digest }),
         };
-        return chart(bytes, source, indexed.url, to, spec.imagePaths, spec.version);
+        return chartArtifact(bytes, source, indexed.url, to, spec.imagePaths, spec.version);
       }),
     ),
     ...selection.local.map((local) => async () => {
@@ -97,7 +97,7 @@ export async function expandHelm(
           `mirror.helm.local ${local.name}: local charts are read by the CLI only`,
         );
       const bytes = await readLocal(local.path, helmLimits.chartBytes);
-      return chart(bytes, { kind: 'local', path: local.path }, local.path, to, local.imagePaths);
+      return chartArtifact(bytes, { kind: 'local', path: local.path }, local.path, to, local.imagePaths);
     }),
   ];
   const results = await Promise.all(jobs.map((job) => job()));
@@ -117,7 +117,12 @@ export async function expandHelm(
   return { charts, images, dropped };
 }
 
-async function chart(
+/**
+ * One chart's artifact from its `.tgz` bytes (pushed under `<to>/<name>:<tag>`; `version`, when
+ * given, must be Chart.yaml's) and the images it names. Deterministic in its inputs: a run's copy
+ * task re-derives a chart from the same bytes (functions/runs/chart-items.ts).
+ */
+export async function chartArtifact(
   bytes: Buffer,
   source: ChartSource,
   where: string,

@@ -36,6 +36,10 @@ export class MemoryEngines implements RunEngines {
   /** Thrown by prepare (an ECR that refuses to create the repository). */
   prepareFault: Error | undefined;
   scope: EcrScope | undefined;
+  /** What the engines' `getBytes` serves (chart repositories), by URL; anything else is a 404. */
+  readonly files = new Map<string, Buffer>();
+  /** The URLs `getBytes` was asked for, in order. */
+  readonly gets: string[] = [];
 
   /** The repository `host/name`, created empty on first use. */
   repo(host: string, name: string): MemoryRepository {
@@ -67,6 +71,12 @@ export class MemoryEngines implements RunEngines {
           return this.repo(location.ref.registry, location.ref.repository);
         },
         copier,
+        getBytes: async (url) => {
+          this.gets.push(url);
+          const body = this.files.get(url);
+          if (body === undefined) throw new Error(`404 ${url}`);
+          return body;
+        },
       };
       this.#engines.set(run.runId, engine);
     }
