@@ -109,6 +109,17 @@ export const ferryConfigSchema = z.strictObject({
     })
     .optional(),
   /**
+   * OpenShift content (issue 10): the update graph for `mirror.platform.channels` (oc-mirror's
+   * UPDATE_URL_OVERRIDE; absent: api.openshift.com) and a release signature store whose signatures
+   * travel with mirrored releases (absent: none fetched). https only: the functions read them.
+   */
+  openshift: z
+    .strictObject({
+      updateGraphUrl: z.string().url().startsWith('https://', 'must be an https URL').optional(),
+      releaseSignaturesUrl: z.string().url().startsWith('https://', 'must be an https URL').optional(),
+    })
+    .default({}),
+  /**
    * ECR repository name prefixes runs may read from and write to (IAM and a run-time check), each
    * ending in `/` (`mirror/`: mirror/*) or `*` (`team-*`). None (the default) refuses every ECR
    * repository; `["*"]` opts in to all of the account's repositories.

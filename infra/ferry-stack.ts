@@ -41,6 +41,10 @@ export class FerryStack extends Stack {
       [Env.ecrRepositories]: JSON.stringify(config.ecrRepositories),
       [Env.ecrRepositoryPrefixes]: formatEcrRepositoryPrefixes(config.ecrRepositoryPrefixes),
       [Env.allowPrivateNetworks]: JSON.stringify(config.allowPrivateRegistries),
+      ...(config.openshift.updateGraphUrl ? { [Env.updateUrlOverride]: config.openshift.updateGraphUrl } : {}),
+      ...(config.openshift.releaseSignaturesUrl
+        ? { [Env.releaseSignaturesUrl]: config.openshift.releaseSignaturesUrl }
+        : {}),
     };
     const fn = (
       id: string,

@@ -134,6 +134,7 @@ export class DynamoImages {
       bytes: outcome.bytes,
       dryRun: outcome.dryRun,
       prune: outcome.prune,
+      signatures: outcome.signatures,
     });
     return whenCondition(() =>
       this.#table.client.send(

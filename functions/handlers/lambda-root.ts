@@ -37,6 +37,8 @@ const envSchema = z.object({
   [Env.runSecretMaxAgeHours]: z.coerce.number().positive().optional(),
   /** The OpenShift update graph for `mirror.platform.channels` (oc-mirror's variable); absent: api.openshift.com. */
   [Env.updateUrlOverride]: z.string().url().optional(),
+  /** The release signature store (oc-mirror's default: …/pub/openshift-v4/signatures/openshift/release); absent: none fetched. */
+  [Env.releaseSignaturesUrl]: z.string().url().optional(),
   /** Image-set schedules: set on the API function only (the others never PUT or DELETE a set). */
   [Env.setScheduleGroup]: z.string().min(1).optional(),
   [Env.setScheduleTargetArn]: z.string().min(1).optional(),
@@ -102,6 +104,7 @@ export function lambdaServices(): LambdaServices {
     sharedBlobs: { index: blobIndex, leases: blobIndex },
     ...(ecrScope ? { ecrScope } : {}),
     ...(env[Env.updateUrlOverride] ? { updateGraphUrl: env[Env.updateUrlOverride] } : {}),
+    ...(env[Env.releaseSignaturesUrl] ? { releaseSignaturesUrl: env[Env.releaseSignaturesUrl] } : {}),
   });
   const events = new EventBridgePublisher(new EventBridgeClient({}), env[Env.eventBusName] ?? 'default');
   const account = env[Env.accountId];

@@ -44,6 +44,8 @@ export interface ServeOptions {
   readonly ecrRepositories?: EcrRepositorySettings;
   /** ECR repository prefixes runs may use, as the deployed service's; absent: no limit (the developer's own credentials). */
   readonly ecrRepositoryPrefixes?: readonly string[];
+  /** The release signature store (default: FERRY_RELEASE_SIGNATURES_URL); absent: release signatures are not fetched. */
+  readonly releaseSignaturesUrl?: string;
   /** sync_images: the registry to replicate from, and region → registry. */
   readonly home?: { registry: string; registryForRegion(region: string): string };
   /** Time and timers of image-set schedules (tests drive them); the system's when absent. */
@@ -133,6 +135,9 @@ async function start(options: ServeOptions): Promise<RunningServer> {
     ...(options.transport ? { transport: options.transport } : {}),
     ...(ecrScope ? { ecrScope } : {}),
     ...(process.env[Env.updateUrlOverride] ? { updateGraphUrl: process.env[Env.updateUrlOverride] } : {}),
+    ...((options.releaseSignaturesUrl ?? process.env[Env.releaseSignaturesUrl])
+      ? { releaseSignaturesUrl: options.releaseSignaturesUrl ?? process.env[Env.releaseSignaturesUrl]! }
+      : {}),
   });
   const events = new LocalEvents(logger);
   // The workflow runs the tasks in this process, on the state machine the stack deploys.

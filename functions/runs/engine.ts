@@ -1,4 +1,5 @@
 import { ChainedCredentials, type Credential, type CredentialStore } from '../oci/auth/credentials.js';
+import type { Digest } from '../oci/digest.js';
 import type { ManifestDeleter } from '../oci/manifest-deleter.js';
 import type { Logger } from '../oci/log.js';
 import type { ImageReference, Location } from '../oci/reference.js';
@@ -9,7 +10,8 @@ import type { SharedBlobs } from '../mirror/blob-copier.js';
 import type { ImageCopier, PrepareDestination } from '../mirror/copy-image.js';
 import { createCopyEngine } from '../mirror/engine.js';
 import { transportBytesGetter } from '../mirror/helm/http.js';
-import { transportJsonGetter } from '../mirror/release/graph-http.js';
+import { transportBytesGetter as releaseBytesGetter, transportJsonGetter } from '../mirror/release/graph-http.js';
+import { fetchReleaseSignatures } from '../mirror/release/signatures.js';
 import { sameRegistry } from './credential-binding.js';
 import { CredentialError } from './errors.js';
 import type { EcrScope } from './ecr-scope.js';
@@ -28,6 +30,8 @@ export interface RunEngine {
   readonly updateGraphUrl?: string;
   /** A capped GET through the run's transport (`mirror.helm`'s indexes and charts); see transportBytesGetter. */
   readonly getBytes?: (url: string, maxBytes: number) => Promise<Buffer>;
+  /** A release's signatures from the signature store (FERRY_RELEASE_SIGNATURES_URL); absent: none configured. */
+  readonly releaseSignatures?: (digest: Digest) => Promise<Buffer[]>;
 }
 
 /** One side of a run's copy: the repository of `ref` through the run's engine, and the digest or tag `ref` names. */
@@ -68,6 +72,8 @@ export interface EngineFactoryDeps {
   readonly ecrScope?: EcrScope;
   /** The OpenShift update graph (UPDATE_URL_OVERRIDE); absent: OpenShift's. */
   readonly updateGraphUrl?: string;
+  /** The release signature store (FERRY_RELEASE_SIGNATURES_URL); absent: release signatures are not fetched. */
+  readonly releaseSignaturesUrl?: string;
 }
 
 /** Blob streams at once for one image (one copy-image Lambda). */
@@ -151,11 +157,18 @@ export class EngineFactory implements RunEngines {
         getJson: (url) => transportJsonGetter(transport).getJson(url),
         getBytes: (url, maxBytes) => transportBytesGetter(transport).getBytes(url, maxBytes),
         ...(this.#deps.updateGraphUrl ? { updateGraphUrl: this.#deps.updateGraphUrl } : {}),
+        ...(this.#deps.releaseSignaturesUrl ? { releaseSignatures: this.#signatures(transport) } : {}),
       };
       this.#engines.set(run.runId, engine);
       while (this.#engines.size > 8) this.#engines.delete(this.#engines.keys().next().value!);
     }
     return engine;
+  }
+
+  #signatures(transport: Transport): (digest: Digest) => Promise<Buffer[]> {
+    const store = this.#deps.releaseSignaturesUrl!;
+    const getter = releaseBytesGetter(transport);
+    return (digest) => fetchReleaseSignatures(store, digest, getter);
   }
 
   /** Closes every connection pool (server shutdown). */

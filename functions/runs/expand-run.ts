@@ -118,6 +118,11 @@ function toRecords(runId: string, images: readonly SetItem[]): ImageRecord[] {
     if (first !== undefined)
       return { ...base, status: 'failed', message: `${first} is mirrored to the same destination` };
     taken.set(image.destination, image.source);
-    return { ...base, status: 'pending', ...(image.platforms ? { platforms: image.platforms } : {}) };
+    return {
+      ...base,
+      status: 'pending',
+      ...(image.platforms ? { platforms: image.platforms } : {}),
+      ...(image.release === true ? { release: true } : {}),
+    };
   });
 }

@@ -127,6 +127,10 @@ export const imageRecordSchema = z
     blocked: z.literal(true).optional(),
     /** The platforms its set entry names (`os/arch[/variant]`); absent: the run's. */
     platforms: z.array(z.string()).readonly().optional(),
+    /** An OpenShift release image (`mirror.platform`): its signatures are fetched once it is mirrored. */
+    release: z.literal(true).optional(),
+    /** A release image's signatures (base64), from the signature store: `/cluster-resources` carries them as ConfigMaps. */
+    signatures: z.array(z.string()).readonly().optional(),
     /** A prune run's tag: planned for deletion (a dry run), or deleted. */
     prune: z.enum(['would-delete', 'deleted']).optional(),
     /** Set on an item that is a generated artifact (a chart, a rebuilt catalog), not an image copy. */

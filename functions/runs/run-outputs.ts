@@ -8,6 +8,8 @@ import type { WorkspaceEntry } from '../mirror/workspace/entry.js';
 import { formatMirroringErrors } from '../mirror/workspace/mirroring-errors.js';
 import { buildPlan, type Plan, type PlanItem } from '../mirror/workspace/plan.js';
 import { parseLocation } from '../oci/reference.js';
+import { formatSignatureConfigMap, signatureConfigMapsYaml } from '../mirror/release/signatures.js';
+import { parseDigest } from '../oci/digest.js';
 import { ConflictError, RunNotFoundError } from './errors.js';
 import type { ImageRecord, RunRecord } from './model.js';
 import type { RunStore } from './store.js';
@@ -67,7 +69,8 @@ export class RunOutputs {
       formatIdms(entries),
       formatItms(entries),
       ...images.flatMap(catalogResources).map((file) => `---\n${file.yaml}`),
-    ].filter((d): d is string => d !== undefined);
+      signaturesOf(images),
+    ].filter((d): d is string => d !== undefined && d !== '');
     return documents.length === 0 ? undefined : documents.join(''); // each starts with `---`, as oc-mirror writes it
   }
 
@@ -181,4 +184,23 @@ function catalogResources(image: ImageRecord): ClusterResourceFile[] {
 function namesDigest(source: string): boolean {
   const location = parseLocation(source);
   return location.kind === 'registry' && location.ref.digest !== undefined;
+}
+
+/**
+ * The release images' signatures as the ConfigMaps `oc adm release mirror` writes (one per
+ * release digest, in run order), as YAML documents; empty when no release carries signatures.
+ */
+function signaturesOf(images: readonly ImageRecord[]): string {
+  const seen = new Set<string>();
+  const files = images.flatMap((image) => {
+    if (image.signatures === undefined || image.digest === undefined || seen.has(image.digest)) return [];
+    seen.add(image.digest);
+    return [
+      formatSignatureConfigMap(
+        parseDigest(image.digest),
+        image.signatures.map((s) => Buffer.from(s, 'base64')),
+      ),
+    ];
+  });
+  return signatureConfigMapsYaml(files);
 }

@@ -22,6 +22,8 @@ export interface ImageOutcome {
   readonly dryRun?: DryRunResult;
   /** A prune run's tag that was deleted. */
   readonly prune?: ImageRecord['prune'];
+  /** A release image's signatures (base64). */
+  readonly signatures?: ImageRecord['signatures'];
 }
 
 /**

@@ -1,11 +1,12 @@
 import { describeError } from '../oci/errors.js';
 import { silentLogger, type Logger } from '../oci/log.js';
+import { parseDigest } from '../oci/digest.js';
 import { parsePlatform } from '../oci/manifest.js';
 import { parseImageReference } from '../oci/reference.js';
 import type { RepositoryRef } from '../oci/repository.js';
 import { isRetryable } from '../oci/retry.js';
 import { type CancelWatch, watchCancel, withCheckpoints } from './cancel-watch.js';
-import { runImage } from './engine.js';
+import { type RunEngine, runImage } from './engine.js';
 import { cancelledMessage } from './cancellation.js';
 import { copyChartItem } from './chart-items.js';
 import { assessImage } from './dry-run.js';
@@ -72,6 +73,28 @@ export class RunTasks {
     return finishRun(this.#deps, this.#logger, runId);
   }
 
+  /**
+   * A mirrored release image's signatures (base64), fetched by its digest from the store the engine
+   * names; no store, none found or a store that fails is a note on the image, never a failed copy.
+   */
+  async #releaseSignatures(
+    engine: RunEngine,
+    digest: string,
+    runId: string,
+    index: number,
+  ): Promise<{ signatures?: string[]; note?: string }> {
+    if (engine.releaseSignatures === undefined)
+      return { note: 'release signatures not fetched: no signature store configured' };
+    try {
+      const found = await engine.releaseSignatures(parseDigest(digest));
+      if (found.length === 0) return { note: 'the signature store has no signature for this release' };
+      return { signatures: found.map((s) => s.toString('base64')) };
+    } catch (err) {
+      this.#logger.warn('release signatures not fetched', { runId, index, error: describeError(err) });
+      return { note: `release signatures not fetched: ${describeError(err)}` };
+    }
+  }
+
   async #copy(run: RunRecord, image: ImageRecord, cancel: CancelWatch): Promise<CopyImageResult> {
     const { runId, index } = image;
     const engine = this.#deps.engines.forRun(run);
@@ -111,7 +134,14 @@ export class RunTasks {
         (result.status === 'skipped'
           ? 'destination is up to date'
           : `copied ${result.blobs.copied} blobs, mounted ${result.blobs.mounted}, ${result.blobs.skipped} already there`);
-      await this.#deps.store.finishImage(runId, index, { status, digest: result.digest, bytes: result.bytes, message });
+      const signed = image.release === true ? await this.#releaseSignatures(engine, result.digest, runId, index) : {};
+      await this.#deps.store.finishImage(runId, index, {
+        status,
+        digest: result.digest,
+        bytes: result.bytes,
+        message: signed.note === undefined ? message : `${message}; ${signed.note}`,
+        ...(signed.signatures === undefined ? {} : { signatures: signed.signatures }),
+      });
       return { status };
     } catch (err) {
       if (cancel.signal.aborted) {

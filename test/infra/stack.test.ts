@@ -23,6 +23,10 @@ const config = {
   allowPrivateRegistries: ['registry.internal', '10.20.0.0/16'],
   proxy: { httpsProxy: 'http://proxy.corp.example:3128', noProxy: '.corp.example,10.0.0.0/8' },
   ecrRepositories: { tagMutability: 'IMMUTABLE', scanOnPush: true },
+  openshift: {
+    updateGraphUrl: 'https://updates.corp.example/graph',
+    releaseSignaturesUrl: 'https://mirror.corp.example/signatures/openshift/release',
+  },
   schedules: [
     {
       name: 'nightly',
@@ -454,6 +458,22 @@ describe('FerryStack', () => {
       },
     });
   });
+  it('tells the functions the OpenShift update graph and release signature store the config names (https only)', () => {
+    for (const task of ['plan', 'copyImage'])
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: {
+          Variables: Match.objectLike({
+            FERRY_TASK: task,
+            UPDATE_URL_OVERRIDE: 'https://updates.corp.example/graph',
+            FERRY_RELEASE_SIGNATURES_URL: 'https://mirror.corp.example/signatures/openshift/release',
+          }),
+        },
+      });
+    expect(() => parseFerryConfig({ openshift: { releaseSignaturesUrl: 'http://plain.example/sigs' } })).toThrow(
+      /must be an https URL/,
+    );
+  });
+
   it('lets only the Plan function delete ECR images (prune runs), on repositories under the prefixes', () => {
     const statementsOf = (role: string) =>
       Object.values(template.findResources('AWS::IAM::Policy'))

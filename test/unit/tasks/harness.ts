@@ -36,6 +36,8 @@ export class MemoryEngines implements RunEngines {
   /** Thrown by prepare (an ECR that refuses to create the repository). */
   prepareFault: Error | undefined;
   scope: EcrScope | undefined;
+  /** The release signature store engines see (absent: none configured). */
+  releaseSignatures: RunEngine['releaseSignatures'];
   /** What the engines' `getBytes` serves (chart repositories), by URL; anything else is a 404. */
   readonly files = new Map<string, Buffer>();
   /** The URLs `getBytes` was asked for, in order. */
@@ -77,6 +79,7 @@ export class MemoryEngines implements RunEngines {
           if (body === undefined) throw new Error(`404 ${url}`);
           return body;
         },
+        ...(this.releaseSignatures ? { releaseSignatures: this.releaseSignatures } : {}),
       };
       this.#engines.set(run.runId, engine);
     }
