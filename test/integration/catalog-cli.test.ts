@@ -7,7 +7,7 @@ import { applyLayers } from '../../functions/mirror/content/layer-files.js';
 import { parseCatalog } from '../../functions/mirror/operators/fbc.js';
 import { catalogFixtureRepository, pushCatalogFixture } from '../support/catalog-fixture.js';
 import { layerEntries } from '../support/catalog-unpack.js';
-import { cleanEnv, runFerry, skopeoDigest } from '../support/cli.js';
+import { cleanEnv, runFerry, skopeoDigest, jsonLines } from '../support/cli.js';
 import { type BuiltManifest, Rng, sha256 } from '../support/fixtures.js';
 
 // `npm run build` first: runFerry runs bin/ferry.js on dist/.
@@ -72,19 +72,6 @@ async function destinationRepositories(): Promise<string[]> {
   return ((await res.json()) as { repositories: string[] }).repositories.filter((r) => r.startsWith(`${ns}/`)).sort();
 }
 
-interface Line {
-  source: string;
-  destination: string;
-  status: string;
-  kind?: string;
-  digest?: string;
-}
-const lines = (stdout: string): Line[] =>
-  stdout
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as Line);
-
 describe('ferry mirror --config with mirror.operators', () => {
   it('mirrors exactly the selected bundle and related images by digest, and pushes the rebuilt catalog', async () => {
     const result = await runFerry(
@@ -93,7 +80,7 @@ describe('ferry mirror --config with mirror.operators', () => {
     );
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).not.toContain('warning');
-    const out = lines(result.stdout);
+    const out = jsonLines(result.stdout);
     const images = out.filter((l) => l.kind === undefined);
     const expected = expectedNames().map((name) => ({
       source: `${host}/${repositoryOf(name)}@${built.get(name)!.digest}`,
@@ -219,7 +206,7 @@ spec:
       cleanEnv(),
     );
     expect(result.code, result.stderr).toBe(0);
-    const out = lines(result.stdout);
+    const out = jsonLines(result.stdout);
     expect(out).toHaveLength(expectedNames().length + 1);
     expect(out.filter((l) => l.status !== 'skipped')).toEqual([]);
     expect(readFileSync(join(workspace, 'second', 'cluster-resources', 'cs-my-index-v1.yaml'), 'utf8')).toBe(

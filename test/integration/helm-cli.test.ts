@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { cleanEnv, runFerry, skopeoDigest } from '../support/cli.js';
+import { cleanEnv, runFerry, skopeoDigest, jsonLines } from '../support/cli.js';
 import { blob, type BuiltManifest, buildImage, push, Rng, sha256 } from '../support/fixtures.js';
 import { type ChartServer, chartTgz, indexYaml, sha256Hex, startChartServer } from '../support/helm-fixture.js';
 import { makeCertificates, type TestCertificates } from '../support/tls-certs.js';
@@ -122,19 +122,6 @@ afterAll(() => server?.close());
 const to = (): string => `${dst.host}/${ns}`;
 const verified = (): string[] => ['--tls-verify', server.host, '--ca-file', certs.caFile];
 
-interface Line {
-  source: string;
-  destination: string;
-  status: string;
-  kind?: string;
-  digest?: string;
-}
-const lines = (stdout: string): Line[] =>
-  stdout
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as Line);
-
 const accept = 'application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json';
 async function manifestAt(repository: string, reference: string): Promise<{ type: string | null; bytes: Buffer }> {
   const res = await fetch(`${dst.url}/v2/${repository}/manifests/${reference}`, { headers: { accept } });
@@ -170,7 +157,7 @@ describe('ferry mirror --config with mirror.helm', () => {
     );
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).not.toContain('warning');
-    const out = lines(result.stdout);
+    const out = jsonLines(result.stdout);
     const charts = out.filter((l) => l.kind === 'helm-chart');
     expect(charts.map((c) => [c.destination, c.status])).toEqual([
       [`${to()}/web:1.0.0`, 'copied'],
@@ -229,7 +216,7 @@ describe('ferry mirror --config with mirror.helm', () => {
       cleanEnv(),
     );
     expect(result.code, result.stderr).toBe(0);
-    const out = lines(result.stdout);
+    const out = jsonLines(result.stdout);
     expect(out).toHaveLength(images.size + 1 + 2);
     expect(out.filter((l) => l.status !== 'skipped')).toEqual([]);
   }, 180_000);

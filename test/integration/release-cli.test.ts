@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
-import { cleanEnv, runFerry, skopeoDigest } from '../support/cli.js';
+import { cleanEnv, runFerry, skopeoDigest, jsonLines } from '../support/cli.js';
 import { Rng } from '../support/fixtures.js';
 import { startServeProcess } from '../support/serve-process.js';
 import { api, type RunView, waitForRun } from '../support/service.js';
@@ -115,18 +115,6 @@ async function destinationDigest(repository: string, tag: string, under = ns): P
   return res.status === 200 ? (res.headers.get('docker-content-digest') ?? undefined) : undefined;
 }
 
-interface Line {
-  source: string;
-  destination: string;
-  status: string;
-  digest?: string;
-}
-const lines = (stdout: string): Line[] =>
-  stdout
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as Line);
-
 describe('ferry mirror --config with mirror.platform', () => {
   it('mirrors exactly the releases of the range for both architectures, by digest, and writes the IDMS', async () => {
     const result = await runFerry(
@@ -139,7 +127,7 @@ describe('ferry mirror --config with mirror.platform', () => {
       'ferry: warning: release signatures not written: set FERRY_RELEASE_SIGNATURES_URL (e.g. https://mirror.openshift.com/pub/openshift-v4/signatures/openshift/release)',
     ]);
     const expected = expectedTags();
-    const out = lines(result.stdout);
+    const out = jsonLines(result.stdout);
     // 4 releases × (1 release image + 22 components); shared components are copied once per tag.
     expect(out).toHaveLength(4 * 23);
     expect(out.every((l) => l.status === 'copied' || l.status === 'skipped')).toBe(true);
@@ -181,7 +169,7 @@ describe('ferry mirror --config with mirror.platform', () => {
       env(),
     );
     expect(result.code, result.stderr).toBe(0);
-    const out = lines(result.stdout);
+    const out = jsonLines(result.stdout);
     expect(out).toHaveLength(4 * 23);
     expect(out.filter((l) => l.status !== 'skipped')).toEqual([]);
   }, 180_000);

@@ -51,3 +51,21 @@ export function skopeoDigest(reference: string, creds?: string): Promise<string>
     });
   });
 }
+
+/** One `--json` result line of `ferry mirror` / `ferry copy`. */
+export interface JsonLine {
+  source: string;
+  destination: string;
+  status: string;
+  kind?: string;
+  digest?: string;
+  error?: string;
+}
+
+/** The `--json` lines of a run's stdout, parsed (blank lines skipped). */
+export function jsonLines(stdout: string): JsonLine[] {
+  return stdout
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as JsonLine);
+}

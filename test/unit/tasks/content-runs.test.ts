@@ -7,39 +7,14 @@ import { type BuiltManifest, buildImage, buildIndex, sha256 } from '../../suppor
 import { storeBuilt, tarLayer } from '../../support/release-fixture.js';
 import { digestOf } from '../../../functions/oci/digest.js';
 import { fetchChart } from '../../../functions/runs/chart-items.js';
-import type { RunOptions, RunRecord } from '../../../functions/runs/model.js';
 import { RunOutputs } from '../../../functions/runs/run-outputs.js';
 import { chartTgz, indexYaml, sha256Hex } from '../../support/helm-fixture.js';
-import type { MemoryRunStore } from '../../support/memory-run-store.js';
-import { inProgressRun } from '../../support/run-records.js';
-import { addImage, DST, harness, type Harness, SRC } from './harness.js';
+import { addImage, createSetRun, DST, harness, type Harness, setDocument, SRC } from './harness.js';
 
 // Issue 10 through the API's runs: a set's charts become items the Map pushes (re-fetched and
 // checked against the sha256 Plan recorded), its rebuilt catalogs items Finish pushes.
 
 const repo = 'https://charts.test/stable';
-
-const doc = (mirror: Record<string, unknown>) => ({
-  apiVersion: 'mirror.openshift.io/v2alpha1',
-  kind: 'ImageSetConfiguration',
-  mirror,
-});
-
-let runs = 0;
-async function setRun(
-  store: MemoryRunStore,
-  document: unknown,
-  options: Partial<Omit<RunOptions, 'destination'>> = {},
-): Promise<RunRecord> {
-  const run = inProgressRun({
-    runId: `content-run-${++runs}`,
-    totalImages: 0,
-    options: { destination: { registry: DST, prefix: 'mirror' }, imageSet: {}, ...options },
-  });
-  await store.putRunDocument(run.runId, document);
-  await store.createRun(run, []);
-  return run;
-}
 
 /** A chart `web` 1.0.0 naming SRC/team/web:1.0 in its values, served by the engines at `${repo}`. */
 async function webChart(h: Harness): Promise<{ tgz: Buffer; url: string; image: string }> {
@@ -60,7 +35,7 @@ async function webChart(h: Harness): Promise<{ tgz: Buffer; url: string; image: 
   return { tgz, url, image };
 }
 
-const helmSet = doc({
+const helmSet = setDocument({
   helm: { repositories: [{ name: 'stable', url: repo, charts: [{ name: 'web', version: '1.0.0' }] }] },
 });
 
@@ -68,7 +43,7 @@ describe('a run of a set with mirror.helm', () => {
   it('plans the chart as an item after its images, the Map pushes it, the mirror sets leave it out', async () => {
     const h = harness();
     const { tgz, url, image } = await webChart(h);
-    const run = await setRun(h.store, helmSet);
+    const run = await createSetRun(h.store, helmSet);
     const found = await h.tasks.preflight(run.runId);
     const items = await h.store.listImages(run.runId);
     expect(items.map((i) => [i.source, i.destination, i.status, i.artifact])).toEqual([
@@ -106,7 +81,7 @@ describe('a run of a set with mirror.helm', () => {
   it('a chart whose bytes changed since Plan fails its item, and nothing is pushed', async () => {
     const h = harness();
     const { url } = await webChart(h);
-    const run = await setRun(h.store, helmSet);
+    const run = await createSetRun(h.store, helmSet);
     const found = await h.tasks.preflight(run.runId);
     h.engines.files.set(url, await chartTgz({ dir: 'web', files: { 'Chart.yaml': 'name: web\nversion: 1.0.0\n' } }));
     expect(await h.tasks.copyImage(run.runId, 1)).toEqual({ status: 'failed' });
@@ -125,10 +100,10 @@ describe('a run of a set with mirror.helm', () => {
   it('a second push of the same chart finds it up to date', async () => {
     const h = harness();
     await webChart(h);
-    const first = await setRun(h.store, helmSet);
+    const first = await createSetRun(h.store, helmSet);
     await h.tasks.preflight(first.runId);
     expect(await h.tasks.copyImage(first.runId, 1)).toEqual({ status: 'completed' });
-    const again = await setRun(h.store, helmSet);
+    const again = await createSetRun(h.store, helmSet);
     await h.tasks.preflight(again.runId);
     expect(await h.tasks.copyImage(again.runId, 1)).toEqual({ status: 'skipped' });
   });
@@ -154,13 +129,15 @@ async function catalog(h: Harness): Promise<BuiltManifest> {
   return built;
 }
 
-const operatorSet = doc({ operators: [{ catalog: `${SRC}/acme/index:v1`, packages: [{ name: 'gamma-operator' }] }] });
+const operatorSet = setDocument({
+  operators: [{ catalog: `${SRC}/acme/index:v1`, packages: [{ name: 'gamma-operator' }] }],
+});
 
 describe('a run of a set with mirror.operators', () => {
   it('records the catalog outside the Map; Finish rebuilds and pushes it after the images; /cluster-resources names it', async () => {
     const h = harness();
     const built = await catalog(h);
-    const run = await setRun(h.store, operatorSet);
+    const run = await createSetRun(h.store, operatorSet);
     const found = await h.tasks.preflight(run.runId);
     const items = await h.store.listImages(run.runId);
     const gamma = items.filter((i) => i.artifact === undefined);
@@ -200,7 +177,7 @@ describe('a run of a set with mirror.operators', () => {
   it('an image that failed leaves the catalog not rebuilt, and nothing is pushed', async () => {
     const h = harness();
     await catalog(h);
-    const run = await setRun(h.store, operatorSet);
+    const run = await createSetRun(h.store, operatorSet);
     const found = await h.tasks.preflight(run.runId);
     await h.tasks.recordFailure(run.runId, found.indexes[0]!, 'boom');
     for (const index of found.indexes.slice(1)) await h.tasks.copyImage(run.runId, index);
@@ -217,11 +194,11 @@ describe('a dry run of a set with operators and helm', () => {
     const h = harness();
     const { tgz, url } = await webChart(h);
     await catalog(h);
-    const both = doc({
+    const both = setDocument({
       operators: [{ catalog: `${SRC}/acme/index:v1`, packages: [{ name: 'gamma-operator' }] }],
       helm: { repositories: [{ name: 'stable', url: repo, charts: [{ name: 'web', version: '1.0.0' }] }] },
     });
-    const run = await setRun(h.store, both, { dryRun: true });
+    const run = await createSetRun(h.store, both, { dryRun: true });
     const found = await h.tasks.preflight(run.runId);
     for (const index of found.indexes) await h.tasks.copyImage(run.runId, index);
     await h.tasks.finish(run.runId);

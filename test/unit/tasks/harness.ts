@@ -5,7 +5,7 @@ import type { Repository } from '../../../functions/oci/repository.js';
 import { RunCancellations } from '../../../functions/runs/cancellation.js';
 import type { EcrScope } from '../../../functions/runs/ecr-scope.js';
 import type { RunEngine, RunEngines } from '../../../functions/runs/engine.js';
-import type { ImageRecord, RunRecord } from '../../../functions/runs/model.js';
+import type { ImageRecord, RunOptions, RunRecord } from '../../../functions/runs/model.js';
 import type { EventPublisher } from '../../../functions/runs/ports.js';
 import { RunTasks } from '../../../functions/runs/tasks.js';
 import { memoryRegistry, type MemoryRepository, type RepositoryFaults } from '../../support/memory-repository.js';
@@ -163,5 +163,34 @@ export async function createRun(
     status: statuses[index] ?? 'pending',
   }));
   await store.createRun(run, images);
+  return run;
+}
+
+/** An image-set document (oc-mirror's ImageSetConfiguration) with this `mirror` section. */
+export const setDocument = (mirror: Record<string, unknown>) => ({
+  apiVersion: 'mirror.openshift.io/v2alpha1',
+  kind: 'ImageSetConfiguration',
+  mirror,
+});
+
+let setRuns = 0;
+
+/**
+ * Writes a run of an image set as the service does — its document kept, no images yet (the
+ * Plan task expands it) — mirrored to DST under `mirror/`, recording the stored set `apps` v3
+ * unless `options.imageSet` says otherwise.
+ */
+export async function createSetRun(
+  store: MemoryRunStore,
+  document: unknown,
+  options: Partial<Omit<RunOptions, 'destination'>> = {},
+): Promise<RunRecord> {
+  const run = inProgressRun({
+    runId: `set-run-${++setRuns}`,
+    totalImages: 0,
+    options: { destination: { registry: DST, prefix: 'mirror' }, imageSet: { name: 'apps', version: 3 }, ...options },
+  });
+  await store.putRunDocument(run.runId, document);
+  await store.createRun(run, []);
   return run;
 }

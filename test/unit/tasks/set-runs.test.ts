@@ -1,35 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { type Digest, parseDigest } from '../../../functions/oci/digest.js';
 import { TransportError } from '../../../functions/oci/errors.js';
-import type { RunOptions, RunRecord } from '../../../functions/runs/model.js';
 import { imageView } from '../../../functions/runs/run-view.js';
-import { inProgressRun } from '../../support/run-records.js';
-import type { MemoryRunStore } from '../../support/memory-run-store.js';
-import { addImage, DST, harness, SRC } from './harness.js';
+import { addImage, createSetRun, DST, harness, setDocument, SRC } from './harness.js';
 
 /** The Plan task of runs of an image set (issue 9): expansion in preflight, and prune runs. */
-
-const doc = (mirror: Record<string, unknown>) => ({
-  apiVersion: 'mirror.openshift.io/v2alpha1',
-  kind: 'ImageSetConfiguration',
-  mirror,
-});
-
-let runs = 0;
-async function setRun(
-  store: MemoryRunStore,
-  document: unknown,
-  options: Partial<Omit<RunOptions, 'destination'>> = {},
-): Promise<RunRecord> {
-  const run = inProgressRun({
-    runId: `set-run-${++runs}`,
-    totalImages: 0,
-    options: { destination: { registry: DST, prefix: 'mirror' }, imageSet: { name: 'apps', version: 3 }, ...options },
-  });
-  await store.putRunDocument(run.runId, document);
-  await store.createRun(run, []);
-  return run;
-}
 
 describe('a run of an image set', () => {
   it('expands the set in preflight: policies, digests, blocked images, per-image platforms', async () => {
@@ -38,9 +13,9 @@ describe('a run of an image set', () => {
     for (const tag of ['1.0.0', '1.1.0', 'v1.2.0', '2.0.0', '1.3.0-rc.1', 'latest']) addImage(app, tag, [tag]);
     const pinned = addImage(engines.repo(SRC, 'team/tool'), 'x', ['tool']);
     addImage(engines.repo(SRC, 'team/blocked'), 'v1', ['blocked']);
-    const run = await setRun(
+    const run = await createSetRun(
       store,
-      doc({
+      setDocument({
         additionalImages: [{ name: `${SRC}/team/tool@${pinned}` }, { name: `${SRC}/team/blocked:v1` }],
         blockedImages: [{ name: `${SRC}/team/blocked` }],
         repositories: [
@@ -71,13 +46,16 @@ describe('a run of an image set', () => {
   it('a retried Plan does not expand again; a set selecting nothing finishes with no images', async () => {
     const { store, engines, tasks } = harness();
     addImage(engines.repo(SRC, 'team/app'), '1.0.0', ['a']);
-    const run = await setRun(store, doc({ repositories: [{ name: `${SRC}/team/app` }] }));
+    const run = await createSetRun(store, setDocument({ repositories: [{ name: `${SRC}/team/app` }] }));
     expect(await tasks.preflight(run.runId)).toMatchObject({ proceed: true, indexes: [0] });
     addImage(engines.repo(SRC, 'team/app'), '1.1.0', ['b']); // listed again, it would select two
     expect(await tasks.preflight(run.runId)).toMatchObject({ proceed: true, indexes: [0] });
     expect(store.calls.filter((c) => c.op === 'addImages')).toHaveLength(1);
 
-    const empty = await setRun(store, doc({ repositories: [{ name: `${SRC}/team/app`, tags: { include: ['^9'] } }] }));
+    const empty = await createSetRun(
+      store,
+      setDocument({ repositories: [{ name: `${SRC}/team/app`, tags: { include: ['^9'] } }] }),
+    );
     expect(await tasks.preflight(empty.runId)).toEqual({ proceed: false, indexes: [], failFast: false });
     await tasks.finish(empty.runId);
     expect(await store.getRun(empty.runId)).toMatchObject({ status: 'completed', totalImages: 0 });
@@ -88,7 +66,7 @@ describe('a run of an image set', () => {
     addImage(engines.repo(SRC, 'team/app'), '1.0.0', ['a']);
     engines.repo(SRC, 'team/app').listTags = () =>
       Promise.reject(new TransportError(`${SRC}: connection refused`, { registry: SRC }));
-    const run = await setRun(store, doc({ repositories: [{ name: `${SRC}/team/app` }] }));
+    const run = await createSetRun(store, setDocument({ repositories: [{ name: `${SRC}/team/app` }] }));
     expect(await tasks.preflight(run.runId)).toEqual({ proceed: false, indexes: [], failFast: false });
     const ended = await store.getRun(run.runId);
     expect(ended).toMatchObject({ status: 'failed', totalImages: 0 });
@@ -100,9 +78,9 @@ describe('a run of an image set', () => {
     const { store, engines, tasks } = harness();
     addImage(engines.repo(SRC, 'team/app'), 'v1', ['a']);
     addImage(engines.repo('other.test', 'team/app'), 'v1', ['b']);
-    const run = await setRun(
+    const run = await createSetRun(
       store,
-      doc({ additionalImages: [{ name: `${SRC}/team/app:v1` }, { name: 'other.test/team/app:v1' }] }),
+      setDocument({ additionalImages: [{ name: `${SRC}/team/app:v1` }, { name: 'other.test/team/app:v1' }] }),
     );
     expect((await tasks.preflight(run.runId)).indexes).toEqual([0]);
     expect(store.image(run.runId, 1)).toMatchObject({
@@ -123,13 +101,13 @@ describe('a prune run', () => {
       addImage(src, tag, [tag]);
       digests[tag] = parseDigest(addImage(dst, tag, [tag]));
     }
-    const set = doc({ repositories: [{ name: `${SRC}/team/app`, tags: { semver: '>=1', latest: 2 } }] });
+    const set = setDocument({ repositories: [{ name: `${SRC}/team/app`, tags: { semver: '>=1', latest: 2 } }] });
     return { ...h, src, dst, digests, set };
   }
 
   it('is a dry run by default: the fallen-out tags are reported would-delete and nothing is deleted', async () => {
     const { store, tasks, dst, digests, set } = pruneFixture();
-    const run = await setRun(store, set, { action: 'prune', dryRun: true });
+    const run = await createSetRun(store, set, { action: 'prune', dryRun: true });
     expect(await tasks.preflight(run.runId)).toEqual({ proceed: false, indexes: [], failFast: false });
     await tasks.finish(run.runId);
     const images = await store.listImages(run.runId);
@@ -152,7 +130,7 @@ describe('a prune run', () => {
       // 1.0.0 is HEADed once by the plan, then again before its delete: it moves in between.
       if (call.op === 'headManifest' && call.target === '1.0.0' && ++heads === 2) dst.tags.set('1.0.0', moved);
     };
-    const run = await setRun(store, set, { action: 'prune', dryRun: false });
+    const run = await createSetRun(store, set, { action: 'prune', dryRun: false });
     await tasks.preflight(run.runId);
     await tasks.finish(run.runId);
     expect([...dst.tags.keys()].sort()).toEqual(['1.0.0', '1.2.0', '1.3.0']);
