@@ -7,7 +7,7 @@ import { parseImageReference } from '../oci/reference.js';
 import { type RunEngine, runImage } from './engine.js';
 import { runImageSet } from './expand-run.js';
 import { type ImageArtifact, type ImageRecord, openImageStatuses, type RunRecord } from './model.js';
-import type { ImageOutcome, RunStore } from './store.js';
+import type { ImageOutcome } from './store.js';
 import type { RunTaskDeps } from './task-deps.js';
 
 // Finish's part of a run of a set with `mirror.operators` (issue 10): a rebuilt catalog serves
@@ -18,6 +18,7 @@ import type { RunTaskDeps } from './task-deps.js';
 
 type CatalogInputs = Extract<ImageArtifact, { kind: 'catalog' }>;
 type CatalogItem = ImageRecord & { readonly artifact: CatalogInputs };
+type RunContent = Awaited<ReturnType<typeof runImageSet>>;
 
 /** Why a run's catalogs are not rebuilt when an image of it failed (or was never copied). */
 export const catalogsNotRebuilt = 'not rebuilt: images failed';
@@ -51,9 +52,12 @@ export async function pushCatalogItems(
     return;
   }
   const engine = deps.engines.forRun(run);
+  // The run's document, read and parsed once for all its catalogs.
+  const content = runImageSet(store, run);
+  content.catch(() => undefined); // each catalog reports the failure as its own
   for (const item of catalogs) {
     try {
-      await finish(item, await pushCatalogItem(store, engine, run, item));
+      await finish(item, await pushCatalogItem(await content, engine, run, item));
     } catch (err) {
       logger.warn('catalog not rebuilt', { runId: run.runId, index: item.index, error: describeError(err) });
       await finish(item, { status: 'failed', message: describeError(err) });
@@ -62,13 +66,11 @@ export async function pushCatalogItems(
 }
 
 /** The catalog of `item` re-derived: its `mirror.operators[]` entry, read at the digest Plan read. */
-export async function deriveCatalog(
-  store: Pick<RunStore, 'getRunDocument'>,
+async function deriveCatalog(
+  { set, target }: RunContent,
   engine: RunEngine,
-  run: RunRecord,
   item: CatalogItem,
 ): Promise<CatalogArtifact> {
-  const { set, target } = await runImageSet(store, run);
   const spec = set.operators?.[item.artifact.operator];
   if (spec === undefined)
     throw new CatalogError(
@@ -99,12 +101,12 @@ export async function deriveCatalog(
 }
 
 async function pushCatalogItem(
-  store: Pick<RunStore, 'getRunDocument'>,
+  content: RunContent,
   engine: RunEngine,
   run: RunRecord,
   item: CatalogItem,
 ): Promise<ImageOutcome> {
-  const artifact = await deriveCatalog(store, engine, run, item);
+  const artifact = await deriveCatalog(content, engine, item);
   const source = runImage(engine, parseImageReference(artifact.sourceDigest), 'source');
   const target = parseImageReference(artifact.destination);
   const destination = engine.repository(
