@@ -20,7 +20,7 @@ import { createCliLogger } from './log.js';
 import { releaseSignatureFiles } from './release-signatures.js';
 import { type ChartLine, droppedWarnings, formatChartLine, localChartReader, pushCharts } from './mirror-charts.js';
 import { defaultWorkspace } from './options.js';
-import { type CopyFlags, createRuntime } from './runtime.js';
+import { type CopyFlags, createRuntime, type Runtime } from './runtime.js';
 
 /** `ferry mirror --config`'s flags: the mirror flags, the set file, workspace and dry run. */
 export interface MirrorConfigFlags extends CopyFlags {
@@ -50,10 +50,13 @@ export type ResultPrinter = (result: MirrorResult) => string;
 export async function runMirrorConfig(
   flags: MirrorConfigFlags,
   print: ResultPrinter,
-  /** The set itself (`ferry mirror --release` builds one); absent: read from `flags.config`. */
-  preset?: ImageSet,
+  /**
+   * The set itself (`ferry mirror --release` builds one), and checks to make on the runtime before
+   * anything is read or copied; absent: the set is read from `flags.config`.
+   */
+  preset?: { readonly set: ImageSet; readonly probe?: (runtime: Runtime) => Promise<void> },
 ): Promise<number> {
-  const set = preset ?? (await readImageSet(flags.config));
+  const set = preset?.set ?? (await readImageSet(flags.config));
   const target = splitTarget(flags.to);
   const runtime = await createRuntime(flags, createCliLogger(flags.debug === true), {
     source: sourceRegistries(set),
@@ -61,6 +64,7 @@ export async function runMirrorConfig(
   });
   const started = Date.now();
   try {
+    await preset?.probe?.(runtime);
     const source = (ref: ImageReference): Repository =>
       runtime.registries.repository({ kind: 'registry', ref }, 'source');
     const graph = transportJsonGetter(runtime.transport);

@@ -3,9 +3,8 @@ import type { ImageSet } from '../mirror/image-set/document.js';
 import { type ReleaseArch, releaseArchitectures, releaseTagArch } from '../mirror/release/arch.js';
 import { describeError, UsageError } from '../oci/errors.js';
 import { parseImageReference } from '../oci/reference.js';
-import { createCliLogger } from './log.js';
 import { type MirrorConfigFlags, type ResultPrinter, runMirrorConfig } from './mirror-config.js';
-import { createRuntime } from './runtime.js';
+import type { Runtime } from './runtime.js';
 
 /** Where OpenShift releases are published (oc adm release mirror's default). */
 export const defaultReleaseSource = 'quay.io/openshift-release-dev';
@@ -98,36 +97,29 @@ export function planRelease(
  */
 export async function runMirrorRelease(flags: MirrorReleaseFlags, print: ResultPrinter): Promise<number> {
   const plan = planRelease(flags);
-  const slash = plan.to.indexOf('/');
-  const registry = slash < 0 ? plan.to : plan.to.slice(0, slash);
-  const runtime = await createRuntime(flags, createCliLogger(flags.debug === true), {
-    source: plan.release === undefined ? [] : [parseImageReference(plan.release).registry],
-    destination: [registry],
-  });
-  try {
-    if (plan.release !== undefined) {
-      const ref = parseImageReference(plan.release);
-      const source = runtime.registries.repository({ kind: 'registry', ref }, 'source');
-      const head = await source.headManifest(ref.tag ?? ref.digest ?? 'latest').catch((err: unknown) => {
-        throw new ProbeFailedError(`source ${ref.registry}/${ref.repository}: ${describeError(err)}`, err);
-      });
-      if (head === undefined) throw new ProbeFailedError(`source ${plan.release}: no such release image`);
-    }
-    if (flags.dryRun !== true) {
-      const ref = parseImageReference(`${plan.to}/openshift/release-images:probe`);
-      const destination = runtime.registries.repository({ kind: 'registry', ref }, 'destination');
-      await destination.checkWriteAccess().catch((err: unknown) => {
-        throw new ProbeFailedError(`destination ${ref.registry}/${ref.repository}: ${describeError(err)}`, err);
-      });
-    }
-  } finally {
-    await runtime.close();
-  }
   return runMirrorConfig(
     { ...flags, config: '--release', to: plan.to, failFast: flags.continueOnError !== true },
     print,
-    plan.set,
+    { set: plan.set, probe: (runtime) => probeRelease(runtime, plan, flags.dryRun === true) },
   );
+}
+
+/** Reads the release image with the source credentials and, unless a dry run, opens an upload at the destination. */
+async function probeRelease(runtime: Runtime, plan: ReleasePlan, dryRun: boolean): Promise<void> {
+  if (plan.release !== undefined) {
+    const ref = parseImageReference(plan.release);
+    const source = runtime.registries.repository({ kind: 'registry', ref }, 'source');
+    const head = await source.headManifest(ref.tag ?? ref.digest ?? 'latest').catch((err: unknown) => {
+      throw new ProbeFailedError(`source ${ref.registry}/${ref.repository}: ${describeError(err)}`, err);
+    });
+    if (head === undefined) throw new ProbeFailedError(`source ${plan.release}: no such release image`);
+  }
+  if (dryRun) return;
+  const ref = parseImageReference(`${plan.to}/openshift/release-images:probe`);
+  const destination = runtime.registries.repository({ kind: 'registry', ref }, 'destination');
+  await destination.checkWriteAccess().catch((err: unknown) => {
+    throw new ProbeFailedError(`destination ${ref.registry}/${ref.repository}: ${describeError(err)}`, err);
+  });
 }
 
 /** A side `ferry mirror --release` checks first refused or cannot be read: nothing was copied (exit code 1). */
