@@ -4,8 +4,8 @@ import {
   formatCatalogSource,
   formatClusterCatalog,
 } from '../mirror/operators/cluster-resources.js';
-import { pushRebuiltCatalog } from '../mirror/operators/push-catalog.js';
-import { type MirrorOptions, mirrorImages } from '../mirror/mirror.js';
+import { publishCatalog } from '../mirror/operators/push-catalog.js';
+import type { MirrorOptions } from '../mirror/mirror.js';
 import type { ImageCopier } from '../mirror/copy-image.js';
 import { describeError } from '../oci/errors.js';
 import { parseImageReference } from '../oci/reference.js';
@@ -49,25 +49,16 @@ async function pushCatalog(
   options: MirrorOptions,
 ): Promise<CatalogOutcome> {
   const base = { source: artifact.source, destination: artifact.destination };
-  const source = parseImageReference(artifact.sourceDigest);
   const target = parseImageReference(artifact.destination);
   const { platforms: _all, ...copyOptions } = options;
-  const [copied] = await mirrorImages(
-    [{ source, destination: { registry: target.registry, repository: target.repository, digest: source.digest! } }],
-    registries,
-    copier,
-    { ...copyOptions, concurrency: 1, failFast: false },
-  );
-  if (copied === undefined || copied.status === 'failed')
-    return {
-      ...base,
-      status: 'failed',
-      error: `copying the catalog: ${copied?.error ?? 'no result'}`,
-      clusterResources: [],
-    };
   try {
-    const destination = registries.repository({ kind: 'registry', ref: target }, 'destination');
-    const pushed = await pushRebuiltCatalog(artifact, destination);
+    const pushed = await publishCatalog(
+      artifact,
+      copier,
+      registries.image({ kind: 'registry', ref: parseImageReference(artifact.sourceDigest) }, 'source'),
+      registries.repository({ kind: 'registry', ref: target }, 'destination'),
+      copyOptions,
+    );
     // Named after the tag (stable from run to run, as oc-mirror names them), pulled by the digest.
     const image = `${target.registry}/${target.repository}:${target.tag}@${pushed.digest}`;
     return {

@@ -1,5 +1,5 @@
 import { type CatalogArtifact, expandOperators } from '../mirror/operators/expand-operators.js';
-import { pushRebuiltCatalog } from '../mirror/operators/push-catalog.js';
+import { publishCatalog } from '../mirror/operators/push-catalog.js';
 import { CatalogError } from '../mirror/operators/errors.js';
 import { describeError } from '../oci/errors.js';
 import type { Logger } from '../oci/log.js';
@@ -107,25 +107,19 @@ async function pushCatalogItem(
   item: CatalogItem,
 ): Promise<ImageOutcome> {
   const artifact = await deriveCatalog(content, engine, item);
-  const source = runImage(engine, parseImageReference(artifact.sourceDigest), 'source');
   const target = parseImageReference(artifact.destination);
   const destination = engine.repository(
     { kind: 'registry', ref: { registry: target.registry, repository: target.repository } },
     'destination',
   );
-  // The original first, every platform (its index is rebuilt whole), by digest: no tag moves yet.
-  const copied = await engine.copier.copy(
-    source,
-    { repository: destination, reference: source.reference },
-    {
-      referrers: run.options.referrers,
-    },
-  );
-  const pushed = await pushRebuiltCatalog(artifact, destination);
+  const source = runImage(engine, parseImageReference(artifact.sourceDigest), 'source');
+  const pushed = await publishCatalog(artifact, engine.copier, source, destination, {
+    referrers: run.options.referrers,
+  });
   return {
     status: pushed.status === 'pushed' ? 'completed' : 'skipped',
     digest: pushed.digest,
-    bytes: copied.bytes,
+    bytes: pushed.bytes,
     message: pushed.status === 'pushed' ? 'catalog rebuilt' : 'destination is up to date',
   };
 }

@@ -2,7 +2,8 @@ import { Readable } from 'node:stream';
 import { type Digest, verifyDigest } from '../../oci/digest.js';
 import { type Descriptor, type Manifest, parseManifest } from '../../oci/manifest.js';
 import { parseImageReference } from '../../oci/reference.js';
-import type { Repository } from '../../oci/repository.js';
+import type { Repository, RepositoryRef } from '../../oci/repository.js';
+import type { CopyOptions, ImageCopier } from '../copy-image.js';
 import { readBlob } from './catalog-image.js';
 import { CatalogError } from './errors.js';
 import type { CatalogArtifact } from './expand-operators.js';
@@ -32,6 +33,22 @@ interface Pending {
   readonly blobs: { readonly descriptor: Descriptor; readonly bytes: Buffer }[];
   /** Platform manifests (by digest) first, then the tagged one. */
   readonly manifests: Manifest[];
+}
+
+/**
+ * A catalog published: the original copied by digest — every platform, its index is rebuilt whole,
+ * and no tag moves yet — then the rebuilt one pushed and tagged ({@link pushRebuiltCatalog}).
+ * `source` is the original by digest. The one path of `ferry mirror --config` and of a run's Finish.
+ */
+export async function publishCatalog(
+  artifact: CatalogArtifact,
+  copier: ImageCopier,
+  source: RepositoryRef,
+  destination: Repository,
+  options: CopyOptions,
+): Promise<PushedCatalog & { readonly bytes: number }> {
+  const copied = await copier.copy(source, { repository: destination, reference: source.reference }, options);
+  return { ...(await pushRebuiltCatalog(artifact, destination)), bytes: copied.bytes };
 }
 
 /**
