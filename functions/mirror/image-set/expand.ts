@@ -60,12 +60,13 @@ export async function expandImageSet(
   target: ExpandTarget,
   options: ExpandOptions = {},
 ): Promise<SetImage[]> {
-  // A caller that only copies images would mirror the operators' images without the catalog serving them.
-  if ((set.operators?.length ?? 0) > 0)
-    throw new UsageError('mirror.operators: operator catalogs are mirrored by `ferry mirror --config` only, for now');
-  // Likewise the charts of `mirror.helm`: their images without the charts would be half a mirror.
-  if (set.helm !== undefined)
-    throw new UsageError('mirror.helm: Helm charts are mirrored by `ferry mirror --config` only, for now');
+  // Images only: a caller that copied them without the catalog serving them, or the charts naming
+  // them, would make half a mirror. Callers that push those too use expandImageSetContent.
+  for (const [section, present] of [
+    ['mirror.operators', (set.operators?.length ?? 0) > 0],
+    ['mirror.helm', set.helm !== undefined],
+  ] as const)
+    if (present) throw new UsageError(`${section}: this caller mirrors images only (not catalogs or charts)`);
   return (await expandImageSetContent(set, lister, target, options)).images;
 }
 
