@@ -29,8 +29,17 @@ let built: ReadonlyMap<string, BuiltManifest>;
 let app: BuiltManifest;
 let web: Buffer;
 
-/** What the set selects from the catalog: gamma's one bundle and its operator. */
-const selectedNames = ['gamma.v3.0.0-bundle', 'gamma.v3.0.0-operator'];
+/**
+ * What the set selects from the catalog: gamma's one bundle and its operator; alpha, named without
+ * channels, gives its default channel's head only (stable's 1.3.0, not fast's 2.0.0) and the proxy it uses.
+ */
+const selectedNames = [
+  'alpha.v1.3.0-bundle',
+  'alpha.v1.3.0-operator',
+  'kube-rbac-proxy',
+  'gamma.v3.0.0-bundle',
+  'gamma.v3.0.0-operator',
+];
 
 beforeAll(async () => {
   ({ catalog, images: built } = await pushCatalogFixture({ baseUrl: src.url, host: src.host, ns, rng }));
@@ -68,7 +77,7 @@ const config = (): object => ({
   apiVersion: 'mirror.openshift.io/v2alpha1',
   kind: 'ImageSetConfiguration',
   mirror: {
-    operators: [{ catalog: `${host}/catalog/operator-index:v1`, packages: [{ name: 'gamma-operator' }] }],
+    operators: [{ catalog: `${host}/catalog/operator-index:v1`, packages: [{ name: 'gamma-operator' }, { name: 'alpha-operator' }] }],
     helm: {
       repositories: [{ name: 'local', url: `${charts.origin}/repo`, charts: [{ name: 'web', version: '1.0.0' }] }],
     },
@@ -91,7 +100,7 @@ async function manifestAt(repository: string, reference: string): Promise<Buffer
 /** Everything a run of `config` to `<dst>/<prefix>` must have left there. */
 async function expectMirrored(view: RunView, prefix: string): Promise<void> {
   const to = `${dst.host}/${prefix}`;
-  expect(view, JSON.stringify(view)).toMatchObject({ status: 'completed', imagesFailed: 0, totalImages: 5 });
+  expect(view, JSON.stringify(view)).toMatchObject({ status: 'completed', imagesFailed: 0, totalImages: 8 });
   // The catalog's selected images and the chart's image, by digest.
   for (const name of selectedNames) {
     const { digest } = built.get(name)!;
@@ -129,8 +138,12 @@ async function expectMirrored(view: RunView, prefix: string): Promise<void> {
       layers: { digest: string }[];
     };
     const rebuilt = configsCatalog(await imageFiles(dst.url, catalogRepository, layers));
-    expect(rebuilt.packages.map((p) => p.name)).toEqual(['gamma-operator']);
-    expect(rebuilt.bundles.map((b) => b.name)).toEqual(['gamma.v3.0.0']);
+    expect(rebuilt.packages.map((p) => p.name).sort()).toEqual(['alpha-operator', 'gamma-operator']);
+    expect(rebuilt.channels.map((c) => `${c.package}/${c.name}:${c.entries.map((e) => e.name).join(',')}`)).toEqual([
+      'alpha-operator/stable:alpha.v1.3.0',
+      'gamma-operator/stable:gamma.v3.0.0',
+    ]);
+    expect(rebuilt.bundles.map((b) => b.name).sort()).toEqual(['alpha.v1.3.0', 'gamma.v3.0.0']);
   }
 
   // /cluster-resources: the IDMS (the catalog's images by digest), the ITMS (app:1.0), then the

@@ -21,8 +21,9 @@ import {
 //   and the documents of other schemas that belong to them or to no package;
 // - each remaining channel: `full` → every entry; a range (the channel's, else the package's) →
 //   the entries in range along the upgrade graph (channel-graph.ts); otherwise the channel's head.
-//   So with no packages, or a package without channels, that is the head of EVERY channel, not only
-//   the default one (the issue's wording): `heads: 'default-channel'` gives the latter;
+//   So with no packages, or a package without channels, oc-mirror takes the head of EVERY channel.
+//   Ferry's contract (issue 10, pinned) is the default channel's head: `heads: 'default-channel'`,
+//   the default; `heads: 'every-channel'` is oc-mirror's. Listing channels selects each one's head;
 // - a range that empties the default channel is an error, an emptied other channel is dropped;
 // - the default channel: the package's `defaultChannel` when set (it must be selected); otherwise
 //   the catalog's, which must still be selected, else the error oc-mirror gives ("the default
@@ -32,7 +33,7 @@ import {
 
 /** Options beside the filter. */
 export interface SelectOptions {
-  /** Heads of every channel (oc-mirror, the default) or of the default channel only. */
+  /** Heads of the default channel only (Ferry's contract, the default) or of every channel (oc-mirror v2). */
   readonly heads?: 'every-channel' | 'default-channel';
 }
 
@@ -52,7 +53,7 @@ export function selectCatalog(catalog: Catalog, filterInput: CatalogFilter, opti
   if (full && configs.size === 0) return { catalog, bundles: sortBundles(catalog.bundles), whole: true };
 
   let working = configs.size === 0 ? catalog : keepPackages(catalog, configs);
-  if (options.heads === 'default-channel' && !full) working = onlyDefaultChannels(working, configs);
+  if (options.heads !== 'every-channel' && !full) working = onlyDefaultChannels(working, configs);
   const versions = bundleVersions(working.bundles);
   const channelNames = namesByPackage(working.channels);
   const packages = working.packages.map((p) => withDefaultChannel(p, configs.get(p.name), channelNames.get(p.name)));
@@ -112,7 +113,7 @@ function keepPackages(catalog: Catalog, configs: ReadonlyMap<string, PackageFilt
   };
 }
 
-/** The issue's reading: a package without listed channels keeps only its default channel. */
+/** Ferry's contract: a package without listed channels keeps only its default channel. */
 function onlyDefaultChannels(catalog: Catalog, configs: ReadonlyMap<string, PackageFilter>): Catalog {
   const defaults = new Map(catalog.packages.map((p) => [p.name, p.defaultChannel]));
   const channels = catalog.channels.filter(

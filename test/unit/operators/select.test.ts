@@ -29,18 +29,18 @@ function failure(filter: CatalogFilter): [string, string, string] {
   throw new Error('expected a CatalogError');
 }
 
-describe('selectCatalog: the oc-mirror rules', () => {
+describe('selectCatalog: the rules (the issue\'s pinned reading: unlisted channels → the default channel)', () => {
   it.each<[string, CatalogFilter, string[]]>([
-    ['no packages: the head of every channel', {}, [...alpha('1.3.0', '2.0.0'), 'beta.v0.2.0', 'gamma.v3.0.0']],
+    ["no packages: each package's default-channel head", {}, [...alpha('1.3.0'), 'beta.v0.2.0', 'gamma.v3.0.0']],
     [
       'full without packages: everything',
       { full: true },
       [...alpha('1.0.0', '1.1.0', '1.1.1', '1.2.0', '1.3.0', '2.0.0'), 'beta.v0.1.0', 'beta.v0.2.0', 'gamma.v3.0.0'],
     ],
     [
-      'a package without channels: the head of each of its channels',
+      "a package without channels: its default channel's head",
       { packages: [{ name: 'alpha-operator' }] },
-      alpha('1.3.0', '2.0.0'),
+      alpha('1.3.0'),
     ],
     ['a channel: its head', { packages: [{ name: 'alpha-operator', channels: [{ name: 'stable' }] }] }, alpha('1.3.0')],
     [
@@ -63,8 +63,13 @@ describe('selectCatalog: the oc-mirror rules', () => {
       alpha('1.0.0', '1.1.0'),
     ],
     [
-      'a package range applies to each of its channels',
-      { packages: [{ name: 'alpha-operator', minVersion: '1.3.0' }] },
+      'a package range without channels applies to its default channel',
+      { packages: [{ name: 'alpha-operator', minVersion: '1.1.0' }] },
+      alpha('1.1.0', '1.1.1', '1.2.0', '1.3.0'),
+    ],
+    [
+      'listing channels selects the head of each',
+      { packages: [{ name: 'alpha-operator', channels: [{ name: 'stable' }, { name: 'fast' }] }] },
       alpha('1.3.0', '2.0.0'),
     ],
     [
@@ -96,14 +101,15 @@ describe('selectCatalog: the oc-mirror rules', () => {
     expect(names(filter)).toEqual(expected);
   });
 
-  it("heads: 'default-channel' takes only the default channel's head of unlisted channels", () => {
-    expect(names({}, { heads: 'default-channel' })).toEqual([...alpha('1.3.0'), 'beta.v0.2.0', 'gamma.v3.0.0']);
-    expect(names({ packages: [{ name: 'alpha-operator' }] }, { heads: 'default-channel' })).toEqual(alpha('1.3.0'));
+  it("heads: 'every-channel' is oc-mirror v2's reading: the head of every unlisted channel", () => {
+    const every = { heads: 'every-channel' } as const;
+    expect(names({}, every)).toEqual([...alpha('1.3.0', '2.0.0'), 'beta.v0.2.0', 'gamma.v3.0.0']);
+    expect(names({ packages: [{ name: 'alpha-operator' }] }, every)).toEqual(alpha('1.3.0', '2.0.0'));
+    expect(names({ packages: [{ name: 'alpha-operator', minVersion: '1.3.0' }] }, every)).toEqual(
+      alpha('1.3.0', '2.0.0'),
+    );
     expect(
-      names(
-        { packages: [{ name: 'alpha-operator', channels: [{ name: 'fast' }], defaultChannel: 'fast' }] },
-        { heads: 'default-channel' },
-      ),
+      names({ packages: [{ name: 'alpha-operator', channels: [{ name: 'fast' }], defaultChannel: 'fast' }] }, every),
     ).toEqual(alpha('2.0.0'));
   });
 
@@ -275,7 +281,7 @@ describe('images', () => {
   });
 
   it('deduplicates an image named by bundles of two packages', () => {
-    const list = images(selectCatalog(catalog, {}));
+    const list = images(selectCatalog(catalog, {}, { heads: 'every-channel' }));
     const proxy = list.filter((i) => i.image === proxyImage(host));
     expect(proxy).toHaveLength(1);
     expect(proxy[0]!.origins.map((o) => o.bundle)).toEqual(['alpha.v1.3.0', 'alpha.v2.0.0', 'beta.v0.2.0']);
