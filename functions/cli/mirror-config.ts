@@ -5,20 +5,19 @@ import { ImageSetError, parseImageSet, type ImageSet } from '../mirror/image-set
 import { expandImageSetContent, type SetImage } from '../mirror/image-set/expand.js';
 import { type MirrorPair, type MirrorResult, type PlanResult, mirrorImages, planImages } from '../mirror/mirror.js';
 import { formatBytes } from '../mirror/format.js';
-import { transportJsonGetter } from '../mirror/release/graph-http.js';
 import type { ChartArtifact, HelmExpansion } from '../mirror/helm/expand-helm.js';
-import { transportBytesGetter } from '../mirror/helm/http.js';
 import type { WorkspaceEntry } from '../mirror/workspace/entry.js';
 import { buildPlan, type PlanItem, planItemFromCopyPlan } from '../mirror/workspace/plan.js';
 import { writeWorkspace } from '../mirror/workspace/workspace.js';
 import { UsageError } from '../oci/errors.js';
 import { type Platform, parsePlatform } from '../oci/manifest.js';
-import { type ImageReference, parseImageReference } from '../oci/reference.js';
+import { parseImageReference } from '../oci/reference.js';
 import type { Repository } from '../oci/repository.js';
 import { describeCatalog, pushCatalogs } from './catalogs.js';
 import { createCliLogger } from './log.js';
 import { releaseSignatureFiles } from './release-signatures.js';
-import { type ChartLine, droppedWarnings, formatChartLine, localChartReader, pushCharts } from './mirror-charts.js';
+import { type ChartLine, droppedWarnings, formatChartLine, pushCharts } from './mirror-charts.js';
+import { setSources, sourceRegistries } from './set-sources.js';
 import { defaultWorkspace } from './options.js';
 import { type CopyFlags, createRuntime, type Runtime } from './runtime.js';
 
@@ -65,27 +64,16 @@ export async function runMirrorConfig(
   const started = Date.now();
   try {
     await preset?.probe?.(runtime);
-    const source = (ref: ImageReference): Repository =>
-      runtime.registries.repository({ kind: 'registry', ref }, 'source');
-    const graph = transportJsonGetter(runtime.transport);
     const updateGraphUrl = process.env[Env.updateUrlOverride] || undefined;
     let charts: ChartArtifact[] = [];
     const onHelm = (helm: HelmExpansion): void => {
       charts = helm.charts;
       for (const warning of droppedWarnings(helm)) process.stderr.write(`ferry: warning: ${warning}\n`);
     };
-    const { images, artifacts } = await expandImageSetContent(
-      set,
-      {
-        listTags: (ref) => source(ref).listTags(),
-        repository: source,
-        getJson: (url) => graph.getJson(url),
-        ...transportBytesGetter(runtime.transport),
-        ...localChartReader,
-      },
-      target,
-      { ...(updateGraphUrl === undefined ? {} : { updateGraphUrl }), onHelm },
-    );
+    const { images, artifacts } = await expandImageSetContent(set, setSources(runtime), target, {
+      ...(updateGraphUrl === undefined ? {} : { updateGraphUrl }),
+      onHelm,
+    });
     const wanted = images.filter((i) => i.blocked !== true);
     const pairs = wanted.map((image) => toPair(image, flags.platforms));
     const options = {
@@ -186,16 +174,6 @@ function splitTarget(to: string): { registry: string; prefix?: string } {
 }
 
 /** The registries the set reads from: where `--src-creds` may go. */
-function sourceRegistries(set: ImageSet): string[] {
-  const names = [
-    ...set.additionalImages.map((i) => i.name),
-    ...set.repositories.map((r) => r.name),
-    ...(set.platform?.release === undefined ? [] : [set.platform.release]),
-    ...(set.operators ?? []).map((o) => o.catalog),
-  ];
-  return [...new Set(names.map((name) => parseImageReference(name).registry))];
-}
-
 function toPair(image: SetImage, fallback: readonly Platform[]): MirrorPair {
   const platforms = image.platforms?.map(parsePlatform) ?? fallback;
   return {

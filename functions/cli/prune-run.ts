@@ -11,7 +11,9 @@ import { describeError, UsageError } from '../oci/errors.js';
 import { type ManifestDeleter, registryManifestDeleter } from '../oci/manifest-deleter.js';
 import { type ImageReference, parseImageReference } from '../oci/reference.js';
 import type { Repository } from '../oci/repository.js';
+import { Env } from '../contract.js';
 import { createCliLogger } from './log.js';
+import { setSources, sourceRegistries } from './set-sources.js';
 import { createRuntime, type Runtime } from './runtime.js';
 
 /** `ferry prune`'s flags: one of --config / --delete-yaml-file, the target, registry access. */
@@ -43,17 +45,14 @@ async function runPlan(config: string, flags: PruneFlags, debug: boolean): Promi
   const text = await readText('--config', config);
   const { set, warnings } = usage(`--config ${config}`, () => parseImageSet(text));
   for (const warning of warnings) process.stderr.write(`ferry: warning: ${warning}\n`);
-  const sources = [...set.additionalImages, ...set.repositories].map((e) => parseImageReference(e.name).registry);
-  const runtime = await runtimeFor(flags, debug, sources, target.registry);
+  const runtime = await runtimeFor(flags, debug, sourceRegistries(set), target.registry);
+  const updateGraphUrl = process.env[Env.updateUrlOverride] || undefined;
   try {
     const plan = await planPrune(
       set,
-      {
-        source: { listTags: (ref) => repositoryOf(runtime, ref, 'source').listTags() },
-        destination: (ref) => repositoryOf(runtime, ref, 'destination'),
-      },
+      { source: setSources(runtime), destination: (ref) => repositoryOf(runtime, ref, 'destination') },
       target,
-      { concurrency: flags.concurrency },
+      { concurrency: flags.concurrency, ...(updateGraphUrl === undefined ? {} : { updateGraphUrl }) },
     );
     for (const repository of plan.untouched)
       process.stderr.write(

@@ -5,14 +5,19 @@ import { MediaType } from '../oci/media-types.js';
 import { formatReference, type ImageReference, mirrorDestination, parseImageReference } from '../oci/reference.js';
 import type { ManifestHead, Repository } from '../oci/repository.js';
 import type { ImageSet } from './image-set/document.js';
-import { expandImageSet, type ExpandTarget, type TagLister } from './image-set/expand.js';
+import { expandImageSetContent, type ExpandTarget, type SetSources } from './image-set/expand.js';
+import type { ChartArtifact } from './helm/expand-helm.js';
 import { Limiter } from './limiter.js';
 import type { DeletePlanItem } from './workspace/delete-plan.js';
 
 /** What planning a prune reads through: the set's sources (its expansion) and the destination repositories. */
 export interface PrunePlanPorts {
-  /** Tags of a source repository (all pages): the same listing `ferry mirror --config` expands the set with. */
-  readonly source: TagLister;
+  /**
+   * The set's sources, as `ferry mirror --config` expands the set through: tags of a source
+   * repository (all pages), and for `mirror.platform` / `operators` / `helm` the release payloads,
+   * catalogs, update graph and charts.
+   */
+  readonly source: SetSources;
   /** A destination repository, read with destination credentials. */
   readonly destination: (repository: ImageReference) => Repository;
 }
@@ -44,6 +49,8 @@ export interface PrunePlan {
 export interface PruneOptions {
   /** Repositories worked on at once (default 4). */
   readonly concurrency?: number;
+  /** The update graph of `mirror.platform.channels` (`UPDATE_URL_OVERRIDE`); default: OpenShift's. */
+  readonly updateGraphUrl?: string;
 }
 
 /** One destination repository the set covers: where it is, what it mirrors, what must stay. */
@@ -71,6 +78,10 @@ interface Covered {
  *   selected one. Needed: the digests of selected tags, of additional images by digest, and of
  *   the children of those that are indexes. A cosign/fallback tag `sha256-<hex>[.sig|.att|.sbom]`
  *   is kept when `<hex>` is needed, planned otherwise.
+ * - Releases, catalogs and charts (`mirror.platform`, `operators`, `helm`) are expanded as a mirror
+ *   run expands them and their images, charts and rebuilt catalogs count as selected, so a
+ *   repository they share with an additional image keeps them; their own repositories are not
+ *   covered (not pruned: which old release or bundle a cluster still pulls is not Ferry's to guess).
  * A listing or HEAD failure rejects the whole plan, and a policy whose source lists no tags leaves
  * its destination {@link PrunePlan.untouched}: a partial or failed listing must not become deletes.
  */
@@ -106,18 +117,26 @@ export async function planPrune(
     if (policy) entry.listedFrom.add(`${registry}/${repository}`);
   }
   const emptySources = new Set<string>();
-  const source: TagLister = {
+  const source: SetSources = {
+    ...ports.source,
     listTags: async (ref) => {
       const tags = await ports.source.listTags(ref);
       if (tags.length === 0) emptySources.add(repositoryKey(ref));
       return tags;
     },
   };
-  // Releases (`mirror.platform`), catalogs (`mirror.operators`) and Helm charts are not pruned yet: their images are left out of the selection and the covered repositories.
-  const { platform: _notPruned, operators: _catalogsNotPruned, helm: _helmNotPruned, ...withoutReleases } = set;
-  for (const image of await expandImageSet(withoutReleases, source, target, options)) {
-    if (image.blocked) continue;
-    const destination = parseImageReference(image.destination);
+  let charts: readonly ChartArtifact[] = [];
+  const { images, artifacts } = await expandImageSetContent(set, source, target, {
+    ...options,
+    onHelm: (helm) => (charts = helm.charts),
+  });
+  const selected = [
+    ...images.filter((image) => image.blocked !== true).map((image) => image.destination),
+    ...charts.map((chart) => chart.destination),
+    ...artifacts.map((catalog) => catalog.destination),
+  ];
+  for (const name of selected) {
+    const destination = parseImageReference(name);
     const entry = covered.get(repositoryKey(destination));
     if (entry === undefined) continue;
     if (destination.digest !== undefined) entry.digests.add(destination.digest);

@@ -23,7 +23,10 @@ export async function pruneRun(store: RunStore, engine: RunEngine, run: RunRecor
   let plan: PrunePlan;
   try {
     const { set, target } = await runImageSet(store, run);
-    plan = await planPrune(set, { source: sourceTagLister(engine), destination }, target);
+    const { updateGraphUrl } = engine;
+    plan = await planPrune(set, { source: sourceTagLister(engine), destination }, target, {
+      ...(updateGraphUrl ? { updateGraphUrl } : {}),
+    });
   } catch (err) {
     return { ok: false, message: `prune: ${describeError(err)}` };
   }

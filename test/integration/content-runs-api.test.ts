@@ -77,7 +77,12 @@ const config = (): object => ({
   apiVersion: 'mirror.openshift.io/v2alpha1',
   kind: 'ImageSetConfiguration',
   mirror: {
-    operators: [{ catalog: `${host}/catalog/operator-index:v1`, packages: [{ name: 'gamma-operator' }, { name: 'alpha-operator' }] }],
+    operators: [
+      {
+        catalog: `${host}/catalog/operator-index:v1`,
+        packages: [{ name: 'gamma-operator' }, { name: 'alpha-operator' }],
+      },
+    ],
     helm: {
       repositories: [{ name: 'local', url: `${charts.origin}/repo`, charts: [{ name: 'web', version: '1.0.0' }] }],
     },

@@ -29,7 +29,7 @@ function failure(filter: CatalogFilter): [string, string, string] {
   throw new Error('expected a CatalogError');
 }
 
-describe('selectCatalog: the rules (the issue\'s pinned reading: unlisted channels → the default channel)', () => {
+describe("selectCatalog: the rules (the issue's pinned reading: unlisted channels → the default channel)", () => {
   it.each<[string, CatalogFilter, string[]]>([
     ["no packages: each package's default-channel head", {}, [...alpha('1.3.0'), 'beta.v0.2.0', 'gamma.v3.0.0']],
     [

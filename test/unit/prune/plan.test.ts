@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { planPrune } from '../../../functions/mirror/prune.js';
 import { formatDeletePlan, parseDeletePlan } from '../../../functions/mirror/workspace/delete-plan.js';
 import { digestHex } from '../../../functions/oci/digest.js';
+import { chartTgz } from '../../support/helm-fixture.js';
 import { addImage, addIndex, amd64, arm64 } from '../engine/images.js';
 import { fakeLister, fakeMirror, imageSet, mirrorHost, versions } from './harness.js';
 
@@ -126,6 +127,38 @@ describe('planPrune', () => {
     expect(mirror.requested).toEqual([`${mirrorHost}/mirror/library/nginx`]);
     for (const path of outside) expect(mirror.repo(path).calls).toEqual([]);
     expect(plan.items.map((i) => i.destination)).toEqual([dest('library/nginx', '1.1.0')]);
+  });
+
+  it("keeps what a set's charts select in a repository it shares with an additional image; never covers the chart's own repository", async () => {
+    const mirror = fakeMirror();
+    const app = mirror.push('mirror/org/app', ['1.0', '2.0', '3.0']);
+    mirror.push('mirror/web', ['0.9.0', '1.0.0']);
+    const web = await chartTgz({
+      dir: 'web',
+      files: {
+        'Chart.yaml': 'apiVersion: v2\nname: web\nversion: 1.0.0\n',
+        'values.yaml': 'image: quay.io/org/app:2.0\n',
+      },
+    });
+    const set = imageSet({
+      additionalImages: [{ name: 'quay.io/org/app:1.0' }],
+      helm: { repositories: [], local: [{ name: 'web', path: '/charts/web-1.0.0.tgz' }] },
+    });
+    const read: string[] = [];
+    const source = {
+      ...fakeLister({}),
+      getBytes: () => Promise.reject(new Error('no chart repository in this set')),
+      readLocal: (path: string) => (read.push(path), Promise.resolve(web)),
+    };
+
+    const plan = await planPrune(set, { source, destination: mirror.port }, target);
+
+    expect(read).toEqual(['/charts/web-1.0.0.tgz']);
+    expect(plan.repositories).toEqual([`${mirrorHost}/mirror/org/app`]);
+    expect(plan.items).toEqual([
+      { source: 'quay.io/org/app:3.0', destination: dest('org/app', '3.0'), digest: app.get('3.0') },
+    ]);
+    expect(mirror.repo('mirror/web').calls).toEqual([]);
   });
 
   it('treats blocked images as not selected: a blocked tag an earlier run copied is planned', async () => {
