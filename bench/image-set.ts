@@ -36,17 +36,27 @@ export function count(seen: readonly SeenRequest[]): ImageSetBenchRow['requests'
 }
 
 /** Runs a command to completion; its wall time in seconds (rejects, with its stderr's tail, on a non-zero exit). */
-export function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+export async function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return (await runPeak(command, args, env)).seconds;
+}
+
+/** {@link run} under GNU time: wall seconds and the command's peak RSS (MiB). */
+export function runPeak(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ seconds: number; rssMiB: number }> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     let stderr = '';
-    const child = spawn(command, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('/usr/bin/time', ['-f', '%M', command, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) =>
-      code === 0
-        ? resolve(Number(process.hrtime.bigint() - started) / 1e9)
-        : reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr.slice(-1500)}`)),
-    );
+    child.on('close', (code) => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      if (code !== 0) return reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr.slice(-1500)}`));
+      const kib = Number(stderr.trim().split('\n').pop());
+      resolve({ seconds, rssMiB: Number.isFinite(kib) ? kib / 1024 : Number.NaN });
+    });
   });
 }
 

@@ -16,11 +16,13 @@ import { Rng } from '../test/support/fixtures.js';
 import { type RunningRegistry, startRegistry } from '../test/support/registry-process.js';
 import { pushReleases } from '../test/support/release-fixture.js';
 import { catalogFixtureRepository, pushCatalogFixture } from '../test/support/catalog-fixture.js';
-import { benchWork, count, median, run } from './image-set.js';
+import { benchWork, count, median, runPeak } from './image-set.js';
 
 export interface ReleaseBenchRow {
   readonly tool: string;
   readonly seconds: number;
+  /** The largest peak RSS of one process of the row (MiB): for skopeo, of one `skopeo copy`. */
+  readonly rssMiB: number;
   readonly manifestGets: number;
   readonly blobGets: number;
   readonly requests: number;
@@ -74,18 +76,25 @@ export async function measureRelease(
       ].join('\n'),
     );
     const rows: ReleaseBenchRow[] = [];
-    const measure = async (tool: string, once: (rep: number) => Promise<number>): Promise<void> => {
+    const measure = async (
+      tool: string,
+      once: (rep: number) => Promise<{ seconds: number; rssMiB: number }>,
+    ): Promise<void> => {
       const seconds: number[] = [];
+      let rssMiB = 0;
       let seen = proxy.seen.slice(0, 0);
       for (let rep = 0; rep < reps; rep++) {
         const before = proxy.seen.length;
-        seconds.push(await once(rep));
+        const measured = await once(rep);
+        seconds.push(measured.seconds);
+        rssMiB = Math.max(rssMiB, measured.rssMiB);
         seen = proxy.seen.slice(before);
       }
       const c = count(seen);
       rows.push({
         tool,
         seconds: median(seconds),
+        rssMiB,
         manifestGets: c.manifestGets,
         blobGets: c.blobGets,
         requests: seen.length,
@@ -103,9 +112,11 @@ export async function measureRelease(
       join(work, `ws-${rep}`),
     ];
     await measure(`ferry mirror --config (release + ${components} components, catalog of 3 packages)`, (rep) =>
-      run(process.execPath, ferryMirror(rep), env),
+      runPeak(process.execPath, ferryMirror(rep), env),
     );
-    await measure('ferry mirror --config again (up to date)', (rep) => run(process.execPath, ferryMirror(rep), env));
+    await measure('ferry mirror --config again (up to date)', (rep) =>
+      runPeak(process.execPath, ferryMirror(rep), env),
+    );
     // skopeo: the same list, resolved, one `skopeo copy` per image, as a script would run it.
     // The catalog's selection as the catalog test expects it: alpha 1.1.0…1.3.0 by its channel range, gamma's head.
     const selected = ['alpha.v1.1.0', 'alpha.v1.1.1', 'alpha.v1.2.0', 'alpha.v1.3.0', 'gamma.v3.0.0'];
@@ -124,8 +135,9 @@ export async function measureRelease(
     ];
     await measure(`skopeo copy × ${pairs.length}, one at a time`, async (rep) => {
       let total = 0;
-      for (const { from, to, all } of pairs as { from: string; to: string; all?: boolean }[])
-        total += await run(
+      let rssMiB = 0;
+      for (const { from, to, all } of pairs as { from: string; to: string; all?: boolean }[]) {
+        const one = await runPeak(
           'skopeo',
           [
             'copy',
@@ -137,7 +149,10 @@ export async function measureRelease(
           ],
           env,
         );
-      return total;
+        total += one.seconds;
+        rssMiB = Math.max(rssMiB, one.rssMiB);
+      }
+      return { seconds: total, rssMiB };
     });
     return rows;
   } finally {
@@ -150,11 +165,11 @@ export async function measureRelease(
 export function releaseTable(rows: readonly ReleaseBenchRow[]): string {
   const skopeo = rows.find((r) => r.tool.startsWith('skopeo'))?.seconds ?? Number.NaN;
   return [
-    '| release payload + catalog, fresh destination | wall s (median) | × skopeo | manifest GET | blob GET | source requests |',
-    '| --- | --- | --- | --- | --- | --- |',
+    '| release payload + catalog, fresh destination | wall s (median) | × skopeo | peak RSS MiB | manifest GET | blob GET | source requests |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
     ...rows.map(
       (r) =>
-        `| ${r.tool} | ${r.seconds.toFixed(2)} | ${(r.seconds / skopeo).toFixed(2)} | ${r.manifestGets} | ${r.blobGets} | ${r.requests} |`,
+        `| ${r.tool} | ${r.seconds.toFixed(2)} | ${(r.seconds / skopeo).toFixed(2)} | ${r.rssMiB.toFixed(0)} | ${r.manifestGets} | ${r.blobGets} | ${r.requests} |`,
     ),
   ].join('\n');
 }
