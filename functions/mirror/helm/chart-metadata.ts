@@ -20,8 +20,20 @@ export interface ChartMetadata {
   readonly sources: readonly string[];
   readonly maintainers: readonly { name?: string; email?: string; url?: string }[];
   readonly annotations: Readonly<Record<string, string>>;
+  /** What decides which subcharts a release installs: each dependency's name, alias, condition and tags. */
+  readonly dependencies: readonly ChartDependency[];
   /** `json.Marshal(meta)`'s bytes: the OCI chart's config blob. */
   readonly configJson: Buffer;
+}
+
+/** A Chart.yaml dependency as helm's condition/tags processing reads it (pkg/chartutil/dependencies.go). */
+export interface ChartDependency {
+  readonly name: string;
+  /** The key of the parent's values the subchart reads, when set (else `name`). */
+  readonly alias?: string;
+  /** Comma-separated values paths; the first that resolves to a boolean decides. */
+  readonly condition?: string;
+  readonly tags: readonly string[];
 }
 
 /**
@@ -107,7 +119,19 @@ export function readChartMetadata(bytes: Buffer, where: string, requirements?: B
     sources: meta.sources,
     maintainers: meta.maintainers,
     annotations: meta.annotations,
+    dependencies: meta.dependencies.map(chartDependency),
     configJson: Buffer.from(goJson(config), 'utf8'),
+  };
+}
+
+function chartDependency(json: Json): ChartDependency {
+  const d = json as Record<string, Json>;
+  const field = (key: string): string => (typeof d[key] === 'string' ? d[key] : '');
+  return {
+    name: field('name'),
+    ...(field('alias') === '' ? {} : { alias: field('alias') }),
+    ...(field('condition') === '' ? {} : { condition: field('condition') }),
+    tags: Array.isArray(d.tags) ? d.tags.filter((t): t is string => typeof t === 'string') : [],
   };
 }
 
