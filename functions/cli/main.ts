@@ -9,6 +9,7 @@ import { type Platform, parsePlatform } from '../oci/manifest.js';
 import { formatLocation, type Location, parseLocation } from '../oci/reference.js';
 import { createCliLogger } from './log.js';
 import { addListCommand } from './list-operators.js';
+import { addArtifactCommands } from './artifacts.js';
 import { addLsCommand } from './ls.js';
 import { addPruneCommand } from './prune.js';
 import { addRegistryAccessOptions, collect, positiveInt } from './options.js';
@@ -159,6 +160,7 @@ export async function main(argv: readonly string[], hooks: MainHooks = {}): Prom
   addLsCommand(program, (code) => (exitCode = code));
   addPruneCommand(program, (code) => (exitCode = code));
   addListCommand(program, (code) => (exitCode = code));
+  addArtifactCommands(program, (code) => (exitCode = code));
 
   program
     .command('serve')

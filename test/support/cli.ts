@@ -23,10 +23,14 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return { ...rest, HOME: home, AWS_EC2_METADATA_DISABLED: 'true', CDK_DISABLE_CLI_TELEMETRY: 'true', ...extra };
 }
 
-/** Runs the built `ferry` CLI (as `npx ferry` would) and collects its output. */
-export function runFerry(args: string[], env: NodeJS.ProcessEnv = cleanEnv()): Promise<CliResult> {
+/** Runs the built `ferry` CLI (as `npx ferry` would) and collects its output; in `cwd` when given. */
+export function runFerry(args: string[], env: NodeJS.ProcessEnv = cleanEnv(), cwd?: string): Promise<CliResult> {
   return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, [ferryBin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [ferryBin, ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(cwd === undefined ? {} : { cwd }),
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -1,5 +1,6 @@
 import semver from 'semver';
 import { parseDocument } from 'yaml';
+import { goJson, sortedKeys } from '../../oci/go-json.js';
 import { HelmError } from './errors.js';
 
 // Chart.yaml as helm reads it (pkg/chart/v2 Metadata, loaded with sigs.k8s.io/yaml, Validate()
@@ -108,7 +109,7 @@ export function readChartMetadata(bytes: Buffer, where: string, requirements?: B
           ? Object.keys(value).length > 0
           : value !== '' && value !== false
     )
-      config[key] = key === 'annotations' ? sortKeys(value as Record<string, string>) : (value as Json);
+      config[key] = key === 'annotations' ? sortedKeys(value as Record<string, string>) : (value as Json);
   }
   return {
     name: meta.name,
@@ -184,18 +185,6 @@ function text(value: unknown): string {
   return typeof value === 'string' ? value : '';
 }
 
-function sortKeys(record: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
-
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** `JSON.stringify` with Go's `json.Marshal` escaping (HTML-safe: `<`, `>`, `&`, U+2028, U+2029). */
-export function goJson(value: unknown): string {
-  return JSON.stringify(value).replace(
-    /[<>&\u2028\u2029]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
 }
