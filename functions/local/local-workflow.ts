@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from '../oci/log.js';
 import type { WorkflowStarter } from '../runs/ports.js';
 import type { RunOptions } from 'aws-local-stepfunctions';
+import { LocalMapStops } from './local-map-stops.js';
 
 // aws-local-stepfunctions uses Promise.withResolvers (Node 22); Node 20 lacks it.
 const promiseWithResolvers = Promise as unknown as { withResolvers?: unknown };
@@ -30,6 +31,8 @@ export interface LocalWorkflowOptions {
   readonly logger: Logger;
   /** Overrides every Retry interval (tests); the definition's intervals otherwise. */
   readonly retryIntervalMs?: number;
+  /** Overrides every Map's MaxConcurrency (tests: one image at a time); the definition's otherwise. */
+  readonly mapConcurrency?: number;
 }
 
 /**
@@ -44,9 +47,12 @@ export class LocalWorkflow implements WorkflowStarter {
   readonly #running = new Map<string, { abort: () => void; result: Promise<unknown> }>();
   /** Task invocations under way: an aborted execution (cancel, failFast) leaves them running, as Lambda does. */
   readonly #tasks = new Set<Promise<unknown>>();
+  /** Map semantics the interpreter lacks (see local-map-stops.ts). */
+  readonly #mapStops = new LocalMapStops();
 
   constructor(options: LocalWorkflowOptions) {
     const definition = JSON.parse(readFileSync(options.definitionFile, 'utf8')) as Json;
+    if (options.mapConcurrency !== undefined) setMapConcurrency(definition, options.mapConcurrency);
     this.#overrides = {};
     this.#retryOverrides = {};
     for (const [stateName, resource] of taskStates(definition)) {
@@ -57,12 +63,17 @@ export class LocalWorkflow implements WorkflowStarter {
       this.#overrides[stateName] = (input) => this.#track(handler(input) as Promise<JSONValue>);
       if (options.retryIntervalMs !== undefined) this.#retryOverrides[stateName] = options.retryIntervalMs;
     }
-    this.#machine = new StateMachine(definition as never, { validationOptions: { checkPaths: true, checkArn: false } });
+    const wrapped = this.#mapStops.wrap(definition);
+    Object.assign(this.#overrides, wrapped.handlers);
+    this.#machine = new StateMachine(wrapped.definition as never, {
+      validationOptions: { checkPaths: true, checkArn: false },
+    });
     this.#logger = options.logger;
   }
 
   start(runId: string): Promise<string> {
     const executionId = `local:${runId}:${randomUUID()}`;
+    this.#mapStops.reset(runId);
     const execution = this.#machine.run(
       { runId },
       {
@@ -122,6 +133,14 @@ function taskStates(definition: Json): [string, string][] {
   };
   if (definition && typeof definition === 'object' && !Array.isArray(definition)) walk(definition.States ?? null);
   return found;
+}
+
+/** Sets every Map's MaxConcurrency, nested ones included. */
+function setMapConcurrency(value: Json, concurrency: number): void {
+  if (!value || typeof value !== 'object') return;
+  if (Array.isArray(value)) return value.forEach((v) => setMapConcurrency(v, concurrency));
+  if (value.Type === 'Map') value.MaxConcurrency = concurrency;
+  Object.values(value).forEach((v) => setMapConcurrency(v, concurrency));
 }
 
 /** How many images the definition copies at once: the largest MaxConcurrency of its Map states (1 without one). */
