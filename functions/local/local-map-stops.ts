@@ -79,7 +79,9 @@ export class LocalMapStops {
     if (!isObject(config) || config.Mode !== 'DISTRIBUTED') return undefined;
     if (typeof map.ToleratedFailurePercentagePath === 'string')
       return { 'ferryLocalTolerance.$': map.ToleratedFailurePercentagePath };
-    return { ferryLocalTolerance: typeof map.ToleratedFailurePercentage === 'number' ? map.ToleratedFailurePercentage : 0 };
+    return {
+      ferryLocalTolerance: typeof map.ToleratedFailurePercentage === 'number' ? map.ToleratedFailurePercentage : 0,
+    };
   }
 
   #processor(name: string, original: JsonObject, guard: string, stop: string, distributed: boolean): JsonObject {
@@ -106,7 +108,11 @@ export class LocalMapStops {
           Branches: [original],
           ResultPath: null,
           Catch: [
-            { ErrorEquals: ['States.ALL'], ResultPath: '$.ferryLocalError', Next: distributed ? local('Tolerated') : stop },
+            {
+              ErrorEquals: ['States.ALL'],
+              ResultPath: '$.ferryLocalError',
+              Next: distributed ? local('Tolerated') : stop,
+            },
           ],
           End: true,
         },
@@ -114,7 +120,9 @@ export class LocalMapStops {
           ? {
               [local('Tolerated')]: {
                 Type: 'Choice',
-                Choices: [{ Variable: '$.ferryLocalTolerance', NumericGreaterThan: 0, Next: local('FailureTolerated') }],
+                Choices: [
+                  { Variable: '$.ferryLocalTolerance', NumericGreaterThan: 0, Next: local('FailureTolerated') },
+                ],
                 Default: stop,
               },
               [local('FailureTolerated')]: { Type: 'Succeed' },

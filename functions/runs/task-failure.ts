@@ -47,8 +47,9 @@ export function failureMessage(failure: TaskFailure, invocations: number): strin
     return `copy-image ended without a result ${taken} (Lambda.Unknown: ${reason})`;
   }
   if (error === copyInvocationsExceeded)
-    return `copy-image did not finish within ${maxCopyInvocations} invocations${limits ? ` of up to ${formatMinutes(limits.timeoutSeconds)}` : ''}`;
-  if (throttled.includes(error)) return `copy-image could not be invoked: Lambda throttled it (${error}), gave up after retries`;
+    return `copy-image did not finish within ${maxCopyInvocations} invocations${limits ? ` (Lambda ${formatMinutes(limits.timeoutSeconds)} limit each)` : ''}`;
+  if (throttled.includes(error))
+    return `copy-image could not be invoked: Lambda throttled it (${error}), gave up after retries`;
   if (service.includes(error)) return `copy-image could not be invoked: ${error}: ${reason} (gave up after retries)`;
   if (RetryableErrorNames.includes(error)) return `${reason} (gave up after retries)`;
   return reason;

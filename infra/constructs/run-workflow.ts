@@ -117,10 +117,7 @@ export class RunWorkflow extends Construct {
       const continuing = Condition.stringEquals('$.copy.status', 'continue');
       const check = new Choice(this, `${prefix}NextStep`)
         // A copy that parked a huge layer before its deadline: invoke it again to resume.
-        .when(
-          Condition.and(continuing, Condition.numberLessThan('$.copy.invocations', maxCopyInvocations)),
-          copy,
-        )
+        .when(Condition.and(continuing, Condition.numberLessThan('$.copy.invocations', maxCopyInvocations)), copy)
         .when(continuing, exhausted)
         .when(
           Condition.and(Condition.booleanEquals('$.failFast', true), Condition.stringEquals('$.copy.status', 'failed')),
@@ -202,7 +199,9 @@ export class RunWorkflow extends Construct {
       TaskInput.fromObject({ runId: JsonPath.stringAt('$.runId'), finishError: JsonPath.objectAt('$.finishError') }),
     );
     failed.addRetry({ errors: ['States.ALL'], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 3 });
-    failed.next(new Fail(this, 'RunNotFinished', { error: 'FinishFailed', cause: 'Finish failed: the run was marked failed' }));
+    failed.next(
+      new Fail(this, 'RunNotFinished', { error: 'FinishFailed', cause: 'Finish failed: the run was marked failed' }),
+    );
     finish.addCatch(failed, { errors: ['States.ALL'], resultPath: '$.finishError' });
     return finish;
   }
