@@ -32,11 +32,12 @@ const service: readonly string[] = LambdaErrors.service;
 export function failureMessage(failure: TaskFailure, invocations: number): string {
   const { error, cause, limits } = failure;
   const reason = cause ?? error ?? 'failed';
-  const taken = `after ${invocations} ${invocations === 1 ? 'invocation' : 'invocations'}`;
+  // No invocation recorded: the function died before its first write (or the image predates the count).
+  const taken = invocations === 0 ? '' : ` after ${invocations} ${invocations === 1 ? 'invocation' : 'invocations'}`;
   const timedOut = (): string =>
-    `copy-image timed out ${taken} (${limits ? `Lambda ${formatMinutes(limits.timeoutSeconds)} limit` : 'the Lambda time limit'})`;
+    `copy-image timed out${taken} (${limits ? `Lambda ${formatMinutes(limits.timeoutSeconds)} limit` : 'the Lambda time limit'})`;
   const outOfMemoryMessage = (): string =>
-    `copy-image ran out of memory (${limits ? `${limits.memoryMB} MB` : 'the Lambda memory size'}) ${taken}`;
+    `copy-image ran out of memory (${limits ? `${limits.memoryMB} MB` : 'the Lambda memory size'})${taken}`;
   if (error === undefined) return reason;
   if (timeouts.includes(error)) return timedOut();
   if (outOfMemory.includes(error)) return outOfMemoryMessage();
@@ -44,7 +45,7 @@ export function failureMessage(failure: TaskFailure, invocations: number): strin
     // Lambda.Unknown is an unhandled end of the function: its cause tells a timeout from a kill.
     if (/timed out/i.test(reason)) return timedOut();
     if (/out ?of ?memory|signal: killed/i.test(reason)) return outOfMemoryMessage();
-    return `copy-image ended without a result ${taken} (Lambda.Unknown: ${reason})`;
+    return `copy-image ended without a result${taken} (Lambda.Unknown: ${reason})`;
   }
   if (error === copyInvocationsExceeded)
     return `copy-image did not finish within ${maxCopyInvocations} invocations${limits ? ` (Lambda ${formatMinutes(limits.timeoutSeconds)} limit each)` : ''}`;
