@@ -27,8 +27,7 @@ export type { CopyLimits, TaskFailure } from './task-failure.js';
  * far) stays under maxCopyInvocations (contract.ts).
  */
 export type CopyImageResult =
-  | { readonly status: ImageStatus | RunStatus }
-  | { readonly status: 'continue'; readonly invocations: number };
+  { readonly status: ImageStatus | RunStatus } | { readonly status: 'continue'; readonly invocations: number };
 
 /**
  * The use cases of a run's workflow, on parsed values: preflight the run, copy one image, record
