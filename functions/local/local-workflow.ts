@@ -33,6 +33,12 @@ export interface LocalWorkflowOptions {
   readonly retryIntervalMs?: number;
   /** Overrides every Map's MaxConcurrency (tests: one image at a time); the definition's otherwise. */
   readonly mapConcurrency?: number;
+  /**
+   * How long one task invocation may run before the state fails with States.Timeout, as a
+   * Lambda's timeout ends an invocation (default 900 s, Lambda's limit; the interpreter's own
+   * default, 60 s, would cut a long copy short).
+   */
+  readonly taskTimeoutSeconds?: number;
 }
 
 /**
@@ -55,7 +61,9 @@ export class LocalWorkflow implements WorkflowStarter {
     if (options.mapConcurrency !== undefined) setMapConcurrency(definition, options.mapConcurrency);
     this.#overrides = {};
     this.#retryOverrides = {};
-    for (const [stateName, resource] of taskStates(definition)) {
+    for (const [stateName, resource, state] of taskStates(definition)) {
+      if (state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined)
+        state.TimeoutSeconds = options.taskTimeoutSeconds ?? lambdaTimeoutSeconds;
       const task = /function:ferry-([A-Za-z]+)$/.exec(resource)?.[1];
       const handler = task === undefined ? undefined : options.tasks[task];
       if (!handler) throw new Error(`no local handler for task state ${stateName} (${resource})`);
@@ -116,14 +124,17 @@ export class LocalWorkflow implements WorkflowStarter {
   }
 }
 
+/** The longest a Lambda invocation may run. */
+const lambdaTimeoutSeconds = 900;
+
 /** Every Task state (including inside Map item processors) with its Resource. */
-function taskStates(definition: Json): [string, string][] {
-  const found: [string, string][] = [];
+function taskStates(definition: Json): [string, string, { [key: string]: Json }][] {
+  const found: [string, string, { [key: string]: Json }][] = [];
   const walk = (states: Json): void => {
     if (!states || typeof states !== 'object' || Array.isArray(states)) return;
     for (const [name, state] of Object.entries(states)) {
       if (!state || typeof state !== 'object' || Array.isArray(state)) continue;
-      if (state.Type === 'Task' && typeof state.Resource === 'string') found.push([name, state.Resource]);
+      if (state.Type === 'Task' && typeof state.Resource === 'string') found.push([name, state.Resource, state]);
       for (const nested of [state.ItemProcessor, state.Iterator]) {
         if (nested && typeof nested === 'object' && !Array.isArray(nested)) walk(nested.States ?? null);
       }

@@ -32,7 +32,11 @@ interface WorkflowRun {
 async function runWorkflow(
   h: Harness,
   runId: string,
-  options: { stubs?: Partial<Record<WorkflowTaskName, Stub>>; distributedThreshold?: number } = {},
+  options: {
+    stubs?: Partial<Record<WorkflowTaskName, Stub>>;
+    distributedThreshold?: number;
+    taskTimeoutSeconds?: number;
+  } = {},
 ): Promise<WorkflowRun> {
   const calls: Record<string, unknown[]> = {};
   const warnings: string[] = [];
@@ -52,7 +56,14 @@ async function runWorkflow(
       },
     ]),
   );
-  const workflow = new LocalWorkflow({ definitionFile, tasks, logger, retryIntervalMs: 0, mapConcurrency: 1 });
+  const workflow = new LocalWorkflow({
+    definitionFile,
+    tasks,
+    logger,
+    retryIntervalMs: 0,
+    mapConcurrency: 1,
+    ...(options.taskTimeoutSeconds === undefined ? {} : { taskTimeoutSeconds: options.taskTimeoutSeconds }),
+  });
   await workflow.start(runId);
   await workflow.drain();
   return { calls, warnings };
@@ -223,6 +234,36 @@ describe('the run workflow on the local interpreter (dist/workflow.asl.json)', (
       expect(image).toMatchObject({ status: 'failed', message, invocations });
       expect(imageView(image)).toMatchObject({ status: 'failed', message, invocations });
       expect(message).not.toContain('gave up after retries');
+    });
+
+    it('a local invocation past its timeout fails as States.Timeout (a Lambda at its deadline): retried once, then named', async () => {
+      const h = harness();
+      addImage(h.engines.repo(SRC, 'library/a'), 'v1', ['a']);
+      const run = await createRun(h.store, ['library/a:v1']);
+      // The copies hang until the run has finished (then drain can wait for them, as for any task still running).
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const { calls } = await runWorkflow(h, run.runId, {
+        taskTimeoutSeconds: 1,
+        stubs: {
+          copyImage: async (input) => {
+            await begin(h, input);
+            await held;
+            return { status: 'completed' };
+          },
+          finish: async (input, real) => {
+            const out = await real(input);
+            release();
+            return out;
+          },
+        },
+      });
+      expect(calls.copyImage).toHaveLength(2);
+      expect(h.store.image(run.runId, 0)).toMatchObject({
+        status: 'failed',
+        message: 'copy-image timed out after 2 invocations (Lambda 15-minute limit)',
+        invocations: 2,
+      });
     });
 
     it('throttling is retried with backoff, and the image records the one invocation that ran', async () => {
