@@ -9,7 +9,7 @@
  * So before `ferry serve` runs the definition, each Map's item processor is wrapped (the states of
  * the definition run unchanged inside it):
  *
- *   Guard (a local task: has this Map of this run stopped?) ─ stopped ─► Succeed (never starts)
+ *   Guard (a local task: has this Map of this execution stopped?) ─ yes ─► Succeed (never starts)
  *     └─► Parallel [the original item processor] ─ Catch ─► tolerated? ─ yes ─► Succeed
  *                                                              └─ no ─► Stop (local task) ─► Fail
  *
@@ -28,14 +28,15 @@ export type LocalMapHandlers = Record<string, (input: Json) => Promise<Json>>;
 const isObject = (value: Json | undefined): value is JsonObject =>
   value !== null && value !== undefined && typeof value === 'object' && !Array.isArray(value);
 
-/** Which Maps of which runs have stopped: their queued iterations must not start. */
+/**
+ * Which Maps of which executions have stopped: their queued iterations must not start. Keyed by
+ * the execution's id (the context object's `$$.Execution.Id`, which the caller must set), so a new
+ * execution of the same run starts afresh. WARNING: entries are never removed — queued iterations
+ * of a stopped Map can start after its execution ended, and must still find it stopped (one short
+ * string per stopped Map).
+ */
 export class LocalMapStops {
   readonly #stopped = new Set<string>();
-
-  /** A new execution of the run: its Maps run afresh. */
-  reset(runId: string): void {
-    for (const key of this.#stopped) if (key.startsWith(`${runId}\n`)) this.#stopped.delete(key);
-  }
 
   /**
    * A copy of `definition` with every Map's item processor wrapped as described above, and the
@@ -89,7 +90,7 @@ export class LocalMapStops {
     const task = (resource: string, next: string, resultPath: string | null): JsonObject => ({
       Type: 'Task',
       Resource: `arn:aws:lambda:local:000000000000:function:ferry-local-${resource}`,
-      Parameters: { 'runId.$': '$.runId' },
+      Parameters: { 'execution.$': '$$.Execution.Id' },
       ResultPath: resultPath,
       Next: next,
     });
@@ -137,7 +138,7 @@ export class LocalMapStops {
   }
 
   #key(input: Json, map: string): string {
-    const runId = isObject(input) && typeof input.runId === 'string' ? input.runId : '';
-    return `${runId}\n${map}`;
+    const execution = isObject(input) && typeof input.execution === 'string' ? input.execution : '';
+    return `${execution}\n${map}`;
   }
 }

@@ -81,11 +81,12 @@ export class LocalWorkflow implements WorkflowStarter {
 
   start(runId: string): Promise<string> {
     const executionId = `local:${runId}:${randomUUID()}`;
-    this.#mapStops.reset(runId);
     const execution = this.#machine.run(
       { runId },
       {
         overrides: { taskResourceLocalHandlers: this.#overrides, retryIntervalOverrides: this.#retryOverrides },
+        // The wrapped Maps key their stops by it (local-map-stops.ts).
+        context: { Execution: { Id: executionId } },
       },
     );
     const result = execution.result
