@@ -4,6 +4,7 @@ import type { ImageRecord, RunRecord } from '../runs/model.js';
 import type { IdempotencyClaim, ImageOutcome, Page, RunStore, StartImageResult } from '../runs/store.js';
 import type { DynamoTable } from './dynamo-expressions.js';
 import { DynamoIdempotency } from './dynamo-idempotency.js';
+import { countImageInvocation } from './dynamo-image-invocations.js';
 import { DynamoImages } from './dynamo-images.js';
 import { DynamoRuns } from './dynamo-runs.js';
 import { acquireScheduleLock } from './dynamo-schedule-lock.js';
@@ -132,6 +133,10 @@ export class DynamoRunStore implements RunStore {
     const image = await this.getImage(runId, index);
     if (!image) throw new Error(`run ${runId} has no image ${index}`);
     return { kind: 'already-final', image };
+  }
+
+  countInvocation(runId: string, index: number): Promise<number> {
+    return countImageInvocation(this.#table, runId, index);
   }
 
   async finishImage(runId: string, index: number, outcome: ImageOutcome): Promise<boolean> {

@@ -26,6 +26,8 @@ export interface RunView {
       endTime?: string;
       digest?: string;
       bytes?: number;
+      /** How many copy-task invocations the image took (added in issue 11; absent before its first). */
+      invocations?: number;
     }
   >;
 }
@@ -49,7 +51,7 @@ export function toView(run: RunRecord): RunView {
 
 /** One image as `GET /v1/runs/{runId}` shows it. */
 export function imageView(image: ImageRecord): NonNullable<RunView['images']>[string] {
-  const { source, status, message, startTime, endTime, digest, bytes, prune } = image;
+  const { source, status, message, startTime, endTime, digest, bytes, prune, invocations } = image;
   return {
     source,
     status: prune ?? status,
@@ -58,5 +60,6 @@ export function imageView(image: ImageRecord): NonNullable<RunView['images']>[st
     ...(endTime ? { endTime } : {}),
     ...(digest ? { digest } : {}),
     ...(bytes === undefined ? {} : { bytes }),
+    ...(invocations === undefined ? {} : { invocations }),
   };
 }

@@ -87,6 +87,11 @@ export interface RunStore {
   reopenImage(runId: string, index: number): Promise<boolean>;
   /** pending|in-progress → in-progress, only while the run is in progress. */
   startImage(runId: string, index: number): Promise<StartImageResult>;
+  /**
+   * One more invocation of the image's copy task (counted on every start, retries and `continue`
+   * resumptions included): adds one to the image's `invocations` and returns the new count.
+   */
+  countInvocation(runId: string, index: number): Promise<number>;
   /** pending|in-progress → a final status; adds to the run's counters. Returns false when the image was already final. */
   finishImage(runId: string, index: number, outcome: ImageOutcome): Promise<boolean>;
   setExecution(runId: string, executionId: string): Promise<void>;

@@ -223,6 +223,23 @@ describe.each([
     expect(await store.getImage(run.runId, 1)).toMatchObject({ status: 'failed', message: 'boom' });
   });
 
+  it('counts an image’s copy invocations atomically, and never creates an image that is not there', async () => {
+    const { run, images } = newRun();
+    await store.createRun(run, images);
+    await store.startImage(run.runId, 0);
+    expect(await store.countInvocation(run.runId, 0)).toBe(1);
+    expect(await Promise.all([store.countInvocation(run.runId, 0), store.countInvocation(run.runId, 0)])).toEqual(
+      expect.arrayContaining([2, 3]),
+    );
+    await store.finishImage(run.runId, 0, { status: 'completed', bytes: 1 });
+    expect(await store.getImage(run.runId, 0)).toMatchObject({ status: 'completed', invocations: 3 });
+    expect((await store.listImages(run.runId)).map((i) => i.invocations)).toEqual([3, undefined, undefined]);
+    await expect(store.countInvocation(run.runId, 7)).rejects.toMatchObject({
+      name: 'ConditionalCheckFailedException',
+    });
+    expect(await store.getImage(run.runId, 7)).toBeUndefined();
+  });
+
   it("keeps a dry run's finding on the image as data (the run summary counts it)", async () => {
     const { run, images } = newRun();
     await store.createRun(run, images);

@@ -155,6 +155,14 @@ export class MemoryRunStore implements RunStore {
     return { kind: 'started', run, image: started };
   }
 
+  async countInvocation(runId: string, index: number): Promise<number> {
+    const image = await this.getImage(runId, index);
+    if (!image) throw new Error(`run ${runId} has no image ${index}`);
+    const invocations = (image.invocations ?? 0) + 1;
+    this.#putImage({ ...image, invocations });
+    return invocations;
+  }
+
   async finishImage(runId: string, index: number, outcome: ImageOutcome): Promise<boolean> {
     const image = await this.getImage(runId, index);
     const made = image !== undefined && (image.status === 'pending' || image.status === 'in-progress');

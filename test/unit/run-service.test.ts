@@ -77,6 +77,7 @@ class ServiceStore implements RunStore {
   annotateImage = notUsed;
   reopenImage = notUsed;
   startImage = notUsed;
+  countInvocation = notUsed;
   finishRun = notUsed;
 }
 
