@@ -10,6 +10,7 @@ import { formatLocation, type Location, parseLocation } from '../oci/reference.j
 import { createCliLogger } from './log.js';
 import { addListCommand } from './list-operators.js';
 import { addArtifactCommands } from './artifacts.js';
+import { addVerbCommands } from './verbs.js';
 import { addLsCommand } from './ls.js';
 import { addPruneCommand } from './prune.js';
 import { addRegistryAccessOptions, collect, positiveInt } from './options.js';
@@ -161,6 +162,7 @@ export async function main(argv: readonly string[], hooks: MainHooks = {}): Prom
   addPruneCommand(program, (code) => (exitCode = code));
   addListCommand(program, (code) => (exitCode = code));
   addArtifactCommands(program, (code) => (exitCode = code));
+  addVerbCommands(program, (code) => (exitCode = code));
 
   program
     .command('serve')
