@@ -96,6 +96,7 @@ describe('the blob ladder, rung by rung', () => {
     const index = {
       locations: (_r: string, digest: string) => (asked.push(`locations ${digest}`), Promise.resolve([])),
       record: (_r: string, digest: string) => (asked.push(`record ${digest}`), Promise.resolve()),
+      forget: (_r: string, digest: string) => (asked.push(`forget ${digest}`), Promise.resolve()),
     };
     const { copier } = copierFor({ shared: { index, minBytes: 8192 } });
     await copier.copy(source, destination, small);
@@ -111,6 +112,7 @@ describe('the blob ladder, rung by rung', () => {
     const index = {
       locations: () => Promise.reject(new Error('table down')),
       record: () => Promise.reject(new Error('table down')),
+      forget: () => Promise.reject(new Error('table down')),
     };
     const logger = recordingLogger();
     const { copier } = copierFor({ shared: { index }, logger });
