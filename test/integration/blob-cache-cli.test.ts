@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { cleanEnv, type CliResult, runFerry } from '../support/cli.js';
@@ -79,6 +80,30 @@ describe('the CLI blob location cache, across processes', () => {
     expect(mirrored.result.code, mirrored.result.stderr).toBe(0);
     expect(mirrored.layerGets).toBe(0);
     expect(blobs(mirrored.result)).toMatchObject({ copied: 0, mounted: 2 });
+
+    // So does `ferry mirror --config` (and --release, which runs through it).
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-cache-set-'));
+    const config = join(dir, 'set.yaml');
+    writeFileSync(
+      config,
+      `apiVersion: mirror.openshift.io/v2alpha1\nkind: ImageSetConfiguration\nmirror:\n  additionalImages:\n    - name: ${f.from}\n`,
+    );
+    const set = await counted(
+      [
+        'mirror',
+        '--config',
+        config,
+        '--workspace',
+        join(dir, 'ws'),
+        '--to',
+        `${destination.host}/${f.repository('s')}`,
+      ],
+      env,
+      f.layer,
+    );
+    expect(set.result.code, set.result.stderr).toBe(0);
+    expect(set.layerGets).toBe(0);
+    expect(set.mounts).toHaveLength(1);
   });
 
   it('--no-cache neither reads nor writes the cache', async () => {
