@@ -3,13 +3,16 @@
  * Run 1 mirrors five images over one base layer into a fresh namespace; run 2 mirrors five other
  * images over the same base into the same namespace (other repositories of the same registry).
  * Only run 2 is timed; the bytes it moved are counted as blob GETs at a proxy in front of the source.
- * Ferry: one `ferry mirror` per run, with its blob location cache (kept from run 1) or `--no-cache`.
+ * Ferry: one `ferry mirror` per run, with its blob location cache (kept from run 1) or `--no-cache`;
+ * and two runs of `ferry serve` (restarted in between on one data directory), whose blob index
+ * is the deployed service's, in its DynamoDB table.
  * skopeo: one `skopeo copy` per image, with its blob-info cache kept from run 1, or cleared before run 2.
  * `node dist/bench/second-run.js` runs it alone; `npm run bench` includes it.
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type RunningServer, serve } from '../functions/local/serve.js';
 import { type SeenRequest, startFaultProxy } from '../test/support/fault-proxy.js';
 import { type RunningRegistry, startRegistry } from '../test/support/registry-process.js';
 import { pushImageOver, uploadRandomLayer } from './blobs.js';
@@ -25,13 +28,36 @@ export interface SecondRunRow {
   readonly bytes: number;
 }
 
-type Tool = 'ferry' | 'ferry --no-cache' | 'skopeo, cache kept' | 'skopeo, cache cleared before run 2';
+type Tool =
+  | 'ferry'
+  | 'ferry --no-cache'
+  | 'ferry serve (blob index in its table)'
+  | 'skopeo, cache kept'
+  | 'skopeo, cache cleared before run 2';
 const tools: readonly Tool[] = [
   'ferry',
   'ferry --no-cache',
+  'ferry serve (blob index in its table)',
   'skopeo, cache kept',
   'skopeo, cache cleared before run 2',
 ];
+
+/** One run through a `ferry serve` API (in this process): wall seconds to its end. */
+async function serveRun(url: string, images: readonly string[], registry: string, prefix: string): Promise<number> {
+  const started = process.hrtime.bigint();
+  const res = await fetch(`${url}/v1/runs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ images, destination: { registry, prefix } }),
+  });
+  const { runId } = (await res.json()) as { runId: string };
+  for (;;) {
+    const run = (await (await fetch(`${url}/v1/runs/${runId}`)).json()) as { status: string };
+    if (run.status === 'completed') return Number(process.hrtime.bigint() - started) / 1e9;
+    if (run.status !== 'in-progress') throw new Error(`ferry serve run ended ${run.status}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 /**
  * skopeo's blob-info cache: /var/lib/containers/cache as root, else under $HOME. Ferry's blob
@@ -58,6 +84,7 @@ export async function measureSecondRun(
   const env = { ...baseEnv, XDG_CACHE_HOME: join(home, '.cache') };
   const reps = options.reps ?? 3;
   const proxy = await startFaultProxy(src.url);
+  let server: RunningServer | undefined;
   try {
     const names = Array.from({ length: 10 }, (_, i) => `bench-second/app${i}`);
     const base = await uploadRandomLayer(src.url, names, (options.baseMiB ?? 64) * MiB, work);
@@ -75,6 +102,17 @@ export async function measureSecondRun(
         .reduce((sum, r) => sum + (sizes.get(r.url.split('/blobs/')[1]!.split('?')[0]!) ?? 0), 0);
 
     const runSet = async (tool: Tool, namespace: string, set: readonly string[]): Promise<number> => {
+      if (tool.startsWith('ferry serve')) {
+        // Run 1 on one server, run 2 on the next over the same data directory: a restart between them.
+        await server?.close();
+        server = await serve({ port: 0, dataDir: join(work, `serve-${namespace}`) });
+        return serveRun(
+          server.url,
+          set.map((n) => `${proxy.host}/${n}:1.0`),
+          dst.host,
+          namespace,
+        );
+      }
       if (tool.startsWith('ferry')) {
         const args = [ferry, 'mirror', '--json', ...(tool === 'ferry' ? [] : ['--no-cache'])];
         const to = `${dst.host}/${namespace}`;
@@ -104,11 +142,14 @@ export async function measureSecondRun(
         const from = proxy.seen.length;
         seconds.push(await runSet(tool, namespace, sets[1]!));
         bytes.push(blobBytes(proxy.seen.slice(from)));
+        await server?.close();
+        server = undefined;
       }
       rows.push({ tool, seconds: median(seconds), bytes: median(bytes) });
     }
     return { rows, firstBytes: setBytes(sets[0]!), secondBytes: setBytes(sets[1]!) };
   } finally {
+    await server?.close();
     await proxy.stop();
     clearCaches(home);
     rmSync(work, { recursive: true, force: true });
