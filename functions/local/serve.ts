@@ -130,10 +130,11 @@ async function start(options: ServeOptions): Promise<RunningServer> {
     logger,
     // Every Map iteration runs in this process: give each image the blob streams its own Lambda would have.
     blobConcurrency: blobsPerImage * mapConcurrency(definitionFile),
-    // The Lambdas' blob index and leases, in this server's table: a layer an earlier run put into
-    // a sibling repository is mounted, not streamed again (across restarts with --data-dir), and
-    // runs at once stream a shared layer once. Only blobs of 1 MiB and up pay its round trips.
-    sharedBlobs: { index: blobIndex, leases: blobIndex },
+    // The Lambdas' blob index, in this server's table: a layer an earlier run put into a sibling
+    // repository is mounted, not streamed again (across restarts with --data-dir). Only blobs of
+    // 1 MiB and up pay its round trips. Not its leases: they order processes, and a data dir has
+    // one server — a lease in the table is a killed predecessor's, which a resumed copy would wait out.
+    sharedBlobs: { index: blobIndex },
     // ECR hosts (through FERRY_REGISTRY_ENDPOINTS locally) authenticate with the default AWS chain.
     ecr: (roleArn) => ecr.forRole(roleArn),
     ...(options.transport ? { transport: options.transport } : {}),
