@@ -99,6 +99,7 @@ function addCopyOptions(command: Command): Command {
     .option('--ecr-immutable-tags', 'create ECR repositories with immutable tags')
     .option('--ecr-scan-on-push', 'create ECR repositories with scan on push')
     .option('--ecr-kms-key <arn>', 'create ECR repositories encrypted with this KMS key')
+    .option('--no-cache', 'neither read nor write the blob location cache (~/.cache/ferry: mounts across runs)')
     .option('--json', 'print JSON results on stdout');
 }
 

@@ -15,6 +15,7 @@ import type { BlobProgress } from '../mirror/blob-copier.js';
 import type { PrepareDestination } from '../mirror/copy-image.js';
 import { type CopyEngine, createCopyEngine } from '../mirror/engine.js';
 import { defaultMinimumRate } from '../mirror/rate-floor.js';
+import { blobCacheDir, FileBlobIndex } from './blob-cache.js';
 import { bindCredential, resolveCredentials } from './credential-flags.js';
 
 /** Options every copying command shares (the pinned copy flags). */
@@ -41,6 +42,11 @@ export interface CopyFlags {
   readonly ecrImmutableTags?: boolean;
   readonly ecrScanOnPush?: boolean;
   readonly ecrKmsKey?: string;
+  /**
+   * The blob location cache (commander's `--no-cache` turns it off): only commands that copy
+   * define the flag, so it is on only where it is `true`.
+   */
+  readonly cache?: boolean;
 }
 
 /** The CLI's copy engine: transport, registries and copier of one process. */
@@ -120,7 +126,9 @@ export async function createRuntime(
       throw new UsageError(`cannot read --ca-file ${flags.caFile}`, { cause: err });
     }
   }
-  return createCopyEngine({
+  // Looked up for every blob (a local file, read once): small blobs mount too.
+  const cache = flags.cache === true ? new FileBlobIndex({ dir: blobCacheDir(), logger }) : undefined;
+  const engine = createCopyEngine({
     transport: {
       insecureHosts: flags.insecure,
       verifyHosts: flags.tlsVerify,
@@ -139,9 +147,19 @@ export async function createRuntime(
       },
       ...(progress ? { progress } : {}),
       ...(flags.blobConcurrency ? { concurrency: flags.blobConcurrency } : {}),
+      ...(cache ? { shared: { index: cache, minBytes: 0 } } : {}),
     },
     ...(flags.createRepositories === false ? {} : { prepareDestination: ecr.prepare }),
   });
+  if (!cache) return engine;
+  return {
+    ...engine,
+    // What this process learnt, for the next one: written once, at the end, failed copies included.
+    close: async () => {
+      await cache.flush();
+      await engine.close();
+    },
+  };
 }
 
 /** Registry endpoint overrides: `FERRY_REGISTRY_ENDPOINTS` (pinned), then `--registry-endpoint` flags. */

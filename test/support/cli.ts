@@ -14,9 +14,10 @@ export interface CliResult {
 }
 
 /** Variables a developer's shell may carry that would change where the CLI connects or what it reads. */
-const inherited = /^(REGISTRY_AUTH_FILE|XDG_RUNTIME_DIR|DOCKER_CONFIG|(HTTPS?|ALL|NO)_PROXY|FERRY_[A-Z_]+)$/i;
+const inherited =
+  /^(REGISTRY_AUTH_FILE|XDG_RUNTIME_DIR|XDG_CACHE_HOME|DOCKER_CONFIG|(HTTPS?|ALL|NO)_PROXY|FERRY_[A-Z_]+)$/i;
 
-/** A clean environment: an empty HOME so no real auth file is read; no proxy, no FERRY_* settings; no AWS reach. */
+/** A clean environment: an empty HOME so no real auth file (or blob cache) is read; no proxy, no FERRY_* settings; no AWS reach. */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const home = mkdtempSync(join(tmpdir(), 'ferry-home-'));
   const rest = Object.fromEntries(Object.entries(process.env).filter(([name]) => !inherited.test(name)));
