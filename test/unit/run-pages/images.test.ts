@@ -26,9 +26,7 @@ describe('GET /v1/runs/{id}/images', () => {
     await putRun('big', images(250));
     const pages = await allPages(get, 'big');
     expect(pages.map((p) => p.images.length)).toEqual([100, 100, 50]);
-    expect(pages.flatMap((p) => p.images.map((i) => i.destination))).toEqual(
-      images(250).map((i) => i.destination),
-    );
+    expect(pages.flatMap((p) => p.images.map((i) => i.destination))).toEqual(images(250).map((i) => i.destination));
     expect(pages[0]!.images[0]).toEqual({
       destination: 'dst.example/mirror/app:0',
       source: 'src.example/app:0',
@@ -41,7 +39,10 @@ describe('GET /v1/runs/{id}/images', () => {
 
   it('filters by status, paging within the filter', async () => {
     const { get, putRun } = setup();
-    await putRun('mixed', images(300, (i) => (i % 7 === 0 ? { status: 'failed', message: `bad ${i}` } : {})));
+    await putRun(
+      'mixed',
+      images(300, (i) => (i % 7 === 0 ? { status: 'failed', message: `bad ${i}` } : {})),
+    );
     const pages = await allPages(get, 'mixed', { status: 'failed', limit: '10' });
     const failed = pages.flatMap((p) => p.images);
     expect(failed.map((i) => i.source)).toEqual(
@@ -95,7 +96,10 @@ describe('GET /v1/runs/{id} for large runs', () => {
     const inline = body<RunView>(await get('/v1/runs/thousand'));
     expect(Object.keys(inline.images!)).toHaveLength(1000);
     expect(inline).not.toHaveProperty('imagesUrl');
-    const run = await putRun('more', images(1001, (i) => (i === 5 ? { status: 'failed' } : {})));
+    const run = await putRun(
+      'more',
+      images(1001, (i) => (i === 5 ? { status: 'failed' } : {})),
+    );
     store.runs.set('more', { ...run, imagesProcessed: 1001, imagesFailed: 1, bytesCopied: 7 });
     const res = await get('/v1/runs/more');
     expect(res.statusCode).toBe(200);
@@ -113,7 +117,10 @@ describe('GET /v1/runs/{id} for large runs', () => {
   it('stays under 6 MB with 1,000 images carrying the longest message Ferry keeps', async () => {
     const { get, putRun, store } = setup();
     const long = 'x'.repeat(50_000);
-    await putRun('loud', images(1000, () => ({ status: 'in-progress' })));
+    await putRun(
+      'loud',
+      images(1000, () => ({ status: 'in-progress' })),
+    );
     for (let i = 0; i < 1000; i++) await store.finishImage('loud', i, { status: 'failed', message: long });
     const kept = store.image('loud', 0).message!;
     expect(kept.length).toBe(2000); // the cap, `…` included
@@ -149,6 +156,7 @@ describe('GET /v1/runs/{id} for large runs', () => {
     const pages = await allPages(get, 'worst', { limit: '1000' });
     expect(pages.length).toBeGreaterThan(1);
     expect(pages.flatMap((p) => p.images)).toHaveLength(1000);
-    for (const page of pages) expect(resultBytes({ statusCode: 200, headers: {}, body: JSON.stringify(page) })).toBeLessThan(sixMB);
+    for (const page of pages)
+      expect(resultBytes({ statusCode: 200, headers: {}, body: JSON.stringify(page) })).toBeLessThan(sixMB);
   });
 });

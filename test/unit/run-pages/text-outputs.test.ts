@@ -32,9 +32,16 @@ async function follow(get: ReturnType<typeof setup>['get'], path: string, query:
 describe('GET /v1/runs/{id}/mapping and /errors', () => {
   it('answers a run of ordinary size in one response, as before', async () => {
     const { get, putRun } = setup();
-    await putRun('small', images(3, (i) => (i === 1 ? { status: 'failed', message: 'gone' } : {})));
+    await putRun(
+      'small',
+      images(3, (i) => (i === 1 ? { status: 'failed', message: 'gone' } : {})),
+    );
     const mapping = await get('/v1/runs/small/mapping');
-    expect(mapping.body).toBe(images(3).map((i) => `${i.source}=${i.destination}\n`).join(''));
+    expect(mapping.body).toBe(
+      images(3)
+        .map((i) => `${i.source}=${i.destination}\n`)
+        .join(''),
+    );
     expect(mapping.headers).not.toHaveProperty('link');
     const errors = await get('/v1/runs/small/errors');
     expect(errors.body).toBe('error mirroring image src.example/app:1 error: gone\n');
@@ -58,7 +65,10 @@ describe('GET /v1/runs/{id}/mapping and /errors', () => {
 
   it('takes a limit (lines per page), kept in the Link; pages /errors by the failed images only', async () => {
     const { get, putRun } = setup();
-    await putRun('some', images(50, (i) => (i % 10 === 3 ? { status: 'failed', message: `m${i}` } : {})));
+    await putRun(
+      'some',
+      images(50, (i) => (i % 10 === 3 ? { status: 'failed', message: `m${i}` } : {})),
+    );
     const mapping = await follow(get, '/v1/runs/some/mapping', { limit: '20' });
     expect(mapping.bodies.map((b) => b.split('\n').length - 1)).toEqual([20, 20, 10]);
     const errors = await follow(get, '/v1/runs/some/errors', { limit: '2' });
