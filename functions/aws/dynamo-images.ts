@@ -1,9 +1,4 @@
-import {
-  type AttributeValue,
-  GetItemCommand,
-  QueryCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, GetItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { ImageRecord } from '../runs/model.js';
 import { capImageMessage } from '../runs/limits.js';

@@ -75,7 +75,7 @@ export async function allImages(
 ): Promise<ImageRecord[]> {
   const planned = await unwrittenImages(store, run);
   const images: ImageRecord[] = [];
-  for (let more = true; more; ) {
+  for (let more = true; more;) {
     const last = images[images.length - 1];
     const slice = await readSlice(store, run.runId, planned, {
       limit: sliceSize,

@@ -32,5 +32,9 @@ export async function writeRequestedImages(store: RunStore, run: RunRecord): Pro
   // A cancel that came while they were written (and closed what it found) leaves none pending.
   const now = await store.getRun(run.runId);
   if (now !== undefined && now.status !== 'in-progress')
-    await closeOpenImages(store, run.runId, now.status === 'cancelled' ? cancelledMessage : 'not copied: the run ended');
+    await closeOpenImages(
+      store,
+      run.runId,
+      now.status === 'cancelled' ? cancelledMessage : 'not copied: the run ended',
+    );
 }

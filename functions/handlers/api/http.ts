@@ -59,7 +59,11 @@ export function pagedText(path: string, event: ApiEvent, page: { text: string; n
   const next = new URLSearchParams({ ...(limit === undefined ? {} : { limit }), nextToken: page.nextToken });
   return {
     ...response,
-    headers: { ...response.headers, link: `<${path}?${next.toString()}>; rel="next"`, 'x-ferry-next-token': page.nextToken },
+    headers: {
+      ...response.headers,
+      link: `<${path}?${next.toString()}>; rel="next"`,
+      'x-ferry-next-token': page.nextToken,
+    },
   };
 }
 
