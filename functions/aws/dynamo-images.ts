@@ -35,29 +35,49 @@ export class DynamoImages {
 
   /**
    * Images of a run in index order after `after`, of one status or all: a status reads the
-   * sparse status index (only that status's items), all of them the run's partition.
+   * sparse status index (only that status's items), all of them the run's partition. A table
+   * made before the index existed (an older `ferry serve --data-dir`) is read with a filter.
    */
   async page(runId: string, query: Partial<ImageQuery>): Promise<ImageSlice> {
+    if (query.status === undefined || this.#noStatusIndex) return this.#query(runId, query, 'partition');
+    try {
+      return await this.#query(runId, query, 'index');
+    } catch (err) {
+      if (!(err instanceof Error && err.name === 'ValidationException' && /index/i.test(err.message))) throw err;
+      this.#noStatusIndex = true;
+      return this.#query(runId, query, 'partition');
+    }
+  }
+
+  /** Set once the table turned out to have no status index. */
+  #noStatusIndex = false;
+
+  async #query(runId: string, query: Partial<ImageQuery>, via: 'index' | 'partition'): Promise<ImageSlice> {
     const { status, limit = Number.POSITIVE_INFINITY } = query;
+    const index = via === 'index' && status !== undefined;
+    const filter = !index && status !== undefined;
     const images: ImageRecord[] = [];
     let start: Record<string, AttributeValue> | undefined;
     do {
       const res = await this.#table.client.send(
         new QueryCommand({
           TableName: this.#table.name,
-          ...(status === undefined ? {} : { IndexName: RunTable.statusIndex }),
+          ...(index ? { IndexName: RunTable.statusIndex } : {}),
           KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
+          ...(filter ? { FilterExpression: '#status = :status' } : {}),
           ExpressionAttributeNames: {
-            '#pk': status === undefined ? RunTable.partitionKey : RunTable.statusPartitionKey,
+            '#pk': index ? RunTable.statusPartitionKey : RunTable.partitionKey,
             '#sk': RunTable.sortKey,
+            ...(filter ? { '#status': 'status' } : {}),
           },
           ExpressionAttributeValues: marshall({
-            ':pk': status === undefined ? runPartition(runId) : imageStatusKey(runId, status),
+            ':pk': index ? imageStatusKey(runId, status) : runPartition(runId),
             ':from': imageSortKey(query.after === undefined ? 0 : query.after + 1),
             ':to': imageSortKey(9_999_999),
+            ...(filter ? { ':status': status } : {}),
           }),
           // An index cannot be read consistently; the run's partition is.
-          ...(status === undefined ? { ConsistentRead: true } : {}),
+          ...(index ? {} : { ConsistentRead: true }),
           ...(Number.isFinite(limit) ? { Limit: limit - images.length } : {}),
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),

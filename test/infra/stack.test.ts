@@ -102,6 +102,20 @@ describe('FerryStack', () => {
     });
   });
 
+  it("indexes image items by run and status, so a run's failed images are read without reading the run", () => {
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      GlobalSecondaryIndexes: Match.arrayWith([
+        Match.objectLike({
+          IndexName: 'byImageStatus',
+          KeySchema: [
+            { AttributeName: 'gsi2pk', KeyType: 'HASH' },
+            { AttributeName: 'sk', KeyType: 'RANGE' },
+          ],
+        }),
+      ]),
+    });
+  });
+
   it('defines Plan → Map (inline and Distributed) → Finish with typed retries and a catch per image', () => {
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       TracingConfiguration: { Enabled: true },

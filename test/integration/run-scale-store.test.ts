@@ -1,5 +1,6 @@
 import {
   BatchWriteItemCommand,
+  CreateTableCommand,
   type DynamoDBClient,
   PutItemCommand,
   QueryCommand,
@@ -177,5 +178,40 @@ describe.each([
     expect(run[RunTable.ttlAttribute]).toBe(Math.floor(now.getTime() / 1000) + 7 * 86_400);
     for (const item of finished.filter((i) => i[RunTable.sortKey] !== 'RUN'))
       expect(item[RunTable.ttlAttribute]).toBe(horizon);
+  });
+
+  it('reads one status on a table made before the status index (an older --data-dir), with a filter', async () => {
+    const older = `older-${Date.now()}`;
+    await engine.client.send(
+      new CreateTableCommand({
+        TableName: older,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: RunTable.partitionKey, AttributeType: 'S' },
+          { AttributeName: RunTable.sortKey, AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: RunTable.partitionKey, KeyType: 'HASH' },
+          { AttributeName: RunTable.sortKey, KeyType: 'RANGE' },
+        ],
+      }),
+    );
+    const old = new DynamoRunStore({ client: engine.client, tableName: older });
+    const runId = 'old-run';
+    await old.createRun(
+      inProgressRun({ runId, totalImages: 40 }),
+      Array.from({ length: 40 }, (_, index) => ({
+        runId,
+        index,
+        source: `src.example/app:${index}`,
+        destination: `dst.example/app:${index}`,
+        status: 'pending' as const,
+      })),
+    );
+    for (const index of [4, 30]) await old.finishImage(runId, index, { status: 'failed', message: 'x' });
+    const first = await old.pageImages(runId, { limit: 1, status: 'failed' });
+    expect(first.items.map((i) => i.index)).toEqual([4]);
+    const rest = await old.pageImages(runId, { limit: 5, status: 'failed', after: 4 });
+    expect(rest.items.map((i) => i.index)).toEqual([30]);
   });
 });
