@@ -8,7 +8,7 @@ import {
   runRecordSchema,
   type RunRecord,
 } from '../runs/model.js';
-import { RunTable } from '../contract.js';
+import { maxRunDays, RunTable } from '../contract.js';
 import { capImageMessage } from '../runs/limits.js';
 
 /**
@@ -30,6 +30,16 @@ export const imageKey = (runId: string, index: number) => ({
   [RunTable.partitionKey]: `RUN#${runId}`,
   [RunTable.sortKey]: imageSortKey(index),
 });
+/**
+ * When an item of a run written at `now` expires (epoch seconds): the longest a run lasts
+ * ({@link maxRunDays}) plus the retention after it ends. Every run-scoped item gets it when it is
+ * written — images, request, document, the run itself until it ends, and any item another part
+ * keeps per run (checkpoints, claims) — so that a run that never finishes still goes.
+ */
+export function runScopedExpiry(now: Date, retentionSeconds: number): number {
+  return Math.floor(now.getTime() / 1000) + retentionSeconds + maxRunDays * 86_400;
+}
+
 /** The partition of a run's items; its images sort under this prefix. */
 export const runPartition = (runId: string) => `RUN#${runId}`;
 export const imageSortPrefix = 'IMG#';

@@ -1,5 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { maxRunDays, startRequestTimeoutSeconds } from '../contract.js';
+import { startRequestTimeoutSeconds } from '../contract.js';
 import type { ImageRecord, RunRecord } from '../runs/model.js';
 import { Limiter } from '../mirror/limiter.js';
 import type {
@@ -13,7 +13,7 @@ import type {
   StartImageResult,
 } from '../runs/store.js';
 import { batchSize } from './dynamo-batch.js';
-import { epochSeconds } from './dynamo-expressions.js';
+import { runScopedExpiry } from './dynamo-run-items.js';
 import type { DynamoTable } from './dynamo-expressions.js';
 import { DynamoIdempotency } from './dynamo-idempotency.js';
 import { DynamoImages } from './dynamo-images.js';
@@ -28,7 +28,7 @@ export { createRunTable } from './dynamo-run-table.js';
 export interface DynamoRunStoreOptions {
   readonly client: DynamoDBClient;
   readonly tableName: string;
-  /** How long finished runs are kept (TTL); every item of a run expires at most {@link maxRunDays} plus this after it is written. */
+  /** How long finished runs are kept (TTL); every item of a run expires at most `maxRunDays` (contract.ts) plus this after it is written. */
   readonly retentionDays?: number;
   /** How many image batches Plan writes at once. */
   readonly writeConcurrency?: number;
@@ -59,7 +59,7 @@ export class DynamoRunStore implements RunStore {
   readonly #requests: DynamoRunRequests;
   readonly #keys: DynamoIdempotency;
   readonly #takeoverMs: number;
-  readonly #horizonSeconds: number;
+  readonly #retentionSeconds: number;
   readonly #writeConcurrency: number;
 
   constructor(options: DynamoRunStoreOptions) {
@@ -68,7 +68,7 @@ export class DynamoRunStore implements RunStore {
     this.#runs = new DynamoRuns(this.#table, retentionSeconds);
     this.#images = new DynamoImages(this.#table);
     this.#requests = new DynamoRunRequests(this.#table);
-    this.#horizonSeconds = retentionSeconds + maxRunDays * 86_400;
+    this.#retentionSeconds = retentionSeconds;
     this.#writeConcurrency = options.writeConcurrency ?? 8;
     this.#takeoverMs = options.idempotencyTakeoverMs ?? startRequestTimeoutSeconds * 1000 + clockMarginMs;
     this.#keys = new DynamoIdempotency(this.#table, {
@@ -196,7 +196,7 @@ export class DynamoRunStore implements RunStore {
 
   /** When an item of a run written now expires: the run's longest life plus its retention. */
   #expiresAt(): number {
-    return epochSeconds(this.#table.now()) + this.#horizonSeconds;
+    return runScopedExpiry(this.#table.now(), this.#retentionSeconds);
   }
 
   acquireScheduleLock(

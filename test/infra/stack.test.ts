@@ -401,6 +401,7 @@ describe('FerryStack', () => {
       'GET /v1/runs/{runId}/cluster-resources',
       'GET /v1/runs/{runId}/errors',
       'GET /v1/runs/{runId}/idms',
+      'GET /v1/runs/{runId}/images',
       'GET /v1/runs/{runId}/itms',
       'GET /v1/runs/{runId}/mapping',
       'GET /v1/runs/{runId}/plan',
