@@ -87,6 +87,7 @@ export async function allImages(
   return images;
 }
 
+/** One slice of the run's images: from the store, or from the request while Plan has not written them (`planned`). */
 async function readSlice(
   store: Pick<RunStore, 'pageImages'>,
   runId: string,

@@ -66,7 +66,7 @@ export class RunReads {
    * images; a larger run (or one whose images would not fit a response) has its counts, an
    * empty `images` and `imagesUrl`, where they are paged.
    */
-  async getRun(runId: string): Promise<RunView & { imagesUrl?: string }> {
+  async getRun(runId: string): Promise<RunView> {
     const run = await this.#run(runId);
     const paged = { ...toView(run), images: {}, imagesUrl: `/v1/runs/${runId}/images` };
     if (run.totalImages > maxInlineImages) return paged;

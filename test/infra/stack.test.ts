@@ -157,8 +157,8 @@ describe('FerryStack', () => {
     const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).filter(
       (m) => m.Properties.HttpMethod !== 'OPTIONS',
     );
-    // Runs, sync_images, and issue 9's image sets, settings and run outputs: every one behind IAM.
-    expect(methods).toHaveLength(17);
+    // Runs, sync_images, issue 9's image sets, settings and run outputs, and issue 11's run images: every one IAM-authenticated.
+    expect(methods).toHaveLength(18);
     for (const m of methods) expect(m.Properties.AuthorizationType).toBe('AWS_IAM');
     const api = Object.values(template.findResources('AWS::ApiGateway::RestApi'))[0]!;
     const statements = api.Properties.Policy.Statement as { Condition: Record<string, Record<string, unknown>> }[];
