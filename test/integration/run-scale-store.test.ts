@@ -111,6 +111,38 @@ describe.each([
     expect(itemsWritten(rec.recorded.commands)).toBe(0);
   }, 240_000);
 
+  it('retries what BatchWriteItem leaves unprocessed (throttling) until every image is written', async () => {
+    // DynamoDB answers a throttled batch with UnprocessedItems: here every batch of more than one
+    // item loses its last one, handed back unprocessed.
+    let handedBack = 0;
+    const throttled = new Proxy(engine.client, {
+      get(target, property) {
+        if (property !== 'send') return Reflect.get(target, property, target) as unknown;
+        return async (command: Parameters<DynamoDBClient['send']>[0]) => {
+          const requests = command instanceof BatchWriteItemCommand ? command.input.RequestItems![table]! : [];
+          if (requests.length < 2) return target.send(command);
+          handedBack++;
+          await target.send(new BatchWriteItemCommand({ RequestItems: { [table]: requests.slice(0, -1) } }));
+          return { UnprocessedItems: { [table]: requests.slice(-1) } };
+        };
+      },
+    });
+    const flaky = new DynamoRunStore({ client: throttled, tableName: table });
+    const runId = `throttled-${Date.now()}`;
+    await flaky.createRun(inProgressRun({ runId, totalImages: 0 }), []);
+    const images: ImageRecord[] = Array.from({ length: 120 }, (_, index) => ({
+      runId,
+      index,
+      source: `src.example/app:${index}`,
+      destination: `dst.example/app:${index}`,
+      status: 'pending',
+    }));
+    await flaky.addImages(runId, images);
+    expect(handedBack).toBeGreaterThanOrEqual(5);
+    expect((await store.listImages(runId)).map((i) => i.index)).toEqual(images.map((i) => i.index));
+    expect((await store.getRun(runId))!.totalImages).toBe(120);
+  });
+
   it('reads one status through the status index: only that status is read, paged in image order', async () => {
     const runId = `status-${Date.now()}`;
     const images: ImageRecord[] = Array.from({ length: 600 }, (_, index) => ({
