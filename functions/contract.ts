@@ -44,7 +44,21 @@ export const RunTable = {
   listPartitionKey: 'gsi1pk',
   listSortKey: 'gsi1sk',
   ttlAttribute: 'expiresAt',
+  /**
+   * A sparse index of image items by run and status (`RUN#<id>#<status>`, then the table's sort
+   * key): `GET /v1/runs/{id}/images?status=failed` reads the failed images only, not the run.
+   */
+  statusIndex: 'byImageStatus',
+  statusPartitionKey: 'gsi2pk',
 } as const;
+
+/**
+ * The longest a run is expected to last. Everything run-scoped in the run table (image items,
+ * the stored request and image-set document, the run item itself) carries a TTL of at most this
+ * plus the retention period from when it was written, so a run that never finishes still
+ * expires; a run that finishes expires its retention period after it ends.
+ */
+export const maxRunDays = 30;
 
 /*
  * Secret names and tags. WARNING: the IAM policies grant reads by these names and this tag;

@@ -15,6 +15,11 @@ export interface RunView {
   imageSet?: { name?: string; version?: number };
   /** `prune` for a prune run (absent: a copy). */
   action?: 'prune';
+  /**
+   * Where the images are paged (`/v1/runs/{id}/images`): set, with `images` empty, on a run of
+   * more than 1,000 images (or whose images would not fit one response).
+   */
+  imagesUrl?: string;
   images?: Record<
     string,
     {

@@ -102,6 +102,20 @@ describe('FerryStack', () => {
     });
   });
 
+  it("indexes image items by run and status, so a run's failed images are read without reading the run", () => {
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      GlobalSecondaryIndexes: Match.arrayWith([
+        Match.objectLike({
+          IndexName: 'byImageStatus',
+          KeySchema: [
+            { AttributeName: 'gsi2pk', KeyType: 'HASH' },
+            { AttributeName: 'sk', KeyType: 'RANGE' },
+          ],
+        }),
+      ]),
+    });
+  });
+
   it('defines Plan → Map (inline and Distributed) → Finish with typed retries and a catch per image', () => {
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       TracingConfiguration: { Enabled: true },
@@ -203,8 +217,8 @@ describe('FerryStack', () => {
     const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).filter(
       (m) => m.Properties.HttpMethod !== 'OPTIONS',
     );
-    // Runs, sync_images, and issue 9's image sets, settings and run outputs: every one behind IAM.
-    expect(methods).toHaveLength(17);
+    // Runs, sync_images, issue 9's image sets, settings and run outputs, and issue 11's run images: every one IAM-authenticated.
+    expect(methods).toHaveLength(18);
     for (const m of methods) expect(m.Properties.AuthorizationType).toBe('AWS_IAM');
     const api = Object.values(template.findResources('AWS::ApiGateway::RestApi'))[0]!;
     const statements = api.Properties.Policy.Statement as { Condition: Record<string, Record<string, unknown>> }[];
@@ -447,6 +461,7 @@ describe('FerryStack', () => {
       'GET /v1/runs/{runId}/cluster-resources',
       'GET /v1/runs/{runId}/errors',
       'GET /v1/runs/{runId}/idms',
+      'GET /v1/runs/{runId}/images',
       'GET /v1/runs/{runId}/itms',
       'GET /v1/runs/{runId}/mapping',
       'GET /v1/runs/{runId}/plan',
