@@ -1,0 +1,217 @@
+import { chunkSizeWithin } from '../oci/chunk-rules.js';
+import { DigestMismatchError, UploadUnknownError } from '../oci/errors.js';
+import type { Descriptor } from '../oci/manifest.js';
+import type { ChunkedUploads, Repository, UploadState } from '../oci/repository.js';
+import { createResumableHash, type ResumableHash } from '../oci/resumable-hash.js';
+import type { ParkedUpload } from './blob-checkpoint.js';
+import { type StreamContext, transferDecisions } from './blob-stream.js';
+import type { Parking } from './deadline.js';
+import { RateFloor } from './rate-floor.js';
+import { readResumable } from './resumable-read.js';
+
+/** What a blob that may park needs besides a stream's context. */
+export interface ParkingContext {
+  readonly parking: Parking;
+  /** Part size wanted (brought within the registry's rules; default 16 MiB). */
+  readonly chunkSize?: number;
+}
+
+/** A chunked transfer's end: the blob committed, or parked (`upload` undefined: nothing was sent yet). */
+export type ChunkedOutcome =
+  | { readonly kind: 'copied'; readonly bytes: number; readonly note?: string }
+  | { readonly kind: 'parked'; readonly bytes: number; readonly upload?: ParkedUpload; readonly note?: string };
+
+/** One session's transfer: where it started, where it is, and the hash over every byte before `state.offset`. */
+interface Leg {
+  state: UploadState;
+  readonly hash: ResumableHash;
+}
+
+/**
+ * Streams one blob into a chunked upload session that may outlive this process: the source is
+ * read from the session's offset (`Range`), every whole part is hashed and appended, and when
+ * the deadline comes near the blob parks at the last whole part — the hash state saved with the
+ * session's Location and offset. Going on from a parked upload confirms the offset with the
+ * registry first. A session the registry lost restarts the blob from 0, once (said in `note`).
+ *
+ * WARNING: the digest is checked over every byte before the last part is appended and the
+ * session committed: a wrong blob is cancelled, never committed.
+ */
+export async function streamChunked(
+  source: Repository,
+  destination: Repository,
+  uploads: ChunkedUploads,
+  descriptor: Descriptor,
+  from: { readonly parked: ParkedUpload | undefined; readonly session: string | undefined },
+  context: StreamContext & ParkingContext,
+  signal?: AbortSignal,
+): Promise<ChunkedOutcome> {
+  const { parked } = from;
+  let { session } = from;
+  let restarted = parked?.restarted ?? false;
+  let note: string | undefined;
+  const lost = (err: UploadUnknownError): void => {
+    if (restarted) throw err;
+    restarted = true;
+    note = `${destination.display}: the upload session of ${descriptor.digest} was lost (${err.message}); restarted it from byte 0`;
+    context.logger.info('upload session lost: restart blob from 0', { digest: descriptor.digest, error: err.message });
+  };
+  const unknown = (why: string): UploadUnknownError =>
+    new UploadUnknownError(`${destination.display}: upload session ${why}`, {
+      registry: destination.registry ?? destination.display,
+      repository: destination.name,
+    });
+  let leg = parked === undefined ? undefined : await reopen(uploads, descriptor, parked, (why) => lost(unknown(why)));
+  context.progress.onStart?.(descriptor, destination.display);
+  let end: ChunkedOutcome | undefined;
+  try {
+    for (;;) {
+      leg ??= {
+        state: session === undefined ? await uploads.start() : { location: session, offset: 0 },
+        hash: await createResumableHash(descriptor.digest),
+      };
+      session = undefined;
+      try {
+        const result = await transfer(source, destination, uploads, descriptor, leg, context, signal);
+        end = result === undefined ? { kind: 'copied', bytes: descriptor.size - leg.state.offset } : result;
+        if (end.kind === 'parked') end = { ...end, upload: withRestart(end.upload, restarted) };
+        return note === undefined ? end : { ...end, note };
+      } catch (err) {
+        if (!(err instanceof UploadUnknownError)) throw err;
+        lost(err);
+        leg = undefined;
+      }
+    }
+  } finally {
+    const outcome = end?.kind === 'copied' ? { kind: 'copied' as const, bytes: descriptor.size } : undefined;
+    context.progress.onEnd?.(descriptor, outcome);
+  }
+}
+
+/** The parked session, confirmed by the registry (its `Range`), with the hash restored; undefined when lost. */
+async function reopen(
+  uploads: ChunkedUploads,
+  descriptor: Descriptor,
+  parked: ParkedUpload,
+  lost: (why: string) => void,
+): Promise<Leg | undefined> {
+  const status = await uploads.status(parked.location);
+  if (status !== undefined && status.offset === parked.offset)
+    return { state: status, hash: await createResumableHash(descriptor.digest, parked.hash) };
+  if (status !== undefined) await uploads.cancel(status.location);
+  lost(status === undefined ? 'unknown to the registry' : `at ${status.offset} bytes, not ${parked.offset}`);
+  return undefined;
+}
+
+function withRestart(upload: ParkedUpload | undefined, restarted: boolean): ParkedUpload | undefined {
+  return upload === undefined ? undefined : { ...upload, restarted };
+}
+
+/**
+ * One leg: reads from `leg.state.offset` to the end, appending whole parts. Returns undefined once
+ * committed, or the parked outcome. Any failure but a lost session cancels the session.
+ */
+async function transfer(
+  source: Repository,
+  destination: Repository,
+  uploads: ChunkedUploads,
+  descriptor: Descriptor,
+  leg: Leg,
+  context: StreamContext & ParkingContext,
+  signal: AbortSignal | undefined,
+): Promise<ChunkedOutcome | undefined> {
+  const { parking, clock } = context;
+  const part = chunkSizeWithin(uploads.rules, context.chunkSize);
+  const startedAt = leg.state.offset;
+  const park = (): Promise<ChunkedOutcome> => leaveOrCancel(uploads, leg, parkedAt(descriptor, leg, startedAt));
+  if (parking.due(part)) return park();
+  const floor = new RateFloor(context.minRate, source, destination, descriptor, clock);
+  const pending = new PartBuffer();
+  let partStart = clock.now();
+  try {
+    const chunks = readResumable(source, descriptor, {
+      floor,
+      decisions: transferDecisions(source, destination, descriptor, context),
+      clock,
+      signal,
+      start: leg.state.offset,
+      onBytes: (n) => context.progress.onBytes?.(descriptor, n),
+    });
+    for await (const chunk of chunks) {
+      pending.push(chunk);
+      if (leg.state.offset + pending.length > descriptor.size)
+        throw new DigestMismatchError(
+          `blob ${descriptor.digest} is longer than its descriptor's ${descriptor.size} bytes`,
+        );
+      // Whole parts, but never the blob's last: it is appended only once the digest checked out.
+      while (pending.length >= part && leg.state.offset + part < descriptor.size) {
+        const bytes = pending.take(part);
+        leg.hash.update(bytes);
+        leg.state = await uploads.append(leg.state, bytes);
+        parking.observe(part, clock.now() - partStart);
+        partStart = clock.now();
+      }
+      if (parking.due(part)) return await park();
+    }
+    const last = pending.take(pending.length);
+    const read = leg.state.offset + last.length;
+    if (read !== descriptor.size)
+      throw new DigestMismatchError(`blob ${descriptor.digest} ended after ${read} of ${descriptor.size} bytes`);
+    leg.hash.update(last);
+    const actual = leg.hash.digest();
+    if (actual !== descriptor.digest)
+      throw new DigestMismatchError(
+        `${source.display}: blob content hashes to ${actual}, expected ${descriptor.digest} (read from ${startedAt === 0 ? 'byte 0' : `byte ${startedAt} on, after a parked upload: the source's bytes changed`}); the upload was cancelled, nothing committed`,
+      );
+    if (last.length > 0) leg.state = await uploads.append(leg.state, last);
+    await uploads.commit(leg.state, descriptor.digest);
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof UploadUnknownError)) await uploads.cancel(leg.state.location);
+    throw err;
+  } finally {
+    floor.stop();
+  }
+}
+
+/** The parked outcome at the last whole part appended; the bytes read past it are dropped. */
+function parkedAt(descriptor: Descriptor, leg: Leg, startedAt: number): ChunkedOutcome {
+  const { state, hash } = leg;
+  if (state.offset === 0) return { kind: 'parked', bytes: 0 };
+  const upload: ParkedUpload = {
+    digest: descriptor.digest,
+    size: descriptor.size,
+    location: state.location,
+    offset: state.offset,
+    hash: hash.save(),
+    restarted: false,
+  };
+  return { kind: 'parked', bytes: state.offset - startedAt, upload };
+}
+
+/** A parked outcome with nothing in its session: the session is cancelled rather than left to expire. */
+async function leaveOrCancel(uploads: ChunkedUploads, leg: Leg, outcome: ChunkedOutcome): Promise<ChunkedOutcome> {
+  if (outcome.kind === 'parked' && outcome.upload === undefined) await uploads.cancel(leg.state.location);
+  return outcome;
+}
+
+/** Chunks read but not yet appended; `take` gives the first `n` bytes as one Buffer. */
+class PartBuffer {
+  #chunks: Buffer[] = [];
+  length = 0;
+
+  push(chunk: Buffer): void {
+    this.#chunks.push(chunk);
+    this.length += chunk.length;
+  }
+
+  take(n: number): Buffer {
+    // Always fresh memory (concat copies even one chunk): a pooled read buffer may be reused.
+    const all = Buffer.concat(this.#chunks, this.length);
+    const bytes = all.subarray(0, n);
+    const rest = all.subarray(n);
+    this.#chunks = rest.length > 0 ? [rest] : [];
+    this.length = rest.length;
+    return bytes;
+  }
+}
