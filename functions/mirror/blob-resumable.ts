@@ -71,9 +71,10 @@ export async function streamChunked(
         hash: await createResumableHash(descriptor.digest),
       };
       session = undefined;
+      const startedAt = leg.state.offset;
       try {
         const result = await transfer(source, destination, uploads, descriptor, leg, context, signal);
-        end = result === undefined ? { kind: 'copied', bytes: descriptor.size - leg.state.offset } : result;
+        end = result === undefined ? { kind: 'copied', bytes: descriptor.size - startedAt } : result;
         if (end.kind === 'parked') end = { ...end, upload: withRestart(end.upload, restarted) };
         return note === undefined ? end : { ...end, note };
       } catch (err) {
@@ -151,7 +152,8 @@ async function transfer(
         parking.observe(part, clock.now() - partStart);
         partStart = clock.now();
       }
-      if (parking.due(part)) return await park();
+      // Read to the end: one append and the commit are left, which the margin is for.
+      if (leg.state.offset + pending.length < descriptor.size && parking.due(part)) return await park();
     }
     const last = pending.take(pending.length);
     const read = leg.state.offset + last.length;
