@@ -5,7 +5,7 @@ import { type Clock, defaultRetryPolicy, RetryBudgets, type RetryPolicy, systemC
 import { BlobClaims, InFlight } from './blob-claims.js';
 import { BlobLadder } from './blob-ladder.js';
 import { BlobLocations, type SharedBlobs } from './blob-locations.js';
-import type { BlobParking } from './image-parking.js';
+import type { BlobParking } from './blob-resumable.js';
 import type { BlobOutcome, BlobProgress } from './blob-outcome.js';
 import { Limiter } from './limiter.js';
 import { defaultMinimumRate, type MinimumRate } from './rate-floor.js';

@@ -6,9 +6,8 @@ import type { BlobLocations } from './blob-locations.js';
 import { type BlobOutcome, skipped } from './blob-outcome.js';
 import { chunkSizeWithin } from '../oci/chunk-rules.js';
 import type { ParkedUpload } from './blob-checkpoint.js';
-import { streamChunked } from './blob-resumable.js';
+import { type BlobParking, streamChunked } from './blob-resumable.js';
 import { type StreamContext, streamBlob } from './blob-stream.js';
-import type { BlobParking } from './image-parking.js';
 
 /** Mounts tried per round: each refused one costs a round trip. */
 const maxMountCandidates = 3;

@@ -1,4 +1,5 @@
 import { chunkSizeWithin } from '../oci/chunk-rules.js';
+import type { Digest } from '../oci/digest.js';
 import { DigestMismatchError, UploadUnknownError } from '../oci/errors.js';
 import type { Descriptor } from '../oci/manifest.js';
 import type { ChunkedUploads, Repository, UploadState } from '../oci/repository.js';
@@ -14,6 +15,12 @@ export interface ParkingContext {
   readonly parking: Parking;
   /** Part size wanted (brought within the registry's rules; default 16 MiB). */
   readonly chunkSize?: number;
+}
+
+/** What the blob ladder asks of an image copy that may park. */
+export interface BlobParking extends ParkingContext {
+  /** The parked upload of `digest` from the checkpoint, if any. */
+  parkedUpload(digest: Digest): ParkedUpload | undefined;
 }
 
 /** A chunked transfer's end: the blob committed, or parked (`upload` undefined: nothing was sent yet). */

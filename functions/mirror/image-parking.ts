@@ -2,7 +2,7 @@ import type { Digest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/manifest.js';
 import type { ImageCheckpoint, ParkedUpload } from './blob-checkpoint.js';
 import type { BlobOutcome } from './blob-outcome.js';
-import type { ParkingContext } from './blob-resumable.js';
+import type { BlobParking } from './blob-resumable.js';
 import type { CopyResult, CopyTally } from './copy-outcome.js';
 import { type DeadlineOptions, Parking } from './deadline.js';
 
@@ -19,12 +19,6 @@ export interface ResumableCopyOptions {
 export type ResumableCopyResult =
   | ({ readonly status: 'copied' | 'skipped' } & CopyResult)
   | { readonly status: 'continue'; readonly checkpoint: ImageCheckpoint };
-
-/** What the blob ladder asks of an image copy that may park. */
-export interface BlobParking extends ParkingContext {
-  /** The parked upload of `digest` from the checkpoint, if any. */
-  parkedUpload(digest: Digest): ParkedUpload | undefined;
-}
 
 /**
  * One image copy's parking across invocations: the deadline the ladder checks, the parked
