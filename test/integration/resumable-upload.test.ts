@@ -1,9 +1,12 @@
-import { existsSync, openSync, readdirSync, rmSync, writeSync, closeSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ErrorNames } from '../../functions/oci/errors.js';
 import { type ImageCheckpoint, parseCheckpoint } from '../../functions/mirror/blob-checkpoint.js';
 import type { ResumableCopyResult } from '../../functions/mirror/copy-image.js';
+import { cleanEnv, repoRoot } from '../support/cli.js';
 import { createEngine } from '../support/engine.js';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
 import { type LargeImage, pushLargeImage, servedDigest } from '../support/large-layer.js';
@@ -11,6 +14,7 @@ import { type RunningRegistry, startRegistry } from '../support/registry-process
 import { remoteDigest, Rng } from '../support/fixtures.js';
 
 const MiB = 1024 * 1024;
+const driver = join(repoRoot, 'test/support/resume-driver.mjs');
 const part = 8 * MiB;
 const { seed } = inject('registries');
 const rng = new Rng(seed + 11);
@@ -60,6 +64,46 @@ async function invoke(
   }
 }
 
+/** The same invocation in a process of its own (Ferry from dist/: `npm run build` first), the checkpoint over a pipe. */
+function invokeInChild(
+  from: { host: string; repo: string },
+  to: { host: string; repo: string },
+  checkpointJson: string | undefined,
+  budget: number,
+): Promise<ResumableCopyResult> {
+  const input = JSON.stringify({
+    from,
+    to,
+    ...(checkpointJson === undefined ? {} : { checkpoint: JSON.parse(checkpointJson) as unknown }),
+    budget,
+    chunkSize: part,
+  });
+  return new Promise((resolvePromise, reject) => {
+    const child = execFile(process.execPath, [driver], { env: cleanEnv() }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`resume-driver: ${stderr}`));
+      else resolvePromise(JSON.parse(stdout) as ResumableCopyResult);
+    });
+    child.stdin?.end(input);
+  });
+}
+
+/** Pulls the whole image with skopeo (an independent client that verifies every blob digest). */
+function skopeoPull(reference: string): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-resume-pull-'));
+  return new Promise((resolvePromise, reject) => {
+    execFile(
+      'skopeo',
+      ['copy', '--src-tls-verify=false', `docker://${reference}`, `oci:${dir}:v1`],
+      { env: cleanEnv() },
+      (err, _stdout, stderr) => {
+        rmSync(dir, { recursive: true, force: true });
+        if (err) reject(new Error(`skopeo copy ${reference}: ${stderr}`));
+        else resolvePromise();
+      },
+    );
+  });
+}
+
 function parked(result: ResumableCopyResult): ImageCheckpoint {
   if (result.status !== 'continue') throw new Error(`expected continue, got ${result.status}`);
   return result.checkpoint;
@@ -72,7 +116,7 @@ function uploadDirs(registry: RunningRegistry, repo: string): string[] {
 }
 
 describe('a large layer copied across invocations (chunked upload sessions that park at the deadline)', () => {
-  it('copies a 96 MiB layer over 4 invocations, each in a new engine, byte-identical, with contiguous parts', async () => {
+  it('copies a 96 MiB layer over 4 invocations, each in a new engine (one in a new process), byte-identical, with contiguous parts', async () => {
     const { repo, image } = await largeImage('big', 96 * MiB);
     const seen = await startFaultProxy(dst.url);
     const source = await startFaultProxy(src.url);
@@ -83,7 +127,8 @@ describe('a large layer copied across invocations (chunked upload sessions that 
     let json: string | undefined;
     let result: ResumableCopyResult | undefined;
     for (let invocation = 0; invocation < 6; invocation++) {
-      result = await invoke(from, to, json, 24 * MiB);
+      // The second invocation runs in a process of its own: nothing but the checkpoint carries over.
+      result = await (invocation === 1 ? invokeInChild : invoke)(from, to, json, 24 * MiB);
       if (result.status !== 'continue') break;
       checkpoints.push(result.checkpoint);
       json = JSON.stringify(result.checkpoint);
@@ -102,6 +147,7 @@ describe('a large layer copied across invocations (chunked upload sessions that 
     expect(result.bytes).toBe(image.layer.size + image.configSize);
     expect(await remoteDigest(dst.url, to.repo, 'v1')).toBe(image.manifestDigest);
     expect(await servedDigest(dst.url, to.repo, image.layer.digest)).toBe(image.layer.digest);
+    await skopeoPull(`${dst.host}/${to.repo}:v1`);
     // Every part a PATCH with Content-Range from where the last ended: 8 MiB, the last one shorter or equal.
     const ranges = seen.seen
       .filter((r) => r.method === 'PATCH')
