@@ -31,7 +31,10 @@ describe('image checkpoint (what one invocation leaves the next)', () => {
   it('is not a checkpoint with a URL carrying credentials, a bad digest or hash state, or another version', () => {
     const upload = checkpoint.uploads[0]!;
     const broken = [
-      { ...checkpoint, uploads: [{ ...upload, location: 'https://user:secret@registry.example/v2/x/blobs/uploads/1' }] },
+      {
+        ...checkpoint,
+        uploads: [{ ...upload, location: 'https://user:secret@registry.example/v2/x/blobs/uploads/1' }],
+      },
       { ...checkpoint, uploads: [{ ...upload, digest: 'sha256:nothex' }] },
       { ...checkpoint, uploads: [{ ...upload, hash: 'not base64!' }] },
       { ...checkpoint, version: 2 },
