@@ -28,10 +28,14 @@ export type ChunkedOutcome =
   | { readonly kind: 'copied'; readonly bytes: number; readonly note?: string }
   | { readonly kind: 'parked'; readonly bytes: number; readonly upload?: ParkedUpload; readonly note?: string };
 
-/** One session's transfer: where it started, where it is, and the hash over every byte before `state.offset`. */
+/**
+ * One session's transfer: where the session is, the hash (which may run one part ahead of the
+ * session), and `saved`, the hash's state at `state.offset`: what a checkpoint stores.
+ */
 interface Leg {
   state: UploadState;
   readonly hash: ResumableHash;
+  saved: string;
 }
 
 /**
@@ -73,10 +77,7 @@ export async function streamChunked(
   let end: ChunkedOutcome | undefined;
   try {
     for (;;) {
-      leg ??= {
-        state: session === undefined ? await uploads.start() : { location: session, offset: 0 },
-        hash: await createResumableHash(descriptor.digest),
-      };
+      leg ??= await freshLeg(uploads, descriptor, session);
       session = undefined;
       const startedAt = leg.state.offset;
       try {
@@ -105,10 +106,17 @@ async function reopen(
 ): Promise<Leg | undefined> {
   const status = await uploads.status(parked.location);
   if (status !== undefined && status.offset === parked.offset)
-    return { state: status, hash: await createResumableHash(descriptor.digest, parked.hash) };
+    return { state: status, hash: await createResumableHash(descriptor.digest, parked.hash), saved: parked.hash };
   if (status !== undefined) await uploads.cancel(status.location);
   lost(status === undefined ? 'unknown to the registry' : `at ${status.offset} bytes, not ${parked.offset}`);
   return undefined;
+}
+
+/** A new session (or the one a refused mount opened) at offset 0, with a new hash. */
+async function freshLeg(uploads: ChunkedUploads, descriptor: Descriptor, session: string | undefined): Promise<Leg> {
+  const state = session === undefined ? await uploads.start() : { location: session, offset: 0 };
+  const hash = await createResumableHash(descriptor.digest);
+  return { state, hash, saved: hash.save() };
 }
 
 function withRestart(upload: ParkedUpload | undefined, restarted: boolean): ParkedUpload | undefined {
@@ -135,7 +143,9 @@ async function transfer(
   if (parking.due(part)) return park();
   const floor = new RateFloor(context.minRate, source, destination, descriptor, clock);
   const pending = new PartBuffer();
-  let partStart = clock.now();
+  const appender = new Appender(uploads, leg, parking, clock);
+  /** Bytes hashed: the session's offset, and the part in flight. */
+  let hashed = leg.state.offset;
   try {
     const chunks = readResumable(source, descriptor, {
       floor,
@@ -147,26 +157,29 @@ async function transfer(
     });
     for await (const chunk of chunks) {
       pending.push(chunk);
-      if (leg.state.offset + pending.length > descriptor.size)
+      if (hashed + pending.length > descriptor.size)
         throw new DigestMismatchError(
           `blob ${descriptor.digest} is longer than its descriptor's ${descriptor.size} bytes`,
         );
       // Whole parts, but never the blob's last: it is appended only once the digest checked out.
-      while (pending.length >= part && leg.state.offset + part < descriptor.size) {
+      while (pending.length >= part && hashed + part < descriptor.size) {
         const bytes = pending.take(part);
         leg.hash.update(bytes);
-        leg.state = await uploads.append(leg.state, bytes);
-        parking.observe(part, clock.now() - partStart);
-        partStart = clock.now();
+        hashed += part;
+        await appender.add(bytes, leg.hash.save());
       }
       // Read to the end: one append and the commit are left, which the margin is for.
-      if (leg.state.offset + pending.length < descriptor.size && parking.due(part)) return await park();
+      if (hashed + pending.length < descriptor.size && parking.due(part)) {
+        await appender.settled();
+        return await park();
+      }
     }
     const last = pending.take(pending.length);
-    const read = leg.state.offset + last.length;
+    const read = hashed + last.length;
     if (read !== descriptor.size)
       throw new DigestMismatchError(`blob ${descriptor.digest} ended after ${read} of ${descriptor.size} bytes`);
     leg.hash.update(last);
+    await appender.settled();
     const actual = leg.hash.digest();
     if (actual !== descriptor.digest)
       throw new DigestMismatchError(
@@ -176,23 +189,66 @@ async function transfer(
     await uploads.commit(leg.state, descriptor.digest);
     return undefined;
   } catch (err) {
-    if (!(err instanceof UploadUnknownError)) await uploads.cancel(leg.state.location);
+    const settled = await appender.settled().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    if (!(err instanceof UploadUnknownError) && !(settled instanceof UploadUnknownError))
+      await uploads.cancel(leg.state.location);
     throw err;
   } finally {
     floor.stop();
   }
 }
 
+/**
+ * Appends hashed parts one at a time while the next one is read and hashed: reading waits on a
+ * PATCH only when the next part is ready before the last one was taken. The session's offset and
+ * the hash state saved with it move together, once the registry took the part.
+ */
+class Appender {
+  readonly #uploads: ChunkedUploads;
+  readonly #leg: Leg;
+  readonly #parking: Parking;
+  readonly #clock: StreamContext['clock'];
+  #inFlight: Promise<void> = Promise.resolve();
+
+  constructor(uploads: ChunkedUploads, leg: Leg, parking: Parking, clock: StreamContext['clock']) {
+    this.#uploads = uploads;
+    this.#leg = leg;
+    this.#parking = parking;
+    this.#clock = clock;
+  }
+
+  /** Sends `bytes` once the part before it is in; `saved`: the hash state after them. */
+  async add(bytes: Buffer, saved: string): Promise<void> {
+    await this.#inFlight;
+    const started = this.#clock.now();
+    this.#inFlight = this.#uploads.append(this.#leg.state, bytes).then((state) => {
+      this.#leg.state = state;
+      this.#leg.saved = saved;
+      this.#parking.observe(bytes.length, this.#clock.now() - started);
+    });
+    // Its failure is thrown by the next add or settled(); unheard until then, it is not unhandled.
+    this.#inFlight.catch(() => undefined);
+  }
+
+  /** Resolves once the part in flight is in (rejects with its failure). */
+  settled(): Promise<void> {
+    return this.#inFlight;
+  }
+}
+
 /** The parked outcome at the last whole part appended; the bytes read past it are dropped. */
 function parkedAt(descriptor: Descriptor, leg: Leg, startedAt: number): ChunkedOutcome {
-  const { state, hash } = leg;
+  const { state, saved } = leg;
   if (state.offset === 0) return { kind: 'parked', bytes: 0 };
   const upload: ParkedUpload = {
     digest: descriptor.digest,
     size: descriptor.size,
     location: state.location,
     offset: state.offset,
-    hash: hash.save(),
+    hash: saved,
     restarted: false,
   };
   return { kind: 'parked', bytes: state.offset - startedAt, upload };
