@@ -69,10 +69,15 @@ export class RegistryUploads implements ChunkedUploads {
     return { location: await this.#next(res.headers, state.location), offset: end };
   }
 
+  /**
+   * 404 `BLOB_UPLOAD_UNKNOWN` (expired, purged), and 400 `BLOB_UPLOAD_INVALID` (distribution when
+   * the state signed into the Location no longer checks out, e.g. a registry restarted with another
+   * `http.secret`): either way the session cannot go on, and the caller restarts the blob.
+   */
   async status(location: string): Promise<UploadState | undefined> {
-    const res = await this.#send('GET', await this.#url(location), [200, 204, 404]);
+    const res = await this.#send('GET', await this.#url(location), [200, 204, 400, 404]);
     discardBody(res.body);
-    if (res.status === 404) return undefined;
+    if (res.status === 404 || res.status === 400) return undefined;
     return { location: await this.#next(res.headers, location), offset: rangeEnd(res.headers) ?? 0 };
   }
 

@@ -64,4 +64,16 @@ describe('chunked upload sessions against docker-registry (distribution spec: pu
     expect((lost as Error).name).toBe(ErrorNames.uploadUnknown);
     expect((lost as Error).message).toContain(`${dst.host}/${name}`);
   });
+
+  it('takes a session whose signed state no longer checks out (400 BLOB_UPLOAD_INVALID) as lost', async () => {
+    const proxy = await startFaultProxy(dst.url, (r) =>
+      r.method === 'GET' && r.url.includes('/blobs/uploads/')
+        ? { kind: 'respond', status: 400, body: '{"errors":[{"code":"BLOB_UPLOAD_INVALID"}]}' }
+        : undefined,
+    );
+    proxies.push(proxy);
+    const uploads = repository(proxy.host, `sessions/invalid-${rng.int(1e9)}`).uploads;
+    const state = await uploads.append(await uploads.start(), rng.bytes(1000));
+    expect(await uploads.status(state.location)).toBeUndefined();
+  });
 });
