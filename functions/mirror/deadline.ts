@@ -6,7 +6,10 @@ export type RemainingMs = () => number;
 /** When copies park: the deadline and the margin kept before it. */
 export interface DeadlineOptions {
   readonly remainingMs: RemainingMs;
-  /** Kept before the deadline at least (default 30 s): parking, the checkpoint's write, the task's return. */
+  /**
+   * Kept before the deadline at least (default 30 s, at most a third of the time left when the
+   * copy starts): parking, the checkpoint's write, the task's return.
+   */
   readonly marginMs?: number;
 }
 
@@ -28,7 +31,9 @@ export class Parking {
 
   constructor(options: DeadlineOptions) {
     this.#remainingMs = options.remainingMs;
-    this.#marginMs = options.marginMs ?? 30_000;
+    // At most a third of the invocation's time: a short invocation (`ferry serve --task-deadline 10`)
+    // still copies something before it parks, rather than parking at once, for ever.
+    this.#marginMs = Math.min(options.marginMs ?? 30_000, Math.max(0, options.remainingMs()) / 3);
   }
 
   /** Records a part of `bytes` that took `ms` from its first byte read to its append. */

@@ -49,8 +49,9 @@ describe('image checkpoint (what one invocation leaves the next)', () => {
 
 describe('Parking (when a blob still streaming parks)', () => {
   it('parks when less than the margin is left, the margin growing to one part at the slowest rate seen', () => {
-    let remaining = 35_000;
+    let remaining = 600_000;
     const parking = new Parking({ remainingMs: () => remaining, marginMs: 30_000 });
+    remaining = 35_000;
     expect(parking.due(16 << 20)).toBe(false);
     // A 16 MiB part that took 40 s: the margin is now 40 s for a part of that size.
     parking.observe(16 << 20, 40_000);
@@ -60,11 +61,24 @@ describe('Parking (when a blob still streaming parks)', () => {
     expect(parking.due(0)).toBe(true);
   });
 
+  it('keeps at most a third of a short invocation as its margin, so that every invocation copies something', () => {
+    let remaining = 9_000;
+    const parking = new Parking({ remainingMs: () => remaining });
+    expect(parking.due(0)).toBe(false);
+    remaining = 3_001;
+    expect(parking.due(0)).toBe(false);
+    remaining = 2_999;
+    expect(parking.due(0)).toBe(true);
+  });
+
   it('reads an absolute deadline on the clock it is given', () => {
     let now = 1_000;
-    const remaining = remainingUntil(61_000, { now: () => now });
-    expect(remaining()).toBe(60_000);
-    now = 31_001;
-    expect(new Parking({ remainingMs: remaining }).due(0)).toBe(true);
+    const remaining = remainingUntil(121_000, { now: () => now });
+    expect(remaining()).toBe(120_000);
+    const parking = new Parking({ remainingMs: remaining });
+    now = 91_000;
+    expect(parking.due(0)).toBe(false);
+    now = 91_001;
+    expect(parking.due(0)).toBe(true);
   });
 });
