@@ -1,10 +1,10 @@
+import { chunkSizeWithin } from '../oci/chunk-rules.js';
 import type { Logger } from '../oci/log.js';
 import type { Descriptor } from '../oci/manifest.js';
 import type { Repository } from '../oci/repository.js';
 import type { BlobClaims, ClaimResult } from './blob-claims.js';
 import type { BlobLocations } from './blob-locations.js';
 import { type BlobOutcome, skipped } from './blob-outcome.js';
-import { chunkSizeWithin } from '../oci/chunk-rules.js';
 import type { ParkedUpload } from './blob-checkpoint.js';
 import { type BlobParking, streamChunked } from './blob-resumable.js';
 import { type StreamContext, streamBlob } from './blob-stream.js';
