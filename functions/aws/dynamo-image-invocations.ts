@@ -24,3 +24,22 @@ export async function countImageInvocation(table: DynamoTable, runId: string, in
   );
   return z.object({ invocations: z.number() }).parse(unmarshall(res.Attributes ?? {})).invocations;
 }
+
+/** Sets (or removes) an image's `checkpoint`, only on an existing image item. */
+export async function saveImageCheckpoint(
+  table: DynamoTable,
+  runId: string,
+  index: number,
+  checkpoint: string | undefined,
+): Promise<void> {
+  await table.client.send(
+    new UpdateItemCommand({
+      TableName: table.name,
+      Key: marshall(imageKey(runId, index)),
+      UpdateExpression: checkpoint === undefined ? 'REMOVE #c' : 'SET #c = :c',
+      ConditionExpression: 'attribute_exists(#pk)',
+      ExpressionAttributeNames: { '#c': 'checkpoint', '#pk': RunTable.partitionKey },
+      ...(checkpoint === undefined ? {} : { ExpressionAttributeValues: marshall({ ':c': checkpoint }) }),
+    }),
+  );
+}

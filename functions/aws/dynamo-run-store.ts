@@ -16,7 +16,7 @@ import { batchSize } from './dynamo-batch.js';
 import { runScopedExpiry } from './dynamo-run-items.js';
 import type { DynamoTable } from './dynamo-expressions.js';
 import { DynamoIdempotency } from './dynamo-idempotency.js';
-import { countImageInvocation } from './dynamo-image-invocations.js';
+import { countImageInvocation, saveImageCheckpoint } from './dynamo-image-invocations.js';
 import { DynamoImages } from './dynamo-images.js';
 import { DynamoRunRequests } from './dynamo-run-request.js';
 import { DynamoRuns } from './dynamo-runs.js';
@@ -179,6 +179,10 @@ export class DynamoRunStore implements RunStore {
 
   countInvocation(runId: string, index: number): Promise<number> {
     return countImageInvocation(this.#table, runId, index);
+  }
+
+  saveCheckpoint(runId: string, index: number, checkpoint: string | undefined): Promise<void> {
+    return saveImageCheckpoint(this.#table, runId, index, checkpoint);
   }
 
   async finishImage(runId: string, index: number, outcome: ImageOutcome): Promise<boolean> {

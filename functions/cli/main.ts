@@ -115,6 +115,8 @@ export interface ServeFlags {
   registryEndpoint: string[];
   homeRegistry?: string;
   regionRegistry: string[];
+  /** `--task-deadline`: seconds each copy-task invocation has (Lambda's 900 by default). */
+  taskDeadline?: number;
 }
 
 /** What the entry point plugs in: the local runtime is loaded only for `serve`. */
@@ -190,6 +192,12 @@ export async function main(argv: readonly string[], hooks: MainHooks = {}): Prom
     .option('--registry-endpoint <host=url>', 'reach a registry host at another base URL (repeatable)', collect, [])
     .option('--home-registry <host>', 'the registry sync_images replicates from')
     .option('--region-registry <region=host>', 'the registry of a region, for sync_images (repeatable)', collect, [])
+    .addOption(
+      new Option(
+        '--task-deadline <seconds>',
+        "how long each copy-task invocation has, as Lambda's 15 minutes (default 900): a copy that cannot finish parks and goes on in the next",
+      ).argParser(positiveInt),
+    )
     .action(async (flags: ServeFlags) => {
       if (!hooks.serve) throw new UsageError('serve is not available in this build');
       exitCode = await hooks.serve(flags);

@@ -24,6 +24,7 @@ export async function runServe(flags: ServeFlags): Promise<number> {
     ...(ecrPrefixes ? { ecrRepositoryPrefixes: ecrPrefixes } : {}),
     host: flags.host,
     port: flags.port,
+    ...(flags.taskDeadline === undefined ? {} : { taskDeadlineSeconds: flags.taskDeadline }),
     ...(flags.token === undefined ? {} : { token: flags.token }),
     ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
     logger: createCliLogger(process.env.FERRY_DEBUG === '1'),

@@ -41,6 +41,11 @@ export interface ServeOptions {
   /** Transport settings for every run (registry endpoint overrides, retry timing in tests). */
   readonly transport?: TransportOptions;
   readonly retryIntervalMs?: number;
+  /**
+   * Each CopyImage invocation's deadline, as Lambda's 15 minutes (default 900 s): a copy that
+   * cannot finish in it parks and is invoked again (`--task-deadline`).
+   */
+  readonly taskDeadlineSeconds?: number;
   /** Settings for ECR repositories Ferry creates. */
   readonly ecrRepositories?: EcrRepositorySettings;
   /** ECR repository prefixes runs may use, as the deployed service's; absent: no limit (the developer's own credentials). */
@@ -145,6 +150,7 @@ async function start(options: ServeOptions): Promise<RunningServer> {
       : {}),
   });
   const events = new LocalEvents(logger);
+  const taskDeadlineSeconds = options.taskDeadlineSeconds ?? 900;
   // The workflow runs the tasks in this process, on the state machine the stack deploys.
   const { service, workflow, outputs } = createRunServices({
     store,
@@ -157,7 +163,9 @@ async function start(options: ServeOptions): Promise<RunningServer> {
       new LocalWorkflow({
         definitionFile,
         logger,
-        tasks: new WorkflowTasks(tasks).handlers(),
+        tasks: new WorkflowTasks(tasks, { taskDeadlineMs: taskDeadlineSeconds * 1000 }).handlers(),
+        // A task overrunning its deadline is cut as Lambda would be, with room to park and store its checkpoint.
+        taskTimeoutSeconds: taskDeadlineSeconds + 60,
         ...(options.retryIntervalMs === undefined ? {} : { retryIntervalMs: options.retryIntervalMs }),
       }),
     settings: imageSets,

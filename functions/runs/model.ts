@@ -123,6 +123,12 @@ export const imageRecordSchema = z
     bytes: z.number().optional(),
     /** How many times the workflow invoked the copy task for this image (retries and resumptions included). */
     invocations: z.number().optional(),
+    /**
+     * Where a copy parked before its Lambda deadline (JSON of mirror/blob-checkpoint.ts's
+     * ImageCheckpoint: upload sessions, hash states, blobs done; never a credential): the next
+     * invocation resumes from it. Cleared when the image ends. Never shown in run views.
+     */
+    checkpoint: z.string().optional(),
     /** Set on the images of a dry run: what a copy would do (the run's summary counts these). */
     dryRun: dryRunResultSchema.optional(),
     /** An image set's image that matched `blockedImages`: recorded `skipped`, never copied. */

@@ -125,6 +125,8 @@ export interface RunStore {
    * resumptions included): adds one to the image's `invocations` and returns the new count.
    */
   countInvocation(runId: string, index: number): Promise<number>;
+  /** Stores (or with undefined, removes) the image's checkpoint: the JSON a parked copy resumes from. */
+  saveCheckpoint(runId: string, index: number, checkpoint: string | undefined): Promise<void>;
   /** pending|in-progress → a final status; adds to the run's counters. Returns false when the image was already final. */
   finishImage(runId: string, index: number, outcome: ImageOutcome): Promise<boolean>;
   setExecution(runId: string, executionId: string): Promise<void>;

@@ -1,3 +1,4 @@
+import { type ImageCheckpoint, parseCheckpoint } from '../mirror/blob-checkpoint.js';
 import { describeError } from '../oci/errors.js';
 import { silentLogger, type Logger } from '../oci/log.js';
 import { parseDigest } from '../oci/digest.js';
@@ -26,6 +27,21 @@ export type { CopyLimits, TaskFailure } from './task-failure.js';
  * checkpoint) and the workflow invokes the task again, while `invocations` (the image's count so
  * far) stays under maxCopyInvocations (contract.ts).
  */
+/** What one invocation of the copy task knows of itself: the time it has left, when it has a deadline. */
+export interface CopyInvocation {
+  readonly remainingMs?: () => number;
+}
+
+/** A stored checkpoint, parsed; undefined (start over, safe: copies are keyed by digest) when absent or damaged. */
+function parseStoredCheckpoint(stored: string | undefined): ImageCheckpoint | undefined {
+  if (stored === undefined) return undefined;
+  try {
+    return parseCheckpoint(JSON.parse(stored));
+  } catch {
+    return undefined;
+  }
+}
+
 export type CopyImageResult =
   { readonly status: ImageStatus | RunStatus } | { readonly status: 'continue'; readonly invocations: number };
 
@@ -50,21 +66,26 @@ export class RunTasks {
     return preflightRun(this.#deps, this.#logger, runId);
   }
 
-  /** Copies (or, in a dry run, assesses) one image of the run, unless the run has ended or the image is final. */
-  async copyImage(runId: string, index: number): Promise<CopyImageResult> {
+  /**
+   * Copies (or, in a dry run, assesses) one image of the run, unless the run has ended or the
+   * image is final. With `remainingMs` (the Lambda's `getRemainingTimeInMillis`, or `ferry serve
+   * --task-deadline`), a copy that cannot finish in time parks before the deadline: its checkpoint
+   * is stored with the image and `continue` returned, and the next invocation resumes from it.
+   */
+  async copyImage(runId: string, index: number, invocation: CopyInvocation = {}): Promise<CopyImageResult> {
     const started = await this.#deps.store.startImage(runId, index);
     if (started.kind === 'run-not-active') return { status: started.status };
     if (started.kind === 'already-final') return { status: started.image.status };
     const { run, image } = started;
     // Counted before any work: an invocation the Lambda deadline or memory kills still counts.
-    await this.#deps.store.countInvocation(runId, index);
+    const invocations = await this.#deps.store.countInvocation(runId, index);
     const cancel = watchCancel(runId, {
       store: this.#deps.store,
       ...(this.#deps.cancellations ? { cancellations: this.#deps.cancellations } : {}),
       pollMs: this.#deps.cancelPollMs ?? 5_000,
     });
     try {
-      return await this.#copy(run, image, cancel);
+      return await this.#copy(run, image, cancel, { ...invocation, invocations });
     } finally {
       cancel.stop();
     }
@@ -111,7 +132,12 @@ export class RunTasks {
     }
   }
 
-  async #copy(run: RunRecord, image: ImageRecord, cancel: CancelWatch): Promise<CopyImageResult> {
+  async #copy(
+    run: RunRecord,
+    image: ImageRecord,
+    cancel: CancelWatch,
+    invocation: CopyInvocation & { readonly invocations: number },
+  ): Promise<CopyImageResult> {
     const { runId, index } = image;
     const engine = this.#deps.engines.forRun(run);
     const destination = runImage(engine, parseImageReference(image.destination), 'destination');
@@ -138,18 +164,44 @@ export class RunTasks {
         await this.#deps.store.finishImage(runId, index, await assessImage(run, image, engine, from, to));
         return { status: 'skipped' };
       }
-      const result = await engine.copier.copy(from, to, {
+      const options = {
         platforms: (image.platforms ?? run.options.platforms).map(parsePlatform),
         referrers: run.options.referrers,
         keepExistingTags: !run.options.override,
         signal: cancel.signal,
-      });
+      };
+      const { remainingMs } = invocation;
+      const resumable =
+        remainingMs === undefined
+          ? undefined
+          : await engine.copier.copyResumable(
+              from,
+              to,
+              { deadline: { remainingMs }, checkpoint: parseStoredCheckpoint(image.checkpoint) },
+              options,
+            );
+      if (resumable?.status === 'continue') {
+        await this.#deps.store.saveCheckpoint(runId, index, JSON.stringify(resumable.checkpoint));
+        this.#logger.info('image copy parked before the deadline', {
+          runId,
+          index,
+          invocations: invocation.invocations,
+        });
+        return { status: 'continue', invocations: invocation.invocations };
+      }
+      const result = resumable ?? (await engine.copier.copy(from, to, options));
+      if (image.checkpoint !== undefined) await this.#deps.store.saveCheckpoint(runId, index, undefined);
       const status = result.status === 'copied' ? 'completed' : 'skipped';
+      const resumed =
+        'resumed' in result && result.resumed !== undefined
+          ? `; over ${result.resumed.invocations} invocations${result.resumed.notes.length > 0 ? ` (${result.resumed.notes.join('; ')})` : ''}`
+          : '';
       const message =
-        result.note ??
-        (result.status === 'skipped'
-          ? 'destination is up to date'
-          : `copied ${result.blobs.copied} blobs, mounted ${result.blobs.mounted}, ${result.blobs.skipped} already there`);
+        (result.note ??
+          (result.status === 'skipped'
+            ? 'destination is up to date'
+            : `copied ${result.blobs.copied} blobs, mounted ${result.blobs.mounted}, ${result.blobs.skipped} already there`)) +
+        resumed;
       const signed = image.release === true ? await this.#releaseSignatures(engine, result.digest, runId, index) : {};
       await this.#deps.store.finishImage(runId, index, {
         status,
@@ -167,6 +219,8 @@ export class RunTasks {
       }
       const retryable = isRetryable(err);
       this.#logger.warn('image copy failed', { runId, index, retryable, error: describeError(err) });
+      // A retry must not resume a session this failure cancelled (a digest mismatch): it starts over.
+      if (image.checkpoint !== undefined) await this.#deps.store.saveCheckpoint(runId, index, undefined);
       if (retryable) throw err;
       await this.#deps.store.finishImage(runId, index, { status: 'failed', message: describeError(err) });
       await stopIfFailFast(this.#deps.store, run);

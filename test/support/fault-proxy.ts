@@ -43,6 +43,8 @@ export interface FaultProxy {
 export async function startFaultProxy(
   upstream: string,
   decide: (req: SeenRequest, count: number) => Fault | undefined = () => undefined,
+  /** `bytesPerSecond`: every response body paced to this rate (as a CDN caps one connection). */
+  options: { readonly bytesPerSecond?: number } = {},
 ): Promise<FaultProxy> {
   const seen: SeenRequest[] = [];
   const target = new URL(upstream);
@@ -56,10 +58,10 @@ export async function startFaultProxy(
       return;
     }
     if (fault?.kind === 'hold') {
-      void fault.until.then(() => forward(req, res, target, undefined));
+      void fault.until.then(() => forward(req, res, target, undefined, options.bytesPerSecond));
       return;
     }
-    forward(req, res, target, fault);
+    forward(req, res, target, fault, options.bytesPerSecond);
   });
   let connections = 0;
   server.on('connection', () => connections++);
@@ -79,7 +81,13 @@ export async function startFaultProxy(
   };
 }
 
-function forward(req: IncomingMessage, res: ServerResponse, target: URL, fault: Fault | undefined): void {
+function forward(
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: URL,
+  fault: Fault | undefined,
+  bytesPerSecond?: number,
+): void {
   // The Host header stays the proxy's, so the registry's Locations point back through the proxy.
   const headers = { ...req.headers };
   const upstream = httpRequest(
@@ -116,6 +124,11 @@ function forward(req: IncomingMessage, res: ServerResponse, target: URL, fault: 
         }
         sent += chunk.length;
         res.write(out);
+        if (bytesPerSecond !== undefined) {
+          // Paced: the next chunk is read only once this one's share of the rate has passed.
+          up.pause();
+          setTimeout(() => up.resume(), (out.length / bytesPerSecond) * 1000);
+        }
       });
       up.on('end', () => {
         if (!res.writableEnded) res.end();

@@ -187,6 +187,13 @@ export class MemoryRunStore implements RunStore {
     return invocations;
   }
 
+  async saveCheckpoint(runId: string, index: number, checkpoint: string | undefined): Promise<void> {
+    const image = await this.getImage(runId, index);
+    if (!image) throw new Error(`run ${runId} has no image ${index}`);
+    const { checkpoint: _old, ...rest } = image;
+    this.#putImage(checkpoint === undefined ? rest : { ...rest, checkpoint });
+  }
+
   async finishImage(runId: string, index: number, outcome: ImageOutcome): Promise<boolean> {
     const image = await this.getImage(runId, index);
     const made = image !== undefined && (image.status === 'pending' || image.status === 'in-progress');

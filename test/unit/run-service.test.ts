@@ -95,6 +95,7 @@ class ServiceStore implements RunStore {
   reopenImage = notUsed;
   startImage = notUsed;
   countInvocation = notUsed;
+  saveCheckpoint = notUsed;
   finishRun = notUsed;
 }
 

@@ -42,6 +42,13 @@ export interface PlanOutput {
 export interface WorkflowTasksOptions {
   /** Runs with more images than this take the Distributed Map (default {@link distributedThreshold}; tests lower it). */
   readonly distributedThreshold?: number;
+  /**
+   * Where no Lambda context tells the time left (`ferry serve`): each CopyImage invocation has
+   * this long (`--task-deadline`), and parks a copy that cannot finish in it.
+   */
+  readonly taskDeadlineMs?: number;
+  /** The clock the local deadline is read on (default Date.now). */
+  readonly now?: () => number;
 }
 
 /** The task names (each function's FERRY_TASK) with their handlers. */
@@ -51,10 +58,14 @@ export type WorkflowTaskName = 'plan' | 'copyImage' | 'recordFailure' | 'finish'
 export class WorkflowTasks {
   readonly #tasks: RunTasks;
   readonly #distributedThreshold: number;
+  readonly #taskDeadlineMs: number | undefined;
+  readonly #now: () => number;
 
   constructor(tasks: RunTasks, options: WorkflowTasksOptions = {}) {
     this.#tasks = tasks;
     this.#distributedThreshold = options.distributedThreshold ?? distributedThreshold;
+    this.#taskDeadlineMs = options.taskDeadlineMs;
+    this.#now = options.now ?? Date.now;
   }
 
   /** The Plan state: the run's preflight, with the Map the Choice state should take. */
@@ -71,10 +82,18 @@ export class WorkflowTasks {
     };
   }
 
-  /** One Map iteration. Retryable errors are thrown with their name for the state's Retry. */
-  async copyImage(input: unknown): Promise<CopyImageResult> {
+  /**
+   * One Map iteration. Retryable errors are thrown with their name for the state's Retry.
+   * `context` is the Lambda's (its deadline); without one, the local `taskDeadlineMs` counts
+   * from now.
+   */
+  async copyImage(input: unknown, context?: { getRemainingTimeInMillis(): number }): Promise<CopyImageResult> {
     const { runId, index } = imageInput.parse(input);
-    return this.#tasks.copyImage(runId, index);
+    if (context !== undefined)
+      return this.#tasks.copyImage(runId, index, { remainingMs: () => context.getRemainingTimeInMillis() });
+    if (this.#taskDeadlineMs === undefined) return this.#tasks.copyImage(runId, index);
+    const end = this.#now() + this.#taskDeadlineMs;
+    return this.#tasks.copyImage(runId, index, { remainingMs: () => end - this.#now() });
   }
 
   /** The Catch of CopyImage, after the Retry gave up (or the `continue` guard): the reason comes from the error envelope. */
