@@ -6,7 +6,10 @@ import { type Descriptor, type Manifest, parseManifest } from './manifest.js';
 import { Header, manifestAccept, maxManifestBytes, MediaType } from './media-types.js';
 import type { RegistryClient } from './registry-client.js';
 import type { BlobBody, ManifestHead, MountResult, Repository, TagListOptions } from './repository.js';
-import { listTagPages } from './tag-list.js';
+import { listTagPages, nextLink } from './tag-list.js';
+
+/** Pages of one subject's referrers followed at most (each up to 4 MiB of descriptors). */
+const maxReferrerPages = 100;
 import { RegistryUploads } from './upload-session.js';
 import { discardBody, headerValue, readUpTo } from './transport.js';
 
@@ -184,26 +187,46 @@ export class RegistryRepository implements Repository {
     }
   }
 
+  /**
+   * The referrers API's list (every `Link: <…>; rel="next"` page, same origin only, as tags are
+   * paged), or undefined where the registry has no referrers API (404/400/405, or an answer that
+   * is not an index): the caller falls back to the `sha256-<hex>` tag.
+   */
   async referrers(digest: Digest): Promise<Descriptor[] | undefined> {
-    const res = await this.#client.request({
-      method: 'GET',
-      path: this.#path('referrers', digest),
-      repository: this.name,
-      scopes: this.#scopes,
-      expect: [200, 400, 404, 405],
-      headers: { [Header.accept]: MediaType.ociIndex },
-      followRedirects: true,
-    });
-    const contentType = headerValue(res.headers, Header.contentType) ?? '';
-    if (res.status !== 200 || !contentType.startsWith(MediaType.ociIndex)) {
-      discardBody(res.body);
-      return undefined;
+    const base = await this.#client.transport.baseUrl(this.#client.registry);
+    let path: string | URL = this.#path('referrers', digest);
+    const found: Descriptor[] = [];
+    for (let page = 1; ; page++) {
+      const res = await this.#client.request({
+        method: 'GET',
+        path,
+        repository: this.name,
+        scopes: this.#scopes,
+        expect: page === 1 ? [200, 400, 404, 405] : [200],
+        headers: { [Header.accept]: MediaType.ociIndex },
+        followRedirects: true,
+      });
+      const contentType = headerValue(res.headers, Header.contentType) ?? '';
+      if (res.status !== 200 || !contentType.startsWith(MediaType.ociIndex)) {
+        discardBody(res.body);
+        if (page === 1) return undefined;
+        throw new ManifestInvalidError(`${this.display}: referrers page ${page} of ${digest} is not an index`);
+      }
+      const bytes = await readAtMost(res.body, maxManifestBytes);
+      if (bytes === undefined)
+        throw new ManifestInvalidError(`${this.display}: referrers list of ${digest} is too large`);
+      const manifest = parseManifest(bytes, contentType);
+      if (manifest.kind !== 'index') return page === 1 ? undefined : found;
+      found.push(...manifest.index.manifests);
+      const next = nextLink(res.headers[Header.link]);
+      if (next === undefined) return found;
+      const url: URL = new URL(next, typeof path === 'string' ? new URL(path, base) : path);
+      if (url.origin !== base.origin || page >= maxReferrerPages)
+        throw new ManifestInvalidError(
+          `${this.display}: referrers of ${digest}: ${url.origin !== base.origin ? `a next page on another origin (${url.origin}) refused` : `more than ${maxReferrerPages} pages`}`,
+        );
+      path = url;
     }
-    const bytes = await readAtMost(res.body, maxManifestBytes);
-    if (bytes === undefined)
-      throw new ManifestInvalidError(`${this.display}: referrers list of ${digest} is too large`);
-    const manifest = parseManifest(bytes, contentType);
-    return manifest.kind === 'index' ? manifest.index.manifests : undefined;
   }
 
   async checkWriteAccess(): Promise<void> {

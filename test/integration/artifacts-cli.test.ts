@@ -14,6 +14,7 @@ import { gzipSync } from 'node:zlib';
 import { pack } from 'tar-stream';
 import { describe, expect, inject, it } from 'vitest';
 import { cleanEnv, runFerry } from '../support/cli.js';
+import { startFaultProxy } from '../support/fault-proxy.js';
 import { blob, type BlobData, type BuiltManifest, buildImage, push, Rng, sha256 } from '../support/fixtures.js';
 
 // issue 12, "Pinned: artifacts": ferry push / pull / attach / discover against a real
@@ -476,5 +477,50 @@ describe('the artifact verbs on the command line', () => {
     const absolute = await runFerry(['push', `${src.host}/${ns}/missing:v1`, '/etc/hostname', ...insecure]);
     expect(absolute.code).toBe(2);
     expect(absolute.stderr).toContain('absolute file path');
+  });
+});
+
+describe('ferry discover through the referrers API', () => {
+  it('follows every Link page of the referrers API, same origin only', async () => {
+    const repository = `${ns}/paged`;
+    const image = buildImage({ layers: [rng.bytes(64)] });
+    await push(src.url, repository, 'v1', image);
+    const entry = (n: number): object => ({
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: sha256(Buffer.from(`referrer ${n}`)),
+      size: 100 + n,
+      artifactType: `application/vnd.acme.r${n}`,
+    });
+    const index = (manifests: object[]): string =>
+      JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests });
+    const ociIndex = { 'content-type': 'application/vnd.oci.image.index.v1+json' };
+    let nextPage = `/v2/${repository}/referrers/${image.digest}?page=2`;
+    const proxy = await startFaultProxy(src.url, (req) => {
+      if (!req.url.includes('/referrers/')) return undefined;
+      if (req.url === `/v2/${repository}/referrers/${image.digest}`)
+        return {
+          kind: 'respond',
+          status: 200,
+          headers: { ...ociIndex, link: `<${nextPage}>; rel="next"` },
+          body: index([entry(1)]),
+        };
+      if (req.url.endsWith('?page=2'))
+        return { kind: 'respond', status: 200, headers: ociIndex, body: index([entry(2)]) };
+      return { kind: 'respond', status: 200, headers: ociIndex, body: index([]) };
+    });
+    try {
+      const found = await runFerry(['discover', `${proxy.host}/${repository}:v1`, '--json']);
+      expect(found.code, found.stderr).toBe(0);
+      const tree = JSON.parse(found.stdout) as { referrers: { artifactType: string }[] };
+      expect(tree.referrers.map((r) => r.artifactType)).toEqual(['application/vnd.acme.r1', 'application/vnd.acme.r2']);
+
+      nextPage = `http://127.0.0.2:1/v2/${repository}/referrers/${image.digest}?page=2`;
+      const refused = await runFerry(['discover', `${proxy.host}/${repository}:v1`]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/another origin \(http:\/\/127\.0\.0\.2:1\) refused/);
+      expect(proxy.seen.some((r) => r.url.includes('127.0.0.2'))).toBe(false);
+    } finally {
+      await proxy.stop();
+    }
   });
 });
