@@ -14,6 +14,8 @@ import { proxySettingsFromEnv } from '../oci/proxy.js';
 import type { BlobProgress } from '../mirror/blob-copier.js';
 import type { PrepareDestination } from '../mirror/copy-image.js';
 import { type CopyEngine, createCopyEngine } from '../mirror/engine.js';
+import { MemoryPullBudgetStore } from '../mirror/pull-budget-state.js';
+import { PullBudget } from '../mirror/pull-budget.js';
 import { defaultMinimumRate } from '../mirror/rate-floor.js';
 import { bindCredential, resolveCredentials } from './credential-flags.js';
 
@@ -43,8 +45,11 @@ export interface CopyFlags {
   readonly ecrKmsKey?: string;
 }
 
-/** The CLI's copy engine: transport, registries and copier of one process. */
-export type Runtime = CopyEngine;
+/** The CLI's copy engine: transport, registries and copier of one process, and its upstreams' pull budgets. */
+export interface Runtime extends CopyEngine {
+  /** Pull budgets learnt from this process's manifest GETs (a dry run's summary reads them). */
+  readonly pulls: PullBudget;
+}
 
 /**
  * ECR as the service wires it (aws/ecr-access.ts: credentials from GetAuthorizationToken and
@@ -120,7 +125,14 @@ export async function createRuntime(
       throw new UsageError(`cannot read --ca-file ${flags.caFile}`, { cause: err });
     }
   }
-  return createCopyEngine({
+  // In memory: one process's copies share it; a wait for the window is one line on stderr.
+  const pulls = new PullBudget({
+    store: new MemoryPullBudgetStore(),
+    logger,
+    onWait: (wait) => process.stderr.write(`ferry: ${wait.message}\n`),
+  });
+  const engine = createCopyEngine({
+    pulls,
     transport: {
       insecureHosts: flags.insecure,
       verifyHosts: flags.tlsVerify,
@@ -142,6 +154,7 @@ export async function createRuntime(
     },
     ...(flags.createRepositories === false ? {} : { prepareDestination: ecr.prepare }),
   });
+  return { ...engine, pulls };
 }
 
 /** Registry endpoint overrides: `FERRY_REGISTRY_ENDPOINTS` (pinned), then `--registry-endpoint` flags. */

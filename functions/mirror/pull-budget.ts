@@ -1,0 +1,199 @@
+import { describeError, PullBudgetError } from '../oci/errors.js';
+import { silentLogger, type Logger } from '../oci/log.js';
+import type { PullGate, PullKey, PullRequest } from '../oci/pull-gate.js';
+import type { RateLimitReading } from '../oci/rate-limit.js';
+import { type Clock, systemClock } from '../oci/retry.js';
+import {
+  budgetKey,
+  type BudgetState,
+  type PullBudgetStore,
+  recordReading,
+  recordRefusal,
+  takePull,
+} from './pull-budget-state.js';
+
+/** A copy waiting for an upstream's window: what the CLI prints and the service puts on the image. */
+export interface PullWait {
+  readonly registry: string;
+  readonly repository: string;
+  readonly remaining: number;
+  readonly limit: number;
+  readonly resetInMs: number;
+  /** "waiting for docker.io pull budget: 0 left, resets in 5h 59m" */
+  readonly message: string;
+}
+
+export interface PullBudgetOptions {
+  readonly store: PullBudgetStore;
+  readonly clock?: Clock;
+  /** Pulls kept back: copies wait once `remaining ≤ reserve` (default 0: spend the budget to the last pull). */
+  readonly reserve?: number;
+  /**
+   * The longest a copy may wait for a window, now (default: no limit — the CLI waits). The service
+   * passes what its task may still run: a longer wait fails the image with a PullBudgetError.
+   */
+  readonly maxWaitMs?: () => number;
+  /** Called once per wait (per budget and window end), before the copy sleeps. */
+  readonly onWait?: (wait: PullWait) => void;
+  readonly logger?: Logger;
+}
+
+/** How often a pull waiting for another's probe looks again (a probe elsewhere cannot wake it). */
+const probePollMs = 1_000;
+/** Conflicting writes in a row before a spender gives up on the store (never reached but by a broken store). */
+const maxConflicts = 50;
+
+/**
+ * The pull budget of upstream registries, per registry and identity: a manifest GET spends a
+ * pull before it is sent, so concurrent copies (and Lambdas, through the run table) never spend
+ * the same last pull; each response's `ratelimit-*` headers correct the count. While the budget
+ * is at the reserve, copies wait for the window's end instead of collecting 429s.
+ *
+ * WARNING: before a registry's first answer nothing is known, so the first GETs of a run go
+ * unmetered; pulls of this process still unanswered are taken off that first reading, but in the
+ * service another Lambda's are not (at most the Map's concurrency of GETs).
+ */
+export class PullBudget implements PullGate {
+  readonly #store: PullBudgetStore;
+  readonly #clock: Clock;
+  readonly #reserve: number;
+  readonly #maxWaitMs: () => number;
+  readonly #onWait: (wait: PullWait) => void;
+  readonly #logger: Logger;
+  /** Pulls sent and not yet answered, per budget. */
+  readonly #inFlight = new Map<string, number>();
+  /** Waiters of this process, woken when a reading of their budget arrives. */
+  readonly #waiters = new Map<string, Set<() => void>>();
+  /** The last wait reported per budget: one notice per window end, not one per copy. */
+  readonly #reported = new Map<string, number>();
+  /** The identity each registry was last pulled with. */
+  readonly #seen = new Map<string, PullKey>();
+
+  constructor(options: PullBudgetOptions) {
+    this.#store = options.store;
+    this.#clock = options.clock ?? systemClock;
+    this.#reserve = options.reserve ?? 0;
+    this.#maxWaitMs = options.maxWaitMs ?? (() => Number.POSITIVE_INFINITY);
+    this.#onWait = options.onWait ?? (() => {});
+    this.#logger = options.logger ?? silentLogger;
+  }
+
+  async acquire(pull: PullRequest, signal?: AbortSignal): Promise<void> {
+    const id = budgetKey(pull);
+    this.#seen.set(pull.registry, { registry: pull.registry, identity: pull.identity });
+    for (;;) {
+      signal?.throwIfAborted();
+      const now = this.#clock.now();
+      const decision = await this.#change(pull, (state) => {
+        const taken = takePull(state, now, this.#reserve);
+        return { next: taken.kind === 'go' ? taken.next : undefined, result: taken };
+      });
+      if (decision.kind === 'go') {
+        this.#inFlight.set(id, (this.#inFlight.get(id) ?? 0) + 1);
+        return;
+      }
+      const waitMs = decision.until - now;
+      if (decision.state.probing) {
+        await this.#sleep(id, Math.min(waitMs, probePollMs), signal);
+        continue;
+      }
+      const wait = describeWait(pull, decision.state, waitMs);
+      if (waitMs > this.#maxWaitMs()) {
+        throw new PullBudgetError(
+          `${pull.registry}/${pull.repository}: ${pull.registry} pull budget spent (${decision.state.remaining} of ${decision.state.limit} left, resets in ${formatDuration(waitMs)}), longer than this copy may wait (${formatDuration(this.#maxWaitMs())})`,
+          { registry: pull.registry, repository: pull.repository },
+        );
+      }
+      if (this.#reported.get(id) !== decision.until) {
+        this.#reported.set(id, decision.until);
+        this.#onWait(wait);
+      }
+      await this.#sleep(id, waitMs, signal);
+    }
+  }
+
+  async settle(pull: PullRequest, outcome: { status?: number; reading?: RateLimitReading }): Promise<void> {
+    const id = budgetKey(pull);
+    const others = Math.max(0, (this.#inFlight.get(id) ?? 1) - 1);
+    if (others === 0) this.#inFlight.delete(id);
+    else this.#inFlight.set(id, others);
+    const { reading, status } = outcome;
+    if (reading === undefined && status !== 429) return;
+    const now = this.#clock.now();
+    try {
+      await this.#change(pull, (state) => ({
+        next: reading ? recordReading(state, reading, now, others) : recordRefusal(state),
+        result: undefined,
+      }));
+    } catch (err) {
+      // The pull happened; a store that cannot record it only makes the budget less exact.
+      this.#logger.warn('pull budget not recorded', { registry: pull.registry, error: describeError(err) });
+    }
+    for (const wake of this.#waiters.get(id) ?? []) wake();
+  }
+
+  /**
+   * What this process last learnt of `registry`'s budget (for the identity it last pulled with),
+   * while its window lasts: a dry run's summary. Undefined: unknown.
+   */
+  async known(registry: string): Promise<BudgetState | undefined> {
+    const key = this.#seen.get(registry);
+    const state = key === undefined ? undefined : (await this.#store.read(key))?.state;
+    return state === undefined || state.probing || state.resetAt <= this.#clock.now() ? undefined : state;
+  }
+
+  /** Reads, decides, and writes conditionally, again on a conflict. */
+  async #change<T>(
+    key: PullKey,
+    decide: (state: BudgetState | undefined) => { next: BudgetState | undefined; result: T },
+  ): Promise<T> {
+    for (let conflicts = 0; ; conflicts++) {
+      const stored = await this.#store.read(key);
+      const { next, result } = decide(stored?.state);
+      if (next === undefined || (await this.#store.write(key, next, stored?.version))) return result;
+      if (conflicts >= maxConflicts)
+        throw new PullBudgetError(`${key.registry}: pull budget store kept refusing writes`, {
+          registry: key.registry,
+        });
+    }
+  }
+
+  /** Sleeps `ms` on the clock; a reading of this budget in this process wakes it early. */
+  async #sleep(id: string, ms: number, signal: AbortSignal | undefined): Promise<void> {
+    const woken = new AbortController();
+    const wake = (): void => woken.abort();
+    const waiters = this.#waiters.get(id) ?? new Set();
+    this.#waiters.set(id, waiters.add(wake));
+    try {
+      await this.#clock.sleep(Math.max(0, ms), signal ? AbortSignal.any([signal, woken.signal]) : woken.signal);
+    } catch (err) {
+      if (signal?.aborted) throw err;
+    } finally {
+      waiters.delete(wake);
+      if (waiters.size === 0) this.#waiters.delete(id);
+    }
+  }
+}
+
+function describeWait(pull: PullRequest, state: BudgetState, resetInMs: number): PullWait {
+  return {
+    registry: pull.registry,
+    repository: pull.repository,
+    remaining: state.remaining,
+    limit: state.limit,
+    resetInMs,
+    message: `waiting for ${pull.registry} pull budget: ${state.remaining} left, resets in ${formatDuration(resetInMs)}`,
+  };
+}
+
+/** `5h 59m`, `12m 5s`, `42s`: rounded down, since "resets in" must not promise early. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms)) return 'no limit';
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = total % 60;
+  if (hours > 0) return `${hours}h ${minutes}m`;
+  if (minutes > 0) return `${minutes}m ${seconds}s`;
+  return `${seconds}s`;
+}
