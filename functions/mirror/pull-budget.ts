@@ -41,7 +41,9 @@ export interface PullBudgetOptions {
 /** How often a pull waiting for another's probe looks again (a probe elsewhere cannot wake it). */
 const probePollMs = 1_000;
 /** Conflicting writes in a row before a spender gives up on the store (never reached but by a broken store). */
-const maxConflicts = 50;
+const maxConflicts = 100;
+/** After a few conflicts in a row, spenders step back up to this long (jittered) so that one of them wins. */
+const conflictBackoffMs = 20;
 
 /**
  * The pull budget of upstream registries, per registry and identity: a manifest GET spends a
@@ -93,20 +95,15 @@ export class PullBudget implements PullGate {
         return;
       }
       const waitMs = decision.until - now;
+      if (waitMs > this.#maxWaitMs()) throw this.#tooLong(pull, decision.state, waitMs);
       if (decision.state.probing) {
+        // Another pull is learning the new window's count: look again soon (or when it answers here).
         await this.#sleep(id, Math.min(waitMs, probePollMs), signal);
         continue;
       }
-      const wait = describeWait(pull, decision.state, waitMs);
-      if (waitMs > this.#maxWaitMs()) {
-        throw new PullBudgetError(
-          `${pull.registry}/${pull.repository}: ${pull.registry} pull budget spent (${decision.state.remaining} of ${decision.state.limit} left, resets in ${formatDuration(waitMs)}), longer than this copy may wait (${formatDuration(this.#maxWaitMs())})`,
-          { registry: pull.registry, repository: pull.repository },
-        );
-      }
       if (this.#reported.get(id) !== decision.until) {
         this.#reported.set(id, decision.until);
-        this.#onWait(wait);
+        this.#onWait(describeWait(pull, decision.state, waitMs));
       }
       await this.#sleep(id, waitMs, signal);
     }
@@ -142,6 +139,20 @@ export class PullBudget implements PullGate {
     return state === undefined || state.probing || state.resetAt <= this.#clock.now() ? undefined : state;
   }
 
+  #tooLong(pull: PullRequest, state: BudgetState, waitMs: number): PullBudgetError {
+    const where = `${pull.registry}/${pull.repository}`;
+    const budget = state.probing
+      ? `${pull.registry} pull budget: a new window is being checked (up to ${formatDuration(waitMs)})`
+      : `${pull.registry} pull budget spent (${state.remaining} of ${state.limit} left, resets in ${formatDuration(waitMs)})`;
+    return new PullBudgetError(
+      `${where}: ${budget}, longer than this copy may wait (${formatDuration(this.#maxWaitMs())})`,
+      {
+        registry: pull.registry,
+        repository: pull.repository,
+      },
+    );
+  }
+
   /** Reads, decides, and writes conditionally, again on a conflict. */
   async #change<T>(
     key: PullKey,
@@ -151,6 +162,7 @@ export class PullBudget implements PullGate {
       const stored = await this.#store.read(key);
       const { next, result } = decide(stored?.state);
       if (next === undefined || (await this.#store.write(key, next, stored?.version))) return result;
+      if (conflicts >= 3) await this.#clock.sleep(Math.random() * conflictBackoffMs * Math.min(conflicts, 10));
       if (conflicts >= maxConflicts)
         throw new PullBudgetError(`${key.registry}: pull budget store kept refusing writes`, {
           registry: key.registry,
