@@ -11,17 +11,9 @@ import {
   recordRefusal,
   takePull,
 } from './pull-budget-state.js';
+import { currentPullWaitListener, type PullWait } from './pull-wait-listener.js';
 
-/** A copy waiting for an upstream's window: what the CLI prints and the service puts on the image. */
-export interface PullWait {
-  readonly registry: string;
-  readonly repository: string;
-  readonly remaining: number;
-  readonly limit: number;
-  readonly resetInMs: number;
-  /** "waiting for docker.io pull budget: 0 left, resets in 5h 59m" */
-  readonly message: string;
-}
+export type { PullWait } from './pull-wait-listener.js';
 
 export interface PullBudgetOptions {
   readonly store: PullBudgetStore;
@@ -101,9 +93,12 @@ export class PullBudget implements PullGate {
         await this.#sleep(id, Math.min(waitMs, probePollMs), signal);
         continue;
       }
+      const wait = describeWait(pull, decision.state, waitMs);
+      // The copy this pull is for hears of every wait; the process (a CLI line, a log) once per window end.
+      currentPullWaitListener()?.(wait);
       if (this.#reported.get(id) !== decision.until) {
         this.#reported.set(id, decision.until);
-        this.#onWait(describeWait(pull, decision.state, waitMs));
+        this.#onWait(wait);
       }
       await this.#sleep(id, waitMs, signal);
     }
