@@ -1,6 +1,7 @@
 import { describeError, PullBudgetError } from '../oci/errors.js';
 import { silentLogger, type Logger } from '../oci/log.js';
 import type { PullGate, PullKey, PullRequest } from '../oci/pull-gate.js';
+import { parseImageReference } from '../oci/reference.js';
 import type { RateLimitReading } from '../oci/rate-limit.js';
 import { type Clock, systemClock } from '../oci/retry.js';
 import {
@@ -203,4 +204,27 @@ export function formatDuration(ms: number): string {
   if (hours > 0) return `${hours}h ${minutes}m`;
   if (minutes > 0) return `${minutes}m ${seconds}s`;
   return `${seconds}s`;
+}
+
+/** `budget 76 left of 100 per 6h`, or `budget unknown`: what a dry run says of an upstream. */
+export function describeBudget(known: Pick<BudgetState, 'remaining' | 'limit' | 'windowMs'> | undefined): string {
+  return known === undefined
+    ? 'budget unknown'
+    : `budget ${known.remaining} left of ${known.limit} per ${formatWindow(known.windowMs)}`;
+}
+
+/** `6h`, `90m`, `1s`: a window as registries state it. */
+function formatWindow(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  return `${Math.round(ms / 1000)}s`;
+}
+
+/** The registry a source reference pulls from, whose budget it spends; undefined for what is not a reference (a chart's URL). */
+export function sourceRegistry(source: string): string | undefined {
+  try {
+    return parseImageReference(source).registry;
+  } catch {
+    return undefined;
+  }
 }

@@ -11,7 +11,7 @@ import type { SharedBlobs } from '../mirror/blob-copier.js';
 import type { ImageCopier, PrepareDestination } from '../mirror/copy-image.js';
 import { createCopyEngine } from '../mirror/engine.js';
 import { PullBudget } from '../mirror/pull-budget.js';
-import { MemoryPullBudgetStore, type PullBudgetStore } from '../mirror/pull-budget-state.js';
+import { type BudgetState, MemoryPullBudgetStore, type PullBudgetStore } from '../mirror/pull-budget-state.js';
 import { transportBytesGetter } from '../mirror/helm/http.js';
 import { transportBytesGetter as releaseBytesGetter, transportJsonGetter } from '../mirror/release/graph-http.js';
 import { fetchReleaseSignatures } from '../mirror/release/signatures.js';
@@ -35,6 +35,8 @@ export interface RunEngine {
   readonly getBytes?: (url: string, maxBytes: number) => Promise<Buffer>;
   /** A release's signatures from the signature store (FERRY_RELEASE_SIGNATURES_URL); absent: none configured. */
   readonly releaseSignatures?: (digest: Digest) => Promise<Buffer[]>;
+  /** What this process last learnt of an upstream's pull budget (a dry run reports it); undefined: unknown. */
+  readonly pullBudget?: (registry: string) => Promise<BudgetState | undefined>;
 }
 
 /** One side of a run's copy: the repository of `ref` through the run's engine, and the digest or tag `ref` names. */
@@ -195,6 +197,7 @@ export class EngineFactory implements RunEngines {
         getBytes: (url, maxBytes) => transportBytesGetter(transport).getBytes(url, maxBytes),
         ...(this.#deps.updateGraphUrl ? { updateGraphUrl: this.#deps.updateGraphUrl } : {}),
         ...(this.#deps.releaseSignaturesUrl ? { releaseSignatures: this.#signatures(transport) } : {}),
+        pullBudget: (registry) => this.#pulls.known(registry),
       };
       this.#engines.set(run.runId, engine);
       while (this.#engines.size > 8) this.#engines.delete(this.#engines.keys().next().value!);

@@ -41,13 +41,13 @@ function container(maxWaitMs: number): WorkflowTasks {
 }
 
 /** A run of `count` one-layer images read through `upstream`, each into its own destination repository. */
-async function runOf(name: string, count: number, upstream: RateLimitedRegistry) {
+async function runOf(name: string, count: number, upstream: RateLimitedRegistry, dryRun = false) {
   const prefix = `budget/${name}-${rng.int(1e9)}`;
   const images = Array.from({ length: count }, () => buildImage({ layers: [rng.bytes(1_200)] }));
   for (const [i, image] of images.entries()) await push(src.url, `${prefix}/app${i}`, 'v1', image);
   const runId = `run-${name}-${rng.int(1e9)}`;
   await store.createRun(
-    inProgressRun({ runId, totalImages: count, options: { destination: { registry: dst.host } } }),
+    inProgressRun({ runId, totalImages: count, options: { destination: { registry: dst.host }, dryRun } }),
     images.map((_, index) => ({
       runId,
       index,
@@ -104,6 +104,25 @@ describe('the pull budget of the deployed service (run table on DynamoDB Local)'
       );
       expect(upstream.refusals()).toBe(0);
       expect(await remoteDigest(dst.url, `${prefix}/app1`, 'v1')).toBe(images[1]!.digest);
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  it("the API's dry run says what the run costs against the upstream's budget, as data and in the run's message", async () => {
+    const upstream = await startRateLimitedRegistry(src.url, { limit: 100, windowSeconds: 21_600 });
+    try {
+      const { runId } = await runOf('dry', 2, upstream, true);
+      const lambda = container(60_000);
+      for (const index of [0, 1]) expect(await lambda.copyImage({ runId, index })).toEqual({ status: 'skipped' });
+      const [first, second] = await store.listImages(runId);
+      expect(first?.dryRun?.pullBudget).toEqual({ remaining: 99, limit: 100, windowMs: 21_600_000 });
+      expect(second?.dryRun?.pullBudget).toEqual({ remaining: 98, limit: 100, windowMs: 21_600_000 });
+      expect(await lambda.finish({ runId })).toEqual({ status: 'completed' });
+      expect((await store.getRun(runId))?.message).toMatch(
+        new RegExp(`; ${upstream.host.replace('.', '\\.')}: 2 manifest GETs, budget 98 left of 100 per 6h$`),
+      );
+      expect(upstream.refusals()).toBe(0);
     } finally {
       await upstream.close();
     }
