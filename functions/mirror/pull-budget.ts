@@ -61,6 +61,8 @@ export class PullBudget implements PullGate {
   readonly #waiters = new Map<string, Set<() => void>>();
   /** The last wait reported per budget: one notice per window end, not one per copy. */
   readonly #reported = new Map<string, number>();
+  /** Budgets whose registry answered its last manifest GET with no limit: not looked up until one comes. */
+  readonly #unmetered = new Set<string>();
   /** The identity each registry was last pulled with. */
   readonly #seen = new Map<string, PullKey>();
 
@@ -76,6 +78,11 @@ export class PullBudget implements PullGate {
   async acquire(pull: PullRequest, signal?: AbortSignal): Promise<void> {
     const id = budgetKey(pull);
     this.#seen.set(pull.registry, { registry: pull.registry, identity: pull.identity });
+    // Most registries send no limit (ECR, a paid Docker Hub account): one look at the store is enough.
+    if (this.#unmetered.has(id)) {
+      this.#inFlight.set(id, (this.#inFlight.get(id) ?? 0) + 1);
+      return;
+    }
     for (;;) {
       signal?.throwIfAborted();
       const now = this.#clock.now();
@@ -111,6 +118,8 @@ export class PullBudget implements PullGate {
     if (others === 0) this.#inFlight.delete(id);
     else this.#inFlight.set(id, others);
     const { reading, status } = outcome;
+    if (reading === undefined && status !== undefined && status < 300) this.#unmetered.add(id);
+    if (reading !== undefined) this.#unmetered.delete(id);
     if (reading === undefined && status !== 429) return;
     const now = this.#clock.now();
     try {

@@ -185,6 +185,34 @@ describe('PullBudget around the registry client', () => {
     expect(clock.sleeps[1]).toBeGreaterThan(50_000);
   });
 
+  it('asks the store once about a registry that sends no limit, and again once it sends one', async () => {
+    const clock = new FakeClock();
+    let limited = false;
+    const limit: Record<string, string> = { 'ratelimit-limit': '10;w=60', 'ratelimit-remaining': '9;w=60' };
+    const { transport } = scriptedTransport(clock, () => ({
+      status: 200,
+      headers: limited ? limit : {},
+      body: manifest,
+    }));
+    const store = new MemoryPullBudgetStore();
+    let reads = 0;
+    const counted = {
+      read: (k: Parameters<typeof store.read>[0]) => (reads++, store.read(k)),
+      write: store.write.bind(store),
+    };
+    const budget = new PullBudget({ store: counted, clock });
+    const repo = new RegistryRepository(
+      new RegistryClient('reg.test', transport, anonymous, silentLogger, budget),
+      'a',
+    );
+    for (let i = 0; i < 5; i++) await repo.getManifest('v1');
+    expect(reads).toBe(1);
+    limited = true;
+    await repo.getManifest('v1'); // unmetered still: the answer brings the limit
+    await repo.getManifest('v1');
+    expect(await budget.known('reg.test')).toMatchObject({ limit: 10, remaining: 8 });
+  });
+
   it('keeps one budget per identity, keyed by a hash: never the user name or password', async () => {
     const clock = new FakeClock();
     const { transport } = scriptedTransport(clock, () => ({
