@@ -114,6 +114,35 @@ describe('PullBudget around the registry client', () => {
     expect(clock.sleeps).toEqual([hours6 - 30_000]);
   });
 
+  it("waits as long as the IETF draft's RateLimit-Reset says", async () => {
+    const clock = new FakeClock();
+    let left = 2;
+    const { transport, sent } = scriptedTransport(clock, (): Answer => {
+      if (left === 0) return { status: 429 };
+      left--;
+      const headers = { 'RateLimit-Limit': '2', 'RateLimit-Remaining': String(left), 'RateLimit-Reset': '30' };
+      return {
+        status: 200,
+        headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])),
+        body: manifest,
+      };
+    });
+    const waits: PullWait[] = [];
+    const budget = new PullBudget({ store: new MemoryPullBudgetStore(), clock, onWait: (w) => waits.push(w) });
+    const repo = new RegistryRepository(
+      new RegistryClient('reg.test', transport, anonymous, silentLogger, budget),
+      'a',
+    );
+    await repo.getManifest('v1');
+    await repo.getManifest('v1');
+    const third = repo.getManifest('v1');
+    left = 2; // the registry's window resets while Ferry waits
+    await third;
+    expect(waits.map((w) => w.message)).toEqual(['waiting for reg.test pull budget: 0 left, resets in 30s']);
+    expect(clock.sleeps).toEqual([30_000]);
+    expect(sent).toHaveLength(3);
+  });
+
   it('spends nothing on HEADs: Docker Hub counts GETs of manifests only', async () => {
     const { registry, waits, repo, clock } = setup(2);
     await repo.getManifest('v1');
