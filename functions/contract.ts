@@ -44,7 +44,21 @@ export const RunTable = {
   listPartitionKey: 'gsi1pk',
   listSortKey: 'gsi1sk',
   ttlAttribute: 'expiresAt',
+  /**
+   * A sparse index of image items by run and status (`RUN#<id>#<status>`, then the table's sort
+   * key): `GET /v1/runs/{id}/images?status=failed` reads the failed images only, not the run.
+   */
+  statusIndex: 'byImageStatus',
+  statusPartitionKey: 'gsi2pk',
 } as const;
+
+/**
+ * The longest a run is expected to last. Everything run-scoped in the run table (image items,
+ * the stored request and image-set document, the run item itself) carries a TTL of at most this
+ * plus the retention period from when it was written, so a run that never finishes still
+ * expires; a run that finishes expires its retention period after it ends.
+ */
+export const maxRunDays = 30;
 
 /*
  * Secret names and tags. WARNING: the IAM policies grant reads by these names and this tag;
@@ -159,3 +173,37 @@ export function parseEcrRepositorySettings(
   const settings = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
   return { settings: settings as EcrRepositorySettings };
 }
+
+/**
+ * Error names of the Lambda service and runtime as Step Functions reports them for a task, which
+ * the run workflow's Retry and Catch match and RecordFailure turns into a message. A function that
+ * times out is reported as `Sandbox.Timedout` (or `Lambda.Unknown` with "Task timed out" in the
+ * cause), one that runs out of memory as `Runtime.OutOfMemory` (or `Lambda.Unknown`), a task state
+ * past its own TimeoutSeconds as `States.Timeout`; Lambda's throttling as
+ * `Lambda.TooManyRequestsException`
+ * (https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html).
+ */
+export const LambdaErrors = {
+  timeout: ['Sandbox.Timedout', 'States.Timeout'],
+  outOfMemory: ['Runtime.OutOfMemory'],
+  /** Unhandled: a timeout, an out-of-memory kill or a crash; the cause tells which. */
+  unknown: 'Lambda.Unknown',
+  throttled: ['Lambda.TooManyRequestsException'],
+  /** Transient failures of the Lambda service itself (500s of Invoke). */
+  service: [
+    'Lambda.ServiceException',
+    'Lambda.AWSLambdaException',
+    'Lambda.SdkClientException',
+    'Lambda.ClientExecutionTimeoutException',
+  ],
+} as const;
+
+/**
+ * How many times the workflow invokes CopyImage for one image that keeps answering `continue`
+ * (a huge layer resumed across invocations) before it records the image failed: each invocation is
+ * at most one Lambda timeout long, so this bounds one image's copy at about this many × 15 minutes.
+ */
+export const maxCopyInvocations = 24;
+
+/** The error the workflow records when an image used up {@link maxCopyInvocations}. */
+export const copyInvocationsExceeded = 'Ferry.CopyInvocationsExceeded';

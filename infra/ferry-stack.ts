@@ -56,9 +56,10 @@ export class FerryStack extends Stack {
     // Plan lists the tags of image sets and carries out prune runs: it may take minutes.
     const plan = fn('PlanRun', 'workflow/plan-run', 'plan', { timeout: Duration.minutes(15), memorySize: 512 });
     // Large layers stream for minutes; memory buys network and CPU for hashing.
+    const copyImageLimits = { timeout: Duration.minutes(15), memoryMB: 1024 };
     const copyImage = fn('CopyImage', 'workflow/copy-image', 'copyImage', {
-      timeout: Duration.minutes(15),
-      memorySize: 1024,
+      timeout: copyImageLimits.timeout,
+      memorySize: copyImageLimits.memoryMB,
     });
     const recordFailure = fn('RecordFailure', 'workflow/record-failure', 'recordFailure');
     // Finish pushes a run's rebuilt operator catalogs (issue 10): the catalog image copied by digest
@@ -78,6 +79,7 @@ export class FerryStack extends Stack {
     const workflow = new RunWorkflow(this, 'Workflow', {
       plan,
       copyImage,
+      copyImageLimits,
       recordFailure,
       finish,
       mapConcurrency: config.mapConcurrency,

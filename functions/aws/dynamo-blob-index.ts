@@ -79,6 +79,18 @@ export class DynamoBlobIndex implements BlobIndex, BlobLeases {
     );
   }
 
+  async forget(registry: string, digest: string, repository: string): Promise<void> {
+    await this.#client.send(
+      new DeleteItemCommand({
+        TableName: this.#table,
+        Key: marshall({
+          [RunTable.partitionKey]: blobPartition(registry, digest),
+          [RunTable.sortKey]: `REPO#${repository}`,
+        }),
+      }),
+    );
+  }
+
   async claim(registry: string, digest: string, holder: string, leaseMs: number): Promise<BlobClaim> {
     const now = this.#now().getTime();
     const key = { [RunTable.partitionKey]: blobPartition(registry, digest), [RunTable.sortKey]: 'LEASE' };

@@ -1,15 +1,19 @@
-import {
-  type AttributeValue,
-  BatchWriteItemCommand,
-  GetItemCommand,
-  QueryCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, GetItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { ImageRecord } from '../runs/model.js';
-import type { ImageOutcome } from '../runs/store.js';
+import { capImageMessage } from '../runs/limits.js';
+import type { ImageOutcome, ImageQuery, ImageSlice } from '../runs/store.js';
+import { putBatch } from './dynamo-batch.js';
 import { type DynamoTable, setClause, whenCondition } from './dynamo-expressions.js';
-import { imageKey, imageSortPrefix, runPartition, toImage } from './dynamo-run-items.js';
+import {
+  imageKey,
+  imageSortKey,
+  imageStatusAttribute,
+  imageStatusKey,
+  imageItem,
+  runPartition,
+  toImage,
+} from './dynamo-run-items.js';
 import { RunTable } from '../contract.js';
 
 /**
@@ -23,44 +27,70 @@ export class DynamoImages {
     this.#table = table;
   }
 
-  /** Writes up to 25 images in one batch, retrying what DynamoDB leaves unprocessed. */
-  async putBatch(images: readonly ImageRecord[]): Promise<void> {
-    const table = this.#table.name;
-    let requests = images.map((image) => ({
-      PutRequest: {
-        Item: marshall({ ...imageKey(image.runId, image.index), ...image }, { removeUndefinedValues: true }),
-      },
-    }));
-    for (let attempt = 0; requests.length > 0; attempt++) {
-      const res = await this.#table.client.send(new BatchWriteItemCommand({ RequestItems: { [table]: requests } }));
-      requests = (res.UnprocessedItems?.[table] ?? []).flatMap((r) =>
-        r.PutRequest?.Item ? [{ PutRequest: { Item: r.PutRequest.Item } }] : [],
-      );
-      if (requests.length > 0) {
-        if (attempt >= 8) throw new Error(`DynamoDB left ${requests.length} image items unwritten`);
-        await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
-      }
+  /** Writes up to 25 images in one batch (retrying what DynamoDB leaves unprocessed), each expiring at `expiresAt`. */
+  putBatch(images: readonly ImageRecord[], expiresAt: number): Promise<void> {
+    const items = images.map((image) => marshall(imageItem(image, expiresAt), { removeUndefinedValues: true }));
+    return putBatch(this.#table, items, 'image items');
+  }
+
+  /**
+   * Images of a run in index order after `after`, of one status or all: a status reads the
+   * sparse status index (only that status's items), all of them the run's partition. A table
+   * made before the index existed (an older `ferry serve --data-dir`) is read with a filter.
+   */
+  async page(runId: string, query: Partial<ImageQuery>): Promise<ImageSlice> {
+    if (query.status === undefined || this.#noStatusIndex) return this.#query(runId, query, 'partition');
+    try {
+      return await this.#query(runId, query, 'index');
+    } catch (err) {
+      if (!(err instanceof Error && err.name === 'ValidationException' && /index/i.test(err.message))) throw err;
+      this.#noStatusIndex = true;
+      return this.#query(runId, query, 'partition');
     }
   }
 
-  async list(runId: string): Promise<ImageRecord[]> {
+  /** Set once the table turned out to have no status index. */
+  #noStatusIndex = false;
+
+  async #query(runId: string, query: Partial<ImageQuery>, via: 'index' | 'partition'): Promise<ImageSlice> {
+    const { status, limit = Number.POSITIVE_INFINITY } = query;
+    const index = via === 'index' && status !== undefined;
+    const filter = !index && status !== undefined;
     const images: ImageRecord[] = [];
     let start: Record<string, AttributeValue> | undefined;
     do {
       const res = await this.#table.client.send(
         new QueryCommand({
           TableName: this.#table.name,
-          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :img)',
-          ExpressionAttributeNames: { '#pk': RunTable.partitionKey, '#sk': RunTable.sortKey },
-          ExpressionAttributeValues: marshall({ ':pk': runPartition(runId), ':img': imageSortPrefix }),
-          ConsistentRead: true,
+          ...(index ? { IndexName: RunTable.statusIndex } : {}),
+          KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
+          ...(filter ? { FilterExpression: '#status = :status' } : {}),
+          ExpressionAttributeNames: {
+            '#pk': index ? RunTable.statusPartitionKey : RunTable.partitionKey,
+            '#sk': RunTable.sortKey,
+            ...(filter ? { '#status': 'status' } : {}),
+          },
+          ExpressionAttributeValues: marshall({
+            ':pk': index ? imageStatusKey(runId, status) : runPartition(runId),
+            ':from': imageSortKey(query.after === undefined ? 0 : query.after + 1),
+            ':to': imageSortKey(9_999_999),
+            ...(filter ? { ':status': status } : {}),
+          }),
+          // An index cannot be read consistently; the run's partition is.
+          ...(index ? {} : { ConsistentRead: true }),
+          ...(Number.isFinite(limit) ? { Limit: limit - images.length } : {}),
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),
       );
       images.push(...(res.Items ?? []).map(toImage));
       start = res.LastEvaluatedKey;
-    } while (start);
-    return images;
+    } while (start && images.length < limit);
+    return { items: images, more: start !== undefined };
+  }
+
+  /** Every image of a run, in index order. */
+  async list(runId: string): Promise<ImageRecord[]> {
+    return (await this.page(runId, {})).items;
   }
 
   async get(runId: string, index: number): Promise<ImageRecord | undefined> {
@@ -71,7 +101,7 @@ export class DynamoImages {
   }
 
   async annotate(runId: string, index: number, fields: { digest?: string; message?: string }): Promise<void> {
-    const set = setClause(fields);
+    const set = setClause({ ...fields, message: capImageMessage(fields.message) });
     if (set.expression === '') return;
     await this.#table.client.send(
       new UpdateItemCommand({
@@ -91,10 +121,14 @@ export class DynamoImages {
         new UpdateItemCommand({
           TableName: this.#table.name,
           Key: marshall(imageKey(runId, index)),
-          UpdateExpression: 'SET #s = :pending REMOVE #st',
+          UpdateExpression: 'SET #s = :pending, #g = :g REMOVE #st',
           ConditionExpression: '#s = :running',
-          ExpressionAttributeNames: { '#s': 'status', '#st': 'startTime' },
-          ExpressionAttributeValues: marshall({ ':pending': 'pending', ':running': 'in-progress' }),
+          ExpressionAttributeNames: { '#s': 'status', '#st': 'startTime', '#g': RunTable.statusPartitionKey },
+          ExpressionAttributeValues: marshall({
+            ':pending': 'pending',
+            ':running': 'in-progress',
+            ':g': imageStatusKey(runId, 'pending'),
+          }),
         }),
       ),
     );
@@ -108,11 +142,12 @@ export class DynamoImages {
         new UpdateItemCommand({
           TableName: this.#table.name,
           Key: marshall(imageKey(runId, index)),
-          UpdateExpression: 'SET #s = :running, #st = if_not_exists(#st, :now)',
+          UpdateExpression: 'SET #s = :running, #g = :g, #st = if_not_exists(#st, :now)',
           ConditionExpression: '#s IN (:pending, :running)',
-          ExpressionAttributeNames: { '#s': 'status', '#st': 'startTime' },
+          ExpressionAttributeNames: { '#s': 'status', '#st': 'startTime', '#g': RunTable.statusPartitionKey },
           ExpressionAttributeValues: marshall({
             ':running': 'in-progress',
+            ':g': imageStatusKey(runId, 'in-progress'),
             ':pending': 'pending',
             ':now': this.#table.now().toISOString(),
           }),
@@ -128,8 +163,9 @@ export class DynamoImages {
   finish(runId: string, index: number, outcome: ImageOutcome): Promise<boolean> {
     const set = setClause({
       status: outcome.status,
+      ...imageStatusAttribute(runId, outcome.status),
       endTime: this.#table.now().toISOString(),
-      message: outcome.message,
+      message: capImageMessage(outcome.message),
       digest: outcome.digest,
       bytes: outcome.bytes,
       dryRun: outcome.dryRun,

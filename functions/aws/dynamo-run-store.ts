@@ -1,10 +1,24 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startRequestTimeoutSeconds } from '../contract.js';
 import type { ImageRecord, RunRecord } from '../runs/model.js';
-import type { IdempotencyClaim, ImageOutcome, Page, RunStore, StartImageResult } from '../runs/store.js';
+import { Limiter } from '../mirror/limiter.js';
+import type {
+  IdempotencyClaim,
+  ImageOutcome,
+  ImageQuery,
+  ImageSlice,
+  Page,
+  RequestedImage,
+  RunStore,
+  StartImageResult,
+} from '../runs/store.js';
+import { batchSize } from './dynamo-batch.js';
+import { runScopedExpiry } from './dynamo-run-items.js';
 import type { DynamoTable } from './dynamo-expressions.js';
 import { DynamoIdempotency } from './dynamo-idempotency.js';
+import { countImageInvocation } from './dynamo-image-invocations.js';
 import { DynamoImages } from './dynamo-images.js';
+import { DynamoRunRequests } from './dynamo-run-request.js';
 import { DynamoRuns } from './dynamo-runs.js';
 import { acquireScheduleLock } from './dynamo-schedule-lock.js';
 
@@ -15,8 +29,10 @@ export { createRunTable } from './dynamo-run-table.js';
 export interface DynamoRunStoreOptions {
   readonly client: DynamoDBClient;
   readonly tableName: string;
-  /** How long finished runs are kept (TTL). */
+  /** How long finished runs are kept (TTL); every item of a run expires at most `maxRunDays` (contract.ts) plus this after it is written. */
   readonly retentionDays?: number;
+  /** How many image batches Plan writes at once. */
+  readonly writeConcurrency?: number;
   readonly now?: () => Date;
   /**
    * How long after its claim an Idempotency-Key whose run was never written may be taken over
@@ -41,13 +57,20 @@ export class DynamoRunStore implements RunStore {
   readonly #table: DynamoTable;
   readonly #runs: DynamoRuns;
   readonly #images: DynamoImages;
+  readonly #requests: DynamoRunRequests;
   readonly #keys: DynamoIdempotency;
   readonly #takeoverMs: number;
+  readonly #retentionSeconds: number;
+  readonly #writeConcurrency: number;
 
   constructor(options: DynamoRunStoreOptions) {
     this.#table = { client: options.client, name: options.tableName, now: options.now ?? (() => new Date()) };
-    this.#runs = new DynamoRuns(this.#table, Math.round((options.retentionDays ?? 30) * 86_400));
+    const retentionSeconds = Math.round((options.retentionDays ?? 30) * 86_400);
+    this.#runs = new DynamoRuns(this.#table, retentionSeconds);
     this.#images = new DynamoImages(this.#table);
+    this.#requests = new DynamoRunRequests(this.#table);
+    this.#retentionSeconds = retentionSeconds;
+    this.#writeConcurrency = options.writeConcurrency ?? 8;
     this.#takeoverMs = options.idempotencyTakeoverMs ?? startRequestTimeoutSeconds * 1000 + clockMarginMs;
     this.#keys = new DynamoIdempotency(this.#table, {
       takeoverMs: this.#takeoverMs,
@@ -73,12 +96,12 @@ export class DynamoRunStore implements RunStore {
       renewed = this.#table.now().getTime();
       await this.#keys.renew(run.runId, idempotency, renewed);
     };
-    for (let i = 0; i < images.length; i += 25) {
+    for (let i = 0; i < images.length; i += batchSize) {
       await renew();
-      await this.#images.putBatch(images.slice(i, i + 25));
+      await this.#images.putBatch(images.slice(i, i + batchSize), this.#expiresAt());
     }
     await renew();
-    await this.#runs.put(run);
+    await this.#runs.put(run, this.#expiresAt());
     return { run, created: true };
   }
 
@@ -91,7 +114,15 @@ export class DynamoRunStore implements RunStore {
   }
 
   putRunDocument(runId: string, document: unknown): Promise<void> {
-    return this.#runs.putDocument(runId, document);
+    return this.#runs.putDocument(runId, document, this.#expiresAt());
+  }
+
+  putRunRequest(runId: string, images: readonly RequestedImage[]): Promise<void> {
+    return this.#requests.put(runId, images, this.#expiresAt());
+  }
+
+  getRunRequest(runId: string): Promise<RequestedImage[] | undefined> {
+    return this.#requests.get(runId);
   }
 
   getRunDocument(runId: string): Promise<unknown> {
@@ -99,7 +130,15 @@ export class DynamoRunStore implements RunStore {
   }
 
   async addImages(runId: string, images: readonly ImageRecord[]): Promise<void> {
-    for (let i = 0; i < images.length; i += 25) await this.#images.putBatch(images.slice(i, i + 25));
+    const sorted = [...images].sort((a, b) => a.index - b.index);
+    const last = sorted.pop();
+    const expiresAt = this.#expiresAt();
+    const limiter = new Limiter(this.#writeConcurrency);
+    const batches = [];
+    for (let i = 0; i < sorted.length; i += batchSize) batches.push(sorted.slice(i, i + batchSize));
+    await Promise.all(batches.map((batch) => limiter.run(() => this.#images.putBatch(batch, expiresAt))));
+    // WARNING: the last image goes last, alone: once it reads back, every image is written (RunStore.addImages).
+    if (last !== undefined) await this.#images.putBatch([last], expiresAt);
     await this.#runs.set(runId, { totalImages: images.length });
   }
 
@@ -109,6 +148,10 @@ export class DynamoRunStore implements RunStore {
 
   listImages(runId: string): Promise<ImageRecord[]> {
     return this.#images.list(runId);
+  }
+
+  pageImages(runId: string, query: ImageQuery): Promise<ImageSlice> {
+    return this.#images.page(runId, query);
   }
 
   getImage(runId: string, index: number): Promise<ImageRecord | undefined> {
@@ -134,6 +177,10 @@ export class DynamoRunStore implements RunStore {
     return { kind: 'already-final', image };
   }
 
+  countInvocation(runId: string, index: number): Promise<number> {
+    return countImageInvocation(this.#table, runId, index);
+  }
+
   async finishImage(runId: string, index: number, outcome: ImageOutcome): Promise<boolean> {
     if (!(await this.#images.finish(runId, index, outcome))) return false;
     await this.#runs.count(runId, outcome.status === 'failed', outcome.bytes ?? 0);
@@ -150,6 +197,11 @@ export class DynamoRunStore implements RunStore {
 
   finishRun(runId: string, result: Parameters<RunStore['finishRun']>[1]): Promise<boolean> {
     return this.#runs.finish(runId, result);
+  }
+
+  /** When an item of a run written now expires: the run's longest life plus its retention. */
+  #expiresAt(): number {
+    return runScopedExpiry(this.#table.now(), this.#retentionSeconds);
   }
 
   acquireScheduleLock(

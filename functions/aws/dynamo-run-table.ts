@@ -18,6 +18,7 @@ export async function createRunTable(client: DynamoDBClient, tableName: string):
           RunTable.sortKey,
           RunTable.listPartitionKey,
           RunTable.listSortKey,
+          RunTable.statusPartitionKey,
         ].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
         KeySchema: [
           { AttributeName: RunTable.partitionKey, KeyType: 'HASH' },
@@ -29,6 +30,14 @@ export async function createRunTable(client: DynamoDBClient, tableName: string):
             KeySchema: [
               { AttributeName: RunTable.listPartitionKey, KeyType: 'HASH' },
               { AttributeName: RunTable.listSortKey, KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+          {
+            IndexName: RunTable.statusIndex,
+            KeySchema: [
+              { AttributeName: RunTable.statusPartitionKey, KeyType: 'HASH' },
+              { AttributeName: RunTable.sortKey, KeyType: 'RANGE' },
             ],
             Projection: { ProjectionType: 'ALL' },
           },

@@ -24,8 +24,11 @@ export class DynamoRuns {
     this.#retentionSeconds = retentionSeconds;
   }
 
-  /** Writes the run item, unless one with its id exists. */
-  async put(run: RunRecord): Promise<void> {
+  /**
+   * Writes the run item, unless one with its id exists, expiring at `expiresAt` (the run-scoped
+   * horizon: a run that never ends still goes; ending sets its retention).
+   */
+  async put(run: RunRecord, expiresAt: number): Promise<void> {
     await this.#table.client.send(
       new PutItemCommand({
         TableName: this.#table.name,
@@ -35,6 +38,7 @@ export class DynamoRuns {
             ...run,
             [RunTable.listPartitionKey]: 'RUNS',
             [RunTable.listSortKey]: `${run.startTime}#${run.runId}`,
+            [RunTable.ttlAttribute]: expiresAt,
           },
           { removeUndefinedValues: true },
         ),
@@ -62,11 +66,15 @@ export class DynamoRuns {
    * Writes the run's image-set document (`RUN#<id>` / `SET`) as JSON text: any document fits
    * (the parser caps it at 256 KB), empty strings and all.
    */
-  async putDocument(runId: string, document: unknown): Promise<void> {
+  async putDocument(runId: string, document: unknown, expiresAt: number): Promise<void> {
     await this.#table.client.send(
       new PutItemCommand({
         TableName: this.#table.name,
-        Item: marshall({ ...runDocumentKey(runId), document: JSON.stringify(document) }),
+        Item: marshall({
+          ...runDocumentKey(runId),
+          document: JSON.stringify(document),
+          [RunTable.ttlAttribute]: expiresAt,
+        }),
       }),
     );
   }

@@ -9,6 +9,8 @@ import { type Platform, parsePlatform } from '../oci/manifest.js';
 import { formatLocation, type Location, parseLocation } from '../oci/reference.js';
 import { createCliLogger } from './log.js';
 import { addListCommand } from './list-operators.js';
+import { addArtifactCommands } from './artifacts.js';
+import { addVerbCommands } from './verbs.js';
 import { addLsCommand } from './ls.js';
 import { addPruneCommand } from './prune.js';
 import { addRegistryAccessOptions, collect, positiveInt } from './options.js';
@@ -98,6 +100,7 @@ function addCopyOptions(command: Command): Command {
     .option('--ecr-immutable-tags', 'create ECR repositories with immutable tags')
     .option('--ecr-scan-on-push', 'create ECR repositories with scan on push')
     .option('--ecr-kms-key <arn>', 'create ECR repositories encrypted with this KMS key')
+    .option('--no-cache', 'neither read nor write the blob location cache (~/.cache/ferry: mounts across runs)')
     .option('--json', 'print JSON results on stdout');
 }
 
@@ -163,6 +166,8 @@ export async function main(argv: readonly string[], hooks: MainHooks = {}): Prom
   addLsCommand(program, (code) => (exitCode = code));
   addPruneCommand(program, (code) => (exitCode = code));
   addListCommand(program, (code) => (exitCode = code));
+  addArtifactCommands(program, (code) => (exitCode = code));
+  addVerbCommands(program, (code) => (exitCode = code));
 
   program
     .command('serve')

@@ -5,13 +5,11 @@ import { parseImageSet } from '../mirror/image-set/document.js';
 import { applyPrune, type PruneItemResult, type PrunePlan, planPrune } from '../mirror/prune.js';
 import { parseDeletePlan } from '../mirror/workspace/delete-plan.js';
 import { writeDeletePlan } from '../mirror/workspace/workspace.js';
-import type { Digest } from '../oci/digest.js';
-import { parseEcrHost } from '../oci/ecr-host.js';
 import { describeError, UsageError } from '../oci/errors.js';
-import { type ManifestDeleter, registryManifestDeleter } from '../oci/manifest-deleter.js';
 import { type ImageReference, parseImageReference } from '../oci/reference.js';
 import type { Repository } from '../oci/repository.js';
 import { Env } from '../contract.js';
+import { deleterOnDemand } from './deleter.js';
 import { createCliLogger } from './log.js';
 import { setSources, sourceRegistries } from './set-sources.js';
 import { createRuntime, type Runtime } from './runtime.js';
@@ -102,22 +100,6 @@ function parseTarget(to: string): { registry: string; prefix?: string } {
   const prefix = slash < 0 ? undefined : bare.slice(slash + 1);
   if (prefix !== undefined) usage(`--to ${to}`, () => parseImageReference(`${ref.registry}/${prefix}/x`));
   return { registry: ref.registry, ...(prefix === undefined ? {} : { prefix }) };
-}
-
-/**
- * The plan's deletes: ECR hosts through BatchDeleteImage (the AWS SDK loaded only when one shows
- * up, as runtime.ts loads its other ECR code), every other registry through its DELETE.
- */
-function deleterOnDemand(): ManifestDeleter {
-  let ecr: Promise<ManifestDeleter> | undefined;
-  return {
-    delete: async (repository: Repository, digest: Digest) => {
-      if (repository.registry === undefined || !parseEcrHost(repository.registry))
-        return registryManifestDeleter.delete(repository, digest);
-      ecr ??= import('../aws/ecr-delete.js').then((m) => new m.EcrManifestDeleter());
-      return (await ecr).delete(repository, digest);
-    },
-  };
 }
 
 function runtimeFor(flags: PruneFlags, debug: boolean, source: string[], destination: string): Promise<Runtime> {

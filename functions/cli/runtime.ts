@@ -17,6 +17,7 @@ import { type CopyEngine, createCopyEngine } from '../mirror/engine.js';
 import { MemoryPullBudgetStore } from '../mirror/pull-budget-state.js';
 import { PullBudget } from '../mirror/pull-budget.js';
 import { defaultMinimumRate } from '../mirror/rate-floor.js';
+import { blobCacheDir, FileBlobIndex } from './blob-cache.js';
 import { bindCredential, resolveCredentials } from './credential-flags.js';
 
 /** Options every copying command shares (the pinned copy flags). */
@@ -43,6 +44,11 @@ export interface CopyFlags {
   readonly ecrImmutableTags?: boolean;
   readonly ecrScanOnPush?: boolean;
   readonly ecrKmsKey?: string;
+  /**
+   * The blob location cache (commander's `--no-cache` turns it off): only commands that copy
+   * define the flag, so it is on only where it is `true`.
+   */
+  readonly cache?: boolean;
 }
 
 /** The CLI's copy engine: transport, registries and copier of one process, and its upstreams' pull budgets. */
@@ -125,6 +131,8 @@ export async function createRuntime(
       throw new UsageError(`cannot read --ca-file ${flags.caFile}`, { cause: err });
     }
   }
+  // Looked up for every blob (a local file, read once): small blobs mount too.
+  const cache = flags.cache === true ? new FileBlobIndex({ dir: blobCacheDir(), logger }) : undefined;
   // In memory: one process's copies share it; a wait for the window is one line on stderr.
   const pulls = new PullBudget({
     store: new MemoryPullBudgetStore(),
@@ -151,10 +159,20 @@ export async function createRuntime(
       },
       ...(progress ? { progress } : {}),
       ...(flags.blobConcurrency ? { concurrency: flags.blobConcurrency } : {}),
+      ...(cache ? { shared: { index: cache, minBytes: 0 } } : {}),
     },
     ...(flags.createRepositories === false ? {} : { prepareDestination: ecr.prepare }),
   });
-  return { ...engine, pulls };
+  if (!cache) return { ...engine, pulls };
+  return {
+    ...engine,
+    pulls,
+    // What this process learnt, for the next one: written once, at the end, failed copies included.
+    close: async () => {
+      await cache.flush();
+      await engine.close();
+    },
+  };
 }
 
 /** Registry endpoint overrides: `FERRY_REGISTRY_ENDPOINTS` (pinned), then `--registry-endpoint` flags. */

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from '../oci/log.js';
 import type { WorkflowStarter } from '../runs/ports.js';
 import type { RunOptions } from 'aws-local-stepfunctions';
+import { LocalMapStops } from './local-map-stops.js';
 
 // aws-local-stepfunctions uses Promise.withResolvers (Node 22); Node 20 lacks it.
 const promiseWithResolvers = Promise as unknown as { withResolvers?: unknown };
@@ -30,6 +31,14 @@ export interface LocalWorkflowOptions {
   readonly logger: Logger;
   /** Overrides every Retry interval (tests); the definition's intervals otherwise. */
   readonly retryIntervalMs?: number;
+  /** Overrides every Map's MaxConcurrency (tests: one image at a time); the definition's otherwise. */
+  readonly mapConcurrency?: number;
+  /**
+   * How long one task invocation may run before the state fails with States.Timeout, as a
+   * Lambda's timeout ends an invocation (default 900 s, Lambda's limit; the interpreter's own
+   * default, 60 s, would cut a long copy short).
+   */
+  readonly taskTimeoutSeconds?: number;
 }
 
 /**
@@ -44,12 +53,17 @@ export class LocalWorkflow implements WorkflowStarter {
   readonly #running = new Map<string, { abort: () => void; result: Promise<unknown> }>();
   /** Task invocations under way: an aborted execution (cancel, failFast) leaves them running, as Lambda does. */
   readonly #tasks = new Set<Promise<unknown>>();
+  /** Map semantics the interpreter lacks (see local-map-stops.ts). */
+  readonly #mapStops = new LocalMapStops();
 
   constructor(options: LocalWorkflowOptions) {
     const definition = JSON.parse(readFileSync(options.definitionFile, 'utf8')) as Json;
+    if (options.mapConcurrency !== undefined) setMapConcurrency(definition, options.mapConcurrency);
     this.#overrides = {};
     this.#retryOverrides = {};
-    for (const [stateName, resource] of taskStates(definition)) {
+    for (const [stateName, resource, state] of taskStates(definition)) {
+      if (state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined)
+        state.TimeoutSeconds = options.taskTimeoutSeconds ?? lambdaTimeoutSeconds;
       const task = /function:ferry-([A-Za-z]+)$/.exec(resource)?.[1];
       const handler = task === undefined ? undefined : options.tasks[task];
       if (!handler) throw new Error(`no local handler for task state ${stateName} (${resource})`);
@@ -57,7 +71,11 @@ export class LocalWorkflow implements WorkflowStarter {
       this.#overrides[stateName] = (input) => this.#track(handler(input) as Promise<JSONValue>);
       if (options.retryIntervalMs !== undefined) this.#retryOverrides[stateName] = options.retryIntervalMs;
     }
-    this.#machine = new StateMachine(definition as never, { validationOptions: { checkPaths: true, checkArn: false } });
+    const wrapped = this.#mapStops.wrap(definition);
+    Object.assign(this.#overrides, wrapped.handlers);
+    this.#machine = new StateMachine(wrapped.definition as never, {
+      validationOptions: { checkPaths: true, checkArn: false },
+    });
     this.#logger = options.logger;
   }
 
@@ -67,6 +85,8 @@ export class LocalWorkflow implements WorkflowStarter {
       { runId },
       {
         overrides: { taskResourceLocalHandlers: this.#overrides, retryIntervalOverrides: this.#retryOverrides },
+        // The wrapped Maps key their stops by it (local-map-stops.ts).
+        context: { Execution: { Id: executionId } },
       },
     );
     const result = execution.result
@@ -105,14 +125,17 @@ export class LocalWorkflow implements WorkflowStarter {
   }
 }
 
+/** The longest a Lambda invocation may run. */
+const lambdaTimeoutSeconds = 900;
+
 /** Every Task state (including inside Map item processors) with its Resource. */
-function taskStates(definition: Json): [string, string][] {
-  const found: [string, string][] = [];
+function taskStates(definition: Json): [string, string, { [key: string]: Json }][] {
+  const found: [string, string, { [key: string]: Json }][] = [];
   const walk = (states: Json): void => {
     if (!states || typeof states !== 'object' || Array.isArray(states)) return;
     for (const [name, state] of Object.entries(states)) {
       if (!state || typeof state !== 'object' || Array.isArray(state)) continue;
-      if (state.Type === 'Task' && typeof state.Resource === 'string') found.push([name, state.Resource]);
+      if (state.Type === 'Task' && typeof state.Resource === 'string') found.push([name, state.Resource, state]);
       for (const nested of [state.ItemProcessor, state.Iterator]) {
         if (nested && typeof nested === 'object' && !Array.isArray(nested)) walk(nested.States ?? null);
       }
@@ -122,6 +145,14 @@ function taskStates(definition: Json): [string, string][] {
   };
   if (definition && typeof definition === 'object' && !Array.isArray(definition)) walk(definition.States ?? null);
   return found;
+}
+
+/** Sets every Map's MaxConcurrency, nested ones included. */
+function setMapConcurrency(value: Json, concurrency: number): void {
+  if (!value || typeof value !== 'object') return;
+  if (Array.isArray(value)) return value.forEach((v) => setMapConcurrency(v, concurrency));
+  if (value.Type === 'Map') value.MaxConcurrency = concurrency;
+  Object.values(value).forEach((v) => setMapConcurrency(v, concurrency));
 }
 
 /** How many images the definition copies at once: the largest MaxConcurrency of its Map states (1 without one). */

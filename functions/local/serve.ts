@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import dynalite from 'dynalite';
+import { DynamoBlobIndex } from '../aws/dynamo-blob-index.js';
 import { createRunTable, DynamoRunStore } from '../aws/dynamo-run-store.js';
 import { DynamoImageSets } from '../aws/dynamo-image-sets.js';
 import { EcrAccessFactory } from '../aws/ecr-access.js';
@@ -123,13 +124,17 @@ async function start(options: ServeOptions): Promise<RunningServer> {
   const ecr = new EcrAccessFactory(options.ecrRepositories ?? {});
   const ecrScope = options.ecrRepositoryPrefixes ? new EcrScope(options.ecrRepositoryPrefixes) : undefined;
   const definitionFile = workflowDefinitionFile();
+  const blobIndex = new DynamoBlobIndex({ client, tableName });
   const engines = new EngineFactory({
     vault,
     logger,
     // Every Map iteration runs in this process: give each image the blob streams its own Lambda would have.
     blobConcurrency: blobsPerImage * mapConcurrency(definitionFile),
-    // No shared blob index: every image of a run is copied in this process, whose own memory
-    // and in-flight dedup already see every blob (the index would only add round trips).
+    // The Lambdas' blob index, in this server's table: a layer an earlier run put into a sibling
+    // repository is mounted, not streamed again (across restarts with --data-dir). Only blobs of
+    // 1 MiB and up pay its round trips. Not its leases: they order processes, and a data dir has
+    // one server — a lease in the table is a killed predecessor's, which a resumed copy would wait out.
+    sharedBlobs: { index: blobIndex },
     // ECR hosts (through FERRY_REGISTRY_ENDPOINTS locally) authenticate with the default AWS chain.
     ecr: (roleArn) => ecr.forRole(roleArn),
     ...(options.transport ? { transport: options.transport } : {}),

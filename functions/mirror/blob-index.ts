@@ -2,7 +2,13 @@
 export interface BlobIndex {
   /** Repositories of `registry` known to hold `digest`, most useful first. */
   locations(registry: string, digest: string): Promise<readonly string[]>;
+  /** Remembers that `repository` holds `digest` (copied, mounted or found there), refreshing its age. */
   record(registry: string, digest: string, repository: string): Promise<void>;
+  /**
+   * Drops a location a mount from it refused (the repository or its blob is gone): a location is
+   * trusted only until a mount from it fails, so a stale one costs one refused mount, once.
+   */
+  forget(registry: string, digest: string, repository: string): Promise<void>;
 }
 
 /** An in-process blob index. */
@@ -18,6 +24,11 @@ export class MemoryBlobIndex implements BlobIndex {
     let set = this.#locations.get(key);
     if (!set) this.#locations.set(key, (set = new Set()));
     set.add(repository);
+    return Promise.resolve();
+  }
+
+  forget(registry: string, digest: string, repository: string): Promise<void> {
+    this.#locations.get(`${registry} ${digest}`)?.delete(repository);
     return Promise.resolve();
   }
 

@@ -43,7 +43,7 @@ export class BlobLadder {
     const fields = { digest: descriptor.digest, destination: destination.display };
     if (await destination.headBlob(descriptor)) {
       this.#logger.debug('blob exists at destination: skip', fields);
-      await this.#locations.record(registry, descriptor, destination.name);
+      await this.#remember(destination, registry, descriptor);
       return skipped;
     }
     const tried = new Set<string>();
@@ -59,7 +59,7 @@ export class BlobLadder {
     try {
       this.#logger.debug('blob streamed', { ...fields, size: descriptor.size });
       await streamBlob(source, destination, descriptor, session, this.#stream, signal);
-      await this.#locations.record(registry, descriptor, destination.name);
+      await this.#remember(destination, registry, descriptor);
     } finally {
       await claim.claim?.release();
     }
@@ -115,11 +115,26 @@ export class BlobLadder {
       const mount = await destination.mountBlob(descriptor, from);
       if (mount.mounted) {
         this.#logger.debug('blob mounted', { digest: descriptor.digest, destination: destination.display, from });
-        await this.#locations.record(registry, descriptor, destination.name);
+        await this.#remember(destination, registry, descriptor);
+        // The mount proved `from` still holds it: refreshed, it outlives locations nobody uses.
+        await this.#locations.record(registry, descriptor, from);
         return { outcome: { kind: 'mounted', bytes: 0, from } };
       }
+      // A location is trusted until a mount from it fails (repository deleted, blob gone): forgotten.
+      this.#logger.debug('blob mount refused: location forgotten', {
+        digest: descriptor.digest,
+        destination: destination.display,
+        from,
+      });
+      await this.#locations.forget(registry, descriptor, from);
       session ??= mount.session;
     }
     return session === undefined ? {} : { session };
+  }
+
+  /** Records that `destination` now holds the blob; an OCI layout is no mount source, so it is not recorded. */
+  async #remember(destination: Repository, registry: string, descriptor: Descriptor): Promise<void> {
+    if (destination.registry === undefined) return;
+    await this.#locations.record(registry, descriptor, destination.name);
   }
 }

@@ -57,13 +57,27 @@ export class BlobLocations {
     }
   }
 
-  /** Remembers where a blob now is, in the shared index once per process; a failing index never fails the copy. */
+  /**
+   * Remembers where a blob now is — the ladder calls this only once the registry said so (HEAD,
+   * a 201 mount, a committed upload) — in the shared index once per process, which refreshes the
+   * location's age there. A failing index never fails the copy.
+   */
   async record(registry: string, descriptor: Descriptor, repository: string): Promise<void> {
     if (this.#memory.has(registry, descriptor.digest, repository)) return;
     await this.#memory.record(registry, descriptor.digest, repository);
+    await this.#shareWrite(descriptor, (index) => index.record(registry, descriptor.digest, repository));
+  }
+
+  /** Drops a location a mount from it refused, here and in the shared index. */
+  async forget(registry: string, descriptor: Descriptor, repository: string): Promise<void> {
+    await this.#memory.forget(registry, descriptor.digest, repository);
+    await this.#shareWrite(descriptor, (index) => index.forget(registry, descriptor.digest, repository));
+  }
+
+  async #shareWrite(descriptor: Descriptor, write: (index: BlobIndex) => Promise<void>): Promise<void> {
     if (!this.#shared || !this.isShared(descriptor)) return;
     try {
-      await this.#shared.index.record(registry, descriptor.digest, repository);
+      await write(this.#shared.index);
     } catch (err) {
       this.#logger.warn('blob index write failed', { digest: descriptor.digest, error: String(err) });
     }

@@ -71,6 +71,19 @@ export async function copyReferrers(
   return count;
 }
 
+/**
+ * Lists `referrer` in `subject`'s fallback tag index (`sha256-<hex>`), as oras does when the
+ * registry did not index the subject itself (no `OCI-Subject` on the manifest PUT): read, add
+ * the entry if it is not there, push. The index it replaces is left (oras ≥ 1.1 does not delete it).
+ */
+export async function addFallbackReferrer(
+  repository: Repository,
+  subject: Digest,
+  referrer: Descriptor,
+): Promise<void> {
+  await writeFallbackTag(repository, fallbackTag(subject), [referrer], undefined);
+}
+
 async function writeFallbackTag(
   destination: Repository,
   tag: string,

@@ -28,59 +28,104 @@ const tagPageSchema = z.object({ tags: z.array(z.string()).nullish() });
  * port of its base URL). A `Link` elsewhere is refused before any request: a registry must not
  * steer Ferry to another host, and this client's Authorization must never follow it there.
  */
-export async function listTagPages(
+export function listTagPages(
   client: TagListClient,
   repository: string,
   scopes: readonly string[],
   options: TagListOptions = {},
 ): Promise<string[]> {
   const pageSize = options.pageSize ?? defaultTagPageSize;
-  const maxPages = options.maxPages ?? defaultMaxTagPages;
-  const display = `${client.registry}/${repository}`;
-  const details = { registry: client.registry, repository };
+  return listPages(client, `v2/${repository}/tags/list?n=${pageSize}`, {
+    what: 'tags/list',
+    display: `${client.registry}/${repository}`,
+    details: { registry: client.registry, repository },
+    repository,
+    scopes,
+    schema: tagPageSchema,
+    items: (page) => page.tags ?? [],
+    pageSize,
+    maxPages: options.maxPages ?? defaultMaxTagPages,
+    // Only the first page may say "no such repository"; a later 404 is an error, not an empty rest.
+    emptyOn404: true,
+  });
+}
+
+/** `{"repositories": […]}`. */
+const catalogPageSchema = z.object({ repositories: z.array(z.string()).nullish() });
+
+/**
+ * Every repository of a registry (`GET /v2/_catalog`, scope `registry:catalog:*`), following
+ * `Link` pages under the same rules as tags. Registries that do not offer the catalog answer
+ * 401/403/404: a typed error.
+ */
+export function listCatalogPages(client: TagListClient, options: TagListOptions = {}): Promise<string[]> {
+  const pageSize = options.pageSize ?? defaultTagPageSize;
+  return listPages(client, `v2/_catalog?n=${pageSize}`, {
+    what: '_catalog',
+    display: client.registry,
+    details: { registry: client.registry },
+    scopes: ['registry:catalog:*'],
+    schema: catalogPageSchema,
+    items: (page) => page.repositories ?? [],
+    pageSize,
+    maxPages: options.maxPages ?? defaultMaxTagPages,
+    emptyOn404: false,
+  });
+}
+
+interface PageListing<T> {
+  readonly what: string;
+  readonly display: string;
+  readonly details: { registry: string; repository?: string };
+  readonly repository?: string;
+  readonly scopes: readonly string[];
+  readonly schema: z.ZodType<T>;
+  readonly items: (page: T) => string[];
+  readonly pageSize: number;
+  readonly maxPages: number;
+  readonly emptyOn404: boolean;
+}
+
+async function listPages<T>(client: TagListClient, first: string, listing: PageListing<T>): Promise<string[]> {
+  const { what, display, details } = listing;
   const base = await client.transport.baseUrl(client.registry);
-  const tags: string[] = [];
-  let url = new URL(`v2/${repository}/tags/list?n=${pageSize}`, base);
+  const out: string[] = [];
+  let url = new URL(first, base);
   for (let page = 1; ; page++) {
     const res = await client.request({
       method: 'GET',
       path: url,
-      repository,
-      scopes,
-      // Only the first page may say "no such repository"; a later 404 is an error, not an empty rest.
-      expect: page === 1 ? [200, 404] : [200],
+      ...(listing.repository === undefined ? {} : { repository: listing.repository }),
+      scopes: listing.scopes,
+      expect: page === 1 && listing.emptyOn404 ? [200, 404] : [200],
     });
     if (res.status === 404) {
       discardBody(res.body);
-      return tags;
+      return out;
     }
-    tags.push(...(await readTagPage(res, page, display, details)));
+    out.push(...listing.items(await readPage(res, page, listing)));
     const next = nextLink(res.headers[Header.link]);
-    if (next === undefined) return tags;
+    if (next === undefined) return out;
     const nextUrl = new URL(next, url);
     if (nextUrl.origin !== base.origin)
       throw new TagListError(
-        `${display}: tags/list page ${page} links to another origin (${nextUrl.origin}, not ${base.origin}); refused`,
+        `${display}: ${what} page ${page} links to another origin (${nextUrl.origin}, not ${base.origin}); refused`,
         { ...details, codes: ['LINK_CROSS_ORIGIN'] },
       );
-    if (page >= maxPages)
-      throw new TagListError(`${display}: tags/list has more than ${maxPages} pages of ${pageSize} tags; stopped`, {
-        ...details,
-        codes: ['TOO_MANY_PAGES'],
-      });
+    if (page >= listing.maxPages)
+      throw new TagListError(
+        `${display}: ${what} has more than ${listing.maxPages} pages of ${listing.pageSize}; stopped`,
+        { ...details, codes: ['TOO_MANY_PAGES'] },
+      );
     url = nextUrl;
   }
 }
 
-/** One page's tags: size-capped, parsed and validated; anything else is a typed error naming the repository. */
-async function readTagPage(
-  res: HttpResponse,
-  page: number,
-  display: string,
-  details: { registry: string; repository: string },
-): Promise<string[]> {
+/** One page: size-capped, parsed and validated; anything else is a typed error naming the repository. */
+async function readPage<T>(res: HttpResponse, page: number, listing: PageListing<T>): Promise<T> {
+  const { display, details, what } = listing;
   const invalid = (why: string, cause?: unknown): TagListError =>
-    new TagListError(`${display}: tags/list page ${page} ${why}`, {
+    new TagListError(`${display}: ${what} page ${page} ${why}`, {
       ...details,
       codes: ['TAG_LIST_INVALID'],
       ...(cause === undefined ? {} : { cause }),
@@ -93,9 +138,9 @@ async function readTagPage(
   } catch (err) {
     throw invalid('is not JSON', err);
   }
-  const parsed = tagPageSchema.safeParse(doc);
-  if (!parsed.success) throw invalid('is not a tag list ({"name","tags":[strings]})', parsed.error);
-  return parsed.data.tags ?? [];
+  const parsed = listing.schema.safeParse(doc);
+  if (!parsed.success) throw invalid(`is not a ${what} page`, parsed.error);
+  return parsed.data;
 }
 
 /**

@@ -7,6 +7,7 @@ import { countImages, finalStatus, type RunRecord, type RunStatus } from './mode
 import { pruneSummary } from './prune-run.js';
 import { closeOpenImages, type RunStore } from './store.js';
 import type { RunTaskDeps } from './task-deps.js';
+import { failureMessage, type TaskFailure } from './task-failure.js';
 
 /**
  * Ends a run: its rebuilt catalogs are pushed (see pushCatalogItems), images the workflow never
@@ -48,25 +49,63 @@ export async function finishRun(
   });
   const ended = (await store.getRun(runId)) ?? run;
   await releaseCredentials(deps, logger, runId);
-  await deps.events.runFinished({
-    runId,
-    status: ended.status,
-    totalImages: run.totalImages,
-    imagesFailed: counts.imagesFailed,
-    bytesCopied: counts.bytesCopied,
-    ...(run.options.schedule ? { schedule: run.options.schedule } : {}),
-  });
+  await deps.events.runFinished(finishedEvent(run, ended.status, counts));
   return { status: ended.status };
 }
 
 /**
- * An image the workflow gave up on (its retries spent): failed with `reason`; a failFast run
- * stops with it.
+ * An image the workflow gave up on: failed with a message saying why, which names the invocations
+ * the image took (see failureMessage); a plain `reason` is a typed error's message after its
+ * retries. A failFast run stops with it.
  */
-export async function recordImageFailure(store: RunStore, runId: string, index: number, reason: string): Promise<void> {
-  await store.finishImage(runId, index, { status: 'failed', message: `${reason} (gave up after retries)` });
+export async function recordImageFailure(
+  store: RunStore,
+  runId: string,
+  index: number,
+  failure: TaskFailure | string,
+): Promise<void> {
+  const message =
+    typeof failure === 'string'
+      ? `${failure} (gave up after retries)`
+      : failureMessage(failure, (await store.getImage(runId, index))?.invocations ?? 0);
+  await store.finishImage(runId, index, { status: 'failed', message });
   const run = await store.getRun(runId);
   if (run) await stopIfFailFast(store, run);
+}
+
+/**
+ * Finish failed, its retries spent (the workflow's FinishFailed step): the run is finalised all
+ * the same, so that it never stays in progress — which would also keep its schedule's lock, taken
+ * over only from a run that ended. Only what cannot fail for Finish's reason: images never reached
+ * are closed, the run is marked failed with a message naming `cause`, its secrets released and
+ * `Ferry Run Finished` published. No catalog is pushed. Closing, releasing and publishing are each
+ * best effort (the run's own counters stand in for a recount); marking the run failed is not.
+ */
+export async function finishFailedRun(
+  deps: Pick<RunTaskDeps, 'store' | 'events' | 'vault'>,
+  logger: Logger,
+  runId: string,
+  cause: string,
+): Promise<{ status: RunStatus | 'missing' }> {
+  const { store } = deps;
+  const run = await store.getRun(runId);
+  if (!run) return { status: 'missing' };
+  const message = `the run could not finish: ${cause}`;
+  let counts = { imagesProcessed: run.imagesProcessed, imagesFailed: run.imagesFailed, bytesCopied: run.bytesCopied };
+  try {
+    counts = countImages(await closeOpenImages(store, runId, `not copied: ${message}`, { statuses: ['pending'] }));
+  } catch (err) {
+    logger.warn('open images not closed after Finish failed', { runId, error: describeError(err) });
+  }
+  await store.finishRun(runId, { status: 'failed', message, ...counts });
+  const ended = (await store.getRun(runId)) ?? run;
+  await releaseCredentials(deps, logger, runId);
+  try {
+    await deps.events.runFinished(finishedEvent(run, ended.status, counts));
+  } catch (err) {
+    logger.warn('Ferry Run Finished not published after Finish failed', { runId, error: describeError(err) });
+  }
+  return { status: ended.status };
 }
 
 /** failFast: the first failure ends the run at once, so no further image starts (startImage checks the run). */
@@ -86,4 +125,20 @@ async function releaseCredentials(deps: Pick<RunTaskDeps, 'vault'>, logger: Logg
   } catch (err) {
     logger.warn('run secrets not deleted (the sweep will)', { runId, error: describeError(err) });
   }
+}
+
+/** The detail of `Ferry Run Finished` for a run that ended with `status` and these counts. */
+function finishedEvent(
+  run: RunRecord,
+  status: RunStatus,
+  counts: { imagesFailed: number; bytesCopied: number },
+): Parameters<RunTaskDeps['events']['runFinished']>[0] {
+  return {
+    runId: run.runId,
+    status,
+    totalImages: run.totalImages,
+    imagesFailed: counts.imagesFailed,
+    bytesCopied: counts.bytesCopied,
+    ...(run.options.schedule ? { schedule: run.options.schedule } : {}),
+  };
 }

@@ -123,6 +123,8 @@ export const imageRecordSchema = z
     endTime: z.string().optional(),
     digest: z.string().optional(),
     bytes: z.number().optional(),
+    /** How many times the workflow invoked the copy task for this image (retries and resumptions included). */
+    invocations: z.number().optional(),
     /** Set on the images of a dry run: what a copy would do (the run's summary counts these). */
     dryRun: dryRunResultSchema.optional(),
     /** An image set's image that matched `blockedImages`: recorded `skipped`, never copied. */

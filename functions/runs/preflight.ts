@@ -6,6 +6,7 @@ import { type RunEngine, runImage } from './engine.js';
 import { countImages, type ImageRecord, type RunRecord } from './model.js';
 import { expandRun } from './expand-run.js';
 import { pruneRun } from './prune-run.js';
+import { writeRequestedImages } from './plan-images.js';
 import { closeOpenImages, type ImageOutcome, type RunStore } from './store.js';
 import type { RunTaskDeps } from './task-deps.js';
 
@@ -42,7 +43,7 @@ export async function preflightRun(
       return stop;
     }
     if (prune) return stop;
-  }
+  } else await writeRequestedImages(store, run);
   const images = await store.listImages(runId);
 
   const refusedDestination = await checkDestination(run, engine, images[0]);

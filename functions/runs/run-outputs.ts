@@ -12,6 +12,7 @@ import { formatSignatureConfigMap, signatureConfigMapsYaml } from '../mirror/rel
 import { parseDigest } from '../oci/digest.js';
 import { ConflictError, RunNotFoundError } from './errors.js';
 import type { ImageRecord, RunRecord } from './model.js';
+import { type QueryInput, type TextPage, textPage } from './run-reads.js';
 import type { RunStore } from './store.js';
 
 /** The two mirror sets of a run: `idms` for the images mirrored by digest, `itms` for those by tag. */
@@ -89,13 +90,15 @@ export class RunOutputs {
   }
 
   /**
-   * `mirroring_errors.txt`'s lines for the run's failed images, in image order; empty when none failed.
+   * `mirroring_errors.txt`'s lines for the run's failed images, in image order, a page at a time
+   * (`limit`, `nextToken`: see textPage); empty when none failed. Reads the failed images only.
    *
-   * @throws RunNotFoundError for an unknown run.
+   * @throws RunNotFoundError for an unknown run; InvalidTokenError or BadRequestError for a bad query.
    */
-  async errors(runId: string): Promise<string> {
-    const { images } = await this.#read(runId);
-    return formatMirroringErrors(entriesOf(images)) ?? '';
+  async errors(runId: string, query: QueryInput = {}): Promise<TextPage> {
+    const run = await this.#store.getRun(runId);
+    if (!run) throw new RunNotFoundError(runId);
+    return textPage(this.#store, run, 'errors', query, (i) => formatMirroringErrors(entriesOf([i])), 'failed');
   }
 
   /**

@@ -15,6 +15,11 @@ export interface RunView {
   imageSet?: { name?: string; version?: number };
   /** `prune` for a prune run (absent: a copy). */
   action?: 'prune';
+  /**
+   * Where the images are paged (`/v1/runs/{id}/images`): set, with `images` empty, on a run of
+   * more than 1,000 images (or whose images would not fit one response).
+   */
+  imagesUrl?: string;
   images?: Record<
     string,
     {
@@ -26,6 +31,8 @@ export interface RunView {
       endTime?: string;
       digest?: string;
       bytes?: number;
+      /** How many copy-task invocations the image took (added in issue 11; absent before its first). */
+      invocations?: number;
     }
   >;
 }
@@ -49,7 +56,7 @@ export function toView(run: RunRecord): RunView {
 
 /** One image as `GET /v1/runs/{runId}` shows it. */
 export function imageView(image: ImageRecord): NonNullable<RunView['images']>[string] {
-  const { source, status, message, startTime, endTime, digest, bytes, prune } = image;
+  const { source, status, message, startTime, endTime, digest, bytes, prune, invocations } = image;
   return {
     source,
     status: prune ?? status,
@@ -58,5 +65,6 @@ export function imageView(image: ImageRecord): NonNullable<RunView['images']>[st
     ...(endTime ? { endTime } : {}),
     ...(digest ? { digest } : {}),
     ...(bytes === undefined ? {} : { bytes }),
+    ...(invocations === undefined ? {} : { invocations }),
   };
 }

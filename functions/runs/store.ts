@@ -13,6 +13,26 @@ export interface Page<T> {
   readonly nextToken?: string;
 }
 
+/** An image a run's request lists, as the run stores it until its Plan writes the image items. */
+export interface RequestedImage {
+  readonly source: string;
+  readonly destination: string;
+}
+
+/** Which of a run's images one read returns: after index `after` (exclusive), in index order, at most `limit`. */
+export interface ImageQuery {
+  readonly limit: number;
+  readonly after?: number;
+  /** Only images with this status (the record's status: a prune run's tags are `completed`/`skipped`). */
+  readonly status?: ImageStatus;
+}
+
+/** One read of a run's images: `more` when images beyond the last one may match. */
+export interface ImageSlice {
+  readonly items: ImageRecord[];
+  readonly more: boolean;
+}
+
 export interface ImageOutcome {
   readonly status: Extract<ImageStatus, 'completed' | 'skipped' | 'failed'>;
   readonly message?: string;
@@ -73,13 +93,26 @@ export interface RunStore {
   putRunDocument(runId: string, document: unknown): Promise<void>;
   getRunDocument(runId: string): Promise<unknown>;
   /**
-   * Writes the images a run's set expanded to (indexes 0…n-1; a retried expansion overwrites
-   * them), then sets the run's `totalImages` to `images.length`.
+   * Keeps the images a run's request lists (any number the API accepts: stored in item-sized
+   * pieces), written before the run itself; the workflow's Plan task writes the image items from
+   * it, so that starting a run writes a few items, not one per image.
+   */
+  putRunRequest(runId: string, images: readonly RequestedImage[]): Promise<void>;
+  /** The images the run's request listed; undefined for a run that stored none (a set, or an older run whose items were written at its start). */
+  getRunRequest(runId: string): Promise<RequestedImage[] | undefined>;
+  /**
+   * Writes a run's images (indexes 0…n-1; a retried write overwrites them), in parallel batches,
+   * then sets the run's `totalImages` to `images.length`.
+   * WARNING: the image with the highest index is written last: once it can be read, every image
+   * is written (Plan relies on this to write a run's images once, also when it is retried).
    */
   addImages(runId: string, images: readonly ImageRecord[]): Promise<void>;
   getRun(runId: string): Promise<RunRecord | undefined>;
   listRuns(limit: number, nextToken?: string): Promise<Page<RunRecord>>;
+  /** Every image of the run, in index order (the workflow's reads; the API pages with `pageImages`). */
   listImages(runId: string): Promise<ImageRecord[]>;
+  /** One slice of the run's images in index order, optionally of one status only, without reading the others. */
+  pageImages(runId: string, query: ImageQuery): Promise<ImageSlice>;
   getImage(runId: string, index: number): Promise<ImageRecord | undefined>;
   /** Records what preflight learned (resolved digest, a message) on a still-pending image. */
   annotateImage(runId: string, index: number, fields: { digest?: string; message?: string }): Promise<void>;
@@ -87,6 +120,11 @@ export interface RunStore {
   reopenImage(runId: string, index: number): Promise<boolean>;
   /** pending|in-progress → in-progress, only while the run is in progress. */
   startImage(runId: string, index: number): Promise<StartImageResult>;
+  /**
+   * One more invocation of the image's copy task (counted on every start, retries and `continue`
+   * resumptions included): adds one to the image's `invocations` and returns the new count.
+   */
+  countInvocation(runId: string, index: number): Promise<number>;
   /** pending|in-progress → a final status; adds to the run's counters. Returns false when the image was already final. */
   finishImage(runId: string, index: number, outcome: ImageOutcome): Promise<boolean>;
   setExecution(runId: string, executionId: string): Promise<void>;

@@ -10,18 +10,24 @@ import { type RunEngine, runImage } from './engine.js';
 import { cancelledMessage } from './cancellation.js';
 import { copyChartItem } from './chart-items.js';
 import { assessImage } from './dry-run.js';
-import { finishRun, recordImageFailure, stopIfFailFast } from './finish-run.js';
+import { finishFailedRun, finishRun, recordImageFailure, stopIfFailFast } from './finish-run.js';
 import type { ImageRecord, ImageStatus, RunRecord, RunStatus } from './model.js';
 import { type Preflight, preflightRun } from './preflight.js';
 import type { RunTaskDeps } from './task-deps.js';
+import type { TaskFailure } from './task-failure.js';
 
 export type { RunTaskDeps } from './task-deps.js';
 export type { Preflight } from './preflight.js';
+export type { CopyLimits, TaskFailure } from './task-failure.js';
 
-/** Where one image's copy stands after `copyImage`: its own status, or the run's when the run had ended. */
-export interface CopyImageResult {
-  readonly status: ImageStatus | RunStatus;
-}
+/**
+ * Where one image's copy stands after `copyImage`: its own status, or the run's when the run had
+ * ended; or `continue`: the copy parked its work before the Lambda deadline (a huge layer's
+ * checkpoint) and the workflow invokes the task again, while `invocations` (the image's count so
+ * far) stays under maxCopyInvocations (contract.ts).
+ */
+export type CopyImageResult =
+  { readonly status: ImageStatus | RunStatus } | { readonly status: 'continue'; readonly invocations: number };
 
 /**
  * The use cases of a run's workflow, on parsed values: preflight the run, copy one image, record
@@ -50,6 +56,8 @@ export class RunTasks {
     if (started.kind === 'run-not-active') return { status: started.status };
     if (started.kind === 'already-final') return { status: started.image.status };
     const { run, image } = started;
+    // Counted before any work: an invocation the Lambda deadline or memory kills still counts.
+    await this.#deps.store.countInvocation(runId, index);
     const cancel = watchCancel(runId, {
       store: this.#deps.store,
       ...(this.#deps.cancellations ? { cancellations: this.#deps.cancellations } : {}),
@@ -62,15 +70,23 @@ export class RunTasks {
     }
   }
 
-  /** An image the workflow gave up on after its retries: failed with `reason`; a failFast run stops. */
-  async recordFailure(runId: string, index: number, reason: string): Promise<{ status: 'failed' }> {
-    await recordImageFailure(this.#deps.store, runId, index, reason);
+  /**
+   * An image the workflow gave up on: failed with a message saying why (see failureMessage; a
+   * plain `reason` is taken as a typed error's message after its retries); a failFast run stops.
+   */
+  async recordFailure(runId: string, index: number, failure: TaskFailure | string): Promise<{ status: 'failed' }> {
+    await recordImageFailure(this.#deps.store, runId, index, failure);
     return { status: 'failed' };
   }
 
   /** Final status and counts, credentials released, the event published; see finishRun. */
   finish(runId: string): Promise<{ status: RunStatus | 'missing' }> {
     return finishRun(this.#deps, this.#logger, runId);
+  }
+
+  /** Finish failed (its retries spent): the run is only marked failed with `cause`; see finishFailedRun. */
+  finishFailed(runId: string, cause: string): Promise<{ status: RunStatus | 'missing' }> {
+    return finishFailedRun(this.#deps, this.#logger, runId, cause);
   }
 
   /**

@@ -97,6 +97,8 @@ export class FerryApi extends Construct {
     method(run, 'GET');
     method(run.addResource('cancel'), 'POST');
     method(run.addResource('mapping'), 'GET');
+    // A run's images a page at a time (issue 11): `GET /v1/runs/{id}` lists them inline up to 1,000.
+    method(run.addResource('images'), 'GET');
     // A run's workspace files (issue 9): mirror sets, failures, the dry-run plan.
     for (const output of ['idms', 'itms', 'cluster-resources', 'errors', 'plan'])
       method(run.addResource(output), 'GET');

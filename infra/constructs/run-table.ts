@@ -3,7 +3,7 @@ import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/
 import { Construct } from 'constructs';
 import { RunTable as Names } from '../../functions/contract.js';
 
-/** Run state: one table, on-demand, PITR, encrypted, TTL on finished runs. */
+/** Run state: one table, on-demand, PITR, encrypted, TTL on every run-scoped item. */
 export class RunTable extends Construct {
   readonly table: TableV2;
 
@@ -22,6 +22,12 @@ export class RunTable extends Construct {
           indexName: Names.listIndex,
           partitionKey: { name: Names.listPartitionKey, type: AttributeType.STRING },
           sortKey: { name: Names.listSortKey, type: AttributeType.STRING },
+        },
+        {
+          // Sparse: only image items carry its key, so `?status=failed` reads the failed images only.
+          indexName: Names.statusIndex,
+          partitionKey: { name: Names.statusPartitionKey, type: AttributeType.STRING },
+          sortKey: { name: Names.sortKey, type: AttributeType.STRING },
         },
       ],
     });

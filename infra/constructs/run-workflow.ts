@@ -11,32 +11,30 @@ import {
   JsonPath,
   LogLevel,
   Map as MapState,
+  Pass,
+  Result,
   type IChainable,
   type INextable,
   StateMachine,
   StateMachineType,
   Succeed,
+  TaskInput,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { copyInvocationsExceeded, LambdaErrors, maxCopyInvocations } from '../../functions/contract.js';
 import { RetryableErrorNames } from '../../functions/oci/errors.js';
 
 export interface RunWorkflowProps {
   readonly plan: IFunction;
   readonly copyImage: IFunction;
+  /** CopyImage's Lambda limits, which RecordFailure names when an invocation hit one. */
+  readonly copyImageLimits: { readonly timeout: Duration; readonly memoryMB: number };
   readonly recordFailure: IFunction;
   readonly finish: IFunction;
   readonly mapConcurrency: number;
   readonly logRetention: RetentionDays;
 }
-
-/** Errors of the Lambda service itself, worth retrying. */
-const lambdaServiceErrors = [
-  'Lambda.ServiceException',
-  'Lambda.AWSLambdaException',
-  'Lambda.SdkClientException',
-  'Lambda.TooManyRequestsException',
-];
 
 /**
  * The run workflow, defined once: Plan → Map over images (Distributed for large runs) → Finish.
@@ -47,42 +45,80 @@ export class RunWorkflow extends Construct {
 
   constructor(scope: Construct, id: string, props: RunWorkflowProps) {
     super(scope, id);
-    const invoke = (name: string, fn: IFunction, resultPath: string): LambdaInvoke => {
+    const invoke = (name: string, fn: IFunction, resultPath: string, payload?: TaskInput): LambdaInvoke => {
       const task = new LambdaInvoke(this, name, {
         lambdaFunction: fn,
         payloadResponseOnly: true,
         resultPath,
         retryOnServiceExceptions: false,
+        ...(payload ? { payload } : {}),
       });
       task.addRetry({
-        errors: lambdaServiceErrors,
+        errors: [...LambdaErrors.service],
         interval: Duration.seconds(1),
         backoffRate: 2,
         maxAttempts: 4,
         jitterStrategy: JitterType.FULL,
       });
+      // Throttling (the account's concurrency is shared): wait longer, more often, before giving up.
+      task.addRetry({
+        errors: [...LambdaErrors.throttled],
+        interval: Duration.seconds(2),
+        backoffRate: 2,
+        maxAttempts: 8,
+        maxDelay: Duration.seconds(60),
+        jitterStrategy: JitterType.FULL,
+      });
       return task;
     };
-    const finish = invoke('Finish', props.finish, '$.finish');
-    finish.next(new Succeed(this, 'Done'));
+
+    const finish = this.#finish(invoke, props.finish);
 
     const perImage = (prefix: string): IChainable => {
       const copy = invoke(`${prefix}CopyImage`, props.copyImage, '$.copy');
-      // What the Lambda could not retry itself: a timeout (States.Timeout), and typed retryable
-      // errors raised outside the one retry layer (a token endpoint's reset, a manifest whose bytes
-      // did not match). Registry errors that layer — or the blob ladder — already gave up on are
-      // marked exhausted, and the task records them as failed instead of throwing them (isRetryable
-      // in functions/oci/retry.ts), so a failing registry is never retried a second round from here.
+      // What the Lambda could not retry itself: typed retryable errors raised outside the one retry
+      // layer (a token endpoint's reset, a manifest whose bytes did not match). Registry errors that
+      // layer — or the blob ladder — already gave up on are marked exhausted, and the task records
+      // them as failed instead of throwing them (isRetryable in functions/oci/retry.ts).
       copy.addRetry({
-        errors: [...RetryableErrorNames, 'States.Timeout'],
+        errors: [...RetryableErrorNames],
         interval: Duration.seconds(2),
         backoffRate: 2,
         maxAttempts: 3,
         jitterStrategy: JitterType.FULL,
       });
-      const record = invoke(`${prefix}RecordFailure`, props.recordFailure, '$.copy');
+      // An invocation that hit the Lambda deadline gets one more (it resumes from its checkpoint,
+      // if it left one); out of memory or an unknown crash would only repeat itself: recorded at once.
+      copy.addRetry({ errors: [...LambdaErrors.timeout], interval: Duration.seconds(1), maxAttempts: 1 });
+      const record = invoke(
+        `${prefix}RecordFailure`,
+        props.recordFailure,
+        '$.copy',
+        TaskInput.fromObject({
+          runId: JsonPath.stringAt('$.runId'),
+          index: JsonPath.numberAt('$.index'),
+          error: JsonPath.objectAt('$.error'),
+          limits: {
+            timeoutSeconds: props.copyImageLimits.timeout.toSeconds(),
+            memoryMB: props.copyImageLimits.memoryMB,
+          },
+        }),
+      );
       copy.addCatch(record, { errors: ['States.ALL'], resultPath: '$.error' });
-      const check = new Choice(this, `${prefix}StopOnFailure`)
+      // The guard of the `continue` loop: RecordFailure says the image used up its invocations.
+      const exhausted = new Pass(this, `${prefix}InvocationsExhausted`, {
+        result: Result.fromObject({
+          Error: copyInvocationsExceeded,
+          Cause: `copy-image answered "continue" ${maxCopyInvocations} times`,
+        }),
+        resultPath: '$.error',
+      });
+      exhausted.next(record);
+      const continuing = Condition.stringEquals('$.copy.status', 'continue');
+      const check = new Choice(this, `${prefix}NextStep`)
+        // A copy that parked a huge layer before its deadline: invoke it again to resume.
+        .when(Condition.and(continuing, Condition.numberLessThan('$.copy.invocations', maxCopyInvocations)), copy)
+        .when(continuing, exhausted)
         .when(
           Condition.and(Condition.booleanEquals('$.failFast', true), Condition.stringEquals('$.copy.status', 'failed')),
           new Fail(this, `${prefix}ImageFailed`, {
@@ -107,12 +143,14 @@ export class RunWorkflow extends Construct {
       resultPath: JsonPath.DISCARD,
     });
     inline.itemProcessor(perImage('Inline'));
+    // failFast: Plan answers 0 and the first failed child ends the Map Run (no more children
+    // start); otherwise 100, and a child that fails (its RecordFailure could not write) ends only itself.
     const distributed = new DistributedMap(this, 'CopyImagesAtScale', {
       itemsPath: '$.plan.indexes',
       itemSelector,
       maxConcurrency: props.mapConcurrency,
       resultPath: JsonPath.DISCARD,
-      toleratedFailurePercentage: 100,
+      toleratedFailurePercentagePath: '$.plan.toleratedFailurePercentage',
     });
     distributed.itemProcessor(perImage('Distributed'));
     for (const map of [inline, distributed] as (INextable & { addCatch: MapState['addCatch'] })[]) {
@@ -139,5 +177,32 @@ export class RunWorkflow extends Construct {
         includeExecutionData: false,
       },
     });
+  }
+
+  /**
+   * Finish, which always finalises the run: retried, then caught by FinishFailed — the same
+   * function with the error, which only marks the run failed naming the cause (releasing its
+   * schedule lock: a lock passes on from a run no longer in progress), releases its secrets and
+   * ends the execution failed. FinishFailed has no Catch: the chain cannot loop.
+   */
+  #finish(
+    invoke: (name: string, fn: IFunction, resultPath: string, payload?: TaskInput) => LambdaInvoke,
+    fn: IFunction,
+  ): LambdaInvoke {
+    const finish = invoke('Finish', fn, '$.finish');
+    finish.addRetry({ errors: ['States.ALL'], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 2 });
+    finish.next(new Succeed(this, 'Done'));
+    const failed = invoke(
+      'FinishFailed',
+      fn,
+      '$.finish',
+      TaskInput.fromObject({ runId: JsonPath.stringAt('$.runId'), finishError: JsonPath.objectAt('$.finishError') }),
+    );
+    failed.addRetry({ errors: ['States.ALL'], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 3 });
+    failed.next(
+      new Fail(this, 'RunNotFinished', { error: 'FinishFailed', cause: 'Finish failed: the run was marked failed' }),
+    );
+    finish.addCatch(failed, { errors: ['States.ALL'], resultPath: '$.finishError' });
+    return finish;
   }
 }

@@ -102,6 +102,20 @@ describe('FerryStack', () => {
     });
   });
 
+  it("indexes image items by run and status, so a run's failed images are read without reading the run", () => {
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      GlobalSecondaryIndexes: Match.arrayWith([
+        Match.objectLike({
+          IndexName: 'byImageStatus',
+          KeySchema: [
+            { AttributeName: 'gsi2pk', KeyType: 'HASH' },
+            { AttributeName: 'sk', KeyType: 'RANGE' },
+          ],
+        }),
+      ]),
+    });
+  });
+
   it('defines Plan → Map (inline and Distributed) → Finish with typed retries and a catch per image', () => {
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       TracingConfiguration: { Enabled: true },
@@ -123,7 +137,7 @@ describe('FerryStack', () => {
     const inner = (states.CopyImages!.ItemProcessor as { States: Record<string, Record<string, unknown>> }).States;
     expect(inner.InlineCopyImage!.Retry).toContainEqual(
       expect.objectContaining({
-        ErrorEquals: [...RetryableErrorNames, 'States.Timeout'],
+        ErrorEquals: [...RetryableErrorNames],
         MaxAttempts: 3,
         BackoffRate: 2,
         JitterStrategy: 'FULL',
@@ -132,19 +146,79 @@ describe('FerryStack', () => {
     expect(inner.InlineCopyImage!.Catch).toEqual([
       { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'InlineRecordFailure' },
     ]);
-    expect(inner.InlineStopOnFailure).toMatchObject({ Type: 'Choice' });
+    expect(inner.InlineNextStep).toMatchObject({ Type: 'Choice' });
     expect(states.Finish).toMatchObject({
       Type: 'Task',
       Resource: 'arn:aws:lambda:local:000000000000:function:ferry-finish',
     });
   });
 
+  it('always finalises a run: Finish is retried, then caught by FinishFailed (same function, given the error), which ends failed and cannot loop', () => {
+    const states = definition.States as Record<string, Record<string, unknown>>;
+    expect(states.Finish!.Retry).toContainEqual(
+      expect.objectContaining({ ErrorEquals: ['States.ALL'], MaxAttempts: 2 }),
+    );
+    expect(states.Finish!.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.finishError', Next: 'FinishFailed' },
+    ]);
+    expect(states.FinishFailed).toMatchObject({
+      Type: 'Task',
+      Resource: 'arn:aws:lambda:local:000000000000:function:ferry-finish',
+      Parameters: { 'runId.$': '$.runId', 'finishError.$': '$.finishError' },
+      Next: 'RunNotFinished',
+    });
+    expect(states.FinishFailed!.Catch).toBeUndefined();
+    expect(states.RunNotFinished).toMatchObject({ Type: 'Fail', Error: 'FinishFailed' });
+    // Every way out of the Maps and Plan reaches Finish.
+    for (const name of ['CopyImages', 'CopyImagesAtScale', 'Plan'])
+      expect(states[name]!.Catch).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'Finish' })]);
+  });
+
+  it('stops a failFast Distributed Map at its first failed child: the tolerated percentage comes from Plan', () => {
+    const states = definition.States as Record<string, Record<string, unknown>>;
+    expect(states.CopyImagesAtScale).toMatchObject({
+      ToleratedFailurePercentagePath: '$.plan.toleratedFailurePercentage',
+    });
+    expect(states.CopyImagesAtScale).not.toHaveProperty('ToleratedFailurePercentage');
+  });
+
+  it('handles the Lambda service’s own failures by name, and loops CopyImage on "continue" up to a bound', () => {
+    const states = definition.States as Record<string, Record<string, unknown>>;
+    for (const [map, prefix] of [
+      ['CopyImages', 'Inline'],
+      ['CopyImagesAtScale', 'Distributed'],
+    ] as const) {
+      const inner = (states[map]!.ItemProcessor as { States: Record<string, Record<string, unknown>> }).States;
+      const copy = inner[`${prefix}CopyImage`]!;
+      expect(copy.Retry).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ ErrorEquals: ['Lambda.TooManyRequestsException'], BackoffRate: 2, MaxAttempts: 8 }),
+          expect.objectContaining({ ErrorEquals: ['Sandbox.Timedout', 'States.Timeout'], MaxAttempts: 1 }),
+        ]),
+      );
+      // Out of memory and Lambda.Unknown are not retried: RecordFailure names them at once.
+      const retried = (copy.Retry as { ErrorEquals: string[] }[]).flatMap((r) => r.ErrorEquals);
+      expect(retried).not.toContain('Runtime.OutOfMemory');
+      expect(retried).not.toContain('Lambda.Unknown');
+      expect(inner[`${prefix}RecordFailure`]).toMatchObject({
+        Parameters: { 'error.$': '$.error', limits: { timeoutSeconds: 900, memoryMB: 1024 } },
+      });
+      const choices = (inner[`${prefix}NextStep`]!.Choices as { Next: string }[]).map((c) => c.Next);
+      expect(choices.slice(0, 2)).toEqual([`${prefix}CopyImage`, `${prefix}InvocationsExhausted`]);
+      expect(inner[`${prefix}InvocationsExhausted`]).toMatchObject({
+        Type: 'Pass',
+        Result: { Error: 'Ferry.CopyInvocationsExceeded' },
+        Next: `${prefix}RecordFailure`,
+      });
+    }
+  });
+
   it('protects the API with IAM auth and a resource policy for this account, the trusted account and the organization', () => {
     const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).filter(
       (m) => m.Properties.HttpMethod !== 'OPTIONS',
     );
-    // Runs, sync_images, and issue 9's image sets, settings and run outputs: every one behind IAM.
-    expect(methods).toHaveLength(17);
+    // Runs, sync_images, issue 9's image sets, settings and run outputs, and issue 11's run images: every one IAM-authenticated.
+    expect(methods).toHaveLength(18);
     for (const m of methods) expect(m.Properties.AuthorizationType).toBe('AWS_IAM');
     const api = Object.values(template.findResources('AWS::ApiGateway::RestApi'))[0]!;
     const statements = api.Properties.Policy.Statement as { Condition: Record<string, Record<string, unknown>> }[];
@@ -387,6 +461,7 @@ describe('FerryStack', () => {
       'GET /v1/runs/{runId}/cluster-resources',
       'GET /v1/runs/{runId}/errors',
       'GET /v1/runs/{runId}/idms',
+      'GET /v1/runs/{runId}/images',
       'GET /v1/runs/{runId}/itms',
       'GET /v1/runs/{runId}/mapping',
       'GET /v1/runs/{runId}/plan',

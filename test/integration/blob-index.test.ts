@@ -180,6 +180,7 @@ describe('the blob index shared by copy-image Lambdas', () => {
     const lapsing: BlobIndex & BlobLeases = {
       locations: (registry, digest) => engineIndex.locations(registry, digest),
       record: (...args) => engineIndex.record(...args),
+      forget: (...args) => engineIndex.forget(...args),
       release: (...args) => engineIndex.release(...args),
       claim: async (registry, digest, holder, ms) => {
         const answer = await engineIndex.claim(registry, digest, holder, ms);
@@ -220,6 +221,7 @@ describe('the blob index shared by copy-image Lambdas', () => {
       locations: (registry, digest) => (asked.push(digest), index.locations(registry, digest)),
       claim: (registry, digest, holder, ms) => (asked.push(digest), index.claim(registry, digest, holder, ms)),
       record: (...args) => index.record(...args),
+      forget: (...args) => index.forget(...args),
       release: (...args) => index.release(...args),
     };
     const engines = new EngineFactory({

@@ -223,6 +223,23 @@ describe.each([
     expect(await store.getImage(run.runId, 1)).toMatchObject({ status: 'failed', message: 'boom' });
   });
 
+  it('counts an image’s copy invocations atomically, and never creates an image that is not there', async () => {
+    const { run, images } = newRun();
+    await store.createRun(run, images);
+    await store.startImage(run.runId, 0);
+    expect(await store.countInvocation(run.runId, 0)).toBe(1);
+    expect(await Promise.all([store.countInvocation(run.runId, 0), store.countInvocation(run.runId, 0)])).toEqual(
+      expect.arrayContaining([2, 3]),
+    );
+    await store.finishImage(run.runId, 0, { status: 'completed', bytes: 1 });
+    expect(await store.getImage(run.runId, 0)).toMatchObject({ status: 'completed', invocations: 3 });
+    expect((await store.listImages(run.runId)).map((i) => i.invocations)).toEqual([3, undefined, undefined]);
+    await expect(store.countInvocation(run.runId, 7)).rejects.toMatchObject({
+      name: 'ConditionalCheckFailedException',
+    });
+    expect(await store.getImage(run.runId, 7)).toBeUndefined();
+  });
+
   it("keeps a dry run's finding on the image as data (the run summary counts it)", async () => {
     const { run, images } = newRun();
     await store.createRun(run, images);
@@ -314,7 +331,7 @@ describe.each([
     expect(await store.acquireScheduleLock(`nightly-${counter}`, b.run.runId)).toEqual({ acquired: true });
   });
 
-  it('keeps where blobs are per registry, refreshes a location when recorded again, and forgets it past its TTL', async () => {
+  it('keeps where blobs are per registry, refreshes a location when recorded again, forgets it when told or past its TTL', async () => {
     const now = Date.parse('2031-01-01T00:00:00Z');
     const at = (days: number) =>
       new DynamoBlobIndex({
@@ -330,6 +347,10 @@ describe.each([
     expect([...(await at(1).locations('r.example', digest))].sort()).toEqual(['team/app', 'team/base']);
     expect(await at(1).locations('other.example', digest)).toEqual(['elsewhere']);
     expect(await at(1).locations('r.example', `sha256:${'cd'.repeat(32)}`)).toEqual([]);
+    // A location whose mount was refused is forgotten at once (forgetting an unknown one is no error).
+    await at(2).forget('r.example', digest, 'team/base');
+    await at(2).forget('r.example', digest, 'never/there');
+    expect(await at(2).locations('r.example', digest)).toEqual(['team/app']);
     await at(5).record('r.example', digest, 'team/app');
     expect(await at(9).locations('r.example', digest)).toEqual(['team/app']);
     expect(await at(13).locations('r.example', digest)).toEqual([]);

@@ -90,6 +90,8 @@ describe('ferry serve: runs over HTTP', () => {
       }
       expect(entry.status).toBe(image.ref.includes('/present:') ? 'skipped' : 'completed');
       expect(entry.digest).toBe(image.digest);
+      // Each image took one invocation of the copy task (the run view shows the count, issue 11).
+      expect(entry.invocations).toBe(1);
       // Timestamps are ISO 8601 and ordered: the image started before it ended.
       expect(new Date(entry.startTime!).toISOString()).toBe(entry.startTime);
       expect(new Date(entry.endTime!).toISOString()).toBe(entry.endTime);

@@ -14,19 +14,24 @@ export interface CliResult {
 }
 
 /** Variables a developer's shell may carry that would change where the CLI connects or what it reads. */
-const inherited = /^(REGISTRY_AUTH_FILE|XDG_RUNTIME_DIR|DOCKER_CONFIG|(HTTPS?|ALL|NO)_PROXY|FERRY_[A-Z_]+)$/i;
+const inherited =
+  /^(REGISTRY_AUTH_FILE|XDG_RUNTIME_DIR|XDG_CACHE_HOME|DOCKER_CONFIG|(HTTPS?|ALL|NO)_PROXY|FERRY_[A-Z_]+)$/i;
 
-/** A clean environment: an empty HOME so no real auth file is read; no proxy, no FERRY_* settings; no AWS reach. */
+/** A clean environment: an empty HOME so no real auth file (or blob cache) is read; no proxy, no FERRY_* settings; no AWS reach. */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const home = mkdtempSync(join(tmpdir(), 'ferry-home-'));
   const rest = Object.fromEntries(Object.entries(process.env).filter(([name]) => !inherited.test(name)));
   return { ...rest, HOME: home, AWS_EC2_METADATA_DISABLED: 'true', CDK_DISABLE_CLI_TELEMETRY: 'true', ...extra };
 }
 
-/** Runs the built `ferry` CLI (as `npx ferry` would) and collects its output. */
-export function runFerry(args: string[], env: NodeJS.ProcessEnv = cleanEnv()): Promise<CliResult> {
+/** Runs the built `ferry` CLI (as `npx ferry` would) and collects its output; in `cwd` when given. */
+export function runFerry(args: string[], env: NodeJS.ProcessEnv = cleanEnv(), cwd?: string): Promise<CliResult> {
   return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, [ferryBin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [ferryBin, ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(cwd === undefined ? {} : { cwd }),
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -12,7 +12,8 @@ import { pack } from 'tar-stream';
 /** A chart to package: its directory name and files by path inside the chart. */
 export interface ChartFixture {
   readonly dir: string;
-  readonly files: Readonly<Record<string, string>>;
+  /** Paths inside the chart directory → contents (a packaged subchart's `.tgz` as bytes). */
+  readonly files: Readonly<Record<string, string | Buffer>>;
   /** Modification time of every entry (helm push's `created` comes from Chart.yaml's). */
   readonly mtime?: Date;
 }

@@ -1,9 +1,13 @@
 import { IdempotencyConflictError, InvalidTokenError } from '../../functions/runs/errors.js';
 import type { ImageRecord, RunRecord } from '../../functions/runs/model.js';
+import { capImageMessage } from '../../functions/runs/limits.js';
 import {
   type IdempotencyClaim,
   type ImageOutcome,
+  type ImageQuery,
+  type ImageSlice,
   type Page,
+  type RequestedImage,
   type RunStore,
   type StartImageResult,
 } from '../../functions/runs/store.js';
@@ -12,6 +16,7 @@ import {
 export interface RunStoreCall {
   readonly op:
     | 'createRun'
+    | 'putRunRequest'
     | 'addImages'
     | 'annotateImage'
     | 'startImage'
@@ -83,6 +88,18 @@ export class MemoryRunStore implements RunStore {
     return text === undefined ? undefined : (JSON.parse(text) as unknown);
   }
 
+  readonly requests = new Map<string, string>();
+
+  async putRunRequest(runId: string, images: readonly RequestedImage[]): Promise<void> {
+    this.calls.push({ op: 'putRunRequest', runId });
+    this.requests.set(runId, JSON.stringify(images));
+  }
+
+  async getRunRequest(runId: string): Promise<RequestedImage[] | undefined> {
+    const text = this.requests.get(runId);
+    return text === undefined ? undefined : (JSON.parse(text) as RequestedImage[]);
+  }
+
   async addImages(runId: string, images: readonly ImageRecord[]): Promise<void> {
     const run = this.runs.get(runId);
     if (!run) throw new Error(`no run ${runId}`);
@@ -113,6 +130,13 @@ export class MemoryRunStore implements RunStore {
     return [...(this.images.get(runId)?.values() ?? [])].sort((a, b) => a.index - b.index);
   }
 
+  async pageImages(runId: string, query: ImageQuery): Promise<ImageSlice> {
+    const matching = (await this.listImages(runId)).filter(
+      (i) => (query.after === undefined || i.index > query.after) && (query.status ?? i.status) === i.status,
+    );
+    return { items: matching.slice(0, query.limit), more: matching.length > query.limit };
+  }
+
   async getImage(runId: string, index: number): Promise<ImageRecord | undefined> {
     return this.images.get(runId)?.get(index);
   }
@@ -125,7 +149,7 @@ export class MemoryRunStore implements RunStore {
     this.#putImage({
       ...image,
       ...(fields.digest === undefined ? {} : { digest: fields.digest }),
-      ...(fields.message === undefined ? {} : { message: fields.message }),
+      ...(fields.message === undefined ? {} : { message: capImageMessage(fields.message) }),
     });
   }
 
@@ -155,6 +179,14 @@ export class MemoryRunStore implements RunStore {
     return { kind: 'started', run, image: started };
   }
 
+  async countInvocation(runId: string, index: number): Promise<number> {
+    const image = await this.getImage(runId, index);
+    if (!image) throw new Error(`run ${runId} has no image ${index}`);
+    const invocations = (image.invocations ?? 0) + 1;
+    this.#putImage({ ...image, invocations });
+    return invocations;
+  }
+
   async finishImage(runId: string, index: number, outcome: ImageOutcome): Promise<boolean> {
     const image = await this.getImage(runId, index);
     const made = image !== undefined && (image.status === 'pending' || image.status === 'in-progress');
@@ -163,7 +195,7 @@ export class MemoryRunStore implements RunStore {
     const endTime = this.#now().toISOString();
     this.#putImage({
       ...image,
-      ...definedOf(outcome),
+      ...definedOf({ ...outcome, message: capImageMessage(outcome.message) }),
       endTime,
       startTime: image.startTime ?? endTime,
     });

@@ -19,6 +19,7 @@ export interface RunView {
       message?: string;
       digest?: string;
       bytes?: number;
+      invocations?: number;
       startTime?: string;
       endTime?: string;
     }

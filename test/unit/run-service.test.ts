@@ -7,7 +7,14 @@ import type { ImageRecord, RunRecord } from '../../functions/runs/model.js';
 import type { EventPublisher, WorkflowStarter } from '../../functions/runs/ports.js';
 import { startScheduledRun } from '../../functions/runs/schedule.js';
 import { RunService, type RunServiceDeps } from '../../functions/runs/service.js';
-import type { IdempotencyClaim, ImageOutcome, Page, RunStore } from '../../functions/runs/store.js';
+import type {
+  IdempotencyClaim,
+  ImageOutcome,
+  ImageSlice,
+  Page,
+  RequestedImage,
+  RunStore,
+} from '../../functions/runs/store.js';
 import { silentLogger } from '../../functions/oci/log.js';
 
 /**
@@ -42,7 +49,17 @@ class ServiceStore implements RunStore {
     return Promise.resolve();
   }
   getRunDocument = (runId: string) => Promise.resolve(this.documents.get(runId));
-  addImages = (): Promise<void> => Promise.reject(new Error("addImages is the workflow's"));
+  readonly requests = new Map<string, RequestedImage[]>();
+  putRunRequest(runId: string, images: readonly RequestedImage[]) {
+    this.requests.set(runId, [...images]);
+    return Promise.resolve();
+  }
+  getRunRequest = (runId: string) => Promise.resolve(this.requests.get(runId));
+  pageImages = (): Promise<ImageSlice> => Promise.reject(new Error('pageImages is not used here'));
+  addImages(runId: string, images: readonly ImageRecord[]) {
+    this.images.set(runId, [...images]);
+    return Promise.resolve();
+  }
   getRun = (runId: string) => Promise.resolve(this.runs.get(runId));
   listRuns = (limit: number): Promise<Page<RunRecord>> =>
     Promise.resolve({ items: [...this.runs.values()].slice(0, limit) });
@@ -77,6 +94,7 @@ class ServiceStore implements RunStore {
   annotateImage = notUsed;
   reopenImage = notUsed;
   startImage = notUsed;
+  countInvocation = notUsed;
   finishRun = notUsed;
 }
 
@@ -128,9 +146,11 @@ describe('RunService takes values, not bodies', () => {
       totalImages: 1,
       startTime: '2026-01-02T03:04:05.000Z',
     });
-    expect(store.images.get('run-1')!.map((i) => [i.source, i.destination, i.status])).toEqual([
-      ['registry.example/team/app:1.0', 'mirror.example/copy/team/app:1.0', 'pending'],
+    // The API writes the run and its request; the workflow's Plan writes the image items.
+    expect(store.requests.get('run-1')).toEqual([
+      { source: 'registry.example/team/app:1.0', destination: 'mirror.example/copy/team/app:1.0' },
     ]);
+    expect(store.images.get('run-1')).toEqual([]);
     expect(store.runs.get('run-1')!.options).toMatchObject({ override: true, failFast: false, dryRun: false });
     expect(store.runs.get('run-1')!.executionId).toBe('exec-run-1');
     expect(workflow.started).toEqual(['run-1']);
@@ -188,7 +208,7 @@ describe('RunService takes values, not bodies', () => {
       remoteNamespace: 'replica',
       remoteRegionId: 'eu-central-1',
     });
-    expect(store.images.get('run-1')!.map((i) => `${i.source}=${i.destination}`)).toEqual([
+    expect(store.requests.get('run-1')!.map((i) => `${i.source}=${i.destination}`)).toEqual([
       '111122223333.dkr.ecr.eu-west-1.amazonaws.com/team/app:1.0=111122223333.dkr.ecr.eu-central-1.amazonaws.com/replica/app:1.0',
       '111122223333.dkr.ecr.eu-west-1.amazonaws.com/team/app:2.0=111122223333.dkr.ecr.eu-central-1.amazonaws.com/replica/app:2.0',
     ]);

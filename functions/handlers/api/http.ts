@@ -1,4 +1,5 @@
 import type { Logger } from '../../oci/log.js';
+import { lambdaResponseLimitBytes } from '../../runs/limits.js';
 import { ImageSetError } from '../../mirror/image-set/errors.js';
 import { CatalogError } from '../../mirror/operators/errors.js';
 import {
@@ -40,6 +41,49 @@ export const text = (statusCode: number, body: string): ApiResponse => ({
   headers: { 'content-type': 'text/plain; charset=utf-8' },
   body,
 });
+
+/** The query parameters of a request (none: an empty object). */
+export function queryOf(event: ApiEvent): Readonly<Record<string, string | undefined>> {
+  return event.queryStringParameters ?? {};
+}
+
+/**
+ * A page of a text output (`/mapping`, `/errors`): the lines, and when there are more, the next
+ * page's token twice — in `Link: <…>; rel="next"` (RFC 8288, as GitHub's API pages: `curl -sD-`
+ * shows where to go on) and in `x-ferry-next-token` for scripts.
+ */
+export function pagedText(path: string, event: ApiEvent, page: { text: string; nextToken?: string }): ApiResponse {
+  const response = text(200, page.text);
+  if (page.nextToken === undefined) return response;
+  const limit = queryOf(event).limit;
+  const next = new URLSearchParams({ ...(limit === undefined ? {} : { limit }), nextToken: page.nextToken });
+  return {
+    ...response,
+    headers: {
+      ...response.headers,
+      link: `<${path}?${next.toString()}>; rel="next"`,
+      'x-ferry-next-token': page.nextToken,
+    },
+  };
+}
+
+/** What a response takes in the Lambda's result (the API Gateway proxy result as JSON), in bytes. */
+export function resultBytes(response: ApiResponse): number {
+  return Buffer.byteLength(JSON.stringify(response));
+}
+
+/**
+ * A response that would pass Lambda's 6 MB limit is answered with a 422 saying so, never sent:
+ * Lambda would fail the invocation and API Gateway answer a bare 502. Outputs that page stay far
+ * below the limit; this catches the ones that are one document (a huge run's IDMS or plan).
+ */
+export function withinResponseLimit(response: ApiResponse, path: string): ApiResponse {
+  const bytes = resultBytes(response);
+  if (bytes <= lambdaResponseLimitBytes) return response;
+  return json(422, {
+    message: `${path}: the response would be ${bytes} bytes, more than the API returns in one response (${lambdaResponseLimitBytes}); page the run's images with GET ${path.replace(/\/[a-z-]+$/, '')}/images or use the CLI`,
+  });
+}
 
 /** A header, case-insensitively. */
 export function header(event: ApiEvent, name: string): string | undefined {

@@ -3,8 +3,9 @@ import type { RunOutputs } from '../../runs/run-outputs.js';
 import type { RunService } from '../../runs/service.js';
 import { cancelRun } from './cancel-run.js';
 import { getMapping } from './get-mapping.js';
+import { getImages } from './get-images.js';
 import { getRun } from './get-run.js';
-import { type ApiEvent, type ApiResponse, errorResponse, json } from './http.js';
+import { type ApiEvent, type ApiResponse, errorResponse, json, withinResponseLimit } from './http.js';
 import {
   deleteImageSet,
   getImageSet,
@@ -20,7 +21,7 @@ import { getRunOutput, isRunOutputAction } from './run-outputs.js';
 import { syncImages } from './sync-images.js';
 
 const runPath =
-  /^\/v1\/runs\/([A-Za-z0-9-]{1,64})(\/cancel|\/mapping|\/idms|\/itms|\/cluster-resources|\/errors|\/plan)?\/?$/;
+  /^\/v1\/runs\/([A-Za-z0-9-]{1,64})(\/cancel|\/mapping|\/images|\/idms|\/itms|\/cluster-resources|\/errors|\/plan)?\/?$/;
 // Any one segment: the use case checks the name (a 400 saying the grammar, not a 404).
 const setPath = /^\/v1\/image-sets\/([^/]+)\/?$/;
 const syncPath = /^\/v1\/repos\/([a-z0-9][a-z0-9._/-]*)\/([a-z0-9][a-z0-9._-]*)\/sync_images\/?$/;
@@ -31,6 +32,17 @@ const syncPath = /^\/v1\/repos\/([a-z0-9][a-z0-9._/-]*)\/([a-z0-9][a-z0-9._-]*)\
  * those routes are 404s).
  */
 export async function route(
+  event: ApiEvent,
+  service: RunService,
+  logger: Logger,
+  sets?: SetServices,
+  outputs?: RunOutputs,
+): Promise<ApiResponse> {
+  // Every answer within Lambda's response limit: pages stop before it, single documents are refused beyond it.
+  return withinResponseLimit(await dispatch(event, service, logger, sets, outputs), event.path);
+}
+
+async function dispatch(
   event: ApiEvent,
   service: RunService,
   logger: Logger,
@@ -49,10 +61,11 @@ export async function route(
       const [, runId, action] = run;
       if (action === undefined && method === 'GET') return await getRun(runId!, service);
       if (action === '/cancel' && method === 'POST') return await cancelRun(runId!, service);
-      if (action === '/mapping' && method === 'GET') return await getMapping(runId!, service);
+      if (action === '/mapping' && method === 'GET') return await getMapping(runId!, event, service);
+      if (action === '/images' && method === 'GET') return await getImages(runId!, event, service);
       if (isRunOutputAction(action)) {
         if (!outputs) return json(404, { message: `no route for ${method} ${path}` });
-        if (method === 'GET') return await getRunOutput(runId!, action, outputs);
+        if (method === 'GET') return await getRunOutput(runId!, action, event, outputs);
       }
       return json(405, { message: `${method} is not allowed on ${path}` });
     }

@@ -1,5 +1,5 @@
 import { type MirrorSetKind, mirrorSetKinds, type RunOutputs } from '../../runs/run-outputs.js';
-import { type ApiResponse, json, text } from './http.js';
+import { type ApiEvent, type ApiResponse, json, pagedText, queryOf } from './http.js';
 
 /** The run outputs beside `/mapping`: the last segment of `/v1/runs/{runId}/…`. */
 export const runOutputActions = ['/idms', '/itms', '/cluster-resources', '/errors', '/plan'] as const;
@@ -14,11 +14,17 @@ export function isRunOutputAction(action: string | undefined): action is RunOutp
  * GET /v1/runs/{runId}/idms | /itms → `application/yaml`, the CLI's cluster-resources file; a run
  * with no image mirrored that way is a 404 saying so, as oc-mirror writes no file then (`oc apply
  * -f` of an empty document would apply nothing and succeed, hiding that nothing was mirrored).
- * /errors → `text/plain`, mirroring_errors.txt's lines (empty when none failed). /plan → the
- * dry-run plan JSON.
+ * /errors?limit=&nextToken= → `text/plain`, mirroring_errors.txt's lines (empty when none failed),
+ * paged as /mapping is. /plan → the dry-run plan JSON.
  */
-export async function getRunOutput(runId: string, action: RunOutputAction, outputs: RunOutputs): Promise<ApiResponse> {
-  if (action === '/errors') return text(200, await outputs.errors(runId));
+export async function getRunOutput(
+  runId: string,
+  action: RunOutputAction,
+  event: ApiEvent,
+  outputs: RunOutputs,
+): Promise<ApiResponse> {
+  if (action === '/errors')
+    return pagedText(`/v1/runs/${runId}/errors`, event, await outputs.errors(runId, queryOf(event)));
   if (action === '/plan') return json(200, await outputs.plan(runId));
   if (action === '/cluster-resources') {
     const documents = await outputs.clusterResources(runId);

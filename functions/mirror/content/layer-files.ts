@@ -221,8 +221,13 @@ export function applyLayers(layers: readonly (readonly LayerEntry[])[]): Map<str
 export async function readImageFiles(
   repository: Repository,
   layers: readonly Descriptor[],
-  options: LayerFileOptions & { readonly until?: readonly string[] },
+  options: LayerFileOptions & {
+    readonly until?: readonly string[];
+    /** How one layer is read (default {@link readLayerFiles}): a caller reading several images with shared layers memoises it. */
+    readonly readLayer?: (layer: Descriptor) => Promise<LayerEntry[]>;
+  },
 ): Promise<Map<string, Buffer>> {
+  const readLayer = options.readLayer ?? ((layer: Descriptor) => readLayerFiles(repository, layer, options));
   const view = new Map<string, Buffer>();
   const decided = new Set<string>();
   /** What upper layers hide below them: a path and everything under it, or (opaque) only what is under it. */
@@ -232,7 +237,7 @@ export async function readImageFiles(
     options.until !== undefined && options.until.every((path) => decided.has(path) || isHidden(path));
   for (const layer of [...layers].reverse()) {
     if (done()) break;
-    const entries = await readLayerFiles(repository, layer, options);
+    const entries = await readLayer(layer);
     for (const entry of entries) {
       if (entry.kind !== 'file' && entry.kind !== 'other') continue;
       if (decided.has(entry.path) || isHidden(entry.path)) continue;

@@ -1,5 +1,6 @@
 import semver from 'semver';
 import { parseDocument } from 'yaml';
+import { goJson, sortedKeys } from '../../oci/go-json.js';
 import { HelmError } from './errors.js';
 
 // Chart.yaml as helm reads it (pkg/chart/v2 Metadata, loaded with sigs.k8s.io/yaml, Validate()
@@ -20,8 +21,20 @@ export interface ChartMetadata {
   readonly sources: readonly string[];
   readonly maintainers: readonly { name?: string; email?: string; url?: string }[];
   readonly annotations: Readonly<Record<string, string>>;
+  /** What decides which subcharts a release installs: each dependency's name, alias, condition and tags. */
+  readonly dependencies: readonly ChartDependency[];
   /** `json.Marshal(meta)`'s bytes: the OCI chart's config blob. */
   readonly configJson: Buffer;
+}
+
+/** A Chart.yaml dependency as helm's condition/tags processing reads it (pkg/chartutil/dependencies.go). */
+export interface ChartDependency {
+  readonly name: string;
+  /** The key of the parent's values the subchart reads, when set (else `name`). */
+  readonly alias?: string;
+  /** Comma-separated values paths; the first that resolves to a boolean decides. */
+  readonly condition?: string;
+  readonly tags: readonly string[];
 }
 
 /**
@@ -96,7 +109,7 @@ export function readChartMetadata(bytes: Buffer, where: string, requirements?: B
           ? Object.keys(value).length > 0
           : value !== '' && value !== false
     )
-      config[key] = key === 'annotations' ? sortKeys(value as Record<string, string>) : (value as Json);
+      config[key] = key === 'annotations' ? sortedKeys(value as Record<string, string>) : (value as Json);
   }
   return {
     name: meta.name,
@@ -107,7 +120,19 @@ export function readChartMetadata(bytes: Buffer, where: string, requirements?: B
     sources: meta.sources,
     maintainers: meta.maintainers,
     annotations: meta.annotations,
+    dependencies: meta.dependencies.map(chartDependency),
     configJson: Buffer.from(goJson(config), 'utf8'),
+  };
+}
+
+function chartDependency(json: Json): ChartDependency {
+  const d = json as Record<string, Json>;
+  const field = (key: string): string => (typeof d[key] === 'string' ? d[key] : '');
+  return {
+    name: field('name'),
+    ...(field('alias') === '' ? {} : { alias: field('alias') }),
+    ...(field('condition') === '' ? {} : { condition: field('condition') }),
+    tags: Array.isArray(d.tags) ? d.tags.filter((t): t is string => typeof t === 'string') : [],
   };
 }
 
@@ -160,18 +185,6 @@ function text(value: unknown): string {
   return typeof value === 'string' ? value : '';
 }
 
-function sortKeys(record: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
-
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** `JSON.stringify` with Go's `json.Marshal` escaping (HTML-safe: `<`, `>`, `&`, U+2028, U+2029). */
-export function goJson(value: unknown): string {
-  return JSON.stringify(value).replace(
-    /[<>&\u2028\u2029]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
 }

@@ -1,6 +1,7 @@
 import { type Digest, digestOf } from '../../oci/digest.js';
 import type { Descriptor } from '../../oci/manifest.js';
-import { type ChartMetadata, goJson } from './chart-metadata.js';
+import { goJson } from '../../oci/go-json.js';
+import type { ChartMetadata } from './chart-metadata.js';
 
 // The OCI artifact `helm push` writes (helm pkg/registry/client.go Push, chart.go
 // generateOCIAnnotations): config = json.Marshal(Chart.yaml's metadata) as

@@ -1,7 +1,7 @@
 import { type Digest, verifyDigest } from '../../oci/digest.js';
 import type { Descriptor, Manifest } from '../../oci/manifest.js';
 import type { Repository } from '../../oci/repository.js';
-import { normalizeLayerPath, readImageFiles } from '../content/layer-files.js';
+import { type LayerEntry, normalizeLayerPath, readImageFiles, readLayerFiles } from '../content/layer-files.js';
 import { CatalogError } from './errors.js';
 import { defaultCatalogLimits } from './fbc.js';
 import { configsDirOf, type CatalogImageConfig } from './rebuild.js';
@@ -49,25 +49,36 @@ export async function readCatalogImage(
   }
   if (manifests.length === 0)
     throw new CatalogError('CATALOG_INVALID', `${repository.display}@${top.digest}`, 'no image manifest to read');
+  // The platforms of a catalog share layers (the configs layer is usually the same bytes on every
+  // architecture): each layer is streamed once per configs directory, not once per platform.
+  const layers = new Map<string, Promise<LayerEntry[]>>();
   const platforms: CatalogPlatformImage[] = [];
-  for (const manifest of manifests) platforms.push(await readPlatform(repository, manifest));
+  for (const manifest of manifests) platforms.push(await readPlatform(repository, manifest, layers));
   return { top, platforms };
 }
 
 async function readPlatform(
   repository: Repository,
   manifest: Extract<Manifest, { kind: 'image' }>,
+  layers: Map<string, Promise<LayerEntry[]>>,
 ): Promise<CatalogPlatformImage> {
   const configBytes = await readBlob(repository, manifest.image.config, maxConfigBytes);
   const configsDir = normalizeLayerPath(configsDirOf(parseConfig(configBytes, repository.display, manifest.digest)));
   if (configsDir === '')
     throw new CatalogError('CATALOG_INVALID', `${repository.display}@${manifest.digest}`, 'the configs label names /');
   const prefix = `${configsDir}/`;
-  const found = await readImageFiles(repository, manifest.image.layers, {
-    want: (path) => path.startsWith(prefix),
+  const options = {
+    want: (path: string) => path.startsWith(prefix),
     maxFileBytes: defaultCatalogLimits.maxFileBytes,
     maxTotalBytes: defaultCatalogLimits.maxTotalBytes,
-  });
+  };
+  const readLayer = (layer: Descriptor): Promise<LayerEntry[]> => {
+    const key = `${prefix}\0${layer.digest}`;
+    let read = layers.get(key);
+    if (read === undefined) layers.set(key, (read = readLayerFiles(repository, layer, options)));
+    return read;
+  };
+  const found = await readImageFiles(repository, manifest.image.layers, { ...options, readLayer });
   const files = new Map<string, Buffer>();
   for (const [path, bytes] of found) files.set(path.slice(prefix.length), bytes);
   return { manifest, configBytes, files };

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { LocalPathError } from '../../oci/errors.js';
 import { clusterResourcesDir, formatIdms, formatItms, idmsFileName, itmsFileName } from './cluster-resources.js';
@@ -18,6 +18,8 @@ export interface WorkspaceFs {
   rename(from: string, to: string): Promise<void>;
   /** Removes a file; succeeds when there is none. */
   remove(path: string): Promise<void>;
+  /** The names in a directory; none when it does not exist. */
+  list(path: string): Promise<string[]>;
 }
 
 /** The workspace port on node:fs. */
@@ -28,6 +30,14 @@ export const nodeWorkspaceFs: WorkspaceFs = {
   writeFile: (path, data) => writeFile(path, data, { mode: 0o644 }),
   rename: (from, to) => rename(from, to),
   remove: (path) => rm(path, { force: true }),
+  list: async (path) => {
+    try {
+      return await readdir(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+  },
 };
 
 /** Workspace paths, relative to its directory. */
@@ -100,6 +110,22 @@ export async function writeWorkspace(
           f.content,
         ]),
       ];
+  if (!run.dryRun) {
+    // A catalog or release of an earlier run that this run no longer has: its CatalogSource,
+    // ClusterCatalog or signature ConfigMap must not be applied with this run's files.
+    const generated = new Set(files.map(([path]) => path));
+    const stale = async (sub: string, ours: (name: string) => boolean): Promise<string[]> =>
+      (await guard(join(dir, sub), () => fs.list(join(dir, sub))))
+        .filter(ours)
+        .map((name) => `${sub}/${name}`)
+        .filter((path) => !generated.has(path));
+    files.push(
+      ...[
+        ...(await stale(clusterResourcesDir, (name) => /^c[sc]-.*\.yaml$/.test(name))),
+        ...(await stale(releaseSignaturesDir, (name) => /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name))),
+      ].map((path): [string, undefined] => [path, undefined]),
+    );
+  }
   const result: WorkspaceWrite = { written: [], removed: [] };
   for (const [path, content] of files) {
     if (content === undefined) {
@@ -148,9 +174,9 @@ async function writeAtomically(fs: WorkspaceFs, path: string, content: string): 
   });
 }
 
-async function guard(path: string, step: () => Promise<void>): Promise<void> {
+async function guard<T>(path: string, step: () => Promise<T>): Promise<T> {
   try {
-    await step();
+    return await step();
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     throw new LocalPathError(`cannot write workspace file ${path}: ${why}`, { cause: err });

@@ -106,7 +106,7 @@ describe('settings and the default destination', () => {
       insecure: false,
       credentials: { secretArn },
     });
-    expect([...runs.images.get(view.runId)!.values()].map((i) => i.destination)).toEqual([
+    expect((await runs.getRunRequest(view.runId))!.map((i) => i.destination)).toEqual([
       'mirror.example:5000/team/other:2',
     ]);
   });

@@ -72,6 +72,40 @@ describe('the blob ladder, rung by rung', () => {
     expect(await index.locations('dst.test', descriptor.digest)).toEqual(['team/base', 'mirror/app']);
   });
 
+  it('trusts a location only until a mount from it fails: a refused one is forgotten, and the blob streams', async () => {
+    const source = new MemoryRepository('app', { registry: 'src.test' });
+    const repo = memoryRegistry('dst.test');
+    // Recorded by an earlier run, since deleted: the sibling no longer holds the blob.
+    repo('team/deleted');
+    const destination = repo('mirror/app');
+    const descriptor = source.addBlob(bytes(big, 8));
+    const index = new MemoryBlobIndex();
+    await index.record('dst.test', descriptor.digest, 'team/deleted');
+    const { copier, logger } = copierFor({ shared: { index } });
+    expect(await copier.copy(source, destination, descriptor)).toEqual({ kind: 'copied', bytes: big });
+    expect(destination.calls.filter((c) => c.op === 'mountBlob')).toMatchObject([{ from: 'team/deleted' }]);
+    expect(await index.locations('dst.test', descriptor.digest)).toEqual(['mirror/app']);
+    expect(logger.lines.map((l) => l.message)).toContain('blob mount refused: location forgotten');
+  });
+
+  it('refreshes the location a mount came from: it proved to hold the blob', async () => {
+    const source = new MemoryRepository('app', { registry: 'src.test' });
+    const repo = memoryRegistry('dst.test');
+    repo('team/base').addBlob(bytes(big, 9));
+    const descriptor = source.addBlob(bytes(big, 9));
+    const recorded: string[] = [];
+    const index = new MemoryBlobIndex();
+    await index.record('dst.test', descriptor.digest, 'team/base');
+    const watched = {
+      locations: (r: string, d: string) => index.locations(r, d),
+      record: (r: string, d: string, repository: string) => (recorded.push(repository), index.record(r, d, repository)),
+      forget: (r: string, d: string, repository: string) => index.forget(r, d, repository),
+    };
+    const { copier } = copierFor({ shared: { index: watched } });
+    expect((await copier.copy(source, repo('mirror/app'), descriptor)).kind).toBe('mounted');
+    expect(recorded.sort()).toEqual(['mirror/app', 'team/base']);
+  });
+
   it('streams into the upload session a refused mount opened, and records where the blob now is', async () => {
     const repo = memoryRegistry('one.test');
     const source = repo('app');
@@ -96,6 +130,7 @@ describe('the blob ladder, rung by rung', () => {
     const index = {
       locations: (_r: string, digest: string) => (asked.push(`locations ${digest}`), Promise.resolve([])),
       record: (_r: string, digest: string) => (asked.push(`record ${digest}`), Promise.resolve()),
+      forget: (_r: string, digest: string) => (asked.push(`forget ${digest}`), Promise.resolve()),
     };
     const { copier } = copierFor({ shared: { index, minBytes: 8192 } });
     await copier.copy(source, destination, small);
@@ -111,6 +146,7 @@ describe('the blob ladder, rung by rung', () => {
     const index = {
       locations: () => Promise.reject(new Error('table down')),
       record: () => Promise.reject(new Error('table down')),
+      forget: () => Promise.reject(new Error('table down')),
     };
     const logger = recordingLogger();
     const { copier } = copierFor({ shared: { index }, logger });

@@ -146,6 +146,10 @@ describe('expandImageSetContent: mirror.operators', () => {
     const platformDigests = children.kind === 'index' ? children.index.manifests.map((m) => m.digest) : [];
     expect([...artifacts[0]!.rebuild.keys()]).toEqual(platformDigests);
     expect(artifacts[0]!.destination).toBe('mirror.test/acme/index:filtered');
+    // The two platforms share their base and configs layers: each is streamed once, not per platform.
+    const opened = index.calls.filter((c) => c.op === 'openBlob').map((c) => c.target);
+    expect(opened).toHaveLength(2 + 2); // two configs (one per platform), then the two shared layers
+    expect(new Set(opened).size).toBe(opened.length);
   });
 
   it('mirrors a full catalog whole: every bundle, nothing to rebuild', async () => {

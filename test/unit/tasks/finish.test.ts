@@ -136,6 +136,47 @@ describe('finish', () => {
   });
 });
 
+describe('finishFailed (Finish’s Catch)', () => {
+  it('marks the run failed naming the cause, releases its secrets, publishes the event', async () => {
+    const h = harness();
+    addImage(h.engines.repo(SRC, 'library/a'), 'v1', ['a']);
+    const run = await createRun(h.store, ['library/a:v1', 'library/a:v1'], { schedule: 'nightly' });
+    await h.vault.store(run.runId, 'source', SRC, { kind: 'basic', username: 'u', password: 'p' });
+    await h.tasks.preflight(run.runId);
+    await h.tasks.copyImage(run.runId, 0);
+    expect(await h.tasks.finishFailed(run.runId, 'CatalogError: boom')).toEqual({ status: 'failed' });
+    expect(await h.store.getRun(run.runId)).toMatchObject({
+      status: 'failed',
+      message: 'the run could not finish: CatalogError: boom',
+      imagesProcessed: 2,
+      imagesFailed: 1,
+    });
+    expect(h.store.image(run.runId, 1).message).toBe('not copied: the run could not finish: CatalogError: boom');
+    expect(h.vault.size).toBe(0);
+    expect(h.events.published).toEqual([expect.objectContaining({ status: 'failed', schedule: 'nightly' })]);
+  });
+
+  it('still marks the run failed when its images cannot be listed or the event cannot be published', async () => {
+    const h = harness();
+    const run = await createRun(h.store, ['library/a:v1'], {}, ['completed']);
+    h.store.listImages = () => Promise.reject(new Error('store: throughput exceeded'));
+    h.events.runFinished = () => Promise.reject(new Error('bus down'));
+    expect(await h.tasks.finishFailed(run.runId, 'Error: store: throughput exceeded')).toEqual({ status: 'failed' });
+    expect(await h.store.getRun(run.runId)).toMatchObject({
+      status: 'failed',
+      message: 'the run could not finish: Error: store: throughput exceeded',
+    });
+  });
+
+  it('leaves a run that had ended (cancelled, or finished before Finish failed) as it was', async () => {
+    const h = harness();
+    const run = await createRun(h.store, ['library/a:v1']);
+    await h.store.cancelRun(run.runId);
+    expect(await h.tasks.finishFailed(run.runId, 'boom')).toEqual({ status: 'cancelled' });
+    expect(await h.tasks.finishFailed('no-such-run', 'boom')).toEqual({ status: 'missing' });
+  });
+});
+
 describe('recordFailure', () => {
   it('fails the image with the reason and leaves a run without failFast going', async () => {
     const h = harness();

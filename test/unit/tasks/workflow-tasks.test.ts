@@ -18,6 +18,29 @@ describe('WorkflowTasks (the state machine adapter)', () => {
       indexes: [0],
       failFast: true,
       distributed: false,
+      toleratedFailurePercentage: 0,
+    });
+  });
+
+  it('Plan tolerates every failed child of a Distributed Map unless the run is failFast', async () => {
+    const h = harness();
+    addImage(h.engines.repo(SRC, 'library/a'), 'v1', ['a']);
+    const tasks = new WorkflowTasks(h.tasks);
+    for (const [failFast, tolerated] of [
+      [true, 0],
+      [false, 100],
+    ] as const) {
+      const run = await createRun(h.store, ['library/a:v1'], { failFast });
+      expect(await tasks.plan({ runId: run.runId })).toMatchObject({ toleratedFailurePercentage: tolerated });
+    }
+  });
+
+  it('takes the Distributed Map threshold as an option (tests run small distributed runs)', async () => {
+    const h = harness();
+    addImage(h.engines.repo(SRC, 'library/a'), 'v1', ['a']);
+    const run = await createRun(h.store, ['library/a:v1', 'library/a:v1']);
+    expect(await new WorkflowTasks(h.tasks, { distributedThreshold: 1 }).plan({ runId: run.runId })).toMatchObject({
+      distributed: true,
     });
   });
 
@@ -45,6 +68,7 @@ describe('WorkflowTasks (the state machine adapter)', () => {
       indexes: [],
       failFast: false,
       distributed: false,
+      toleratedFailurePercentage: 100,
     });
   });
 
@@ -87,14 +111,56 @@ describe('WorkflowTasks (the state machine adapter)', () => {
     expect(h.store.image(run.runId, 0).message).toBe('reset by peer (gave up after retries)');
   });
 
-  it('RecordFailure falls back to the error name, then to "failed"', async () => {
+  it('RecordFailure falls back to the error name, then to "failed", claiming no retries for errors never retried', async () => {
     const h = harness();
     const run = await createRun(h.store, ['library/a:v1', 'library/b:v1']);
     const tasks = new WorkflowTasks(h.tasks);
-    await tasks.recordFailure({ runId: run.runId, index: 0, error: { Error: 'States.Timeout' } });
+    await tasks.recordFailure({ runId: run.runId, index: 0, error: { Error: 'TypeError' } });
     await tasks.recordFailure({ runId: run.runId, index: 1 });
-    expect(h.store.image(run.runId, 0).message).toBe('States.Timeout (gave up after retries)');
-    expect(h.store.image(run.runId, 1).message).toBe('failed (gave up after retries)');
+    expect(h.store.image(run.runId, 0).message).toBe('TypeError');
+    expect(h.store.image(run.runId, 1).message).toBe('failed');
+  });
+
+  it('RecordFailure names a Lambda timeout, out-of-memory kill or throttling with the image’s invocations and the limits', async () => {
+    const h = harness();
+    const run = await createRun(h.store, ['library/a:v1', 'library/b:v1', 'library/c:v1', 'library/d:v1']);
+    const tasks = new WorkflowTasks(h.tasks);
+    const limits = { timeoutSeconds: 900, memoryMB: 1024 };
+    for (const index of [0, 0, 1]) await h.store.countInvocation(run.runId, index);
+    await tasks.recordFailure({ runId: run.runId, index: 0, error: { Error: 'States.Timeout' }, limits });
+    await tasks.recordFailure({ runId: run.runId, index: 1, error: { Error: 'Runtime.OutOfMemory' }, limits });
+    await tasks.recordFailure({
+      runId: run.runId,
+      index: 2,
+      error: { Error: 'Lambda.TooManyRequestsException', Cause: 'Rate Exceeded.' },
+    });
+    await tasks.recordFailure({ runId: run.runId, index: 3, error: { Error: 'Sandbox.Timedout' } });
+    expect([0, 1, 2, 3].map((i) => h.store.image(run.runId, i).message)).toEqual([
+      'copy-image timed out after 2 invocations (Lambda 15-minute limit)',
+      'copy-image ran out of memory (1024 MB) after 1 invocation',
+      'copy-image could not be invoked: Lambda throttled it (Lambda.TooManyRequestsException), gave up after retries',
+      'copy-image timed out (the Lambda time limit)',
+    ]);
+  });
+
+  it('Finish given Finish’s error only marks the run failed, naming the cause', async () => {
+    const h = harness();
+    const run = await createRun(h.store, ['library/a:v1']);
+    const cause = JSON.stringify({ errorType: 'CatalogError', errorMessage: 'index unreadable' });
+    expect(
+      await new WorkflowTasks(h.tasks).finish({
+        runId: run.runId,
+        finishError: { Error: 'CatalogError', Cause: cause },
+      }),
+    ).toEqual({ status: 'failed' });
+    expect(await h.store.getRun(run.runId)).toMatchObject({
+      status: 'failed',
+      message: 'the run could not finish: CatalogError: index unreadable',
+      imagesFailed: 1,
+    });
+    expect(h.store.image(run.runId, 0).message).toBe(
+      'not copied: the run could not finish: CatalogError: index unreadable',
+    );
   });
 
   it('RecordFailure stops a failFast run', async () => {

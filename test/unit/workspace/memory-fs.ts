@@ -32,6 +32,13 @@ export class MemoryFs implements WorkspaceFs {
     this.files.delete(path);
   }
 
+  async list(path: string): Promise<string[]> {
+    const prefix = `${path}/`;
+    return [...this.files.keys()]
+      .filter((p) => p.startsWith(prefix) && !p.slice(prefix.length).includes('/'))
+      .map((p) => p.slice(prefix.length));
+  }
+
   /** Paths of the files, sorted. */
   paths(): string[] {
     return [...this.files.keys()].sort();

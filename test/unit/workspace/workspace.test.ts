@@ -154,6 +154,44 @@ describe('writeWorkspace: catalog cluster resources', () => {
     ]);
   });
 
+  it("removes an earlier run's cs-/cc- files and signature ConfigMaps that this run has not, and nothing else", async () => {
+    const fs = new MemoryFs();
+    await writeWorkspace(
+      dir,
+      {
+        entries: tagOnly,
+        clusterResources: [
+          { name: 'cs-old-v1.yaml', yaml: 'old' },
+          { name: 'cc-old-v1.yaml', yaml: 'old' },
+          { name: 'cs-index-v1.yaml', yaml: 'v1' },
+        ],
+        releaseSignatures: [{ name: 'sha256-aaaa-1.yaml', content: 'sig' }],
+      },
+      fs,
+    );
+    await fs.mkdir('/ws/cluster-resources');
+    fs.files.set('/ws/cluster-resources/my-notes.yaml', 'a file of the user');
+
+    const result = await writeWorkspace(
+      dir,
+      { entries: tagOnly, clusterResources: [{ name: 'cs-index-v1.yaml', yaml: 'v2' }] },
+      fs,
+    );
+
+    expect(fs.paths().filter((p) => p.includes('cluster-resources/') || p.includes('release-signatures/'))).toEqual([
+      '/ws/cluster-resources/cs-index-v1.yaml',
+      '/ws/cluster-resources/itms-oc-mirror.yaml',
+      '/ws/cluster-resources/my-notes.yaml',
+    ]);
+    expect(result.removed).toEqual(
+      expect.arrayContaining([
+        'cluster-resources/cs-old-v1.yaml',
+        'cluster-resources/cc-old-v1.yaml',
+        'release-signatures/sha256-aaaa-1.yaml',
+      ]),
+    );
+  });
+
   it('refuses a name that is not one plain path component, writing nothing of it', async () => {
     const fs = new MemoryFs();
     const err = await writeWorkspace(
