@@ -31,6 +31,7 @@ export interface VerbFlags {
   readonly json?: boolean;
   readonly tags?: boolean;
   readonly platform?: string;
+  readonly pageSize?: number;
 }
 
 export type Verb = 'inspect' | 'digest' | 'manifest' | 'catalog' | 'tag' | 'delete';
@@ -55,7 +56,10 @@ export async function runVerb(verb: Verb, args: readonly string[], flags: VerbFl
   const out = (text: string): boolean => process.stdout.write(text);
   try {
     if (verb === 'catalog') {
-      const repositories = await listCatalogPages(runtime.registries.client(registry, 'source'));
+      const repositories = await listCatalogPages(
+        runtime.registries.client(registry, 'source'),
+        flags.pageSize === undefined ? {} : { pageSize: flags.pageSize },
+      );
       out(flags.json ? `${JSON.stringify({ registry, repositories })}\n` : repositories.map((r) => `${r}\n`).join(''));
       return 0;
     }

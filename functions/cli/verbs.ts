@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { addRegistryAccessOptions } from './options.js';
+import { addRegistryAccessOptions, positiveInt } from './options.js';
 import type { LoginFlags } from './login.js';
 import type { Verb, VerbFlags } from './verbs-run.js';
 
@@ -49,6 +49,9 @@ export function addVerbCommands(program: Command, done: (code: number) => void):
   verb('catalog')
     .argument('<registry>', 'a registry host (with port), e.g. localhost:5000')
     .description('list the repositories of a registry, all pages (GET /v2/_catalog)')
+    .addOption(
+      new Option('--page-size <n>', 'repositories asked for per page (n=; default 1000)').argParser(positiveInt),
+    )
     .option('--json', 'print {"registry","repositories":[…]}')
     .addHelpText('after', example('ferry catalog localhost:5000'))
     .action((registry: string, flags: VerbFlags) => run('catalog', [registry], flags));

@@ -5,6 +5,7 @@ import { type Clock, defaultRetryPolicy, RetryBudgets, type RetryPolicy, systemC
 import { BlobClaims, InFlight } from './blob-claims.js';
 import { BlobLadder } from './blob-ladder.js';
 import { BlobLocations, type SharedBlobs } from './blob-locations.js';
+import type { BlobParking } from './blob-resumable.js';
 import type { BlobOutcome, BlobProgress } from './blob-outcome.js';
 import { Limiter } from './limiter.js';
 import { defaultMinimumRate, type MinimumRate } from './rate-floor.js';
@@ -88,16 +89,20 @@ export class BlobCopier {
     });
   }
 
-  /** Copies one blob into `destination` (skip, mount or stream); bytes moved are in the outcome. */
+  /**
+   * Copies one blob into `destination` (skip, mount or stream); bytes moved are in the outcome.
+   * With `park` (a copy that has a deadline), a large blob goes in parts and may come back parked.
+   */
   copy(
     source: Repository,
     destination: Repository,
     descriptor: Descriptor,
     signal?: AbortSignal,
+    park?: BlobParking,
   ): Promise<BlobOutcome> {
     const registry = destination.registry ?? destination.display;
     return this.#inFlight.run(`${registry} ${descriptor.digest}`, () =>
-      this.#limiter.run(() => this.#ladder.climb(source, destination, descriptor, registry, signal)),
+      this.#limiter.run(() => this.#ladder.climb(source, destination, descriptor, registry, signal, park)),
     );
   }
 }

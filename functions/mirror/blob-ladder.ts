@@ -1,9 +1,12 @@
+import { chunkSizeWithin } from '../oci/chunk-rules.js';
 import type { Logger } from '../oci/log.js';
 import type { Descriptor } from '../oci/manifest.js';
 import type { Repository } from '../oci/repository.js';
 import type { BlobClaims, ClaimResult } from './blob-claims.js';
 import type { BlobLocations } from './blob-locations.js';
 import { type BlobOutcome, skipped } from './blob-outcome.js';
+import type { ParkedUpload } from './blob-checkpoint.js';
+import { type BlobParking, streamChunked } from './blob-resumable.js';
 import { type StreamContext, streamBlob } from './blob-stream.js';
 
 /** Mounts tried per round: each refused one costs a round trip. */
@@ -37,15 +40,22 @@ export class BlobLadder {
     descriptor: Descriptor,
     registry: string,
     signal?: AbortSignal,
+    park?: BlobParking,
   ): Promise<BlobOutcome> {
     // Queued behind the limiter while the copy was cancelled: start nothing.
     signal?.throwIfAborted();
+    const parked = park?.parkedUpload(descriptor.digest);
+    // Queued until the deadline came near: start nothing, keep what an earlier invocation parked.
+    if (park?.parking.due(0)) return { kind: 'parked', bytes: 0, ...(parked ? { upload: parked } : {}) };
     const fields = { digest: descriptor.digest, destination: destination.display };
     if (await destination.headBlob(descriptor)) {
       this.#logger.debug('blob exists at destination: skip', fields);
+      if (parked) await destination.uploads?.cancel(parked.location);
       await this.#remember(destination, registry, descriptor);
       return skipped;
     }
+    if (parked && park)
+      return this.#transfer(source, destination, descriptor, registry, { parked, session: undefined }, signal, park);
     const tried = new Set<string>();
     const mount = (locations: readonly string[]): Promise<{ outcome?: BlobOutcome; session?: string }> =>
       this.#mount(source, destination, descriptor, registry, locations, tried);
@@ -57,13 +67,46 @@ export class BlobLadder {
     // An upload opened before a long wait may have lapsed: start a new one.
     if (claim.waited) session = undefined;
     try {
-      this.#logger.debug('blob streamed', { ...fields, size: descriptor.size });
-      await streamBlob(source, destination, descriptor, session, this.#stream, signal);
-      await this.#remember(destination, registry, descriptor);
+      return await this.#transfer(source, destination, descriptor, registry, { session, parked }, signal, park);
     } finally {
       await claim.claim?.release();
     }
-    return { kind: 'copied', bytes: descriptor.size };
+  }
+
+  /**
+   * Streams the blob: in chunks that may park at the deadline when the copy has one and the blob
+   * is larger than one part (and the destination takes chunked uploads); else in one upload.
+   */
+  async #transfer(
+    source: Repository,
+    destination: Repository,
+    descriptor: Descriptor,
+    registry: string,
+    from: { readonly session: string | undefined; readonly parked: ParkedUpload | undefined },
+    signal: AbortSignal | undefined,
+    park: BlobParking | undefined,
+  ): Promise<BlobOutcome> {
+    const fields = { digest: descriptor.digest, destination: destination.display, size: descriptor.size };
+    const uploads = destination.uploads;
+    let outcome: BlobOutcome = { kind: 'copied', bytes: descriptor.size };
+    if (park && uploads && (from.parked || descriptor.size > chunkSizeWithin(uploads.rules, park.chunkSize))) {
+      this.#logger.debug('blob streamed in parts', { ...fields, offset: from.parked?.offset ?? 0 });
+      const context = {
+        ...this.#stream,
+        parking: park.parking,
+        ...(park.chunkSize ? { chunkSize: park.chunkSize } : {}),
+      };
+      outcome = await streamChunked(source, destination, uploads, descriptor, from, context, signal);
+      if (outcome.kind === 'parked') {
+        this.#logger.info('blob parked at the deadline', { ...fields, offset: outcome.upload?.offset ?? 0 });
+        return outcome;
+      }
+    } else {
+      this.#logger.debug('blob streamed', fields);
+      await streamBlob(source, destination, descriptor, from.session, this.#stream, signal);
+    }
+    await this.#remember(destination, registry, descriptor);
+    return outcome;
   }
 
   /** Claims the transfer across processes when this blob uses the shared leases; else streams unclaimed. */

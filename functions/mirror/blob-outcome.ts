@@ -1,10 +1,16 @@
 import type { Descriptor } from '../oci/manifest.js';
+import type { ParkedUpload } from './blob-checkpoint.js';
 
-/** What happened to one blob: the ladder's outcome, a value, not an exception. */
+/**
+ * What happened to one blob: the ladder's outcome, a value, not an exception. `parked`: the
+ * deadline came first — `upload` is where its session stands (none when nothing was sent yet);
+ * `bytes` are those moved in this invocation. `note`: what the image's message should say.
+ */
 export type BlobOutcome =
   | { readonly kind: 'skipped'; readonly bytes: 0 }
   | { readonly kind: 'mounted'; readonly bytes: 0; readonly from: string }
-  | { readonly kind: 'copied'; readonly bytes: number };
+  | { readonly kind: 'copied'; readonly bytes: number; readonly note?: string }
+  | { readonly kind: 'parked'; readonly bytes: number; readonly upload?: ParkedUpload; readonly note?: string };
 
 /** Callbacks on streamed blobs (the CLI's progress display). */
 export interface BlobProgress {

@@ -26,6 +26,17 @@ export function hostOf(repository: Repository): string {
   return repository.registry ?? repository.display;
 }
 
+/** The decisions on one blob's transfer, each side's failures paid from its host's budget. */
+export function transferDecisions(
+  source: Repository,
+  destination: Repository,
+  descriptor: Descriptor,
+  context: StreamContext,
+): TransferDecisions {
+  const hosts = { source: hostOf(source), destination: hostOf(destination) };
+  return new TransferDecisions(descriptor, hosts, context.policy, context.budgets, context.logger);
+}
+
 /**
  * Streams one blob source → destination through the digest verifier: one upload, fed by a read
  * that resumes or rereads (see {@link readResumable}); an upload that fails, a digest mismatch or
@@ -41,13 +52,7 @@ export async function streamBlob(
   signal?: AbortSignal,
 ): Promise<void> {
   const { progress } = context;
-  const decisions = new TransferDecisions(
-    descriptor,
-    { source: hostOf(source), destination: hostOf(destination) },
-    context.policy,
-    context.budgets,
-    context.logger,
-  );
+  const decisions = transferDecisions(source, destination, descriptor, context);
   progress.onStart?.(descriptor, destination.display);
   let done = false;
   try {

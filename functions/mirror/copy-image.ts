@@ -12,6 +12,7 @@ import {
   type PrepareDestination,
 } from './copy-outcome.js';
 import { PlanTally } from './copy-plan.js';
+import { ImageParking, type ResumableCopyOptions, type ResumableCopyResult } from './image-parking.js';
 import { Limiter } from './limiter.js';
 import { type TreeWalk, walkTree } from './manifest-tree.js';
 import { pickedDigest, selectPlatforms } from './platforms.js';
@@ -28,6 +29,7 @@ export type {
   PrepareDestination,
 } from './copy-outcome.js';
 export { CopyTally } from './copy-outcome.js';
+export type { ResumableCopyOptions, ResumableCopyResult } from './image-parking.js';
 
 /** What the destination tag holds, as far as HEADs asked before the source manifest is read. */
 type DestinationTag =
@@ -90,11 +92,39 @@ export class ImageCopier {
     return this.#prepare?.(destination) ?? Promise.resolve();
   }
 
-  async copy(from: RepositoryRef, to: RepositoryRef, options: CopyOptions = {}): Promise<CopyResult> {
+  copy(from: RepositoryRef, to: RepositoryRef, options: CopyOptions = {}): Promise<CopyResult> {
+    return this.#copy(from, to, options, undefined, new CopyTally());
+  }
+
+  /**
+   * Copies an image that may not finish before `resumable.deadline`: large blobs go in chunked
+   * uploads, and those still streaming near the deadline park. Then nothing above them is pushed
+   * and the result is `continue` with the checkpoint to pass to the next invocation, which goes
+   * on where this one stopped. Blob counts and bytes of the finished result cover every invocation.
+   */
+  async copyResumable(
+    from: RepositoryRef,
+    to: RepositoryRef,
+    resumable: ResumableCopyOptions,
+    options: CopyOptions = {},
+  ): Promise<ResumableCopyResult> {
+    const parking = new ImageParking(resumable);
+    const tally = new CopyTally();
+    const result = await this.#copy(from, to, options, parking, tally);
+    if (parking.parked) return { status: 'continue', checkpoint: parking.checkpoint(tally) };
+    return parking.finish(result, tally);
+  }
+
+  async #copy(
+    from: RepositoryRef,
+    to: RepositoryRef,
+    options: CopyOptions,
+    parking: ImageParking | undefined,
+    tally: CopyTally,
+  ): Promise<CopyResult> {
     const { repository: source } = from;
     const { repository: destination } = to;
     const found = await this.#resolve(from, to, options);
-    const tally = new CopyTally();
     const { digest, mediaType } = found.kind === 'current' ? found.head : found.top;
     const target = found.kind === 'current' ? to.reference : found.target;
     const result = (status: CopyResult['status'], extra: Partial<CopyResult> = {}): CopyResult => ({
@@ -110,12 +140,14 @@ export class ImageCopier {
     if (found.kind === 'resolved' && found.kept !== undefined) return result('skipped', { note: found.kept });
     const upToDate = found.kind === 'current' || found.existing?.digest === digest;
     const copyTree = (manifest: Manifest, reference: string) =>
-      this.#copyTree({ ...this.#walk(from, to, options), tally, signal: options.signal }, manifest, reference);
+      this.#copyTree({ ...this.#walk(from, to, options), tally, signal: options.signal, parking }, manifest, reference);
     if (found.kind === 'resolved' && !upToDate) {
       await this.prepare(destination);
       await copyTree(found.top, target);
     }
-    const referrers = options.referrers ? await copyReferrers(source, destination, digest, copyTree) : undefined;
+    // Referrers follow their subject: not while a blob of it is parked.
+    const referrers =
+      options.referrers && !parking?.parked ? await copyReferrers(source, destination, digest, copyTree) : undefined;
     return result(upToDate && tally.blobs.copied === 0 && tally.blobs.mounted === 0 ? 'skipped' : 'copied', {
       // Only a new index changes the digest; one platform picked out of an index is that platform's own manifest.
       ...(found.kind === 'resolved' && found.top.kind === 'index' && digest !== found.original.digest
@@ -204,20 +236,29 @@ export class ImageCopier {
 
   /** Copies a manifest and everything below it, then pushes it under `reference` (a tag or its digest). */
   #copyTree(
-    walk: TreeWalk & { readonly tally: CopyTally; readonly signal: AbortSignal | undefined },
+    walk: TreeWalk & {
+      readonly tally: CopyTally;
+      readonly signal: AbortSignal | undefined;
+      readonly parking: ImageParking | undefined;
+    },
     manifest: Manifest,
     reference: string,
   ): Promise<{ subjectIndexed: boolean }> {
+    const { parking } = walk;
     return walkTree(walk, manifest, reference, {
       blobs: async (blobs) => {
         const outcomes = await Promise.all(
-          blobs.map((blob) => this.#blobs.copy(walk.source, walk.destination, blob, walk.signal)),
+          blobs.map((blob) => this.#blobs.copy(walk.source, walk.destination, blob, walk.signal, parking)),
         );
-        outcomes.forEach((o) => walk.tally.add(o));
+        outcomes.forEach((o, i) => {
+          if (parking === undefined || parking.settle(blobs[i]!, o)) walk.tally.add(o);
+        });
       },
       leave: (node, ref) => {
         // WARNING: nothing is pushed once the copy was aborted (a cancelled run must not gain a tag).
         walk.signal?.throwIfAborted();
+        // WARNING: nor above a parked blob: a manifest goes only where all it references is.
+        if (parking?.parked) return Promise.resolve({ subjectIndexed: false });
         return walk.destination.putManifest(ref, node);
       },
     });

@@ -39,6 +39,8 @@ export interface CopyResult {
   readonly referrers?: number;
   /** Why an image was skipped without being up to date (a differing tag kept). */
   readonly note?: string;
+  /** For a copy parked at deadlines and resumed: invocations it took, and what happened on the way. */
+  readonly resumed?: { readonly invocations: number; readonly notes: readonly string[] };
 }
 
 /** What copying one image would do, found without writing anything (a dry run). */
@@ -107,7 +109,8 @@ export class CopyTally {
   readonly blobs: BlobCounts = { copied: 0, mounted: 0, skipped: 0 };
   bytes = 0;
   add(outcome: BlobOutcome): void {
-    this.blobs[outcome.kind]++;
+    // A parked blob is counted when it is done, in the invocation that finishes it.
+    if (outcome.kind !== 'parked') this.blobs[outcome.kind]++;
     this.bytes += outcome.bytes;
   }
 }

@@ -14,10 +14,12 @@ export interface ReadOptions {
   readonly signal?: AbortSignal | undefined;
   /** Bytes passed on so far (after each chunk). */
   readonly onBytes?: ((done: number) => void) | undefined;
+  /** The first byte wanted (a parked upload's offset): the read starts there, with `Range`. */
+  readonly start?: number;
 }
 
 /**
- * The source blob's bytes, from 0 to its end, for the digest verifier in front of the upload.
+ * The source blob's bytes, from 0 (or `start`) to its end, for the digest verifier in front of the upload.
  * A body that breaks off (reset, truncation) or an open that fails is decided on once per
  * failure by `decisions`: resumed with `Range` from the byte reached, or read from 0 again with
  * the bytes already passed on dropped (a source that ignores `Range`) — the verifier sees one
@@ -29,7 +31,7 @@ export async function* readResumable(
   options: ReadOptions,
 ): AsyncGenerator<Buffer> {
   const { floor, decisions, signal } = options;
-  let offset = 0;
+  let offset = options.start ?? 0;
   const decide = async (err: unknown): Promise<void> => {
     const { delayMs } = decisions.decide(err, 'source', offset, 'kept', signal);
     if (delayMs > 0) await options.clock.sleep(delayMs, signal);

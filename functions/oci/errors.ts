@@ -15,6 +15,7 @@ export const ErrorNames = {
   localPath: 'LocalPathError',
   tagList: 'TagListError',
   deleteDisabled: 'DeleteDisabledError',
+  uploadUnknown: 'UploadUnknownError',
   pullBudget: 'PullBudgetError',
 } as const;
 
@@ -106,6 +107,18 @@ export class DeleteDisabledError extends RegistryError {
   override readonly name = ErrorNames.deleteDisabled;
   constructor(message: string, details: RegistryErrorDetails) {
     super(message, { ...details, codes: ['DELETE_DISABLED', ...(details.codes ?? [])], retryable: false });
+  }
+}
+
+/**
+ * The registry does not know an upload session (404 `BLOB_UPLOAD_UNKNOWN`: expired, purged, or a
+ * registry that lost its state), or disagrees with the offset Ferry holds (416). The blob restarts
+ * from byte 0 in a new session, once; retrying the same session cannot help.
+ */
+export class UploadUnknownError extends RegistryError {
+  override readonly name = ErrorNames.uploadUnknown;
+  constructor(message: string, details: RegistryErrorDetails) {
+    super(message, { ...details, codes: ['BLOB_UPLOAD_UNKNOWN', ...(details.codes ?? [])], retryable: false });
   }
 }
 

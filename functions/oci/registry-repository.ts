@@ -1,12 +1,13 @@
 import type { Readable } from 'node:stream';
 import { deleteScope, pullScope, pushScope } from './auth/authenticator.js';
 import { type Digest, digestOf, isDigest, parseDigest } from './digest.js';
-import { DeleteDisabledError, DigestMismatchError, ManifestInvalidError, RegistryError } from './errors.js';
+import { DeleteDisabledError, DigestMismatchError, ManifestInvalidError } from './errors.js';
 import { type Descriptor, type Manifest, parseManifest } from './manifest.js';
 import { Header, manifestAccept, maxManifestBytes, MediaType } from './media-types.js';
 import type { RegistryClient } from './registry-client.js';
 import type { BlobBody, ManifestHead, MountResult, Repository, TagListOptions } from './repository.js';
 import { listTagPages } from './tag-list.js';
+import { RegistryUploads } from './upload-session.js';
 import { discardBody, headerValue, readUpTo } from './transport.js';
 
 /**
@@ -29,6 +30,8 @@ export class RegistryRepository implements Repository {
   readonly #client: RegistryClient;
   readonly #scopes: readonly string[];
   readonly #uploadMode: UploadMode;
+  /** The upload steps, monolithic and chunked (sessions that outlive a process). */
+  readonly uploads: RegistryUploads;
 
   constructor(client: RegistryClient, name: string, options: RegistryRepositoryOptions = {}) {
     this.#client = client;
@@ -37,6 +40,7 @@ export class RegistryRepository implements Repository {
     this.display = `${client.registry}/${name}`;
     this.#scopes = [options.push ? pushScope(name) : pullScope(name)];
     this.#uploadMode = options.uploadMode ?? 'put';
+    this.uploads = new RegistryUploads(client, name, this.#scopes);
   }
 
   async headManifest(reference: string): Promise<ManifestHead | undefined> {
@@ -165,17 +169,17 @@ export class RegistryRepository implements Repository {
   }
 
   async writeBlob(descriptor: Descriptor, body: Readable, session?: string): Promise<void> {
-    let location = session ?? (await this.#startUpload());
+    let location = session ?? (await this.uploads.startUpload());
     try {
       if (this.#uploadMode === 'patch') {
-        location = await this.#patchUpload(location, descriptor, body);
-        await this.#commitUpload(location, descriptor, null);
+        location = await this.uploads.patchWhole(location, descriptor, body);
+        await this.uploads.commitUpload(location, descriptor.digest, null, 0);
       } else {
-        await this.#commitUpload(location, descriptor, body);
+        await this.uploads.commitUpload(location, descriptor.digest, body, descriptor.size);
       }
     } catch (err) {
       body.destroy();
-      await this.#cancelUpload(location);
+      await this.uploads.cancel(location);
       throw err;
     }
   }
@@ -203,7 +207,7 @@ export class RegistryRepository implements Repository {
   }
 
   async checkWriteAccess(): Promise<void> {
-    await this.#cancelUpload(await this.#startUpload());
+    await this.uploads.cancel(await this.uploads.startUpload());
   }
 
   listTags(options?: TagListOptions): Promise<string[]> {
@@ -231,90 +235,6 @@ export class RegistryRepository implements Repository {
         repository: this.name,
         status: 405,
       });
-  }
-
-  async #startUpload(): Promise<string> {
-    const res = await this.#client.request({
-      method: 'POST',
-      path: `v2/${this.name}/blobs/uploads/`,
-      repository: this.name,
-      scopes: this.#scopes,
-      expect: [202],
-    });
-    discardBody(res.body);
-    return this.#location(res.headers);
-  }
-
-  /** One streamed PATCH with the whole blob. ECR answers 201 instead of 202. */
-  async #patchUpload(location: string, descriptor: Descriptor, body: Readable): Promise<string> {
-    const res = await this.#client.request({
-      method: 'PATCH',
-      path: await this.#uploadUrl(location),
-      repository: this.name,
-      scopes: this.#scopes,
-      expect: [201, 202, 204],
-      headers: { [Header.contentType]: 'application/octet-stream', [Header.contentLength]: String(descriptor.size) },
-      body,
-    });
-    discardBody(res.body);
-    const range = headerValue(res.headers, Header.range);
-    const end = range === undefined ? undefined : Number(/-(\d+)$/.exec(range)?.[1]);
-    if (end !== undefined && !Number.isNaN(end) && end + 1 !== descriptor.size && descriptor.size > 0) {
-      throw new RegistryError(
-        `${this.display}: upload of ${descriptor.digest} stopped at ${end + 1} of ${descriptor.size} bytes`,
-        {
-          registry: this.registry,
-          repository: this.name,
-          retryable: true,
-        },
-      );
-    }
-    return headerValue(res.headers, Header.location) ?? location;
-  }
-
-  async #commitUpload(location: string, descriptor: Descriptor, body: Readable | null): Promise<void> {
-    const url = await this.#uploadUrl(location);
-    url.searchParams.set('digest', descriptor.digest);
-    const size = body === null ? 0 : descriptor.size;
-    const res = await this.#client.request({
-      method: 'PUT',
-      path: url,
-      repository: this.name,
-      scopes: this.#scopes,
-      expect: [201, 204],
-      headers: { [Header.contentType]: 'application/octet-stream', [Header.contentLength]: String(size) },
-      body,
-    });
-    discardBody(res.body);
-  }
-
-  async #cancelUpload(location: string): Promise<void> {
-    try {
-      const res = await this.#client.request({
-        method: 'DELETE',
-        path: await this.#uploadUrl(location),
-        repository: this.name,
-        scopes: this.#scopes,
-        expect: [202, 204, 404],
-      });
-      discardBody(res.body);
-    } catch {
-      // Best effort: the registry expires abandoned sessions.
-    }
-  }
-
-  #location(headers: Record<string, string | string[] | undefined>): string {
-    const location = headerValue(headers, Header.location);
-    if (location === undefined)
-      throw new RegistryError(`${this.display}: upload started without a Location`, {
-        registry: this.registry,
-        repository: this.name,
-      });
-    return location;
-  }
-
-  async #uploadUrl(location: string): Promise<URL> {
-    return new URL(location, await this.#client.transport.baseUrl(this.registry));
   }
 
   #path(kind: 'manifests' | 'blobs' | 'referrers', reference: string): string {

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { ChunkRules } from './chunk-rules.js';
 import type { Digest } from './digest.js';
 import type { Descriptor, Manifest } from './manifest.js';
 
@@ -16,6 +17,33 @@ export interface BlobBody {
 
 /** The answer to a mount attempt: mounted, or an upload session the registry opened instead. */
 export type MountResult = { readonly mounted: true } | { readonly mounted: false; readonly session?: string };
+
+/** Where an upload session stands: its latest `Location` (registry-relative when on the registry) and the bytes it holds. */
+export interface UploadState {
+  readonly location: string;
+  readonly offset: number;
+}
+
+/**
+ * An upload session driven chunk by chunk (the distribution spec's "Pushing a blob in chunks"),
+ * so that a blob can be uploaded across processes: each step hands back the session's next state.
+ *
+ * WARNING: always continue from the state the last step returned: registries such as distribution
+ * sign the offset into the `Location`, and a stale one cancels the session.
+ */
+export interface ChunkedUploads {
+  readonly rules: ChunkRules;
+  /** `POST` → a new session at offset 0. */
+  start(): Promise<UploadState>;
+  /** `PATCH` with `Content-Range: <offset>-<end>`; UploadUnknownError when the session is gone or at another offset. */
+  append(state: UploadState, chunk: Buffer): Promise<UploadState>;
+  /** `GET <location>` → the session's offset (its `Range`); undefined when the registry no longer knows it. */
+  status(location: string): Promise<UploadState | undefined>;
+  /** `PUT <location>?digest=` with no body: every byte was appended. */
+  commit(state: UploadState, digest: Digest): Promise<void>;
+  /** `DELETE <location>`, best effort. */
+  cancel(location: string): Promise<void>;
+}
 
 /** How `GET /v2/<name>/tags/list` is paged (tag-list.ts has the defaults). */
 export interface TagListOptions {
@@ -57,6 +85,8 @@ export interface Repository {
    * `DigestVerifier`); implementations also refuse to commit content that does not match.
    */
   writeBlob(descriptor: Descriptor, body: Readable, session?: string): Promise<void>;
+  /** Chunked upload sessions that outlive a process; absent where blobs cannot be uploaded in parts (layouts). */
+  readonly uploads?: ChunkedUploads;
 
   /** Referrers of a manifest via the OCI 1.1 API; undefined when the API is not there. */
   referrers(digest: Digest): Promise<Descriptor[] | undefined>;

@@ -16,7 +16,11 @@ export interface RunningRegistry {
   readonly host: string;
   readonly url: string;
   readonly dir: string;
+  /** Where the registry keeps blobs and upload sessions (`storage.filesystem.rootdirectory`). */
+  readonly dataDir: string;
   stop(): Promise<void>;
+  /** Stops the process and starts it again on the same port, config and storage (upload sessions included). */
+  restart(): Promise<void>;
 }
 
 /** TLS for a test registry (a certificate for 127.0.0.1: clients verify it when told to, `--tls-verify`). */
@@ -90,31 +94,54 @@ export async function startRegistry(
     const config = registryConfig(dir, port, tls, authConfig, options);
     const configFile = join(dir, 'config.yml');
     writeFileSync(configFile, stringify(config));
-    // WARNING: the registry logs every 4xx at error level. Its output goes to a file, never a
-    // pipe: a parent that stops reading a pipe (spawnSync, a busy loop) would block the registry.
-    const logFile = join(dir, `registry-${port}.log`);
-    const child = spawn('docker-registry', ['serve', configFile], {
-      stdio: ['ignore', 'ignore', openSync(logFile, 'a')],
-    });
-    let exited = false;
-    child.once('exit', () => (exited = true));
+    const first = await spawnRegistry(configFile, join(dir, `registry-${port}.log`), port, tls);
+    if (first === undefined) continue;
+    let child: ChildProcess = first;
     const host = `127.0.0.1:${port}`;
     const url = `${tls ? 'https' : 'http'}://${host}`;
-    try {
-      await waitFor(async () => {
-        if (exited) throw new Error(readFileSync(logFile, 'utf8'));
-        if (tls) return await tlsAnswers(port);
-        const res = await fetch(`${url}/v2/`);
-        await res.arrayBuffer();
-        return res.status === 200 || res.status === 401;
-      }, `registry on ${port}`);
-    } catch {
-      child.kill('SIGKILL');
-      continue;
-    }
-    return { host, url, dir, stop: () => stopProcess(child, dir) };
+    const restart = async (): Promise<void> => {
+      await new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      });
+      const next = await spawnRegistry(configFile, join(dir, `registry-${port}.log`), port, tls);
+      if (next === undefined) throw new Error(`docker-registry did not come back on port ${port}`);
+      child = next;
+    };
+    return { host, url, dir, dataDir: join(dir, 'data'), stop: () => stopProcess(child, dir), restart };
   }
   throw new Error('could not start docker-registry (is the docker-registry package installed?)');
+}
+
+/** Spawns `docker-registry serve CONFIG` and waits until it answers; undefined when it did not start. */
+async function spawnRegistry(
+  configFile: string,
+  logFile: string,
+  port: number,
+  tls: RegistryTls | undefined,
+): Promise<ChildProcess | undefined> {
+  // WARNING: the registry logs every 4xx at error level. Its output goes to a file, never a
+  // pipe: a parent that stops reading a pipe (spawnSync, a busy loop) would block the registry.
+  const child = spawn('docker-registry', ['serve', configFile], {
+    stdio: ['ignore', 'ignore', openSync(logFile, 'a')],
+  });
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  const url = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+  try {
+    await waitFor(async () => {
+      if (exited) throw new Error(readFileSync(logFile, 'utf8'));
+      if (tls) return await tlsAnswers(port);
+      const res = await fetch(`${url}/v2/`);
+      await res.arrayBuffer();
+      return res.status === 200 || res.status === 401;
+    }, `registry on ${port}`);
+  } catch {
+    child.kill('SIGKILL');
+    return undefined;
+  }
+  return child;
 }
 
 function stopProcess(child: ChildProcess, dir: string): Promise<void> {
