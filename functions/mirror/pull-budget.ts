@@ -12,9 +12,9 @@ import {
   recordRefusal,
   takePull,
 } from './pull-budget-state.js';
-import { currentPullWaitListener, type PullWait } from './pull-wait-listener.js';
+import { currentPullWaitScope, type PullWait } from './pull-wait-scope.js';
 
-export type { PullWait } from './pull-wait-listener.js';
+export type { PullWait } from './pull-wait-scope.js';
 
 export interface PullBudgetOptions {
   readonly store: PullBudgetStore;
@@ -95,7 +95,9 @@ export class PullBudget implements PullGate {
         return;
       }
       const waitMs = decision.until - now;
-      if (waitMs > this.#maxWaitMs()) throw this.#tooLong(pull, decision.state, waitMs);
+      const scope = currentPullWaitScope();
+      const maxWaitMs = Math.min(this.#maxWaitMs(), scope?.remainingMs?.() ?? Number.POSITIVE_INFINITY);
+      if (waitMs > maxWaitMs) throw this.#tooLong(pull, decision.state, waitMs, maxWaitMs);
       if (decision.state.probing) {
         // Another pull is learning the new window's count: look again soon (or when it answers here).
         await this.#sleep(id, Math.min(waitMs, probePollMs), signal);
@@ -103,7 +105,7 @@ export class PullBudget implements PullGate {
       }
       const wait = describeWait(pull, decision.state, waitMs);
       // The copy this pull is for hears of every wait; the process (a CLI line, a log) once per window end.
-      currentPullWaitListener()?.(wait);
+      scope?.onWait?.(wait);
       if (this.#reported.get(id) !== decision.until) {
         this.#reported.set(id, decision.until);
         this.#onWait(wait);
@@ -144,18 +146,15 @@ export class PullBudget implements PullGate {
     return state === undefined || state.probing || state.resetAt <= this.#clock.now() ? undefined : state;
   }
 
-  #tooLong(pull: PullRequest, state: BudgetState, waitMs: number): PullBudgetError {
+  #tooLong(pull: PullRequest, state: BudgetState, waitMs: number, maxWaitMs: number): PullBudgetError {
     const where = `${pull.registry}/${pull.repository}`;
     const budget = state.probing
       ? `${pull.registry} pull budget: a new window is being checked (up to ${formatDuration(waitMs)})`
       : `${pull.registry} pull budget spent (${state.remaining} of ${state.limit} left, resets in ${formatDuration(waitMs)})`;
-    return new PullBudgetError(
-      `${where}: ${budget}, longer than this copy may wait (${formatDuration(this.#maxWaitMs())})`,
-      {
-        registry: pull.registry,
-        repository: pull.repository,
-      },
-    );
+    return new PullBudgetError(`${where}: ${budget}, longer than this copy may wait (${formatDuration(maxWaitMs)})`, {
+      registry: pull.registry,
+      repository: pull.repository,
+    });
   }
 
   /** Reads, decides, and writes conditionally, again on a conflict. */

@@ -4,7 +4,7 @@ import { createRunTable, DynamoRunStore } from '../../functions/aws/dynamo-run-s
 import { WorkflowTasks } from '../../functions/handlers/workflow/workflow-tasks.js';
 import { LocalEvents } from '../../functions/local/local-events.js';
 import { MemoryVault } from '../../functions/local/memory-vault.js';
-import { type PullWait, withPullWaitListener } from '../../functions/mirror/pull-wait-listener.js';
+import { type PullWait, withPullWaitScope } from '../../functions/mirror/pull-wait-scope.js';
 import { silentLogger } from '../../functions/oci/log.js';
 import { EngineFactory } from '../../functions/runs/engine.js';
 import { RunTasks } from '../../functions/runs/tasks.js';
@@ -94,9 +94,8 @@ describe('the pull budget of the deployed service (run table on DynamoDB Local)'
       const lambda = container(60_000);
       expect(await lambda.copyImage({ runId, index: 0 })).toEqual({ status: 'completed' });
       const heard: PullWait[] = [];
-      const second = await withPullWaitListener(
-        (wait) => heard.push(wait),
-        () => lambda.copyImage({ runId, index: 1 }),
+      const second = await withPullWaitScope({ onWait: (wait) => heard.push(wait) }, () =>
+        lambda.copyImage({ runId, index: 1 }),
       );
       expect(second).toEqual({ status: 'completed' });
       expect(heard[0]?.message).toMatch(

@@ -8,6 +8,7 @@ import { RegistryRepository } from '../../functions/oci/registry-repository.js';
 import type { HttpRequest } from '../../functions/oci/transport.js';
 import { formatDuration, PullBudget, type PullWait } from '../../functions/mirror/pull-budget.js';
 import { MemoryPullBudgetStore } from '../../functions/mirror/pull-budget-state.js';
+import { withPullWaitScope } from '../../functions/mirror/pull-wait-scope.js';
 import { FakeClock } from './ladder/fake-clock.js';
 import { type Answer, scriptedTransport } from './ladder/scripted-transport.js';
 
@@ -162,6 +163,25 @@ describe('PullBudget around the registry client', () => {
       'reg.test/library/app: reg.test pull budget spent (0 of 1 left, resets in 6h 0m), longer than this copy may wait (14m 0s)',
     );
     expect(registry.seen.gets).toBe(1);
+  });
+
+  it("a copy's scope caps the wait at its task's time left, and hears the wait the process reports once", async () => {
+    const { registry, repo, waits } = setup(1);
+    await repo.getManifest('v1');
+    const heard: string[] = [];
+    const error = await withPullWaitScope({ remainingMs: () => 5 * 60_000, onWait: (w) => heard.push(w.message) }, () =>
+      repo.getManifest('v2'),
+    ).catch((e: unknown) => e);
+    expect((error as Error).message).toBe(
+      'reg.test/library/app: reg.test pull budget spent (0 of 1 left, resets in 6h 0m), longer than this copy may wait (5m 0s)',
+    );
+    expect(registry.seen.gets).toBe(1);
+    expect(heard).toEqual([]);
+    // Without a limit, the same copy waits, and both its scope and the process hear of it.
+    await withPullWaitScope({ onWait: (w) => heard.push(w.message) }, () => repo.getManifest('v2'));
+    expect(heard).toEqual(['waiting for reg.test pull budget: 0 left, resets in 6h 0m']);
+    expect(waits).toHaveLength(1);
+    expect(registry.seen).toMatchObject({ gets: 2, refusals: 0 });
   });
 
   it('keeps a reserve: waits once the budget is down to it', async () => {
