@@ -46,7 +46,9 @@ const conflictBackoffMs = 20;
  *
  * WARNING: before a registry's first answer nothing is known, so the first GETs of a run go
  * unmetered; pulls of this process still unanswered are taken off that first reading, but in the
- * service another Lambda's are not (at most the Map's concurrency of GETs).
+ * service another Lambda's are not (at most the Map's concurrency of GETs). Taking them off errs
+ * low: the registry may have counted some already, so the count Ferry keeps for that window can
+ * be under the registry's by up to the GETs that were in flight — never over it.
  */
 export class PullBudget implements PullGate {
   readonly #store: PullBudgetStore;
