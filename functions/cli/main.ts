@@ -15,6 +15,7 @@ import { addLsCommand } from './ls.js';
 import { addPruneCommand } from './prune.js';
 import { addRegistryAccessOptions, collect, positiveInt } from './options.js';
 import { parseRate, parseSeconds } from './units.js';
+import { dryRunMirror } from './mirror-dry-run.js';
 import { type CopyFlags, createRuntime } from './runtime.js';
 
 /**
@@ -148,7 +149,10 @@ export async function main(argv: readonly string[], hooks: MainHooks = {}): Prom
     .option('--fail-fast', 'stop starting new images after the first failure')
     .option('--config <file>', 'mirror the image set of this ImageSetConfiguration (YAML or JSON)')
     .option('--workspace <dir>', 'with --config: where mapping.txt, cluster-resources/… go (default ./ferry-workspace)')
-    .option('--dry-run', 'with --config: copy nothing; write dry-run/mapping.txt and dry-run/plan.json')
+    .option(
+      '--dry-run',
+      'copy nothing: plan every image (with --config: write dry-run/mapping.txt and dry-run/plan.json)',
+    )
     .option('--release [version]', 'an OpenShift release payload (default --to localhost:443/openshift<VERSION>)')
     .option('--channel <name>', 'with --release and no VERSION: the head of this update channel')
     .option('--arch <arch>', "with --release: amd64, arm64, ppc64le, s390x or multi (default: this host's)")
@@ -306,7 +310,7 @@ async function runMirrorCommand(images: string[], flags: MirrorCommandFlags, glo
   if (flags.to === undefined) throw new UsageError("required option '--to <registry[/prefix]>' not specified");
   const to = flags.to;
   if (flags.config === undefined) {
-    if (flags.workspace !== undefined || flags.dryRun) throw new UsageError('--workspace and --dry-run need --config');
+    if (flags.workspace !== undefined) throw new UsageError('--workspace needs --config');
     return runMirror(images, { ...flags, to }, global);
   }
   if (images.length > 0 || flags.imagesFile !== undefined)
@@ -334,20 +338,17 @@ async function runMirror(
     destination: pairs.map((p) => p.destination.registry),
   });
   const started = Date.now();
+  const options = {
+    platforms: parsePlatforms(flags.platform),
+    referrers: flags.referrers === true,
+    includeForeignLayers: flags.includeForeignLayers === true,
+    concurrency: flags.concurrency,
+    failFast: flags.failFast === true,
+  };
   try {
-    const results = await mirrorImages(
-      pairs,
-      runtime.registries,
-      runtime.copier,
-      {
-        platforms: parsePlatforms(flags.platform),
-        referrers: flags.referrers === true,
-        includeForeignLayers: flags.includeForeignLayers === true,
-        concurrency: flags.concurrency,
-        failFast: flags.failFast === true,
-      },
-      (result) =>
-        process.stdout.write(flags.json ? `${JSON.stringify(jsonResult(result))}\n` : `${describeResult(result)}\n`),
+    if (flags.dryRun) return await dryRunMirror(pairs, runtime, options, flags.json === true);
+    const results = await mirrorImages(pairs, runtime.registries, runtime.copier, options, (result) =>
+      process.stdout.write(flags.json ? `${JSON.stringify(jsonResult(result))}\n` : `${describeResult(result)}\n`),
     );
     const failed = results.filter((r) => r.status === 'failed').length;
     const copied = results.filter((r) => r.status === 'copied').length;

@@ -15,6 +15,8 @@ import { parseImageReference } from '../oci/reference.js';
 import type { Repository } from '../oci/repository.js';
 import { describeCatalog, pushCatalogs } from './catalogs.js';
 import { createCliLogger } from './log.js';
+import { describePlan } from './mirror-dry-run.js';
+import { describePullCosts } from './pull-costs.js';
 import { releaseSignatureFiles } from './release-signatures.js';
 import { type ChartLine, droppedWarnings, formatChartLine, pushCharts } from './mirror-charts.js';
 import { setSources, sourceRegistries } from './set-sources.js';
@@ -106,6 +108,8 @@ export async function runMirrorConfig(
       process.stderr.write(
         `dry run: ${plan.totals.images} images: ${plan.totals.copy} to copy (${formatBytes(plan.totals.bytes)}), ${plan.totals.upToDate} up to date, ${images.length - wanted.length} blocked, ${failed} failed; ${plan.sourceManifestGets} source manifest GETs; plan in ${dir}/dry-run/plan.json\n`,
       );
+      for (const line of await describePullCosts(planItems(images, byImage(wanted, plans)), runtime.pulls))
+        process.stderr.write(`dry run: ${line}\n`);
       return failed > 0 ? 1 : 0;
     }
     const results = await mirrorImages(pairs, runtime.registries, runtime.copier, options, (r) => out(print(r)));
@@ -222,12 +226,4 @@ function chartPlans(lines: readonly ChartLine[]): PlanItem[] {
 
 function blockedLine(image: SetImage): object {
   return { source: image.source, destination: image.destination, status: 'blocked' };
-}
-
-function describePlan(result: PlanResult): string {
-  if (result.status === 'failed') return `failed   ${result.source} → ${result.destination}: ${result.error}`;
-  const { plan } = result;
-  if (plan.status !== 'would-copy') return `current  ${result.source} → ${result.destination} ${plan.digest}`;
-  const { mountable } = plan.missing;
-  return `copy     ${result.source} → ${result.destination} ${plan.digest} (${plan.missing.blobs - mountable.blobs} to copy, ${mountable.blobs} to mount, ${plan.present} present; ${formatBytes(plan.missing.bytes - mountable.bytes)})`;
 }

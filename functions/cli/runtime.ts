@@ -14,6 +14,8 @@ import { proxySettingsFromEnv } from '../oci/proxy.js';
 import type { BlobProgress } from '../mirror/blob-copier.js';
 import type { PrepareDestination } from '../mirror/copy-image.js';
 import { type CopyEngine, createCopyEngine } from '../mirror/engine.js';
+import { MemoryPullBudgetStore } from '../mirror/pull-budget-state.js';
+import { PullBudget } from '../mirror/pull-budget.js';
 import { defaultMinimumRate } from '../mirror/rate-floor.js';
 import { blobCacheDir, FileBlobIndex } from './blob-cache.js';
 import { bindCredential, resolveCredentials } from './credential-flags.js';
@@ -49,8 +51,11 @@ export interface CopyFlags {
   readonly cache?: boolean;
 }
 
-/** The CLI's copy engine: transport, registries and copier of one process. */
-export type Runtime = CopyEngine;
+/** The CLI's copy engine: transport, registries and copier of one process, and its upstreams' pull budgets. */
+export interface Runtime extends CopyEngine {
+  /** Pull budgets learnt from this process's manifest GETs (a dry run's summary reads them). */
+  readonly pulls: PullBudget;
+}
 
 /**
  * ECR as the service wires it (aws/ecr-access.ts: credentials from GetAuthorizationToken and
@@ -128,7 +133,14 @@ export async function createRuntime(
   }
   // Looked up for every blob (a local file, read once): small blobs mount too.
   const cache = flags.cache === true ? new FileBlobIndex({ dir: blobCacheDir(), logger }) : undefined;
+  // In memory: one process's copies share it; a wait for the window is one line on stderr.
+  const pulls = new PullBudget({
+    store: new MemoryPullBudgetStore(),
+    logger,
+    onWait: (wait) => process.stderr.write(`ferry: ${wait.message}\n`),
+  });
   const engine = createCopyEngine({
+    pulls,
     transport: {
       insecureHosts: flags.insecure,
       verifyHosts: flags.tlsVerify,
@@ -151,9 +163,10 @@ export async function createRuntime(
     },
     ...(flags.createRepositories === false ? {} : { prepareDestination: ecr.prepare }),
   });
-  if (!cache) return engine;
+  if (!cache) return { ...engine, pulls };
   return {
     ...engine,
+    pulls,
     // What this process learnt, for the next one: written once, at the end, failed copies included.
     close: async () => {
       await cache.flush();

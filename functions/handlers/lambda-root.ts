@@ -6,6 +6,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { DynamoBlobIndex } from '../aws/dynamo-blob-index.js';
 import { DynamoImageSets } from '../aws/dynamo-image-sets.js';
+import { DynamoPullBudgetStore } from '../aws/dynamo-pull-budget.js';
 import { DynamoRunStore } from '../aws/dynamo-run-store.js';
 import { EcrAccessFactory } from '../aws/ecr-access.js';
 import { EventBridgePublisher } from '../aws/eventbridge-publisher.js';
@@ -102,6 +103,8 @@ export function lambdaServices(): LambdaServices {
     transport: { guard, proxy: proxySettingsFromEnv(process.env) },
     // Each image is its own Lambda: a layer another Lambda put (or is putting) into a sibling repository is mounted, not streamed again.
     sharedBlobs: { index: blobIndex, leases: blobIndex },
+    // Every Lambda spends the same upstream pull budgets (Docker Hub's rate limit): kept in the run table.
+    pullBudget: { store: new DynamoPullBudgetStore({ client: dynamo, tableName: env[Env.tableName] }) },
     ...(ecrScope ? { ecrScope } : {}),
     ...(env[Env.updateUrlOverride] ? { updateGraphUrl: env[Env.updateUrlOverride] } : {}),
     ...(env[Env.releaseSignaturesUrl] ? { releaseSignaturesUrl: env[Env.releaseSignaturesUrl] } : {}),

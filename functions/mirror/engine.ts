@@ -1,6 +1,7 @@
 import type { CredentialStore } from '../oci/auth/credentials.js';
 import { silentLogger, type Logger } from '../oci/log.js';
 import { Registries } from '../oci/registries.js';
+import type { PullGate } from '../oci/pull-gate.js';
 import type { UploadMode } from '../oci/registry-repository.js';
 import { Transport, type TransportOptions } from '../oci/transport.js';
 import { BlobCopier, type BlobCopierOptions } from './blob-copier.js';
@@ -28,6 +29,8 @@ export interface CopyEngineOptions extends CopierOptions {
   readonly checkRepository?: (registry: string, repository: string) => void;
   /** How uploads go to a host (tests force one); default: by registry. */
   readonly uploadMode?: (registry: string) => UploadMode;
+  /** The pull budget manifest GETs spend (`PullBudget`); absent: not metered. */
+  readonly pulls?: PullGate;
 }
 
 /** The copy engine of one process or run: Transport → Registries → BlobCopier → ImageCopier. */
@@ -65,6 +68,7 @@ export function createCopyEngine(options: CopyEngineOptions): CopyEngine {
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.uploadMode ? { uploadMode: options.uploadMode } : {}),
     ...(options.checkRepository ? { checkRepository: options.checkRepository } : {}),
+    ...(options.pulls ? { pulls: options.pulls } : {}),
   });
   return {
     transport,

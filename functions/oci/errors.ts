@@ -16,6 +16,7 @@ export const ErrorNames = {
   tagList: 'TagListError',
   deleteDisabled: 'DeleteDisabledError',
   uploadUnknown: 'UploadUnknownError',
+  pullBudget: 'PullBudgetError',
 } as const;
 
 /** Names of the errors a retry may cure. */
@@ -118,6 +119,18 @@ export class UploadUnknownError extends RegistryError {
   override readonly name = ErrorNames.uploadUnknown;
   constructor(message: string, details: RegistryErrorDetails) {
     super(message, { ...details, codes: ['BLOB_UPLOAD_UNKNOWN', ...(details.codes ?? [])], retryable: false });
+  }
+}
+
+/**
+ * An upstream's pull budget (Docker Hub's rate limit) is spent and resets later than the copy may
+ * wait. Not retryable: a retry seconds or minutes later finds the same budget; the window's end
+ * is in the message, and a later run copies what this one could not.
+ */
+export class PullBudgetError extends RegistryError {
+  override readonly name = ErrorNames.pullBudget;
+  constructor(message: string, details: RegistryErrorDetails) {
+    super(message, { ...details, codes: ['PULL_BUDGET', ...(details.codes ?? [])], retryable: false });
   }
 }
 

@@ -1,6 +1,7 @@
 import type { CredentialStore } from './auth/credentials.js';
 import { parseEcrHost } from './ecr-host.js';
 import { silentLogger, type Logger } from './log.js';
+import type { PullGate } from './pull-gate.js';
 import { type Location, manifestRef } from './reference.js';
 import { RegistryClient } from './registry-client.js';
 import { RegistryRepository, type UploadMode } from './registry-repository.js';
@@ -22,6 +23,8 @@ export interface RegistriesOptions {
    * deployed service's ECR scope), so no request ever reaches a repository outside it.
    */
   readonly checkRepository?: (registry: string, repository: string) => void;
+  /** The pull budget every manifest GET spends (Docker Hub's rate limit); absent: GETs are not metered. */
+  readonly pulls?: PullGate;
 }
 
 /** Which side of a copy a repository is on: sources are read with source credentials, destinations pushed to. */
@@ -53,7 +56,13 @@ export class Registries {
     let client = this.#clients.get(key);
     if (!client) {
       const credentials = role === 'source' ? this.#options.sourceCredentials : this.#options.destinationCredentials;
-      client = new RegistryClient(registry, this.#options.transport, credentials, this.#options.logger ?? silentLogger);
+      client = new RegistryClient(
+        registry,
+        this.#options.transport,
+        credentials,
+        this.#options.logger ?? silentLogger,
+        this.#options.pulls,
+      );
       this.#clients.set(key, client);
     }
     return client;

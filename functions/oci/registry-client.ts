@@ -5,10 +5,13 @@ import type { CredentialStore } from './auth/credentials.js';
 import { AuthenticationError, NotFoundError, RegistryError, TransportError } from './errors.js';
 import { silentLogger, type Logger } from './log.js';
 import { Header } from './media-types.js';
+import { manifestTarget, pullIdentity, type PullGate, type PullRequest } from './pull-gate.js';
+import { readRateLimit } from './rate-limit.js';
 import { decideRetry, exhausted, isRetryable, parseRetryAfter, type RetryRefusal } from './retry.js';
 import {
   discardBody,
   headerValue,
+  type HttpRequest,
   type HttpResponse,
   readCapped,
   redactUrl,
@@ -49,12 +52,24 @@ export class RegistryClient {
   readonly transport: Transport;
   readonly #auth: Authenticator;
   readonly #logger: Logger;
+  readonly #credentials: CredentialStore;
+  readonly #pulls: PullGate | undefined;
+  #identity: Promise<string> | undefined;
 
-  constructor(registry: string, transport: Transport, credentials: CredentialStore, logger: Logger = silentLogger) {
+  /** `pulls`: the pull budget every manifest GET to this registry spends (see {@link PullGate}). */
+  constructor(
+    registry: string,
+    transport: Transport,
+    credentials: CredentialStore,
+    logger: Logger = silentLogger,
+    pulls?: PullGate,
+  ) {
     this.registry = registry;
     this.transport = transport;
     this.#auth = new Authenticator(registry, transport, credentials);
     this.#logger = logger;
+    this.#credentials = credentials;
+    this.#pulls = pulls;
   }
 
   async request(req: RegistryRequest): Promise<HttpResponse> {
@@ -67,19 +82,23 @@ export class RegistryClient {
     const policy = this.transport.retry;
     const budget = this.transport.budgets.for(this.registry);
     const clock = this.transport.budgets.clock;
+    const pull = req.method === 'GET' ? await this.#pullOf(req.path) : undefined;
     for (let attempt = 0; ; attempt++) {
       const headers: Record<string, string> = { ...req.headers };
       if (authorization !== undefined && url.origin === base.origin) headers[Header.authorization] = authorization;
       let res: HttpResponse;
       try {
-        res = await this.transport.send({
-          method: req.method,
-          url,
-          headers,
-          body: req.body ?? null,
-          signal: req.signal,
-          ...(req.streamBytes === undefined ? {} : { streamBytes: req.streamBytes }),
-        });
+        res = await this.#send(
+          {
+            method: req.method,
+            url,
+            headers,
+            body: req.body ?? null,
+            signal: req.signal,
+            ...(req.streamBytes === undefined ? {} : { streamBytes: req.streamBytes }),
+          },
+          pull,
+        );
       } catch (err) {
         // A streamed body cannot be sent again: its caller (the blob ladder) decides, once.
         if (!replayable || !(err instanceof TransportError)) throw this.#withRepo(err, req);
@@ -145,6 +164,27 @@ export class RegistryClient {
       }
       throw await this.#errorFrom(res, req);
     }
+  }
+
+  /** One send; a manifest GET spends a pull of the budget first and reports what the registry said of it after. */
+  async #send(request: HttpRequest, pull: PullRequest | undefined): Promise<HttpResponse> {
+    if (pull === undefined || this.#pulls === undefined) return this.transport.send(request);
+    await this.#pulls.acquire(pull, request.signal);
+    let res: HttpResponse | undefined;
+    try {
+      res = await this.transport.send(request);
+      return res;
+    } finally {
+      await this.#pulls.settle(pull, res ? { status: res.status, reading: readRateLimit(res.headers) } : {});
+    }
+  }
+
+  /** The pull a GET of `path` is, when it is a manifest GET and this client keeps a budget. */
+  async #pullOf(path: string | URL): Promise<PullRequest | undefined> {
+    const target = this.#pulls === undefined ? undefined : manifestTarget(path);
+    if (target === undefined) return undefined;
+    this.#identity ??= this.#credentials.get(this.registry).then(pullIdentity);
+    return { registry: this.registry, identity: await this.#identity, ...target };
   }
 
   /** The error this layer stops retrying: marked so that no layer above retries it again. */

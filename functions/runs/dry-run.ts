@@ -1,8 +1,9 @@
 import { parsePlatform } from '../oci/manifest.js';
 import type { RepositoryRef } from '../oci/repository.js';
 import { formatBytes } from '../mirror/format.js';
+import { describeBudget, sourceRegistry } from '../mirror/pull-budget.js';
 import type { RunEngine } from './engine.js';
-import type { ImageRecord, RunRecord } from './model.js';
+import type { DryRunResult, ImageRecord, RunRecord } from './model.js';
 import type { ImageOutcome } from './store.js';
 
 /**
@@ -21,6 +22,8 @@ export async function assessImage(
     platforms: (image.platforms ?? run.options.platforms).map(parsePlatform),
     keepExistingTags: !run.options.override,
   });
+  const registry = from.repository.registry;
+  const budget = registry === undefined ? undefined : await engine.pullBudget?.(registry);
   const message =
     found.status === 'up-to-date'
       ? 'dry run: destination is up to date'
@@ -41,6 +44,9 @@ export async function assessImage(
       mountBytes: found.missing.mountable.bytes,
       present: found.present,
       manifestGets: found.manifestGets,
+      ...(budget
+        ? { pullBudget: { remaining: budget.remaining, limit: budget.limit, windowMs: budget.windowMs } }
+        : {}),
     },
   };
 }
@@ -53,5 +59,26 @@ export function dryRunSummary(images: readonly ImageRecord[]): string {
   const wouldCopy = images.filter((i) => i.dryRun?.action === 'copy');
   const bytes = wouldCopy.reduce((n, i) => n + (i.dryRun?.bytes ?? 0), 0);
   const failed = images.filter((i) => i.status === 'failed').length;
-  return `dry run: ${wouldCopy.length} of ${images.length} images would copy, ${formatBytes(bytes)} at most${failed > 0 ? `; ${failed} failed` : ''}`;
+  return `dry run: ${wouldCopy.length} of ${images.length} images would copy, ${formatBytes(bytes)} at most${failed > 0 ? `; ${failed} failed` : ''}${pullCosts(wouldCopy)}`;
+}
+
+/**
+ * `; docker.io: 42 manifest GETs, budget 76 left of 100 per 6h` for each upstream that reported a
+ * pull budget to the assessments (the lowest count any of them saw: they ran in turn or at once);
+ * an upstream that sends no limit has no budget to spend and adds nothing.
+ */
+function pullCosts(wouldCopy: readonly ImageRecord[]): string {
+  const upstreams = new Map<string, { gets: number; budget?: NonNullable<DryRunResult['pullBudget']> }>();
+  for (const image of wouldCopy) {
+    const registry = sourceRegistry(image.source);
+    if (registry === undefined) continue;
+    const entry = upstreams.get(registry) ?? { gets: 0 };
+    const seen = image.dryRun?.pullBudget;
+    const budget = !seen || (entry.budget && entry.budget.remaining <= seen.remaining) ? entry.budget : seen;
+    upstreams.set(registry, { gets: entry.gets + (image.dryRun?.manifestGets ?? 0), ...(budget ? { budget } : {}) });
+  }
+  return [...upstreams]
+    .filter(([, u]) => u.budget !== undefined)
+    .map(([registry, u]) => `; ${registry}: ${u.gets} manifest GETs, ${describeBudget(u.budget)}`)
+    .join('');
 }

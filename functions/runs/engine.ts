@@ -5,10 +5,13 @@ import type { Logger } from '../oci/log.js';
 import type { ImageReference, Location } from '../oci/reference.js';
 import { locationReference, type Role } from '../oci/registries.js';
 import type { Repository, RepositoryRef } from '../oci/repository.js';
+import type { Clock } from '../oci/retry.js';
 import { Transport, type TransportOptions } from '../oci/transport.js';
 import type { SharedBlobs } from '../mirror/blob-copier.js';
 import type { ImageCopier, PrepareDestination } from '../mirror/copy-image.js';
 import { createCopyEngine } from '../mirror/engine.js';
+import { PullBudget } from '../mirror/pull-budget.js';
+import { type BudgetState, MemoryPullBudgetStore, type PullBudgetStore } from '../mirror/pull-budget-state.js';
 import { transportBytesGetter } from '../mirror/helm/http.js';
 import { transportBytesGetter as releaseBytesGetter, transportJsonGetter } from '../mirror/release/graph-http.js';
 import { fetchReleaseSignatures } from '../mirror/release/signatures.js';
@@ -32,6 +35,8 @@ export interface RunEngine {
   readonly getBytes?: (url: string, maxBytes: number) => Promise<Buffer>;
   /** A release's signatures from the signature store (FERRY_RELEASE_SIGNATURES_URL); absent: none configured. */
   readonly releaseSignatures?: (digest: Digest) => Promise<Buffer[]>;
+  /** What this process last learnt of an upstream's pull budget (a dry run reports it); undefined: unknown. */
+  readonly pullBudget?: (registry: string) => Promise<BudgetState | undefined>;
 }
 
 /** One side of a run's copy: the repository of `ref` through the run's engine, and the digest or tag `ref` names. */
@@ -74,7 +79,29 @@ export interface EngineFactoryDeps {
   readonly updateGraphUrl?: string;
   /** The release signature store (FERRY_RELEASE_SIGNATURES_URL); absent: release signatures are not fetched. */
   readonly releaseSignaturesUrl?: string;
+  /** Upstream pull budgets (Docker Hub's rate limit) every run of this process spends. */
+  readonly pullBudget?: PullBudgetDeps;
 }
+
+/** Where a service keeps pull budgets, and how long its copies may wait for one. */
+export interface PullBudgetDeps {
+  /** The run table in the deployed service (shared by every Lambda); absent: this process's memory (`ferry serve`). */
+  readonly store?: PullBudgetStore;
+  /** How long a copy may wait for a window now (default {@link defaultPullWaitMs}); a longer wait fails the image. */
+  readonly maxWaitMs?: () => number;
+  /** Pulls kept back (default 0). */
+  readonly reserve?: number;
+  readonly clock?: Clock;
+}
+
+/**
+ * The longest a service copy waits for an upstream's window: 10 minutes of a copy-image Lambda's
+ * 15, leaving it time to copy. A window that resets later (Docker Hub's are six hours) fails the
+ * image with a PullBudgetError that says when it resets: a Step Functions retry minutes later
+ * would find the same budget and spend another Lambda waiting; the next run (or schedule) copies
+ * what is missing, since copies are keyed by digest.
+ */
+export const defaultPullWaitMs = 10 * 60_000;
 
 /** Blob streams at once for one image (one copy-image Lambda). */
 export const blobsPerImage = 6;
@@ -119,9 +146,20 @@ export class EngineFactory implements RunEngines {
   readonly #engines = new Map<string, RunEngine>();
   /** One transport (connection pools, scheme cache) per set of insecure hosts, shared by runs. */
   readonly #transports = new Map<string, Transport>();
+  /** Budgets are per upstream identity, not per run: every run of this process spends the same ones. */
+  readonly #pulls: PullBudget;
 
   constructor(deps: EngineFactoryDeps) {
     this.#deps = deps;
+    const budget = deps.pullBudget ?? {};
+    this.#pulls = new PullBudget({
+      store: budget.store ?? new MemoryPullBudgetStore(),
+      maxWaitMs: budget.maxWaitMs ?? (() => defaultPullWaitMs),
+      ...(budget.reserve === undefined ? {} : { reserve: budget.reserve }),
+      ...(budget.clock ? { clock: budget.clock } : {}),
+      logger: deps.logger,
+      onWait: (wait) => deps.logger.info(wait.message, { registry: wait.registry, repository: wait.repository }),
+    });
   }
 
   forRun(run: RunRecord): RunEngine {
@@ -142,6 +180,7 @@ export class EngineFactory implements RunEngines {
           destinationEcr,
         ),
         logger: this.#deps.logger,
+        pulls: this.#pulls,
         // Repositories outside the deployment's ECR prefixes are refused before any request.
         ...(scope ? { checkRepository: (registry, repository) => scope.check(registry, repository) } : {}),
         blobs: {
@@ -158,6 +197,7 @@ export class EngineFactory implements RunEngines {
         getBytes: (url, maxBytes) => transportBytesGetter(transport).getBytes(url, maxBytes),
         ...(this.#deps.updateGraphUrl ? { updateGraphUrl: this.#deps.updateGraphUrl } : {}),
         ...(this.#deps.releaseSignaturesUrl ? { releaseSignatures: this.#signatures(transport) } : {}),
+        pullBudget: (registry) => this.#pulls.known(registry),
       };
       this.#engines.set(run.runId, engine);
       while (this.#engines.size > 8) this.#engines.delete(this.#engines.keys().next().value!);

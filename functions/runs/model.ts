@@ -86,6 +86,8 @@ export const dryRunResultSchema = z
     present: z.number().optional(),
     /** Manifest GETs the assessment made at the source (what Docker Hub counts as pulls). */
     manifestGets: z.number().optional(),
+    /** The source's pull budget as the assessment left it, when the registry reported one (issue 11). */
+    pullBudget: z.object({ remaining: z.number(), limit: z.number(), windowMs: z.number() }).readonly().optional(),
   })
   .readonly();
 export type DryRunResult = z.infer<typeof dryRunResultSchema>;

@@ -374,7 +374,7 @@ mirror:
   it.each([
     [['mirror', '--config', 'x.yaml', '--to', '127.0.0.1:5000', '127.0.0.1:5000/a:1']],
     [['mirror', '--config', 'x.yaml', '--to', '127.0.0.1:5000', '--images-file', 'list.txt']],
-    [['mirror', '--to', '127.0.0.1:5000', '--dry-run', '127.0.0.1:5000/a:1']],
+    [['mirror', '--to', '127.0.0.1:5000', '--workspace', 'ws', '127.0.0.1:5000/a:1']],
   ])('is a usage error (exit 2): %j', async (args) => {
     const result = await runFerry(args);
     expect(result.code, result.stderr).toBe(2);
