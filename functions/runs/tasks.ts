@@ -1,4 +1,5 @@
 import { type ImageCheckpoint, parseCheckpoint } from '../mirror/blob-checkpoint.js';
+import { withPullWaitScope } from '../mirror/pull-wait-scope.js';
 import { describeError } from '../oci/errors.js';
 import { silentLogger, type Logger } from '../oci/log.js';
 import { parseDigest } from '../oci/digest.js';
@@ -85,7 +86,17 @@ export class RunTasks {
       pollMs: this.#deps.cancelPollMs ?? 5_000,
     });
     try {
-      return await this.#copy(run, image, cancel, { ...invocation, invocations });
+      // A wait for an upstream's pull budget is said on the image; it may last while the task has
+      // time for it (less a minute to copy after), else the image fails saying when the budget resets.
+      const { remainingMs } = invocation;
+      return await withPullWaitScope(
+        {
+          onWait: (wait) =>
+            void this.#deps.store.annotateImage(runId, index, { message: wait.message }).catch(() => undefined),
+          ...(remainingMs === undefined ? {} : { remainingMs: () => remainingMs() - 60_000 }),
+        },
+        () => this.#copy(run, image, cancel, { ...invocation, invocations }),
+      );
     } finally {
       cancel.stop();
     }

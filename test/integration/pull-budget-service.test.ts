@@ -1,10 +1,9 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { DynamoPullBudgetStore } from '../../functions/aws/dynamo-pull-budget.js';
 import { createRunTable, DynamoRunStore } from '../../functions/aws/dynamo-run-store.js';
 import { WorkflowTasks } from '../../functions/handlers/workflow/workflow-tasks.js';
 import { LocalEvents } from '../../functions/local/local-events.js';
 import { MemoryVault } from '../../functions/local/memory-vault.js';
-import { type PullWait, withPullWaitScope } from '../../functions/mirror/pull-wait-scope.js';
 import { silentLogger } from '../../functions/oci/log.js';
 import { EngineFactory } from '../../functions/runs/engine.js';
 import { RunTasks } from '../../functions/runs/tasks.js';
@@ -86,24 +85,21 @@ describe('the pull budget of the deployed service (run table on DynamoDB Local)'
     }
   });
 
-  it("a copy that may wait waits for the window, and its listener hears what the image's message will say", async () => {
+  it('a copy that may wait waits for the window, and says so on its image while it waits', async () => {
     // A one-second window: the Lambda waits it out on its real clock; the test only awaits the copy.
     const upstream = await startRateLimitedRegistry(src.url, { limit: 1, windowSeconds: 1 });
+    const annotate = vi.spyOn(store, 'annotateImage');
     try {
       const { runId, prefix, images } = await runOf('waits', 2, upstream);
       const lambda = container(60_000);
       expect(await lambda.copyImage({ runId, index: 0 })).toEqual({ status: 'completed' });
-      const heard: PullWait[] = [];
-      const second = await withPullWaitScope({ onWait: (wait) => heard.push(wait) }, () =>
-        lambda.copyImage({ runId, index: 1 }),
-      );
-      expect(second).toEqual({ status: 'completed' });
-      expect(heard[0]?.message).toMatch(
-        new RegExp(`^waiting for ${upstream.host} pull budget: 0 left, resets in \\d+s$`),
-      );
+      expect(await lambda.copyImage({ runId, index: 1 })).toEqual({ status: 'completed' });
+      const said = annotate.mock.calls.filter(([id, index]) => id === runId && index === 1).map(([, , f]) => f.message);
+      expect(said[0]).toMatch(new RegExp(`^waiting for ${upstream.host} pull budget: 0 left, resets in \\d+s$`));
       expect(upstream.refusals()).toBe(0);
       expect(await remoteDigest(dst.url, `${prefix}/app1`, 'v1')).toBe(images[1]!.digest);
     } finally {
+      annotate.mockRestore();
       await upstream.close();
     }
   });
