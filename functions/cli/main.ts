@@ -34,6 +34,8 @@ interface CopyCommandFlags extends CopyFlags {
   referrers?: boolean;
   includeForeignLayers?: boolean;
   json?: boolean;
+  /** `-q, --quiet`: no result lines, no progress, no summary; errors and warnings still on stderr. */
+  quiet?: boolean;
 }
 
 interface MirrorCommandFlags extends CopyCommandFlags {
@@ -59,49 +61,82 @@ const port = (value: string): number => {
   return n;
 };
 
+/** `true` / `false` for skopeo's `--src-tls-verify=false`. */
+function parseBool(value: string): boolean {
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new InvalidArgumentError('must be true or false');
+}
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 100) throw new InvalidArgumentError('must be an integer from 0 to 100');
+  return n;
+}
+
 function addCopyOptions(command: Command): Command {
-  return addRegistryAccessOptions(command)
-    .option(
-      '--platform <os/arch[/variant]>',
-      'copy only this platform (repeatable; several build a new index)',
-      collect,
-      [],
-    )
-    .option('--referrers', 'also copy referrers and cosign .sig/.att/.sbom tags')
-    .option(
-      '--src-creds <user:pass>',
-      'credentials for the source registry (visible in ps: prefer the file or FERRY_SRC_CREDS)',
-    )
-    .option(
-      '--dest-creds <user:pass>',
-      'credentials for the destination registry (visible in ps: prefer the file or FERRY_DEST_CREDS)',
-    )
-    .option('--src-creds-file <path>', 'file holding USER:PASS for the source registry')
-    .option('--dest-creds-file <path>', 'file holding USER:PASS for the destination registry')
-    .addOption(new Option('--blob-concurrency <n>', 'blob transfers at once').argParser(positiveInt))
-    .addOption(
-      new Option('--idle-timeout <seconds>', 'fail a request after this long without data (default 60)').argParser(
-        parseSeconds,
-      ),
-    )
-    .addOption(
-      new Option(
-        '--min-rate <rate>',
-        'fail a blob moving slower than this, e.g. 1MiB/s (default 10KiB/s; 0: off)',
-      ).argParser(parseRate),
-    )
-    .addOption(
-      new Option('--min-rate-window <seconds>', 'the window --min-rate is averaged over (default 60)').argParser(
-        parseSeconds,
-      ),
-    )
-    .option('--include-foreign-layers', 'also copy non-distributable layers')
-    .option('--no-create-repositories', 'do not create missing ECR repositories')
-    .option('--ecr-immutable-tags', 'create ECR repositories with immutable tags')
-    .option('--ecr-scan-on-push', 'create ECR repositories with scan on push')
-    .option('--ecr-kms-key <arn>', 'create ECR repositories encrypted with this KMS key')
-    .option('--no-cache', 'neither read nor write the blob location cache (~/.cache/ferry: mounts across runs)')
-    .option('--json', 'print JSON results on stdout');
+  return (
+    addRegistryAccessOptions(command)
+      .option(
+        '--platform <os/arch[/variant]>',
+        'copy only this platform (repeatable; several build a new index)',
+        collect,
+        [],
+      )
+      .option('--referrers', 'also copy referrers and cosign .sig/.att/.sbom tags')
+      .option(
+        '--src-creds <user:pass>',
+        'credentials for the source registry (visible in ps: prefer the file or FERRY_SRC_CREDS)',
+      )
+      .option(
+        '--dest-creds <user:pass>',
+        'credentials for the destination registry (visible in ps: prefer the file or FERRY_DEST_CREDS)',
+      )
+      .option('--src-creds-file <path>', 'file holding USER:PASS for the source registry')
+      .option('--dest-creds-file <path>', 'file holding USER:PASS for the destination registry')
+      .addOption(new Option('--blob-concurrency <n>', 'blob transfers at once').argParser(positiveInt))
+      .addOption(
+        new Option('--idle-timeout <seconds>', 'fail a request after this long without data (default 60)').argParser(
+          parseSeconds,
+        ),
+      )
+      .addOption(
+        new Option(
+          '--min-rate <rate>',
+          'fail a blob moving slower than this, e.g. 1MiB/s (default 10KiB/s; 0: off)',
+        ).argParser(parseRate),
+      )
+      .addOption(
+        new Option('--min-rate-window <seconds>', 'the window --min-rate is averaged over (default 60)').argParser(
+          parseSeconds,
+        ),
+      )
+      .option('--include-foreign-layers', 'also copy non-distributable layers')
+      .option('--no-create-repositories', 'do not create missing ECR repositories')
+      .option('--ecr-immutable-tags', 'create ECR repositories with immutable tags')
+      .option('--ecr-scan-on-push', 'create ECR repositories with scan on push')
+      .option('--ecr-kms-key <arn>', 'create ECR repositories encrypted with this KMS key')
+      .option('--no-cache', 'neither read nor write the blob location cache (~/.cache/ferry: mounts across runs)')
+      .option('--json', 'print JSON results on stdout')
+      .option('-q, --quiet', 'print no results, progress or summary (errors and warnings still go to stderr)')
+      // skopeo's spellings, where Ferry has the same thing.
+      .addOption(
+        new Option('--src-tls-verify [bool]', "skopeo's spelling: false = --insecure for the source registry")
+          .argParser(parseBool)
+          .preset(true),
+      )
+      .addOption(
+        new Option('--dest-tls-verify [bool]', "skopeo's spelling: false = --insecure for the destination registry")
+          .argParser(parseBool)
+          .preset(true),
+      )
+      .option('--all', "skopeo's spelling: every platform, which is Ferry's default")
+      .addOption(
+        new Option('--retry-times <n>', 'retries of a failed request (skopeo spelling; default 4)').argParser(
+          nonNegativeInt,
+        ),
+      )
+  );
 }
 
 /** `ferry serve`'s flags, handed to the local runtime. */
@@ -252,7 +287,9 @@ async function runCopy(
   const logger = createCliLogger(global.debug === true);
   // Progress bars only on a TTY; loaded lazily so scripted runs do not pay for them.
   const bars =
-    !flags.json && process.stderr.isTTY ? (await import('./progress.js')).createProgress(process.stderr) : undefined;
+    !flags.json && !flags.quiet && process.stderr.isTTY
+      ? (await import('./progress.js')).createProgress(process.stderr)
+      : undefined;
   const runtime = await createRuntime(
     flags,
     logger,
@@ -266,7 +303,8 @@ async function runCopy(
       { platforms, referrers: flags.referrers === true, includeForeignLayers: flags.includeForeignLayers === true },
     );
     bars?.stop();
-    process.stdout.write(flags.json ? `${JSON.stringify(jsonResult(result))}\n` : `${describeResult(result)}\n`);
+    if (!flags.quiet)
+      process.stdout.write(flags.json ? `${JSON.stringify(jsonResult(result))}\n` : `${describeResult(result)}\n`);
     if (result.digestChanged && !flags.json) {
       process.stderr.write(
         `ferry: note: --platform built a new index; its digest ${result.digest} differs from the source's\n`,
@@ -348,13 +386,15 @@ async function runMirror(
   try {
     if (flags.dryRun) return await dryRunMirror(pairs, runtime, options, flags.json === true);
     const results = await mirrorImages(pairs, runtime.registries, runtime.copier, options, (result) =>
-      process.stdout.write(flags.json ? `${JSON.stringify(jsonResult(result))}\n` : `${describeResult(result)}\n`),
+      flags.quiet
+        ? true
+        : process.stdout.write(flags.json ? `${JSON.stringify(jsonResult(result))}\n` : `${describeResult(result)}\n`),
     );
     const failed = results.filter((r) => r.status === 'failed').length;
     const copied = results.filter((r) => r.status === 'copied').length;
     const bytes = results.reduce((sum, r) => sum + (r.status === 'failed' ? 0 : r.bytes), 0);
     const summary = `${results.length} images: ${copied} copied, ${results.length - copied - failed} skipped, ${failed} failed; ${formatBytes(bytes)} moved in ${((Date.now() - started) / 1000).toFixed(1)} s`;
-    process.stderr.write(`${summary}\n`);
+    if (!flags.quiet) process.stderr.write(`${summary}\n`);
     return failed > 0 ? 1 : 0;
   } finally {
     await runtime.close();

@@ -37,6 +37,8 @@ export interface MirrorConfigFlags extends CopyFlags {
   readonly failFast?: boolean;
   readonly json?: boolean;
   readonly debug?: boolean;
+  /** `--quiet`: no result lines on stdout. */
+  readonly quiet?: boolean;
 }
 
 /** How `ferry mirror` prints one image's result (main.ts's, shared with image-list mirrors). */
@@ -85,7 +87,7 @@ export async function runMirrorConfig(
       failFast: flags.failFast === true,
       platforms: flags.platforms,
     };
-    const out = (line: string): boolean => process.stdout.write(`${line}\n`);
+    const out = (line: string): boolean => (flags.quiet ? true : process.stdout.write(`${line}\n`));
     // Blocked images are reported, never copied (`--dry-run --json` reports them in the plan).
     for (const b of images.filter((i) => i.blocked === true && !(flags.dryRun && flags.json)))
       out(flags.json ? JSON.stringify(blockedLine(b)) : `blocked  ${b.source} → ${b.destination}`);

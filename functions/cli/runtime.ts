@@ -44,6 +44,11 @@ export interface CopyFlags {
   readonly ecrImmutableTags?: boolean;
   readonly ecrScanOnPush?: boolean;
   readonly ecrKmsKey?: string;
+  /** skopeo's `--src-tls-verify=false|true` / `--dest-tls-verify`: that side's hosts as `--insecure` / `--tls-verify`. */
+  readonly srcTlsVerify?: boolean;
+  readonly destTlsVerify?: boolean;
+  /** skopeo's `--retry-times N`: N retries of a failed request (N + 1 sends; default 4). */
+  readonly retryTimes?: number;
   /**
    * The blob location cache (commander's `--no-cache` turns it off): only commands that copy
    * define the flag, so it is on only where it is `true`.
@@ -142,8 +147,17 @@ export async function createRuntime(
   const engine = createCopyEngine({
     pulls,
     transport: {
-      insecureHosts: flags.insecure,
-      verifyHosts: flags.tlsVerify,
+      insecureHosts: [
+        ...flags.insecure,
+        ...(flags.srcTlsVerify === false ? sides.source : []),
+        ...(flags.destTlsVerify === false ? sides.destination : []),
+      ],
+      verifyHosts: [
+        ...flags.tlsVerify,
+        ...(flags.srcTlsVerify === true ? sides.source : []),
+        ...(flags.destTlsVerify === true ? sides.destination : []),
+      ],
+      ...(flags.retryTimes === undefined ? {} : { retry: { attempts: flags.retryTimes + 1 } }),
       endpoints: registryEndpoints(flags.registryEndpoint),
       ...(flags.idleTimeout === undefined ? {} : { idleTimeoutMs: flags.idleTimeout }),
       ...(ca === undefined ? {} : { ca }),

@@ -255,3 +255,30 @@ describe('--platform never copies another platform silently', () => {
     });
   });
 });
+
+describe("--retry-times (skopeo's spelling)", () => {
+  it('retries a failing request that many times: 0 gives up at the first 503, 2 gets past two', async () => {
+    const { startFaultProxy } = await import('../support/fault-proxy.js');
+    const name = repo('retry-times');
+    const image = buildImage({ layers: [rng.bytes(64)] });
+    await push(src.url, name, 'v1', image);
+    let failures = 0;
+    const proxy = await startFaultProxy(src.url, (req) =>
+      req.method === 'GET' && req.url.includes('/manifests/') && failures-- > 0
+        ? { kind: 'respond', status: 503 }
+        : undefined,
+    );
+    try {
+      failures = 2;
+      const none = await runFerry(['copy', '--retry-times', '0', `${proxy.host}/${name}:v1`, `${dst.host}/${name}:a`]);
+      expect(none.code).toBe(1);
+      expect(none.stderr).toMatch(/503/);
+      failures = 2;
+      const two = await runFerry(['copy', '--retry-times', '2', `${proxy.host}/${name}:v1`, `${dst.host}/${name}:b`]);
+      expect(two.code, two.stderr).toBe(0);
+      expect(await remoteDigest(dst.url, name, 'b')).toBe(image.digest);
+    } finally {
+      await proxy.stop();
+    }
+  });
+});

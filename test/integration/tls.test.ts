@@ -95,3 +95,34 @@ describe('TLS registries', () => {
     expect(await skopeoDigest(`${secure.host}/${repo}:v2`)).toBe(built.digest);
   });
 });
+
+describe("skopeo's spellings", () => {
+  it('--dest-tls-verify=true is --tls-verify for the destination (refused: untrusted); =false lets the copy through, --quiet prints nothing', async () => {
+    const built = image();
+    const repo = `tls/skopeo-${rng.int(1e9)}`;
+    await push(src.url, repo, 'v1', built);
+    const verified = await runFerry([
+      'copy',
+      '--dest-tls-verify=true',
+      `${src.host}/${repo}:v1`,
+      `${secure.host}/${repo}:v1`,
+    ]);
+    expect(verified.code).toBe(1);
+    expect(verified.stderr).toContain('certificate not trusted');
+    const plain = await runFerry([
+      'copy',
+      '--src-tls-verify=false',
+      '--dest-tls-verify=false',
+      '--all',
+      '--retry-times',
+      '2',
+      '--quiet',
+      `${src.host}/${repo}:v1`,
+      `${secure.host}/${repo}:v1`,
+    ]);
+    expect([plain.code, plain.stdout, plain.stderr]).toEqual([0, '', '']);
+    expect(await skopeoDigest(`${secure.host}/${repo}:v1`)).toBe(built.digest);
+    const bad = await runFerry(['copy', '--src-tls-verify=maybe', `${src.host}/${repo}:v1`, `${dst.host}/${repo}:v1`]);
+    expect(bad.code).toBe(2);
+  });
+});
