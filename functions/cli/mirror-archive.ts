@@ -50,7 +50,9 @@ export async function runMirrorToArchive(
 ): Promise<number> {
   const set = await readImageSet(flags.config);
   const partSize = await archiveSize(flags);
-  const runtime = await createRuntime(flags, createCliLogger(flags.debug === true), {
+  // One blob at a time: the parts take one entry at a time, and a source stream left waiting for
+  // its turn would trip --idle-timeout and --min-rate.
+  const runtime = await createRuntime({ ...flags, blobConcurrency: 1 }, createCliLogger(flags.debug === true), {
     source: sourceRegistries(set),
     destination: [],
   });
