@@ -16,7 +16,8 @@ import {
   partIdentEntry,
   partName,
 } from './format.js';
-import { entrySpan, paddedSize, tarTrailer, ustarHeader } from './tar-header.js';
+import { formatBytes } from '../format.js';
+import { entrySpan, paddedSize, tarBlock, tarTrailer, ustarHeader } from './tar-header.js';
 
 /** How an archive is cut: each part at most `partSize` bytes; a larger blob gets a part of its own. */
 export interface ArchiveWriterOptions {
@@ -159,7 +160,7 @@ export class ArchiveWriter {
     const alone = identSpan + span + tarTrailer.length > partSize;
     if (alone)
       this.#options.warn?.(
-        `a blob of ${span} bytes is larger than the part size ${partSize}: it gets a part of its own`,
+        `a blob of ${formatBytes(span - tarBlock)} is larger than the part size ${formatBytes(partSize)}: it gets a part of its own`,
       );
     if (
       current !== undefined &&
