@@ -1,4 +1,4 @@
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -8,7 +8,8 @@ import { type BuiltManifest, buildImage, buildIndex, push, remoteDigest, Rng } f
 // `npm run build` first: runFerry runs bin/ferry.js on dist/.
 // Issue 12 "Done when" (archives): an image set mirrored to disk in ≥ 3 parts and from disk to a
 // registry, every image with its digest (skopeo); an incremental second archive holds none of the
-// first's blobs; a missing part is refused before anything is pushed.
+// first's blobs; a missing part is refused before anything is pushed; a corrupted part fails on
+// the digest and nothing of that image is committed.
 
 const { seed, src, dst } = inject('registries');
 const rng = new Rng(seed + 1212);
@@ -47,6 +48,7 @@ beforeAll(async () => {
     ['app', '1.1', multi],
     ['app', '2.0', image(7000)],
     ['extra', 'x', image(4000)],
+    ['solo', '1', buildImage({ layers: [rng.bytes(8000)] })],
   ] as const) {
     await push(src.url, `${ns}/${repo}`, tag, manifest);
     pushed.set(`${repo}:${tag}`, manifest);
@@ -68,7 +70,7 @@ async function writeConfig(name: string, tags: readonly string[]): Promise<strin
 interface IndexFile {
   readonly parts: { name: string }[];
   readonly buildsOn: string[];
-  readonly blobs: Record<string, unknown>;
+  readonly blobs: Record<string, { part: string; offset: number }>;
 }
 
 const readIndex = async (dir: string): Promise<IndexFile> =>
@@ -179,5 +181,37 @@ describe('ferry mirror to and from file://DIR', () => {
     expect(result.stderr).toContain('part mirror_000002.tar is missing');
     expect(await remoteDigest(dst.url, `missing/${ns}/app`, '1.0')).toBeUndefined();
     expect(await remoteDigest(dst.url, `missing/${ns}/extra`, extra())).toBeUndefined();
+  });
+
+  it('fails an image whose part is corrupted on the digest and commits nothing of it', async () => {
+    const dir = join(work, 'corrupt');
+    const set = join(work, 'corrupt.yaml');
+    await writeFile(
+      set,
+      `apiVersion: mirror.openshift.io/v2alpha1\nkind: ImageSetConfiguration\nmirror:\n  additionalImages:\n    - name: ${src.host}/${ns}/solo:1\n`,
+    );
+    expect((await runFerry(['mirror', '--config', set, '--to', `file://${dir}`])).code).toBe(0);
+    // No other test puts this layer in the destination registry: it is read from the part, not mounted.
+    const layer = pushed.get('solo:1')!.blobs[1]!;
+    const where = (await readIndex(dir)).blobs[layer.digest]!;
+    const file = await open(join(dir, where.part), 'r+');
+    await file.write(Buffer.from([layer.data[10]! ^ 0xff]), 0, 1, where.offset + 10);
+    await file.close();
+    const result = await runFerry([
+      'mirror',
+      '--from',
+      `file://${dir}`,
+      '--to',
+      `${dst.host}/corrupt`,
+      '--workspace',
+      join(work, 'corrupt-ws'),
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/failed .*hashes to sha256:/);
+    expect(await remoteDigest(dst.url, `corrupt/${ns}/solo`, '1')).toBeUndefined();
+    expect((await fetch(`${dst.url}/v2/corrupt/${ns}/solo/blobs/${layer.digest}`, { method: 'HEAD' })).status).toBe(
+      404,
+    );
+    expect(await readFile(join(work, 'corrupt-ws', 'mirroring_errors.txt'), 'utf8')).toContain(`${ns}/solo:1`);
   });
 });
