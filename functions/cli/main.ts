@@ -161,6 +161,13 @@ export async function main(argv: readonly string[], hooks: MainHooks = {}): Prom
     )
     .option('--archive-size <size>', 'with --to file://DIR: the largest archive part, e.g. 500MiB, 2GiB (default 4GiB)')
     .option('--continue-on-error', 'with --release: go on after a failed image (default: stop at the first)')
+    .addHelpText(
+      'after',
+      `
+Air gap (docs/archives.md):
+  $ ferry mirror --config set.yaml --to file://./archive --archive-size 2GiB
+  $ ferry mirror --from file://./archive --to registry.internal:5000/mirror`,
+    )
     .action(async (images: string[], flags: MirrorCommandFlags) => {
       exitCode = await runMirrorCommand(images, flags, program.opts<GlobalFlags>());
     });

@@ -214,4 +214,11 @@ describe('ferry mirror to and from file://DIR', () => {
     );
     expect(await readFile(join(work, 'corrupt-ws', 'mirroring_errors.txt'), 'utf8')).toContain(`${ns}/solo:1`);
   });
+
+  it('shows both forms with examples in mirror --help', async () => {
+    const help = await runFerry(['mirror', '--help']);
+    expect(help.stdout).toContain('--archive-size <size>');
+    expect(help.stdout).toContain('$ ferry mirror --config set.yaml --to file://./archive');
+    expect(help.stdout).toContain('$ ferry mirror --from file://./archive --to');
+  });
 });
