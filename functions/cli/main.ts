@@ -53,6 +53,8 @@ interface MirrorCommandFlags extends CopyCommandFlags {
   arch?: string;
   from?: string;
   continueOnError?: boolean;
+  /** `--archive-size SIZE`: with `--to file://DIR`, the largest part (issue 12). */
+  archiveSize?: string;
 }
 
 const port = (value: string): number => {
@@ -178,7 +180,10 @@ export async function main(argv: readonly string[], hooks: MainHooks = {}): Prom
 
   addCopyOptions(program.command('mirror').argument('[images...]'))
     .description('mirror many images to REGISTRY[/PREFIX], moving shared blobs once')
-    .option('--to <registry[/prefix]>', 'destination registry and optional prefix (required but with --release)')
+    .option(
+      '--to <registry[/prefix]>',
+      'destination registry and optional prefix (required but with --release); with --config, file://DIR writes an archive',
+    )
     .option('--images-file <file>', 'file with one image reference per line (# comments)')
     .addOption(new Option('--concurrency <n>', 'images copied at once').argParser(positiveInt).default(4))
     .option('--fail-fast', 'stop starting new images after the first failure')
@@ -193,9 +198,17 @@ export async function main(argv: readonly string[], hooks: MainHooks = {}): Prom
     .option('--arch <arch>', "with --release: amd64, arm64, ppc64le, s390x or multi (default: this host's)")
     .option(
       '--from <registry/namespace>',
-      'with --release: where releases are published (default quay.io/openshift-release-dev)',
+      'with --release: where releases are published (default quay.io/openshift-release-dev); file://DIR: push that archive to --to',
     )
+    .option('--archive-size <size>', 'with --to file://DIR: the largest archive part, e.g. 500MiB, 2GiB (default 4GiB)')
     .option('--continue-on-error', 'with --release: go on after a failed image (default: stop at the first)')
+    .addHelpText(
+      'after',
+      `
+Air gap (docs/archives.md):
+  $ ferry mirror --config set.yaml --to file://./archive --archive-size 2GiB
+  $ ferry mirror --from file://./archive --to registry.internal:5000/mirror`,
+    )
     .action(async (images: string[], flags: MirrorCommandFlags) => {
       exitCode = await runMirrorCommand(images, flags, program.opts<GlobalFlags>());
     });
@@ -342,6 +355,9 @@ async function runMirrorCommand(images: string[], flags: MirrorCommandFlags, glo
       print,
     );
   }
+  if (flags.from?.startsWith('file://') || flags.to?.startsWith('file://'))
+    return runArchiveCommand(images, flags, global);
+  if (flags.archiveSize !== undefined) throw new UsageError('--archive-size needs --to file://DIR');
   for (const flag of ['channel', 'arch', 'from', 'continueOnError'] as const)
     if (flags[flag] !== undefined)
       throw new UsageError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --release`);
@@ -357,6 +373,29 @@ async function runMirrorCommand(images: string[], flags: MirrorCommandFlags, glo
   const { runMirrorConfig } = await import('./mirror-config.js');
   return runMirrorConfig(
     { ...flags, to, config: flags.config, platforms: parsePlatforms(flags.platform), debug: global.debug === true },
+    print,
+  );
+}
+
+/** `ferry mirror --config FILE --to file://DIR` (mirror to disk) and `--from file://DIR --to REGISTRY` (disk to mirror). */
+async function runArchiveCommand(images: string[], flags: MirrorCommandFlags, global: GlobalFlags): Promise<number> {
+  if (images.length > 0 || flags.imagesFile !== undefined || flags.dryRun)
+    throw new UsageError('archives take no IMAGE arguments, --images-file or --dry-run');
+  // Loaded on use, as the image-set parser is.
+  const archive = await import('./mirror-archive.js');
+  const print = (result: MirrorResult): string =>
+    flags.json ? JSON.stringify(jsonResult(result)) : describeResult(result);
+  const common = { ...flags, platforms: parsePlatforms(flags.platform), debug: global.debug === true };
+  const from = archive.archiveDir(flags.from);
+  if (from !== undefined) {
+    if (flags.to === undefined || flags.to.startsWith('file://') || flags.config !== undefined)
+      throw new UsageError('--from file://DIR needs --to REGISTRY[/PREFIX] and no --config');
+    return archive.runArchiveToMirror({ ...common, to: flags.to }, from, print);
+  }
+  if (flags.config === undefined) throw new UsageError('--to file://DIR needs --config FILE');
+  return archive.runMirrorToArchive(
+    { ...common, to: flags.to ?? '', config: flags.config },
+    archive.archiveDir(flags.to)!,
     print,
   );
 }

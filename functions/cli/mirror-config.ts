@@ -151,7 +151,7 @@ export async function runMirrorConfig(
  * Reads and validates the set (`.json` as JSON, anything else as YAML, which reads JSON too);
  * prints each warning once. A bad document is a usage error naming the path (exit 2).
  */
-async function readImageSet(file: string): Promise<ImageSet> {
+export async function readImageSet(file: string): Promise<ImageSet> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
