@@ -1,6 +1,4 @@
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parse } from 'yaml';
 import { ArchiveReader } from '../mirror/archive/archive-reader.js';
 import { ArchiveWriter } from '../mirror/archive/archive-writer.js';
 import {
@@ -11,6 +9,7 @@ import {
 } from '../mirror/archive/archive-mirror.js';
 import { parseArchiveSize } from '../mirror/archive/format.js';
 import { formatBytes } from '../mirror/format.js';
+import type { ImageSet } from '../mirror/image-set/document.js';
 import { expandImageSetContent } from '../mirror/image-set/expand.js';
 import type { MirrorResult } from '../mirror/mirror.js';
 import type { WorkspaceEntry } from '../mirror/workspace/entry.js';
@@ -49,7 +48,7 @@ export async function runMirrorToArchive(
   print: ResultPrinter,
 ): Promise<number> {
   const set = await readImageSet(flags.config);
-  const partSize = await archiveSize(flags);
+  const partSize = archiveSize(flags, set);
   // One blob at a time: the parts take one entry at a time, and a source stream left waiting for
   // its turn would trip --idle-timeout and --min-rate.
   const runtime = await createRuntime({ ...flags, blobConcurrency: 1 }, createCliLogger(flags.debug === true), {
@@ -165,15 +164,12 @@ function runOptions(flags: ArchivePushFlags): ArchiveRunOptions {
 }
 
 /** `--archive-size`, else the set's `archiveSize` (GiB, as oc-mirror's), else 4 GiB. */
-async function archiveSize(flags: { readonly config: string; readonly archiveSize?: string }): Promise<number> {
+function archiveSize(flags: { readonly archiveSize?: string }, set: ImageSet): number {
   if (flags.archiveSize !== undefined) {
     const size = parseArchiveSize(flags.archiveSize);
     if (size === undefined)
       throw new UsageError(`--archive-size ${flags.archiveSize}: not a size such as 500MiB, 2GiB or 1GB`);
     return size;
   }
-  // The set parser drops `archiveSize` (the API has no archives yet): read from the document itself.
-  const raw: unknown = parse(await readFile(flags.config, 'utf8'));
-  const value = typeof raw === 'object' && raw !== null ? (raw as { archiveSize?: unknown }).archiveSize : undefined;
-  return typeof value === 'number' && value > 0 ? Math.floor(value * 1024 ** 3) : defaultArchiveSize;
+  return set.archiveSize === undefined ? defaultArchiveSize : Math.floor(set.archiveSize * 1024 ** 3);
 }

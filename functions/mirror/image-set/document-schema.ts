@@ -218,6 +218,8 @@ function hasTag(reference: string): boolean {
 export const documentSchema = z.strictObject({
   apiVersion: z.literal(apiVersion),
   kind: z.literal(kind),
+  /** oc-mirror's mirror-to-disk part size, in GiB (`ferry mirror --to file://DIR`). */
+  archiveSize: z.number().positive().max(1024).optional(),
   mirror: z.strictObject({
     additionalImages: list(
       z.strictObject({

@@ -39,12 +39,12 @@ export interface ImageSet {
   operators?: OperatorCatalogSpec[];
   /** `mirror.helm`: chart repositories and (CLI only) local charts (issue 10). */
   helm?: HelmSelection;
+  /** `archiveSize`: the part size of a mirror-to-disk archive, in GiB (issue 12). */
+  archiveSize?: number;
 }
 
 /** Sections oc-mirror defines that Ferry does not implement yet: accepted, ignored, one warning each. */
-const ignoredTopLevel: Readonly<Record<string, string>> = {
-  archiveSize: 'archives are an oc-mirror mirror-to-disk setting; Ferry writes none',
-};
+const ignoredTopLevel: Readonly<Record<string, string>> = {};
 const ignoredInMirror: Readonly<Record<string, string>> = {
   samples: 'samples are not implemented (by oc-mirror either)',
 };
@@ -70,7 +70,7 @@ export interface ParsedImageSet {
  *
  * `input` is YAML or JSON text (a string; `format` picks the parser, YAML by default, which reads
  * JSON too) or an already-decoded value (an API body's `config`). oc-mirror sections Ferry does not
- * implement (`archiveSize`; `mirror.operators`, `samples`) are dropped with one
+ * implement (`mirror.samples`) are dropped with one
  * warning each; every other unknown field, a bad reference, pattern, range, count or platform, or
  * a limit of {@link imageSetLimits} exceeded throws an {@link ImageSetError} whose `path` names the
  * field (`mirror.repositories[2].tags.semvr`).
@@ -110,6 +110,7 @@ export function parseImageSet(
       ...(mirror.platform === undefined ? {} : { platform: toPlatform(mirror.platform) }),
       ...(mirror.operators.length === 0 ? {} : { operators: mirror.operators.map(toOperatorCatalog) }),
       ...(mirror.helm === undefined ? {} : { helm: mirror.helm }),
+      ...(parsed.data.archiveSize === undefined ? {} : { archiveSize: parsed.data.archiveSize }),
     },
     warnings,
   };

@@ -70,21 +70,20 @@ describe('parseImageSet: valid documents', () => {
 });
 
 describe('parseImageSet: oc-mirror sections Ferry ignores, one warning each', () => {
-  it.each([
-    ['archiveSize', doc({}, { archiveSize: 4 })],
-    ['mirror.samples', doc({ samples: [{ name: 'x' }] })],
-  ])('%s', (path, value) => {
+  it.each([['mirror.samples', doc({ samples: [{ name: 'x' }] })]])('%s', (path, value) => {
     const { set, warnings } = parseImageSet(value);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]!.startsWith(`${path}: ignored`)).toBe(true);
     expect(set).toEqual({ additionalImages: [], blockedImages: [], repositories: [] });
   });
 
-  it('warns once per section, all of them together, and still reads the rest', () => {
-    const value = doc({ samples: [], additionalImages: [{ name: 'alpine:3' }] }, { archiveSize: 1 });
+  it('warns once per section and still reads the rest; archiveSize is read (the part size of mirror-to-disk)', () => {
+    const value = doc({ samples: [], additionalImages: [{ name: 'alpine:3' }] }, { archiveSize: 1.5 });
     const { set, warnings } = parseImageSet(value);
-    expect(warnings.map((w) => w.slice(0, w.indexOf(':')))).toEqual(['archiveSize', 'mirror.samples']);
+    expect(warnings.map((w) => w.slice(0, w.indexOf(':')))).toEqual(['mirror.samples']);
     expect(set.additionalImages).toEqual([{ name: 'alpine:3' }]);
+    expect(set.archiveSize).toBe(1.5);
+    expect(() => parseImageSet(doc({}, { archiveSize: -1 }))).toThrow(/archiveSize/);
   });
 });
 
