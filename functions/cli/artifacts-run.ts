@@ -9,18 +9,11 @@ import { UsageError } from '../oci/errors.js';
 import { describeManifest } from '../oci/manifest.js';
 import { type ImageReference, formatReference, parseImageReference } from '../oci/reference.js';
 import type { Repository } from '../oci/repository.js';
-import { createCliLogger } from './log.js';
-import { createRuntime, type Runtime } from './runtime.js';
+import { type OneRegistryFlags, oneRegistryRuntime } from './one-registry.js';
+import type { Runtime } from './runtime.js';
 
 /** The flags of the artifact verbs (each takes the ones its command defines). */
-export interface ArtifactFlags {
-  readonly creds?: string;
-  readonly credsFile?: string;
-  readonly authfile?: string;
-  readonly insecure: string[];
-  readonly tlsVerify: string[];
-  readonly caFile?: string;
-  readonly registryEndpoint: string[];
+export interface ArtifactFlags extends OneRegistryFlags {
   readonly artifactType?: string;
   readonly annotation?: string[];
   readonly config?: string;
@@ -43,18 +36,10 @@ export async function runArtifactCommand(
   const reference = ref.digest ?? ref.tag;
   if (reference === undefined) throw new UsageError(`${input}: name a tag or digest`);
   const writes = verb === 'push' || verb === 'attach';
-  const creds = flags.creds ?? (flags.credsFile === undefined ? process.env.FERRY_CREDS || undefined : undefined);
-  const side = { creds, credsFile: flags.credsFile };
-  const runtime = await createRuntime(
-    {
-      ...flags,
-      ...(writes
-        ? { destCreds: side.creds, destCredsFile: side.credsFile }
-        : { srcCreds: side.creds, srcCredsFile: side.credsFile }),
-    },
-    createCliLogger(debug),
-    writes ? { source: [], destination: [ref.registry] } : { source: [ref.registry], destination: [] },
-  );
+  // A push creates a missing ECR repository, as a copy does.
+  const runtime = await oneRegistryRuntime(flags, ref.registry, writes ? 'destination' : 'source', debug, {
+    createRepositories: writes,
+  });
   try {
     const repository = runtime.registries.repository(
       { kind: 'registry', ref: { registry: ref.registry, repository: ref.repository } },

@@ -14,18 +14,11 @@ import { type ImageReference, parseImageReference } from '../oci/reference.js';
 import type { Repository } from '../oci/repository.js';
 import { listCatalogPages } from '../oci/tag-list.js';
 import { deleterOnDemand } from './deleter.js';
-import { createCliLogger } from './log.js';
-import { createRuntime, type Runtime } from './runtime.js';
+import { type OneRegistryFlags, oneRegistryRuntime } from './one-registry.js';
+import type { Runtime } from './runtime.js';
 
 /** The flags of these verbs (each takes the ones its command defines). */
-export interface VerbFlags {
-  readonly creds?: string;
-  readonly credsFile?: string;
-  readonly authfile?: string;
-  readonly insecure: string[];
-  readonly tlsVerify: string[];
-  readonly caFile?: string;
-  readonly registryEndpoint: string[];
+export interface VerbFlags extends OneRegistryFlags {
   readonly raw?: boolean;
   readonly config?: boolean;
   readonly json?: boolean;
@@ -41,18 +34,7 @@ const writes: readonly Verb[] = ['tag', 'delete'];
 export async function runVerb(verb: Verb, args: readonly string[], flags: VerbFlags, debug: boolean): Promise<number> {
   const registry = verb === 'catalog' ? catalogHost(args[0]!) : parseImageReference(args[0]!).registry;
   const write = writes.includes(verb);
-  const creds = flags.creds ?? (flags.credsFile === undefined ? process.env.FERRY_CREDS || undefined : undefined);
-  const runtime = await createRuntime(
-    {
-      ...flags,
-      createRepositories: false,
-      ...(write
-        ? { destCreds: creds, destCredsFile: flags.credsFile }
-        : { srcCreds: creds, srcCredsFile: flags.credsFile }),
-    },
-    createCliLogger(debug),
-    write ? { source: [], destination: [registry] } : { source: [registry], destination: [] },
-  );
+  const runtime = await oneRegistryRuntime(flags, registry, write ? 'destination' : 'source', debug);
   const out = (text: string): boolean => process.stdout.write(text);
   try {
     if (verb === 'catalog') {
