@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { collect, addRegistryAccessOptions } from './options.js';
+import { addOneRegistryOptions, collect } from './options.js';
 import type { ArtifactFlags } from './artifacts-run.js';
 
 // `ferry push / pull / attach / discover` (issue 12, "Pinned: artifacts"), compatible with oras
@@ -22,13 +22,6 @@ Examples:
   ferry discover registry.example.com/app:1.0 --artifact-type application/spdx+json --json`,
 };
 
-/** Credentials for the one registry a command talks to, as `ls` takes them. */
-function addCreds(command: Command): Command {
-  return command
-    .option('--creds <user:pass>', 'credentials for the registry (visible in ps: prefer the file or FERRY_CREDS)')
-    .option('--creds-file <path>', 'file holding USER:PASS for the registry');
-}
-
 /** Adds the artifact verbs; `done` receives the exit code. The work is loaded on use. */
 export function addArtifactCommands(program: Command, done: (code: number) => void): void {
   const run = async (
@@ -40,7 +33,7 @@ export function addArtifactCommands(program: Command, done: (code: number) => vo
     const { runArtifactCommand } = await import('./artifacts-run.js');
     done(await runArtifactCommand(verb, ref, files, flags, program.opts<{ debug?: boolean }>().debug === true));
   };
-  addCreds(addRegistryAccessOptions(program.command('push')))
+  addOneRegistryOptions(program.command('push'))
     .argument('<ref>', 'REGISTRY/PATH:TAG (or @DIGEST) to push to')
     .argument('<files...>', 'FILE[:MEDIATYPE] or a directory (packed as tar+gzip), in layer order')
     .description('push files as an OCI artifact, as oras push does')
@@ -50,7 +43,7 @@ export function addArtifactCommands(program: Command, done: (code: number) => vo
     .option('--json', 'print the result as JSON')
     .addHelpText('after', examples.push)
     .action((ref: string, files: string[], flags: ArtifactFlags) => run('push', ref, files, flags));
-  addCreds(addRegistryAccessOptions(program.command('pull')))
+  addOneRegistryOptions(program.command('pull'))
     .argument('<ref>', 'REGISTRY/PATH:TAG or @DIGEST of the artifact')
     .description("write an artifact's files into a directory, as oras pull does (digests verified)")
     .addOption(new Option('-o, --output <dir>', 'the directory to write into').default('.'))
@@ -58,7 +51,7 @@ export function addArtifactCommands(program: Command, done: (code: number) => vo
     .option('--json', 'print the files written as JSON')
     .addHelpText('after', examples.pull)
     .action((ref: string, flags: ArtifactFlags) => run('pull', ref, [], flags));
-  addCreds(addRegistryAccessOptions(program.command('attach')))
+  addOneRegistryOptions(program.command('attach'))
     .argument('<subject>', 'REGISTRY/PATH:TAG or @DIGEST the artifact refers to')
     .argument('<files...>', 'FILE[:MEDIATYPE] or a directory')
     .description('push an artifact that refers to SUBJECT (referrers API, else the sha256-<hex> tag index)')
@@ -67,7 +60,7 @@ export function addArtifactCommands(program: Command, done: (code: number) => vo
     .option('--json', 'print the result as JSON')
     .addHelpText('after', examples.attach)
     .action((ref: string, files: string[], flags: ArtifactFlags) => run('attach', ref, files, flags));
-  addCreds(addRegistryAccessOptions(program.command('discover')))
+  addOneRegistryOptions(program.command('discover'))
     .argument('<ref>', 'REGISTRY/PATH:TAG or @DIGEST')
     .description('show what refers to an image or artifact, as a tree (oras discover)')
     .option('--artifact-type <type>', 'only referrers of this type')

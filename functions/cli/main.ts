@@ -15,7 +15,6 @@ import { addLsCommand } from './ls.js';
 import { addPruneCommand } from './prune.js';
 import { addRegistryAccessOptions, collect, positiveInt } from './options.js';
 import { parseRate, parseSeconds } from './units.js';
-import { dryRunMirror } from './mirror-dry-run.js';
 import { type CopyFlags, createRuntime } from './runtime.js';
 
 /**
@@ -423,7 +422,10 @@ async function runMirror(
     failFast: flags.failFast === true,
   };
   try {
-    if (flags.dryRun) return await dryRunMirror(pairs, runtime, options, flags.json === true);
+    if (flags.dryRun) {
+      const { dryRunMirror } = await import('./mirror-dry-run.js');
+      return await dryRunMirror(pairs, runtime, options, flags.json === true);
+    }
     const results = await mirrorImages(pairs, runtime.registries, runtime.copier, options, (result) =>
       flags.quiet
         ? true

@@ -100,8 +100,10 @@ export async function runMirrorConfig(
       const chartLines = await pushCharts(charts, chartPorts, true, (l) => {
         if (!flags.json) out(formatChartLine(l, false));
       });
-      const plan = buildPlan([...planItems(images, byImage(wanted, plans)), ...chartPlans(chartLines)]);
-      await writeWorkspace(dir, { entries: entries(images, byImage(wanted, plans)), dryRun: true, plan });
+      const byPlan = byImage(wanted, plans);
+      const items = planItems(images, byPlan);
+      const plan = buildPlan([...items, ...chartPlans(chartLines)]);
+      await writeWorkspace(dir, { entries: entries(images, byPlan), dryRun: true, plan });
       if (flags.json) out(JSON.stringify(plan));
       // Catalogs are rebuilt after the copies; a dry run names them (their images are in the plan).
       for (const a of artifacts)
@@ -110,8 +112,7 @@ export async function runMirrorConfig(
       process.stderr.write(
         `dry run: ${plan.totals.images} images: ${plan.totals.copy} to copy (${formatBytes(plan.totals.bytes)}), ${plan.totals.upToDate} up to date, ${images.length - wanted.length} blocked, ${failed} failed; ${plan.sourceManifestGets} source manifest GETs; plan in ${dir}/dry-run/plan.json\n`,
       );
-      for (const line of await describePullCosts(planItems(images, byImage(wanted, plans)), runtime.pulls))
-        process.stderr.write(`dry run: ${line}\n`);
+      for (const line of await describePullCosts(items, runtime.pulls)) process.stderr.write(`dry run: ${line}\n`);
       return failed > 0 ? 1 : 0;
     }
     const results = await mirrorImages(pairs, runtime.registries, runtime.copier, options, (r) => out(print(r)));

@@ -2,6 +2,7 @@ import { arch as hostArch } from 'node:os';
 import type { ImageSet } from '../mirror/image-set/document.js';
 import { type ReleaseArch, releaseArchitectures, releaseTagArch } from '../mirror/release/arch.js';
 import { describeError, UsageError } from '../oci/errors.js';
+import { ociArchitecture } from '../oci/manifest.js';
 import { parseImageReference } from '../oci/reference.js';
 import { type MirrorConfigFlags, type ResultPrinter, runMirrorConfig } from './mirror-config.js';
 import type { Runtime } from './runtime.js';
@@ -24,13 +25,8 @@ export interface MirrorReleaseFlags extends Omit<MirrorConfigFlags, 'config' | '
 
 /** The release architecture of this host (x64 → amd64 …), else amd64, as WRKLDS-296 asks. */
 export function hostReleaseArch(nodeArch: string = hostArch()): ReleaseArch {
-  const byNode: Readonly<Record<string, ReleaseArch>> = {
-    x64: 'amd64',
-    arm64: 'arm64',
-    ppc64: 'ppc64le',
-    s390x: 's390x',
-  };
-  return byNode[nodeArch] ?? 'amd64';
+  const arch = ociArchitecture(nodeArch);
+  return releaseArchitectures.find((a) => a === arch && a !== 'multi') ?? 'amd64';
 }
 
 /** What `ferry mirror --release` decided from its flags and defaults: the set, the target, the probes. */

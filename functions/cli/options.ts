@@ -31,3 +31,10 @@ export function addRegistryAccessOptions(command: Command): Command {
     )
     .option('--registry-endpoint <host=url>', 'reach a registry host at another base URL (repeatable)', collect, []);
 }
+
+/** A command that talks to one registry (push, pull, inspect, tag, …): registry access and `--creds` for it. */
+export function addOneRegistryOptions(command: Command): Command {
+  return addRegistryAccessOptions(command)
+    .option('--creds <user:pass>', 'credentials for the registry (visible in ps: prefer the file or FERRY_CREDS)')
+    .option('--creds-file <path>', 'file holding USER:PASS for the registry');
+}

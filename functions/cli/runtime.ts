@@ -17,7 +17,6 @@ import { type CopyEngine, createCopyEngine } from '../mirror/engine.js';
 import { MemoryPullBudgetStore } from '../mirror/pull-budget-state.js';
 import { PullBudget } from '../mirror/pull-budget.js';
 import { defaultMinimumRate } from '../mirror/rate-floor.js';
-import { blobCacheDir, FileBlobIndex } from './blob-cache.js';
 import { bindCredential, resolveCredentials } from './credential-flags.js';
 
 /** Options every copying command shares (the pinned copy flags). */
@@ -137,7 +136,11 @@ export async function createRuntime(
     }
   }
   // Looked up for every blob (a local file, read once): small blobs mount too.
-  const cache = flags.cache === true ? new FileBlobIndex({ dir: blobCacheDir(), logger }) : undefined;
+  // Loaded only by the commands that copy (`ls`, `inspect`, `login` … never open the cache).
+  const cache =
+    flags.cache === true
+      ? await import('./blob-cache.js').then((m) => new m.FileBlobIndex({ dir: m.blobCacheDir(), logger }))
+      : undefined;
   // In memory: one process's copies share it; a wait for the window is one line on stderr.
   const pulls = new PullBudget({
     store: new MemoryPullBudgetStore(),

@@ -1,16 +1,18 @@
 /** The work of `ferry inspect / digest / manifest / catalog / tag / delete` (verbs.ts has the commands). */
-import { type Digest, isDigest, verifyDigest } from '../oci/digest.js';
+import { readVerifiedBlob } from '../oci/blob-read.js';
+import { type Digest, isDigest } from '../oci/digest.js';
 import { UsageError } from '../oci/errors.js';
 import {
   type Descriptor,
   formatPlatform,
   type Manifest,
   type Platform,
+  ociArchitecture,
   parsePlatform,
   platformMatches,
 } from '../oci/manifest.js';
 import { formatBytes } from '../mirror/format.js';
-import { type ImageReference, parseImageReference } from '../oci/reference.js';
+import { canonicalRegistry, type ImageReference, parseImageReference } from '../oci/reference.js';
 import type { Repository } from '../oci/repository.js';
 import { listCatalogPages } from '../oci/tag-list.js';
 import { deleterOnDemand } from './deleter.js';
@@ -72,7 +74,8 @@ function catalogHost(input: string): string {
   const host = input.replace(/^docker:\/\//, '').replace(/\/+$/, '');
   if (host === '' || host.includes('/') || host.includes('@'))
     throw new UsageError(`${input}: give a registry host, e.g. registry.example.com or localhost:5000`);
-  return host === 'docker.io' ? 'registry-1.docker.io' : host;
+  // As every other command names Docker Hub (credentials and auth-file keys are `docker.io`).
+  return canonicalRegistry(host.toLowerCase());
 }
 
 function repositoryOf(runtime: Runtime, ref: ImageReference, role: 'source' | 'destination'): Repository {
@@ -118,19 +121,13 @@ async function remove(
 
 /** This machine's platform as registries name it (`x64` → `amd64`). */
 function hostPlatform(): Platform {
-  const arch = (
-    { x64: 'amd64', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x' } as Record<string, string>
-  )[process.arch];
-  return { os: 'linux', architecture: arch ?? process.arch };
+  return { os: 'linux', architecture: ociArchitecture(process.arch) ?? process.arch };
 }
 
 async function readSmallBlob(repository: Repository, descriptor: Descriptor): Promise<Buffer> {
   if (descriptor.size > 4 * 1024 * 1024)
     throw new UsageError(`${repository.display}: config ${descriptor.digest} is over 4 MiB`);
-  const { body } = await repository.openBlob(descriptor, 0);
-  const chunks: Buffer[] = [];
-  for await (const chunk of verifyDigest(body, descriptor.digest, descriptor.size)) chunks.push(chunk);
-  return Buffer.concat(chunks);
+  return readVerifiedBlob(repository, descriptor);
 }
 
 interface ImageConfig {
@@ -162,20 +159,23 @@ async function inspect(
   const image = await imageFor(repository, top, flags.platform);
   const config = image.image.config;
   const configBytes = await readSmallBlob(repository, config);
-  if (flags.config) {
-    out(
-      flags.raw
-        ? configBytes.toString('utf8')
-        : `${JSON.stringify(JSON.parse(configBytes.toString('utf8')), null, 4)}\n`,
-    );
+  if (flags.config && flags.raw) {
+    out(configBytes.toString('utf8'));
     return 0;
   }
-  let parsed: ImageConfig = {};
+  let json: unknown;
   try {
-    parsed = JSON.parse(configBytes.toString('utf8')) as ImageConfig;
+    json = JSON.parse(configBytes.toString('utf8'));
   } catch {
     // an artifact's config need not be JSON: its fields stay empty
   }
+  if (flags.config) {
+    if (json === undefined)
+      throw new UsageError(`${repository.display}: config ${config.digest} is not JSON: use --raw`);
+    out(`${JSON.stringify(json, null, 4)}\n`);
+    return 0;
+  }
+  const parsed: ImageConfig = typeof json === 'object' && json !== null ? (json as ImageConfig) : {};
   const tags = flags.tags === false ? [] : await repository.listTags();
   const layers = image.image.layers;
   const summary = {

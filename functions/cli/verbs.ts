@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { addRegistryAccessOptions, positiveInt } from './options.js';
+import { addOneRegistryOptions, addRegistryAccessOptions, positiveInt } from './options.js';
 import type { LoginFlags } from './login.js';
 import type { Verb, VerbFlags } from './verbs-run.js';
 
@@ -8,12 +8,6 @@ import type { Verb, VerbFlags } from './verbs-run.js';
 
 const example = (...lines: string[]): string => `\nExamples:\n${lines.map((l) => `  ${l}`).join('\n')}`;
 
-function addCreds(command: Command): Command {
-  return command
-    .option('--creds <user:pass>', 'credentials for the registry (visible in ps: prefer the file or FERRY_CREDS)')
-    .option('--creds-file <path>', 'file holding USER:PASS for the registry');
-}
-
 /** Adds inspect, digest, manifest, catalog, tag, delete, login and completion; `done` receives the exit code. */
 export function addVerbCommands(program: Command, done: (code: number) => void): void {
   const debug = (): boolean => program.opts<{ debug?: boolean }>().debug === true;
@@ -21,7 +15,7 @@ export function addVerbCommands(program: Command, done: (code: number) => void):
     const { runVerb } = await import('./verbs-run.js');
     done(await runVerb(verb, args, flags, debug()));
   };
-  const verb = (name: string): Command => addCreds(addRegistryAccessOptions(program.command(name)));
+  const verb = (name: string): Command => addOneRegistryOptions(program.command(name));
 
   verb('inspect')
     .argument('<ref>', 'REGISTRY/PATH[:TAG|@DIGEST]')

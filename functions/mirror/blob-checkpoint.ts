@@ -72,10 +72,3 @@ export function parseCheckpoint(value: unknown): ImageCheckpoint | undefined {
   const parsed = checkpointSchema.safeParse(value);
   return parsed.success ? parsed.data : undefined;
 }
-
-/** Where an image's checkpoint lives between invocations (the run's image item, in the service). */
-export interface CheckpointStore {
-  load(key: string): Promise<ImageCheckpoint | undefined>;
-  save(key: string, checkpoint: ImageCheckpoint): Promise<void>;
-  clear(key: string): Promise<void>;
-}

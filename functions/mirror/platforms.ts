@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { verifyDigest } from '../oci/digest.js';
+import { readVerifiedBlob } from '../oci/blob-read.js';
 import { ManifestInvalidError, NotFoundError } from '../oci/errors.js';
 import {
   formatPlatform,
@@ -87,17 +87,10 @@ function noManifest(source: Repository, missing: readonly Platform[], has: strin
 export async function imagePlatform(source: Repository, image: ImageManifest): Promise<Platform | undefined> {
   const { config } = image;
   if (!imageConfigTypes.includes(config.mediaType) || config.size > maxConfigBytes) return undefined;
-  const { body } = await source.openBlob(config, 0);
-  const chunks: Buffer[] = [];
-  try {
-    for await (const chunk of verifyDigest(body as AsyncIterable<Buffer>, config.digest, config.size))
-      chunks.push(Buffer.from(chunk));
-  } finally {
-    body.destroy();
-  }
+  const bytes = await readVerifiedBlob(source, config);
   let json: unknown;
   try {
-    json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    json = JSON.parse(bytes.toString('utf8'));
   } catch {
     return undefined;
   }

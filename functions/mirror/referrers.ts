@@ -108,7 +108,8 @@ async function writeFallbackTag(
   await destination.putManifest(tag, manifest);
 }
 
-async function getIfPresent(repository: Repository, reference: string): Promise<Manifest | undefined> {
+/** The manifest at `reference`, or undefined when the repository has none there (HEAD first). */
+export async function getIfPresent(repository: Repository, reference: string): Promise<Manifest | undefined> {
   const head = await repository.headManifest(reference);
   return head ? repository.getManifest(reference) : undefined;
 }

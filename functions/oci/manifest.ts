@@ -165,3 +165,18 @@ export function platformMatches(candidate: Platform | undefined, wanted: Platfor
     p.architecture === 'arm64' && (p.variant === undefined || p.variant === 'v8') ? 'v8' : p.variant;
   return normalise(candidate) === normalise(wanted);
 }
+
+const nodeArchitectures: Readonly<Record<string, string>> = {
+  x64: 'amd64',
+  arm64: 'arm64',
+  arm: 'arm',
+  ia32: '386',
+  ppc64: 'ppc64le',
+  s390x: 's390x',
+  riscv64: 'riscv64',
+};
+
+/** The OCI `architecture` of a Node.js `process.arch` (`x64` → `amd64`); undefined for one registries have no name for. */
+export function ociArchitecture(nodeArch: string): string | undefined {
+  return nodeArchitectures[nodeArch];
+}

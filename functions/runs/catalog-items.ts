@@ -34,6 +34,8 @@ export async function pushCatalogItems(
   run: RunRecord,
 ): Promise<void> {
   const { store } = deps;
+  // Catalog items come only from image sets, and only a run in progress pushes them: no read otherwise.
+  if (run.options.imageSet === undefined || run.status !== 'in-progress') return;
   const images = await store.listImages(run.runId);
   const catalogs = images.filter(
     (i): i is CatalogItem => i.artifact?.kind === 'catalog' && openImageStatuses.includes(i.status),

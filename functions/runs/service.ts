@@ -12,7 +12,7 @@ import { imageSetNamePattern } from './image-set-name.js';
 import { storableDestination } from './settings.js';
 import { writeRequestedImages } from './plan-images.js';
 import { closeOpenImages, type RunStore } from './store.js';
-import { claimOf, createAndStartRun, type RunStartDeps, type StartOptions } from './run-start.js';
+import { claimOf, createAndStartRun, type StartOptions } from './run-start.js';
 import { type ImagesPage, type QueryInput, RunReads, type TextPage } from './run-reads.js';
 
 export interface RunServiceDeps {
@@ -49,12 +49,10 @@ export type { StartOptions } from './run-start.js';
 /** The run use cases behind every entry point (API routes, schedules, cross-account events). */
 export class RunService {
   readonly #deps: RunServiceDeps;
-  readonly #startDeps: RunStartDeps;
   readonly #reads: RunReads;
 
   constructor(deps: RunServiceDeps) {
     this.#deps = deps;
-    this.#startDeps = deps;
     this.#reads = new RunReads(deps.store);
   }
 
@@ -76,7 +74,7 @@ export class RunService {
       ? `${request.destination.registry}/${request.destination.prefix}`
       : request.destination.registry;
     const started = await createAndStartRun(
-      this.#startDeps,
+      this.#deps,
       request,
       // A set's images are known once its tags are listed: the workflow's Plan task expands it.
       subject.kind === 'images'
@@ -185,7 +183,7 @@ export class RunService {
     const destinationRegistry = request.destination.registry;
     const sources = subject.kind === 'images' ? subject.sources : [];
     return createAndStartRun(
-      this.#startDeps,
+      this.#deps,
       request,
       sources.map((source) => ({
         source: formatReference(source),

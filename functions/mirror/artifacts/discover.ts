@@ -1,7 +1,7 @@
 import type { Digest } from '../../oci/digest.js';
 import { type Descriptor, describeManifest } from '../../oci/manifest.js';
 import type { Repository } from '../../oci/repository.js';
-import { fallbackTag } from '../referrers.js';
+import { fallbackTag, getIfPresent } from '../referrers.js';
 
 // `ferry discover` as `oras discover` (1.3) shows referrers (docs/oras-format.md §5): the
 // referrers API when the registry has it, else the `sha256-<hex>` fallback tag index; filtered by
@@ -28,10 +28,8 @@ export interface DiscoverOptions {
 export async function listReferrers(repository: Repository, digest: Digest): Promise<Descriptor[]> {
   const fromApi = await repository.referrers(digest);
   if (fromApi !== undefined) return fromApi;
-  const tag = fallbackTag(digest);
-  if ((await repository.headManifest(tag)) === undefined) return [];
-  const index = await repository.getManifest(tag);
-  return index.kind === 'index' ? index.index.manifests : [];
+  const index = await getIfPresent(repository, fallbackTag(digest));
+  return index?.kind === 'index' ? index.index.manifests : [];
 }
 
 /** The tree of what refers to `reference` (a tag or digest) in `repository`. */

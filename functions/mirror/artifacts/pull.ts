@@ -2,12 +2,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { cp, lstat, mkdir, realpath, rename, rm, symlink } from 'node:fs/promises';
 import { dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { extract as tarExtract } from 'tar-stream';
 import { DigestMismatchError, LocalPathError } from '../../oci/errors.js';
-import { type Digest, parseDigest, verifyDigest } from '../../oci/digest.js';
+import { openVerifiedBlob } from '../../oci/blob-read.js';
+import { type Digest, parseDigest } from '../../oci/digest.js';
 import type { Descriptor, Manifest } from '../../oci/manifest.js';
 import type { Repository } from '../../oci/repository.js';
 import { Annotation, emptyDescriptor } from './pack.js';
@@ -103,20 +104,11 @@ async function exists(path: string): Promise<boolean> {
 
 const temporaryName = (path: string): string => `${path}.ferry-${randomBytes(6).toString('hex')}`;
 
-async function openVerified(repository: Repository, layer: Descriptor): Promise<Readable> {
-  const { body, offset } = await repository.openBlob(layer, 0);
-  if (offset !== 0) {
-    body.destroy();
-    throw new DigestMismatchError(`${repository.display}: blob ${layer.digest} was served from byte ${offset}`);
-  }
-  return Readable.from(verifyDigest(body, layer.digest, layer.size), { objectMode: false });
-}
-
 async function writeVerified(repository: Repository, layer: Descriptor, path: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const temporary = temporaryName(path);
   try {
-    await pipeline(await openVerified(repository, layer), createWriteStream(temporary, { mode: 0o666 }));
+    await pipeline(await openVerifiedBlob(repository, layer), createWriteStream(temporary, { mode: 0o666 }));
     await rename(temporary, path);
   } catch (err) {
     await rm(temporary, { force: true });
@@ -143,7 +135,7 @@ async function unpackDirectory(repository: Repository, layer: Descriptor, title:
         done(null, chunk);
       },
     });
-    const done = pipeline(await openVerified(repository, layer), createGunzip(), tap, extract);
+    const done = pipeline(await openVerifiedBlob(repository, layer), createGunzip(), tap, extract);
     done.catch(() => undefined);
     const base = posix.normalize(title);
     for await (const entry of extract) {
